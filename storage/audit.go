@@ -1,0 +1,107 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Event is an entry of the append-only audit log.
+type Event struct {
+	ID        string // unique and ordered by time within a member
+	Time      time.Time
+	Type      string // e.g. login.succeeded, otp.sent, password.changed
+	MemberID  string
+	ClientID  string
+	DeviceID  string
+	IP        string
+	UserAgent string
+	Method    string // pwd, pin, otp, passkey …
+	Success   bool
+	Reason    string
+	Detail    map[string]string
+}
+
+// Events is the append-only audit log.
+type Events interface {
+	AppendEvent(ctx context.Context, e Event) error
+	// ListEvents returns a member's events, newest first, at most limit.
+	ListEvents(ctx context.Context, memberID string, limit int) ([]Event, error)
+}
+
+// Outbox message states.
+const (
+	OutboxPending = "pending"
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed"
+)
+
+// OutboxMessage is a mail or SMS waiting for (or done with) delivery by the
+// background worker.
+type OutboxMessage struct {
+	ID            string
+	Channel       string // ChannelEmail or ChannelSMS
+	To            string
+	Subject       string
+	Text          string
+	HTML          string
+	Purpose       string
+	Locale        string
+	State         string
+	Attempts      int
+	LastError     string
+	NextAttemptAt time.Time
+	CreatedAt     time.Time
+	SentAt        time.Time
+	ExpiresAt     time.Time // when a sent or failed message may be deleted; zero = keep
+}
+
+// Outbox is the durable queue of notifications.
+type Outbox interface {
+	EnqueueMessage(ctx context.Context, m OutboxMessage) error
+	// DueMessages returns pending messages whose NextAttemptAt is not after
+	// now, oldest first (by NextAttemptAt, then CreatedAt), at most limit.
+	DueMessages(ctx context.Context, now time.Time, limit int) ([]OutboxMessage, error)
+	OutboxMessageByID(ctx context.Context, id string) (OutboxMessage, error)
+	UpdateOutboxMessage(ctx context.Context, id string, fn func(OutboxMessage) (OutboxMessage, error)) error
+}
+
+// LoginRecord is everything a login writes, committed together so that an
+// alert can never be lost nor sent for a login that was not recorded.
+type LoginRecord struct {
+	Event  Event
+	Device *Device        // inserted or replaced when set
+	Alert  *OutboxMessage // enqueued when set
+}
+
+// Logins records logins atomically across roles.
+type Logins interface {
+	RecordLogin(ctx context.Context, rec LoginRecord) error
+}
+
+// Janitor removes expired records.
+type Janitor interface {
+	// DeleteExpired deletes every record whose ExpiresAt is not after now
+	// (auth requests, codes, tokens, sessions, OTPs, finished outbox
+	// messages) and returns how many.
+	DeleteExpired(ctx context.Context, now time.Time) (int, error)
+}
+
+// Store is a complete backend.
+type Store interface {
+	Members
+	Clients
+	AuthRequests
+	Tokens
+	Keys
+	Secrets
+	Sessions
+	OTPs
+	Devices
+	Passkeys
+	Consents
+	Events
+	Outbox
+	Logins
+	Janitor
+	Close() error
+}

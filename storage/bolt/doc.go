@@ -1,0 +1,54 @@
+// Package bolt is Tsubasa's embedded storage backend: one bbolt file holds
+// every record of storage.Store. Open it with Open; it passes the
+// storagetest conformance suite.
+//
+// # One process per file
+//
+// bbolt takes an exclusive flock on the file, so only one process can open
+// it read-write (read-only opens share a lock with each other but not with
+// a writer). Open waits Options.Timeout for the lock and then fails with an
+// error wrapping ErrLocked that names the file. Run one Tsubasa per file;
+// use Backup (or the backup command) for a copy while it runs.
+//
+// # Bucket layout
+//
+// Records are stored as one schema version byte followed by JSON, all times
+// in UTC, in a bucket per kind keyed by the primary key:
+//
+//	members, clients, keys, auth_requests, auth_codes (by HMAC), tokens,
+//	sessions, otps, passkeys (by credential id), events, outbox
+//	devices, consents    keyed by ikey(member id, id): a member's are one prefix
+//	secrets              raw bytes by name
+//	meta                 "schema" → version byte
+//
+// Index buckets map a derived key to the primary key. ikey(field, rest) is
+// the field prefixed by its length (uvarint) and then rest, so a prefix scan
+// for one field value never runs into another value:
+//
+//	members_by_number, members_by_webauthn_handle   value → id (unique)
+//	otps_by_member_purpose                          ikey(member, purpose) → id (unique)
+//	tokens_by_{member,client,session,family,auth_request}
+//	sessions_by_member, passkeys_by_member          ikey(value, id) → id
+//	events_by_member                                ikey(member, time+id) → id
+//	outbox_by_due                                   next attempt+created+id → id (pending only)
+//	*_by_expiry                                     ExpiresAt+id → id
+//
+// Times in keys are 12 bytes (Unix seconds with the sign bit flipped, then
+// nanoseconds, big-endian), which sort bytewise in time order. DeleteExpired
+// walks each expiry index from the start up to now, so it visits only what
+// is due, and deletes each record with all its index entries.
+//
+// # Writes
+//
+// bbolt has one writer at a time and every commit fsyncs. Every write goes
+// through db.Batch, so concurrent writers share a transaction and its fsync
+// (Options.MaxBatchDelay, default 2ms, bounds the wait); NoSync is never
+// used. Batch may run a function more than once, so write functions are
+// pure apart from the transaction and reset what they capture. A function
+// decides expected failures (not found, already exists, consumed, an error
+// from an UpdateX fn) before its first write and reports them with abort,
+// which lets the rest of the batch commit; any other error rolls the batch
+// back and bbolt re-runs the function alone. Bytes read in a transaction are
+// copied (JSON decoding copies) before it ends; no bbolt type leaves the
+// package.
+package bolt

@@ -1,0 +1,177 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"tsubasa/storage"
+)
+
+var events = &table[storage.Event]{
+	kind:   "event",
+	bucket: bEvents,
+	pk:     func(e *storage.Event) []byte { return []byte(e.ID) },
+	indexes: []index[storage.Event]{{
+		// member, then time, then id: a reverse prefix scan lists a
+		// member's events newest first.
+		name: "member", bucket: bEventsByMember,
+		key: func(pk []byte, e *storage.Event) []byte {
+			if e.MemberID == "" {
+				return nil
+			}
+			return ikey(e.MemberID, append(appendTimeKey(nil, e.Time), pk...))
+		},
+	}},
+}
+
+// AppendEvent adds an event to the audit log.
+func (s *Store) AppendEvent(ctx context.Context, e storage.Event) error {
+	return createOne(ctx, s, events, e)
+}
+
+// ListEvents returns the member's events, newest first, at most limit (all
+// when limit <= 0).
+func (s *Store) ListEvents(ctx context.Context, memberID string, limit int) ([]storage.Event, error) {
+	if memberID == "" {
+		return nil, errNoMember
+	}
+	var out []storage.Event
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
+		out = nil
+		prefix := iprefix(memberID)
+		c := tx.Bucket(bEventsByMember).Cursor()
+		// Position after the last key with the prefix, then walk back.
+		var k, pk []byte
+		if end := prefixEnd(prefix); end != nil {
+			k, _ = c.Seek(end)
+		}
+		if k == nil {
+			k, pk = c.Last()
+		} else {
+			k, pk = c.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix); k, pk = c.Prev() {
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+			e, err := events.get(tx, pk)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// prefixEnd returns the least key greater than every key with prefix p, or
+// nil if there is none.
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+var outbox = (&table[storage.OutboxMessage]{
+	kind:   "outbox message",
+	bucket: bOutbox,
+	pk:     func(m *storage.OutboxMessage) []byte { return []byte(m.ID) },
+	indexes: []index[storage.OutboxMessage]{{
+		// Pending messages by NextAttemptAt, then CreatedAt.
+		name: "due", bucket: bOutboxDue,
+		key: func(pk []byte, m *storage.OutboxMessage) []byte {
+			if m.State != storage.OutboxPending {
+				return nil
+			}
+			return append(appendTimeKey(appendTimeKey(nil, m.NextAttemptAt), m.CreatedAt), pk...)
+		},
+	}},
+}).withExpiry(bOutboxByExpiry, func(m *storage.OutboxMessage) (time.Time, bool) {
+	return m.ExpiresAt, !m.ExpiresAt.IsZero()
+})
+
+// EnqueueMessage stores a new outbox message.
+func (s *Store) EnqueueMessage(ctx context.Context, m storage.OutboxMessage) error {
+	return createOne(ctx, s, outbox, m)
+}
+
+// DueMessages returns pending messages whose NextAttemptAt is not after
+// now, by NextAttemptAt then CreatedAt, at most limit (all when limit <= 0).
+func (s *Store) DueMessages(ctx context.Context, now time.Time, limit int) ([]storage.OutboxMessage, error) {
+	var out []storage.OutboxMessage
+	end := appendTimeKey(nil, now)
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
+		out = nil
+		c := tx.Bucket(bOutboxDue).Cursor()
+		for k, pk := c.First(); k != nil && bytes.Compare(k[:timeKeyLen], end) <= 0; k, pk = c.Next() {
+			if limit > 0 && len(out) >= limit {
+				break
+			}
+			m, err := outbox.get(tx, pk)
+			if err != nil {
+				return err
+			}
+			out = append(out, m)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// OutboxMessageByID returns one message.
+func (s *Store) OutboxMessageByID(ctx context.Context, id string) (storage.OutboxMessage, error) {
+	return getOne(ctx, s, outbox, []byte(id))
+}
+
+// UpdateOutboxMessage applies fn to the message.
+func (s *Store) UpdateOutboxMessage(ctx context.Context, id string, fn func(storage.OutboxMessage) (storage.OutboxMessage, error)) error {
+	return updateOne(ctx, s, outbox, []byte(id), fn)
+}
+
+// RecordLogin writes the event, the device and the alert in one commit, or
+// nothing.
+func (s *Store) RecordLogin(ctx context.Context, rec storage.LoginRecord) error {
+	return s.write(ctx, func(tx *bbolt.Tx) error {
+		// Check everything before the first write, so that an abort
+		// leaves nothing behind.
+		e := rec.Event
+		if err := events.check(tx, true, &e); err != nil {
+			return abort(err)
+		}
+		var alert storage.OutboxMessage
+		if rec.Alert != nil {
+			alert = *rec.Alert
+			if err := outbox.check(tx, true, &alert); err != nil {
+				return abort(err)
+			}
+		}
+		var device storage.Device
+		if rec.Device != nil {
+			device = *rec.Device
+			if err := devices.check(tx, false, &device); err != nil {
+				return abort(err)
+			}
+		}
+		if err := events.put(tx, nil, &e); err != nil {
+			return err
+		}
+		if rec.Device != nil {
+			if err := noAbort(putTx(tx, devices, &device)); err != nil {
+				return err
+			}
+		}
+		if rec.Alert != nil {
+			return outbox.put(tx, nil, &alert)
+		}
+		return nil
+	})
+}

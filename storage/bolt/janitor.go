@@ -1,0 +1,57 @@
+package bolt
+
+import (
+	"context"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// expirer is a table with an expiry index.
+type expirer interface {
+	deleteExpired(tx *bbolt.Tx, now time.Time, limit int) (deleted, visited int, err error)
+}
+
+var expiring = []struct {
+	name string
+	t    expirer
+}{
+	{"auth_requests", authRequests},
+	{"auth_codes", authCodes},
+	{"tokens", tokens},
+	{"sessions", sessions},
+	{"otps", otps},
+	{"outbox", outbox},
+}
+
+// janitorChunk bounds how many records one commit of DeleteExpired
+// removes, so that the janitor never holds the writer for long.
+const janitorChunk = 1000
+
+// DeleteExpired deletes every record whose ExpiresAt is not after now,
+// with its index entries, and returns how many. Each kind is read through
+// its expiry index, so only what is due is visited.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for _, e := range expiring {
+		for {
+			var deleted, visited int
+			err := s.write(ctx, func(tx *bbolt.Tx) error {
+				var err error
+				deleted, visited, err = e.t.deleteExpired(tx, now, janitorChunk)
+				return err
+			})
+			if err != nil {
+				return total, err
+			}
+			total += deleted
+			if deleted > 0 {
+				s.log.Debug("expired records deleted", "kind", e.name, "count", deleted)
+			}
+			if visited < janitorChunk {
+				break
+			}
+		}
+	}
+	return total, nil
+}

@@ -1,0 +1,95 @@
+package bolt
+
+import (
+	"context"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+
+	"tsubasa/storage"
+)
+
+var members = &table[storage.Member]{
+	kind:   "member",
+	bucket: bMembers,
+	pk:     func(m *storage.Member) []byte { return []byte(m.ID) },
+	indexes: []index[storage.Member]{
+		unique("number", bMemberNumber, func(m *storage.Member) string { return m.Number }),
+		unique("WebAuthn handle", bMemberHandle, func(m *storage.Member) string { return string(m.WebAuthnHandle) }),
+	},
+}
+
+// CreateMember stores a new member; the id, number and WebAuthn handle must
+// be free.
+func (s *Store) CreateMember(ctx context.Context, m storage.Member) error {
+	return createOne(ctx, s, members, m)
+}
+
+// CreateMembers stores ms in one commit; see storage.Members.
+func (s *Store) CreateMembers(ctx context.Context, ms []storage.Member) ([]error, error) {
+	errs := make([]error, len(ms))
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		clear(errs) // the batch may run this again
+		for i := range ms {
+			m := ms[i]
+			// Members written earlier in this loop are visible here, so
+			// duplicates within ms are caught too.
+			if err := members.check(tx, true, &m); err != nil {
+				errs[i] = err
+				continue
+			}
+			if err := members.put(tx, nil, &m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// MemberByID returns the member with the given id.
+func (s *Store) MemberByID(ctx context.Context, id string) (storage.Member, error) {
+	return getOne(ctx, s, members, []byte(id))
+}
+
+// MemberByNumber returns the member with the given membership number.
+func (s *Store) MemberByNumber(ctx context.Context, number string) (storage.Member, error) {
+	return s.memberBy(ctx, 0, []byte(number))
+}
+
+// MemberByWebAuthnHandle returns the member with the given WebAuthn user
+// handle.
+func (s *Store) MemberByWebAuthnHandle(ctx context.Context, handle []byte) (storage.Member, error) {
+	return s.memberBy(ctx, 1, handle)
+}
+
+func (s *Store) memberBy(ctx context.Context, ix int, key []byte) (storage.Member, error) {
+	var m storage.Member
+	if len(key) == 0 {
+		return m, fmt.Errorf("bolt: member by %s: empty key: %w", members.indexes[ix].name, storage.ErrNotFound)
+	}
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		m, err = members.lookup(tx, &members.indexes[ix], key)
+		return err
+	})
+	return m, err
+}
+
+// UpdateMember applies fn to the member; see storage.Members.
+func (s *Store) UpdateMember(ctx context.Context, id string, fn func(storage.Member) (storage.Member, error)) error {
+	return updateOne(ctx, s, members, []byte(id), fn)
+}
+
+// CountMembers returns the number of members.
+func (s *Store) CountMembers(ctx context.Context) (int, error) {
+	var n int
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
+		n = tx.Bucket(bMembers).Stats().KeyN
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,175 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"tsubasa/storage"
+)
+
+// ErrLocked is returned by Open when another process holds the database
+// file. bbolt takes an flock on the file, so only one process can use it.
+var ErrLocked = errors.New("bolt: database file is locked")
+
+// Options tune Open. The zero value is ready to use.
+type Options struct {
+	// Timeout is how long Open waits for the file lock; default 1s.
+	Timeout time.Duration
+	// MaxBatchDelay is how long a write waits for others to share its
+	// commit (and fsync); default 2ms.
+	MaxBatchDelay time.Duration
+	// ReadOnly opens the file with a shared lock; writes fail. The file must
+	// already have been initialised by a read-write open.
+	ReadOnly bool
+	// Logger receives start-up and janitor messages; default: discard.
+	Logger *slog.Logger
+}
+
+// Store is the bbolt backend. It implements storage.Store and is safe for
+// concurrent use.
+type Store struct {
+	db   *bbolt.DB
+	path string
+	log  *slog.Logger
+
+	// secretMu serialises the slow path of Secret so that create runs once
+	// per process even when many callers miss at the same time.
+	secretMu sync.Mutex
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path. The parent
+// directory is created with mode 0700 and the file with 0600.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Second
+	}
+	if opts.MaxBatchDelay <= 0 {
+		opts.MaxBatchDelay = 2 * time.Millisecond
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("bolt: create directory of %s: %w", path, err)
+		}
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+		Timeout:      opts.Timeout,
+		ReadOnly:     opts.ReadOnly,
+		FreelistType: bbolt.FreelistMapType,
+	})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w: another Tsubasa process holds %s (waited %s); stop it or use another file",
+			ErrLocked, path, opts.Timeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	db.MaxBatchDelay = opts.MaxBatchDelay
+	s := &Store{db: db, path: path, log: log}
+	if opts.ReadOnly {
+		err = db.View(checkSchema)
+	} else {
+		err = db.Update(initSchema)
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bolt: %s: %w", path, err)
+	}
+	log.Debug("storage opened", "path", path, "read_only", opts.ReadOnly)
+	return s, nil
+}
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database. Calls after Close fail; a second Close is a
+// no-op.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("bolt: close %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Backup writes a consistent copy of the database to w while the store
+// stays in use (a read transaction sees one snapshot), and returns the
+// number of bytes written. The copy is itself a database file.
+func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	var n int64
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("bolt: backup %s: %w", s.path, err)
+	}
+	return n, nil
+}
+
+// abortError marks an error found before a write function changed
+// anything: the function's (empty) part of the batch may commit with the
+// rest, and the error goes to the caller. Any other error rolls the whole
+// batch back, and bbolt re-runs the failing function on its own.
+type abortError struct{ err error }
+
+func (a abortError) Error() string { return a.err.Error() }
+
+func abort(err error) error { return abortError{err} }
+
+// noAbort turns an abort into a plain error (which rolls back), for a
+// function that has already written.
+func noAbort(err error) error {
+	if a, ok := err.(abortError); ok {
+		return a.err
+	}
+	return err
+}
+
+// write runs fn in a read-write transaction shared with other concurrent
+// writers (db.Batch), so they share one commit and fsync. fn may run more
+// than once and must reset whatever results it captures. It returns
+// abort(err) for expected failures decided before its first write.
+func (s *Store) write(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var aborted error
+	err := s.db.Batch(func(tx *bbolt.Tx) error {
+		aborted = nil
+		err := fn(tx)
+		if a, ok := err.(abortError); ok {
+			aborted = a.err
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return aborted
+}
+
+// read runs fn in a read-only transaction. Whatever fn keeps must be copied
+// out: bytes from the transaction are only valid inside it.
+func (s *Store) read(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}

@@ -1,0 +1,141 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Session is a browser session of the hosted login. Before login it carries
+// only flow state (Data); after login it is also the SSO session whose id is
+// the sid claim.
+type Session struct {
+	ID         string
+	MemberID   string // empty until a member has logged in
+	DeviceID   string // the device record the login was attributed to
+	AuthTime   time.Time
+	ACR        string
+	AMR        []string
+	Data       map[string]string // login-UI flow state (auth request binding, CSRF, ceremonies)
+	IP         string
+	UserAgent  string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+}
+
+// Expired reports whether the session is past its lifetime.
+func (s Session) Expired(now time.Time) bool { return !now.Before(s.ExpiresAt) }
+
+// SessionFilter selects sessions; MemberID is required, DeviceID narrows.
+type SessionFilter struct {
+	MemberID string
+	DeviceID string
+}
+
+// Sessions stores browser and SSO sessions.
+type Sessions interface {
+	CreateSession(ctx context.Context, s Session) error
+	SessionByID(ctx context.Context, id string) (Session, error)
+	UpdateSession(ctx context.Context, id string, fn func(Session) (Session, error)) error
+	DeleteSession(ctx context.Context, id string) error
+	ListSessions(ctx context.Context, f SessionFilter) ([]Session, error)
+	DeleteSessions(ctx context.Context, f SessionFilter) (int, error)
+}
+
+// OTP is a one-time-password challenge, stored by its HMAC. At most one
+// challenge is outstanding per member and purpose.
+type OTP struct {
+	ID          string
+	MemberID    string
+	Purpose     string // login, step_up, contact, passkey, reset
+	Channel     string // ChannelEmail or ChannelSMS
+	Destination string // where it was sent (the address being verified, for contact)
+	Format      string // digits or pictogram
+	CodeHash    []byte
+	Attempts    int
+	Consumed    bool
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// Expired reports whether the challenge is past its lifetime.
+func (o OTP) Expired(now time.Time) bool { return !now.Before(o.ExpiresAt) }
+
+// OTPs stores one-time-password challenges.
+type OTPs interface {
+	// PutOTP stores o and, in the same transaction, removes any other
+	// challenge of the same member and purpose: the newest replaces older ones.
+	PutOTP(ctx context.Context, o OTP) error
+	// CurrentOTP returns the outstanding challenge of a member for a purpose.
+	CurrentOTP(ctx context.Context, memberID, purpose string) (OTP, error)
+	UpdateOTP(ctx context.Context, id string, fn func(OTP) (OTP, error)) error
+	DeleteOTP(ctx context.Context, id string) error
+}
+
+// Device is a browser or app a member has logged in from, recognised by the
+// HMAC of a long-lived random device cookie.
+type Device struct {
+	ID             string
+	MemberID       string
+	Type           string // mobile, tablet, desktop, bot, unknown
+	Model          string // e.g. iPhone
+	OS             string
+	OSVersion      string
+	Browser        string // family, e.g. Chrome
+	BrowserVersion string
+	FirstSeenAt    time.Time
+	LastSeenAt     time.Time
+	LastIP         string
+}
+
+// Devices stores the devices known for each member.
+type Devices interface {
+	PutDevice(ctx context.Context, d Device) error // insert or replace
+	DeviceByID(ctx context.Context, memberID, id string) (Device, error)
+	ListDevices(ctx context.Context, memberID string) ([]Device, error)
+	DeleteDevice(ctx context.Context, memberID, id string) error
+}
+
+// Passkey is a WebAuthn credential, with what go-webauthn asks to persist.
+type Passkey struct {
+	ID              []byte // credential id
+	MemberID        string
+	Name            string
+	PublicKey       []byte
+	AttestationType string
+	AAGUID          []byte
+	SignCount       uint32
+	BackupEligible  bool
+	BackupState     bool
+	UserPresent     bool
+	UserVerified    bool
+	Transports      []string
+	CreatedAt       time.Time
+	LastUsedAt      time.Time
+}
+
+// Passkeys stores WebAuthn credentials; the credential id is unique.
+type Passkeys interface {
+	CreatePasskey(ctx context.Context, p Passkey) error
+	PasskeyByID(ctx context.Context, id []byte) (Passkey, error)
+	ListPasskeys(ctx context.Context, memberID string) ([]Passkey, error)
+	UpdatePasskey(ctx context.Context, id []byte, fn func(Passkey) (Passkey, error)) error
+	DeletePasskey(ctx context.Context, id []byte) error
+}
+
+// Consent is what a member allowed a third-party client to see.
+type Consent struct {
+	MemberID  string
+	ClientID  string
+	Scopes    []string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Consents stores consents by member and client.
+type Consents interface {
+	PutConsent(ctx context.Context, c Consent) error // insert or replace
+	ConsentByID(ctx context.Context, memberID, clientID string) (Consent, error)
+	ListConsents(ctx context.Context, memberID string) ([]Consent, error)
+	DeleteConsent(ctx context.Context, memberID, clientID string) error
+}

@@ -1,0 +1,195 @@
+package storage
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Client is a relying party stored in the database (clients from the config
+// file are merged in by the provider and never stored).
+type Client struct {
+	ID                     string
+	SecretHash             []byte // HMAC-SHA-256 of the secret; nil for public clients
+	Name                   string
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
+	Public                 bool
+	ThirdParty             bool
+	GrantTypes             []string
+	Scopes                 []string
+	IDTokenAlg             string // RS256 or ES256
+	LogoURI                string
+	PolicyURI              string
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+// LogValue keeps the secret hash out of logs.
+func (c Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", c.ID), slog.Bool("third_party", c.ThirdParty))
+}
+
+// Clients stores relying parties.
+type Clients interface {
+	CreateClient(ctx context.Context, c Client) error
+	ClientByID(ctx context.Context, id string) (Client, error)
+	UpdateClient(ctx context.Context, id string, fn func(Client) (Client, error)) error
+	DeleteClient(ctx context.Context, id string) error
+	ListClients(ctx context.Context) ([]Client, error)
+}
+
+// AuthRequest is an authorization request between /authorize and the code
+// exchange: what the relying party asked for, and what the login UI recorded.
+type AuthRequest struct {
+	ID                  string
+	ClientID            string
+	RedirectURI         string
+	State               string
+	Nonce               string
+	ResponseType        string
+	ResponseMode        string
+	Scopes              []string
+	CodeChallenge       string
+	CodeChallengeMethod string
+	Prompt              []string
+	MaxAge              *int64 // seconds; nil when absent
+	UILocales           []string
+	LoginHint           string
+	ACRValues           []string
+	HintSubject         string // subject of a verified id_token_hint
+
+	// Written by the login UI.
+	BrowserSession string // the browser session the request is bound to
+	MemberID       string
+	Done           bool
+	AuthTime       time.Time
+	ACR            string
+	AMR            []string
+	SessionID      string // the SSO session (sid)
+	CodeIssued     bool   // a code was minted; the callback cannot mint another
+
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Expired reports whether the request is past its lifetime.
+func (r AuthRequest) Expired(now time.Time) bool { return !now.Before(r.ExpiresAt) }
+
+// AuthCode is an issued authorization code, stored by its HMAC.
+type AuthCode struct {
+	Hash          string
+	AuthRequestID string
+	Consumed      bool
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+}
+
+// AuthRequests stores authorization requests and their codes.
+type AuthRequests interface {
+	CreateAuthRequest(ctx context.Context, r AuthRequest) error
+	AuthRequestByID(ctx context.Context, id string) (AuthRequest, error)
+	UpdateAuthRequest(ctx context.Context, id string, fn func(AuthRequest) (AuthRequest, error)) error
+	// DeleteAuthRequest removes the request but not its codes, which stay
+	// (consumed) until they expire so that a replay is still recognised.
+	DeleteAuthRequest(ctx context.Context, id string) error
+	SaveAuthCode(ctx context.Context, c AuthCode) error
+	// ClaimAuthCode atomically marks the code consumed and returns it with its
+	// request. A second claim returns the code (so the caller can revoke what
+	// it minted) and an error wrapping ErrConsumed; an unknown or expired code
+	// ErrNotFound.
+	ClaimAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, AuthRequest, error)
+}
+
+// TokenKind tells access tokens from refresh tokens.
+type TokenKind string
+
+// Token kinds.
+const (
+	AccessToken  TokenKind = "access"
+	RefreshToken TokenKind = "refresh"
+)
+
+// Token is an issued access or refresh token. Access tokens are keyed by a
+// random id carried inside the encrypted bearer value; refresh tokens by the
+// HMAC of the opaque value handed to the client.
+type Token struct {
+	ID            string
+	Kind          TokenKind
+	ClientID      string
+	MemberID      string // empty for client credentials
+	Subject       string // the sub this client sees (pairwise for third parties)
+	Audience      []string
+	Scopes        []string
+	AuthTime      time.Time
+	ACR           string
+	AMR           []string
+	SessionID     string // SSO session the token descends from
+	FamilyID      string // refresh-rotation family
+	AuthRequestID string // the authorization request (code) that started the family
+	Consumed      bool   // a refresh token that was rotated
+	CreatedAt     time.Time
+	ExpiresAt     time.Time
+}
+
+// Expired reports whether the token is past its lifetime.
+func (t Token) Expired(now time.Time) bool { return !now.Before(t.ExpiresAt) }
+
+// TokenFilter selects tokens; every non-empty field must match and at least
+// one must be set.
+type TokenFilter struct {
+	MemberID      string
+	ClientID      string
+	SessionID     string
+	FamilyID      string
+	AuthRequestID string
+}
+
+// Tokens stores access and refresh tokens.
+type Tokens interface {
+	// CreateTokens stores all or none.
+	CreateTokens(ctx context.Context, ts ...Token) error
+	// TokenByID returns the token, consumed refresh tokens included.
+	TokenByID(ctx context.Context, id string) (Token, error)
+	// RotateRefreshToken atomically marks the refresh token oldID consumed and
+	// stores next. It returns the old record; ErrConsumed (with the old record,
+	// so the caller can revoke its family) when it was already rotated, and
+	// ErrNotFound when it is unknown, revoked or expired at now.
+	RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...Token) (Token, error)
+	DeleteToken(ctx context.Context, id string) error
+	// DeleteTokens removes every token the filter selects and returns how many.
+	DeleteTokens(ctx context.Context, f TokenFilter) (int, error)
+	ListTokens(ctx context.Context, f TokenFilter) ([]Token, error)
+}
+
+// SigningKey is a token signing key. Retired keys stay published until
+// ExpiresAt, when no token they signed can still be valid.
+type SigningKey struct {
+	ID         string // kid
+	Algorithm  string // RS256 or ES256
+	PrivateKey []byte // PKCS#8 DER
+	CreatedAt  time.Time
+	RetiredAt  time.Time // zero while active
+	ExpiresAt  time.Time // zero while active
+}
+
+// LogValue keeps the private key out of logs.
+func (k SigningKey) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("kid", k.ID), slog.String("alg", k.Algorithm))
+}
+
+// Keys stores signing keys.
+type Keys interface {
+	CreateKey(ctx context.Context, k SigningKey) error
+	ListKeys(ctx context.Context) ([]SigningKey, error)
+	UpdateKey(ctx context.Context, id string, fn func(SigningKey) (SigningKey, error)) error
+	DeleteKey(ctx context.Context, id string) error
+}
+
+// Secrets holds server secrets generated on first start (HMAC keys, cookie
+// keys) so that a restart keeps sessions and tokens valid.
+type Secrets interface {
+	// Secret returns the secret called name, creating it with create (once,
+	// even under concurrent callers) when absent.
+	Secret(ctx context.Context, name string, create func() ([]byte, error)) ([]byte, error)
+}

@@ -1,0 +1,183 @@
+package storagetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"tsubasa/storage"
+)
+
+func authRequest(id string) storage.AuthRequest {
+	return storage.AuthRequest{
+		ID:                  id,
+		ClientID:            "web",
+		RedirectURI:         "https://web.example/cb",
+		State:               "state-" + id,
+		Nonce:               "nonce-" + id,
+		ResponseType:        "code",
+		Scopes:              []string{"openid", "profile", "offline_access"},
+		CodeChallenge:       "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		CodeChallengeMethod: "S256",
+		Prompt:              []string{"login"},
+		MaxAge:              ptr[int64](300),
+		UILocales:           []string{"ja", "en"},
+		LoginHint:           "1000001",
+		ACRValues:           []string{"urn:tsubasa:acr:otp"},
+		CreatedAt:           at(0),
+		ExpiresAt:           at(30 * time.Minute),
+	}
+}
+
+// loggedIn is r as the login UI leaves it.
+func loggedIn(r storage.AuthRequest) storage.AuthRequest {
+	r.BrowserSession, r.MemberID, r.Done = "browser-1", "mem-001", true
+	r.AuthTime, r.ACR, r.AMR, r.SessionID = at(time.Minute), "urn:tsubasa:acr:otp", []string{"pwd", "otp", "mfa"}, "sid-1"
+	return r
+}
+
+func authCode(hash, requestID string) storage.AuthCode {
+	return storage.AuthCode{Hash: hash, AuthRequestID: requestID, CreatedAt: at(0), ExpiresAt: at(time.Minute)}
+}
+
+// withCode stores a logged-in request and a code for it.
+func withCode(t *testing.T, s storage.Store) (storage.AuthCode, storage.AuthRequest) {
+	t.Helper()
+	r, c := loggedIn(authRequest("ar-1")), authCode("code-hash-1", "ar-1")
+	ok(t, s.CreateAuthRequest(t.Context(), r))
+	ok(t, s.SaveAuthCode(t.Context(), c))
+	return c, r
+}
+
+func consumed(c storage.AuthCode) storage.AuthCode { c.Consumed = true; return c }
+
+var authRequestTests = []test{
+	{"CreateAuthRequest/stored request reads back equal", func(t *testing.T, s storage.Store) {
+		r := authRequest("ar-1")
+		ok(t, s.CreateAuthRequest(t.Context(), r))
+		equal(t, must(s.AuthRequestByID(t.Context(), r.ID))(t), r)
+	}},
+	{"CreateAuthRequest/MaxAge nil and zero round-trip apart", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		absent, zero := authRequest("absent"), authRequest("zero")
+		absent.MaxAge, zero.MaxAge = nil, ptr[int64](0)
+		ok(t, s.CreateAuthRequest(ctx, absent))
+		ok(t, s.CreateAuthRequest(ctx, zero))
+		if got := must(s.AuthRequestByID(ctx, "absent"))(t).MaxAge; got != nil {
+			t.Fatalf("absent MaxAge = %d, want nil", *got)
+		}
+		if got := must(s.AuthRequestByID(ctx, "zero"))(t).MaxAge; got == nil || *got != 0 {
+			t.Fatalf("zero MaxAge = %v, want pointer to 0", got)
+		}
+	}},
+	{"CreateAuthRequest/duplicate id returns ErrAlreadyExists", func(t *testing.T, s storage.Store) {
+		ok(t, s.CreateAuthRequest(t.Context(), authRequest("ar-1")))
+		isErr(t, s.CreateAuthRequest(t.Context(), authRequest("ar-1")), storage.ErrAlreadyExists)
+	}},
+	{"AuthRequestByID/unknown id returns ErrNotFound", func(t *testing.T, s storage.Store) {
+		_, err := s.AuthRequestByID(t.Context(), "nope")
+		isErr(t, err, storage.ErrNotFound)
+	}},
+	{"AuthRequestByID/returns a request past ExpiresAt (the caller owns the clock)", func(t *testing.T, s storage.Store) {
+		r := authRequest("ar-1")
+		r.ExpiresAt = at(-time.Hour)
+		ok(t, s.CreateAuthRequest(t.Context(), r))
+		equal(t, must(s.AuthRequestByID(t.Context(), r.ID))(t), r)
+	}},
+	{"UpdateAuthRequest/login results are stored", func(t *testing.T, s storage.Store) {
+		ctx, r := t.Context(), authRequest("ar-1")
+		ok(t, s.CreateAuthRequest(ctx, r))
+		ok(t, s.UpdateAuthRequest(ctx, r.ID, func(r storage.AuthRequest) (storage.AuthRequest, error) {
+			return loggedIn(r), nil
+		}))
+		equal(t, must(s.AuthRequestByID(ctx, r.ID))(t), loggedIn(r))
+	}},
+	{"UpdateAuthRequest/error from fn aborts and leaves the record unchanged", func(t *testing.T, s storage.Store) {
+		ctx, r := t.Context(), authRequest("ar-1")
+		ok(t, s.CreateAuthRequest(ctx, r))
+		err := s.UpdateAuthRequest(ctx, r.ID, func(r storage.AuthRequest) (storage.AuthRequest, error) {
+			r.Scopes[0] = "changed"
+			return loggedIn(r), errBoom
+		})
+		isErr(t, err, errBoom)
+		equal(t, must(s.AuthRequestByID(ctx, r.ID))(t), r)
+	}},
+	{"UpdateAuthRequest/unknown id returns ErrNotFound", func(t *testing.T, s storage.Store) {
+		err := s.UpdateAuthRequest(t.Context(), "nope", func(r storage.AuthRequest) (storage.AuthRequest, error) { return r, nil })
+		isErr(t, err, storage.ErrNotFound)
+	}},
+	{"DeleteAuthRequest/deleted request is gone", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.CreateAuthRequest(ctx, authRequest("ar-1")))
+		ok(t, s.DeleteAuthRequest(ctx, "ar-1"))
+		_, err := s.AuthRequestByID(ctx, "ar-1")
+		isErr(t, err, storage.ErrNotFound)
+		isErr(t, s.DeleteAuthRequest(ctx, "ar-1"), storage.ErrNotFound)
+	}},
+	{"SaveAuthCode/duplicate hash returns ErrAlreadyExists", func(t *testing.T, s storage.Store) {
+		withCode(t, s)
+		isErr(t, s.SaveAuthCode(t.Context(), authCode("code-hash-1", "ar-2")), storage.ErrAlreadyExists)
+	}},
+	{"ClaimAuthCode/first claim returns the code, consumed, with its request", func(t *testing.T, s storage.Store) {
+		c, r := withCode(t, s)
+		code, req, err := s.ClaimAuthCode(t.Context(), c.Hash, at(30*time.Second))
+		ok(t, err)
+		equal(t, code, consumed(c))
+		equal(t, req, r)
+	}},
+	{"ClaimAuthCode/second claim returns ErrConsumed with the code", func(t *testing.T, s storage.Store) {
+		c, r := withCode(t, s)
+		_, _, err := s.ClaimAuthCode(t.Context(), c.Hash, at(10*time.Second))
+		ok(t, err)
+		code, req, err := s.ClaimAuthCode(t.Context(), c.Hash, at(20*time.Second))
+		isErr(t, err, storage.ErrConsumed)
+		equal(t, code, consumed(c))
+		equal(t, req, r)
+	}},
+	{"ClaimAuthCode/replay after the request was deleted still returns ErrConsumed with the code", func(t *testing.T, s storage.Store) {
+		c, r := withCode(t, s)
+		_, _, err := s.ClaimAuthCode(t.Context(), c.Hash, at(10*time.Second))
+		ok(t, err)
+		ok(t, s.DeleteAuthRequest(t.Context(), r.ID))
+		code, _, err := s.ClaimAuthCode(t.Context(), c.Hash, at(20*time.Second))
+		isErr(t, err, storage.ErrConsumed)
+		equal(t, code.AuthRequestID, r.ID)
+	}},
+	{"ClaimAuthCode/unknown code returns ErrNotFound", func(t *testing.T, s storage.Store) {
+		withCode(t, s)
+		_, _, err := s.ClaimAuthCode(t.Context(), "other-hash", at(0))
+		isErr(t, err, storage.ErrNotFound)
+	}},
+	{"ClaimAuthCode/code at or after ExpiresAt returns ErrNotFound and stays unclaimed", func(t *testing.T, s storage.Store) {
+		c, _ := withCode(t, s)
+		for _, now := range []time.Time{c.ExpiresAt, c.ExpiresAt.Add(time.Hour)} {
+			_, _, err := s.ClaimAuthCode(t.Context(), c.Hash, now)
+			isErr(t, err, storage.ErrNotFound)
+		}
+		// Not consumed by the failed claims: an earlier clock still wins.
+		_, _, err := s.ClaimAuthCode(t.Context(), c.Hash, c.ExpiresAt.Add(-time.Nanosecond))
+		ok(t, err)
+	}},
+	{"ClaimAuthCode/code whose request is gone returns ErrNotFound", func(t *testing.T, s storage.Store) {
+		c, r := withCode(t, s)
+		ok(t, s.DeleteAuthRequest(t.Context(), r.ID))
+		_, _, err := s.ClaimAuthCode(t.Context(), c.Hash, at(0))
+		isErr(t, err, storage.ErrNotFound)
+	}},
+	{"ClaimAuthCode/50 concurrent claims have exactly one winner", func(t *testing.T, s storage.Store) {
+		c, r := withCode(t, s)
+		codes := make([]storage.AuthCode, 50)
+		reqs := make([]storage.AuthRequest, 50)
+		errs := race(50, func(i int) error {
+			var err error
+			codes[i], reqs[i], err = s.ClaimAuthCode(t.Context(), c.Hash, at(time.Second))
+			return err
+		})
+		oneWinner(t, errs)
+		for i := range codes {
+			if codes[i].AuthRequestID != r.ID || reqs[i].ID != r.ID {
+				t.Fatalf("claim %d got code %s and request %q", i, fmt.Sprint(codes[i]), reqs[i].ID)
+			}
+		}
+	}},
+}

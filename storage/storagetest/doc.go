@@ -1,0 +1,30 @@
+// Package storagetest is the conformance suite of storage backends: every
+// backend runs every case, with no optional tiers.
+//
+//	func TestConformance(t *testing.T) {
+//		storagetest.Run(t, func(t *testing.T) storage.Store { return openEmpty(t) })
+//	}
+//
+// Run (shaped like testing/slogtest and testing/fstest) runs one subtest per
+// invariant, grouped by role; each subtest's name states what it checks,
+// e.g. "AuthRequests/ClaimAuthCode/second claim returns ErrConsumed with the
+// code", so a failure reads as the broken rule. The cases cover CRUD of
+// every role; the unique indexes (member number, WebAuthn handle, passkey
+// id, one OTP per member and purpose) and the list indexes, after updates
+// that move them and after deletes; the sentinel errors through errors.Is;
+// UpdateX aborting on an error from its function; UTC and nil/empty
+// round-trips; copies; expiry and DeleteExpired with a fixed clock; and
+// races: 100 goroutines on one UpdateMember, 50 concurrent claims of one
+// code, refresh token or OTP with exactly one winner, 20 concurrent first
+// callers of Secret.
+//
+// Where the storage contract leaves a choice, the suite pins one so that
+// backends agree: deleting a missing record returns ErrNotFound;
+// ClaimAuthCode and RotateRefreshToken return the record as stored after
+// the claim (Consumed set); an unconsumed code whose auth request is gone
+// is ErrNotFound; DueMessages orders by NextAttemptAt, then CreatedAt;
+// ListSessions, DeleteSessions, ListTokens and DeleteTokens refuse an empty
+// filter. Lists other than ListEvents and DueMessages are compared as sets.
+//
+// The suite keeps no clock: every time derives from one fixed instant.
+package storagetest
