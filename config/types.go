@@ -1,0 +1,307 @@
+package config
+
+import "time"
+
+// Config is the whole configuration of one Tsubasa process. The yaml tags are
+// the contract with operators: every key can also be set through an
+// environment variable (see EnvNames), so renaming a tag is a breaking change.
+//
+// Fields tagged secret:"true" are redacted by Redacted and LogValue. A field
+// whose comment says "empty = derived" keeps the operator's value only; read
+// the effective value through the method named in the comment.
+type Config struct {
+	// Issuer is the OpenID issuer URL, e.g. https://id.example.com.
+	Issuer string `yaml:"issuer"`
+	// Listen is the HTTP listen address.
+	Listen string `yaml:"listen"`
+	// Dev turns on development mode: dev outbox for mail and SMS, plain http.
+	Dev bool `yaml:"dev"`
+	// Secret is the master secret (at least 32 bytes) from which token, OTP
+	// and cookie keys are derived. Empty = generated and kept in the database.
+	Secret     string `yaml:"secret" secret:"true"`
+	SecretFile string `yaml:"secret_file"`
+
+	Log       LogConfig       `yaml:"log"`
+	Storage   StorageConfig   `yaml:"storage"`
+	Admin     AdminConfig     `yaml:"admin"`
+	Brand     BrandConfig     `yaml:"brand"`
+	Clients   []ClientConfig  `yaml:"clients"`
+	Tokens    TokensConfig    `yaml:"tokens"`
+	Keys      KeysConfig      `yaml:"keys"`
+	Session   SessionConfig   `yaml:"session"`
+	Password  PasswordConfig  `yaml:"password"`
+	Lockout   LockoutConfig   `yaml:"lockout"`
+	LegacyPIN LegacyPINConfig `yaml:"legacy_pin"`
+	OTP       OTPConfig       `yaml:"otp"`
+	Mail      MailConfig      `yaml:"mail"`
+	SMS       SMSConfig       `yaml:"sms"`
+	Alerts    AlertsConfig    `yaml:"alerts"`
+	Passkeys  PasskeysConfig  `yaml:"passkeys"`
+	Telephone TelephoneConfig `yaml:"telephone"`
+	Metrics   MetricsConfig   `yaml:"metrics"`
+}
+
+// LogConfig shapes the single slog logger built in cmd.
+type LogConfig struct {
+	Level     string `yaml:"level"`      // debug|info|warn|error
+	Format    string `yaml:"format"`     // json|text
+	AuditJSON bool   `yaml:"audit_json"` // audit events as JSON lines as well
+}
+
+// StorageConfig selects the storage backend; bbolt is the only one today.
+type StorageConfig struct {
+	Bolt BoltConfig `yaml:"bolt"`
+}
+
+// BoltConfig is the embedded bbolt database.
+type BoltConfig struct {
+	Path string `yaml:"path"`
+}
+
+// AdminConfig is the local administration socket used by the CLI.
+type AdminConfig struct {
+	// Socket path. Empty = derived: see Config.AdminSocket.
+	Socket string `yaml:"socket"`
+}
+
+// BrandConfig is what the hosted pages show.
+type BrandConfig struct {
+	Name         string `yaml:"name"`
+	LogoURL      string `yaml:"logo_url"`
+	PrimaryColor string `yaml:"primary_color"` // #rgb or #rrggbb
+	ThemeDir     string `yaml:"theme_dir"`     // overrides for templates/static
+	SupportURL   string `yaml:"support_url"`
+}
+
+// ClientConfig is a relying party declared in the configuration file.
+// Load fills GrantTypes, Scopes and IDTokenSignedResponseAlg when empty; for
+// clients built in code use WithDefaults.
+type ClientConfig struct {
+	ID                       string   `yaml:"id"`
+	Secret                   string   `yaml:"secret" secret:"true"`
+	SecretFile               string   `yaml:"secret_file"`
+	Name                     string   `yaml:"name"`
+	RedirectURIs             []string `yaml:"redirect_uris"`
+	PostLogoutRedirectURIs   []string `yaml:"post_logout_redirect_uris"`
+	Public                   bool     `yaml:"public"`      // no secret; PKCE required
+	ThirdParty               bool     `yaml:"third_party"` // consent is asked
+	GrantTypes               []string `yaml:"grant_types"`
+	Scopes                   []string `yaml:"scopes"` // scopes the client may ask for
+	IDTokenSignedResponseAlg string   `yaml:"id_token_signed_response_alg"`
+	LogoURI                  string   `yaml:"logo_uri"`
+	PolicyURI                string   `yaml:"policy_uri"`
+}
+
+// TokensConfig holds the lifetimes of what the provider issues.
+type TokensConfig struct {
+	AccessTokenTTL  time.Duration `yaml:"access_token_ttl"`
+	IDTokenTTL      time.Duration `yaml:"id_token_ttl"`
+	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
+	CodeTTL         time.Duration `yaml:"code_ttl"`
+	AuthRequestTTL  time.Duration `yaml:"auth_request_ttl"`
+}
+
+// KeysConfig governs the signing keys.
+type KeysConfig struct {
+	// Algorithm is the default ID token algorithm: RS256 or ES256.
+	Algorithm string `yaml:"algorithm"`
+	// RotationPeriod between automatic rotations; 0 = manual only.
+	RotationPeriod time.Duration `yaml:"rotation_period"`
+	RSABits        int           `yaml:"rsa_bits"`
+}
+
+// SessionConfig is the browser SSO session.
+type SessionConfig struct {
+	TTL     time.Duration `yaml:"ttl"`      // absolute lifetime
+	IdleTTL time.Duration `yaml:"idle_ttl"` // ends after this long unused
+}
+
+// PasswordConfig is the password policy and hashing cost.
+type PasswordConfig struct {
+	MinLength    int               `yaml:"min_length"`
+	MaxLength    int               `yaml:"max_length"`
+	MinClasses   int               `yaml:"min_classes"` // of lower, upper, digit, other
+	RejectCommon bool              `yaml:"reject_common"`
+	BreachCheck  BreachCheckConfig `yaml:"breach_check"`
+	Argon2       Argon2Config      `yaml:"argon2"`
+	// MaxConcurrentHashes bounds parallel argon2 work; 0 = number of CPUs.
+	MaxConcurrentHashes int `yaml:"max_concurrent_hashes"`
+	// HashQueue is how many hashes may wait; beyond it login answers 503.
+	HashQueue int `yaml:"hash_queue"`
+}
+
+// BreachCheckConfig is an optional k-anonymity breached-password service
+// (a range API in the style of Pwned Passwords). Empty URL = off.
+type BreachCheckConfig struct {
+	URL     string        `yaml:"url"`
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Argon2Config is the argon2id cost for new hashes; older hashes are
+// rehashed at the next successful login.
+type Argon2Config struct {
+	MemoryKiB   uint32 `yaml:"memory_kib"`
+	Iterations  uint32 `yaml:"iterations"`
+	Parallelism uint8  `yaml:"parallelism"`
+}
+
+// LockoutConfig is the per-account and per-address failure throttle.
+type LockoutConfig struct {
+	MaxFailures      int           `yaml:"max_failures"`
+	Window           time.Duration `yaml:"window"`
+	BaseDelay        time.Duration `yaml:"base_delay"`
+	MaxDelay         time.Duration `yaml:"max_delay"`
+	PerIPMaxFailures int           `yaml:"per_ip_max_failures"`
+}
+
+// LegacyPINConfig governs the old numeric PIN during the migration to
+// passwords. For the web cut-over instant use Config.PINCutover.
+type LegacyPINConfig struct {
+	// WebLoginUntil is the last day (YYYY-MM-DD, in alerts.time_zone) on
+	// which the PIN is accepted on the web; empty = never.
+	WebLoginUntil        string        `yaml:"web_login_until"`
+	TelephoneMaxFailures int           `yaml:"telephone_max_failures"`
+	TelephoneLockout     time.Duration `yaml:"telephone_lockout"`
+}
+
+// OTPConfig governs one-time passwords by mail and SMS.
+type OTPConfig struct {
+	TTL            time.Duration `yaml:"ttl"`
+	MaxAttempts    int           `yaml:"max_attempts"`
+	ResendInterval time.Duration `yaml:"resend_interval"`
+	ResendPerHour  int           `yaml:"resend_per_hour"`
+	OnLogin        string        `yaml:"on_login"` // always|new_device|never
+	StepUpMaxAge   time.Duration `yaml:"step_up_max_age"`
+	// SMSCountries are the ISO 3166 alpha-2 codes SMS may be sent to.
+	SMSCountries []string `yaml:"sms_countries"`
+	// Formats maps a purpose (Purpose* constants) to digits or pictogram.
+	// Keys given in YAML or the environment are merged over the defaults.
+	Formats         map[string]string `yaml:"formats"`
+	PictogramLength int               `yaml:"pictogram_length"`
+}
+
+// MailConfig is outgoing mail.
+type MailConfig struct {
+	From string     `yaml:"from"`
+	SMTP SMTPConfig `yaml:"smtp"`
+	// OTPSMTP is a separate server for one-time passwords; nil = SMTP.
+	// Use MailConfig.ForOTP.
+	OTPSMTP *SMTPConfig `yaml:"otp_smtp"`
+}
+
+// SMTPConfig is one SMTP server. Empty Host = no SMTP (dev outbox).
+type SMTPConfig struct {
+	Host         string `yaml:"host"`
+	Port         int    `yaml:"port"`
+	Username     string `yaml:"username"`
+	Password     string `yaml:"password" secret:"true"`
+	PasswordFile string `yaml:"password_file"`
+	TLS          string `yaml:"tls"`  // none|starttls|tls
+	From         string `yaml:"from"` // empty = mail.from
+}
+
+// SMSConfig selects and configures the SMS driver.
+type SMSConfig struct {
+	Driver  string        `yaml:"driver"` // outbox (dev only)|webhook|twilio
+	Sender  string        `yaml:"sender"` // sender id shown to members
+	Webhook WebhookConfig `yaml:"webhook"`
+	Twilio  TwilioConfig  `yaml:"twilio"`
+}
+
+// WebhookConfig is the JSON POST SMS driver.
+type WebhookConfig struct {
+	URL       string        `yaml:"url"`
+	Token     string        `yaml:"token" secret:"true"` // bearer token
+	TokenFile string        `yaml:"token_file"`
+	Timeout   time.Duration `yaml:"timeout"`
+}
+
+// TwilioConfig is the Twilio Messages API driver.
+type TwilioConfig struct {
+	BaseURL       string `yaml:"base_url"`
+	AccountSID    string `yaml:"account_sid"`
+	AuthToken     string `yaml:"auth_token" secret:"true"`
+	AuthTokenFile string `yaml:"auth_token_file"`
+	From          string `yaml:"from"`
+}
+
+// AlertsConfig governs new-device login alerts. TimeZone is also the
+// service's local zone (see Config.PINCutover).
+type AlertsConfig struct {
+	Enabled   bool   `yaml:"enabled"`
+	TimeZone  string `yaml:"time_zone"`  // IANA name
+	ZoneLabel string `yaml:"zone_label"` // shown next to times in alerts
+}
+
+// PasskeysConfig is the WebAuthn relying party. Empty fields are derived:
+// read them through Config.PasskeyRPID, PasskeyRPDisplayName and
+// PasskeyOrigins, which follow the issuer even when it is changed later.
+type PasskeysConfig struct {
+	RPID          string   `yaml:"rp_id"`
+	RPDisplayName string   `yaml:"rp_display_name"`
+	Origins       []string `yaml:"origins"`
+	// RegistrationRequires is the one-time password a member must pass
+	// before adding a passkey: sms or any_otp.
+	RegistrationRequires string `yaml:"registration_requires"`
+}
+
+// TelephoneConfig is the call-centre PIN verification API.
+type TelephoneConfig struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// MetricsConfig is the Prometheus endpoint.
+type MetricsConfig struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// Enumerated values, so that consumers do not spell them again.
+const (
+	LogLevelDebug = "debug"
+	LogLevelInfo  = "info"
+	LogLevelWarn  = "warn"
+	LogLevelError = "error"
+	LogFormatJSON = "json"
+	LogFormatText = "text"
+
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+
+	AlgRS256 = "RS256"
+	AlgES256 = "ES256"
+
+	OTPOnLoginAlways    = "always"
+	OTPOnLoginNewDevice = "new_device"
+	OTPOnLoginNever     = "never"
+
+	OTPFormatDigits    = "digits"
+	OTPFormatPictogram = "pictogram"
+
+	PurposeLogin   = "login"
+	PurposeStepUp  = "step_up"
+	PurposeContact = "contact"
+	PurposePasskey = "passkey"
+	PurposeReset   = "reset"
+
+	TLSNone     = "none"
+	TLSStartTLS = "starttls"
+	TLSImplicit = "tls"
+
+	SMSDriverOutbox  = "outbox"
+	SMSDriverWebhook = "webhook"
+	SMSDriverTwilio  = "twilio"
+
+	PasskeyRegistrationSMS    = "sms"
+	PasskeyRegistrationAnyOTP = "any_otp"
+)
+
+// Purposes lists the OTP purposes accepted as keys of OTPConfig.Formats.
+func Purposes() []string {
+	return []string{PurposeLogin, PurposeStepUp, PurposeContact, PurposePasskey, PurposeReset}
+}
+
+// KnownScopes lists the scopes a client may be allowed.
+func KnownScopes() []string {
+	return []string{"openid", "profile", "email", "phone", "membership", "offline_access", "telephone"}
+}
