@@ -1,0 +1,182 @@
+package member
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"tsubasa/storage"
+)
+
+// CreateMember validates nm, hashes its secrets and stores the member. It
+// returns *FieldErrors for invalid fields (Fields["number"] is KeyNumberTaken
+// and the error wraps storage.ErrAlreadyExists when the number is taken), or
+// ErrBusy from the hasher.
+func (s *Service) CreateMember(ctx context.Context, nm NewMember) (storage.Member, error) {
+	v, fe := validateNew(ctx, nm, &s.opts.Policy)
+	if fe != nil {
+		return storage.Member{}, fe
+	}
+	// Look before hashing: argon2id is too dear to spend on a taken number.
+	if _, err := s.store.MemberByNumber(ctx, v.m.Number); err == nil {
+		return storage.Member{}, numberTaken(v.m.Number)
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return storage.Member{}, fmt.Errorf("member: looking up number: %w", err)
+	}
+	m, err := s.complete(ctx, v, false)
+	if err != nil {
+		return storage.Member{}, err
+	}
+	if err := s.store.CreateMember(ctx, m); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			return storage.Member{}, numberTaken(m.Number)
+		}
+		return storage.Member{}, fmt.Errorf("member: creating: %w", err)
+	}
+	s.event(ctx, storage.Event{Type: EventMemberCreated, MemberID: m.ID, Success: true})
+	return m, nil
+}
+
+func numberTaken(number string) error {
+	fe := &FieldErrors{}
+	fe.add("number", fmt.Errorf("member number %s is taken: %w", number, storage.ErrAlreadyExists))
+	fe.Fields["number"] = KeyNumberTaken
+	return fe
+}
+
+// complete turns a validated member into a record: identifiers, hashes,
+// status and times. wait=true (imports) queues for the hasher instead of
+// failing with ErrBusy.
+func (s *Service) complete(ctx context.Context, v validated, wait bool) (storage.Member, error) {
+	now := s.now()
+	m := v.m
+	m.ID = newMemberID()
+	m.WebAuthnHandle = randomBytes(64)
+	m.Status = storage.MemberActive
+	m.CreatedAt, m.UpdatedAt = now, now
+	var err error
+	switch {
+	case v.passwordHash != "":
+		m.PasswordHash = v.passwordHash
+		m.PasswordChangedAt = now
+	case v.password != "":
+		if m.PasswordHash, err = s.hasher.hash(ctx, v.password, wait); err != nil {
+			return m, err
+		}
+		m.PasswordChangedAt = now
+	}
+	if v.pin != "" {
+		if m.PINHash, err = s.hasher.hash(ctx, v.pin, wait); err != nil {
+			return m, err
+		}
+		// A PIN-only member is mid-migration: the next web login must end
+		// with a real password.
+		m.MustChangePassword = m.PasswordHash == ""
+	}
+	return m, nil
+}
+
+// SetPassword sets a new password without asking for the current one: after
+// a PIN login, a forced change or a reset. The new password must pass the
+// policy (*PolicyError) and differ from the current one (ErrSamePassword).
+func (s *Service) SetPassword(ctx context.Context, memberID, newPassword string) error {
+	m, err := s.store.MemberByID(ctx, memberID)
+	if err != nil {
+		return fmt.Errorf("member: %w", err)
+	}
+	if vs := s.opts.Policy.Check(ctx, newPassword, m); len(vs) > 0 {
+		return &PolicyError{Violations: vs}
+	}
+	pw := normalizePassword(newPassword)
+	if m.PasswordHash != "" {
+		// A forced change ("this wasn't me") must not keep the old password.
+		same, _, err := s.hasher.Verify(ctx, m.PasswordHash, pw)
+		if err != nil && !errors.Is(err, ErrHashFormat) {
+			return err
+		}
+		if same {
+			return ErrSamePassword
+		}
+	}
+	return s.storePassword(ctx, m, pw)
+}
+
+// ChangePassword replaces the password after checking the current one
+// (ErrInvalidCredentials). The new one must differ (ErrSamePassword) and
+// pass the policy (*PolicyError).
+func (s *Service) ChangePassword(ctx context.Context, memberID, current, newPassword string) error {
+	m, err := s.store.MemberByID(ctx, memberID)
+	if err != nil {
+		return fmt.Errorf("member: %w", err)
+	}
+	cur := normalizePassword(current)
+	ok := false
+	if m.PasswordHash == "" {
+		err = s.hasher.DummyVerify(ctx, cur)
+	} else {
+		ok, _, err = s.hasher.Verify(ctx, m.PasswordHash, cur)
+	}
+	if err != nil && !errors.Is(err, ErrHashFormat) {
+		return err
+	}
+	if !ok {
+		s.event(ctx, storage.Event{Type: EventPasswordChangeFail, MemberID: m.ID, Method: MethodPassword,
+			Reason: ReasonBadCredentials})
+		return ErrInvalidCredentials
+	}
+	pw := normalizePassword(newPassword)
+	if pw == cur {
+		return ErrSamePassword
+	}
+	if vs := s.opts.Policy.Check(ctx, newPassword, m); len(vs) > 0 {
+		return &PolicyError{Violations: vs}
+	}
+	return s.storePassword(ctx, m, pw)
+}
+
+func (s *Service) storePassword(ctx context.Context, m storage.Member, pw string) error {
+	hash, err := s.hasher.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	err = s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
+		old.PasswordHash = hash
+		old.PasswordChangedAt = now
+		old.MustChangePassword = false
+		old.UpdatedAt = now
+		return old, nil
+	})
+	if err != nil {
+		return fmt.Errorf("member: storing password: %w", err)
+	}
+	s.event(ctx, storage.Event{Type: EventPasswordChanged, MemberID: m.ID, Method: MethodPassword, Success: true})
+	return nil
+}
+
+// SetStatus changes a member's status. Reactivating a member also clears
+// the web and telephone throttles, as an operator unlocking expects.
+func (s *Service) SetStatus(ctx context.Context, memberID string, st storage.MemberStatus) error {
+	switch st {
+	case storage.MemberActive, storage.MemberLocked, storage.MemberDisabled:
+	default:
+		return fmt.Errorf("%w: %q", ErrStatus, st)
+	}
+	now := s.now()
+	err := s.store.UpdateMember(ctx, memberID, func(old storage.Member) (storage.Member, error) {
+		old.Status = st
+		if st == storage.MemberActive {
+			old = lockState{}.applyTo(old)
+			old.PhoneFailures, old.PhoneLockedUntil = 0, time.Time{}
+		}
+		old.UpdatedAt = now
+		return old, nil
+	})
+	if err != nil {
+		return fmt.Errorf("member: setting status: %w", err)
+	}
+	s.event(ctx, storage.Event{Type: EventStatusChanged, MemberID: memberID, Success: true,
+		Detail: map[string]string{"status": string(st)}})
+	return nil
+}

@@ -1,0 +1,67 @@
+// Package member owns member accounts: creation and validation of member
+// records (number, names, email, phone), the password policy, password and
+// PIN hashing (argon2id, with imported bcrypt accepted), web login with its
+// throttling, the legacy 6-digit PIN and its migration to a real password,
+// the call centre's telephone PIN check, and bulk import from CSV.
+//
+// It depends only on storage (Members and Events) and takes plain option
+// structs; cmd builds them from the configuration.
+//
+// # Web login (Service.Authenticate)
+//
+// Checks run top to bottom; the first that applies answers.
+//
+//	check                                          answer
+//	---------------------------------------------  ---------------------------------------------
+//	address has PerIPMaxFailures in Window         *ThrottledError
+//	no hashing slot and the queue is full          ErrBusy (nothing is counted)
+//	number malformed                               dummy hash, failure (below)
+//	number unknown, locked in the memory table     *ThrottledError
+//	number unknown                                 count in memory, dummy hash, failure
+//	member LockedUntil ahead                       *ThrottledError
+//	(count the attempt: FailedLogins+1, reset first when the last one is older than
+//	 Window; from MaxFailures on, LockedUntil = now + BaseDelay·2^(n−MaxFailures),
+//	 at most MaxDelay)
+//	member has a password                          verify it (method pwd)
+//	no password, 6 ASCII digits, PIN open, PIN set verify the PIN (method pin)
+//	otherwise                                      dummy hash
+//	status not active                              ErrInvalidCredentials (audit: disabled)
+//	secret wrong, 6 ASCII digits, PIN closed       ErrPINExpired
+//	secret wrong                                   ErrInvalidCredentials
+//	secret right                                   clear the count and lock, replace a stale hash;
+//	                                               MustSetPassword after a PIN login
+//
+// "PIN open" means now is before Options.PINWebCutover (a zero cutover
+// means never). The attempt is counted before the secret is checked, so
+// parallel guesses see each other and exactly MaxFailures get checked; a
+// success clears the count. Unknown numbers go through the same counting in
+// a bounded memory table, and every credential failure is padded to the
+// running average duration of failures of known members, so neither the
+// answer nor its timing tells whether a number exists. ErrPINExpired is
+// given for any 6-digit secret after the cutover that is not the password,
+// members or not: the login page uses it to explain the migration.
+//
+// # Telephone PIN (Service.VerifyTelephonePIN)
+//
+//	check                                   answer
+//	--------------------------------------  ------------------------------
+//	number malformed or unknown             dummy hash, not_verified
+//	PhoneLockedUntil ahead                  locked
+//	(count: PhoneFailures+1, after a lock ran out from 1; at TelephoneMaxFailures
+//	 PhoneLockedUntil = now + TelephoneLockout)
+//	not 6 digits, no PIN, wrong PIN,        not_verified, or locked when this
+//	or member not active                    failure reached the limit
+//	right PIN                               verified; the count is cleared
+//
+// The telephone channel has its own count and lock; the web cutover does not
+// apply to it.
+//
+// # Secrets
+//
+// Passwords are NFC-normalised before hashing and verifying. Hashes are
+// argon2id PHC strings; a hash with other parameters than the Hasher's (or
+// an imported bcrypt hash) is replaced at the next successful login. The
+// Hasher bounds concurrent hashing (memory-hard by design) and refuses with
+// ErrBusy when its waiting line is full, so an overloaded server answers 503
+// instead of running out of memory. Audit events never hold a secret.
+package member

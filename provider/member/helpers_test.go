@@ -1,0 +1,103 @@
+package member
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"tsubasa/storage"
+	"tsubasa/storage/bolt"
+)
+
+// cheapHash keeps argon2id fast in tests; one test covers the defaults.
+var cheapHash = HashOptions{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2021, 10, 1, 9, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func openStore(t testing.TB) *bolt.Store {
+	t.Helper()
+	st, err := bolt.Open(filepath.Join(t.TempDir(), "tsubasa.db"), bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+type fixture struct {
+	svc   *Service
+	store *bolt.Store
+	clock *clock
+}
+
+// newFixture returns a Service on a fresh bolt store with cheap hashing and
+// a test clock; tweak adjusts the options first.
+func newFixture(t testing.TB, tweak func(*Options)) *fixture {
+	t.Helper()
+	st := openStore(t)
+	c := newClock()
+	opts := Options{Now: c.Now, Logger: slog.New(slog.DiscardHandler)}
+	if tweak != nil {
+		tweak(&opts)
+	}
+	return &fixture{svc: NewService(st, NewHasher(cheapHash), opts), store: st, clock: c}
+}
+
+const goodPassword = "Blue-Crane-42"
+
+// create makes a member with number, goodPassword and PIN 246810.
+func (f *fixture) create(t testing.TB, number string) storage.Member {
+	t.Helper()
+	m, err := f.svc.CreateMember(context.Background(), NewMember{
+		Number: number, Password: goodPassword, PIN: "246810",
+		FamilyName: "山田", GivenName: "花子", FamilyNameLatin: "Yamada", GivenNameLatin: "Hanako",
+		Email: "hanako@example.jp", Country: "JP",
+	})
+	if err != nil {
+		t.Fatalf("create %s: %v", number, err)
+	}
+	return m
+}
+
+func (f *fixture) member(t testing.TB, id string) storage.Member {
+	t.Helper()
+	m, err := f.store.MemberByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (f *fixture) login(ctx context.Context, number, secret string) (LoginResult, error) {
+	return f.svc.Authenticate(ctx, LoginInput{Number: number, Secret: secret, IP: "192.0.2.1", UserAgent: "test"})
+}
+
+func (f *fixture) events(t testing.TB, memberID string) []storage.Event {
+	t.Helper()
+	evs, err := f.store.ListEvents(context.Background(), memberID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}

@@ -1,0 +1,215 @@
+package member
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"tsubasa/storage"
+)
+
+// maxSecretBytes bounds a submitted secret; longer ones cannot be a valid
+// password (MaxLength is at most a few hundred characters) and are refused
+// after a dummy hash, like any wrong secret.
+const maxSecretBytes = 4096
+
+// LoginInput is one web login attempt.
+type LoginInput struct {
+	Number    string // as typed
+	Secret    string // password, or the legacy PIN while the web cutover is ahead
+	IP        string
+	UserAgent string
+}
+
+// LoginResult is a successful login.
+type LoginResult struct {
+	Member storage.Member
+	Method string // MethodPassword or MethodPIN
+	// MustSetPassword: the member logged in with the PIN, or must change the
+	// password; the UI has them set a policy-compliant password (SetPassword)
+	// before the login completes.
+	MustSetPassword bool
+}
+
+// errThrottled aborts the reservation update of a locked member.
+var errThrottled = errors.New("member: throttled")
+
+// Authenticate checks a web login. See the package documentation for the
+// state machine. Errors: ErrInvalidCredentials, ErrPINExpired,
+// *ThrottledError, ErrBusy, or a storage failure.
+func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult, error) {
+	start := time.Now()
+	now := s.now()
+	a := attempt{s: s, in: in, now: now, pinShape: isPINShape(in.Secret), pinOpen: s.pinWebOpen(now)}
+
+	if retry := s.ips.reserve(in.IP, now); retry > 0 {
+		return LoginResult{}, a.throttled(ctx, start, "", retry, "address")
+	}
+	// Take the hashing slot before recording anything: ErrBusy must cost
+	// the member no failure.
+	release, err := s.hasher.acquire(ctx, false)
+	if err != nil {
+		s.ips.release(in.IP, now)
+		return LoginResult{}, err
+	}
+	done := func() { // gives the slot back before any wait or slow write
+		if release != nil {
+			release()
+			release = nil
+		}
+	}
+	defer done()
+
+	number, nerr := ParseNumber(in.Number)
+	if nerr != nil || len(in.Secret) > maxSecretBytes {
+		s.hasher.dummyHeld(in.Secret[:min(len(in.Secret), maxSecretBytes)])
+		done()
+		return LoginResult{}, a.failed(ctx, start, "", ReasonBadCredentials, false)
+	}
+	m, err := s.store.MemberByNumber(ctx, number)
+	if errors.Is(err, storage.ErrNotFound) {
+		if retry := s.unknown.reserve(number, now); retry > 0 {
+			done()
+			return LoginResult{}, a.throttled(ctx, start, "", retry, "number")
+		}
+		s.hasher.dummyHeld(in.Secret)
+		done()
+		return LoginResult{}, a.failed(ctx, start, "", ReasonBadCredentials, false)
+	}
+	if err != nil {
+		s.ips.release(in.IP, now)
+		return LoginResult{}, fmt.Errorf("member: looking up number: %w", err)
+	}
+
+	// Count the attempt before checking the secret (see lockState.reserve).
+	var retry time.Duration
+	err = s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
+		st, r := s.opts.Lockout.reserve(lockStateOf(old), now)
+		if retry = r; r > 0 {
+			return old, errThrottled
+		}
+		m = st.applyTo(old)
+		return m, nil
+	})
+	switch {
+	case errors.Is(err, errThrottled):
+		done()
+		return LoginResult{}, a.throttled(ctx, start, m.ID, retry, "member")
+	case err != nil:
+		s.ips.release(in.IP, now)
+		return LoginResult{}, fmt.Errorf("member: recording attempt: %w", err)
+	}
+
+	// A member with a password logs in with it; only a member without one,
+	// while the web cutover is ahead, may use the 6-digit PIN. One hash per
+	// attempt either way, so timing tells nothing about which applied.
+	var hash, method, secret string
+	switch {
+	case m.PasswordHash != "":
+		hash, method, secret = m.PasswordHash, MethodPassword, normalizePassword(in.Secret)
+	case a.pinShape && a.pinOpen && m.PINHash != "":
+		hash, method, secret = m.PINHash, MethodPIN, in.Secret
+	}
+	ok, rehash := false, false
+	if hash == "" {
+		s.hasher.dummyHeld(in.Secret)
+	} else if ok, rehash, err = s.hasher.verifyHeld(hash, secret); err != nil {
+		s.log.ErrorContext(ctx, "stored hash unreadable", "member_id", m.ID, "method", method, "error", err)
+	}
+	var newHash string
+	if ok && rehash {
+		newHash = s.hasher.hashHeld(secret)
+	}
+	done()
+
+	if m.Status != storage.MemberActive {
+		return LoginResult{}, a.failed(ctx, start, m.ID, ReasonDisabled, true)
+	}
+	if !ok {
+		return LoginResult{}, a.failed(ctx, start, m.ID, ReasonBadCredentials, true)
+	}
+
+	s.ips.release(in.IP, now)
+	err = s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
+		old = lockState{}.applyTo(old)
+		// Replace the hash only if it is still the one just verified: a
+		// concurrent password change wins.
+		if newHash != "" && method == MethodPassword && old.PasswordHash == hash {
+			old.PasswordHash = newHash
+		}
+		if newHash != "" && method == MethodPIN && old.PINHash == hash {
+			old.PINHash = newHash
+		}
+		m = old
+		return old, nil
+	})
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("member: recording login: %w", err)
+	}
+	s.event(ctx, storage.Event{Type: EventLoginSucceeded, MemberID: m.ID, IP: in.IP, UserAgent: in.UserAgent,
+		Method: method, Success: true})
+	return LoginResult{Member: m, Method: method, MustSetPassword: method == MethodPIN || m.MustChangePassword}, nil
+}
+
+// attempt carries what the failure paths of one login need.
+type attempt struct {
+	s        *Service
+	in       LoginInput
+	now      time.Time
+	pinShape bool
+	pinOpen  bool
+}
+
+// failed records a failed attempt and returns the error to show. A 6-digit
+// secret after the cutover gets ErrPINExpired whether or not the number
+// exists, so the two errors reveal nothing more than one would. known says
+// the member exists (its duration feeds the timing padding).
+func (a attempt) failed(ctx context.Context, start time.Time, memberID, reason string, known bool) error {
+	err := ErrInvalidCredentials
+	if a.pinShape && !a.pinOpen {
+		err = ErrPINExpired
+		if reason == ReasonBadCredentials {
+			reason = ReasonPINExpired
+		}
+	}
+	e := storage.Event{Type: EventLoginFailed, MemberID: memberID, IP: a.in.IP, UserAgent: a.in.UserAgent,
+		Reason: reason, Time: a.now}
+	if memberID == "" {
+		e.Detail = map[string]string{"number": printableNumber(a.in.Number)}
+	}
+	a.s.event(ctx, e)
+	if known {
+		a.s.timing.observe(time.Since(start))
+	}
+	a.s.timing.pad(ctx, start)
+	return err
+}
+
+// throttled records a refused attempt. Its answer is padded like failures:
+// checking a member's lock touches the store, an unknown number's does not.
+func (a attempt) throttled(ctx context.Context, start time.Time, memberID string, retry time.Duration, scope string) error {
+	e := storage.Event{Type: EventLoginFailed, MemberID: memberID, IP: a.in.IP, UserAgent: a.in.UserAgent,
+		Reason: ReasonThrottled, Time: a.now, Detail: map[string]string{"scope": scope}}
+	if memberID == "" {
+		e.Detail["number"] = printableNumber(a.in.Number)
+	}
+	a.s.event(ctx, e)
+	if memberID != "" {
+		a.s.throttleTiming.observe(time.Since(start))
+	}
+	if scope != "address" {
+		a.s.throttleTiming.pad(ctx, start)
+	}
+	return &ThrottledError{RetryAfter: retry}
+}
+
+// printableNumber is what the audit log keeps of a number that matched no
+// member: the canonical form, or a bounded prefix of what was typed.
+func printableNumber(s string) string {
+	if n, err := ParseNumber(s); err == nil {
+		return n
+	}
+	r := []rune(s)
+	return fmt.Sprintf("%q", string(r[:min(len(r), 16)]))
+}

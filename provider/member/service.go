@@ -1,0 +1,166 @@
+package member
+
+import (
+	"context"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"golang.org/x/text/unicode/norm"
+
+	"tsubasa/storage"
+)
+
+// ServiceStore is the storage a Service needs.
+type ServiceStore interface {
+	storage.Members
+	storage.Events
+}
+
+// Audit event types written by the Service.
+const (
+	EventLoginFailed        = "login.failed"
+	EventLoginSucceeded     = "login.succeeded"
+	EventPasswordChanged    = "password.changed"
+	EventPasswordChangeFail = "password.change_failed"
+	EventTelephoneVerified  = "telephone.verified"
+	EventTelephoneFailed    = "telephone.failed"
+	EventTelephoneLocked    = "telephone.locked"
+	EventMemberCreated      = "member.created"
+	EventStatusChanged      = "member.status_changed"
+)
+
+// Reasons of failed-login events.
+const (
+	ReasonBadCredentials = "bad_credentials"
+	ReasonThrottled      = "throttled"
+	ReasonPINExpired     = "pin_expired"
+	ReasonDisabled       = "disabled"
+)
+
+// Authentication methods, as RFC 8176 amr values.
+const (
+	MethodPassword = "pwd"
+	MethodPIN      = "pin"
+)
+
+// LockoutOptions configures web login throttling. Zero fields take the
+// defaults in brackets.
+type LockoutOptions struct {
+	MaxFailures int           // failures within Window before throttling starts [5]
+	Window      time.Duration // how long a failure counts [15m]
+	BaseDelay   time.Duration // first lock; doubles with each further failure [30s]
+	MaxDelay    time.Duration // cap of the lock [15m]
+	// PerIPMaxFailures bounds failures from one address within Window,
+	// whatever the numbers tried [100].
+	PerIPMaxFailures int
+}
+
+// Options configures a Service.
+type Options struct {
+	// Policy for new passwords; a zero Policy means DefaultPolicy().
+	Policy  Policy
+	Lockout LockoutOptions
+	// PINWebCutover is when the legacy 6-digit PIN stops working on the web
+	// (it keeps working on the telephone). Zero: the PIN never works on the web.
+	PINWebCutover time.Time
+	// TelephoneMaxFailures wrong PINs lock the telephone channel for
+	// TelephoneLockout [5, 30m].
+	TelephoneMaxFailures int
+	TelephoneLockout     time.Duration
+	Now                  func() time.Time // [time.Now]
+	Logger               *slog.Logger     // [slog.Default()]
+}
+
+// Service owns member accounts: creation, login, password changes, the
+// telephone PIN check and imports.
+type Service struct {
+	store   ServiceStore
+	hasher  *Hasher
+	opts    Options
+	ips     *ipWindow
+	unknown *unknownNumbers
+	// Padding of failed and throttled answers (see failureTiming).
+	timing, throttleTiming failureTiming
+	log                    *slog.Logger
+}
+
+// NewService returns a Service on store, hashing with h.
+func NewService(store ServiceStore, h *Hasher, opts Options) *Service {
+	p := opts.Policy
+	if p.MinLength == 0 && p.MaxLength == 0 && p.MinClasses == 0 && !p.RejectCommon && p.Breach == nil {
+		opts.Policy = DefaultPolicy()
+	}
+	l := &opts.Lockout
+	setDefault(&l.MaxFailures, 5)
+	setDefault(&l.Window, 15*time.Minute)
+	setDefault(&l.BaseDelay, 30*time.Second)
+	setDefault(&l.MaxDelay, 15*time.Minute)
+	setDefault(&l.PerIPMaxFailures, 100)
+	setDefault(&opts.TelephoneMaxFailures, 5)
+	setDefault(&opts.TelephoneLockout, 30*time.Minute)
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Service{
+		store:   store,
+		hasher:  h,
+		opts:    opts,
+		ips:     &ipWindow{max: l.PerIPMaxFailures, window: l.Window},
+		unknown: &unknownNumbers{opts: *l},
+		log:     opts.Logger,
+	}
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// Policy returns the password policy in force (for the UI's rule list).
+func (s *Service) Policy() Policy { return s.opts.Policy }
+
+// PINWebOpen reports whether the legacy PIN is still accepted on the web.
+func (s *Service) PINWebOpen() bool { return s.pinWebOpen(s.now()) }
+
+func (s *Service) pinWebOpen(now time.Time) bool {
+	return !s.opts.PINWebCutover.IsZero() && now.Before(s.opts.PINWebCutover)
+}
+
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
+
+// event appends an audit event. A failing audit write is logged, not
+// returned: the action it records has already happened.
+func (s *Service) event(ctx context.Context, e storage.Event) {
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	e.ID = newEventID(e.Time)
+	if err := s.store.AppendEvent(ctx, e); err != nil {
+		s.log.ErrorContext(ctx, "audit event not written", "type", e.Type, "member_id", e.MemberID, "error", err)
+	}
+}
+
+// newEventID is unique and sorts by time: 16 hex digits of nanoseconds
+// followed by 16 random hex digits.
+func newEventID(t time.Time) string {
+	return fmt.Sprintf("%016x%s", t.UnixNano(), hex.EncodeToString(randomBytes(8)))
+}
+
+// newMemberID returns 16 random bytes in lower-case unpadded base32: the
+// stable, meaningless OIDC subject.
+func newMemberID() string {
+	enc := base32.StdEncoding.WithPadding(base32.NoPadding)
+	return strings.ToLower(enc.EncodeToString(randomBytes(16)))
+}
+
+// normalizePassword puts passwords in NFC before hashing and verifying, so
+// the same password typed on systems that compose differently matches.
+func normalizePassword(s string) string { return norm.NFC.String(s) }

@@ -1,0 +1,132 @@
+package member
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/text/width"
+
+	"tsubasa/storage"
+)
+
+// TelephoneResult is the answer of the telephone PIN check.
+type TelephoneResult string
+
+// Telephone PIN check answers.
+const (
+	TelephoneVerified    TelephoneResult = "verified"
+	TelephoneNotVerified TelephoneResult = "not_verified"
+	TelephoneLocked      TelephoneResult = "locked"
+)
+
+// VerifyTelephonePIN checks the legacy 6-digit PIN a caller gave the call
+// centre. The PIN keeps working here after the web cutover; a password
+// never does. TelephoneMaxFailures wrong PINs in a row lock the telephone
+// channel for TelephoneLockout (the attempt that reaches the limit already
+// answers TelephoneLocked); the web login is not affected, nor does it
+// affect this. Unknown numbers are TelephoneNotVerified after a dummy hash.
+// Errors: ErrBusy, or a storage failure.
+func (s *Service) VerifyTelephonePIN(ctx context.Context, number, pin, ip string) (TelephoneResult, error) {
+	now := s.now()
+	pin = strings.TrimSpace(width.Fold.String(pin))
+	release, err := s.hasher.acquire(ctx, false)
+	if err != nil {
+		return "", err
+	}
+	done := func() {
+		if release != nil {
+			release()
+			release = nil
+		}
+	}
+	defer done()
+	ev := storage.Event{Type: EventTelephoneFailed, IP: ip, Method: MethodPIN, Time: now}
+
+	n, nerr := ParseNumber(number)
+	var m storage.Member
+	if nerr == nil {
+		m, err = s.store.MemberByNumber(ctx, n)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return "", fmt.Errorf("member: looking up number: %w", err)
+		}
+	}
+	if nerr != nil || err != nil {
+		s.hasher.dummyHeld(pin)
+		done()
+		ev.Reason, ev.Detail = ReasonBadCredentials, map[string]string{"number": printableNumber(number)}
+		s.event(ctx, ev)
+		return TelephoneNotVerified, nil
+	}
+	ev.MemberID = m.ID
+
+	// Reserve the attempt first, as on the web, so parallel guesses count.
+	var lockedFor time.Duration
+	err = s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
+		if now.Before(old.PhoneLockedUntil) {
+			lockedFor = old.PhoneLockedUntil.Sub(now)
+			return old, errThrottled
+		}
+		if !old.PhoneLockedUntil.IsZero() {
+			old.PhoneFailures, old.PhoneLockedUntil = 0, time.Time{} // the lock ran out
+		}
+		old.PhoneFailures++
+		if old.PhoneFailures >= s.opts.TelephoneMaxFailures {
+			old.PhoneLockedUntil = now.Add(s.opts.TelephoneLockout)
+		}
+		m = old
+		return old, nil
+	})
+	if errors.Is(err, errThrottled) {
+		done()
+		ev.Type, ev.Reason = EventTelephoneLocked, ReasonThrottled
+		ev.Detail = map[string]string{"retry_after": lockedFor.Round(time.Second).String()}
+		s.event(ctx, ev)
+		return TelephoneLocked, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("member: recording attempt: %w", err)
+	}
+
+	ok, rehash := false, false
+	if m.PINHash == "" || !isPINShape(pin) {
+		s.hasher.dummyHeld(pin)
+	} else if ok, rehash, err = s.hasher.verifyHeld(m.PINHash, pin); err != nil {
+		s.log.ErrorContext(ctx, "stored PIN hash unreadable", "member_id", m.ID, "error", err)
+	}
+	var newHash string
+	if ok && rehash {
+		newHash = s.hasher.hashHeld(pin)
+	}
+	done()
+
+	if !ok || m.Status != storage.MemberActive {
+		ev.Reason = ReasonBadCredentials
+		if m.Status != storage.MemberActive {
+			ev.Reason = ReasonDisabled
+		}
+		s.event(ctx, ev)
+		if m.PhoneFailures >= s.opts.TelephoneMaxFailures {
+			s.event(ctx, storage.Event{Type: EventTelephoneLocked, MemberID: m.ID, IP: ip, Method: MethodPIN,
+				Time: now, Reason: ReasonBadCredentials})
+			return TelephoneLocked, nil
+		}
+		return TelephoneNotVerified, nil
+	}
+	old := m.PINHash
+	err = s.store.UpdateMember(ctx, m.ID, func(cur storage.Member) (storage.Member, error) {
+		cur.PhoneFailures, cur.PhoneLockedUntil = 0, time.Time{}
+		if newHash != "" && cur.PINHash == old {
+			cur.PINHash = newHash
+		}
+		return cur, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("member: recording telephone check: %w", err)
+	}
+	ev.Type, ev.Success = EventTelephoneVerified, true
+	s.event(ctx, ev)
+	return TelephoneVerified, nil
+}

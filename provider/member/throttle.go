@@ -1,0 +1,219 @@
+package member
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"tsubasa/storage"
+)
+
+// maxTracked bounds the in-memory throttling maps (addresses, unknown
+// numbers) so a flood of distinct keys cannot grow them without end. When
+// full, expired entries are swept and, if still full, an arbitrary entry is
+// dropped: a dropped attacker entry only restarts that key's count.
+const maxTracked = 100_000
+
+// lockState is the per-member web throttle, kept in the member record for
+// members and in memory for unknown numbers, with the same rules for both
+// so a throttled answer does not tell whether a number exists.
+type lockState struct {
+	failures    int
+	last        time.Time
+	lockedUntil time.Time
+}
+
+func lockStateOf(m storage.Member) lockState {
+	return lockState{failures: m.FailedLogins, last: m.LastFailedLogin, lockedUntil: m.LockedUntil}
+}
+
+func (s lockState) applyTo(m storage.Member) storage.Member {
+	m.FailedLogins, m.LastFailedLogin, m.LockedUntil = s.failures, s.last, s.lockedUntil
+	return m
+}
+
+// reserve records an attempt at now before its secret is checked, so that
+// concurrent attempts see each other and cannot all slip past the limit; a
+// successful attempt clears the state afterwards. It returns the time left
+// when the key is locked (and the state unchanged).
+func (l LockoutOptions) reserve(s lockState, now time.Time) (lockState, time.Duration) {
+	if now.Before(s.lockedUntil) {
+		return s, s.lockedUntil.Sub(now)
+	}
+	if !s.last.IsZero() && now.Sub(s.last) > l.Window {
+		s.failures = 0 // the earlier failures left the window
+	}
+	s.failures++
+	s.last = now
+	if s.failures >= l.MaxFailures {
+		s.lockedUntil = now.Add(l.delay(s.failures))
+	}
+	return s, 0
+}
+
+// delay is BaseDelay·2^(n−MaxFailures), capped at MaxDelay.
+func (l LockoutOptions) delay(n int) time.Duration {
+	shift := n - l.MaxFailures
+	if shift < 0 {
+		shift = 0
+	}
+	if shift > 30 {
+		return l.MaxDelay
+	}
+	d := l.BaseDelay << shift
+	if d <= 0 || d > l.MaxDelay {
+		return l.MaxDelay
+	}
+	return d
+}
+
+// stale reports whether an entry no longer influences any answer.
+func (l LockoutOptions) stale(s lockState, now time.Time) bool {
+	return !now.Before(s.lockedUntil) && now.Sub(s.last) > l.Window
+}
+
+// unknownNumbers throttles well-formed numbers that belong to no member,
+// exactly as member records are throttled.
+type unknownNumbers struct {
+	opts LockoutOptions
+	mu   sync.Mutex
+	m    map[string]lockState
+}
+
+func (u *unknownNumbers) reserve(number string, now time.Time) time.Duration {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = map[string]lockState{}
+	}
+	s, ok := u.m[number]
+	if !ok && len(u.m) >= maxTracked {
+		for k, v := range u.m {
+			if u.opts.stale(v, now) {
+				delete(u.m, k)
+			}
+		}
+		for k := range u.m {
+			if len(u.m) < maxTracked {
+				break
+			}
+			delete(u.m, k)
+		}
+	}
+	s, retry := u.opts.reserve(s, now)
+	if retry == 0 {
+		u.m[number] = s
+	}
+	return retry
+}
+
+// ipWindow is a sliding window of attempts per client address.
+type ipWindow struct {
+	max    int
+	window time.Duration
+	mu     sync.Mutex
+	m      map[string][]time.Time
+}
+
+// reserve records an attempt from ip at now, or returns how long until the
+// oldest attempt in the window expires when the address is at its limit.
+// An empty ip (a command-line caller) is never limited.
+func (w *ipWindow) reserve(ip string, now time.Time) time.Duration {
+	if ip == "" || w.max <= 0 {
+		return 0
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = map[string][]time.Time{}
+	}
+	ts := w.prune(w.m[ip], now)
+	if len(ts) >= w.max {
+		w.m[ip] = ts
+		return ts[0].Add(w.window).Sub(now)
+	}
+	if _, ok := w.m[ip]; !ok && len(w.m) >= maxTracked {
+		w.sweep(now)
+	}
+	w.m[ip] = append(ts, now)
+	return 0
+}
+
+// release removes the reservation made at t by an attempt that succeeded:
+// only failures count against an address.
+func (w *ipWindow) release(ip string, t time.Time) {
+	if ip == "" || w.max <= 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ts := w.m[ip]
+	for i := range ts {
+		if ts[i].Equal(t) {
+			w.m[ip] = append(ts[:i:i], ts[i+1:]...)
+			break
+		}
+	}
+	if len(w.m[ip]) == 0 {
+		delete(w.m, ip)
+	}
+}
+
+func (w *ipWindow) prune(ts []time.Time, now time.Time) []time.Time {
+	i := 0
+	for i < len(ts) && now.Sub(ts[i]) >= w.window {
+		i++
+	}
+	return ts[i:]
+}
+
+func (w *ipWindow) sweep(now time.Time) {
+	for k, ts := range w.m {
+		if ts = w.prune(ts, now); len(ts) == 0 {
+			delete(w.m, k)
+		} else {
+			w.m[k] = ts
+		}
+	}
+	for k := range w.m {
+		if len(w.m) < maxTracked {
+			break
+		}
+		delete(w.m, k)
+	}
+}
+
+// failureTiming pads credential failures to a common duration: a failure
+// for a known member writes its throttle record, one for an unknown number
+// does not, and that difference must not show. Every failure waits until
+// the moving average of known-member failures has elapsed.
+type failureTiming struct {
+	mu  sync.Mutex
+	avg time.Duration
+}
+
+func (f *failureTiming) observe(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.avg == 0 {
+		f.avg = d
+		return
+	}
+	f.avg += (d - f.avg) / 8
+}
+
+func (f *failureTiming) pad(ctx context.Context, start time.Time) {
+	f.mu.Lock()
+	target := f.avg
+	f.mu.Unlock()
+	wait := target - time.Since(start)
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
