@@ -1,0 +1,56 @@
+// Package notify owns how Tsubasa reaches a member outside the browser:
+// mail and SMS delivery, the wording of every mail, and the worker that
+// drains the durable outbox.
+//
+// # Senders
+//
+// Mailer and SMSSender are one-method interfaces; callers take them, never
+// a concrete driver.
+//
+//   - SMTPMailer: real SMTP via go-mail, STARTTLS or implicit TLS, AUTH,
+//     multipart/alternative text and HTML, UTF-8 subjects. One connection per
+//     message, closed as soon as the caller's context ends.
+//   - WebhookSender: JSON POST to an operator's gateway.
+//   - TwilioSender: the Twilio Messages API at a configurable base URL.
+//   - OutboxMailer, OutboxSMS: development only. They keep the last 200
+//     messages in memory for the /dev/outbox page instead of sending.
+//
+// Errors that retrying cannot fix wrap ErrPermanent (a 5xx SMTP rejection,
+// a 4xx from an SMS gateway other than 408/429, a malformed message); every
+// other error is temporary. The HTTP drivers retry a temporary failure
+// themselves, three tries in all with a short pause, within the caller's
+// context.
+//
+// # Secrets
+//
+// Bodies carry one-time passwords, so nothing here logs a subject or a body:
+// Message, SMS and DevMessage redact themselves in slog and fmt, and
+// SMTPOptions redacts the password. Driver errors name the service and the
+// status, never the content. Mail with a one-time password is sent
+// directly by the caller and never through the durable outbox, whose
+// records hold bodies at rest.
+//
+// # Templates
+//
+// Renderer renders a kind (KindOTP, KindLoginAlert, KindAppLinked,
+// KindContactVerify) in Japanese or English from that kind's data struct
+// into a subject, a text body and an HTML body. Templates are embedded,
+// parsed once, and checked for completeness at construction. OTP and
+// address-confirmation mail is in the member's language; alerts are
+// bilingual, the member's language first, as in the login alert the model
+// airline sends.
+//
+// # Durable outbox
+//
+// Alerts and other mail no one is waiting for are stored as OutboxMessage
+// records and delivered by OutboxWorker, so a slow or absent mail server
+// never holds up a login and a crash loses nothing. Each record moves:
+//
+//	pending --sent-----------------------------------> sent
+//	pending --temporary error, attempts < max--------> pending, NextAttemptAt = now + backoff
+//	pending --permanent error, or attempts == max----> failed
+//
+// The backoff doubles from BaseBackoff up to MaxBackoff with jitter.
+// Delivery is at least once: a crash between sending and recording sends
+// the message again.
+package notify

@@ -1,0 +1,246 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+)
+
+// Worker defaults.
+const (
+	DefaultInterval    = 10 * time.Second
+	DefaultMaxAttempts = 12
+	DefaultBaseBackoff = 5 * time.Second
+	DefaultMaxBackoff  = 30 * time.Minute
+	DefaultSendTimeout = 30 * time.Second
+	DefaultBatchSize   = 50
+)
+
+// maxBatchesPerRound bounds one RunOnce, so a store that keeps handing back
+// the same messages (say, because updates fail) cannot spin the worker.
+const maxBatchesPerRound = 10
+
+// WorkerOptions tune an OutboxWorker; zero values take the defaults.
+type WorkerOptions struct {
+	Interval    time.Duration // how often to look for due messages
+	MaxAttempts int           // tries before a message is marked failed
+	BaseBackoff time.Duration // wait after the first failure, doubled per failure
+	MaxBackoff  time.Duration // longest wait between tries
+	SendTimeout time.Duration // bound on one delivery attempt
+	BatchSize   int           // messages fetched per query
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+// OutboxWorker delivers the durable outbox: it sends what is due, marks it
+// sent, or schedules the next try with exponential backoff and jitter, and
+// marks it failed after MaxAttempts or a permanent error. Sends happen one
+// at a time on the worker's own goroutine with a per-message timeout, so a
+// slow mail server delays only the outbox, never a login.
+type OutboxWorker struct {
+	store  OutboxStore
+	mailer Mailer
+	sms    SMSSender
+	opts   WorkerOptions
+	log    *slog.Logger
+	kick   chan struct{}
+	jitter func() float64
+}
+
+// channelEmail is how the storage package spells the mail channel; both
+// spellings are delivered as mail so records from either source work.
+const channelEmail = "email"
+
+var (
+	errNoMailer = errors.New("no mailer configured")
+	errNoSMS    = errors.New("no SMS sender configured")
+)
+
+// NewOutboxWorker returns a worker over store. mailer or sms may be nil if
+// that channel is not configured; its messages then fail like a server
+// that is down, and are retried.
+func NewOutboxWorker(store OutboxStore, mailer Mailer, sms SMSSender, opts WorkerOptions) *OutboxWorker {
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.BaseBackoff <= 0 {
+		opts.BaseBackoff = DefaultBaseBackoff
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = DefaultMaxBackoff
+	}
+	opts.MaxBackoff = max(opts.MaxBackoff, opts.BaseBackoff)
+	if opts.SendTimeout <= 0 {
+		opts.SendTimeout = DefaultSendTimeout
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &OutboxWorker{
+		store: store, mailer: mailer, sms: sms, opts: opts,
+		log:    logger.With("component", "outbox"),
+		kick:   make(chan struct{}, 1),
+		jitter: rand.Float64,
+	}
+}
+
+// Kick asks the worker to look for due messages now, typically right after
+// something was enqueued. It never blocks.
+func (w *OutboxWorker) Kick() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers due messages every Interval and on every Kick until ctx
+// ends, then returns nil. Run one worker per store.
+func (w *OutboxWorker) Run(ctx context.Context) error {
+	ticker := time.NewTicker(w.opts.Interval)
+	defer ticker.Stop()
+	for {
+		if _, err := w.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			w.log.ErrorContext(ctx, "outbox poll failed", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		case <-w.kick:
+		}
+	}
+}
+
+// RunOnce delivers what is due now and reports how many messages it tried.
+// The error is about reading the store; delivery outcomes are recorded on
+// the messages.
+func (w *OutboxWorker) RunOnce(ctx context.Context) (int, error) {
+	tried := 0
+	for range maxBatchesPerRound {
+		due, err := w.store.DueMessages(ctx, w.opts.Now(), w.opts.BatchSize)
+		if err != nil {
+			return tried, fmt.Errorf("notify: outbox: due messages: %w", err)
+		}
+		for _, m := range due {
+			if ctx.Err() != nil {
+				return tried, nil
+			}
+			w.deliver(ctx, m)
+			tried++
+		}
+		if len(due) < w.opts.BatchSize {
+			break
+		}
+	}
+	return tried, nil
+}
+
+func (w *OutboxWorker) deliver(ctx context.Context, m OutboxMessage) {
+	sendCtx, cancel := context.WithTimeout(ctx, w.opts.SendTimeout)
+	sendErr := w.send(sendCtx, m)
+	cancel()
+	if sendErr != nil && ctx.Err() != nil {
+		// Shutting down: the message stays due and this try does not count.
+		return
+	}
+	now, jitter := w.opts.Now(), w.jitter()
+	var result OutboxMessage
+	// Record the outcome even if ctx ends now: a sent message that is not
+	// marked sent would go out twice.
+	uctx, ucancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer ucancel()
+	err := w.store.UpdateOutboxMessage(uctx, m.ID, func(old OutboxMessage) (OutboxMessage, error) {
+		result = applyOutcome(old, sendErr, now, jitter, w.opts)
+		return result, nil
+	})
+	attrs := []any{
+		"message_id", m.ID, "channel", m.Channel, "purpose", m.Purpose, "attempt", result.Attempts,
+	}
+	switch {
+	case err != nil:
+		w.log.ErrorContext(ctx, "outbox update failed", append(attrs, "error", err, "send_error", errString(sendErr))...)
+	case sendErr == nil:
+		w.log.InfoContext(ctx, "outbox message sent", attrs...)
+	case result.State == StateFailed:
+		w.log.ErrorContext(ctx, "outbox message failed for good", append(attrs, "error", sendErr)...)
+	default:
+		w.log.WarnContext(ctx, "outbox delivery failed, will retry",
+			append(attrs, "error", sendErr, "next_attempt_at", result.NextAttemptAt)...)
+	}
+}
+
+func (w *OutboxWorker) send(ctx context.Context, m OutboxMessage) error {
+	switch m.Channel {
+	case ChannelMail, channelEmail:
+		if w.mailer == nil {
+			return errNoMailer
+		}
+		return w.mailer.Send(ctx, Message{
+			To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Purpose: m.Purpose, Locale: m.Locale,
+		})
+	case ChannelSMS:
+		if w.sms == nil {
+			return errNoSMS
+		}
+		return w.sms.SendSMS(ctx, SMS{To: m.To, Body: m.Text, Purpose: m.Purpose, Locale: m.Locale})
+	default:
+		return Permanent(fmt.Errorf("unknown channel %q", m.Channel))
+	}
+}
+
+// applyOutcome is the state machine of one record, kept pure because a
+// store may call the update function more than once:
+//
+//	pending --sent--> sent
+//	pending --temporary error, attempts < max--> pending (NextAttemptAt later)
+//	pending --permanent error or attempts == max--> failed
+//
+// Records no longer pending are left alone.
+func applyOutcome(m OutboxMessage, sendErr error, now time.Time, jitter float64, o WorkerOptions) OutboxMessage {
+	if m.State != StatePending {
+		return m
+	}
+	m.Attempts++
+	if sendErr == nil {
+		m.State, m.SentAt, m.LastError = StateSent, now, ""
+		return m
+	}
+	m.LastError = truncate(sendErr.Error(), 500)
+	if IsPermanent(sendErr) || m.Attempts >= o.MaxAttempts {
+		m.State = StateFailed
+		return m
+	}
+	m.NextAttemptAt = now.Add(Backoff(m.Attempts, o.BaseBackoff, o.MaxBackoff, jitter))
+	return m
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// Back up to a rune boundary so the stored text stays valid UTF-8.
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
