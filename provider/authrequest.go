@@ -1,0 +1,212 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"tsubasa/storage"
+)
+
+// authRequest adapts storage.AuthRequest to op.AuthRequest. subject is the
+// sub this client sees (pairwise for third-party clients).
+type authRequest struct {
+	r       storage.AuthRequest
+	subject string
+}
+
+var _ op.AuthRequest = (*authRequest)(nil)
+
+func (a *authRequest) GetID() string                      { return a.r.ID }
+func (a *authRequest) GetACR() string                     { return a.r.ACR }
+func (a *authRequest) GetAMR() []string                   { return a.r.AMR }
+func (a *authRequest) GetAudience() []string              { return []string{a.r.ClientID} }
+func (a *authRequest) GetAuthTime() time.Time             { return a.r.AuthTime }
+func (a *authRequest) GetClientID() string                { return a.r.ClientID }
+func (a *authRequest) GetNonce() string                   { return a.r.Nonce }
+func (a *authRequest) GetRedirectURI() string             { return a.r.RedirectURI }
+func (a *authRequest) GetScopes() []string                { return a.r.Scopes }
+func (a *authRequest) GetState() string                   { return a.r.State }
+func (a *authRequest) GetSubject() string                 { return a.subject }
+func (a *authRequest) Done() bool                         { return a.r.Done && a.r.MemberID != "" }
+func (a *authRequest) GetResponseType() oidc.ResponseType { return oidc.ResponseType(a.r.ResponseType) }
+func (a *authRequest) GetResponseMode() oidc.ResponseMode { return oidc.ResponseMode(a.r.ResponseMode) }
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge {
+	if a.r.CodeChallenge == "" {
+		return nil
+	}
+	return &oidc.CodeChallenge{Challenge: a.r.CodeChallenge, Method: oidc.CodeChallengeMethod(a.r.CodeChallengeMethod)}
+}
+
+// newID returns a random URL-safe identifier of n bytes of entropy.
+func newID(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// CreateAuthRequest applies Tsubasa's rules on top of op's validation and
+// stores the request. Errors are typed OAuth errors; the ones that must not
+// be redirected (redirect URI problems) have redirects disabled.
+func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, hintSubject string) (op.AuthRequest, error) {
+	p := s.p
+	c, err := p.clients.get(ctx, req.ClientID)
+	if err != nil {
+		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client").WithParent(err)
+	}
+	// op un-escapes before matching; Tsubasa wants the exact registered string.
+	if !slices.Contains(c.RedirectURIs, req.RedirectURI) {
+		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is not registered for this client")
+	}
+	if req.ResponseType != oidc.ResponseTypeCode {
+		// op already checked it against the client; only code is ever registered.
+		return nil, oidc.ErrInvalidRequest().WithDescription("only response_type=code is supported")
+	}
+	if req.RequestParam != "" {
+		return nil, oidc.ErrRequestNotSupported().WithDescription("request objects are not supported")
+	}
+	switch req.CodeChallengeMethod {
+	case oidc.CodeChallengeMethodS256:
+		if req.CodeChallenge == "" {
+			return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge is required with code_challenge_method")
+		}
+	case "":
+		if req.CodeChallenge != "" {
+			// RFC 7636 defaults to plain when the method is absent; plain is refused.
+			return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+		}
+		if c.Public {
+			return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for public clients")
+		}
+	default:
+		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
+		return nil, oidc.ErrInvalidScope().WithDescription("the openid scope is required")
+	}
+	scopes := make([]string, 0, len(req.Scopes)+1)
+	for _, sc := range req.Scopes {
+		if (sc == oidc.ScopeOpenID || slices.Contains(c.Scopes, sc)) && !slices.Contains(scopes, sc) {
+			scopes = append(scopes, sc)
+		}
+	}
+	// First-party clients with the refresh grant always get a refresh token.
+	if !c.ThirdParty && slices.Contains(c.GrantTypes, GrantRefreshToken) && !slices.Contains(scopes, oidc.ScopeOfflineAccess) {
+		scopes = append(scopes, oidc.ScopeOfflineAccess)
+	}
+	now := p.now().UTC()
+	r := storage.AuthRequest{
+		ID:                  newID(24),
+		ClientID:            c.ID,
+		RedirectURI:         req.RedirectURI,
+		State:               req.State,
+		Nonce:               req.Nonce,
+		ResponseType:        string(req.ResponseType),
+		ResponseMode:        string(req.ResponseMode),
+		Scopes:              scopes,
+		CodeChallenge:       req.CodeChallenge,
+		CodeChallengeMethod: string(req.CodeChallengeMethod),
+		Prompt:              req.Prompt,
+		LoginHint:           req.LoginHint,
+		ACRValues:           req.ACRValues,
+		HintSubject:         hintSubject,
+		CreatedAt:           now,
+		ExpiresAt:           now.Add(p.opts.AuthRequestTTL),
+	}
+	if req.MaxAge != nil {
+		v := int64(*req.MaxAge)
+		r.MaxAge = &v
+	}
+	for _, t := range req.UILocales {
+		r.UILocales = append(r.UILocales, t.String())
+	}
+	if err := p.store.CreateAuthRequest(ctx, r); err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return &authRequest{r: r}, nil
+}
+
+func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
+	r, err := s.p.store.AuthRequestByID(ctx, id)
+	if err != nil {
+		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request").WithParent(err)
+	}
+	if r.Expired(s.p.now()) {
+		return nil, oidc.ErrInvalidRequest().WithDescription("the authorization request has expired")
+	}
+	return s.p.wrapAuthRequest(ctx, r)
+}
+
+func (p *Provider) wrapAuthRequest(ctx context.Context, r storage.AuthRequest) (*authRequest, error) {
+	a := &authRequest{r: r}
+	if r.MemberID != "" {
+		c, err := p.clients.get(ctx, r.ClientID)
+		if err != nil {
+			return nil, oidc.ErrInvalidClient().WithParent(err)
+		}
+		a.subject = p.subjectFor(c, r.MemberID)
+	}
+	return a, nil
+}
+
+// SaveAuthCode records the code's HMAC. A request yields one code only: a
+// second visit to the callback is refused.
+func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
+	p := s.p
+	err := p.store.UpdateAuthRequest(ctx, id, func(r storage.AuthRequest) (storage.AuthRequest, error) {
+		if r.CodeIssued {
+			return r, errCodeIssued
+		}
+		r.CodeIssued = true
+		return r, nil
+	})
+	if errors.Is(err, errCodeIssued) {
+		return oidc.ErrInvalidRequest().WithDescription("this authorization request has already been answered")
+	}
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	now := p.now().UTC()
+	c := storage.AuthCode{Hash: p.tokenHash("code", code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(p.opts.CodeTTL)}
+	if err := p.store.SaveAuthCode(ctx, c); err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+var errCodeIssued = errors.New("code already issued")
+
+// AuthRequestByCode claims the code atomically. A replayed code is refused
+// and everything minted from it is revoked (RFC 6749 §4.1.2).
+func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
+	p := s.p
+	c, r, err := p.store.ClaimAuthCode(ctx, p.tokenHash("code", code), p.now())
+	switch {
+	case errors.Is(err, storage.ErrConsumed):
+		n, rerr := p.store.DeleteTokens(ctx, storage.TokenFilter{AuthRequestID: c.AuthRequestID})
+		p.log.WarnContext(ctx, "authorization code replayed; tokens revoked", "auth_request_id", c.AuthRequestID, "revoked", n, "err", rerr)
+		return nil, oidc.ErrInvalidGrant().WithDescription("the code has already been used").WithParent(err)
+	case err != nil:
+		return nil, oidc.ErrInvalidGrant().WithDescription("unknown or expired code").WithParent(err)
+	}
+	if !r.Done || r.MemberID == "" {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization request is not complete")
+	}
+	return p.wrapAuthRequest(ctx, r)
+}
+
+func (s *opStorage) DeleteAuthRequest(ctx context.Context, id string) error {
+	if err := s.p.store.DeleteAuthRequest(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("provider: delete auth request: %w", err)
+	}
+	return nil
+}

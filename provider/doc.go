@@ -1,0 +1,30 @@
+// Package provider is Tsubasa's OpenID Provider: the adapter from storage to
+// zitadel/oidc's op.Storage, the client registry, signing keys and their
+// rotation, claims and pairwise subjects, and the single-use and rotation
+// rules for codes and refresh tokens.
+//
+// Endpoints (served by op, paths relative to the issuer):
+//
+//	/.well-known/openid-configuration  discovery
+//	/keys                              JWKS: active and retired-but-valid keys
+//	/authorize                         GET or POST; stores the request, sends the browser to the login UI
+//	/authorize/callback?id=            where the login UI returns a finished request; mints the code
+//	/oauth/token                       code (+PKCE), refresh_token (rotating), client_credentials
+//	/userinfo                          claims for the access token's scopes
+//	/oauth/introspect                  RFC 7662, for the token's own client
+//	/revoke                            RFC 7009
+//	/end_session                       RP-initiated logout: ends the sid's session
+//
+// What op leaves to Tsubasa and this package does: exact redirect URI
+// matching, S256-only PKCE (required for public clients), refusing request
+// objects, atomic single use of codes (a replay revokes what the code minted),
+// refresh rotation with family revocation on reuse, opaque access tokens
+// (encrypted, stored, revocable: no signature per token), the sid claim, and
+// per-client ID token algorithms (RS256 by default, ES256 on request).
+// prompt, max_age and acr_values are decided by the login UI, which meets this
+// package only in storage (the auth request record) and through the two
+// functions cmd wires: Options.LoginURL and AuthCallbackURL.
+//
+// Sub-packages are the authentication domain (member, otp, passkey, risk,
+// notify, acr …); this package imports none of them except acr.
+package provider

@@ -1,0 +1,54 @@
+package provider
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// FailAuthRequest answers an authorization request with an OAuth error
+// (login_required, consent_required, access_denied …) at the client's
+// registered redirect URI, in the request's response mode, and forgets the
+// request. An unknown request gets a plain 400 (op never redirects without
+// a validated redirect URI).
+func (p *Provider) FailAuthRequest(w http.ResponseWriter, r *http.Request, id, code, description string) {
+	ctx := r.Context()
+	rec, err := p.store.AuthRequestByID(ctx, id)
+	if err != nil {
+		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request"), p.op)
+		return
+	}
+	_ = p.store.DeleteAuthRequest(ctx, id)
+	e := authError(code).WithDescription("%s", description)
+	op.AuthRequestError(w, r, &authRequest{r: rec}, e, p.op)
+}
+
+// ClientName is a client's display name for the login pages.
+func (p *Provider) ClientName(ctx context.Context, id string) string {
+	c, err := p.clients.get(ctx, id)
+	if err != nil || c.Name == "" {
+		return id
+	}
+	return c.Name
+}
+
+// authError maps the codes the login UI may send to op's typed errors
+// (OpenID Connect Core 1.0 §3.1.2.6, RFC 6749 §4.1.2.1).
+func authError(code string) *oidc.Error {
+	switch code {
+	case "login_required":
+		return oidc.ErrLoginRequired()
+	case "interaction_required":
+		return oidc.ErrInteractionRequired()
+	case "consent_required":
+		return &oidc.Error{ErrorType: "consent_required"}
+	case "account_selection_required":
+		return &oidc.Error{ErrorType: "account_selection_required"}
+	case "access_denied":
+		return oidc.ErrAccessDenied()
+	default:
+		return oidc.ErrServerError()
+	}
+}

@@ -1,0 +1,233 @@
+package provider
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"tsubasa/storage"
+)
+
+// opStorage implements op.Storage (and the optional interfaces Tsubasa
+// uses) on top of the Provider. Storage errors never reach op raw: they are
+// mapped to typed OAuth errors with the cause as parent.
+type opStorage struct{ p *Provider }
+
+var (
+	_ op.Storage                        = (*opStorage)(nil)
+	_ op.ClientCredentialsStorage       = (*opStorage)(nil)
+	_ op.CanTerminateSessionFromRequest = (*opStorage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*opStorage)(nil)
+)
+
+func (p *Provider) opClient(c storage.Client) *client {
+	return &client{c: c, loginURL: p.opts.LoginURL, idTTL: p.opts.IDTokenTTL, dev: p.opts.Dev}
+}
+
+func (s *opStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := s.p.clients.get(ctx, id)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client").WithParent(err)
+	}
+	return s.p.opClient(c), nil
+}
+
+func (s *opStorage) AuthorizeClientIDSecret(ctx context.Context, id, secret string) error {
+	c, err := s.p.clients.get(ctx, id)
+	if err != nil {
+		s.p.checkSecret(storage.Client{}, secret)
+		return oidc.ErrInvalidClient().WithDescription("client authentication failed").WithParent(err)
+	}
+	if !s.p.checkSecret(c, secret) {
+		return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+	}
+	return nil
+}
+
+// subjectFor is the sub a client sees: the member id for first-party
+// clients, a pairwise identifier per sector (redirect host) for third parties
+// (OpenID Connect Core 1.0 §8.1), so partners cannot correlate members.
+func (p *Provider) subjectFor(c storage.Client, memberID string) string {
+	if !c.ThirdParty {
+		return memberID
+	}
+	m := hmac.New(sha256.New, p.opts.HMACKey)
+	m.Write([]byte("pairwise\x00"))
+	m.Write([]byte(sectorOf(c)))
+	m.Write([]byte{0})
+	m.Write([]byte(memberID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+}
+
+func sectorOf(c storage.Client) string {
+	for _, raw := range c.RedirectURIs {
+		if u, err := url.Parse(raw); err == nil && u.Host != "" {
+			return u.Hostname()
+		}
+	}
+	return "client:" + c.ID
+}
+
+// SetUserinfoFromScopes is op's ID token hook; the work happens in
+// SetUserinfoFromRequest, which also sees the request.
+func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+	return nil
+}
+
+// SetUserinfoFromRequest fills the ID token's claims for its scopes and adds
+// sid (and acr, for ID tokens from a refresh, which op leaves out).
+func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	var memberID, sid, acrValue string
+	switch r := req.(type) {
+	case *authRequest:
+		memberID, sid = r.r.MemberID, r.r.SessionID
+	case *refreshRequest:
+		memberID, sid, acrValue = r.t.MemberID, r.t.SessionID, r.t.ACR
+	default:
+		return nil
+	}
+	m, err := s.p.store.MemberByID(ctx, memberID)
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	setClaims(info, m, scopes)
+	info.Subject = req.GetSubject()
+	if sid != "" {
+		info.AppendClaims("sid", sid)
+	}
+	if acrValue != "" {
+		info.AppendClaims("acr", acrValue)
+	}
+	return nil
+}
+
+func errInvalidToken(desc string) *oidc.Error {
+	return &oidc.Error{ErrorType: "invalid_token", Description: desc}
+}
+
+// SetUserinfoFromToken answers /userinfo for an access token.
+func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+	p := s.p
+	t, err := p.store.TokenByID(ctx, tokenID)
+	if err != nil || t.Kind != storage.AccessToken || t.Expired(p.now()) || t.Subject != subject {
+		return errInvalidToken("the access token is invalid, expired or revoked")
+	}
+	if t.MemberID == "" {
+		return errInvalidToken("the access token does not represent a member")
+	}
+	m, err := p.store.MemberByID(ctx, t.MemberID)
+	if err != nil || m.Status == storage.MemberDisabled {
+		return errInvalidToken("the member is not active")
+	}
+	info.Subject = t.Subject
+	setClaims(info, m, t.Scopes)
+	return nil
+}
+
+// SetIntrospectionFromToken answers RFC 7662 introspection. Only the client
+// the token was issued to (or an audience of it) learns that it is active.
+// Nothing is written into resp before every check passed: op sends resp as
+// it is when this returns an error.
+func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	p := s.p
+	t, err := p.store.TokenByID(ctx, tokenID)
+	if err != nil || t.Expired(p.now()) || t.Consumed || t.Subject != subject {
+		return errors.New("inactive")
+	}
+	if t.ClientID != clientID && !slices.Contains(t.Audience, clientID) {
+		return errors.New("not the token's client")
+	}
+	resp.Scope = t.Scopes
+	resp.ClientID = t.ClientID
+	resp.TokenType = oidc.BearerToken
+	if t.Kind == storage.RefreshToken {
+		resp.TokenType = "refresh_token"
+	}
+	resp.Expiration = oidc.FromTime(t.ExpiresAt)
+	resp.IssuedAt = oidc.FromTime(t.CreatedAt)
+	if !t.AuthTime.IsZero() {
+		resp.AuthTime = oidc.FromTime(t.AuthTime)
+	}
+	resp.Subject = t.Subject
+	resp.Audience = t.Audience
+	resp.AuthenticationMethodsReferences = t.AMR
+	resp.Issuer = p.opts.Issuer
+	if t.Kind == storage.AccessToken {
+		resp.JWTID = t.ID
+	}
+	if t.ACR != "" {
+		resp.Claims = map[string]any{"acr": t.ACR}
+	}
+	return nil
+}
+
+func (s *opStorage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+	return nil, nil
+}
+
+func (s *opStorage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+	return nil, oidc.ErrInvalidClient().WithDescription("private_key_jwt client authentication is not supported")
+}
+
+func (s *opStorage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+	return nil, oidc.ErrUnsupportedGrantType().WithDescription("the JWT profile grant is not supported")
+}
+
+func (s *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	return s.p.keys.signing(s.p.algFor(ctx))
+}
+
+func (s *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.RS256, jose.ES256}, nil
+}
+
+func (s *opStorage) KeySet(context.Context) ([]op.Key, error) { return s.p.keys.keySet(), nil }
+
+func (s *opStorage) Health(ctx context.Context) error {
+	if _, err := s.p.store.ClientByID(ctx, "\x00health"); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("storage: %w", err)
+	}
+	return nil
+}
+
+// clientKey carries the authenticating client's id from the token endpoint
+// into SigningKey, which op calls without the client.
+type clientKey struct{}
+
+// withClientContext notes which client calls the token endpoint so that its
+// ID tokens are signed with the algorithm it registered.
+func (p *Provider) withClientContext(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/oauth/token" {
+			id, _, ok := r.BasicAuth()
+			if ok {
+				id, _ = url.QueryUnescape(id)
+			} else if err := r.ParseForm(); err == nil {
+				id = r.PostForm.Get("client_id")
+			}
+			if id != "" {
+				r = r.WithContext(context.WithValue(r.Context(), clientKey{}, id))
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (p *Provider) algFor(ctx context.Context) string {
+	if id, ok := ctx.Value(clientKey{}).(string); ok {
+		if c, err := p.clients.get(ctx, id); err == nil && c.IDTokenAlg != "" {
+			return c.IDTokenAlg
+		}
+	}
+	return p.opts.DefaultAlg
+}

@@ -1,0 +1,192 @@
+package provider
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/text/language"
+
+	"tsubasa/storage"
+)
+
+// Store is what the provider needs from storage.
+type Store interface {
+	storage.Members
+	storage.Clients
+	storage.AuthRequests
+	storage.Tokens
+	storage.Keys
+	storage.Sessions
+	storage.Consents
+	storage.Janitor
+}
+
+// Options configure a Provider. cmd builds them from config.
+type Options struct {
+	Issuer string
+	Store  Store
+	// Clients from the config file, secrets already hashed with HashSecret.
+	Clients []storage.Client
+	// HMACKey (≥32 bytes) hashes codes, refresh tokens and client secrets,
+	// and derives pairwise subjects.
+	HMACKey []byte
+	// CryptoKey encrypts opaque access tokens and codes (AES-256-GCM).
+	CryptoKey [32]byte
+
+	AccessTokenTTL  time.Duration
+	IDTokenTTL      time.Duration
+	RefreshTokenTTL time.Duration
+	CodeTTL         time.Duration
+	AuthRequestTTL  time.Duration
+
+	DefaultAlg     string // RS256 or ES256, for clients that do not choose
+	RotationPeriod time.Duration
+	RSABits        int
+
+	// LoginURL is where /authorize sends the browser (the login UI).
+	LoginURL func(authRequestID string) string
+	// LogoutURL is where end_session sends the browser when the relying party
+	// gave no post_logout_redirect_uri.
+	LogoutURL string
+
+	Dev    bool // allow an http issuer
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Provider is Tsubasa's OpenID Provider: zitadel/oidc's op on top of storage.
+type Provider struct {
+	opts    Options
+	store   Store
+	clients *clientRegistry
+	keys    *keyRing
+	op      *op.Provider
+	now     func() time.Time
+	log     *slog.Logger
+	handler http.Handler
+}
+
+// New builds the provider, loading (or creating) signing keys.
+func New(ctx context.Context, o Options) (*Provider, error) {
+	if len(o.HMACKey) < 32 {
+		return nil, errors.New("provider: HMAC key must be at least 32 bytes")
+	}
+	if o.LoginURL == nil {
+		return nil, errors.New("provider: LoginURL is required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.DefaultAlg == "" {
+		o.DefaultAlg = AlgRS256
+	}
+	reg, err := newClientRegistry(o.Clients, o.Store, o.Now)
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{opts: o, store: o.Store, clients: reg, now: o.Now, log: o.Logger}
+	p.keys = newKeyRing(o.Store, o.RSABits, o.Now, p.keyRetention())
+	if err := p.keys.load(ctx); err != nil {
+		return nil, err
+	}
+	cfg := &op.Config{
+		CryptoKey:                o.CryptoKey,
+		DefaultLogoutRedirectURI: o.LogoutURL,
+		CodeMethodS256:           true,
+		AuthMethodPost:           true,
+		GrantTypeRefreshToken:    true,
+		RequestObjectSupported:   false,
+		SupportedUILocales:       []language.Tag{language.Japanese, language.English},
+		SupportedClaims:          supportedClaims,
+		SupportedScopes:          supportedScopes,
+	}
+	opts := []op.Option{op.WithCrypto(op.NewAES256GCMCrypto(o.CryptoKey, "k1"))}
+	if o.Dev || isLoopbackURL(o.Issuer) {
+		opts = append(opts, op.WithAllowInsecure())
+	}
+	prov, err := op.NewProvider(cfg, &opStorage{p}, op.StaticIssuer(o.Issuer), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("provider: %w", err)
+	}
+	p.op = prov
+	p.handler = p.withClientContext(prov)
+	return p, nil
+}
+
+// Handler serves the OpenID Provider endpoints (discovery, /authorize,
+// /oauth/token, /userinfo, /oauth/introspect, /revoke, /end_session, /keys).
+func (p *Provider) Handler() http.Handler { return p.handler }
+
+// AuthCallbackURL is where the login UI sends the browser when a request is done.
+func (p *Provider) AuthCallbackURL() func(context.Context, string) string {
+	return op.AuthCallbackURL(p.op)
+}
+
+// Run rotates keys on schedule and deletes expired records until ctx ends.
+func (p *Provider) Run(ctx context.Context, janitorEvery time.Duration) {
+	if janitorEvery <= 0 {
+		janitorEvery = time.Minute
+	}
+	t := time.NewTicker(janitorEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := p.store.DeleteExpired(ctx, p.now()); err != nil {
+				p.log.ErrorContext(ctx, "janitor failed", "err", err)
+			} else if n > 0 {
+				p.log.DebugContext(ctx, "janitor deleted expired records", "count", n)
+			}
+			if p.opts.RotationPeriod > 0 {
+				if _, err := p.keys.rotateIfDue(ctx, p.opts.RotationPeriod); err != nil {
+					p.log.ErrorContext(ctx, "key rotation failed", "err", err)
+				}
+			}
+		}
+	}
+}
+
+// HashSecret is the at-rest form of a client secret.
+func HashSecret(key []byte, secret string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("client-secret\x00"))
+	m.Write([]byte(secret))
+	return m.Sum(nil)
+}
+
+func (p *Provider) secretHash(secret string) []byte { return HashSecret(p.opts.HMACKey, secret) }
+
+// tokenHash is the at-rest identifier of a code or refresh token.
+func (p *Provider) tokenHash(kind, value string) string {
+	m := hmac.New(sha256.New, p.opts.HMACKey)
+	m.Write([]byte(kind))
+	m.Write([]byte{0})
+	m.Write([]byte(value))
+	return fmt.Sprintf("%x", m.Sum(nil))
+}
+
+// keyRetention is how long a retired key must stay published: until every
+// token it signed has expired.
+func (p *Provider) keyRetention() time.Duration {
+	return p.opts.KeyRetention()
+}
+
+var supportedScopes = []string{"openid", "profile", "email", "phone", ScopeMembership, "offline_access"}
+
+var supportedClaims = []string{
+	"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid",
+	"name", "family_name", "given_name", "locale", "updated_at",
+	"email", "email_verified", "phone_number", "phone_number_verified", "member_number",
+}

@@ -1,0 +1,234 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"tsubasa/storage"
+)
+
+// refreshRequest adapts a stored refresh token to op.RefreshTokenRequest.
+type refreshRequest struct {
+	t      storage.Token
+	scopes []string
+}
+
+func (r *refreshRequest) GetAMR() []string            { return r.t.AMR }
+func (r *refreshRequest) GetAudience() []string       { return r.t.Audience }
+func (r *refreshRequest) GetAuthTime() time.Time      { return r.t.AuthTime }
+func (r *refreshRequest) GetClientID() string         { return r.t.ClientID }
+func (r *refreshRequest) GetScopes() []string         { return r.scopes }
+func (r *refreshRequest) GetSubject() string          { return r.t.Subject }
+func (r *refreshRequest) SetCurrentScopes(s []string) { r.scopes = s }
+
+// clientCredentialsRequest is a token request of a client acting for itself.
+type clientCredentialsRequest struct {
+	clientID string
+	scopes   []string
+}
+
+func (r *clientCredentialsRequest) GetSubject() string    { return r.clientID }
+func (r *clientCredentialsRequest) GetAudience() []string { return []string{r.clientID} }
+func (r *clientCredentialsRequest) GetScopes() []string   { return r.scopes }
+
+// accessToken builds the access token record for a request.
+func (p *Provider) accessToken(req op.TokenRequest, now time.Time) storage.Token {
+	t := storage.Token{
+		ID:        newID(16),
+		Kind:      storage.AccessToken,
+		Subject:   req.GetSubject(),
+		Audience:  req.GetAudience(),
+		Scopes:    req.GetScopes(),
+		CreatedAt: now,
+		ExpiresAt: now.Add(p.opts.AccessTokenTTL),
+	}
+	switch r := req.(type) {
+	case *authRequest:
+		t.ClientID, t.MemberID = r.r.ClientID, r.r.MemberID
+		t.AuthTime, t.ACR, t.AMR = r.r.AuthTime, r.r.ACR, r.r.AMR
+		t.SessionID, t.AuthRequestID = r.r.SessionID, r.r.ID
+	case *refreshRequest:
+		t.ClientID, t.MemberID = r.t.ClientID, r.t.MemberID
+		t.AuthTime, t.ACR, t.AMR = r.t.AuthTime, r.t.ACR, r.t.AMR
+		t.SessionID, t.FamilyID, t.AuthRequestID = r.t.SessionID, r.t.FamilyID, r.t.AuthRequestID
+	case *clientCredentialsRequest:
+		t.ClientID = r.clientID
+	}
+	return t
+}
+
+func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
+	p := s.p
+	t := p.accessToken(req, p.now().UTC())
+	if err := p.store.CreateTokens(ctx, t); err != nil {
+		return "", time.Time{}, oidc.ErrServerError().WithParent(err)
+	}
+	return t.ID, t.ExpiresAt, nil
+}
+
+// CreateAccessAndRefreshTokens mints a pair. With currentRefreshToken set it
+// rotates: the presented token is consumed atomically and a second use of it
+// revokes its whole family.
+func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
+	p := s.p
+	now := p.now().UTC()
+	access := p.accessToken(req, now)
+	value := "rt_" + newID(32)
+	refresh := access
+	refresh.ID = p.tokenHash("refresh", value)
+	refresh.Kind = storage.RefreshToken
+	refresh.ExpiresAt = now.Add(p.opts.RefreshTokenTTL)
+	if currentRefreshToken == "" {
+		refresh.FamilyID = newID(16)
+		access.FamilyID = refresh.FamilyID
+		if err := p.store.CreateTokens(ctx, access, refresh); err != nil {
+			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
+		}
+		return access.ID, value, access.ExpiresAt, nil
+	}
+	old, err := p.store.RotateRefreshToken(ctx, p.tokenHash("refresh", currentRefreshToken), now, access, refresh)
+	switch {
+	case errors.Is(err, storage.ErrConsumed):
+		p.revokeFamily(ctx, old)
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the refresh token has already been used").WithParent(err)
+	case err != nil:
+		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("unknown or expired refresh token").WithParent(err)
+	}
+	return access.ID, value, access.ExpiresAt, nil
+}
+
+func (p *Provider) revokeFamily(ctx context.Context, t storage.Token) {
+	if t.FamilyID == "" {
+		return
+	}
+	n, err := p.store.DeleteTokens(ctx, storage.TokenFilter{FamilyID: t.FamilyID})
+	p.log.WarnContext(ctx, "refresh token reused; family revoked", "client_id", t.ClientID, "family_id", t.FamilyID, "revoked", n, "err", err)
+}
+
+// TokenRequestByRefreshToken finds the grant behind a refresh token. A token
+// that was already rotated is a replay: its family is revoked.
+func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string) (op.RefreshTokenRequest, error) {
+	p := s.p
+	t, err := p.store.TokenByID(ctx, p.tokenHash("refresh", value))
+	if err != nil || t.Kind != storage.RefreshToken {
+		return nil, fmt.Errorf("provider: refresh token: %w", storage.ErrNotFound)
+	}
+	if t.Consumed {
+		p.revokeFamily(ctx, t)
+		return nil, fmt.Errorf("provider: refresh token: %w", storage.ErrConsumed)
+	}
+	if t.Expired(p.now()) {
+		return nil, fmt.Errorf("provider: refresh token expired: %w", storage.ErrNotFound)
+	}
+	if t.MemberID != "" {
+		m, err := p.store.MemberByID(ctx, t.MemberID)
+		if err != nil || m.Status == storage.MemberDisabled {
+			return nil, errors.New("provider: member is not active")
+		}
+	}
+	return &refreshRequest{t: t, scopes: slices.Clone(t.Scopes)}, nil
+}
+
+// RevokeToken implements RFC 7009. A refresh token takes its family (and the
+// access tokens minted with it) along.
+func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
+	p := s.p
+	t, err := p.store.TokenByID(ctx, tokenOrID)
+	if errors.Is(err, storage.ErrNotFound) {
+		t, err = p.store.TokenByID(ctx, p.tokenHash("refresh", tokenOrID))
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // RFC 7009 §2.2: an invalid token is not an error
+	}
+	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	if t.ClientID != clientID {
+		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+	}
+	if t.Kind == storage.RefreshToken && t.FamilyID != "" {
+		_, err = p.store.DeleteTokens(ctx, storage.TokenFilter{FamilyID: t.FamilyID})
+	} else {
+		err = p.store.DeleteToken(ctx, t.ID)
+	}
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	return nil
+}
+
+func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, value string) (string, string, error) {
+	p := s.p
+	id := p.tokenHash("refresh", value)
+	t, err := p.store.TokenByID(ctx, id)
+	if err != nil || t.Kind != storage.RefreshToken {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	if t.ClientID != clientID {
+		return "", "", oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+	}
+	return t.Subject, id, nil
+}
+
+// TerminateSession is op's fallback without an end-session request; Tsubasa
+// implements TerminateSessionFromRequest, so this only revokes the client's tokens.
+func (s *opStorage) TerminateSession(ctx context.Context, userID, clientID string) error {
+	_, err := s.p.store.DeleteTokens(ctx, storage.TokenFilter{ClientID: clientID, MemberID: userID})
+	return err
+}
+
+// TerminateSessionFromRequest ends the SSO session named by the id_token_hint
+// (sid) and revokes the tokens that descend from it.
+func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+	p := s.p
+	if req.IDTokenHintClaims != nil && req.IDTokenHintClaims.SessionID != "" {
+		sid := req.IDTokenHintClaims.SessionID
+		if err := p.store.DeleteSession(ctx, sid); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return "", oidc.ErrServerError().WithParent(err)
+		}
+		if _, err := p.store.DeleteTokens(ctx, storage.TokenFilter{SessionID: sid}); err != nil {
+			return "", oidc.ErrServerError().WithParent(err)
+		}
+	}
+	if req.RedirectURI != "" {
+		return req.RedirectURI, nil
+	}
+	return p.opts.LogoutURL, nil
+}
+
+func (s *opStorage) ClientCredentials(ctx context.Context, clientID, secret string) (op.Client, error) {
+	p := s.p
+	c, err := p.clients.get(ctx, clientID)
+	if err != nil {
+		p.checkSecret(storage.Client{}, secret)
+		return nil, oidc.ErrInvalidClient().WithParent(err)
+	}
+	if !p.checkSecret(c, secret) {
+		return nil, oidc.ErrInvalidClient().WithDescription("client authentication failed")
+	}
+	if !slices.Contains(c.GrantTypes, GrantClientCredentials) {
+		return nil, oidc.ErrUnauthorizedClient().WithDescription("client_credentials is not allowed for this client")
+	}
+	return p.opClient(c), nil
+}
+
+func (s *opStorage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
+	c, err := s.p.clients.get(ctx, clientID)
+	if err != nil {
+		return nil, oidc.ErrInvalidClient().WithParent(err)
+	}
+	granted := make([]string, 0, len(scopes))
+	for _, sc := range scopes {
+		if !slices.Contains(c.Scopes, sc) {
+			return nil, oidc.ErrInvalidScope().WithDescription("scope %q is not allowed for this client", sc)
+		}
+		granted = append(granted, sc)
+	}
+	return &clientCredentialsRequest{clientID: clientID, scopes: granted}, nil
+}
