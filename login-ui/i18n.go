@@ -1,0 +1,109 @@
+package loginui
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"sort"
+	"strings"
+
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.json
+var localeFS embed.FS
+
+// Supported languages, the first is the fallback.
+var supported = []language.Tag{language.Japanese, language.English}
+
+var matcher = language.NewMatcher(supported)
+
+// catalog maps a language ("ja", "en") to its messages by stable dotted key.
+type catalog map[string]map[string]string
+
+func loadCatalogs(fsys fs.FS) (catalog, error) {
+	c := catalog{}
+	for _, tag := range supported {
+		lang := tag.String()
+		b, err := fs.ReadFile(fsys, "locales/"+lang+".json")
+		if err != nil {
+			return nil, fmt.Errorf("loginui: catalog %s: %w", lang, err)
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("loginui: catalog %s: %w", lang, err)
+		}
+		c[lang] = m
+	}
+	return c, nil
+}
+
+// missing lists keys present in one catalog but not in another.
+func (c catalog) missing() []string {
+	var out []string
+	for a, am := range c {
+		for b, bm := range c {
+			if a == b {
+				continue
+			}
+			for k := range am {
+				if _, ok := bm[k]; !ok {
+					out = append(out, b+": "+k)
+				}
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// T returns the message for key in lang, formatted with args. A missing key
+// shows itself, so it is visible rather than blank (and tests catch it).
+func (c catalog) T(lang, key string, args ...any) string {
+	msg, ok := c[lang][key]
+	if !ok {
+		return key
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(msg, args...)
+	}
+	return msg
+}
+
+const langCookie = "tsubasa_lang"
+
+// negotiate picks the page language: ui_locales of the authorization
+// request, then the language cookie, then Accept-Language.
+func negotiate(r *http.Request, uiLocales []string) string {
+	var prefs []string
+	prefs = append(prefs, uiLocales...)
+	if c, err := r.Cookie(langCookie); err == nil {
+		prefs = append(prefs, c.Value)
+	}
+	for _, p := range prefs {
+		if t, err := language.Parse(p); err == nil {
+			if _, idx, conf := matcher.Match(t); conf >= language.High {
+				return supported[idx].String()
+			}
+		}
+	}
+	if al := r.Header.Get("Accept-Language"); al != "" {
+		if tags, _, err := language.ParseAcceptLanguage(al); err == nil && len(tags) > 0 {
+			if _, idx, conf := matcher.Match(tags...); conf > language.No {
+				return supported[idx].String()
+			}
+		}
+	}
+	return supported[0].String()
+}
+
+func validLang(s string) bool {
+	for _, t := range supported {
+		if strings.EqualFold(t.String(), s) {
+			return true
+		}
+	}
+	return false
+}

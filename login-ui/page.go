@@ -1,0 +1,89 @@
+package loginui
+
+import (
+	"net/http"
+	"net/url"
+
+	"tsubasa/provider/member"
+)
+
+// page is what every page's data embeds: language, brand, the language
+// switcher and the message catalog (through T).
+type page struct {
+	Lang     string
+	TitleKey string
+	Brand    Brand
+	Switch   []langLink
+	Error    string // catalog key of an error to announce, if any
+	ErrorArg any
+	cat      catalog
+}
+
+type langLink struct {
+	Code    string
+	Label   string
+	URL     string
+	Current bool
+}
+
+// T translates a catalog key into the page's language.
+func (p page) T(key string, args ...any) string { return p.cat.T(p.Lang, key, args...) }
+
+// ErrorText is the page's error message, formatted.
+func (p page) ErrorText() string {
+	if p.Error == "" {
+		return ""
+	}
+	if p.ErrorArg != nil {
+		return p.T(p.Error, p.ErrorArg)
+	}
+	return p.T(p.Error)
+}
+
+func (u *UI) newPage(r *http.Request, lang, titleKey string) page {
+	p := page{Lang: lang, TitleKey: titleKey, Brand: u.opts.Brand, cat: u.cat}
+	for _, l := range []struct{ code, label string }{{"ja", "日本語"}, {"en", "English"}} {
+		q := url.Values{}
+		for k, v := range r.URL.Query() {
+			q[k] = v
+		}
+		q.Set("lang", l.code)
+		p.Switch = append(p.Switch, langLink{Code: l.code, Label: l.label, URL: r.URL.Path + "?" + q.Encode(), Current: l.code == lang})
+	}
+	return p
+}
+
+type errorPage struct {
+	page
+	Message string // catalog key
+	Detail  string // shown as text, e.g. a refused redirect URI (never a link)
+	BackURL string
+}
+
+// renderError shows a friendly error page with a way back.
+func (u *UI) renderError(w http.ResponseWriter, r *http.Request, status int, key string) {
+	p := errorPage{page: u.newPage(r, negotiate(r, nil), "error.title"), Message: key, BackURL: u.opts.Brand.SupportURL}
+	u.render(w, r, status, "error", p)
+}
+
+// RenderError lets cmd show the UI's error page for errors raised outside
+// it (for example an authorization request op refuses to redirect); detail
+// is shown as plain text.
+func (u *UI) RenderError(w http.ResponseWriter, r *http.Request, status int, key, detail string) {
+	u.securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := errorPage{page: u.newPage(r, negotiate(r, nil), "error.title"), Message: key, Detail: detail, BackURL: u.opts.Brand.SupportURL}
+		u.render(w, r, status, "error", p)
+	})).ServeHTTP(w, r)
+}
+
+// Rule describes a password rule (or its violation) with its limits.
+func (p page) Rule(v member.Violation) string {
+	switch v.Rule {
+	case "password.rule.length":
+		return p.T(v.Rule, v.Min, v.Max)
+	case "password.rule.classes":
+		return p.T(v.Rule, v.Min)
+	default:
+		return p.T(v.Rule)
+	}
+}

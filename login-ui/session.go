@@ -1,0 +1,213 @@
+package loginui
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+
+	"tsubasa/storage"
+)
+
+// Reserved session value keys that map to first-class fields of the stored
+// session (the SSO part); every other value is flow state kept in Data.
+const (
+	keyMember   = "_member"
+	keyAuthTime = "_auth_time" // unix seconds
+	keyACR      = "_acr"
+	keyAMR      = "_amr" // space separated
+	keyDevice   = "_device"
+)
+
+// sessionStore is a gorilla/sessions Store kept server-side in storage: the
+// cookie carries only an authenticated random id, so a session can be
+// revoked (sign out everywhere, "this wasn't me", end_session) by deleting
+// its record.
+type sessionStore struct {
+	store   storage.Sessions
+	codec   securecookie.Codec
+	options sessions.Options
+	ttl     time.Duration
+	idle    time.Duration
+	now     func() time.Time
+}
+
+var _ sessions.Store = (*sessionStore)(nil)
+
+func newSessionStore(st storage.Sessions, key []byte, secure bool, ttl, idle time.Duration, now func() time.Time) *sessionStore {
+	codec := securecookie.New(key, nil)
+	codec.MaxAge(0) // lifetime is enforced server-side
+	return &sessionStore{
+		store: st,
+		codec: codec,
+		options: sessions.Options{
+			Path:     "/",
+			HttpOnly: true,
+			Secure:   secure,
+			SameSite: http.SameSiteLaxMode,
+		},
+		ttl:  ttl,
+		idle: idle,
+		now:  now,
+	}
+}
+
+func (s *sessionStore) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(s, name)
+}
+
+// New loads the session named by the cookie, or starts an empty one. An
+// unknown, expired or idle session is silently replaced by a new one.
+func (s *sessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	sess := sessions.NewSession(s, name)
+	opts := s.options
+	sess.Options = &opts
+	sess.IsNew = true
+	c, err := r.Cookie(name)
+	if err != nil {
+		return sess, nil
+	}
+	var id string
+	if err := s.codec.Decode(name, c.Value, &id); err != nil {
+		return sess, nil
+	}
+	rec, err := s.store.SessionByID(r.Context(), id)
+	if err != nil {
+		if errors.Is(err, storage.ErrNotFound) {
+			return sess, nil
+		}
+		return sess, err
+	}
+	now := s.now()
+	if rec.Expired(now) || (s.idle > 0 && now.Sub(rec.LastSeenAt) > s.idle) {
+		return sess, nil
+	}
+	sess.ID = rec.ID
+	sess.IsNew = false
+	for k, v := range rec.Data {
+		sess.Values[k] = v
+	}
+	if rec.MemberID != "" {
+		sess.Values[keyMember] = rec.MemberID
+		sess.Values[keyAuthTime] = strconv.FormatInt(rec.AuthTime.Unix(), 10)
+		sess.Values[keyACR] = rec.ACR
+		sess.Values[keyAMR] = strings.Join(rec.AMR, " ")
+		sess.Values[keyDevice] = rec.DeviceID
+	}
+	return sess, nil
+}
+
+// Save writes the session record and the cookie; MaxAge < 0 deletes both.
+func (s *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	ctx := r.Context()
+	if sess.Options.MaxAge < 0 {
+		if sess.ID != "" {
+			if err := s.store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+		}
+		http.SetCookie(w, sessions.NewCookie(sess.Name(), "", sess.Options))
+		return nil
+	}
+	now := s.now().UTC()
+	rec := s.record(r, sess, now)
+	if sess.ID == "" {
+		rec.ID = newSessionID()
+		rec.CreatedAt = now
+		rec.ExpiresAt = now.Add(s.ttl)
+		if err := s.store.CreateSession(ctx, rec); err != nil {
+			return err
+		}
+		sess.ID = rec.ID
+	} else {
+		err := s.store.UpdateSession(ctx, sess.ID, func(old storage.Session) (storage.Session, error) {
+			rec.ID, rec.CreatedAt, rec.ExpiresAt = old.ID, old.CreatedAt, old.ExpiresAt
+			return rec, nil
+		})
+		if errors.Is(err, storage.ErrNotFound) {
+			// Revoked while the request ran: do not resurrect it.
+			return errSessionGone
+		}
+		if err != nil {
+			return err
+		}
+	}
+	enc, err := s.codec.Encode(sess.Name(), sess.ID)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, sessions.NewCookie(sess.Name(), enc, sess.Options))
+	sess.IsNew = false
+	return nil
+}
+
+var errSessionGone = errors.New("loginui: session was revoked")
+
+func (s *sessionStore) record(r *http.Request, sess *sessions.Session, now time.Time) storage.Session {
+	rec := storage.Session{Data: map[string]string{}, LastSeenAt: now, IP: clientIP(r), UserAgent: r.UserAgent()}
+	for k, v := range sess.Values {
+		ks, _ := k.(string)
+		vs, _ := v.(string)
+		switch ks {
+		case keyMember:
+			rec.MemberID = vs
+		case keyAuthTime:
+			if n, err := strconv.ParseInt(vs, 10, 64); err == nil {
+				rec.AuthTime = time.Unix(n, 0).UTC()
+			}
+		case keyACR:
+			rec.ACR = vs
+		case keyAMR:
+			rec.AMR = strings.Fields(vs)
+		case keyDevice:
+			rec.DeviceID = vs
+		case "":
+		default:
+			rec.Data[ks] = vs
+		}
+	}
+	return rec
+}
+
+func newSessionID() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// regenerate gives the session a new id (deleting the old record) so that
+// an id planted before login is worthless after it (session fixation).
+func (s *sessionStore) regenerate(ctx context.Context, sess *sessions.Session) error {
+	if sess.ID != "" {
+		if err := s.store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+	}
+	sess.ID = ""
+	return nil
+}
+
+// value returns a string session value.
+func value(sess *sessions.Session, key string) string {
+	v, _ := sess.Values[key].(string)
+	return v
+}
+
+// clientIP is the remote address without port. Tsubasa does not trust
+// forwarding headers unless a reverse proxy in front rewrites RemoteAddr.
+func clientIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}

@@ -1,0 +1,247 @@
+package loginui
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"tsubasa/provider/member"
+	"tsubasa/storage"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Store is what the login UI needs from storage.
+type Store interface {
+	storage.AuthRequests
+	storage.Sessions
+	storage.Members
+}
+
+// Members is the member domain as the login UI uses it.
+type Members interface {
+	Authenticate(ctx context.Context, in member.LoginInput) (member.LoginResult, error)
+	SetPassword(ctx context.Context, memberID, password string) error
+	Policy() member.Policy
+}
+
+// Brand is what the pages show of the programme.
+type Brand struct {
+	Name         string
+	LogoURL      string
+	PrimaryColor string
+	SupportURL   string
+}
+
+// Options configure the UI. cmd builds them.
+type Options struct {
+	Store   Store
+	Members Members
+	// Callback is op.AuthCallbackURL: where a finished request goes.
+	Callback func(ctx context.Context, authRequestID string) string
+	// Fail sends an OAuth error to the relying party of a request
+	// (login_required, access_denied …) by its registered redirect URI.
+	Fail func(w http.ResponseWriter, r *http.Request, authRequestID, code, description string)
+	// ClientName returns a client's display name (for the page header).
+	ClientName func(ctx context.Context, clientID string) string
+
+	CookieKey  []byte // ≥32 bytes
+	Secure     bool   // the issuer is https: __Host- cookies, HSTS
+	SessionTTL time.Duration
+	IdleTTL    time.Duration
+	Brand      Brand
+	ThemeDir   string // optional directory overriding templates/ and static/
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// UI is the hosted login: pages, sessions and the login state machine.
+type UI struct {
+	opts     Options
+	store    Store
+	sessions *sessionStore
+	cat      catalog
+	pages    map[string]*template.Template
+	static   fs.FS
+	now      func() time.Time
+	log      *slog.Logger
+	cookie   string
+}
+
+// pageNames are the pages every deployment must have; a missing one fails start-up.
+var pageNames = []string{"login", "set_password", "error", "logged_out"}
+
+// New parses every template and catalog once; a missing page or key is a
+// start-up error, not a runtime surprise.
+func New(o Options) (*UI, error) {
+	if len(o.CookieKey) < 32 {
+		return nil, fmt.Errorf("loginui: cookie key must be at least 32 bytes")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.ClientName == nil {
+		o.ClientName = func(_ context.Context, id string) string { return id }
+	}
+	tfs, sfs := fs.FS(templateFS), fs.FS(staticFS)
+	if o.ThemeDir != "" {
+		tfs = overlay{os.DirFS(o.ThemeDir), tfs}
+		sfs = overlay{os.DirFS(o.ThemeDir), sfs}
+	}
+	cat, err := loadCatalogs(localeFS)
+	if err != nil {
+		return nil, err
+	}
+	if miss := cat.missing(); len(miss) > 0 {
+		return nil, fmt.Errorf("loginui: catalog keys missing: %s", strings.Join(miss, ", "))
+	}
+	pages := map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").ParseFS(tfs, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("loginui: page %s: %w", name, err)
+		}
+		pages[name] = t
+	}
+	static, err := fs.Sub(sfs, "static")
+	if err != nil {
+		return nil, err
+	}
+	cookie := "tsubasa_session"
+	if o.Secure {
+		cookie = "__Host-tsubasa_session"
+	}
+	u := &UI{
+		opts:   o,
+		store:  o.Store,
+		cat:    cat,
+		pages:  pages,
+		static: static,
+		now:    o.Now,
+		log:    o.Logger,
+		cookie: cookie,
+	}
+	u.sessions = newSessionStore(o.Store, o.CookieKey, o.Secure, o.SessionTTL, o.IdleTTL, o.Now)
+	return u, nil
+}
+
+// LoginURL is the login page of an authorization request (op's Client.LoginURL).
+func LoginURL(authRequestID string) string {
+	return "/login?authRequestID=" + url.QueryEscape(authRequestID)
+}
+
+// LogoutURL is where end_session lands without a post_logout_redirect_uri.
+const LogoutURL = "/logged-out"
+
+// Handler serves the login UI's routes.
+func (u *UI) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", u.showLogin)
+	mux.HandleFunc("POST /login", u.postLogin)
+	mux.HandleFunc("GET /login/password", u.showSetPassword)
+	mux.HandleFunc("POST /login/password", u.postSetPassword)
+	mux.HandleFunc("GET "+LogoutURL, u.loggedOut)
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(u.static)))
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.renderError(w, r, http.StatusForbidden, "error.cross_site")
+	}))
+	return u.securityHeaders(u.LangSwitch(cop.Handler(mux)))
+}
+
+func staticHandler(fsys fs.FS) http.Handler {
+	fileServer := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") || r.URL.Path == "" {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fileServer.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders sets CSP and friends on every page: scripts and styles
+// only from our origin, never inline; no framing.
+func (u *UI) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if u.opts.Secure {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// LangSwitch handles ?lang= on any GET: remember the choice in a cookie and
+// come back to the same page without the parameter, keeping the place in
+// the flow. cmd also puts it in front of /authorize, whose error page has
+// the switcher too.
+func (u *UI) LangSwitch(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lang := r.URL.Query().Get("lang")
+		if r.Method != http.MethodGet || lang == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if validLang(lang) {
+			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+				HttpOnly: true, Secure: u.opts.Secure, SameSite: http.SameSiteLaxMode})
+		}
+		q := r.URL.Query()
+		q.Del("lang")
+		back := r.URL.Path
+		if len(q) > 0 {
+			back += "?" + q.Encode()
+		}
+		http.Redirect(w, r, back, http.StatusSeeOther)
+	})
+}
+
+// render executes a page into a buffer first, so a template error never
+// sends half a page.
+func (u *UI) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := u.pages[name].Execute(&buf, data); err != nil {
+		u.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// overlay reads from the theme directory first, then the embedded files.
+type overlay struct{ top, base fs.FS }
+
+func (o overlay) Open(name string) (fs.File, error) {
+	if f, err := o.top.Open(name); err == nil {
+		return f, nil
+	}
+	return o.base.Open(name)
+}
