@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"tsubasa/config"
+	"tsubasa/provider"
+	"tsubasa/provider/member"
+	"tsubasa/storage"
+	"tsubasa/storage/bolt"
+)
+
+// deps are what both the server and the CLI's direct (no server) mode need:
+// the open database, the server secrets and the member service.
+type deps struct {
+	cfg       config.Config
+	store     *bolt.Store
+	hmacKey   []byte   // hashes tokens, codes, OTPs, client secrets; derives pairwise subs
+	cryptoKey [32]byte // encrypts opaque access tokens and codes
+	cookieKey []byte   // authenticates session cookies
+	hasher    *member.Hasher
+	members   *member.Service
+	log       *slog.Logger
+}
+
+// openDeps opens the database (failing clearly when another process holds
+// it) and loads or creates the server secrets.
+func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger, lockTimeout time.Duration) (*deps, error) {
+	st, err := bolt.Open(cfg.Storage.Bolt.Path, bolt.Options{Timeout: lockTimeout, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	d := &deps{cfg: cfg, store: st, log: log}
+	if err := d.loadSecrets(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	d.hasher = member.NewHasher(member.HashOptions{
+		MemoryKiB:     cfg.Password.Argon2.MemoryKiB,
+		Iterations:    cfg.Password.Argon2.Iterations,
+		Parallelism:   cfg.Password.Argon2.Parallelism,
+		MaxConcurrent: cfg.Password.MaxConcurrentHashes,
+		Queue:         cfg.Password.HashQueue,
+	})
+	d.members = member.NewService(st, d.hasher, memberOptions(cfg, log))
+	return d, nil
+}
+
+func (d *deps) Close() error { return d.store.Close() }
+
+func random(n int) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		b := make([]byte, n)
+		_, err := rand.Read(b)
+		return b, err
+	}
+}
+
+// loadSecrets derives the server's keys from the configured master secret,
+// or from one generated on first start and kept in the database, so that a
+// restart keeps sessions, codes and tokens valid.
+func (d *deps) loadSecrets(ctx context.Context) error {
+	master := []byte(d.cfg.Secret)
+	if len(master) == 0 {
+		var err error
+		master, err = d.store.Secret(ctx, "master", random(32))
+		if err != nil {
+			return fmt.Errorf("load server secret: %w", err)
+		}
+	}
+	d.hmacKey = deriveKey(master, "hmac")
+	copy(d.cryptoKey[:], deriveKey(master, "token-encryption"))
+	d.cookieKey = deriveKey(master, "cookie")
+	return nil
+}
+
+// staticClients turns the config file's clients into records with hashed secrets.
+func staticClients(cfg config.Config, hmacKey []byte) []storage.Client {
+	out := make([]storage.Client, 0, len(cfg.Clients))
+	for _, c := range cfg.Clients {
+		c = c.WithDefaults(cfg.Keys.Algorithm)
+		sc := storage.Client{
+			ID:                     c.ID,
+			Name:                   c.Name,
+			RedirectURIs:           c.RedirectURIs,
+			PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+			Public:                 c.Public,
+			ThirdParty:             c.ThirdParty,
+			GrantTypes:             c.GrantTypes,
+			Scopes:                 c.Scopes,
+			IDTokenAlg:             c.IDTokenSignedResponseAlg,
+			LogoURI:                c.LogoURI,
+			PolicyURI:              c.PolicyURI,
+		}
+		if c.Secret != "" {
+			sc.SecretHash = provider.HashSecret(hmacKey, c.Secret)
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+func memberOptions(cfg config.Config, log *slog.Logger) member.Options {
+	var breach member.BreachChecker
+	if cfg.Password.BreachCheck.URL != "" {
+		breach = member.NewHIBPChecker(cfg.Password.BreachCheck.URL, nil, log)
+	}
+	cutover, _ := cfg.PINCutover()
+	return member.Options{
+		Policy: member.Policy{
+			MinLength:    cfg.Password.MinLength,
+			MaxLength:    cfg.Password.MaxLength,
+			MinClasses:   cfg.Password.MinClasses,
+			RejectCommon: cfg.Password.RejectCommon,
+			Breach:       breach,
+		},
+		Lockout: member.LockoutOptions{
+			MaxFailures:      cfg.Lockout.MaxFailures,
+			Window:           cfg.Lockout.Window,
+			BaseDelay:        cfg.Lockout.BaseDelay,
+			MaxDelay:         cfg.Lockout.MaxDelay,
+			PerIPMaxFailures: cfg.Lockout.PerIPMaxFailures,
+		},
+		PINWebCutover:        cutover,
+		TelephoneMaxFailures: cfg.LegacyPIN.TelephoneMaxFailures,
+		TelephoneLockout:     cfg.LegacyPIN.TelephoneLockout,
+		Logger:               log,
+	}
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newClientCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "client",
+		Short: "Manage relying parties (OAuth clients)",
+		Long: `Manage the relying parties stored in the database. Clients of the config
+file are listed too but change only with the file.
+
+With a server running, commands go through its admin socket; otherwise they
+open the database file directly.`,
+	}
+	p := addOutputFlag(cmd, g)
+	cmd.AddCommand(
+		newClientAddCmd(g, p),
+		&cobra.Command{
+			Use:   "list",
+			Short: "List clients",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				var out []clientView
+				if err := g.adminJSON(cmd.Context(), "client/list", empty{}, &out); err != nil {
+					return err
+				}
+				return p.print(out, func(w io.Writer) {
+					tw := table(w, "ID", "NAME", "TYPE", "SOURCE", "REDIRECT URIS")
+					for _, c := range out {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, clientType(c), c.Source,
+							orDash(strings.Join(c.RedirectURIs, " ")))
+					}
+					tw.Flush()
+				})
+			},
+		},
+		&cobra.Command{
+			Use:   "show ID",
+			Short: "Show a client (never its secret)",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				var out clientView
+				if err := g.adminJSON(cmd.Context(), "client/show", idInput{ID: args[0]}, &out); err != nil {
+					return err
+				}
+				return p.print(out, func(w io.Writer) { printClient(w, out) })
+			},
+		},
+		&cobra.Command{
+			Use:   "remove ID",
+			Short: "Remove a client and revoke its tokens",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				var out removedClient
+				if err := g.adminJSON(cmd.Context(), "client/remove", idInput{ID: args[0]}, &out); err != nil {
+					return err
+				}
+				return p.print(out, func(w io.Writer) {
+					fmt.Fprintf(w, "Removed client %s; revoked %d tokens.\n", out.ID, out.RevokedTokens)
+				})
+			},
+		},
+		&cobra.Command{
+			Use:   "rotate-secret ID",
+			Short: "Give a confidential client a new secret (the old one stops working)",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				var out clientOutput
+				if err := g.adminJSON(cmd.Context(), "client/rotate-secret", idInput{ID: args[0]}, &out); err != nil {
+					return err
+				}
+				return p.print(out, func(w io.Writer) {
+					fmt.Fprintf(w, "New secret of client %s. The old secret no longer works.\n", out.Client.ID)
+					printSecret(w, out.Secret)
+				})
+			},
+		},
+	)
+	return cmd
+}
+
+func newClientAddCmd(g *globals, p *printer) *cobra.Command {
+	var in clientInput
+	cmd := &cobra.Command{
+		Use:   "add --id ID --redirect-uri URI [flags]",
+		Short: "Add a client; a confidential client's secret is shown once",
+		Long: `Add a relying party. A confidential client (the default) gets a random
+secret, printed once: only its hash is stored. Grant types, scopes and the
+ID token algorithm default as for clients of the config file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var out clientOutput
+			if err := g.adminJSON(cmd.Context(), "client/add", in, &out); err != nil {
+				return err
+			}
+			return p.print(out, func(w io.Writer) {
+				fmt.Fprintf(w, "Added client %s.\n\n", out.Client.ID)
+				printClient(w, out.Client)
+				if out.Secret != "" {
+					fmt.Fprintln(w)
+					printSecret(w, out.Secret)
+				}
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.ID, "id", "", "client id (required)")
+	f.StringVar(&in.Name, "name", "", "name shown to members (default: the id)")
+	f.StringArrayVar(&in.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable)")
+	f.StringArrayVar(&in.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI (repeatable)")
+	f.BoolVar(&in.Public, "public", false, "public client (no secret, PKCE required): apps and single-page sites")
+	f.BoolVar(&in.ThirdParty, "third-party", false, "third-party client: members are asked for consent")
+	f.StringArrayVar(&in.GrantTypes, "grant-type", nil,
+		"authorization_code, refresh_token or client_credentials (repeatable)")
+	f.StringArrayVar(&in.Scopes, "scope", nil, "scope the client may ask for (repeatable)")
+	f.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm: RS256 or ES256")
+	f.StringVar(&in.LogoURI, "logo-uri", "", "logo shown on the consent page")
+	f.StringVar(&in.PolicyURI, "policy-uri", "", "privacy policy linked from the consent page")
+	_ = cmd.MarkFlagRequired("id")
+	return cmd
+}
+
+func clientType(c clientView) string {
+	t := "confidential"
+	if c.Public {
+		t = "public"
+	}
+	if c.ThirdParty {
+		t += ", third-party"
+	}
+	return t
+}
+
+func printClient(w io.Writer, c clientView) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
+	row("ID", c.ID)
+	row("Name", c.Name)
+	row("Type", clientType(c))
+	row("Defined in", c.Source)
+	row("Redirect URIs", strings.Join(c.RedirectURIs, " "))
+	row("Post-logout URIs", strings.Join(c.PostLogoutRedirectURIs, " "))
+	row("Grant types", strings.Join(c.GrantTypes, " "))
+	row("Scopes", strings.Join(c.Scopes, " "))
+	row("ID token alg", c.IDTokenAlg)
+	row("Logo URI", c.LogoURI)
+	row("Policy URI", c.PolicyURI)
+	row("Created", formatTime(c.CreatedAt))
+	row("Updated", formatTime(c.UpdatedAt))
+	tw.Flush()
+}
+
+func printSecret(w io.Writer, secret string) {
+	fmt.Fprintf(w, "Client secret: %s\n", secret)
+	fmt.Fprintln(w, "Store it now: it is not shown again (only its hash is kept).")
+}
+
+// printer writes a result as JSON (--json) or for people.
+type printer struct {
+	g    *globals
+	json bool
+}
+
+// addOutputFlag gives cmd and its subcommands --json.
+func addOutputFlag(cmd *cobra.Command, g *globals) *printer {
+	p := &printer{g: g}
+	cmd.PersistentFlags().BoolVar(&p.json, "json", false, "print JSON for scripts instead of text")
+	return p
+}
+
+func (p *printer) print(v any, human func(w io.Writer)) error {
+	if p.json {
+		enc := json.NewEncoder(p.g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	human(p.g.stdout)
+	return nil
+}
+
+func table(w io.Writer, headers ...string) *tabwriter.Writer {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(headers, "\t"))
+	return tw
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

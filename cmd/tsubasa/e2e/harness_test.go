@@ -1,0 +1,237 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the tsubasa executable built once for the whole suite.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tsubasa-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "tsubasa")
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "tsubasa/cmd/tsubasa")...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build tsubasa:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Server is a running tsubasa process.
+type Server struct {
+	Issuer string
+	Dir    string
+	Config string
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	done   chan struct{}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Options shape the server's config.
+type Options struct {
+	Host  string // "127.0.0.1" (default) or "localhost" for browser tests
+	Extra string // YAML appended to the base config
+	Dir   string // reuse a data directory (restart tests)
+	Port  int    // reuse a port (restart tests)
+}
+
+// baseConfig is a production-like config: no dev mode, cheap argon2 for
+// speed, clients for the suites.
+const baseConfig = `issuer: %[1]s
+listen: %[2]s
+storage:
+  bolt:
+    path: %[3]s/tsubasa.db
+log:
+  level: debug
+password:
+  argon2:
+    memory_kib: 8192
+    iterations: 1
+mail:
+  from: "Tsubasa <no-reply@tsubasa.test>"
+  smtp:
+    host: 127.0.0.1
+    port: 9
+    tls: none
+sms:
+  driver: webhook
+  webhook:
+    url: http://127.0.0.1:9/unused
+legacy_pin:
+  web_login_until: "2099-12-31"
+clients:
+  - id: web
+    secret: web-secret-0123456789
+    name: Member website
+    redirect_uris: [%[1]s/rp/callback]
+    post_logout_redirect_uris: [%[1]s/rp/bye]
+  - id: web-es256
+    secret: es-secret-0123456789
+    name: ES256 website
+    redirect_uris: [%[1]s/rp/callback]
+    id_token_signed_response_alg: ES256
+  - id: spa
+    public: true
+    name: Mobile app
+    redirect_uris: [%[1]s/rp/callback]
+  - id: backend
+    secret: backend-secret-0123456789
+    name: Partner backend
+    grant_types: [client_credentials]
+    scopes: [telephone]
+`
+
+// Start runs a server and stops it when the test ends.
+func Start(t *testing.T, o Options) *Server {
+	t.Helper()
+	if o.Host == "" {
+		o.Host = "127.0.0.1"
+	}
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	if o.Port == 0 {
+		o.Port = freePort(t)
+	}
+	addr := fmt.Sprintf("%s:%d", o.Host, o.Port)
+	issuer := "http://" + addr
+	listen := fmt.Sprintf("127.0.0.1:%d", o.Port)
+	cfg := fmt.Sprintf(baseConfig, issuer, listen, o.Dir) + o.Extra
+	path := filepath.Join(o.Dir, "tsubasa.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Issuer: issuer, Dir: o.Dir, Config: path, out: &syncBuffer{}, done: make(chan struct{})}
+	s.cmd = exec.Command(binary, "serve", "--config", path)
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	s.cmd.Env = cleanEnv()
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() {
+		s.Stop(t)
+		if t.Failed() {
+			t.Logf("server output:\n%s", s.out.String())
+		}
+	})
+	s.waitReady(t)
+	return s
+}
+
+// cleanEnv keeps TSUBASA_* variables of the developer's shell from leaking
+// into the server under test.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "TSUBASA_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func (s *Server) waitReady(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			t.Fatalf("server exited during start-up:\n%s", s.out.String())
+		default:
+		}
+		resp, err := http.Get(s.Issuer + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("server not ready in time:\n%s", s.out.String())
+}
+
+// Stop ends the server gracefully (SIGTERM) and waits for it.
+func (s *Server) Stop(t *testing.T) {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		t.Errorf("server did not stop within 20s of SIGTERM")
+	}
+}
+
+// CLI runs a tsubasa subcommand against this server's config and returns
+// its combined output; it fails the test on a non-zero exit unless wantErr.
+func (s *Server) CLI(t *testing.T, wantErr bool, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, append(args, "--config", s.Config)...)
+	cmd.Env = cleanEnv()
+	out, err := cmd.CombinedOutput()
+	if (err != nil) != wantErr {
+		t.Fatalf("tsubasa %s: err=%v, want error %v\n%s", strings.Join(args, " "), err, wantErr, out)
+	}
+	return string(out)
+}

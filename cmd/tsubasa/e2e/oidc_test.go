@@ -1,0 +1,318 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+const (
+	memberNumber = "7654321"
+	memberPass   = "Hikouki-2026"
+)
+
+// startWithMember starts a server and creates a member through the CLI
+// (which reaches the running server over its admin socket).
+func startWithMember(t *testing.T, o Options) *Server {
+	t.Helper()
+	s := Start(t, o)
+	s.CLI(t, false, "member", "create", "--number", memberNumber, "--password", memberPass,
+		"--family-name", "空野", "--given-name", "花子", "--email", "hanako@example.com", "--country", "JP", "--locale", "ja")
+	return s
+}
+
+type idClaims struct {
+	ACR      string   `json:"acr"`
+	AMR      []string `json:"amr"`
+	AuthTime int64    `json:"auth_time"`
+	SID      string   `json:"sid"`
+	Email    string   `json:"email"`
+}
+
+func TestDiscoveryAndKeys(t *testing.T) {
+	s := Start(t, Options{})
+	rp := NewRP(t, s, "web", "web-secret-0123456789")
+	var meta struct {
+		Issuer         string   `json:"issuer"`
+		Algs           []string `json:"id_token_signing_alg_values_supported"`
+		PKCE           []string `json:"code_challenge_methods_supported"`
+		Introspection  string   `json:"introspection_endpoint"`
+		Revocation     string   `json:"revocation_endpoint"`
+		EndSession     string   `json:"end_session_endpoint"`
+		RequestObjects bool     `json:"request_parameter_supported"`
+	}
+	if err := rp.Provider.Claims(&meta); err != nil {
+		t.Fatal(err)
+	}
+	if meta.Issuer != s.Issuer {
+		t.Errorf("issuer %q, want %q", meta.Issuer, s.Issuer)
+	}
+	for _, alg := range []string{"RS256", "ES256"} {
+		if !slices.Contains(meta.Algs, alg) {
+			t.Errorf("id_token_signing_alg_values_supported %v lacks %s", meta.Algs, alg)
+		}
+	}
+	if !slices.Equal(meta.PKCE, []string{"S256"}) {
+		t.Errorf("code_challenge_methods_supported = %v, want [S256]", meta.PKCE)
+	}
+	if meta.Introspection == "" || meta.Revocation == "" || meta.EndSession == "" {
+		t.Errorf("missing endpoints in discovery: %+v", meta)
+	}
+	before := jwksKids(t, s)
+	if len(before) != 2 {
+		t.Fatalf("want one RS256 and one ES256 key, got %v", before)
+	}
+	out := s.CLI(t, false, "keys", "rotate")
+	if !strings.Contains(out, "RS256") {
+		t.Errorf("keys rotate output lacks the new keys:\n%s", out)
+	}
+	after := jwksKids(t, s)
+	if len(after) != 4 {
+		t.Fatalf("after rotation the JWKS must hold new and retired keys, got %v", after)
+	}
+	for _, k := range before {
+		if !slices.Contains(after, k) {
+			t.Errorf("retired key %s dropped from JWKS before its tokens expired", k)
+		}
+	}
+}
+
+func jwksKids(t *testing.T, s *Server) []string {
+	t.Helper()
+	resp, err := http.Get(s.Issuer + "/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+			Alg string `json:"alg"`
+		} `json:"keys"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		if k.Kid == "" {
+			t.Errorf("JWKS key without kid")
+		}
+		kids = append(kids, k.Kid)
+	}
+	return kids
+}
+
+func TestCodeFlowWithPKCE(t *testing.T) {
+	s := startWithMember(t, Options{})
+	rp := NewRP(t, s, "web", "web-secret-0123456789")
+	b := NewBrowser(t, s)
+	f := NewFlow()
+	cb := Login(t, b, rp.AuthURL(f), memberNumber, memberPass)
+	tok, idt, err := rp.Exchange(t.Context(), f, cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c idClaims
+	if err := idt.Claims(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.ACR != "urn:tsubasa:acr:pwd" || !slices.Equal(c.AMR, []string{"pwd"}) {
+		t.Errorf("acr/amr = %q/%v, want pwd", c.ACR, c.AMR)
+	}
+	if c.AuthTime == 0 || c.SID == "" {
+		t.Errorf("auth_time %d and sid %q must be set", c.AuthTime, c.SID)
+	}
+	if c.Email != "" {
+		t.Errorf("email leaked into the ID token: %q (it belongs to userinfo)", c.Email)
+	}
+	if alg := headerAlg(t, tok); alg != "RS256" {
+		t.Errorf("default ID token alg %s, want RS256", alg)
+	}
+	if tok.RefreshToken == "" {
+		t.Error("first-party client with the refresh grant got no refresh token")
+	}
+	ui, err := rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(tok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info map[string]any
+	_ = ui.Claims(&info)
+	if info["email"] != "hanako@example.com" || info["member_number"] != memberNumber || ui.Subject != idt.Subject {
+		t.Errorf("userinfo = %v", info)
+	}
+}
+
+func headerAlg(t *testing.T, tok *oauth2.Token) string {
+	raw, _ := tok.Extra("id_token").(string)
+	h, err := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hdr struct{ Alg string }
+	_ = json.Unmarshal(h, &hdr)
+	return hdr.Alg
+}
+
+func TestES256Client(t *testing.T) {
+	s := startWithMember(t, Options{})
+	rp := NewRP(t, s, "web-es256", "es-secret-0123456789")
+	b := NewBrowser(t, s)
+	f := NewFlow()
+	tok, _, err := rp.Exchange(t.Context(), f, Login(t, b, rp.AuthURL(f), memberNumber, memberPass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alg := headerAlg(t, tok); alg != "ES256" {
+		t.Errorf("ID token alg %s, want ES256 as the client registered", alg)
+	}
+}
+
+func TestRefreshRotationAndReuse(t *testing.T) {
+	s := startWithMember(t, Options{})
+	rp := NewRP(t, s, "web", "web-secret-0123456789")
+	b := NewBrowser(t, s)
+	f := NewFlow()
+	tok, _, err := rp.Exchange(t.Context(), f, Login(t, b, rp.AuthURL(f), memberNumber, memberPass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := tok.RefreshToken
+	tok.Expiry = tok.Expiry.Add(-24 * 60 * 60 * 1e9) // force a refresh
+	next, err := rp.OAuth.TokenSource(t.Context(), tok).Token()
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if next.RefreshToken == "" || next.RefreshToken == first {
+		t.Fatalf("refresh token not rotated")
+	}
+	// Replaying the rotated token is refused and revokes the family.
+	if _, err := refresh(t, rp, first); !isOAuthError(err, "invalid_grant") {
+		t.Fatalf("reuse of a rotated refresh token: %v, want invalid_grant", err)
+	}
+	if _, err := refresh(t, rp, next.RefreshToken); !isOAuthError(err, "invalid_grant") {
+		t.Fatalf("after reuse the whole family must be revoked, got %v", err)
+	}
+	if _, err := rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(next)); err == nil {
+		t.Error("access token of a revoked family still works at userinfo")
+	}
+}
+
+func refresh(t *testing.T, rp *RP, rt string) (*oauth2.Token, error) {
+	return rp.OAuth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: rt}).Token()
+}
+
+func isOAuthError(err error, code string) bool {
+	var re *oauth2.RetrieveError
+	if ok := asRetrieve(err, &re); ok {
+		return re.ErrorCode == code
+	}
+	return false
+}
+
+func asRetrieve(err error, re **oauth2.RetrieveError) bool {
+	for err != nil {
+		if r, ok := err.(*oauth2.RetrieveError); ok {
+			*re = r
+			return true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = u.Unwrap()
+	}
+	return false
+}
+
+func TestCodeReplayRevokesTokens(t *testing.T) {
+	s := startWithMember(t, Options{})
+	rp := NewRP(t, s, "web", "web-secret-0123456789")
+	b := NewBrowser(t, s)
+	f := NewFlow()
+	cb := Login(t, b, rp.AuthURL(f), memberNumber, memberPass)
+	tok, _, err := rp.Exchange(t.Context(), f, cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := rp.Exchange(t.Context(), f, cb); !isOAuthError(err, "invalid_grant") {
+		t.Fatalf("second exchange of a code: %v, want invalid_grant", err)
+	}
+	if _, err := rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(tok)); err == nil {
+		t.Error("tokens minted from a replayed code must be revoked")
+	}
+	if _, err := refresh(t, rp, tok.RefreshToken); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("refresh token from a replayed code: %v, want invalid_grant", err)
+	}
+}
+
+func TestClientCredentialsIntrospectionRevocation(t *testing.T) {
+	s := Start(t, Options{})
+	p, err := oidc.NewProvider(t.Context(), s.Issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		Introspect string `json:"introspection_endpoint"`
+		Revoke     string `json:"revocation_endpoint"`
+	}
+	_ = p.Claims(&meta)
+	cc := clientcredentials.Config{ClientID: "backend", ClientSecret: "backend-secret-0123456789", TokenURL: p.Endpoint().TokenURL, Scopes: []string{"telephone"}}
+	tok, err := cc.Token(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if active := introspect(t, meta.Introspect, "backend", "backend-secret-0123456789", tok.AccessToken); !active {
+		t.Error("own token not active at introspection")
+	}
+	if active := introspect(t, meta.Introspect, "web", "web-secret-0123456789", tok.AccessToken); active {
+		t.Error("another client learned that the token is active")
+	}
+	bad := clientcredentials.Config{ClientID: "backend", ClientSecret: "wrong", TokenURL: p.Endpoint().TokenURL}
+	if _, err := bad.Token(t.Context()); !isOAuthError(err, "invalid_client") {
+		t.Errorf("wrong secret: %v, want invalid_client", err)
+	}
+	form := url.Values{"token": {tok.AccessToken}}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, meta.Revoke, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("backend", "backend-secret-0123456789")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("revocation status %d", resp.StatusCode)
+	}
+	if introspect(t, meta.Introspect, "backend", "backend-secret-0123456789", tok.AccessToken) {
+		t.Error("revoked token still active")
+	}
+}
+
+func introspect(t *testing.T, endpoint, id, secret, token string) bool {
+	t.Helper()
+	form := url.Values{"token": {token}}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Active bool `json:"active"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("introspection answer: %v", err)
+	}
+	return r.Active
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	loginui "tsubasa/login-ui"
+	"tsubasa/provider"
+)
+
+// server is the assembled HTTP application.
+type server struct {
+	deps     *deps
+	provider *provider.Provider
+	ui       *loginui.UI
+	metrics  *metrics
+	handler  http.Handler
+}
+
+func newServer(ctx context.Context, d *deps) (*server, error) {
+	cfg := d.cfg
+	p, err := provider.New(ctx, provider.Options{
+		Issuer:          cfg.Issuer,
+		Store:           d.store,
+		Clients:         staticClients(cfg, d.hmacKey),
+		HMACKey:         d.hmacKey,
+		CryptoKey:       d.cryptoKey,
+		AccessTokenTTL:  cfg.Tokens.AccessTokenTTL,
+		IDTokenTTL:      cfg.Tokens.IDTokenTTL,
+		RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL,
+		CodeTTL:         cfg.Tokens.CodeTTL,
+		AuthRequestTTL:  cfg.Tokens.AuthRequestTTL,
+		DefaultAlg:      cfg.Keys.Algorithm,
+		RotationPeriod:  cfg.Keys.RotationPeriod,
+		RSABits:         cfg.Keys.RSABits,
+		LoginURL:        loginui.LoginURL,
+		LogoutURL:       strings.TrimSuffix(cfg.Issuer, "/") + loginui.LogoutURL,
+		Dev:             cfg.Dev,
+		Logger:          d.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ui, err := loginui.New(loginui.Options{
+		Store:    d.store,
+		Members:  d.members,
+		Callback: p.AuthCallbackURL(),
+		Fail:     p.FailAuthRequest,
+		ClientName: func(ctx context.Context, id string) string {
+			return p.ClientName(ctx, id)
+		},
+		CookieKey:  d.cookieKey,
+		Secure:     strings.HasPrefix(cfg.Issuer, "https://"),
+		SessionTTL: cfg.Session.TTL,
+		IdleTTL:    cfg.Session.IdleTTL,
+		Brand: loginui.Brand{
+			Name:         cfg.Brand.Name,
+			LogoURL:      cfg.Brand.LogoURL,
+			PrimaryColor: cfg.Brand.PrimaryColor,
+			SupportURL:   cfg.Brand.SupportURL,
+		},
+		ThemeDir: cfg.Brand.ThemeDir,
+		Logger:   d.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &server{deps: d, provider: p, ui: ui, metrics: newMetrics()}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// routes: the login UI's pages, the guarded callback, operational
+// endpoints, and everything else to the OpenID provider.
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	ui := s.ui.Handler()
+	for _, p := range []string{"/login", "/login/", "/logged-out", "/static/"} {
+		mux.Handle(p, ui)
+	}
+	op := s.provider.Handler()
+	mux.Handle("/authorize/callback", s.ui.GuardCallback(op))
+	mux.Handle("/authorize", s.ui.LangSwitch(friendlyAuthorizeErrors(op, s.ui)))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", s.ready)
+	if s.deps.cfg.Metrics.Enabled {
+		mux.Handle("GET /metrics", s.metrics.handler())
+	}
+	if s.deps.cfg.Dev {
+		mux.Handle("/demo/", newDemo(s.deps.cfg, demoClientSecret(s.deps)))
+	}
+	mux.Handle("/", op)
+	var h http.Handler = mux
+	h = s.metrics.instrument(h)
+	h = http.MaxBytesHandler(h, 1<<20)
+	return withRequestID(h)
+}
+
+func (s *server) ready(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.deps.store.ClientByID(r.Context(), "\x00ready"); err != nil && !isNotFound(err) {
+		http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// friendlyAuthorizeErrors replaces op's plain-text answer to an
+// authorization request it must not redirect (unknown client, bad
+// redirect_uri) with the login UI's error page. The redirect URI is shown
+// nowhere and never followed.
+func friendlyAuthorizeErrors(next http.Handler, ui *loginui.UI) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cw := &captureWriter{ResponseWriter: w}
+		next.ServeHTTP(cw, r)
+		if cw.captured {
+			// Only the redirect URI is shown: op's own text may carry internals.
+			ui.RenderError(w, r, http.StatusBadRequest, "error.client", redirectDetail(r))
+		}
+	})
+}
+
+// captureWriter swallows a plain-text 400 so it can be replaced.
+type captureWriter struct {
+	http.ResponseWriter
+	captured bool
+	decided  bool
+}
+
+func (w *captureWriter) WriteHeader(code int) {
+	if !w.decided {
+		w.decided = true
+		if code == http.StatusBadRequest && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+			w.captured = true
+			w.Header().Del("Content-Type")
+			w.Header().Del("X-Content-Type-Options")
+			return
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *captureWriter) Write(b []byte) (int, error) {
+	if !w.decided {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.captured {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func redirectDetail(r *http.Request) string {
+	if v := r.FormValue("redirect_uri"); v != "" {
+		return "redirect_uri: " + v
+	}
+	return ""
+}
