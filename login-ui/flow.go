@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,8 +19,12 @@ import (
 
 // Flow-state keys in the browser session.
 const (
-	keyPendingMember = "pending_member" // authenticated with a PIN, must set a password
-	keyPendingReq    = "pending_req"
+	keyFlowReq     = "flow_req"
+	keyFlowMember  = "flow_member"
+	keyFlowAMR     = "flow_amr"
+	keyFlowACR     = "flow_acr"
+	keyFlowStepUp  = "flow_stepup"
+	keyFlowSetPass = "flow_setpass"
 )
 
 type loginPage struct {
@@ -27,7 +32,7 @@ type loginPage struct {
 	AuthRequestID string
 	ClientName    string
 	MemberNumber  string
-	Rules         []member.Violation
+	Extra         []string // names of feature blocks to show (e.g. "passkey")
 }
 
 // request loads the authorization request of the page and binds it to this
@@ -78,28 +83,21 @@ func (u *UI) request(w http.ResponseWriter, r *http.Request, sess *sessions.Sess
 var errNotYours = errors.New("auth request bound to another browser")
 
 func (u *UI) session(r *http.Request) *sessions.Session {
-	sess, _ := u.sessions.New(r, u.cookie) // New never fails to return a usable session
+	sess, _ := u.sessions.New(r, u.cookie) // New always returns a usable session
 	return sess
 }
 
-// ssoValid reports whether the session holds a login that can answer req
-// without asking the member anything.
-func (u *UI) ssoValid(ctx context.Context, sess *sessions.Session, req storage.AuthRequest) bool {
+// ssoMember returns the member of a valid SSO session, if any.
+func (u *UI) ssoMember(ctx context.Context, sess *sessions.Session) (storage.Member, bool) {
 	memberID := value(sess, keyMember)
 	if memberID == "" {
-		return false
+		return storage.Member{}, false
 	}
 	m, err := u.store.MemberByID(ctx, memberID)
 	if err != nil || m.Status != storage.MemberActive || m.MustChangePassword {
-		return false
+		return storage.Member{}, false
 	}
-	if slices.Contains(req.Prompt, "login") {
-		return false
-	}
-	if !acr.Fresh(authTime(sess), req.MaxAge, u.now()) {
-		return false
-	}
-	return acr.Met(value(sess, keyACR), req.ACRValues)
+	return m, true
 }
 
 func authTime(sess *sessions.Session) time.Time {
@@ -110,18 +108,29 @@ func authTime(sess *sessions.Session) time.Time {
 	return time.Unix(n, 0).UTC()
 }
 
+// showLogin decides what a request needs: an answer from the SSO session,
+// a step-up on top of it, login_required for prompt=none, or the form.
 func (u *UI) showLogin(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
 	sess := u.session(r)
 	req, ok := u.request(w, r, sess, r.URL.Query().Get("authRequestID"))
 	if !ok {
 		return
 	}
-	if u.ssoValid(r.Context(), sess, req) {
-		u.complete(w, r, sess, req)
-		return
+	if m, ok := u.ssoMember(ctx, sess); ok && !slices.Contains(req.Prompt, "login") && acr.Fresh(authTime(sess), req.MaxAge, u.now()) {
+		if acr.Met(value(sess, keyACR), req.ACRValues) {
+			u.finish(w, r, sess, req)
+			return
+		}
+		if !slices.Contains(req.Prompt, "none") {
+			// Logged in, but not strongly enough: step up from the session.
+			u.beginFlow(sess, req, flowState{MemberID: m.ID, AMR: strings.Fields(value(sess, keyAMR)), ACR: value(sess, keyACR), StepUp: true})
+			u.advance(w, r, sess, req)
+			return
+		}
 	}
 	if slices.Contains(req.Prompt, "none") {
-		u.opts.Fail(w, r, req.ID, "login_required", "the member is not logged in or must log in again")
+		u.opts.Fail(w, r, req.ID, "login_required", "the member is not logged in, or must log in again or more strongly")
 		return
 	}
 	number := ""
@@ -135,11 +144,19 @@ func (u *UI) renderLogin(w http.ResponseWriter, r *http.Request, req storage.Aut
 	p := loginPage{
 		page:          u.newPage(r, negotiate(r, req.UILocales), "login.title"),
 		AuthRequestID: req.ID,
-		ClientName:    u.opts.ClientName(r.Context(), req.ClientID),
+		ClientName:    u.clientName(r.Context(), req),
 		MemberNumber:  number,
+		Extra:         u.loginExtras,
 	}
 	p.Error, p.ErrorArg = errKey, errArg
 	u.render(w, r, status, "login", p)
+}
+
+func (u *UI) clientName(ctx context.Context, req storage.AuthRequest) string {
+	if req.ClientID == AccountClientID {
+		return ""
+	}
+	return u.opts.ClientName(ctx, req.ClientID)
 }
 
 func (u *UI) postLogin(w http.ResponseWriter, r *http.Request) {
@@ -176,59 +193,161 @@ func (u *UI) postLogin(w http.ResponseWriter, r *http.Request) {
 		u.renderLogin(w, r, req, http.StatusUnauthorized, number, "login.error.invalid", nil)
 		return
 	}
-	if res.MustSetPassword || res.Member.MustChangePassword {
-		// The PIN (or a forced reset) got the member this far; the login
-		// completes only once a policy-compliant password is set.
-		sess.Values[keyPendingMember] = res.Member.ID
-		sess.Values[keyPendingReq] = req.ID
-		sess.Values["pending_method"] = res.Method
-		if err := u.sessions.Save(r, w, sess); err != nil {
-			u.serverError(w, r, err)
-			return
-		}
-		http.Redirect(w, r, "/login/password?authRequestID="+req.ID, http.StatusSeeOther)
-		return
-	}
-	amr := acr.AMR(res.Method)
-	u.loggedIn(w, r, sess, req, res.Member.ID, acr.Password, amr)
+	u.beginFlow(sess, req, flowState{
+		MemberID: res.Member.ID,
+		AMR:      acr.AMR(res.Method),
+		ACR:      acr.Password,
+		SetPass:  res.MustSetPassword || res.Member.MustChangePassword,
+	})
+	u.advance(w, r, sess, req)
 }
 
 func minutes(d time.Duration) int { return max(1, int((d+time.Minute-1)/time.Minute)) }
 
-// loggedIn starts a fresh SSO session (new id: no fixation) and completes
-// the request.
-func (u *UI) loggedIn(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest, memberID, level string, amr []string) {
+// beginFlow records a primary authentication (or a step-up start) in the session.
+func (u *UI) beginFlow(sess *sessions.Session, req storage.AuthRequest, st flowState) {
+	sess.Values[keyFlowReq] = req.ID
+	sess.Values[keyFlowMember] = st.MemberID
+	sess.Values[keyFlowAMR] = strings.Join(st.AMR, " ")
+	sess.Values[keyFlowACR] = st.ACR
+	sess.Values[keyFlowStepUp] = boolValue(st.StepUp)
+	sess.Values[keyFlowSetPass] = boolValue(st.SetPass)
+}
+
+func boolValue(b bool) string {
+	if b {
+		return "1"
+	}
+	return ""
+}
+
+// flow returns the login in progress for req, or false when there is none
+// (a step page opened directly, or for another request).
+func (u *UI) flow(ctx context.Context, sess *sessions.Session, req storage.AuthRequest) (flowState, bool) {
+	if value(sess, keyFlowReq) != req.ID || value(sess, keyFlowMember) == "" {
+		return flowState{}, false
+	}
+	st := flowState{
+		ReqID:    req.ID,
+		MemberID: value(sess, keyFlowMember),
+		AMR:      strings.Fields(value(sess, keyFlowAMR)),
+		ACR:      value(sess, keyFlowACR),
+		StepUp:   value(sess, keyFlowStepUp) == "1",
+		SetPass:  value(sess, keyFlowSetPass) == "1",
+	}
+	m, err := u.store.MemberByID(ctx, st.MemberID)
+	if err != nil || m.Status != storage.MemberActive {
+		return flowState{}, false
+	}
+	st.Member = m
+	return st, true
+}
+
+func clearFlow(sess *sessions.Session) {
+	for _, k := range []string{keyFlowReq, keyFlowMember, keyFlowAMR, keyFlowACR, keyFlowStepUp, keyFlowSetPass} {
+		delete(sess.Values, k)
+	}
+}
+
+// updateFlow saves changed flow state (a step completed) and advances.
+func (u *UI) updateFlow(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest, st flowState) {
+	u.beginFlow(sess, req, st)
+	u.advance(w, r, sess, req)
+}
+
+// advance sends the browser to the first step the login still needs, or
+// establishes the login when none is left.
+func (u *UI) advance(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest) {
+	ctx := r.Context()
+	st, ok := u.flow(ctx, sess, req)
+	if !ok {
+		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
+		return
+	}
+	for _, s := range u.before {
+		need, err := s.needed(ctx, r, st, req)
+		if err != nil {
+			u.serverError(w, r, err)
+			return
+		}
+		if need {
+			if err := u.sessions.Save(r, w, sess); err != nil {
+				u.serverError(w, r, err)
+				return
+			}
+			http.Redirect(w, r, s.path+"?authRequestID="+url.QueryEscape(req.ID), http.StatusSeeOther)
+			return
+		}
+	}
+	u.establish(w, r, sess, req, st)
+}
+
+// establish starts a fresh SSO session (a new id: no fixation) holding what
+// the member proved, runs the login hooks, then finishes the request.
+func (u *UI) establish(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest, st flowState) {
 	if err := u.sessions.regenerate(r.Context(), sess); err != nil {
 		u.serverError(w, r, err)
 		return
 	}
-	for _, k := range []string{keyPendingMember, keyPendingReq, "pending_method"} {
-		delete(sess.Values, k)
-	}
-	sess.Values[keyMember] = memberID
+	clearFlow(sess)
+	sess.Values[keyMember] = st.MemberID
 	sess.Values[keyAuthTime] = strconv.FormatInt(u.now().Unix(), 10)
-	sess.Values[keyACR] = level
-	sess.Values[keyAMR] = strings.Join(amr, " ")
+	sess.Values[keyACR] = st.ACR
+	sess.Values[keyAMR] = strings.Join(st.AMR, " ")
+	for _, h := range u.onLogin {
+		if err := h(w, r, sess, st, req); err != nil {
+			u.serverError(w, r, err)
+			return
+		}
+	}
 	if err := u.sessions.Save(r, w, sess); err != nil {
 		u.serverError(w, r, err)
 		return
+	}
+	u.finish(w, r, sess, req)
+}
+
+// finish runs the steps that follow an established login (consent), then
+// completes the request.
+func (u *UI) finish(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest) {
+	ctx := r.Context()
+	st := flowState{ReqID: req.ID, MemberID: value(sess, keyMember), ACR: value(sess, keyACR), AMR: strings.Fields(value(sess, keyAMR))}
+	if m, err := u.store.MemberByID(ctx, st.MemberID); err == nil {
+		st.Member = m
+	}
+	for _, s := range u.after {
+		need, err := s.needed(ctx, r, st, req)
+		if err != nil {
+			u.serverError(w, r, err)
+			return
+		}
+		if need {
+			if slices.Contains(req.Prompt, "none") {
+				u.opts.Fail(w, r, req.ID, s.name+"_required", "the member must "+s.name+" first")
+				return
+			}
+			http.Redirect(w, r, s.path+"?authRequestID="+url.QueryEscape(req.ID), http.StatusSeeOther)
+			return
+		}
 	}
 	u.complete(w, r, sess, req)
 }
 
 // complete records the session's login on the request and hands the browser
-// back to the provider's callback.
+// back to the provider's callback (or, for the account pages' own logins,
+// to the account page that asked).
 func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest) {
 	ctx := r.Context()
-	amr := []string{}
-	if s := value(sess, keyAMR); s != "" {
-		amr = strings.Fields(s)
+	if req.ClientID == AccountClientID {
+		_ = u.store.DeleteAuthRequest(ctx, req.ID)
+		http.Redirect(w, r, localPath(req.RedirectURI), http.StatusSeeOther)
+		return
 	}
 	err := u.store.UpdateAuthRequest(ctx, req.ID, func(a storage.AuthRequest) (storage.AuthRequest, error) {
 		a.MemberID = value(sess, keyMember)
 		a.AuthTime = authTime(sess)
 		a.ACR = value(sess, keyACR)
-		a.AMR = amr
+		a.AMR = strings.Fields(value(sess, keyAMR))
 		a.SessionID = sess.ID
 		a.BrowserSession = sess.ID
 		a.Done = true

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/text/language"
 )
 
-//go:embed locales/*.json
+//go:embed locales
 var localeFS embed.FS
 
 // Supported languages, the first is the fallback.
@@ -23,17 +23,32 @@ var matcher = language.NewMatcher(supported)
 // catalog maps a language ("ja", "en") to its messages by stable dotted key.
 type catalog map[string]map[string]string
 
+// loadCatalogs reads locales/<lang>/*.json: one file per area of the UI
+// (login, otp, account …), merged; a key defined twice is an error.
 func loadCatalogs(fsys fs.FS) (catalog, error) {
 	c := catalog{}
 	for _, tag := range supported {
 		lang := tag.String()
-		b, err := fs.ReadFile(fsys, "locales/"+lang+".json")
-		if err != nil {
-			return nil, fmt.Errorf("loginui: catalog %s: %w", lang, err)
+		files, err := fs.Glob(fsys, "locales/"+lang+"/*.json")
+		if err != nil || len(files) == 0 {
+			return nil, fmt.Errorf("loginui: no catalog files for %s", lang)
 		}
 		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("loginui: catalog %s: %w", lang, err)
+		for _, f := range files {
+			b, err := fs.ReadFile(fsys, f)
+			if err != nil {
+				return nil, fmt.Errorf("loginui: catalog %s: %w", f, err)
+			}
+			part := map[string]string{}
+			if err := json.Unmarshal(b, &part); err != nil {
+				return nil, fmt.Errorf("loginui: catalog %s: %w", f, err)
+			}
+			for k, v := range part {
+				if _, dup := m[k]; dup {
+					return nil, fmt.Errorf("loginui: catalog %s: key %q defined twice", f, k)
+				}
+				m[k] = v
+			}
 		}
 		c[lang] = m
 	}

@@ -1,11 +1,12 @@
 package loginui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
-	"tsubasa/provider/acr"
 	"tsubasa/provider/member"
+	"tsubasa/storage"
 )
 
 type setPasswordPage struct {
@@ -15,15 +16,22 @@ type setPasswordPage struct {
 	Failed        []member.Violation
 }
 
-// showSetPassword asks a member who logged in with the legacy PIN (or must
-// change a password) for a new, policy-compliant password.
+// setPasswordStep makes a member who logged in with the legacy PIN (or must
+// change a password) set a policy-compliant one before the login completes.
+func (u *UI) setPasswordStep() step {
+	return step{order: 10, name: "set_password", path: "/login/password",
+		needed: func(_ context.Context, _ *http.Request, st flowState, _ storage.AuthRequest) (bool, error) {
+			return st.SetPass, nil
+		}}
+}
+
 func (u *UI) showSetPassword(w http.ResponseWriter, r *http.Request) {
 	sess := u.session(r)
 	req, ok := u.request(w, r, sess, r.URL.Query().Get("authRequestID"))
 	if !ok {
 		return
 	}
-	if value(sess, keyPendingMember) == "" || value(sess, keyPendingReq) != req.ID {
+	if st, ok := u.flow(r.Context(), sess, req); !ok || !st.SetPass {
 		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
 		return
 	}
@@ -42,8 +50,8 @@ func (u *UI) postSetPassword(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	memberID := value(sess, keyPendingMember)
-	if memberID == "" || value(sess, keyPendingReq) != req.ID {
+	st, ok := u.flow(r.Context(), sess, req)
+	if !ok || !st.SetPass {
 		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
 		return
 	}
@@ -53,16 +61,19 @@ func (u *UI) postSetPassword(w http.ResponseWriter, r *http.Request) {
 		u.renderSetPassword(w, r, req.ID, lang, http.StatusUnprocessableEntity, "set_password.error.mismatch", nil)
 		return
 	}
-	err := u.opts.Members.SetPassword(r.Context(), memberID, pw)
+	err := u.opts.Members.SetPassword(r.Context(), st.MemberID, pw)
 	var pe *member.PolicyError
 	switch {
 	case errors.As(err, &pe):
 		u.renderSetPassword(w, r, req.ID, lang, http.StatusUnprocessableEntity, "set_password.error.policy", pe.Violations)
 		return
+	case errors.Is(err, member.ErrSamePassword):
+		u.renderSetPassword(w, r, req.ID, lang, http.StatusUnprocessableEntity, "password.error.same", nil)
+		return
 	case err != nil:
 		u.serverError(w, r, err)
 		return
 	}
-	method := value(sess, "pending_method")
-	u.loggedIn(w, r, sess, req, memberID, acr.Password, acr.AMR(method))
+	st.SetPass = false
+	u.updateFlow(w, r, sess, req, st)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,7 @@ type Store interface {
 type Members interface {
 	Authenticate(ctx context.Context, in member.LoginInput) (member.LoginResult, error)
 	SetPassword(ctx context.Context, memberID, password string) error
+	ChangePassword(ctx context.Context, memberID, current, password string) error
 	Policy() member.Policy
 }
 
@@ -64,8 +66,13 @@ type Options struct {
 	IdleTTL    time.Duration
 	Brand      Brand
 	ThemeDir   string // optional directory overriding templates/ and static/
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// StepUpMaxAge is how old a one-time password may be for the account
+	// pages that show or change member information.
+	StepUpMaxAge time.Duration
+	// Features are the optional parts enabled for this deployment.
+	Features []Feature
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 // UI is the hosted login: pages, sessions and the login state machine.
@@ -79,10 +86,20 @@ type UI struct {
 	now      func() time.Time
 	log      *slog.Logger
 	cookie   string
+	mux      *http.ServeMux
+
+	pageNames   []string            // pages to parse: the core ones and each feature's
+	partials    map[string][]string // extra template files per page (feature blocks)
+	before      []step              // steps before the login is established
+	after       []step              // steps after it (consent)
+	onLogin     []loginHook         // run when a login is established
+	sections    []accountSection    // "Manage your account" entries
+	loginExtras []string            // feature blocks on the login page
+	stepUp      bool                // a one-time-password step-up exists
 }
 
-// pageNames are the pages every deployment must have; a missing one fails start-up.
-var pageNames = []string{"login", "set_password", "error", "logged_out"}
+// corePages are the pages every deployment has; a missing one fails start-up.
+var corePages = []string{"login", "set_password", "error", "logged_out", "account", "account_password"}
 
 // New parses every template and catalog once; a missing page or key is a
 // start-up error, not a runtime surprise.
@@ -111,14 +128,6 @@ func New(o Options) (*UI, error) {
 	if miss := cat.missing(); len(miss) > 0 {
 		return nil, fmt.Errorf("loginui: catalog keys missing: %s", strings.Join(miss, ", "))
 	}
-	pages := map[string]*template.Template{}
-	for _, name := range pageNames {
-		t, err := template.New("layout.html").ParseFS(tfs, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("loginui: page %s: %w", name, err)
-		}
-		pages[name] = t
-	}
 	static, err := fs.Sub(sfs, "static")
 	if err != nil {
 		return nil, err
@@ -128,17 +137,48 @@ func New(o Options) (*UI, error) {
 		cookie = "__Host-tsubasa_session"
 	}
 	u := &UI{
-		opts:   o,
-		store:  o.Store,
-		cat:    cat,
-		pages:  pages,
-		static: static,
-		now:    o.Now,
-		log:    o.Logger,
-		cookie: cookie,
+		opts:      o,
+		store:     o.Store,
+		cat:       cat,
+		pages:     map[string]*template.Template{},
+		static:    static,
+		now:       o.Now,
+		log:       o.Logger,
+		cookie:    cookie,
+		mux:       http.NewServeMux(),
+		pageNames: slices.Clone(corePages),
+		partials:  map[string][]string{},
 	}
 	u.sessions = newSessionStore(o.Store, o.CookieKey, o.Secure, o.SessionTTL, o.IdleTTL, o.Now)
+	u.routes()
+	u.addStep(false, u.setPasswordStep())
+	for _, f := range o.Features {
+		if err := f.register(u); err != nil {
+			return nil, err
+		}
+	}
+	for _, name := range u.pageNames {
+		files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, u.partials[name]...)
+		t, err := template.New("layout.html").ParseFS(tfs, files...)
+		if err != nil {
+			return nil, fmt.Errorf("loginui: page %s: %w", name, err)
+		}
+		u.pages[name] = t
+	}
 	return u, nil
+}
+
+func (u *UI) routes() {
+	u.handle("GET /login", u.showLogin)
+	u.handle("POST /login", u.postLogin)
+	u.handle("GET /login/password", u.showSetPassword)
+	u.handle("POST /login/password", u.postSetPassword)
+	u.handle("GET "+LogoutURL, u.loggedOut)
+	u.handle("GET /account", u.accountHome)
+	u.handle("GET /account/password", u.showChangePassword)
+	u.handle("POST /account/password", u.postChangePassword)
+	u.handle("POST /account/logout", u.accountLogout)
+	u.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(u.static)))
 }
 
 // LoginURL is the login page of an authorization request (op's Client.LoginURL).
@@ -151,18 +191,11 @@ const LogoutURL = "/logged-out"
 
 // Handler serves the login UI's routes.
 func (u *UI) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /login", u.showLogin)
-	mux.HandleFunc("POST /login", u.postLogin)
-	mux.HandleFunc("GET /login/password", u.showSetPassword)
-	mux.HandleFunc("POST /login/password", u.postSetPassword)
-	mux.HandleFunc("GET "+LogoutURL, u.loggedOut)
-	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(u.static)))
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.renderError(w, r, http.StatusForbidden, "error.cross_site")
 	}))
-	return u.securityHeaders(u.LangSwitch(cop.Handler(mux)))
+	return u.securityHeaders(u.LangSwitch(cop.Handler(u.mux)))
 }
 
 func staticHandler(fsys fs.FS) http.Handler {

@@ -110,6 +110,25 @@ func (s *Service) ChangePassword(ctx context.Context, memberID, current, newPass
 	if err != nil {
 		return fmt.Errorf("member: %w", err)
 	}
+	// The current password is a guessable secret even behind a session:
+	// count the check against the same per-member lockout as a login.
+	now := s.now()
+	var retry time.Duration
+	err = s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
+		st, r := s.opts.Lockout.reserve(lockStateOf(old), now)
+		if retry = r; r > 0 {
+			return old, errThrottled
+		}
+		return st.applyTo(old), nil
+	})
+	if errors.Is(err, errThrottled) {
+		s.event(ctx, storage.Event{Type: EventPasswordChangeFail, MemberID: m.ID, Method: MethodPassword,
+			Reason: ReasonThrottled})
+		return &ThrottledError{RetryAfter: retry}
+	}
+	if err != nil {
+		return fmt.Errorf("member: recording attempt: %w", err)
+	}
 	cur := normalizePassword(current)
 	ok := false
 	if m.PasswordHash == "" {
@@ -124,6 +143,11 @@ func (s *Service) ChangePassword(ctx context.Context, memberID, current, newPass
 		s.event(ctx, storage.Event{Type: EventPasswordChangeFail, MemberID: m.ID, Method: MethodPassword,
 			Reason: ReasonBadCredentials})
 		return ErrInvalidCredentials
+	}
+	if err := s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
+		return lockState{}.applyTo(old), nil
+	}); err != nil {
+		return fmt.Errorf("member: recording attempt: %w", err)
 	}
 	pw := normalizePassword(newPassword)
 	if pw == cur {

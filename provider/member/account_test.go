@@ -188,3 +188,28 @@ func TestCatalogKey(t *testing.T) {
 		}
 	}
 }
+
+// TestChangePasswordThrottled: guessing the current password through the
+// change form counts against the member's lockout like a login does.
+func TestChangePasswordThrottled(t *testing.T) {
+	f := newFixture(t, nil)
+	m := f.create(t, "1234567")
+	ctx := t.Context()
+	var throttled *ThrottledError
+	for i := range 6 {
+		err := f.svc.ChangePassword(ctx, m.ID, "Guess-Number-"+string(rune('a'+i)), "Other-Pass-55")
+		if i < 5 && !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("guess %d: %v, want ErrInvalidCredentials", i+1, err)
+		}
+		if i == 5 && !errors.As(err, &throttled) {
+			t.Fatalf("guess 6: %v, want *ThrottledError", err)
+		}
+	}
+	// While locked, even the right password is refused, here and at login.
+	if err := f.svc.ChangePassword(ctx, m.ID, goodPassword, "Other-Pass-55"); !errors.As(err, &throttled) {
+		t.Errorf("right password while locked: %v", err)
+	}
+	if _, err := f.login(ctx, "1234567", goodPassword); !errors.As(err, &throttled) {
+		t.Errorf("login while locked: %v", err)
+	}
+}
