@@ -76,12 +76,15 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	ui := s.ui.Handler()
-	for _, p := range []string{"/login", "/login/", "/logged-out", "/static/"} {
+	for _, p := range []string{"/login", "/login/", "/logged-out", "/static/", "/account", "/account/"} {
 		mux.Handle(p, ui)
 	}
 	op := s.provider.Handler()
 	mux.Handle("/authorize/callback", s.ui.GuardCallback(op))
 	mux.Handle("/authorize", s.ui.LangSwitch(friendlyAuthorizeErrors(op, s.ui)))
+	if s.deps.cfg.Telephone.Enabled {
+		mux.Handle("POST /api/telephone/verify", &telephoneAPI{provider: s.provider, members: s.deps.members, log: s.deps.log})
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if s.deps.cfg.Metrics.Enabled {

@@ -84,6 +84,8 @@ type Options struct {
 	Extra string // YAML appended to the base config
 	Dir   string // reuse a data directory (restart tests)
 	Port  int    // reuse a port (restart tests)
+	// PINUntil is legacy_pin.web_login_until (default far in the future).
+	PINUntil string
 }
 
 // baseConfig is a production-like config: no dev mode, cheap argon2 for
@@ -110,7 +112,7 @@ sms:
   webhook:
     url: http://127.0.0.1:9/unused
 legacy_pin:
-  web_login_until: "2099-12-31"
+  web_login_until: "%[4]s"
 clients:
   - id: web
     secret: web-secret-0123456789
@@ -145,10 +147,13 @@ func Start(t *testing.T, o Options) *Server {
 	if o.Port == 0 {
 		o.Port = freePort(t)
 	}
+	if o.PINUntil == "" {
+		o.PINUntil = "2099-12-31"
+	}
 	addr := fmt.Sprintf("%s:%d", o.Host, o.Port)
 	issuer := "http://" + addr
 	listen := fmt.Sprintf("127.0.0.1:%d", o.Port)
-	cfg := fmt.Sprintf(baseConfig, issuer, listen, o.Dir) + o.Extra
+	cfg := fmt.Sprintf(baseConfig, issuer, listen, o.Dir, o.PINUntil) + o.Extra
 	path := filepath.Join(o.Dir, "tsubasa.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

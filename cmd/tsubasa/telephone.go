@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"tsubasa/provider"
+	"tsubasa/provider/member"
+)
+
+// telephoneAPI is the call centre's PIN check: POST /api/telephone/verify
+// with a client-credentials access token carrying the telephone scope. The
+// legacy 6-digit PIN stays valid here after the web cutover; a password
+// never works here.
+type telephoneAPI struct {
+	provider *provider.Provider
+	members  *member.Service
+	log      *slog.Logger
+}
+
+type telephoneRequest struct {
+	MemberNumber string `json:"member_number"`
+	PIN          string `json:"pin"`
+}
+
+func (a *telephoneAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || bearer == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tsubasa", scope="telephone"`)
+		jsonError(w, http.StatusUnauthorized, "invalid_token", "a bearer access token with the telephone scope is required")
+		return
+	}
+	tok, err := a.provider.AccessToken(r.Context(), bearer, provider.ScopeTelephone)
+	switch {
+	case errors.Is(err, provider.ErrInsufficientScope):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tsubasa", error="insufficient_scope", scope="telephone"`)
+		jsonError(w, http.StatusForbidden, "insufficient_scope", "the token lacks the telephone scope")
+		return
+	case err != nil:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tsubasa", error="invalid_token"`)
+		jsonError(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked")
+		return
+	}
+	var req telephoneRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		jsonError(w, http.StatusBadRequest, "invalid_request", "the body must be JSON {\"member_number\": \"…\", \"pin\": \"…\"}")
+		return
+	}
+	if dec.More() {
+		jsonError(w, http.StatusBadRequest, "invalid_request", "the body must hold exactly one JSON object")
+		return
+	}
+	switch {
+	case req.MemberNumber == "":
+		jsonError(w, http.StatusBadRequest, "invalid_request", "member_number is required")
+		return
+	case req.PIN == "":
+		jsonError(w, http.StatusBadRequest, "invalid_request", "pin is required")
+		return
+	}
+	res, err := a.members.VerifyTelephonePIN(r.Context(), req.MemberNumber, req.PIN, clientIPOf(r))
+	if err != nil {
+		a.log.ErrorContext(r.Context(), "telephone PIN check failed", "client_id", tok.ClientID, "err", err)
+		jsonError(w, http.StatusInternalServerError, "server_error", "the check could not be completed")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"result": string(res)})
+}
+
+func jsonError(w http.ResponseWriter, status int, code, desc string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+}
+
+func clientIPOf(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}

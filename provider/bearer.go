@@ -1,0 +1,38 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+
+	"tsubasa/storage"
+)
+
+// ErrInvalidToken: the bearer token is malformed, unknown, expired or revoked.
+var ErrInvalidToken = errors.New("provider: invalid access token")
+
+// ErrInsufficientScope: the token is valid but lacks the scope asked for.
+var ErrInsufficientScope = errors.New("provider: insufficient scope")
+
+// AccessToken checks a bearer access token for Tsubasa's own APIs (the
+// telephone PIN check) and returns its record. scope, when set, must have
+// been granted.
+func (p *Provider) AccessToken(ctx context.Context, bearer, scope string) (storage.Token, error) {
+	plain, err := p.op.Crypto().Decrypt(bearer)
+	if err != nil {
+		return storage.Token{}, ErrInvalidToken
+	}
+	id, subject, ok := strings.Cut(plain, ":")
+	if !ok {
+		return storage.Token{}, ErrInvalidToken
+	}
+	t, err := p.store.TokenByID(ctx, id)
+	if err != nil || t.Kind != storage.AccessToken || t.Subject != subject || t.Expired(p.now()) {
+		return storage.Token{}, ErrInvalidToken
+	}
+	if scope != "" && !slices.Contains(t.Scopes, scope) {
+		return t, ErrInsufficientScope
+	}
+	return t, nil
+}
