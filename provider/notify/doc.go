@@ -50,7 +50,10 @@
 //	pending --temporary error, attempts < max--------> pending, NextAttemptAt = now + backoff
 //	pending --permanent error, or attempts == max----> failed
 //
-// The backoff doubles from BaseBackoff up to MaxBackoff with jitter.
+// The backoff doubles from BaseBackoff up to MaxBackoff with jitter. Sent
+// and failed records get ExpiresAt = now + Retention (30 days by default),
+// after which the storage janitor deletes them with the bodies they hold.
+// OutboxMessage is storage's record, so the worker runs on storage.Outbox.
 // Delivery is at least once: a crash between sending and recording sends
 // the message again.
 package notify

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+
+	"tsubasa/storage"
 )
 
-// Channels an outbox record or dev message travels on.
+// Channels a dev message travels on. Outbox records use storage's
+// spelling: storage.ChannelEmail for mail (ChannelMail is still delivered as
+// mail) and ChannelSMS, which is storage.ChannelSMS.
 const (
 	ChannelMail = "mail"
-	ChannelSMS  = "sms"
+	ChannelSMS  = storage.ChannelSMS
 )
 
 // Message is one mail to one recipient. Text and HTML are alternatives of

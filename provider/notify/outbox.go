@@ -4,34 +4,23 @@ import (
 	"context"
 	"crypto/rand"
 	"time"
+
+	"tsubasa/storage"
 )
 
-// Outbox record states.
+// Outbox record states, as storage spells them.
 const (
-	StatePending = "pending"
-	StateSent    = "sent"
-	StateFailed  = "failed"
+	StatePending = storage.OutboxPending
+	StateSent    = storage.OutboxSent
+	StateFailed  = storage.OutboxFailed
 )
 
 // OutboxMessage is one durable notification waiting for, or done with,
-// delivery. It mirrors the storage package's record field for field, so
-// that one can replace it with a type alias.
-type OutboxMessage struct {
-	ID            string
-	Channel       string // ChannelMail or ChannelSMS; "email" is read as mail too
-	To            string // mail address or E.164 number
-	Subject       string // mail only
-	Text          string // mail text body, or the SMS body
-	HTML          string // mail only
-	Purpose       string
-	Locale        string
-	Attempts      int
-	NextAttemptAt time.Time
-	CreatedAt     time.Time
-	SentAt        time.Time
-	LastError     string
-	State         string // StatePending, StateSent or StateFailed
-}
+// delivery: the storage record itself, so the worker runs on any backend's
+// Outbox without conversion. Mail records carry storage.ChannelEmail (the
+// older ChannelMail spelling is delivered as mail too), SMS records
+// ChannelSMS.
+type OutboxMessage = storage.OutboxMessage
 
 // OutboxStore is the part of storage the worker needs.
 type OutboxStore interface {
@@ -48,7 +37,7 @@ type OutboxStore interface {
 // directly and not through the outbox.
 func NewMailRecord(m Message, now time.Time) OutboxMessage {
 	return OutboxMessage{
-		ID: rand.Text(), Channel: ChannelMail, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+		ID: rand.Text(), Channel: storage.ChannelEmail, To: m.To, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
 		Purpose: m.Purpose, Locale: m.Locale, NextAttemptAt: now, CreatedAt: now, State: StatePending,
 	}
 }

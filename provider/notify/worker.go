@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"time"
+
+	"tsubasa/storage"
 )
 
 // Worker defaults.
@@ -17,6 +19,7 @@ const (
 	DefaultMaxBackoff  = 30 * time.Minute
 	DefaultSendTimeout = 30 * time.Second
 	DefaultBatchSize   = 50
+	DefaultRetention   = 30 * 24 * time.Hour
 )
 
 // maxBatchesPerRound bounds one RunOnce, so a store that keeps handing back
@@ -31,8 +34,12 @@ type WorkerOptions struct {
 	MaxBackoff  time.Duration // longest wait between tries
 	SendTimeout time.Duration // bound on one delivery attempt
 	BatchSize   int           // messages fetched per query
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// Retention is how long a sent or failed message is kept (its
+	// ExpiresAt, after which the storage janitor deletes it); negative
+	// keeps it forever.
+	Retention time.Duration
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // OutboxWorker delivers the durable outbox: it sends what is due, marks it
@@ -49,10 +56,6 @@ type OutboxWorker struct {
 	kick   chan struct{}
 	jitter func() float64
 }
-
-// channelEmail is how the storage package spells the mail channel; both
-// spellings are delivered as mail so records from either source work.
-const channelEmail = "email"
 
 var (
 	errNoMailer = errors.New("no mailer configured")
@@ -81,6 +84,9 @@ func NewOutboxWorker(store OutboxStore, mailer Mailer, sms SMSSender, opts Worke
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.Retention == 0 {
+		opts.Retention = DefaultRetention
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -184,7 +190,7 @@ func (w *OutboxWorker) deliver(ctx context.Context, m OutboxMessage) {
 
 func (w *OutboxWorker) send(ctx context.Context, m OutboxMessage) error {
 	switch m.Channel {
-	case ChannelMail, channelEmail:
+	case storage.ChannelEmail, ChannelMail:
 		if w.mailer == nil {
 			return errNoMailer
 		}
@@ -208,7 +214,9 @@ func (w *OutboxWorker) send(ctx context.Context, m OutboxMessage) error {
 //	pending --temporary error, attempts < max--> pending (NextAttemptAt later)
 //	pending --permanent error or attempts == max--> failed
 //
-// Records no longer pending are left alone.
+// Sent and failed records get ExpiresAt = now + Retention so the janitor
+// removes them (and the bodies they hold). Records no longer pending are
+// left alone.
 func applyOutcome(m OutboxMessage, sendErr error, now time.Time, jitter float64, o WorkerOptions) OutboxMessage {
 	if m.State != StatePending {
 		return m
@@ -216,15 +224,26 @@ func applyOutcome(m OutboxMessage, sendErr error, now time.Time, jitter float64,
 	m.Attempts++
 	if sendErr == nil {
 		m.State, m.SentAt, m.LastError = StateSent, now, ""
+		m.ExpiresAt = retainUntil(now, o.Retention)
 		return m
 	}
 	m.LastError = truncate(sendErr.Error(), 500)
 	if IsPermanent(sendErr) || m.Attempts >= o.MaxAttempts {
 		m.State = StateFailed
+		m.ExpiresAt = retainUntil(now, o.Retention)
 		return m
 	}
 	m.NextAttemptAt = now.Add(Backoff(m.Attempts, o.BaseBackoff, o.MaxBackoff, jitter))
 	return m
+}
+
+// retainUntil is the ExpiresAt of a finished record; zero (keep) when
+// retention is not positive.
+func retainUntil(now time.Time, retention time.Duration) time.Time {
+	if retention <= 0 {
+		return time.Time{}
+	}
+	return now.Add(retention)
 }
 
 func truncate(s string, n int) string {

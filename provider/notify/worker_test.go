@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"tsubasa/provider/notify/notifytest"
+	"tsubasa/storage"
 )
 
 var errTemp = errors.New("451 try later")
@@ -151,11 +152,14 @@ func TestWorkerGivesUp(t *testing.T) {
 	}
 }
 
-func TestWorkerAcceptsEmailChannelSpelling(t *testing.T) {
+func TestWorkerAcceptsMailChannelSpelling(t *testing.T) {
 	fake := &scriptMailer{}
 	w, store, clock, _ := newTestWorker(t, fake, nil, WorkerOptions{})
 	rec := alertRecord(clock.Now())
-	rec.Channel = "email"
+	if rec.Channel != storage.ChannelEmail {
+		t.Errorf("NewMailRecord channel %q, want %q", rec.Channel, storage.ChannelEmail)
+	}
+	rec.Channel = ChannelMail
 	store.add(rec)
 	if _, err := w.RunOnce(t.Context()); err != nil {
 		t.Fatal(err)
@@ -311,6 +315,32 @@ func TestApplyOutcome(t *testing.T) {
 				t.Errorf("got %+v", got)
 			}
 		})
+	}
+}
+
+func TestFinishedMessagesExpire(t *testing.T) {
+	now := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
+	pending := OutboxMessage{ID: "m", State: StatePending}
+	for _, tc := range []struct {
+		name      string
+		err       error
+		retention time.Duration
+		want      time.Time
+	}{
+		{"sent", nil, DefaultRetention, now.Add(DefaultRetention)},
+		{"failed", Permanent(errTemp), time.Hour, now.Add(time.Hour)},
+		{"retried", errTemp, time.Hour, time.Time{}},
+		{"kept", nil, -1, time.Time{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := WorkerOptions{MaxAttempts: 3, BaseBackoff: time.Second, MaxBackoff: time.Minute, Retention: tc.retention}
+			if got := applyOutcome(pending, tc.err, now, 0, opts); !got.ExpiresAt.Equal(tc.want) {
+				t.Errorf("ExpiresAt = %v, want %v", got.ExpiresAt, tc.want)
+			}
+		})
+	}
+	if w := NewOutboxWorker(newMemStore(t), nil, nil, WorkerOptions{}); w.opts.Retention != DefaultRetention {
+		t.Errorf("default retention %v", w.opts.Retention)
 	}
 }
 

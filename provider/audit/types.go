@@ -1,0 +1,66 @@
+package audit
+
+// Event types. The packages that write events themselves (provider/member,
+// provider/otp, provider/passkey) use these same strings, so one log reads
+// consistently.
+const (
+	// Logins: Success and Reason say how it went (see provider/member for
+	// the failure reasons).
+	EventLoginSucceeded = "login.succeeded"
+	EventLoginFailed    = "login.failed"
+
+	// One-time passwords: sent to a channel, verified, a wrong code, or
+	// too many wrong codes.
+	EventOTPSent     = "otp.sent"
+	EventOTPVerified = "otp.verified"
+	EventOTPFailed   = "otp.failed"
+	EventOTPLocked   = "otp.locked"
+
+	// Credentials.
+	EventPasswordChanged      = "password.changed"
+	EventPasswordChangeFailed = "password.change_failed"
+	EventPINUsed              = "pin.used" // legacy PIN accepted on the web
+	EventPasskeyAdded         = "passkey.added"
+	EventPasskeyRemoved       = "passkey.removed"
+
+	// Contact details (email or phone) changed after verification.
+	EventContactChanged = "contact.changed"
+
+	// Third-party apps linked (first consent) or unlinked.
+	EventAppLinked   = "app.linked"
+	EventAppUnlinked = "app.unlinked"
+
+	// Alerts: queued in the outbox with the login, delivered by the worker.
+	EventAlertQueued = "alert.queued"
+	EventAlertSent   = "alert.sent"
+
+	// Sessions revoked (logout everywhere, "this wasn't me", an operator).
+	EventSessionsRevoked = "sessions.revoked"
+	// The member reported a login or link as not theirs.
+	EventNotMeReported = "not_me.reported"
+
+	// Telephone PIN checks by the call centre.
+	EventTelephoneVerified = "telephone.verified"
+	EventTelephoneFailed   = "telephone.failed"
+	EventTelephoneLocked   = "telephone.locked"
+
+	// Account administration.
+	EventMemberCreated = "member.created"
+	EventStatusChanged = "member.status_changed"
+)
+
+// Types lists every event type, for filters and checks.
+func Types() []string {
+	return []string{
+		EventLoginSucceeded, EventLoginFailed,
+		EventOTPSent, EventOTPVerified, EventOTPFailed, EventOTPLocked,
+		EventPasswordChanged, EventPasswordChangeFailed, EventPINUsed,
+		EventPasskeyAdded, EventPasskeyRemoved,
+		EventContactChanged,
+		EventAppLinked, EventAppUnlinked,
+		EventAlertQueued, EventAlertSent,
+		EventSessionsRevoked, EventNotMeReported,
+		EventTelephoneVerified, EventTelephoneFailed, EventTelephoneLocked,
+		EventMemberCreated, EventStatusChanged,
+	}
+}
