@@ -67,6 +67,11 @@ func (g *globals) serve(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { s.provider.Run(ctx, time.Minute) })
+	wg.Go(func() {
+		if err := s.msg.worker.Run(ctx); err != nil {
+			log.Error("outbox worker stopped", "err", err)
+		}
+	})
 	if err := s.startAdmin(ctx, &wg); err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ type server struct {
 	deps     *deps
 	provider *provider.Provider
 	ui       *loginui.UI
+	msg      *messaging
 	metrics  *metrics
 	handler  http.Handler
 }
@@ -42,6 +43,14 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s := &server{deps: d, provider: p, metrics: newMetrics()}
+	if s.msg, err = newMessaging(d); err != nil {
+		return nil, err
+	}
+	features, err := s.features()
+	if err != nil {
+		return nil, err
+	}
 	ui, err := loginui.New(loginui.Options{
 		Store:    d.store,
 		Members:  d.members,
@@ -60,13 +69,15 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 			PrimaryColor: cfg.Brand.PrimaryColor,
 			SupportURL:   cfg.Brand.SupportURL,
 		},
-		ThemeDir: cfg.Brand.ThemeDir,
-		Logger:   d.log,
+		ThemeDir:     cfg.Brand.ThemeDir,
+		StepUpMaxAge: cfg.OTP.StepUpMaxAge,
+		Features:     features,
+		Logger:       d.log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s := &server{deps: d, provider: p, ui: ui, metrics: newMetrics()}
+	s.ui = ui
 	s.handler = s.routes()
 	return s, nil
 }
@@ -92,6 +103,7 @@ func (s *server) routes() http.Handler {
 	}
 	if s.deps.cfg.Dev {
 		mux.Handle("/demo/", newDemo(s.deps.cfg, demoClientSecret(s.deps)))
+		mux.HandleFunc("GET /dev/outbox", s.msg.devOutbox)
 	}
 	mux.Handle("/", op)
 	var h http.Handler = mux
@@ -158,4 +170,26 @@ func redirectDetail(r *http.Request) string {
 		return "redirect_uri: " + v
 	}
 	return ""
+}
+
+// features are the login UI's optional parts, each wired in its own file.
+func (s *server) features() ([]loginui.Feature, error) {
+	var out []loginui.Feature
+	// Each wire function lives in wire_<feature>.go and returns nil while
+	// its feature is switched off by config.
+	for _, wire := range []func() (loginui.Feature, error){
+		s.wireRisk,
+		s.wireOTP,
+		s.wirePasskeys,
+		s.wireConsent,
+	} {
+		f, err := wire()
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			out = append(out, f)
+		}
+	}
+	return out, nil
 }
