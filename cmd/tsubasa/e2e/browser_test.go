@@ -1,0 +1,150 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Chrome is a headless Chromium driven over CDP with chromedp. Screenshots
+// go to the test's artifact directory: run with
+// `go test -artifacts -outputdir DIR ./cmd/tsubasa/e2e -run Browser` to keep them.
+type Chrome struct {
+	t     *testing.T
+	ctx   context.Context
+	shots int
+}
+
+// chromiumPath finds Debian's Chromium (or another Chrome). Without one the
+// browser suites skip, unless TSUBASA_REQUIRE_BROWSER=1 (CI) makes that a failure.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("TSUBASA_REQUIRE_BROWSER") == "1" {
+		t.Fatal("Chromium is required (TSUBASA_REQUIRE_BROWSER=1) but not installed: apt-get install chromium")
+	}
+	t.Skip("browser suite skipped: Chromium not found (apt-get install chromium); set TSUBASA_REQUIRE_BROWSER=1 to make this a failure")
+	return ""
+}
+
+// NewChrome starts a fresh headless browser (new profile) for one test.
+func NewChrome(t *testing.T) *Chrome {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// The first run starts the browser and must not carry a timeout.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return &Chrome{t: t, ctx: ctx}
+}
+
+// Do performs steps, failing the test (with a screenshot) on error.
+func (c *Chrome) Do(steps ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		c.Shot("failure")
+		c.t.Fatalf("browser at %s: %v", c.Location(), err)
+	}
+}
+
+// Value runs one action that returns a value.
+func Value[T any](c *Chrome, a chromedp.Action[T]) T {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		c.t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+// Shot saves a full-page PNG named after the step.
+func (c *Chrome) Shot(name string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		c.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	c.shots++
+	path := filepath.Join(c.t.ArtifactDir(), fmt.Sprintf("%02d-%s.png", c.shots, name))
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		c.t.Errorf("save screenshot: %v", err)
+	}
+}
+
+// Text returns the visible text of the first element matching a CSS selector.
+func (c *Chrome) Text(sel string) string {
+	c.t.Helper()
+	return Value(c, chromedp.Text(chromedp.CSS(sel)))
+}
+
+// Location is the current URL.
+func (c *Chrome) Location() string {
+	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	return loc
+}
+
+// LoginForm fills the member login form and submits it.
+func (c *Chrome) LoginForm(number, password string) {
+	c.t.Helper()
+	c.Do(
+		chromedp.WaitVisible(chromedp.CSS(`input[autocomplete~="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="member_number"]`), number),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"][autocomplete="current-password"]`), password),
+	)
+	c.Shot("login-filled")
+	c.Do(chromedp.Submit(chromedp.CSS(`input[name="password"]`)))
+}
+
+// waitURL waits until the page's URL starts with prefix.
+func waitURL(prefix string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for {
+			loc, err := chromedp.Location()(ctx, t)
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(loc, prefix) {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("waiting for %s, at %s: %w", prefix, loc, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
