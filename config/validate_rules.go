@@ -165,7 +165,7 @@ func (v *checker) otp(o OTPConfig) {
 		}
 		v.oneOf(p, o.Formats[purpose], OTPFormatDigits, OTPFormatPictogram)
 	}
-	v.between("otp.pictogram_length", o.PictogramLength, 3, 8)
+	v.between("otp.pictogram_length", o.PictogramLength, 4, 8)
 }
 
 func (v *checker) mail(m MailConfig) {

@@ -125,7 +125,7 @@ func TestValidateRules(t *testing.T) {
 		{"country", func(c *Config) { c.OTP.SMSCountries = []string{"JP", "jp"} }, "otp.sms_countries[1]", "ISO 3166"},
 		{"format", func(c *Config) { c.OTP.Formats["login"] = "emoji" }, "otp.formats.login", "pictogram"},
 		{"purpose", func(c *Config) { c.OTP.Formats["logout"] = "digits" }, "otp.formats.logout", "unknown purpose"},
-		{"pictogram length", func(c *Config) { c.OTP.PictogramLength = 2 }, "otp.pictogram_length", "3 to 8"},
+		{"pictogram length", func(c *Config) { c.OTP.PictogramLength = 3 }, "otp.pictogram_length", "4 to 8"},
 		{"mail from", func(c *Config) { c.Mail.From = "nobody" }, "mail.from", "mail address"},
 		{"smtp tls", func(c *Config) { c.Mail.SMTP.TLS = "ssl" }, "mail.smtp.tls", "starttls"},
 		{"smtp port", func(c *Config) { c.Mail.SMTP.Port = 0 }, "mail.smtp.port", "1 to 65535"},

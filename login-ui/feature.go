@@ -52,6 +52,11 @@ type accountSection struct {
 	path     string
 }
 
+// Path, TitleKey and DescKey expose a section to the account template.
+func (s accountSection) Path() string     { return s.path }
+func (s accountSection) TitleKey() string { return s.titleKey }
+func (s accountSection) DescKey() string  { return s.descKey }
+
 func (u *UI) addStep(after bool, s step) {
 	list := &u.before
 	if after {

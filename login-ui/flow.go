@@ -122,12 +122,15 @@ func (u *UI) showLogin(w http.ResponseWriter, r *http.Request) {
 			u.finish(w, r, sess, req)
 			return
 		}
-		if !slices.Contains(req.Prompt, "none") {
-			// Logged in, but not strongly enough: step up from the session.
-			u.beginFlow(sess, req, flowState{MemberID: m.ID, AMR: strings.Fields(value(sess, keyAMR)), ACR: value(sess, keyACR), StepUp: true})
-			u.advance(w, r, sess, req)
+		if slices.Contains(req.Prompt, "none") {
+			// Logged in, but a stronger method needs the member's interaction.
+			u.opts.Fail(w, r, req.ID, "interaction_required", "the requested authentication level needs the member's interaction")
 			return
 		}
+		// Logged in, but not strongly enough: step up from the session.
+		u.beginFlow(sess, req, flowState{MemberID: m.ID, AMR: strings.Fields(value(sess, keyAMR)), ACR: value(sess, keyACR), StepUp: true})
+		u.advance(w, r, sess, req)
+		return
 	}
 	if slices.Contains(req.Prompt, "none") {
 		u.opts.Fail(w, r, req.ID, "login_required", "the member is not logged in, or must log in again or more strongly")
@@ -324,6 +327,10 @@ func (u *UI) finish(w http.ResponseWriter, r *http.Request, sess *sessions.Sessi
 		if need {
 			if slices.Contains(req.Prompt, "none") {
 				u.opts.Fail(w, r, req.ID, s.name+"_required", "the member must "+s.name+" first")
+				return
+			}
+			if err := u.rebind(ctx, req, sess.ID); err != nil {
+				u.serverError(w, r, err)
 				return
 			}
 			http.Redirect(w, r, s.path+"?authRequestID="+url.QueryEscape(req.ID), http.StatusSeeOther)

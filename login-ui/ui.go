@@ -96,6 +96,8 @@ type UI struct {
 	sections    []accountSection    // "Manage your account" entries
 	loginExtras []string            // feature blocks on the login page
 	stepUp      bool                // a one-time-password step-up exists
+	risk        *riskFeature        // login risk and device recognition (risk.go); nil when off
+	otp         *otpFeature         // one-time passwords (otp.go); nil when off
 }
 
 // corePages are the pages every deployment has; a missing one fails start-up.
@@ -179,6 +181,7 @@ func (u *UI) routes() {
 	u.handle("POST /account/password", u.postChangePassword)
 	u.handle("POST /account/logout", u.accountLogout)
 	u.mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(u.static)))
+	u.handle("GET /theme.css", u.themeCSS)
 }
 
 // LoginURL is the login page of an authorization request (op's Client.LoginURL).

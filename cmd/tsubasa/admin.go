@@ -195,6 +195,7 @@ var adminRoutes = map[string]adminHandler{
 	"member/import": func(ctx context.Context, o *adminOps, req adminRequest) (any, error) {
 		return o.importMembers(ctx, req.Body, req.Query.Get("contacts_verified") == "true")
 	},
+	"events/list": jsonOp((*adminOps).listEvents),
 	"keys/list": jsonOp(func(o *adminOps, ctx context.Context, _ empty) ([]keyView, error) {
 		return o.listKeys(ctx)
 	}),

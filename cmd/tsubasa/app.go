@@ -128,6 +128,7 @@ func memberOptions(cfg config.Config, log *slog.Logger) member.Options {
 		PINWebCutover:        cutover,
 		TelephoneMaxFailures: cfg.LegacyPIN.TelephoneMaxFailures,
 		TelephoneLockout:     cfg.LegacyPIN.TelephoneLockout,
+		Emit:                 siemEmit(cfg),
 		Logger:               log,
 	}
 }

@@ -87,7 +87,7 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	ui := s.ui.Handler()
-	for _, p := range []string{"/login", "/login/", "/logged-out", "/static/", "/account", "/account/"} {
+	for _, p := range []string{"/login", "/login/", "/logged-out", "/static/", "/theme.css", "/account", "/account/"} {
 		mux.Handle(p, ui)
 	}
 	op := s.provider.Handler()

@@ -1,8 +1,61 @@
 package main
 
-import loginui "tsubasa/login-ui"
+import (
+	"log/slog"
+	"net/mail"
+	"os"
 
-// wireOTP builds the otp feature of the login UI from config.
+	loginui "tsubasa/login-ui"
+	"tsubasa/provider/audit"
+	"tsubasa/provider/otp"
+)
+
+// wireOTP builds the one-time-password feature of the login UI from
+// config: the login's second step (otp.on_login, and acr_values asking for
+// urn:tsubasa:acr:otp), step-up for the account pages, the contacts pages,
+// the password reset and the gate in front of passkey registration. Codes
+// go by the OTP mailer (mail.otp_smtp when set) and the SMS driver, never
+// through the durable outbox.
 func (s *server) wireOTP() (loginui.Feature, error) {
-	return nil, nil // being integrated: see the issue tracker
+	cfg := s.deps.cfg
+	o := cfg.OTP
+	svc, err := otp.NewService(s.deps.store, s.msg.otpMail, s.msg.sms, s.msg.renderer, otp.Options{
+		TTL:             o.TTL,
+		MaxAttempts:     o.MaxAttempts,
+		ResendInterval:  o.ResendInterval,
+		ResendPerHour:   o.ResendPerHour,
+		Formats:         o.Formats,
+		PictogramLength: o.PictogramLength,
+		SMSCountries:    append([]string{}, o.SMSCountries...), // non-nil: an empty list turns SMS off
+		HMACKey:         deriveKey(s.deps.hmacKey, "otp"),
+		Brand:           cfg.Brand.Name,
+		Logger:          s.deps.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var siem *slog.Logger
+	if cfg.Log.AuditJSON {
+		siem = newSIEMLogger(os.Stderr)
+	}
+	from := cfg.Mail.ForOTP().From
+	if from == "" {
+		from = cfg.Mail.From
+	}
+	if a, err := mail.ParseAddress(from); err == nil {
+		from = a.Address // members look for the address, not the display name
+	}
+	sender := cfg.SMS.Sender
+	if sender == "" {
+		sender = cfg.SMS.Twilio.From
+	}
+	return loginui.OTP(loginui.OTPOptions{
+		Service:      svc,
+		OnLogin:      o.OnLogin,
+		MailFrom:     from,
+		SMSSender:    sender,
+		SMSCountries: o.SMSCountries,
+		TTL:          o.TTL,
+		Audit:        audit.New(s.deps.store, siem),
+	}), nil
 }

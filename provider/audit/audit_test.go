@@ -203,7 +203,7 @@ func TestFormat(t *testing.T) {
 // listed here so that one log reads consistently.
 func TestTypesMatchMemberService(t *testing.T) {
 	for mine, theirs := range map[string]string{
-		EventLoginSucceeded:       member.EventLoginSucceeded,
+		EventPasswordVerified:     member.EventPasswordVerified,
 		EventLoginFailed:          member.EventLoginFailed,
 		EventPasswordChanged:      member.EventPasswordChanged,
 		EventPasswordChangeFailed: member.EventPasswordChangeFail,
@@ -224,7 +224,7 @@ func TestTypesMatchMemberService(t *testing.T) {
 		}
 		seen[typ] = true
 	}
-	for _, typ := range []string{"login.succeeded", "login.failed", "otp.sent", "otp.verified", "otp.failed",
+	for _, typ := range []string{"login.succeeded", "login.failed", "login.password_verified", "otp.sent", "otp.verified", "otp.failed",
 		"password.changed", "pin.used", "passkey.added", "passkey.removed", "contact.changed", "app.linked",
 		"app.unlinked", "alert.queued", "alert.sent", "sessions.revoked", "not_me.reported"} {
 		if !seen[typ] {

@@ -8,6 +8,9 @@ const (
 	// the failure reasons).
 	EventLoginSucceeded = "login.succeeded"
 	EventLoginFailed    = "login.failed"
+	// The password or PIN was right (provider/member); login.succeeded
+	// follows, with the device, once the login is complete.
+	EventPasswordVerified = "login.password_verified"
 
 	// One-time passwords: sent to a channel, verified, a wrong code, or
 	// too many wrong codes.
@@ -52,7 +55,7 @@ const (
 // Types lists every event type, for filters and checks.
 func Types() []string {
 	return []string{
-		EventLoginSucceeded, EventLoginFailed,
+		EventLoginSucceeded, EventLoginFailed, EventPasswordVerified,
 		EventOTPSent, EventOTPVerified, EventOTPFailed, EventOTPLocked,
 		EventPasswordChanged, EventPasswordChangeFailed, EventPINUsed,
 		EventPasskeyAdded, EventPasskeyRemoved,

@@ -166,6 +166,9 @@ func (s *Service) storePassword(ctx context.Context, m storage.Member, pw string
 	}
 	now := s.now()
 	err = s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
+		// A member who just proved themselves enough to set a password
+		// (PIN login, reset by one-time password) is no longer throttled.
+		old = lockState{}.applyTo(old)
 		old.PasswordHash = hash
 		old.PasswordChangedAt = now
 		old.MustChangePassword = false

@@ -147,7 +147,7 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("member: recording login: %w", err)
 	}
-	s.event(ctx, storage.Event{Type: EventLoginSucceeded, MemberID: m.ID, IP: in.IP, UserAgent: in.UserAgent,
+	s.event(ctx, storage.Event{Type: EventPasswordVerified, MemberID: m.ID, IP: in.IP, UserAgent: in.UserAgent,
 		Method: method, Success: true})
 	return LoginResult{Member: m, Method: method, MustSetPassword: method == MethodPIN || m.MustChangePassword}, nil
 }

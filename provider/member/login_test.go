@@ -93,7 +93,7 @@ func TestLockout(t *testing.T) {
 	for _, e := range f.events(t, m.ID) {
 		reasons[e.Type+"/"+e.Reason]++
 	}
-	if reasons["login.failed/throttled"] != 5 || reasons["login.failed/bad_credentials"] != 14 || reasons["login.succeeded/"] != 1 {
+	if reasons["login.failed/throttled"] != 5 || reasons["login.failed/bad_credentials"] != 14 || reasons["login.password_verified/"] != 1 {
 		t.Errorf("events: %v", reasons)
 	}
 }

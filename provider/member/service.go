@@ -22,8 +22,12 @@ type ServiceStore interface {
 
 // Audit event types written by the Service.
 const (
-	EventLoginFailed        = "login.failed"
-	EventLoginSucceeded     = "login.succeeded"
+	EventLoginFailed = "login.failed"
+	// EventPasswordVerified: the password (or legacy PIN) was right. The
+	// login is not complete yet (set-password, one-time password and the
+	// device check may follow); the login UI records login.succeeded, with
+	// the device, once it is.
+	EventPasswordVerified   = "login.password_verified"
 	EventPasswordChanged    = "password.changed"
 	EventPasswordChangeFail = "password.change_failed"
 	EventTelephoneVerified  = "telephone.verified"
@@ -71,8 +75,11 @@ type Options struct {
 	// TelephoneLockout [5, 30m].
 	TelephoneMaxFailures int
 	TelephoneLockout     time.Duration
-	Now                  func() time.Time // [time.Now]
-	Logger               *slog.Logger     // [slog.Default()]
+	// Emit, when set, receives every event once it is stored: cmd passes
+	// audit.Logger.Emit so that the SIEM sees failed logins too.
+	Emit   func(ctx context.Context, e storage.Event)
+	Now    func() time.Time // [time.Now]
+	Logger *slog.Logger     // [slog.Default()]
 }
 
 // Service owns member accounts: creation, login, password changes, the
@@ -145,6 +152,10 @@ func (s *Service) event(ctx context.Context, e storage.Event) {
 	e.ID = newEventID(e.Time)
 	if err := s.store.AppendEvent(ctx, e); err != nil {
 		s.log.ErrorContext(ctx, "audit event not written", "type", e.Type, "member_id", e.MemberID, "error", err)
+		return
+	}
+	if s.opts.Emit != nil {
+		s.opts.Emit(ctx, e)
 	}
 }
 

@@ -142,3 +142,44 @@ func (s *Service) owner(ctx context.Context, id, handle []byte) (storage.Member,
 	}
 	return m, p, nil
 }
+
+// Claimant returns the member a login response names by its user handle,
+// without verifying anything: for recording a failed login in the member's
+// history only, never as proof of who is there. False when the response
+// names no known member.
+func (s *Service) Claimant(ctx context.Context, response []byte) (storage.Member, bool) {
+	parsed, err := protocol.ParseCredentialRequestResponseBytes(response)
+	if err != nil || len(parsed.Response.UserHandle) == 0 {
+		return storage.Member{}, false
+	}
+	m, err := s.store.MemberByWebAuthnHandle(ctx, parsed.Response.UserHandle)
+	if err != nil {
+		return storage.Member{}, false
+	}
+	return m, true
+}
+
+// Reason names a ceremony failure for audit events and logs (the member
+// sees one generic message whatever it is).
+func Reason(err error) string {
+	for _, r := range []struct {
+		err    error
+		reason string
+	}{
+		{ErrUserVerification, "user_not_verified"},
+		{ErrUnknownCredential, "unknown_credential"},
+		{ErrCloned, "sign_count"},
+		{ErrMemberInactive, "inactive"},
+		{ErrStateExpired, "expired"},
+		{ErrStateUsed, "replayed"},
+		{ErrStateMismatch, "state_mismatch"},
+		{ErrAlreadyRegistered, "already_registered"},
+		{ErrName, "invalid_name"},
+		{ErrInvalid, "invalid"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.reason
+		}
+	}
+	return "error"
+}

@@ -171,6 +171,10 @@ func New(store Store, o Options) (*Service, error) {
 	}, nil
 }
 
+// RPID is the relying party id passkeys are registered for; the account
+// page gives it to the browser's signal API.
+func (s *Service) RPID() string { return s.opts.RPID }
+
 // IsSynced reports whether the passkey is backed up to a passkey provider
 // (iCloud Keychain, Google Password Manager, a password manager …) and so
 // usable from the member's other devices: the authenticator's backup state.

@@ -86,6 +86,11 @@ type Options struct {
 	Port  int    // reuse a port (restart tests)
 	// PINUntil is legacy_pin.web_login_until (default far in the future).
 	PINUntil string
+	// SMTPPort is mail.smtp.port on 127.0.0.1 (default 9, where nothing
+	// listens: mail is queued and retried, never delivered).
+	SMTPPort int
+	// SMSURL is sms.webhook.url (default a port where nothing listens).
+	SMSURL string
 }
 
 // baseConfig is a production-like config: no dev mode, cheap argon2 for
@@ -105,7 +110,7 @@ mail:
   from: "Tsubasa <no-reply@tsubasa.test>"
   smtp:
     host: 127.0.0.1
-    port: 9
+    port: %[5]d
     tls: none
 sms:
   driver: webhook
@@ -153,7 +158,18 @@ func Start(t *testing.T, o Options) *Server {
 	addr := fmt.Sprintf("%s:%d", o.Host, o.Port)
 	issuer := "http://" + addr
 	listen := fmt.Sprintf("127.0.0.1:%d", o.Port)
-	cfg := fmt.Sprintf(baseConfig, issuer, listen, o.Dir, o.PINUntil) + o.Extra
+	if o.SMTPPort == 0 {
+		o.SMTPPort = 9
+	}
+	cfg := fmt.Sprintf(baseConfig, issuer, listen, o.Dir, o.PINUntil, o.SMTPPort) + o.Extra
+	if o.SMSURL != "" {
+		cfg = strings.Replace(cfg, "http://127.0.0.1:9/unused", o.SMSURL, 1)
+	}
+	if !strings.Contains(o.Extra, "otp:") {
+		// One-time passwords at login (default new_device: every first
+		// login of a suite) only where a suite configures them.
+		cfg += "otp:\n  on_login: never\n"
+	}
 	path := filepath.Join(o.Dir, "tsubasa.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

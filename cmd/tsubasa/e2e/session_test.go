@@ -43,6 +43,12 @@ func TestSSOPromptNoneMaxAgeAndLogout(t *testing.T) {
 		t.Errorf("SSO login must reuse the session: sid %s/%s auth_time %d/%d", first.SID, second.SID, first.AuthTime, second.AuthTime)
 	}
 
+	// prompt=none asking for more than the session proved needs interaction.
+	cb = Callback(t, b.Get(t, rp.AuthURL(NewFlow(), oauth2.SetAuthURLParam("prompt", "none"), oauth2.SetAuthURLParam("acr_values", "urn:tsubasa:acr:otp"))))
+	if e := cb.Query().Get("error"); e != "interaction_required" {
+		t.Errorf("prompt=none with a too-weak session: error %q, want interaction_required", e)
+	}
+
 	// max_age=0 and prompt=login force the login page again.
 	for _, opt := range []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("max_age", "0"), oauth2.SetAuthURLParam("prompt", "login")} {
 		p := b.Get(t, rp.AuthURL(NewFlow(), opt))

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"tsubasa/provider/audit"
+	"tsubasa/storage"
+)
+
+// TestCLIEvents: `tsubasa events` prints a member's events newest first,
+// in the alerts' zone, with secrets redacted, through the server or
+// directly.
+func TestCLIEvents(t *testing.T) {
+	t.Parallel()
+	bothModes(t, func(t *testing.T, e *cliEnv, inspect func(func(d *deps))) {
+		e.ok("member", "create", "--number", "7654321", "--password", "Blue-Sky-Flight-88", "--family-name", "空野")
+		if out := e.ok("events", "--member", "7654321"); !strings.Contains(out, "member.created") {
+			t.Errorf("events after create:\n%s", out)
+		}
+		at := time.Date(2099, 6, 30, 15, 0, 0, 0, time.UTC) // after member.created
+		inspect(func(d *deps) {
+			m, err := d.store.MemberByNumber(t.Context(), "7654321")
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := audit.New(d.store, nil)
+			for i, ev := range []storage.Event{
+				{Type: audit.EventLoginFailed, Reason: "bad_credentials", IP: "203.0.113.9"},
+				{Type: audit.EventLoginSucceeded, Success: true, Method: "pwd", ClientID: "web", IP: "203.0.113.7",
+					Detail: map[string]string{"environment": "no_cookie", "alert": "queued", "otp_code": "123456"}},
+			} {
+				ev.MemberID, ev.Time = m.ID, at.Add(time.Duration(i)*time.Minute)
+				if err := l.Record(t.Context(), ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		out := e.ok("events", "--member", "765-4321", "--limit", "2")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "2099-07-01 00:01:00 JST login.succeeded") ||
+			!strings.Contains(lines[0], "alert=queued") || !strings.Contains(lines[1], "reason=bad_credentials") {
+			t.Errorf("events --limit 2:\n%s", out)
+		}
+		if strings.Contains(out, "123456") {
+			t.Errorf("events print a secret:\n%s", out)
+		}
+		var js eventsOutput
+		e.okJSON(&js, "events", "--member", "7654321")
+		if js.Number != "7654321" || len(js.Events) != 3 || js.Events[0].Type != audit.EventLoginSucceeded ||
+			js.Events[0].Detail["otp_code"] != audit.Redacted || js.Events[2].Type != "member.created" {
+			t.Errorf("events --json: %+v", js)
+		}
+		e.fails(1, []string{"no member 1234567"}, "events", "--member", "1234567")
+		e.fails(2, []string{"limit"}, "events", "--member", "7654321", "--limit", "-1")
+		e.fails(1, []string{"member"}, "events")
+	})
+}
+
+// TestSIEMLogger: audit events become one JSON line each, with the
+// request id of the request that caused them.
+func TestSIEMLogger(t *testing.T) {
+	var buf bytes.Buffer
+	l := audit.New(nil, newSIEMLogger(&buf))
+	ctx := context.WithValue(t.Context(), requestIDKey{}, "req-1")
+	l.Emit(ctx, storage.Event{ID: "e1", Type: audit.EventLoginSucceeded, MemberID: "m1", Success: true})
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("not a JSON line: %q", buf.String())
+	}
+	for k, want := range map[string]any{"msg": "audit", "event_type": "login.succeeded", "member_id": "m1", "request_id": "req-1", "success": true} {
+		if line[k] != want {
+			t.Errorf("%s = %v, want %v", k, line[k], want)
+		}
+	}
+}

@@ -1,0 +1,295 @@
+package loginui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gorilla/sessions"
+
+	"tsubasa/provider/audit"
+	"tsubasa/provider/member"
+	"tsubasa/provider/otp"
+	"tsubasa/storage"
+)
+
+// Contacts ("Manage your account" → Contacts), with the otp feature:
+//
+//	GET  /account/contacts                 email, mobile number, where one-time passwords go
+//	POST /account/contacts/email           new address: checked (seed-004 rules), a code sent to it
+//	POST /account/contacts/phone           new mobile number (E.164): a code sent to it by SMS
+//	GET  /account/contacts/verify          the code entry for the address or number being added
+//	POST /account/contacts/verify          right code: the contact is saved, verified (contact.changed)
+//	POST /account/contacts/verify/resend   a new code to the same address or number
+//	POST /account/contacts/channel         choose email or SMS for one-time passwords
+//
+// Every page needs a step-up (a one-time password within StepUpMaxAge),
+// except for a member with no confirmed contact at all: nothing could be
+// sent to them, so a password login lets them register the first one
+// (otherwise the login's one-time-password step could never be met).
+// A contact is changed only once a code sent to the NEW address or number
+// comes back, so a typo never locks the member out.
+
+const (
+	contactsPath   = "/account/contacts"
+	keyContactDest = "contact_pending" // the address or number being checked
+)
+
+type contactsPage struct {
+	page
+	Member      storage.Member
+	Notice      string
+	EmailInput  string
+	PhoneInput  string
+	Field       string // the form the error belongs to: email, phone or channel
+	Channel     string // where one-time passwords go now
+	CanEmail    bool
+	CanSMS      bool
+	SMSResident bool
+	Countries   string
+}
+
+// contactsAccess is requireStepUp, or requireMember for a member nothing
+// can be sent to.
+func (u *UI) contactsAccess(w http.ResponseWriter, r *http.Request) (*sessions.Session, storage.Member, bool) {
+	sess := u.session(r)
+	if m, ok := u.ssoMember(r.Context(), sess); ok && len(u.otp.Service.Channels(m)) == 0 {
+		return sess, m, true
+	}
+	return u.requireStepUp(w, r)
+}
+
+func (u *UI) smsResident(m storage.Member) bool {
+	return slices.ContainsFunc(u.otp.SMSCountries, func(c string) bool { return strings.EqualFold(c, m.Country) })
+}
+
+func (u *UI) renderContacts(w http.ResponseWriter, r *http.Request, m storage.Member, status int, p contactsPage) {
+	errKey, errArg := p.Error, p.ErrorArg
+	p.page = u.newPage(r, u.memberLang(r, m), "contacts.title")
+	p.Error, p.ErrorArg = errKey, errArg
+	p.Member = m
+	open := u.otp.Service.Channels(m)
+	p.CanEmail, p.CanSMS = slices.Contains(open, otp.ChannelEmail), slices.Contains(open, otp.ChannelSMS)
+	if len(open) > 0 {
+		p.Channel = open[0]
+	}
+	p.SMSResident = u.smsResident(m)
+	p.Countries = strings.Join(u.otp.SMSCountries, ", ")
+	u.render(w, r, status, "contacts", p)
+}
+
+func (u *UI) showContacts(w http.ResponseWriter, r *http.Request) {
+	_, m, ok := u.contactsAccess(w, r)
+	if !ok {
+		return
+	}
+	p := contactsPage{}
+	if d := r.URL.Query().Get("done"); slices.Contains([]string{"email", "phone", "channel"}, d) {
+		p.Notice = "contacts.done." + d
+	}
+	u.renderContacts(w, r, m, http.StatusOK, p)
+}
+
+func (u *UI) contactError(w http.ResponseWriter, r *http.Request, m storage.Member, status int, field, key string, arg any) {
+	p := contactsPage{Field: field}
+	p.Error, p.ErrorArg = key, arg
+	if field == "email" {
+		p.EmailInput = r.PostFormValue("email")
+	} else if field == "phone" {
+		p.PhoneInput = r.PostFormValue("phone")
+	}
+	u.renderContacts(w, r, m, status, p)
+}
+
+func (u *UI) postContactEmail(w http.ResponseWriter, r *http.Request) {
+	sess, m, ok := u.contactsAccess(w, r)
+	if !ok {
+		return
+	}
+	addr, err := member.ParseEmail(r.PostFormValue("email"))
+	if err != nil {
+		key := member.CatalogKey(err)
+		if key == "" {
+			key = "member.error.email_syntax"
+		}
+		u.contactError(w, r, m, http.StatusUnprocessableEntity, "email", key, nil)
+		return
+	}
+	if strings.EqualFold(addr, m.Email) && m.EmailVerified {
+		u.contactError(w, r, m, http.StatusUnprocessableEntity, "email", "contacts.error.same_email", nil)
+		return
+	}
+	u.startContactCheck(w, r, sess, m, otp.ChannelEmail, addr)
+}
+
+func (u *UI) postContactPhone(w http.ResponseWriter, r *http.Request) {
+	sess, m, ok := u.contactsAccess(w, r)
+	if !ok {
+		return
+	}
+	region := m.Country
+	if region == "" {
+		region = "JP"
+	}
+	phone, err := member.ParsePhone(r.PostFormValue("phone"), region)
+	if err != nil {
+		u.contactError(w, r, m, http.StatusUnprocessableEntity, "phone", "member.error.phone_format", nil)
+		return
+	}
+	if !u.smsResident(m) {
+		u.contactError(w, r, m, http.StatusUnprocessableEntity, "phone", "contacts.error.sms_country", strings.Join(u.otp.SMSCountries, ", "))
+		return
+	}
+	if phone == m.Phone && m.PhoneVerified {
+		u.contactError(w, r, m, http.StatusUnprocessableEntity, "phone", "contacts.error.same_phone", nil)
+		return
+	}
+	u.startContactCheck(w, r, sess, m, otp.ChannelSMS, phone)
+}
+
+// startContactCheck remembers the address or number being added and sends
+// the browser to the code entry, which sends the code.
+func (u *UI) startContactCheck(w http.ResponseWriter, r *http.Request, sess *sessions.Session, m storage.Member, channel, dest string) {
+	sess.Values[keyContactDest] = channel + " " + dest
+	delete(sess.Values, chKey(otp.PurposeContact)) // a new address: a new code
+	if err := u.sessions.Save(r, w, sess); err != nil {
+		u.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, contactsPath+"/verify", http.StatusSeeOther)
+}
+
+// contactEntry is the entry page for the pending contact; false when none.
+func (u *UI) contactEntry(r *http.Request, sess *sessions.Session, m storage.Member) (otpEntry, bool) {
+	channel, dest, ok := strings.Cut(value(sess, keyContactDest), " ")
+	if !ok || dest == "" {
+		return otpEntry{}, false
+	}
+	title := "contacts.verify.title_email"
+	if channel == otp.ChannelSMS {
+		title = "contacts.verify.title_phone"
+	}
+	return otpEntry{
+		sess: sess, titleKey: title, leadKey: "contacts.verify.lead", lang: u.memberLang(r, m), member: m,
+		purpose: otp.PurposeContact, allowed: []string{channel}, destination: dest,
+		action: contactsPath + "/verify", resend: contactsPath + "/verify/resend", cancel: contactsPath,
+	}, true
+}
+
+func (u *UI) showContactVerify(w http.ResponseWriter, r *http.Request) {
+	sess, m, ok := u.contactsAccess(w, r)
+	if !ok {
+		return
+	}
+	e, ok := u.contactEntry(r, sess, m)
+	if !ok {
+		http.Redirect(w, r, contactsPath, http.StatusSeeOther)
+		return
+	}
+	u.showEntry(w, r, e)
+}
+
+func (u *UI) resendContactVerify(w http.ResponseWriter, r *http.Request) {
+	sess, m, ok := u.contactsAccess(w, r)
+	if !ok {
+		return
+	}
+	e, ok := u.contactEntry(r, sess, m)
+	if !ok {
+		http.Redirect(w, r, contactsPath, http.StatusSeeOther)
+		return
+	}
+	u.sendEntry(w, r, e, e.allowed[0])
+}
+
+func (u *UI) postContactVerify(w http.ResponseWriter, r *http.Request) {
+	sess, m, ok := u.contactsAccess(w, r)
+	if !ok {
+		return
+	}
+	e, ok := u.contactEntry(r, sess, m)
+	if !ok {
+		http.Redirect(w, r, contactsPath, http.StatusSeeOther)
+		return
+	}
+	rec, ok := u.verifyEntry(w, r, e)
+	if !ok {
+		return
+	}
+	// Save what the code proved: the record's own address or number.
+	err := u.store.UpdateMember(r.Context(), m.ID, func(old storage.Member) (storage.Member, error) {
+		switch rec.Channel {
+		case otp.ChannelEmail:
+			old.Email, old.EmailVerified = rec.Destination, true
+		case otp.ChannelSMS:
+			old.Phone, old.PhoneVerified = rec.Destination, true
+		}
+		old.UpdatedAt = u.now().UTC()
+		return old, nil
+	})
+	if err != nil {
+		u.serverError(w, r, err)
+		return
+	}
+	field := map[string]string{otp.ChannelEmail: "email", otp.ChannelSMS: "phone"}[rec.Channel]
+	u.contactChanged(r.Context(), r, m, field, otp.MaskDestination(rec.Channel, rec.Destination))
+	delete(sess.Values, keyContactDest)
+	delete(sess.Values, chKey(otp.PurposeContact))
+	if err := u.sessions.Save(r, w, sess); err != nil {
+		u.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, contactsPath+"?done="+field, http.StatusSeeOther)
+}
+
+// postContactChannel chooses where one-time passwords go: only a channel
+// open to the member (a confirmed address, or a confirmed number of a
+// resident of an SMS country).
+func (u *UI) postContactChannel(w http.ResponseWriter, r *http.Request) {
+	_, m, ok := u.contactsAccess(w, r)
+	if !ok {
+		return
+	}
+	ch := r.PostFormValue("channel")
+	if !slices.Contains(u.otp.Service.Channels(m), ch) {
+		u.contactError(w, r, m, http.StatusUnprocessableEntity, "channel", "contacts.error.channel", nil)
+		return
+	}
+	err := u.store.UpdateMember(r.Context(), m.ID, func(old storage.Member) (storage.Member, error) {
+		old.OTPChannel = ch
+		old.UpdatedAt = u.now().UTC()
+		return old, nil
+	})
+	if err != nil {
+		u.serverError(w, r, err)
+		return
+	}
+	u.contactChanged(r.Context(), r, m, "otp_channel", ch)
+	http.Redirect(w, r, contactsPath+"?done=channel", http.StatusSeeOther)
+}
+
+// contactChanged records contact.changed. The change is made already; a
+// failing audit write is logged, not shown.
+func (u *UI) contactChanged(ctx context.Context, r *http.Request, m storage.Member, field, to string) {
+	if u.otp.Audit == nil {
+		return
+	}
+	err := u.otp.Audit.Record(ctx, storage.Event{
+		Type: audit.EventContactChanged, MemberID: m.ID, IP: clientIP(r), UserAgent: r.UserAgent(), Success: true,
+		Detail: map[string]string{"field": field, "to": to},
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		u.log.ErrorContext(ctx, "audit contact.changed", "err", err)
+	}
+}
+
+// FieldIs is whether the page's error belongs to form f.
+func (p contactsPage) FieldIs(f string) bool { return p.Field == f }
+
+// ChannelIs is whether one-time passwords go to c now.
+func (p contactsPage) ChannelIs(c string) bool { return p.Channel == c }
+
+// AnyChannel is whether there is a choice to make at all.
+func (p contactsPage) AnyChannel() bool { return p.CanEmail || p.CanSMS }
