@@ -119,7 +119,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		return nil, fmt.Errorf("provider: %w", err)
 	}
 	p.op = prov
-	p.handler = p.withClientContext(prov)
+	p.handler = guardForms(p.withClientContext(prov))
 	return p, nil
 }
 

@@ -66,6 +66,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newMemberCmd(g),
 		newKeysCmd(g),
 		newVersionCmd(g),
+		newBackupCmd(g), newRestoreCmd(g),
 		newEventsCmd(g),
 	)
 	return root
