@@ -2,26 +2,49 @@
 // server-side browser session, and the state machine that takes an
 // authorization request from /authorize to op's callback.
 //
-// Routes:
+// Core routes (ui.go, flow.go, password.go, account.go):
 //
-//	GET  /login?authRequestID=   bind the request to this browser; answer from the SSO
-//	                             session when prompt, max_age and acr_values allow, send
-//	                             login_required for prompt=none, else show the form
-//	POST /login                  member number + password (or legacy PIN while open)
-//	GET  /login/password         set a policy-compliant password after a PIN login
-//	POST /login/password
-//	GET  /logged-out             end_session's landing page; ends the browser session
-//	GET  /static/…               CSS (and, later, the one passkey script)
+//	GET  /login?authRequestID=        bind the request to this browser; answer from the SSO
+//	                                  session when prompt, max_age and acr_values allow, step
+//	                                  up from it when acr_values asks for more, answer
+//	                                  login_required / interaction_required for prompt=none
+//	POST /login                       member number + password (or the legacy PIN while open)
+//	GET|POST /login/password          set a policy-compliant password (PIN login, forced change)
+//	GET  /logged-out                  end_session's landing page; ends the browser session
+//	GET  /account                     "Manage your account" (its own login through local requests)
+//	GET|POST /account/password        change password (current password, lockout applies)
+//	POST /account/logout
+//	GET  /theme.css, /static/…        brand colour from config; CSS and the one passkey script
+//
+// Features (each in its own files, enabled by cmd through Options.Features):
+//
+//	otp      /login/otp (+/resend, /cancel)     second step and step-up          otp_login.go
+//	         /account/otp (+/resend)           fresh-code gate (passkey registration)  otp_gate.go
+//	         /account/contacts (+/email, /phone, /verify, /channel)                 contacts.go
+//	         /login/reset (+/code, /password, /done)   forgot password            reset.go
+//	risk     login hook: device cookie, RecordLogin, alert                        risk.go
+//	         /account/history, /account/devices (+/{id}/signout), /account/signout-all,
+//	         /account/not-me                                                       account_security*.go
+//	consent  /login/consent (+/switch)   after-login step for third-party apps     consent.go
+//	         /account/apps (+/unlink)                                              consent_account.go
+//	passkey  /login/passkey/{begin,finish,continue}, login page block             passkey_login.go
+//	         /login/passkey/required (+/cancel)  step when acr_values asks for phr  passkey_required.go
+//	         /account/passkeys (+/new, /begin, /finish, /{id}/rename, /{id}/delete) passkey_account.go
 //
 // State machine of one authorization request:
 //
 //	new ──(first browser opens /login)──▶ bound
-//	bound ──(SSO session satisfies it)──────────────▶ done ──▶ callback (code)
-//	bound ──(password ok)──────────────────────────▶ done
-//	bound ──(PIN ok, migration open)──▶ set password ──▶ done
-//	bound ──(prompt=none and no usable session)──▶ login_required to the client
+//	bound ──(SSO session satisfies it)──────────────────────────────▶ finish
+//	bound ──(SSO session too weak)──▶ step-up flow ─┐
+//	bound ──(password, PIN or passkey ok)──▶ flow ──┤
+//	flow: before-steps in order: set password (10) ▶ one-time password (20)
+//	      ──▶ establish: new session id, SSO fields, login hooks (risk, alert)
+//	finish: after-steps: consent ──▶ complete ──▶ op callback (code)
+//	bound ──(prompt=none and a step is needed)──▶ error to the client
 //
 // The package meets the OpenID provider only in storage (the auth request
-// record) and through functions cmd passes in (Options.Callback, Options.Fail).
-// Pages use no inline script or style, so the CSP is default-src 'self'.
+// record) and through functions cmd passes in (Options.Callback,
+// Options.Fail, Options.ClientName). Pages use no inline script or style,
+// so the CSP is default-src 'self'; every word on a page comes from the
+// catalogs in locales/<lang>/<area>.json (a test enforces it).
 package loginui

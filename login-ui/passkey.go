@@ -20,6 +20,7 @@ import (
 //	POST /login/passkey/begin?authRequestID=     JSON: request options for navigator.credentials.get
 //	POST /login/passkey/finish?authRequestID=    JSON: the credential in, {"redirect": URL} out
 //	GET  /login/passkey/continue?authRequestID=  the login after the passkey: steps, risk, consent
+//	GET  /login/passkey/required?authRequestID=  step: the client asked for acr phr (+ POST …/cancel)
 //	GET  /account/passkeys                       the member's passkeys: created, last used, synced
 //	GET  /account/passkeys/new                   name and register a passkey (behind a fresh SMS code)
 //	POST /account/passkeys/begin                 JSON: {"name"} in, creation options out
@@ -89,7 +90,11 @@ func (f *passkeyFeature) register(u *UI) error {
 	f.u = u
 	u.loginExtras = append(u.loginExtras, "passkey")
 	u.partials["login"] = append(u.partials["login"], "templates/login_passkey.html")
-	u.pageNames = append(u.pageNames, "account_passkeys", "account_passkeys_new", "account_passkeys_delete")
+	u.pageNames = append(u.pageNames, "account_passkeys", "account_passkeys_new", "account_passkeys_delete", "passkey_required")
+	u.partials["passkey_required"] = append(u.partials["passkey_required"], "templates/login_passkey.html")
+	u.addStep(false, f.requiredStep())
+	u.handle("GET "+passkeyRequiredPath, f.showRequired)
+	u.handle("POST "+passkeyRequiredPath+"/cancel", f.cancelRequired)
 	u.addSection(accountSection{order: 20, titleKey: "passkey.account.title", descKey: "passkey.account.desc", path: "/account/passkeys"})
 
 	u.handle("POST /login/passkey/begin", f.beginLogin)

@@ -289,6 +289,18 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 	c.passkeyFailed("passkey-uv-flag-refused")
 	auth.SetBadUV(false)
 
+	// A password is not enough for an app that asks for phr: the passkey
+	// step follows, and the passkey completes the login at phr.
+	c.Do(chromedp.Navigate(s.Issuer + "/logged-out"))
+	c.Do(chromedp.Navigate(s.Issuer+"/demo/login?acr=phr"), waitURL(s.Issuer+"/login"))
+	c.LoginForm(pkNumber, pkPass)
+	c.Do(waitURL(s.Issuer+"/login/passkey/required"), chromedp.WaitVisible(chromedp.CSS(`#passkey-login-button`)))
+	c.Shot("passkey-required-step")
+	c.Do(chromedp.Click(chromedp.CSS(`#passkey-login-button`)), waitURL(s.Issuer+"/demo/callback"), chromedp.WaitVisible(chromedp.CSS(`pre`)))
+	if claims := c.Text(`pre`); !strings.Contains(claims, `"acr": "phr"`) {
+		t.Errorf("claims after the passkey step:\n%s", claims)
+	}
+
 	// Autofill (conditional mediation): the virtual authenticator picks the
 	// passkey as soon as the page offers it.
 	noAutofill()
