@@ -101,14 +101,7 @@ func TestEnvErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.env, func(t *testing.T) {
 			_, err := Load("", []string{tc.env})
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
+			wantError(t, err, tc.want...)
 		})
 	}
 }

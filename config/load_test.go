@@ -21,6 +21,19 @@ func writeFile(t *testing.T, name, content string) string {
 	return p
 }
 
+// wantError fails unless err is an error whose text contains every want.
+func wantError(t *testing.T, err error, wants ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, w := range wants {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+}
+
 // loadYAML writes doc to a file and loads it with the given environment.
 func loadYAML(t *testing.T, doc string, environ ...string) (Config, error) {
 	t.Helper()
@@ -146,28 +159,14 @@ func TestLoadStrictErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := loadYAML(t, tc.doc)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
+			wantError(t, err, tc.want...)
 		})
 	}
 }
 
 func TestLoadReportsEveryProblem(t *testing.T) {
 	_, err := loadYAML(t, "a: 1\nb: 2\nlog:\n  c: 3\n", "TSUBASA_NOPE=1")
-	if err == nil {
-		t.Fatal("no error")
-	}
-	for _, w := range []string{"tsubasa.yaml:1: a:", "tsubasa.yaml:2: b:", "tsubasa.yaml:4: log.c:", "TSUBASA_NOPE"} {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q does not contain %q", err, w)
-		}
-	}
+	wantError(t, err, "tsubasa.yaml:1: a:", "tsubasa.yaml:2: b:", "tsubasa.yaml:4: log.c:", "TSUBASA_NOPE")
 }
 
 func TestLoadCapsProblems(t *testing.T) {
@@ -300,14 +299,7 @@ mail:
 	for _, tc := range errTests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := loadYAML(t, tc.doc)
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
+			wantError(t, err, tc.want...)
 		})
 	}
 

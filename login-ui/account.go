@@ -145,8 +145,7 @@ func (u *UI) accountLogout(w http.ResponseWriter, r *http.Request) {
 
 type changePasswordPage struct {
 	page
-	Rules  []member.Violation
-	Failed []member.Violation
+	newPasswordForm
 }
 
 func (u *UI) showChangePassword(w http.ResponseWriter, r *http.Request) {
@@ -158,7 +157,7 @@ func (u *UI) showChangePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) renderChangePassword(w http.ResponseWriter, r *http.Request, m storage.Member, status int, errKey string, failed []member.Violation) {
-	p := changePasswordPage{page: u.newPage(r, u.memberLang(r, m), "account.password.title"), Rules: u.opts.Members.Policy().Rules(), Failed: failed}
+	p := changePasswordPage{page: u.newPage(r, u.memberLang(r, m), "account.password.title"), newPasswordForm: u.newPasswordForm(failed)}
 	p.Error = errKey
 	u.render(w, r, status, "account_password", p)
 }
@@ -179,7 +178,7 @@ func (u *UI) postChangePassword(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds()+0.5)))
-		p := changePasswordPage{page: u.newPage(r, u.memberLang(r, m), "account.password.title"), Rules: u.opts.Members.Policy().Rules()}
+		p := changePasswordPage{page: u.newPage(r, u.memberLang(r, m), "account.password.title"), newPasswordForm: u.newPasswordForm(nil)}
 		p.Error, p.ErrorArg = "login.error.throttled", minutes(throttled.RetryAfter)
 		u.render(w, r, http.StatusTooManyRequests, "account_password", p)
 	case errors.As(err, &pe):

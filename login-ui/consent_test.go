@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,11 +76,7 @@ type consentEnv struct {
 }
 
 func newConsentEnv(t *testing.T) *consentEnv {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "c.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	e := &consentEnv{t: t, store: st, now: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
 	e.member = storage.Member{ID: "m1", Number: "123456321", Status: storage.MemberActive, Locale: "en", CreatedAt: e.now, UpdatedAt: e.now}
 	if err := st.CreateMember(t.Context(), e.member); err != nil {
@@ -92,6 +87,7 @@ func newConsentEnv(t *testing.T) *consentEnv {
 			PolicyURI: "https://partner.example/privacy", Scopes: []string{"openid", "profile", "offline_access"}},
 		"web": {ID: "web", Name: "Member website"},
 	}
+	var err error
 	e.u, err = New(Options{
 		Store:      st,
 		CookieKey:  make([]byte, 32),

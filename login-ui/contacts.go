@@ -178,42 +178,39 @@ func (u *UI) contactEntry(r *http.Request, sess *sessions.Session, m storage.Mem
 	}, true
 }
 
-func (u *UI) showContactVerify(w http.ResponseWriter, r *http.Request) {
+// pendingContact checks access to the contacts pages and returns the entry
+// page of the contact being checked; without one it sends the browser back
+// to the contacts page.
+func (u *UI) pendingContact(w http.ResponseWriter, r *http.Request) (otpEntry, bool) {
 	sess, m, ok := u.contactsAccess(w, r)
 	if !ok {
-		return
+		return otpEntry{}, false
 	}
 	e, ok := u.contactEntry(r, sess, m)
 	if !ok {
 		http.Redirect(w, r, contactsPath, http.StatusSeeOther)
-		return
 	}
-	u.showEntry(w, r, e)
+	return e, ok
+}
+
+func (u *UI) showContactVerify(w http.ResponseWriter, r *http.Request) {
+	if e, ok := u.pendingContact(w, r); ok {
+		u.showEntry(w, r, e)
+	}
 }
 
 func (u *UI) resendContactVerify(w http.ResponseWriter, r *http.Request) {
-	sess, m, ok := u.contactsAccess(w, r)
-	if !ok {
-		return
+	if e, ok := u.pendingContact(w, r); ok {
+		u.sendEntry(w, r, e, e.allowed[0])
 	}
-	e, ok := u.contactEntry(r, sess, m)
-	if !ok {
-		http.Redirect(w, r, contactsPath, http.StatusSeeOther)
-		return
-	}
-	u.sendEntry(w, r, e, e.allowed[0])
 }
 
 func (u *UI) postContactVerify(w http.ResponseWriter, r *http.Request) {
-	sess, m, ok := u.contactsAccess(w, r)
+	e, ok := u.pendingContact(w, r)
 	if !ok {
 		return
 	}
-	e, ok := u.contactEntry(r, sess, m)
-	if !ok {
-		http.Redirect(w, r, contactsPath, http.StatusSeeOther)
-		return
-	}
+	sess, m := e.sess, e.member
 	rec, ok := u.verifyEntry(w, r, e)
 	if !ok {
 		return

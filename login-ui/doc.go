@@ -46,5 +46,7 @@
 // record) and through functions cmd passes in (Options.Callback,
 // Options.Fail, Options.ClientName). Pages use no inline script or style,
 // so the CSP is default-src 'self'; every word on a page comes from the
-// catalogs in locales/<lang>/<area>.json (a test enforces it).
+// catalogs in locales/<lang>/<area>.json (a test enforces it). Each page is
+// parsed from templates/layout.html, templates/partials.html (blocks shared
+// by several pages, such as the new-password fields) and its own file.
 package loginui

@@ -143,14 +143,28 @@ func (u *UI) gateEntry(r *http.Request, sess *sessions.Session, m storage.Member
 	}
 }
 
-func (u *UI) showGate(w http.ResponseWriter, r *http.Request) {
+// openGate is the member and the gate's parameters of a gate page (from
+// the query on GET, from the form on POST); false when it has answered the
+// request itself.
+func (u *UI) openGate(w http.ResponseWriter, r *http.Request) (*sessions.Session, storage.Member, gateRequest, bool) {
 	sess, m, ok := u.requireMember(w, r)
 	if !ok {
-		return
+		return nil, storage.Member{}, gateRequest{}, false
 	}
-	g, ok := parseGate(r.URL.Query())
+	v := r.URL.Query()
+	if r.Method == http.MethodPost {
+		v = postForm(r)
+	}
+	g, ok := parseGate(v)
 	if !ok {
 		u.renderError(w, r, http.StatusBadRequest, "error.request_missing")
+	}
+	return sess, m, g, ok
+}
+
+func (u *UI) showGate(w http.ResponseWriter, r *http.Request) {
+	sess, m, g, ok := u.openGate(w, r)
+	if !ok {
 		return
 	}
 	if u.gatePassed(sess, m, g.purpose, g.via) {
@@ -161,26 +175,14 @@ func (u *UI) showGate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) resendGate(w http.ResponseWriter, r *http.Request) {
-	sess, m, ok := u.requireMember(w, r)
-	if !ok {
-		return
+	if sess, m, g, ok := u.openGate(w, r); ok {
+		u.resendEntry(w, r, u.gateEntry(r, sess, m, g))
 	}
-	g, ok := parseGate(postForm(r))
-	if !ok {
-		u.renderError(w, r, http.StatusBadRequest, "error.request_missing")
-		return
-	}
-	u.resendEntry(w, r, u.gateEntry(r, sess, m, g))
 }
 
 func (u *UI) postGate(w http.ResponseWriter, r *http.Request) {
-	sess, m, ok := u.requireMember(w, r)
+	sess, m, g, ok := u.openGate(w, r)
 	if !ok {
-		return
-	}
-	g, ok := parseGate(postForm(r))
-	if !ok {
-		u.renderError(w, r, http.StatusBadRequest, "error.request_missing")
 		return
 	}
 	e := u.gateEntry(r, sess, m, g)

@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,17 +35,9 @@ type otpFixture struct {
 // passkey gate at /account/gated.
 func newOTPFixture(t *testing.T) *otpFixture {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	members := member.NewService(st, member.NewHasher(member.HashOptions{MemoryKiB: 8192, Iterations: 1}), member.Options{})
-	m, err := members.CreateMember(t.Context(), member.NewMember{Number: testNumber, Password: testPass, FamilyName: "空野",
+	st := openStore(t)
+	members, m := newMembers(t, st, member.NewMember{Number: testNumber, Password: testPass, FamilyName: "空野",
 		Email: "hanako@example.com", Country: "JP", Verified: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	r, err := notify.NewRenderer()
 	if err != nil {
 		t.Fatal(err)

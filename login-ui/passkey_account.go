@@ -235,14 +235,23 @@ func (f *passkeyFeature) finishRegistration(w http.ResponseWriter, r *http.Reque
 	writeJSON(w, http.StatusOK, map[string]string{"redirect": "/account/passkeys?done=added"})
 }
 
+// pathID is the passkey id in the path; a malformed one is answered as an
+// unknown passkey.
+func (f *passkeyFeature) pathID(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	id, ok := decodeID(r.PathValue("id"))
+	if !ok {
+		f.u.renderError(w, r, http.StatusNotFound, "passkey.error.not_found")
+	}
+	return id, ok
+}
+
 func (f *passkeyFeature) rename(w http.ResponseWriter, r *http.Request) {
 	_, m, ok := f.u.requireMember(w, r)
 	if !ok {
 		return
 	}
-	id, ok := decodeID(r.PathValue("id"))
+	id, ok := f.pathID(w, r)
 	if !ok {
-		f.u.renderError(w, r, http.StatusNotFound, "passkey.error.not_found")
 		return
 	}
 	err := f.Service.Rename(r.Context(), m.ID, id, r.PostFormValue("name"))
@@ -285,9 +294,8 @@ func (f *passkeyFeature) postDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id, ok := decodeID(r.PathValue("id"))
+	id, ok := f.pathID(w, r)
 	if !ok {
-		f.u.renderError(w, r, http.StatusNotFound, "passkey.error.not_found")
 		return
 	}
 	err := f.Service.Delete(r.Context(), m.ID, id)

@@ -31,10 +31,10 @@ import (
 // the member's login history (login.failed, method passkey) when the
 // response names a member, as a wrong password does.
 
-// loginRequest checks the authorization request of a passkey call: it
-// must exist, be open and already be bound to this browser (by the login
-// page that runs the script). It answers the JSON error itself and
-// returns false otherwise.
+// loginRequest checks a passkey login call: it must be a JSON call, and
+// its authorization request must exist, be open and already be bound to
+// this browser (by the login page that runs the script). It answers the
+// JSON error itself and returns false otherwise.
 func (f *passkeyFeature) loginRequest(w http.ResponseWriter, r *http.Request, sess *sessions.Session) (storage.AuthRequest, bool) {
 	id := r.URL.Query().Get("authRequestID")
 	fail := func(status int, code string) (storage.AuthRequest, bool) {
@@ -53,6 +53,10 @@ func (f *passkeyFeature) loginRequest(w http.ResponseWriter, r *http.Request, se
 	case sess.ID == "" || req.BrowserSession != sess.ID:
 		return fail(http.StatusForbidden, "request_foreign")
 	}
+	if !jsonCall(r) {
+		f.loginFailure(w, r, req, http.StatusUnsupportedMediaType, "bad_request", false)
+		return storage.AuthRequest{}, false
+	}
 	return req, true
 }
 
@@ -69,10 +73,6 @@ func (f *passkeyFeature) beginLogin(w http.ResponseWriter, r *http.Request) {
 	sess := f.u.session(r)
 	req, ok := f.loginRequest(w, r, sess)
 	if !ok {
-		return
-	}
-	if !jsonCall(r) {
-		f.loginFailure(w, r, req, http.StatusUnsupportedMediaType, "bad_request", false)
 		return
 	}
 	options, state, err := f.Service.BeginLogin(r.Context())
@@ -93,10 +93,6 @@ func (f *passkeyFeature) finishLogin(w http.ResponseWriter, r *http.Request) {
 	sess := f.u.session(r)
 	req, ok := f.loginRequest(w, r, sess)
 	if !ok {
-		return
-	}
-	if !jsonCall(r) {
-		f.loginFailure(w, r, req, http.StatusUnsupportedMediaType, "bad_request", false)
 		return
 	}
 	// Spend the state first, whatever follows: one Finish per Begin.

@@ -11,9 +11,21 @@ import (
 
 type setPasswordPage struct {
 	page
+	newPasswordForm
 	AuthRequestID string
-	Rules         []member.Violation
-	Failed        []member.Violation
+}
+
+// newPasswordForm is what the shared new-password fields show (the
+// new_password_fields block in templates/partials.html): the policy's rules
+// and the ones the last attempt failed. Every page that sets a password
+// embeds it.
+type newPasswordForm struct {
+	Rules  []member.Violation
+	Failed []member.Violation
+}
+
+func (u *UI) newPasswordForm(failed []member.Violation) newPasswordForm {
+	return newPasswordForm{Rules: u.opts.Members.Policy().Rules(), Failed: failed}
 }
 
 // setPasswordStep makes a member who logged in with the legacy PIN (or must
@@ -39,7 +51,7 @@ func (u *UI) showSetPassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) renderSetPassword(w http.ResponseWriter, r *http.Request, reqID, lang string, status int, errKey string, failed []member.Violation) {
-	p := setPasswordPage{page: u.newPage(r, lang, "set_password.title"), AuthRequestID: reqID, Rules: u.opts.Members.Policy().Rules(), Failed: failed}
+	p := setPasswordPage{page: u.newPage(r, lang, "set_password.title"), newPasswordForm: u.newPasswordForm(failed), AuthRequestID: reqID}
 	p.Error = errKey
 	u.render(w, r, status, "set_password", p)
 }

@@ -47,12 +47,11 @@ const (
 
 type resetPage struct {
 	page
-	Stage         string // number, password, done
-	AuthRequestID string
-	Number        string
-	Rules         []member.Violation
-	Failed        []member.Violation
-	LoginURL      string
+	newPasswordForm        // the password stage
+	Stage           string // number, password, done
+	AuthRequestID   string
+	Number          string
+	LoginURL        string
 }
 
 func (u *UI) renderReset(w http.ResponseWriter, r *http.Request, status int, p resetPage) {
@@ -61,7 +60,7 @@ func (u *UI) renderReset(w http.ResponseWriter, r *http.Request, status int, p r
 	p.page = u.newPage(r, negotiate(r, nil), title)
 	p.Error = errKey
 	if p.Stage == "password" {
-		p.Rules = u.opts.Members.Policy().Rules()
+		p.newPasswordForm = u.newPasswordForm(p.Failed)
 	}
 	u.render(w, r, status, "reset", p)
 }
@@ -217,7 +216,7 @@ func (u *UI) postResetPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	pw, confirm := r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
 	fail := func(status int, key string, failed []member.Violation) {
-		p := resetPage{Stage: "password", Failed: failed}
+		p := resetPage{Stage: "password", newPasswordForm: newPasswordForm{Failed: failed}}
 		p.Error = key
 		u.renderReset(w, r, status, p)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,16 +44,8 @@ type riskFixture struct {
 // a store whose login records fail) and one member.
 func newRiskFixture(t *testing.T, failLogins bool) *riskFixture {
 	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	members := member.NewService(st, member.NewHasher(member.HashOptions{MemoryKiB: 8192, Iterations: 1}), member.Options{})
-	m, err := members.CreateMember(t.Context(), member.NewMember{Number: testNumber, Password: testPass, FamilyName: "空野", Email: "hanako@example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := openStore(t)
+	members, m := newMembers(t, st, member.NewMember{Number: testNumber, Password: testPass, FamilyName: "空野", Email: "hanako@example.com"})
 	var engineStore risk.Store = st
 	if failLogins {
 		engineStore = failingLogins{st}

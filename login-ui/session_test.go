@@ -3,19 +3,12 @@ package loginui
 import (
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"tsubasa/storage/bolt"
 )
 
 func TestSessionStoreRoundTripRegenerateAndRevoke(t *testing.T) {
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "s.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	ss := newSessionStore(st, make([]byte, 32), true, time.Hour, 10*time.Minute, clock)

@@ -159,8 +159,10 @@ func New(o Options) (*UI, error) {
 			return nil, err
 		}
 	}
+	// Every page is the layout, the shared blocks (partials.html), the page
+	// itself and the feature blocks it shows.
 	for _, name := range u.pageNames {
-		files := append([]string{"templates/layout.html", "templates/" + name + ".html"}, u.partials[name]...)
+		files := append([]string{"templates/layout.html", "templates/partials.html", "templates/" + name + ".html"}, u.partials[name]...)
 		t, err := template.New("layout.html").ParseFS(tfs, files...)
 		if err != nil {
 			return nil, fmt.Errorf("loginui: page %s: %w", name, err)

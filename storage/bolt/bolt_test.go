@@ -29,6 +29,20 @@ func openTemp(t testing.TB) *bolt.Store {
 	return openAt(t, filepath.Join(t.TempDir(), "tsubasa.db"), bolt.Options{})
 }
 
+// openWithAlice opens a new store at path holding alice; the caller closes
+// it, to open the file again.
+func openWithAlice(t *testing.T, path string) *bolt.Store {
+	t.Helper()
+	s, err := bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateMember(t.Context(), alice); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storage.Store { return openTemp(t) })
 }
@@ -58,13 +72,7 @@ func TestOpenLockedFileFailsWithErrLocked(t *testing.T) {
 func TestReopenKeepsData(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "tsubasa.db")
-	s, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateMember(ctx, alice); err != nil {
-		t.Fatal(err)
-	}
+	s := openWithAlice(t, path)
 	secret, err := s.Secret(ctx, "hmac", func() ([]byte, error) { return []byte("k"), nil })
 	if err != nil {
 		t.Fatal(err)
@@ -138,13 +146,7 @@ func TestBackupOpensWithTheData(t *testing.T) {
 func TestReadOnlyReadsAndRefusesWrites(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "tsubasa.db")
-	s, err := bolt.Open(path, bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CreateMember(ctx, alice); err != nil {
-		t.Fatal(err)
-	}
+	s := openWithAlice(t, path)
 	s.Close()
 
 	r1 := openAt(t, path, bolt.Options{ReadOnly: true})

@@ -76,17 +76,6 @@ func waitAlert(t *testing.T, smtp *notifytest.SMTPServer, browser string, timeou
 // lf turns the mail's CRLF line ends into LF.
 func lf(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
 
-// loginRP logs in with the web client and returns its tokens.
-func loginRP(t *testing.T, s *Server, rp *RP, b *Browser, extra ...oauth2.AuthCodeOption) *oauth2.Token {
-	t.Helper()
-	f := NewFlow()
-	tok, _, err := rp.Exchange(t.Context(), f, Login(t, b, rp.AuthURL(f, extra...), memberNumber, memberPass))
-	if err != nil {
-		t.Fatalf("login: %v", err)
-	}
-	return tok
-}
-
 // TestLoginAlerts: the first login from a browser queues a bilingual alert
 // that the worker delivers; the same browser again does not; another
 // browser does. The member sees the logins and both devices, signs the
@@ -99,7 +88,7 @@ func TestLoginAlerts(t *testing.T) {
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 
 	a := newDevice(t, s, uaWindowsChrome)
-	tokA := loginRP(t, s, rp, a)
+	tokA := loginRP(t, rp, a)
 	mail := waitAlert(t, smtp, "chrome", 30*time.Second)
 	if len(mail.To) != 1 || mail.To[0] != memberEmail {
 		t.Errorf("alert sent to %v, want %s", mail.To, memberEmail)
@@ -118,11 +107,11 @@ func TestLoginAlerts(t *testing.T) {
 	}
 
 	// The same browser again (a real password login, not SSO): known.
-	loginRP(t, s, rp, a, oauth2.SetAuthURLParam("prompt", "login"))
+	loginRP(t, rp, a, oauth2.SetAuthURLParam("prompt", "login"))
 	// Another browser: new. The worker sends in order, so once this alert
 	// is in, any alert for the login above would be in too.
 	b := newDevice(t, s, uaIPhoneSafari)
-	tokB := loginRP(t, s, rp, b)
+	tokB := loginRP(t, rp, b)
 	waitAlert(t, smtp, "safari", 30*time.Second)
 	if n := len(alerts(smtp)); n != 2 {
 		t.Fatalf("%d alerts after a new, a known and another new login, want 2", n)
@@ -213,34 +202,19 @@ func TestLoginAlerts(t *testing.T) {
 // given, as the member would.
 func accountPage(t *testing.T, b *Browser, smtp *notifytest.SMTPServer, u string) Page {
 	t.Helper()
-	codes := len(codeMailsOf(smtp))
+	codes := len(codeMails(smtp))
 	p := b.Get(t, u)
 	if p.URL.Path == "/login" {
 		p = b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass}})
 	}
 	if p.URL.Path == "/login/otp" {
-		smtp.WaitFor(t, func(notifytest.ReceivedMail) bool { return len(codeMailsOf(smtp)) > codes }, 20*time.Second)
-		code := codeLineRe.FindStringSubmatch(lf(codeMailsOf(smtp)[codes].Text))[1]
+		_, code := mailCode(t, smtp, codes+1)
 		p = b.Post(t, p.URL, "/login/otp", url.Values{"authRequestID": {p.AuthRequestID(t)}, "otp": {code}})
 	}
 	if p.Status != http.StatusOK || !strings.HasPrefix(p.URL.String(), u) {
 		t.Fatalf("%s: status %d at %s\n%s", u, p.Status, p.URL, p.Body)
 	}
 	return p
-}
-
-// codeLineRe is the line of a one-time-password mail that holds the code.
-var codeLineRe = regexp.MustCompile(`(?m)^\s*(\d{6})\s*$`)
-
-// codeMailsOf are the one-time-password mails received so far.
-func codeMailsOf(smtp *notifytest.SMTPServer) []notifytest.ReceivedMail {
-	var out []notifytest.ReceivedMail
-	for _, m := range smtp.Messages() {
-		if codeLineRe.MatchString(lf(m.Text)) {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 var deviceSectionRe = regexp.MustCompile(`(?s)<section class="card device" aria-label="([^"]*)">.*?action="/account/devices/([^"/]+)/signout"`)
@@ -269,7 +243,7 @@ func TestAlertSurvivesMailOutageAndCrash(t *testing.T) {
 
 	smtp.Stop()
 	start := time.Now()
-	loginRP(t, s, rp, newDevice(t, s, uaWindowsChrome))
+	loginRP(t, rp, newDevice(t, s, uaWindowsChrome))
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("login with the mail server down took %v; it must not wait for mail", took)
 	}
@@ -279,7 +253,7 @@ func TestAlertSurvivesMailOutageAndCrash(t *testing.T) {
 
 	// Queue an alert with the mail server down, then kill the process.
 	smtp.Stop()
-	loginRP(t, s, rp, newDevice(t, s, uaIPhoneSafari))
+	loginRP(t, rp, newDevice(t, s, uaIPhoneSafari))
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}

@@ -32,8 +32,7 @@ func TestAttackCrossSiteFormPosts(t *testing.T) {
 			p := b.Get(t, rp.AuthURL(NewFlow()))
 			form := url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass},
 				"new_password": {"Kumo-Sora-77"}, "confirm_password": {"Kumo-Sora-77"}}
-			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.Issuer+action, strings.NewReader(form.Encode()))
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req := newFormRequest(t.Context(), s.Issuer+action, form.Encode())
 			for k, v := range hdr {
 				req.Header.Set(k, v)
 			}
@@ -120,8 +119,7 @@ func TestAttackOversizedRequests(t *testing.T) {
 	s := startWithMember(t, Options{})
 	big := "x=" + strings.Repeat("a", 2<<20)
 	for _, path := range []string{"/login", "/oauth/token", "/end_session", "/oauth/introspect", "/revoke", "/authorize"} {
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.Issuer+path, strings.NewReader(big))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req := newFormRequest(t.Context(), s.Issuer+path, big)
 		req.Header.Set("Origin", s.Issuer)
 		req.SetBasicAuth("web", "web-secret-0123456789")
 		status, err := rawStatus(req)

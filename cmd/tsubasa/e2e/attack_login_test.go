@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -33,8 +32,7 @@ func bruteAttempt(t *testing.T, s *Server, rp *RP, number, secret string, hdr ma
 	b := NewBrowser(t, s)
 	p := b.Get(t, rp.AuthURL(NewFlow()))
 	form := url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {number}, "password": {secret}}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.Issuer+"/login", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := newFormRequest(t.Context(), s.Issuer+"/login", form.Encode())
 	req.Header.Set("Origin", s.Issuer)
 	for k, v := range hdr {
 		req.Header.Set(k, v)
@@ -44,8 +42,7 @@ func bruteAttempt(t *testing.T, s *Server, rp *RP, number, secret string, hdr ma
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return Page{Status: resp.StatusCode, URL: resp.Request.URL, Location: resp.Header.Get("Location"), Body: string(body)}, resp
+	return pageOf(resp), resp
 }
 
 // failureText is the page's error message.
@@ -144,8 +141,7 @@ func TestAttackOTPBruteForce(t *testing.T) {
 	}
 	post := func(otp string, i int) Page {
 		form := url.Values{"authRequestID": {page.AuthRequestID(t)}, "otp": {otp}}
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.Issuer+"/login/otp", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req := newFormRequest(t.Context(), s.Issuer+"/login/otp", form.Encode())
 		req.Header.Set("Origin", s.Issuer)
 		for k, v := range spoofedAddr(i) {
 			req.Header.Set(k, v)

@@ -6,9 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -60,12 +58,8 @@ func TestAttackOpenRedirect(t *testing.T) {
 	}
 
 	// post_logout_redirect_uri: only a registered one is ever followed.
-	f := NewFlow()
 	b := NewBrowser(t, s)
-	tok, _, err := rp.Exchange(t.Context(), f, Login(t, b, rp.AuthURL(f), memberNumber, memberPass))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := loginRP(t, rp, b)
 	hint, _ := tok.Extra("id_token").(string)
 	for name, q := range map[string]url.Values{
 		"with client_id":   {"client_id": {"web"}, "post_logout_redirect_uri": {"https://evil.example/bye"}},
@@ -89,18 +83,12 @@ func TestAttackOpenRedirect(t *testing.T) {
 	}
 }
 
-// firstAnswer is the server's own answer to a GET, redirects not followed.
+// firstAnswer is the server's own answer to a GET, redirects not followed
+// and no cookies sent.
 func firstAnswer(t *testing.T, u string) Page {
 	t.Helper()
-	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", u, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return Page{Status: resp.StatusCode, URL: resp.Request.URL, Location: resp.Header.Get("Location"), Body: string(body)}
+	b := &Browser{Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return b.Get(t, u)
 }
 
 // TestAttackForgedIDTokenHint: an id_token_hint re-signed with alg=none, or
@@ -111,11 +99,7 @@ func TestAttackForgedIDTokenHint(t *testing.T) {
 	s := startWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	victim := NewBrowser(t, s)
-	f := NewFlow()
-	tok, _, err := rp.Exchange(t.Context(), f, Login(t, victim, rp.AuthURL(f), memberNumber, memberPass))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := loginRP(t, rp, victim)
 	real, _ := tok.Extra("id_token").(string)
 	parts := strings.Split(real, ".")
 	if len(parts) != 3 {
@@ -158,18 +142,7 @@ func TestAttackForgedIDTokenHint(t *testing.T) {
 // rsaPublicKeyPEM returns the kid and PEM (PKIX) of the provider's RS256 key.
 func rsaPublicKeyPEM(t *testing.T, s *Server) (string, []byte) {
 	t.Helper()
-	resp, err := http.Get(s.Issuer + "/keys")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var set struct {
-		Keys []struct{ Kid, Kty, Alg, N, E string } `json:"keys"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range set.Keys {
+	for _, k := range jwks(t, s) {
 		if k.Kty != "RSA" {
 			continue
 		}
@@ -255,7 +228,7 @@ func TestAttackPKCEDowngradeAndCrossClientGrants(t *testing.T) {
 	if err != nil || tok.RefreshToken == "" {
 		t.Fatalf("exchange: %v (refresh token %q)", err, tok.RefreshToken)
 	}
-	if _, err := other.OAuth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); !isOAuthError(err, "invalid_grant") {
+	if _, err := refresh(t, other, tok.RefreshToken); !isOAuthError(err, "invalid_grant") {
 		t.Errorf("another client's refresh token: %v, want invalid_grant", err)
 	}
 }

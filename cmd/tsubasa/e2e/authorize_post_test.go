@@ -3,7 +3,6 @@ package e2e
 import (
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 )
 
@@ -18,8 +17,7 @@ func TestAuthorizeByPOST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, rp.OAuth.Endpoint.AuthURL, strings.NewReader(get.RawQuery))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req := newFormRequest(t.Context(), rp.OAuth.Endpoint.AuthURL, get.RawQuery)
 	// A relying party's auto-submitted form comes from the relying party's origin.
 	req.Header.Set("Origin", "https://rp.example")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")

@@ -21,11 +21,7 @@ import (
 func TestBackupUnderLoadAndRestore(t *testing.T) {
 	s := startWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789", "openid", "offline_access")
-	f := NewFlow()
-	before, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), memberNumber, memberPass))
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := loginRP(t, rp, NewBrowser(t, s))
 
 	var stop atomic.Bool
 	var logins atomic.Int32
@@ -90,7 +86,7 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	}
 
 	s = Start(t, Options{Dir: s.Dir, Port: s.portNumber(t)})
-	f = NewFlow()
+	f := NewFlow()
 	if _, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), memberNumber, memberPass)); err != nil {
 		t.Fatalf("login on the restored database: %v", err)
 	}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -270,11 +271,18 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 	if list := c.Text(`main`); strings.Contains(list, "Not used yet") {
 		t.Errorf("the passkey list does not show the last use:\n%s", list)
 	}
+	passkeyDates := func(lang string, want *regexp.Regexp) {
+		for i, what := range []string{"passkey created", "passkey last used"} {
+			checkDate(t, lang, what, Value(c, chromedp.Evaluate[string](`document.querySelectorAll('.passkey-item dl.profile dd')[`+strconv.Itoa(i)+`].textContent`)), want)
+		}
+	}
+	passkeyDates("en", dateTimeEn)
 	c.Do(chromedp.Navigate(s.Issuer+"/account/passkeys?lang=ja"), chromedp.WaitVisible(chromedp.CSS(`.passkey-item`)))
 	c.Shot("passkey-list-ja")
 	if h := c.Text("h1"); h != "パスキーの登録・変更・削除" {
 		t.Errorf("Japanese heading %q", h)
 	}
+	passkeyDates("ja", dateTimeJa)
 	c.Do(chromedp.Navigate(s.Issuer + "/account/passkeys?lang=en"))
 
 	// User verification fails on the device: the generic message.

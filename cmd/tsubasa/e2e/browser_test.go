@@ -86,11 +86,20 @@ func Value[T any](c *Chrome, a chromedp.Action[T]) T {
 	return v
 }
 
-// Shot saves a full-page PNG named after the step.
+// Shot saves a full-page PNG named after the step and checks the page's
+// accessibility (A11y), so every page a journey shows is checked.
 func (c *Chrome) Shot(name string) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	defer cancel()
+	// Right after a navigation the page may not be laid out yet.
+	for {
+		ready, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.readyState === 'complete'`))
+		if ready || err != nil || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		c.t.Logf("screenshot %s: %v", name, err)
@@ -100,6 +109,9 @@ func (c *Chrome) Shot(name string) {
 	path := filepath.Join(c.t.ArtifactDir(), fmt.Sprintf("%02d-%s.png", c.shots, name))
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		c.t.Errorf("save screenshot: %v", err)
+	}
+	if name != "failure" {
+		c.A11y()
 	}
 }
 

@@ -95,15 +95,6 @@ func decide(t *testing.T, b *Browser, p Page, action string) *url.URL {
 	return Callback(t, b.Post(t, p.URL, "/login/consent", url.Values{"authRequestID": {p.AuthRequestID(t)}, "action": {action}}))
 }
 
-func exchange(t *testing.T, rp *RP, f Flow, cb *url.URL) (*oauth2.Token, *oidc.IDToken) {
-	t.Helper()
-	tok, idt, err := rp.Exchange(t.Context(), f, cb)
-	if err != nil {
-		t.Fatalf("%s: %v", rp.OAuth.ClientID, err)
-	}
-	return tok, idt
-}
-
 func TestThirdPartyConsent(t *testing.T) {
 	e := startConsent(t)
 	s, b := e.s, e.browser(t)

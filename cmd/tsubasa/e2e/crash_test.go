@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -183,7 +184,7 @@ func crashLogins(ctx context.Context, t *testing.T, s *Server, rp *RP, base []st
 // broken connection.
 func serverAnswered(err error) bool {
 	var re *oauth2.RetrieveError
-	return asRetrieve(err, &re)
+	return errors.As(err, &re)
 }
 
 func crashVerify(t *testing.T, s *Server, rp *RP, l *crashLedger) {

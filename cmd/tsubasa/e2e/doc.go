@@ -3,4 +3,10 @@
 // directory, and drive it over HTTP as relying parties do (coreos/go-oidc and
 // golang.org/x/oauth2), through the CLI as operators do, and in Chromium as
 // members do. Nothing is mocked.
+//
+// Browser journeys (browser_*_test.go) save a screenshot of every page
+// they pass (`go test -artifacts -outputdir DIR -run Browser`), and each
+// hosted page shot is checked for accessibility in the page itself
+// (browser_a11y_test.go): language, headings, labels and names, alerts,
+// focus rings, contrast, and nothing wider than a 320 px screen.
 package e2e

@@ -68,11 +68,7 @@ func TestFaultDiskFull(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
 	s := startWithMember(t, Options{Dir: dir})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
-	f := NewFlow()
-	tok, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), memberNumber, memberPass))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := loginRP(t, rp, NewBrowser(t, s))
 
 	filler := filepath.Join(dir, "filler")
 	fillDisk(t, filler)

@@ -85,7 +85,11 @@ func TestDiscoveryAndKeys(t *testing.T) {
 	}
 }
 
-func jwksKids(t *testing.T, s *Server) []string {
+// jwk is what the tests read of a published key.
+type jwk struct{ Kid, Kty, Alg, N, E string }
+
+// jwks fetches the provider's published keys.
+func jwks(t *testing.T, s *Server) []jwk {
 	t.Helper()
 	resp, err := http.Get(s.Issuer + "/keys")
 	if err != nil {
@@ -93,16 +97,18 @@ func jwksKids(t *testing.T, s *Server) []string {
 	}
 	defer resp.Body.Close()
 	var set struct {
-		Keys []struct {
-			Kid string `json:"kid"`
-			Alg string `json:"alg"`
-		} `json:"keys"`
+		Keys []jwk `json:"keys"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
 		t.Fatal(err)
 	}
+	return set.Keys
+}
+
+func jwksKids(t *testing.T, s *Server) []string {
+	t.Helper()
 	var kids []string
-	for _, k := range set.Keys {
+	for _, k := range jwks(t, s) {
 		if k.Kid == "" {
 			t.Errorf("JWKS key without kid")
 		}
@@ -165,12 +171,7 @@ func headerAlg(t *testing.T, tok *oauth2.Token) string {
 func TestES256Client(t *testing.T) {
 	s := startWithMember(t, Options{})
 	rp := NewRP(t, s, "web-es256", "es-secret-0123456789")
-	b := NewBrowser(t, s)
-	f := NewFlow()
-	tok, _, err := rp.Exchange(t.Context(), f, Login(t, b, rp.AuthURL(f), memberNumber, memberPass))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := loginRP(t, rp, NewBrowser(t, s))
 	if alg := headerAlg(t, tok); alg != "ES256" {
 		t.Errorf("ID token alg %s, want ES256 as the client registered", alg)
 	}
@@ -179,12 +180,7 @@ func TestES256Client(t *testing.T) {
 func TestRefreshRotationAndReuse(t *testing.T) {
 	s := startWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
-	b := NewBrowser(t, s)
-	f := NewFlow()
-	tok, _, err := rp.Exchange(t.Context(), f, Login(t, b, rp.AuthURL(f), memberNumber, memberPass))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := loginRP(t, rp, NewBrowser(t, s))
 	first := tok.RefreshToken
 	tok.Expiry = tok.Expiry.Add(-24 * 60 * 60 * 1e9) // force a refresh
 	next, err := rp.OAuth.TokenSource(t.Context(), tok).Token()
@@ -204,33 +200,6 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	if _, err := rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(next)); err == nil {
 		t.Error("access token of a revoked family still works at userinfo")
 	}
-}
-
-func refresh(t *testing.T, rp *RP, rt string) (*oauth2.Token, error) {
-	return rp.OAuth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: rt}).Token()
-}
-
-func isOAuthError(err error, code string) bool {
-	var re *oauth2.RetrieveError
-	if ok := asRetrieve(err, &re); ok {
-		return re.ErrorCode == code
-	}
-	return false
-}
-
-func asRetrieve(err error, re **oauth2.RetrieveError) bool {
-	for err != nil {
-		if r, ok := err.(*oauth2.RetrieveError); ok {
-			*re = r
-			return true
-		}
-		u, ok := err.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		err = u.Unwrap()
-	}
-	return false
 }
 
 func TestCodeReplayRevokesTokens(t *testing.T) {
@@ -280,14 +249,7 @@ func TestClientCredentialsIntrospectionRevocation(t *testing.T) {
 	if _, err := bad.Token(t.Context()); !isOAuthError(err, "invalid_client") {
 		t.Errorf("wrong secret: %v, want invalid_client", err)
 	}
-	form := url.Values{"token": {tok.AccessToken}}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, meta.Revoke, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("backend", "backend-secret-0123456789")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := clientPost(t, meta.Revoke, "backend", "backend-secret-0123456789", url.Values{"token": {tok.AccessToken}})
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("revocation status %d", resp.StatusCode)
@@ -295,24 +257,4 @@ func TestClientCredentialsIntrospectionRevocation(t *testing.T) {
 	if introspect(t, meta.Introspect, "backend", "backend-secret-0123456789", tok.AccessToken) {
 		t.Error("revoked token still active")
 	}
-}
-
-func introspect(t *testing.T, endpoint, id, secret, token string) bool {
-	t.Helper()
-	form := url.Values{"token": {token}}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, endpoint, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(id, secret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var r struct {
-		Active bool `json:"active"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
-		t.Fatalf("introspection answer: %v", err)
-	}
-	return r.Active
 }

@@ -20,7 +20,7 @@ func (e *otpEnv) stepUpTo(t *testing.T, b *Browser, path string, n int) Page {
 	if page.URL.Path != "/login/otp" {
 		t.Fatalf("%s: after the password %d at %s, want the code page\n%s", path, page.Status, page.URL, page.Body)
 	}
-	_, code := e.mailCode(t, n)
+	_, code := mailCode(t, e.smtp, n)
 	res := enterCode(t, b, page, code)
 	if res.URL.Path != path || res.Status != http.StatusOK {
 		t.Fatalf("%s: after the code %d at %s\n%s", path, res.Status, res.URL, res.Body)
@@ -56,7 +56,7 @@ func TestOTPContactChange(t *testing.T) {
 	if verify.URL.Path != "/account/contacts/verify" || !strings.Contains(verify.Body, "H***@example.org") {
 		t.Fatalf("new address: %d at %s\n%s", verify.Status, verify.URL, verify.Body)
 	}
-	mail, code := e.mailCode(t, 2)
+	mail, code := mailCode(t, e.smtp, 2)
 	if !slices.Equal(mail.To, []string{"Hanako.Sora@example.org"}) {
 		t.Errorf("confirmation mailed to %v, want the new address only", mail.To)
 	}
@@ -132,7 +132,7 @@ func TestOTPForgotPassword(t *testing.T) {
 	if sent.URL.Path != "/login/reset/code" || strings.Contains(sent.Body, "example.com") {
 		t.Fatalf("code page: %d at %s (must not say where the code went)\n%s", sent.Status, sent.URL, sent.Body)
 	}
-	mail, code := e.mailCode(t, 1)
+	mail, code := mailCode(t, e.smtp, 1)
 	if !slices.Contains(mail.To, "hanako@example.com") {
 		t.Errorf("reset code mailed to %v", mail.To)
 	}

@@ -40,29 +40,29 @@ func startOTP(t *testing.T, otpYAML string, o Options) *otpEnv {
 }
 
 var (
-	digitsRe = regexp.MustCompile(`(?m)^\s*(\d{6})\s*$`)
-	smsRe    = regexp.MustCompile(`\b(\d{6})\b`)
+	codeLineRe = regexp.MustCompile(`(?m)^\s*(\d{6})\s*$`) // the line of a code mail that holds the code
+	smsRe      = regexp.MustCompile(`\b(\d{6})\b`)
 )
 
-// codeMails are the mails received so far that carry a 6-digit code
+// codeMails are the mails smtp received so far that carry a 6-digit code
 // (login alerts may arrive in between).
-func (e *otpEnv) codeMails() []notifytest.ReceivedMail {
+func codeMails(smtp *notifytest.SMTPServer) []notifytest.ReceivedMail {
 	var out []notifytest.ReceivedMail
-	for _, m := range e.smtp.Messages() {
-		if digitsRe.MatchString(m.Text) {
+	for _, m := range smtp.Messages() {
+		if codeLineRe.MatchString(m.Text) {
 			out = append(out, m)
 		}
 	}
 	return out
 }
 
-// mailCode waits for code mail number n (counting from 1) and returns it
-// and its code.
-func (e *otpEnv) mailCode(t *testing.T, n int) (notifytest.ReceivedMail, string) {
+// mailCode waits for code mail number n (counting from 1) at smtp and
+// returns it and its code.
+func mailCode(t *testing.T, smtp *notifytest.SMTPServer, n int) (notifytest.ReceivedMail, string) {
 	t.Helper()
-	e.smtp.WaitFor(t, func(notifytest.ReceivedMail) bool { return len(e.codeMails()) >= n }, 20*time.Second)
-	got := e.codeMails()[n-1]
-	return got, digitsRe.FindStringSubmatch(got.Text)[1]
+	smtp.WaitFor(t, func(notifytest.ReceivedMail) bool { return len(codeMails(smtp)) >= n }, 20*time.Second)
+	got := codeMails(smtp)[n-1]
+	return got, codeLineRe.FindStringSubmatch(got.Text)[1]
 }
 
 // smsCode waits for delivered SMS number n and returns its code.
@@ -117,10 +117,7 @@ func mustContain(t *testing.T, what, body string, wants ...string) {
 
 func claimsOf(t *testing.T, e *otpEnv, f Flow, cb *url.URL) idClaims {
 	t.Helper()
-	_, idt, err := e.rp.Exchange(t.Context(), f, cb)
-	if err != nil {
-		t.Fatalf("exchange: %v", err)
-	}
+	_, idt := exchange(t, e.rp, f, cb)
 	var c idClaims
 	if err := idt.Claims(&c); err != nil {
 		t.Fatal(err)
@@ -139,7 +136,7 @@ func TestOTPLoginByEmail(t *testing.T) {
 	page := passwordToOTP(t, b, e.rp.AuthURL(f), memberNumber, memberPass)
 	mustContain(t, "code page", page.Body, `name="otp"`, `autocomplete="one-time-code"`, `inputmode="numeric"`,
 		"h***@example.com", "no-reply@tsubasa.test", "<details", "迷惑メール", "最新のコードのみ有効")
-	first, code1 := e.mailCode(t, 1)
+	first, code1 := mailCode(t, e.smtp, 1)
 	if !slices.Contains(first.To, "hanako@example.com") {
 		t.Errorf("code mailed to %v", first.To)
 	}
@@ -157,7 +154,7 @@ func TestOTPLoginByEmail(t *testing.T) {
 	if resend.Status != http.StatusOK {
 		t.Fatalf("resend after the interval: status %d\n%s", resend.Status, resend.Body)
 	}
-	_, code2 := e.mailCode(t, 2)
+	_, code2 := mailCode(t, e.smtp, 2)
 	if code2 != code1 {
 		if old := enterCode(t, b, page, code1); old.Status != http.StatusUnauthorized {
 			t.Fatalf("the superseded code: status %d, want 401\n%s", old.Status, old.Body)
@@ -183,7 +180,7 @@ func TestOTPLoginBySMS(t *testing.T) {
 	login := b.Get(t, e.s.Issuer+"/account/contacts")
 	page := b.Post(t, login.URL, "/login", url.Values{"authRequestID": {login.AuthRequestID(t)}, "member_number": {"7000123"}, "password": {"Kumo-Tori-2026"}})
 	mustContain(t, "code page", page.Body, "k***@example.com", `value="sms"`) // SMS offered instead
-	_, code := e.mailCode(t, 1)
+	_, code := mailCode(t, e.smtp, 1)
 	contacts := enterCode(t, b, page, code)
 	if contacts.URL.Path != "/account/contacts" || !strings.Contains(contacts.Body, `name="channel" value="sms"`) {
 		t.Fatalf("after the code: %d at %s\n%s", contacts.Status, contacts.URL, contacts.Body)
@@ -228,8 +225,8 @@ func TestOTPStepUp(t *testing.T) {
 	b := NewBrowser(t, e.s)
 	f := NewFlow()
 	first := claimsOf(t, e, f, Login(t, b, e.rp.AuthURL(f), memberNumber, memberPass))
-	if first.ACR != "urn:tsubasa:acr:pwd" || len(e.codeMails()) != 0 {
-		t.Fatalf("first login: acr %q, %d codes mailed (on_login never)", first.ACR, len(e.codeMails()))
+	if first.ACR != "urn:tsubasa:acr:pwd" || len(codeMails(e.smtp)) != 0 {
+		t.Fatalf("first login: acr %q, %d codes mailed (on_login never)", first.ACR, len(codeMails(e.smtp)))
 	}
 	time.Sleep(1100 * time.Millisecond) // auth_time has second resolution
 
@@ -238,7 +235,7 @@ func TestOTPStepUp(t *testing.T) {
 	if page.URL.Path != "/login/otp" || strings.Contains(page.Body, `name="password"`) {
 		t.Fatalf("step-up: status %d at %s, want the code page\n%s", page.Status, page.URL, page.Body)
 	}
-	_, code := e.mailCode(t, 1)
+	_, code := mailCode(t, e.smtp, 1)
 	// Five wrong entries end the code: the page offers a new one.
 	var dead Page
 	for range 5 {
@@ -251,7 +248,7 @@ func TestOTPStepUp(t *testing.T) {
 	if res := b.Post(t, page.URL, "/login/otp/resend", url.Values{"authRequestID": {page.AuthRequestID(t)}}); res.Status != http.StatusOK {
 		t.Fatalf("new code after the dead one: status %d\n%s", res.Status, res.Body)
 	}
-	_, code = e.mailCode(t, 2)
+	_, code = mailCode(t, e.smtp, 2)
 	c := claimsOf(t, e, f, Callback(t, enterCode(t, b, page, code)))
 	if c.ACR != acrOTP || !slices.Contains(c.AMR, "pwd") || !slices.Contains(c.AMR, "otp") || c.AuthTime <= first.AuthTime {
 		t.Errorf("after step-up: acr %q amr %v auth_time %d (first %d)", c.ACR, c.AMR, c.AuthTime, first.AuthTime)
@@ -280,13 +277,13 @@ func TestOTPNewDevice(t *testing.T) {
 	b := NewBrowser(t, e.s)
 	f := NewFlow()
 	page := passwordToOTP(t, b, e.rp.AuthURL(f), memberNumber, memberPass)
-	_, code := e.mailCode(t, 1)
+	_, code := mailCode(t, e.smtp, 1)
 	claimsOf(t, e, f, Callback(t, enterCode(t, b, page, code)))
 
 	f = NewFlow()
 	c := claimsOf(t, e, f, Login(t, b, e.rp.AuthURL(f, oauth2.SetAuthURLParam("prompt", "login")), memberNumber, memberPass))
-	if c.ACR != "urn:tsubasa:acr:pwd" || len(e.codeMails()) != 1 {
-		t.Errorf("known browser: acr %q, %d codes mailed; want a password login without a code", c.ACR, len(e.codeMails()))
+	if c.ACR != "urn:tsubasa:acr:pwd" || len(codeMails(e.smtp)) != 1 {
+		t.Errorf("known browser: acr %q, %d codes mailed; want a password login without a code", c.ACR, len(codeMails(e.smtp)))
 	}
 	passwordToOTP(t, NewBrowser(t, e.s), e.rp.AuthURL(NewFlow()), memberNumber, memberPass)
 }
