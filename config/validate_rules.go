@@ -19,6 +19,9 @@ func (v *checker) brand(b BrandConfig) {
 	}
 	if !validColor(b.PrimaryColor) {
 		v.add("brand.primary_color", "must be a colour written #rgb or #rrggbb (got %q)", b.PrimaryColor)
+	} else if c := contrastWithWhite(b.PrimaryColor); c < 4.5 {
+		// The header and primary buttons put white text on this colour.
+		v.add("brand.primary_color", "%s is too light for the white text on it (contrast %.1f:1, WCAG needs 4.5:1)", b.PrimaryColor, c)
 	}
 	if b.SupportURL != "" && !strings.HasPrefix(b.SupportURL, "mailto:") {
 		v.webURL("brand.support_url", b.SupportURL, false)

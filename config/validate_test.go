@@ -83,6 +83,7 @@ func TestValidateRules(t *testing.T) {
 		{"short secret", func(c *Config) { c.Secret = "short" }, "secret", "32 bytes"},
 		{"log level", func(c *Config) { c.Log.Level = "trace" }, "log.level", "must be one of"},
 		{"colour", func(c *Config) { c.Brand.PrimaryColor = "blue" }, "brand.primary_color", "#rgb"},
+		{"colour too light for white text", func(c *Config) { c.Brand.PrimaryColor = "#ffd700" }, "brand.primary_color", "4.5:1"},
 		{"no client id", func(c *Config) { c.Clients[0].ID = "" }, "clients[0].id", "must not be empty"},
 		{"dup client id", func(c *Config) { c.Clients[1].ID = "shop" }, "clients[1].id", "clients[0]"},
 		{"no secret", func(c *Config) { c.Clients[0].Secret = "" }, "clients[0].secret", "need secret"},

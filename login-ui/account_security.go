@@ -68,11 +68,7 @@ type deviceRow struct {
 
 // when formats t for lang in the alerts' zone.
 func (f *riskFeature) when(lang string, t time.Time) string {
-	layout := "2 Jan 2006 15:04"
-	if lang == "ja" {
-		layout = "2006年1月2日 15:04"
-	}
-	return t.In(f.Location).Format(layout)
+	return f.cat.formatTime(lang, t, f.Location, false)
 }
 
 func (u *UI) showHistory(w http.ResponseWriter, r *http.Request) {

@@ -43,7 +43,6 @@ func (f *consentFeature) showApps(w http.ResponseWriter, r *http.Request) {
 	}
 	slices.SortFunc(consents, func(a, b storage.Consent) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	p := appsPage{page: u.newPage(r, u.memberLang(r, m), "account.apps.title"), Notice: noticeKey(r)}
-	layout := p.T("consent.date_layout")
 	for _, c := range consents {
 		info, err := f.Client(ctx, c.ClientID)
 		switch {
@@ -61,7 +60,7 @@ func (f *consentFeature) showApps(w http.ResponseWriter, r *http.Request) {
 			Name:      info.Name,
 			LogoURI:   info.LogoURI,
 			PolicyURI: info.PolicyURI,
-			Since:     c.CreatedAt.In(f.Location).Format(layout),
+			Since:     p.cat.formatTime(p.Lang, c.CreatedAt, f.Location, true),
 			Scopes:    scopeViews(p.page, c.Scopes, nil),
 		})
 	}

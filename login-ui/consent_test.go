@@ -25,7 +25,7 @@ func TestConsentScopeTextsInBothCatalogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := []string{otherScopeKey, "consent.date_layout"}
+	keys := []string{otherScopeKey, "common.date_layout"}
 	for _, sc := range scopeClaims {
 		keys = append(keys, "consent.scope."+sc.scope+".title", "consent.scope."+sc.scope+".desc")
 		for _, c := range sc.claims {

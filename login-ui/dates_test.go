@@ -16,16 +16,16 @@ func TestAccountDatesPerLanguage(t *testing.T) {
 	}
 	jst := time.FixedZone("JST", 9*3600)
 	at := time.Date(2025, 6, 30, 15, 4, 0, 0, time.UTC)
-	security := &riskFeature{RiskOptions{Location: jst}}
-	passkeys := &passkeyFeature{PasskeyOptions: PasskeyOptions{Location: jst}}
+	security := &riskFeature{RiskOptions: RiskOptions{Location: jst}, cat: cat}
+	passkeys := &passkeyFeature{PasskeyOptions: PasskeyOptions{Location: jst}, u: &UI{cat: cat}}
 	for _, tt := range []struct{ lang, when, date string }{
 		{"ja", "2025年7月1日 00:04", "2025年7月1日"},
-		{"en", "1 Jul 2025 00:04", "1 July 2025"},
+		{"en", "1 Jul 2025 00:04", "1 Jul 2025"},
 	} {
 		for _, c := range []struct{ page, got, want string }{
 			{"history and devices", security.when(tt.lang, at), tt.when},
 			{"passkeys", passkeys.when(tt.lang, at), tt.when},
-			{"linked apps", at.In(jst).Format(cat.T(tt.lang, "consent.date_layout")), tt.date},
+			{"linked apps", cat.formatTime(tt.lang, at, jst, true), tt.date},
 		} {
 			if c.got != c.want {
 				t.Errorf("%s (%s): %q, want %q", c.page, tt.lang, c.got, c.want)

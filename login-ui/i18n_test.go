@@ -155,3 +155,17 @@ func TestLocalPath(t *testing.T) {
 		}
 	}
 }
+
+// TestSwitchLinksAfterPost: the language links of a page that answers a
+// form post keep the authorization request, so switching stays in the flow.
+func TestSwitchLinksAfterPost(t *testing.T) {
+	u := &UI{}
+	r := httptest.NewRequest("POST", "/login", strings.NewReader("authRequestID=abc&member_number=1234567"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	p := u.newPage(r, "ja", "login.title")
+	for _, l := range p.Switch {
+		if !strings.Contains(l.URL, "authRequestID=abc") || strings.Contains(l.URL, "member_number") {
+			t.Errorf("switch link %q must keep the request and nothing else of the form", l.URL)
+		}
+	}
+}

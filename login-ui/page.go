@@ -3,6 +3,7 @@ package loginui
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"tsubasa/provider/member"
 )
@@ -42,9 +43,17 @@ func (p page) ErrorText() string {
 
 func (u *UI) newPage(r *http.Request, lang, titleKey string) page {
 	p := page{Lang: lang, TitleKey: titleKey, Brand: u.opts.Brand, cat: u.cat}
+	base := r.URL.Query()
+	if r.Method == http.MethodPost && base.Get("authRequestID") == "" {
+		// A page answering a form post switches language on its GET form,
+		// which needs the request the form carried.
+		if id := r.PostFormValue("authRequestID"); id != "" {
+			base.Set("authRequestID", id)
+		}
+	}
 	for _, l := range []struct{ code, label string }{{"ja", "日本語"}, {"en", "English"}} {
 		q := url.Values{}
-		for k, v := range r.URL.Query() {
+		for k, v := range base {
 			q[k] = v
 		}
 		q.Set("lang", l.code)
@@ -86,4 +95,22 @@ func (p page) Rule(v member.Violation) string {
 	default:
 		return p.T(v.Rule)
 	}
+}
+
+// formatTime shows an instant in the member's language, in loc, with the
+// catalog's layout (common.datetime_layout, or common.date_layout when
+// dateOnly): every account page formats times the same way. A zero time
+// is shown as nothing.
+func (c catalog) formatTime(lang string, t time.Time, loc *time.Location, dateOnly bool) string {
+	if t.IsZero() {
+		return ""
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	key := "common.datetime_layout"
+	if dateOnly {
+		key = "common.date_layout"
+	}
+	return t.In(loc).Format(c.T(lang, key))
 }

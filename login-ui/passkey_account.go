@@ -55,14 +55,7 @@ var passkeyNotices = []string{"added", "renamed", "deleted"}
 
 // when formats t for lang in the feature's zone.
 func (f *passkeyFeature) when(lang string, t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	layout := "2 Jan 2006 15:04"
-	if lang == "ja" {
-		layout = "2006年1月2日 15:04"
-	}
-	return t.In(f.Location).Format(layout)
+	return f.u.cat.formatTime(lang, t, f.Location, false)
 }
 
 func encodeID(id []byte) string { return base64.RawURLEncoding.EncodeToString(id) }

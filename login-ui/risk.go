@@ -44,6 +44,7 @@ type RiskOptions struct {
 // sign out a device or everywhere, and "this wasn't me".
 type riskFeature struct {
 	RiskOptions
+	cat catalog // for dates in the member's language
 }
 
 // Risk enables device recognition, login alerts and the member's login
@@ -53,6 +54,7 @@ func Risk(o RiskOptions) Feature {
 }
 
 func (f *riskFeature) register(u *UI) error {
+	f.cat = u.cat
 	if f.Engine == nil || f.Store == nil || f.Audit == nil {
 		return errors.New("loginui: the risk feature needs an engine, a store and an audit logger")
 	}

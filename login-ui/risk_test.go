@@ -213,7 +213,7 @@ func TestSecurityPageText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &riskFeature{RiskOptions{Location: time.FixedZone("JST", 9*3600)}}
+	f := &riskFeature{RiskOptions: RiskOptions{Location: time.FixedZone("JST", 9*3600)}, cat: cat}
 	at := time.Date(2025, 6, 30, 15, 4, 0, 0, time.UTC)
 	iphone := risk.DescribeDevice("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
 	for _, tt := range []struct {

@@ -17,7 +17,7 @@ import (
 var (
 	dateJa     = regexp.MustCompile(`^\d{4}年\d{1,2}月\d{1,2}日$`)
 	dateTimeJa = regexp.MustCompile(`^\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$`)
-	dateEnLong = regexp.MustCompile(`^\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}$`)
+	dateEnLong = regexp.MustCompile(`^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4}$`)
 	dateTimeEn = regexp.MustCompile(`^\d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}$`)
 	// anyDate finds a date in a sentence ("Linked since …").
 	anyDate = regexp.MustCompile(`\d{4}年\d{1,2}月\d{1,2}日|\d{1,2} [A-Z][a-z]+ \d{4}`)
