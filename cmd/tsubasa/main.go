@@ -68,6 +68,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newVersionCmd(g),
 		newBackupCmd(g), newRestoreCmd(g),
 		newEventsCmd(g),
+		newLoadtestCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// flowError is a failed step of an iteration. key is what the report
+// counts it under: the HTTP status, "transport" for network errors, or
+// "invalid" for a well-formed answer that is not what the flow expects.
+type flowError struct {
+	key    string
+	detail string
+}
+
+func (e *flowError) Error() string { return e.key + ": " + e.detail }
+
+func invalidAnswer(format string, args ...any) error {
+	return &flowError{key: "invalid", detail: fmt.Sprintf(format, args...)}
+}
+
+// worker is one simulated client. It owns its histograms and counters, so
+// workers record without locks; the report merges them.
+type worker struct {
+	l      *loader
+	id     int
+	number string // the member this worker logs in as
+	client *http.Client
+	buf    bytes.Buffer
+
+	iter     latencyHist // per successful iteration
+	req      latencyHist // per HTTP request
+	iters    uint64
+	requests uint64
+	errs     map[string]uint64
+	samples  map[string]string
+
+	refresh, access string        // tokens of the refresh, userinfo and introspect scenarios
+	retryAfter      time.Duration // asked by the last 429/503
+	idAlg           string        // alg of the first ID token seen
+}
+
+func newWorker(l *loader, id int) *worker {
+	w := &worker{l: l, id: id, errs: map[string]uint64{}, samples: map[string]string{}}
+	w.number = l.memberNumber(id)
+	w.client = &http.Client{
+		Transport: l.transport,
+		Timeout:   l.o.timeout,
+		// Redirects are followed by hand: each hop is a request measured on
+		// its own, and the flow stops at the relying party's redirect URI.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return w
+}
+
+// freshBrowser gives the worker an empty cookie jar: a browser that has
+// never logged in.
+func (w *worker) freshBrowser() {
+	jar, _ := cookiejar.New(nil) // never fails without options
+	w.client.Jar = jar
+}
+
+func (w *worker) fail(err error) {
+	fe, ok := err.(*flowError)
+	if !ok {
+		fe = &flowError{key: "transport", detail: err.Error()}
+	}
+	w.errs[fe.key]++
+	if _, ok := w.samples[fe.key]; !ok {
+		w.samples[fe.key] = fe.detail
+	}
+}
+
+// do sends req and reads the whole body (so the connection is reused). The
+// body is valid until the next call.
+func (w *worker) do(req *http.Request) (*http.Response, []byte, error) {
+	start := time.Now()
+	resp, err := w.client.Do(req)
+	if err == nil {
+		w.buf.Reset()
+		_, err = w.buf.ReadFrom(resp.Body)
+		resp.Body.Close()
+	}
+	w.req.record(time.Since(start))
+	w.requests++
+	if err != nil {
+		return nil, nil, &flowError{key: "transport", detail: fmt.Sprintf("%s %s: %v", req.Method, req.URL.Path, err)}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil {
+			w.retryAfter = time.Duration(s) * time.Second
+		}
+	}
+	return resp, w.buf.Bytes(), nil
+}
+
+// statusError reports an unexpected status with the start of the answer.
+func statusError(step string, resp *http.Response, body []byte) error {
+	text := strings.Join(strings.Fields(string(body[:min(len(body), 300)])), " ")
+	if loc := resp.Header.Get("Location"); loc != "" {
+		text = "Location: " + loc
+	}
+	return &flowError{key: strconv.Itoa(resp.StatusCode), detail: step + ": " + text}
+}
+
+func (w *worker) get(ctx context.Context, u string) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w.do(req)
+}
+
+// postForm posts form, with the client's basic authentication when auth.
+func (w *worker) postForm(ctx context.Context, u string, form url.Values, auth bool) (*http.Response, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if auth {
+		req.Header.Set("Authorization", w.l.basicAuth)
+	}
+	return w.do(req)
+}
+
+// tokenResponse is the token endpoint's answer.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	IDToken      string `json:"id_token"`
+}
+
+func (w *worker) token(ctx context.Context, step string, form url.Values) (tokenResponse, error) {
+	var tr tokenResponse
+	resp, body, err := w.postForm(ctx, w.l.ep.Token, form, true)
+	if err != nil {
+		return tr, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return tr, statusError(step, resp, body)
+	}
+	if err := json.Unmarshal(body, &tr); err != nil || tr.AccessToken == "" {
+		return tr, invalidAnswer("%s: no access token in %.200s", step, body)
+	}
+	if tr.IDToken != "" && w.idAlg == "" {
+		w.idAlg = jwtAlg(tr.IDToken)
+	}
+	return tr, nil
+}
+
+// codeFlow runs one authorization code flow with PKCE S256, as a browser
+// and its relying party do: /authorize, the login page (answered with the
+// member's password when password is set; with SSO it must be skipped),
+// the callback, then the code exchange.
+func (w *worker) codeFlow(ctx context.Context, password bool) (tokenResponse, error) {
+	l := w.l
+	verifier, state := randomToken(32), randomToken(12)
+	sum := sha256.Sum256([]byte(verifier))
+	q := url.Values{
+		"client_id":             {l.o.clientID},
+		"redirect_uri":          {l.o.redirectURI},
+		"response_type":         {"code"},
+		"scope":                 {l.o.scopes},
+		"state":                 {state},
+		"nonce":                 {randomToken(12)},
+		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
+		"code_challenge_method": {"S256"},
+	}
+	cb, page, body, err := w.follow(ctx, l.ep.Authorization+"?"+q.Encode())
+	if err != nil {
+		return tokenResponse{}, err
+	}
+	if cb == nil {
+		if !password {
+			return tokenResponse{}, invalidAnswer("login page shown although the browser is logged in (session lost?)")
+		}
+		if cb, err = w.login(ctx, page, body); err != nil {
+			return tokenResponse{}, err
+		}
+	}
+	cq := cb.Query()
+	if e := cq.Get("error"); e != "" {
+		return tokenResponse{}, invalidAnswer("authorization error %s: %s", e, cq.Get("error_description"))
+	}
+	if cq.Get("state") != state || cq.Get("code") == "" {
+		return tokenResponse{}, invalidAnswer("callback without code or with the wrong state: %s", cb.Redacted())
+	}
+	return w.token(ctx, "code exchange", url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {cq.Get("code")},
+		"redirect_uri":  {l.o.redirectURI},
+		"code_verifier": {verifier},
+	})
+}
+
+// follow GETs u and follows redirects until one points at the redirect URI
+// (returned as cb) or a page answers 200 (returned with its URL and body).
+func (w *worker) follow(ctx context.Context, u string) (cb, page *url.URL, body []byte, err error) {
+	for range 10 {
+		resp, b, err := w.get(ctx, u)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			return nil, resp.Request.URL, b, nil
+		case resp.StatusCode >= 300 && resp.StatusCode < 400:
+			next, err := resp.Location()
+			if err != nil {
+				return nil, nil, nil, statusError("redirect", resp, b)
+			}
+			if strings.HasPrefix(next.String(), w.l.o.redirectURI) {
+				return next, nil, nil, nil
+			}
+			u = next.String()
+		default:
+			return nil, nil, nil, statusError("GET "+resp.Request.URL.Path, resp, b)
+		}
+	}
+	return nil, nil, nil, invalidAnswer("more than 10 redirects from /authorize")
+}
+
+var authRequestField = []byte(`name="authRequestID" value="`)
+
+// login submits the login form on page with the worker's member number and
+// the password, as a same-origin browser would, and follows the answer to
+// the relying party.
+func (w *worker) login(ctx context.Context, page *url.URL, body []byte) (*url.URL, error) {
+	i := bytes.Index(body, authRequestField)
+	if i < 0 {
+		return nil, invalidAnswer("no authRequestID on the page at %s", page.Path)
+	}
+	rest := body[i+len(authRequestField):]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return nil, invalidAnswer("unterminated authRequestID on the page at %s", page.Path)
+	}
+	form := url.Values{
+		"authRequestID": {htmlUnescape(string(rest[:j]))},
+		"member_number": {w.number},
+		"password":      {w.l.o.password},
+	}
+	target := page.ResolveReference(&url.URL{Path: "/login"})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", page.Scheme+"://"+page.Host)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, b, err := w.do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 300 || resp.StatusCode >= 400 {
+		if resp.StatusCode == http.StatusOK {
+			return nil, &flowError{key: "200", detail: "POST /login asked for another step (a one-time password? set otp.on_login: never to measure password logins)"}
+		}
+		return nil, statusError("POST /login", resp, b)
+	}
+	next, err := resp.Location()
+	if err != nil {
+		return nil, statusError("POST /login", resp, b)
+	}
+	if strings.HasPrefix(next.String(), w.l.o.redirectURI) {
+		return next, nil
+	}
+	cb, _, _, err := w.follow(ctx, next.String())
+	if err == nil && cb == nil {
+		err = invalidAnswer("after POST /login: a page instead of the redirect to the relying party")
+	}
+	return cb, err
+}
+
+// htmlUnescape undoes html/template's escaping of an attribute value (ids
+// are URL-safe, so only a few entities can appear).
+func htmlUnescape(s string) string {
+	if !strings.Contains(s, "&") {
+		return s
+	}
+	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`, "&#39;", "'", "&lt;", "<", "&gt;", ">").Replace(s)
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// jwtAlg reads the alg of a JWT's header (without verifying anything).
+func jwtAlg(jwt string) string {
+	head, _, _ := strings.Cut(jwt, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	_ = json.Unmarshal(b, &h)
+	return h.Alg
+}
+
+// getOK GETs u, with a bearer token if given, and wants a 200.
+func (w *worker) getOK(ctx context.Context, step, u, bearer string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, body, err := w.do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, statusError(step, resp, body)
+	}
+	return body, nil
+}

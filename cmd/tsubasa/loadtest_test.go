@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestHistBucketsHoldTheirValues(t *testing.T) {
+	check := func(v uint64) {
+		i := histIndex(v)
+		if i < 0 || i >= histBuckets {
+			t.Fatalf("histIndex(%d) = %d, out of [0, %d)", v, i, histBuckets)
+		}
+		lo, hi := histRange(i)
+		if v < lo || v >= hi {
+			t.Fatalf("value %d in bucket %d holding [%d, %d)", v, i, lo, hi)
+		}
+		if v >= histLinear && float64(hi-lo)/float64(lo) > 1.0/histSub+1e-9 {
+			t.Fatalf("bucket %d [%d, %d) wider than 1/%d of its values", i, lo, hi, histSub)
+		}
+	}
+	for v := range uint64(5000) {
+		check(v)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		check(r.Uint64N(1 << (histMaxBits - 1)))
+	}
+	if got := histIndex(1 << 62); got != histBuckets-1 {
+		t.Errorf("huge value in bucket %d, want the last (%d)", got, histBuckets-1)
+	}
+}
+
+func TestHistQuantiles(t *testing.T) {
+	var a, b latencyHist
+	// 1..10000µs, split over two histograms as over two workers.
+	for v := 1; v <= 10000; v++ {
+		h := &a
+		if v%2 == 0 {
+			h = &b
+		}
+		h.record(time.Duration(v) * time.Microsecond)
+	}
+	a.merge(&b)
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 5 * time.Millisecond}, {0.95, 9500 * time.Microsecond}, {0.99, 9900 * time.Microsecond}} {
+		got := a.quantile(c.q)
+		if d := float64(got-c.want) / float64(c.want); d < -0.035 || d > 0.035 {
+			t.Errorf("quantile(%v) = %v, want %v within 3.5%%", c.q, got, c.want)
+		}
+	}
+	if a.max() != 10*time.Millisecond || a.n != 10000 {
+		t.Errorf("max %v, n %d", a.max(), a.n)
+	}
+	if got := a.mean(); got < 4990*time.Microsecond || got > 5010*time.Microsecond {
+		t.Errorf("mean %v, want about 5ms", got)
+	}
+	var empty latencyHist
+	if empty.quantile(0.99) != 0 || empty.mean() != 0 {
+		t.Error("an empty histogram must report zeros")
+	}
+}
+
+func TestProcReaders(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc here")
+	}
+	st, err := procStatus(os.Getpid())
+	if err != nil || st["VmRSS"] == 0 || st["VmHWM"] < st["VmRSS"] {
+		t.Fatalf("procStatus: %v %v", st, err)
+	}
+	if _, err := procCPU(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	if machineCPU() <= 0 {
+		t.Error("machineCPU is zero")
+	}
+	if _, err := startProc(1 << 30); err == nil {
+		t.Error("startProc of a missing process did not fail")
+	}
+}
+
+func TestJWTAlgAndHelpers(t *testing.T) {
+	// {"alg":"ES256","kid":"k"}.{}.sig
+	if got := jwtAlg("eyJhbGciOiJFUzI1NiIsImtpZCI6ImsifQ.e30.c2ln"); got != "ES256" {
+		t.Errorf("jwtAlg = %q", got)
+	}
+	if jwtAlg("garbage") != "" {
+		t.Error("jwtAlg of garbage must be empty")
+	}
+	for in, want := range map[string]string{"abc-_./:=@9": "abc-_./:=@9", "a b": "'a b'", "it's": `'it'\''s'`, "": "''"} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := htmlUnescape("a&#43;b&amp;c"); got != "a+b&c" {
+		t.Errorf("htmlUnescape = %q", got)
+	}
+	l := &loader{o: loadOptions{member: "9000000", members: 3}, firstMember: 9000000}
+	if got := l.memberNumber(4); got != "9000001" {
+		t.Errorf("memberNumber(4) = %q", got)
+	}
+}
+
+func TestLoadtestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"loadtest"},
+		{"loadtest", "--issuer", "http://127.0.0.1:1", "--scenario", "nope"},
+		{"loadtest", "--issuer", "http://127.0.0.1:1", "--scenario", "sso", "--client", "c", "--client-secret", "s"},
+		{"loadtest", "--issuer", "http://127.0.0.1:1", "--scenario", "jwks", "--concurrency", "0"},
+		{"loadtest", "--issuer", "http://127.0.0.1:1", "--scenario", "login", "--client", "c", "--client-secret", "s",
+			"--member", "12", "--password", "p"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)\n%s", args, code, errb.String())
+		}
+	}
+}
+
+// TestLoadtestAgainstFake runs the discovery and jwks scenarios against a
+// stand-in server: the worker loop, the counting of errors per status and
+// the JSON report.
+func TestLoadtestAgainstFake(t *testing.T) {
+	var srv *httptest.Server
+	var fail atomic.Bool
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			_ = json.NewEncoder(w).Encode(map[string]string{
+				"issuer": srv.URL, "token_endpoint": srv.URL + "/oauth/token", "jwks_uri": srv.URL + "/keys",
+			})
+		case "/keys":
+			if fail.Load() {
+				w.Header().Set("Retry-After", "0")
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return
+			}
+			_, _ = w.Write([]byte(`{"keys":[]}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	for _, c := range []struct {
+		scenario string
+		fail     bool
+		wantErr  string
+	}{{"discovery", false, ""}, {"jwks", false, ""}, {"jwks", true, "503"}} {
+		fail.Store(c.fail)
+		var out, errb bytes.Buffer
+		args := []string{"loadtest", "--issuer", srv.URL, "--scenario", c.scenario, "--concurrency", "2",
+			"--duration", "200ms", "--json"}
+		_, err := os.Stat("/proc/self/status")
+		withProc := err == nil
+		if withProc {
+			args = append(args, "--pid", strconv.Itoa(os.Getpid()))
+		}
+		if code := run(args, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d\n%s", args, code, errb.String())
+		}
+		var rep map[string]any
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out.String())
+		}
+		for _, k := range []string{"requests_per_second", "p50_ms", "p95_ms", "p99_ms", "errors"} {
+			if _, ok := rep[k]; !ok {
+				t.Errorf("%s: no %q in %s", c.scenario, k, out.String())
+			}
+		}
+		errs, _ := rep["errors"].(map[string]any)
+		if c.wantErr == "" && (len(errs) != 0 || rep["iterations"].(float64) == 0) {
+			t.Errorf("%s: errors %v, iterations %v", c.scenario, errs, rep["iterations"])
+		}
+		if c.wantErr != "" && errs[c.wantErr] == nil {
+			t.Errorf("%s: errors %v, want some %s", c.scenario, errs, c.wantErr)
+		}
+		if _, ok := rep["server"]; withProc && !ok {
+			t.Errorf("--pid given but no server figures: %s", out.String())
+		}
+	}
+}
