@@ -105,13 +105,41 @@ func (w *worker) do(req *http.Request) (*http.Response, []byte, error) {
 	return resp, w.buf.Bytes(), nil
 }
 
-// statusError reports an unexpected status with the start of the answer.
+// statusError reports an unexpected status with what the answer says.
 func statusError(step string, resp *http.Response, body []byte) error {
-	text := strings.Join(strings.Fields(string(body[:min(len(body), 300)])), " ")
+	text := answerText(body)
 	if loc := resp.Header.Get("Location"); loc != "" {
 		text = "Location: " + loc
 	}
 	return &flowError{key: strconv.Itoa(resp.StatusCode), detail: step + ": " + text}
+}
+
+// answerText is the gist of an answer body: for an HTML page the text of
+// its ARIA alert (where pages announce errors) or else of the page, tags
+// dropped; JSON and text as they are. At most 200 bytes.
+func answerText(body []byte) string {
+	if i := bytes.Index(body, []byte(`role="alert"`)); i >= 0 {
+		if j := bytes.IndexByte(body[i:], '>'); j >= 0 {
+			body = body[i+j+1:]
+		}
+	}
+	var b strings.Builder
+	inTag := false
+	for _, c := range body {
+		if b.Len() >= 200 {
+			break
+		}
+		switch {
+		case c == '<':
+			inTag = true
+			b.WriteByte(' ')
+		case c == '>':
+			inTag = false
+		case !inTag:
+			b.WriteByte(c)
+		}
+	}
+	return strings.ToValidUTF8(strings.Join(strings.Fields(b.String()), " "), "")
 }
 
 func (w *worker) get(ctx context.Context, u string) (*http.Response, []byte, error) {
@@ -265,9 +293,6 @@ func (w *worker) login(ctx context.Context, page *url.URL, body []byte) (*url.UR
 		return nil, err
 	}
 	if resp.StatusCode < 300 || resp.StatusCode >= 400 {
-		if resp.StatusCode == http.StatusOK {
-			return nil, &flowError{key: "200", detail: "POST /login asked for another step (a one-time password? set otp.on_login: never to measure password logins)"}
-		}
 		return nil, statusError("POST /login", resp, b)
 	}
 	next, err := resp.Location()
@@ -276,6 +301,11 @@ func (w *worker) login(ctx context.Context, page *url.URL, body []byte) (*url.UR
 	}
 	if strings.HasPrefix(next.String(), w.l.o.redirectURI) {
 		return next, nil
+	}
+	if strings.HasPrefix(next.Path, "/login/") {
+		// Not followed: a one-time password page would send a code.
+		return nil, invalidAnswer("the login continued to %s, a step the load test cannot answer "+
+			"(a one-time password? set otp.on_login: never for load tests)", next.Path)
 	}
 	cb, _, _, err := w.follow(ctx, next.String())
 	if err == nil && cb == nil {

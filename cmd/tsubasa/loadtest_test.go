@@ -8,9 +8,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestHistBucketsHoldTheirValues(t *testing.T) {
@@ -102,6 +104,16 @@ func TestJWTAlgAndHelpers(t *testing.T) {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
 		}
+	}
+	page := `<html><head><title>Login</title></head><body><div class="alert" role="alert"><p class="error"><span>!</span> Too busy</p></div><form>…</form></body></html>`
+	if got := answerText([]byte(page)); !strings.HasPrefix(got, "! Too busy") {
+		t.Errorf("answerText of a page = %q", got)
+	}
+	if got := answerText([]byte(`{"error":"invalid_grant"}`)); got != `{"error":"invalid_grant"}` {
+		t.Errorf("answerText of JSON = %q", got)
+	}
+	if got := answerText(bytes.Repeat([]byte("空"), 100)); len(got) > 200 || !utf8.ValidString(got) {
+		t.Errorf("answerText not cut at a rune boundary: %q", got)
 	}
 	if got := htmlUnescape("a&#43;b&amp;c"); got != "a+b&c" {
 		t.Errorf("htmlUnescape = %q", got)
