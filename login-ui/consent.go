@@ -305,9 +305,9 @@ func (f *consentFeature) switchMember(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, LoginURL(req.ID), http.StatusSeeOther)
 }
 
-// rebind moves a request to the browser session's current id before an
-// after-login step's page (finish calls it): establish gave the session a
-// new id, and the step's page checks that the request belongs to it.
+// rebind moves a request to the browser session's current id. establish
+// calls it right after regenerating the session id at login, so every step
+// after it, and op's callback, find the request bound to this browser.
 func (u *UI) rebind(ctx context.Context, req storage.AuthRequest, sessID string) error {
 	if req.BrowserSession == sessID {
 		return nil

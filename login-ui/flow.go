@@ -307,6 +307,13 @@ func (u *UI) establish(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 		u.serverError(w, r, err)
 		return
 	}
+	// The session has a new id: the request belongs to it from now on, so the
+	// steps after login (consent) and the callback find it bound to this browser.
+	if err := u.rebind(r.Context(), req, sess.ID); err != nil {
+		u.serverError(w, r, err)
+		return
+	}
+	req.BrowserSession = sess.ID
 	u.finish(w, r, sess, req)
 }
 
@@ -327,10 +334,6 @@ func (u *UI) finish(w http.ResponseWriter, r *http.Request, sess *sessions.Sessi
 		if need {
 			if slices.Contains(req.Prompt, "none") {
 				u.opts.Fail(w, r, req.ID, s.name+"_required", "the member must "+s.name+" first")
-				return
-			}
-			if err := u.rebind(ctx, req, sess.ID); err != nil {
-				u.serverError(w, r, err)
 				return
 			}
 			http.Redirect(w, r, s.path+"?authRequestID="+url.QueryEscape(req.ID), http.StatusSeeOther)
