@@ -46,6 +46,7 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	if retry := s.ips.reserve(in.IP, now); retry > 0 {
 		return LoginResult{}, a.throttled(ctx, start, "", retry, "address")
 	}
+	defer s.ips.settle(in.IP)
 	// Take the hashing slot before recording anything: ErrBusy must cost
 	// the member no failure.
 	release, err := s.hasher.acquire(ctx, false)

@@ -184,6 +184,65 @@ func TestPerIPLimit(t *testing.T) {
 	}
 }
 
+// Only failures count against an address: many members behind one address
+// (a NAT, a corporate proxy) logging in at the same time are not refused
+// because their attempts are in flight together.
+func TestPerIPLimitCountsFailuresNotInFlight(t *testing.T) {
+	f := newFixture(t, func(o *Options) { o.Lockout.PerIPMaxFailures = 3 })
+	const n = 24
+	numbers := make([]string, n)
+	for i := range numbers {
+		numbers[i] = fmt.Sprintf("75%05d", i)
+		f.create(t, numbers[i])
+	}
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range numbers {
+		wg.Go(func() { _, errs[i] = f.login(ctx, numbers[i], goodPassword) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent login %d from one address: %v", i, err)
+		}
+	}
+	// Failures still count: three settle the address at its limit.
+	for i := range 3 {
+		if _, err := f.login(ctx, numbers[i], "wrong-Pass-1"); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	var te *ThrottledError
+	if _, err := f.login(ctx, numbers[5], goodPassword); !errors.As(err, &te) {
+		t.Errorf("after 3 failures: %v, want throttled", err)
+	}
+}
+
+func TestIPWindowSettles(t *testing.T) {
+	w := &ipWindow{max: 2, window: time.Minute}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 { // in flight together: none is a failure yet
+		if r := w.reserve("192.0.2.9", now); r != 0 {
+			t.Fatalf("reservation %d refused while nothing settled", i)
+		}
+	}
+	for range 5 {
+		w.settle("192.0.2.9") // all five failed
+	}
+	if r := w.reserve("192.0.2.9", now.Add(time.Second)); r != time.Minute-time.Second {
+		t.Errorf("after five failures: retry %v, want %v", r, time.Minute-time.Second)
+	}
+	if r := w.reserve("192.0.2.9", now.Add(time.Minute)); r != 0 {
+		t.Errorf("after the window: retry %v", r)
+	}
+	w.release("192.0.2.9", now.Add(time.Minute))
+	w.settle("192.0.2.9")
+	if len(w.m) != 0 {
+		t.Errorf("an address with nothing left is still tracked: %v", w.m)
+	}
+}
+
 func TestPINLogin(t *testing.T) {
 	cutover := time.Date(2021, 10, 20, 0, 0, 0, 0, time.UTC)
 	f := newFixture(t, func(o *Options) { o.PINWebCutover = cutover })

@@ -107,16 +107,31 @@ func (u *unknownNumbers) reserve(number string, now time.Time) time.Duration {
 	return retry
 }
 
-// ipWindow is a sliding window of attempts per client address.
+// ipWindow is a sliding window of failed attempts per client address.
+//
+// An attempt reserves a place before its secret is checked and gives it
+// back when it succeeds (release), so only failures stay in the window. The
+// limit compares the settled attempts alone: one address with many
+// concurrent, successful logins (a NAT or a corporate proxy) is not refused
+// for attempts still in flight. The price is a bounded overshoot: attempts
+// admitted together while the address was under its limit may all fail,
+// but no more run at once than the hash limiter admits, and the per-member
+// lockout, counted before each check, stays exact.
 type ipWindow struct {
 	max    int
 	window time.Duration
 	mu     sync.Mutex
-	m      map[string][]time.Time
+	m      map[string]*ipAttempts
+}
+
+type ipAttempts struct {
+	at       []time.Time // reservations in the window, oldest first
+	inFlight int         // of which not yet settled
 }
 
 // reserve records an attempt from ip at now, or returns how long until the
-// oldest attempt in the window expires when the address is at its limit.
+// oldest failure in the window expires when the address is at its limit.
+// Every reservation must be settled once (settle), whatever the outcome.
 // An empty ip (a command-line caller) is never limited.
 func (w *ipWindow) reserve(ip string, now time.Time) time.Duration {
 	if ip == "" || w.max <= 0 {
@@ -125,37 +140,60 @@ func (w *ipWindow) reserve(ip string, now time.Time) time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.m == nil {
-		w.m = map[string][]time.Time{}
+		w.m = map[string]*ipAttempts{}
 	}
-	ts := w.prune(w.m[ip], now)
-	if len(ts) >= w.max {
-		w.m[ip] = ts
-		return ts[0].Add(w.window).Sub(now)
+	e := w.m[ip]
+	if e == nil {
+		if len(w.m) >= maxTracked {
+			w.sweep(now)
+		}
+		e = &ipAttempts{}
+		w.m[ip] = e
 	}
-	if _, ok := w.m[ip]; !ok && len(w.m) >= maxTracked {
-		w.sweep(now)
+	e.at = w.prune(e.at, now)
+	if settled := len(e.at) - e.inFlight; settled >= w.max {
+		return e.at[0].Add(w.window).Sub(now)
 	}
-	w.m[ip] = append(ts, now)
+	e.at = append(e.at, now)
+	e.inFlight++
 	return 0
 }
 
-// release removes the reservation made at t by an attempt that succeeded:
-// only failures count against an address.
+// settle marks the reservation made for ip as decided; a failure stays in
+// the window, a success was removed by release first.
+func (w *ipWindow) settle(ip string) {
+	if ip == "" || w.max <= 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if e := w.m[ip]; e != nil {
+		if e.inFlight > 0 {
+			e.inFlight--
+		}
+		if len(e.at) == 0 && e.inFlight == 0 {
+			delete(w.m, ip)
+		}
+	}
+}
+
+// release removes the reservation made at t by an attempt that succeeded
+// (or was not an attempt at all: busy, storage failure). Call settle too.
 func (w *ipWindow) release(ip string, t time.Time) {
 	if ip == "" || w.max <= 0 {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	ts := w.m[ip]
-	for i := range ts {
-		if ts[i].Equal(t) {
-			w.m[ip] = append(ts[:i:i], ts[i+1:]...)
+	e := w.m[ip]
+	if e == nil {
+		return
+	}
+	for i := range e.at {
+		if e.at[i].Equal(t) {
+			e.at = append(e.at[:i:i], e.at[i+1:]...)
 			break
 		}
-	}
-	if len(w.m[ip]) == 0 {
-		delete(w.m, ip)
 	}
 }
 
@@ -167,19 +205,21 @@ func (w *ipWindow) prune(ts []time.Time, now time.Time) []time.Time {
 	return ts[i:]
 }
 
+// sweep drops addresses with nothing in their window and nothing in
+// flight, then arbitrary idle ones while the map is still full.
 func (w *ipWindow) sweep(now time.Time) {
-	for k, ts := range w.m {
-		if ts = w.prune(ts, now); len(ts) == 0 {
+	for k, e := range w.m {
+		if e.at = w.prune(e.at, now); len(e.at) == 0 && e.inFlight == 0 {
 			delete(w.m, k)
-		} else {
-			w.m[k] = ts
 		}
 	}
-	for k := range w.m {
+	for k, e := range w.m {
 		if len(w.m) < maxTracked {
 			break
 		}
-		delete(w.m, k)
+		if e.inFlight == 0 {
+			delete(w.m, k)
+		}
 	}
 }
 
