@@ -85,7 +85,9 @@ type AuthCode struct {
 	ExpiresAt     time.Time
 }
 
-// AuthRequests stores authorization requests and their codes.
+// AuthRequests stores authorization requests and their codes. A request is
+// durable once a code has been saved for it; before that a backend may keep
+// it in memory only (a crash loses logins in progress, never a code).
 type AuthRequests interface {
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
 	AuthRequestByID(ctx context.Context, id string) (AuthRequest, error)
@@ -94,10 +96,10 @@ type AuthRequests interface {
 	// (consumed) until they expire so that a replay is still recognised.
 	DeleteAuthRequest(ctx context.Context, id string) error
 	SaveAuthCode(ctx context.Context, c AuthCode) error
-	// ClaimAuthCode atomically marks the code consumed and returns it with its
-	// request. A second claim returns the code (so the caller can revoke what
-	// it minted) and an error wrapping ErrConsumed; an unknown or expired code
-	// ErrNotFound.
+	// ClaimAuthCode atomically marks the code consumed, deletes its request
+	// and returns both. A second claim returns the code (so the caller can
+	// revoke what it minted by its AuthRequestID) and an error wrapping
+	// ErrConsumed; an unknown or expired code ErrNotFound.
 	ClaimAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, AuthRequest, error)
 }
 

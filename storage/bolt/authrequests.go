@@ -24,33 +24,131 @@ var authCodes = (&table[storage.AuthCode]{
 	label: func([]byte) string { return "auth code" },
 }).withExpiry(bAuthCodesExp, func(c *storage.AuthCode) (time.Time, bool) { return c.ExpiresAt, true })
 
-// CreateAuthRequest stores a new authorization request.
+// CreateAuthRequest stores a new authorization request: in memory until a
+// code is saved for it (see pendingRequests), in the file when maxPending
+// requests are already pending.
 func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
-	return createOne(ctx, s, authRequests, r)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r.ID == "" {
+		return fmt.Errorf("bolt: %s: empty key", authRequests.kind)
+	}
+	e := &pendingRequest{}
+	e.set(r)
+	p := s.pending
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.m[r.ID]; ok {
+		return fmt.Errorf("bolt: %s: %w", authRequests.name([]byte(r.ID)), storage.ErrAlreadyExists)
+	}
+	if len(p.m) >= p.max {
+		return createOne(ctx, s, authRequests, r)
+	}
+	err := s.read(ctx, func(tx *bbolt.Tx) error { return authRequests.check(tx, true, &r) })
+	if err != nil {
+		return err
+	}
+	p.m[r.ID] = e
+	return nil
 }
 
 // AuthRequestByID returns the request, even when expired.
 func (s *Store) AuthRequestByID(ctx context.Context, id string) (storage.AuthRequest, error) {
+	if e := s.pending.get(id); e != nil {
+		if err := ctx.Err(); err != nil {
+			return storage.AuthRequest{}, err
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if !e.gone {
+			return e.request(), nil
+		}
+	}
 	return getOne(ctx, s, authRequests, []byte(id))
 }
 
 // UpdateAuthRequest applies fn to the request.
 func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(storage.AuthRequest) (storage.AuthRequest, error)) error {
+	if e := s.pending.get(id); e != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if !e.gone {
+			next, err := fn(e.request())
+			if err != nil {
+				return err
+			}
+			if next.ID != id {
+				return fmt.Errorf("bolt: %s: an update may not change the key", authRequests.name([]byte(id)))
+			}
+			e.set(next)
+			return nil
+		}
+	}
 	return updateOne(ctx, s, authRequests, []byte(id), fn)
 }
 
 // DeleteAuthRequest deletes the request (its codes expire on their own).
 func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
+	if e := s.pending.get(id); e != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if !e.gone {
+			e.gone = true
+			s.pending.remove(id)
+			return nil
+		}
+	}
+	// Look before writing: op deletes every request after its code
+	// exchange, and ClaimAuthCode has already removed it by then.
+	if _, err := s.AuthRequestByID(ctx, id); err != nil {
+		return err
+	}
 	return deleteOne(ctx, s, authRequests, []byte(id))
 }
 
-// SaveAuthCode stores a new authorization code.
+// SaveAuthCode stores a new authorization code. A request still held in
+// memory is written with it, in the same commit: the code is answered to
+// the relying party only after both are durable.
 func (s *Store) SaveAuthCode(ctx context.Context, c storage.AuthCode) error {
-	return createOne(ctx, s, authCodes, c)
+	e := s.pending.get(c.AuthRequestID)
+	if e == nil {
+		return createOne(ctx, s, authCodes, c)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gone {
+		return createOne(ctx, s, authCodes, c)
+	}
+	r := e.request()
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		if err := authCodes.check(tx, true, &c); err != nil {
+			return abort(err)
+		}
+		if err := authRequests.check(tx, true, &r); err != nil {
+			return abort(err)
+		}
+		if err := authRequests.put(tx, nil, &r); err != nil {
+			return err
+		}
+		return authCodes.put(tx, nil, &c)
+	})
+	if err != nil {
+		return err
+	}
+	e.gone = true
+	s.pending.remove(c.AuthRequestID)
+	return nil
 }
 
-// ClaimAuthCode marks the code consumed and returns it (as now stored) with
-// its request; see storage.AuthRequests.
+// ClaimAuthCode marks the code consumed, deletes its request and returns
+// both (the code as now stored); see storage.AuthRequests.
 func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
 	var (
 		code storage.AuthCode
@@ -81,6 +179,11 @@ func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time) (
 		old := authCodes.keys(&c)
 		c.Consumed = true
 		if err := authCodes.put(tx, old, &c); err != nil {
+			return err
+		}
+		// The request goes with its code: the caller has it now, and a
+		// replay needs only the code's AuthRequestID.
+		if err := authRequests.del(tx, &r); err != nil {
 			return err
 		}
 		code, req = c, r

@@ -32,7 +32,7 @@ const janitorChunk = 1000
 // with its index entries, and returns how many. Each kind is read through
 // its expiry index, so only what is due is visited.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
-	total := 0
+	total := s.pending.deleteExpired(now)
 	for _, e := range expiring {
 		for {
 			var deleted, visited int

@@ -51,8 +51,17 @@ func (s *Store) CreateMembers(ctx context.Context, ms []storage.Member) ([]error
 }
 
 // MemberByID returns the member with the given id.
+// Answers come from a cache of decoded records (see memberCache).
 func (s *Store) MemberByID(ctx context.Context, id string) (storage.Member, error) {
-	return getOne(ctx, s, members, []byte(id))
+	m, gen, ok := s.members.get(id)
+	if ok {
+		return m, ctx.Err()
+	}
+	m, err := getOne(ctx, s, members, []byte(id))
+	if err == nil {
+		s.members.fill(m, gen)
+	}
+	return m, err
 }
 
 // MemberByNumber returns the member with the given membership number.
@@ -81,6 +90,7 @@ func (s *Store) memberBy(ctx context.Context, ix int, key []byte) (storage.Membe
 
 // UpdateMember applies fn to the member; see storage.Members.
 func (s *Store) UpdateMember(ctx context.Context, id string, fn func(storage.Member) (storage.Member, error)) error {
+	defer s.members.changed(id) // after the commit
 	return updateOne(ctx, s, members, []byte(id), fn)
 }
 

@@ -45,6 +45,11 @@ type Store struct {
 	// secretMu serialises the slow path of Secret so that create runs once
 	// per process even when many callers miss at the same time.
 	secretMu sync.Mutex
+
+	// pending holds authorization requests until their code is saved.
+	pending *pendingRequests
+	// members caches decoded member records for MemberByID.
+	members *memberCache
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -80,7 +85,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	db.MaxBatchDelay = opts.MaxBatchDelay
-	s := &Store{db: db, path: path, log: log}
+	s := &Store{db: db, path: path, log: log, pending: newPendingRequests(), members: newMemberCache()}
 	if opts.ReadOnly {
 		err = db.View(checkSchema)
 	} else {

@@ -126,22 +126,72 @@ var authRequestTests = []test{
 		equal(t, req, r)
 	}},
 	{"ClaimAuthCode/second claim returns ErrConsumed with the code", func(t *testing.T, s storage.Store) {
-		c, r := withCode(t, s)
+		c, _ := withCode(t, s)
 		_, _, err := s.ClaimAuthCode(t.Context(), c.Hash, at(10*time.Second))
 		ok(t, err)
-		code, req, err := s.ClaimAuthCode(t.Context(), c.Hash, at(20*time.Second))
+		code, _, err := s.ClaimAuthCode(t.Context(), c.Hash, at(20*time.Second))
 		isErr(t, err, storage.ErrConsumed)
 		equal(t, code, consumed(c))
-		equal(t, req, r)
 	}},
-	{"ClaimAuthCode/replay after the request was deleted still returns ErrConsumed with the code", func(t *testing.T, s storage.Store) {
+	{"ClaimAuthCode/the claim deletes the request; a replay still names it by the code", func(t *testing.T, s storage.Store) {
 		c, r := withCode(t, s)
 		_, _, err := s.ClaimAuthCode(t.Context(), c.Hash, at(10*time.Second))
 		ok(t, err)
-		ok(t, s.DeleteAuthRequest(t.Context(), r.ID))
+		_, err = s.AuthRequestByID(t.Context(), r.ID)
+		isErr(t, err, storage.ErrNotFound)
+		isErr(t, s.DeleteAuthRequest(t.Context(), r.ID), storage.ErrNotFound)
 		code, _, err := s.ClaimAuthCode(t.Context(), c.Hash, at(20*time.Second))
 		isErr(t, err, storage.ErrConsumed)
 		equal(t, code.AuthRequestID, r.ID)
+	}},
+	{"SaveAuthCode/request and code are both readable after the save, and the request is updatable", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		c, r := withCode(t, s)
+		equal(t, must(s.AuthRequestByID(ctx, r.ID))(t), r)
+		ok(t, s.UpdateAuthRequest(ctx, r.ID, func(a storage.AuthRequest) (storage.AuthRequest, error) {
+			a.CodeIssued = true
+			return a, nil
+		}))
+		r.CodeIssued = true
+		equal(t, must(s.AuthRequestByID(ctx, r.ID))(t), r)
+		_, req, err := s.ClaimAuthCode(ctx, c.Hash, at(time.Second))
+		ok(t, err)
+		equal(t, req, r)
+	}},
+	{"UpdateAuthRequest/50 concurrent binders: exactly one wins, the others see its value", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.CreateAuthRequest(ctx, authRequest("ar-1")))
+		errs := race(50, func(i int) error {
+			return s.UpdateAuthRequest(ctx, "ar-1", func(a storage.AuthRequest) (storage.AuthRequest, error) {
+				if a.BrowserSession != "" {
+					return a, errBoom
+				}
+				a.BrowserSession = fmt.Sprintf("browser-%d", i)
+				return a, nil
+			})
+		})
+		wins := 0
+		for _, err := range errs {
+			if err == nil {
+				wins++
+			} else {
+				isErr(t, err, errBoom)
+			}
+		}
+		if wins != 1 {
+			t.Fatalf("%d updates bound the request, want exactly 1", wins)
+		}
+		if got := must(s.AuthRequestByID(ctx, "ar-1"))(t).BrowserSession; got == "" {
+			t.Fatal("no browser session stored")
+		}
+	}},
+	{"DeleteAuthRequest/a deleted request cannot take a code", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.CreateAuthRequest(ctx, loggedIn(authRequest("ar-1"))))
+		ok(t, s.DeleteAuthRequest(ctx, "ar-1"))
+		ok(t, s.SaveAuthCode(ctx, authCode("code-hash-1", "ar-1")))
+		_, _, err := s.ClaimAuthCode(ctx, "code-hash-1", at(time.Second))
+		isErr(t, err, storage.ErrNotFound)
 	}},
 	{"ClaimAuthCode/unknown code returns ErrNotFound", func(t *testing.T, s storage.Store) {
 		withCode(t, s)
@@ -175,8 +225,9 @@ var authRequestTests = []test{
 		})
 		oneWinner(t, errs)
 		for i := range codes {
-			if codes[i].AuthRequestID != r.ID || reqs[i].ID != r.ID {
-				t.Fatalf("claim %d got code %s and request %q", i, fmt.Sprint(codes[i]), reqs[i].ID)
+			// Only the winner gets the request; the claim deleted it.
+			if codes[i].AuthRequestID != r.ID || (errs[i] == nil) != (reqs[i].ID == r.ID) {
+				t.Fatalf("claim %d (err %v) got code %s and request %q", i, errs[i], fmt.Sprint(codes[i]), reqs[i].ID)
 			}
 		}
 	}},

@@ -1,0 +1,104 @@
+package bolt
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	"tsubasa/storage"
+)
+
+// maxPending bounds the authorization requests held in memory. Beyond it,
+// new requests go to the file as before: slower, never refused.
+const maxPending = 50_000
+
+// pendingRequests holds authorization requests that have no code yet.
+//
+// Until a code is saved for it, a request is worth nothing after a crash:
+// nothing was answered to the relying party, and the member simply starts
+// the login again. So creating, binding and completing a request costs no
+// commit; SaveAuthCode writes the request together with its code in one
+// commit, and from then on it lives in the file like any other record. A
+// login in progress is therefore lost on a crash or restart (the member
+// sees "the request has expired"), and backups do not contain it.
+type pendingRequests struct {
+	mu  sync.Mutex
+	m   map[string]*pendingRequest
+	max int // maxPending; smaller in tests
+}
+
+// pendingRequest is one request in memory. Its own lock serialises
+// updates to it (and the commit that moves it to the file) without
+// holding up other requests.
+// It keeps its own copy, normalised as the file would store it (times in
+// UTC, no monotonic reading), and hands out copies, so that neither a
+// caller nor an update function can change what is held.
+type pendingRequest struct {
+	mu   sync.Mutex
+	r    storage.AuthRequest
+	gone bool // moved to the file or deleted: look in the file instead
+}
+
+func (e *pendingRequest) request() storage.AuthRequest { return cloneAuthRequest(e.r) }
+
+func (e *pendingRequest) set(r storage.AuthRequest) {
+	e.r = cloneAuthRequest(r)
+	utcTimes(&e.r)
+}
+
+// cloneAuthRequest copies r's slices and pointers; nil stays nil and
+// empty stays empty, as through the file's encoding.
+func cloneAuthRequest(r storage.AuthRequest) storage.AuthRequest {
+	r.Scopes = slices.Clone(r.Scopes)
+	r.Prompt = slices.Clone(r.Prompt)
+	r.UILocales = slices.Clone(r.UILocales)
+	r.ACRValues = slices.Clone(r.ACRValues)
+	r.AMR = slices.Clone(r.AMR)
+	if r.MaxAge != nil {
+		v := *r.MaxAge
+		r.MaxAge = &v
+	}
+	return r
+}
+
+func newPendingRequests() *pendingRequests {
+	return &pendingRequests{m: map[string]*pendingRequest{}, max: maxPending}
+}
+
+// get returns the entry for id, if one is pending.
+func (p *pendingRequests) get(id string) *pendingRequest {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.m[id]
+}
+
+// remove forgets id; the caller holds e.mu and has set e.gone.
+func (p *pendingRequests) remove(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.m, id)
+}
+
+// deleteExpired drops every pending request whose ExpiresAt is not after
+// now and returns how many.
+func (p *pendingRequests) deleteExpired(now time.Time) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for id, e := range p.m {
+		e.mu.Lock()
+		if !now.Before(e.r.ExpiresAt) {
+			e.gone = true
+			delete(p.m, id)
+			n++
+		}
+		e.mu.Unlock()
+	}
+	return n
+}
+
+func (p *pendingRequests) len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.m)
+}
