@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -61,6 +62,9 @@ type keyRing struct {
 	active map[string]*signingKey // by algorithm
 	public []op.Key
 	newest time.Time
+	// jwks is public as op's /keys would write it, swapped whole by install
+	// so readers need no lock.
+	jwks atomic.Pointer[document]
 }
 
 func newKeyRing(store storage.Keys, rsaBits int, now func() time.Time, retention time.Duration) *keyRing {
@@ -130,7 +134,14 @@ func (r *keyRing) install(keys []storage.SigningKey) error {
 			}
 		}
 	}
+	jwks, err := encodeJWKS(public)
+	if err != nil {
+		return err
+	}
+	// The key set is swapped before the signing keys become visible, so a
+	// token signed with a new key never meets a JWKS without it.
 	r.mu.Lock()
+	r.jwks.Store(jwks)
 	r.active, r.public, r.newest = active, public, newest
 	r.mu.Unlock()
 	return nil
@@ -160,6 +171,9 @@ func (r *keyRing) keySet() []op.Key {
 	defer r.mu.RUnlock()
 	return r.public
 }
+
+// jwksDocument is the published key set, prebuilt by install.
+func (r *keyRing) jwksDocument() *document { return r.jwks.Load() }
 
 // rotate adds a new active key per algorithm and retires the old ones, which
 // stay published for the retention period.

@@ -119,12 +119,17 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		return nil, fmt.Errorf("provider: %w", err)
 	}
 	p.op = prov
-	p.handler = guardForms(p.withClientContext(prov))
+	discovery, err := encodeDiscovery(ctx, prov)
+	if err != nil {
+		return nil, err
+	}
+	p.handler = newWellKnown(prov, discovery, p.keys, guardForms(p.withClientContext(prov)))
 	return p, nil
 }
 
 // Handler serves the OpenID Provider endpoints (discovery, /authorize,
 // /oauth/token, /userinfo, /oauth/introspect, /revoke, /end_session, /keys).
+// Discovery and /keys are answered from prebuilt bytes (wellknown.go).
 func (p *Provider) Handler() http.Handler { return p.handler }
 
 // AuthCallbackURL is where the login UI sends the browser when a request is done.

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -125,4 +126,49 @@ func BenchmarkJWKS(b *testing.B) {
 			e.serve(b, httptest.NewRequest(http.MethodGet, benchIssuer+"/keys", nil), `"keys"`)
 		}
 	})
+}
+
+// BenchmarkJWKSRotated serves the key set as it stands after a rotation:
+// the new RS256 and ES256 keys plus the two retired ones.
+func BenchmarkJWKSRotated(b *testing.B) {
+	e := newBenchEnv(b)
+	if _, err := e.p.RotateKeys(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			e.serve(b, httptest.NewRequest(http.MethodGet, benchIssuer+"/keys", nil), `"keys"`)
+		}
+	})
+}
+
+// BenchmarkWellKnownHTTP fetches discovery and the key set over a real
+// loopback server with keep-alive, as relying parties do: the server's
+// share is what the handler changes, the rest is net/http on both ends.
+func BenchmarkWellKnownHTTP(b *testing.B) {
+	e := newBenchEnv(b)
+	srv := httptest.NewServer(e.handler)
+	b.Cleanup(srv.Close)
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	b.Cleanup(tr.CloseIdleConnections)
+	client := &http.Client{Transport: tr}
+	for _, path := range []string{"/.well-known/openid-configuration", "/keys"} {
+		b.Run(strings.TrimPrefix(path, "/"), func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					resp, err := client.Get(srv.URL + path)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("%s: %d", path, resp.StatusCode)
+						return
+					}
+				}
+			})
+		})
+	}
 }
