@@ -27,8 +27,8 @@ func (p *Provider) AccessToken(ctx context.Context, bearer, scope string) (stora
 	if !ok {
 		return storage.Token{}, ErrInvalidToken
 	}
-	t, err := p.store.TokenByID(ctx, id)
-	if err != nil || t.Kind != storage.AccessToken || t.Subject != subject || t.Expired(p.now()) {
+	t, err := p.accessTokenByID(ctx, id, subject)
+	if err != nil {
 		return storage.Token{}, ErrInvalidToken
 	}
 	if scope != "" && !slices.Contains(t.Scopes, scope) {

@@ -19,7 +19,8 @@
 // matching, S256-only PKCE (required for public clients), refusing request
 // objects, atomic single use of codes (a replay revokes what the code minted),
 // refresh rotation with family revocation on reuse, opaque access tokens
-// (encrypted, stored, revocable: no signature per token), the sid claim, and
+// (self-contained and encrypted, revocable through recorded revocations: no
+// write and no signature per token; accesstoken.go), the sid claim, and
 // per-client ID token algorithms (RS256 by default, ES256 on request).
 // prompt, max_age and acr_values are decided by the login UI, which meets this
 // package only in storage (the auth request record) and through the two

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -118,8 +119,8 @@ func errInvalidToken(desc string) *oidc.Error {
 // SetUserinfoFromToken answers /userinfo for an access token.
 func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
 	p := s.p
-	t, err := p.store.TokenByID(ctx, tokenID)
-	if err != nil || t.Kind != storage.AccessToken || t.Expired(p.now()) || t.Subject != subject {
+	t, err := p.accessTokenByID(ctx, tokenID, subject)
+	if err != nil {
 		return errInvalidToken("the access token is invalid, expired or revoked")
 	}
 	if t.MemberID == "" {
@@ -140,7 +141,15 @@ func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInf
 // it is when this returns an error.
 func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	p := s.p
-	t, err := p.store.TokenByID(ctx, tokenID)
+	var (
+		t   storage.Token
+		err error
+	)
+	if strings.HasPrefix(tokenID, accessPrefix) {
+		t, err = p.accessTokenByID(ctx, tokenID, subject)
+	} else {
+		t, err = p.store.TokenByID(ctx, tokenID)
+	}
 	if err != nil || t.Expired(p.now()) || t.Consumed || t.Subject != subject {
 		return errors.New("inactive")
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -63,13 +64,16 @@ func (p *Provider) accessToken(req op.TokenRequest, now time.Time) storage.Token
 	return t
 }
 
+// CreateAccessToken mints a self-contained access token (accesstoken.go):
+// nothing is written.
 func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	p := s.p
 	t := p.accessToken(req, p.now().UTC())
-	if err := p.store.CreateTokens(ctx, t); err != nil {
+	id, err := encodeAccessToken(t)
+	if err != nil {
 		return "", time.Time{}, oidc.ErrServerError().WithParent(err)
 	}
-	return t.ID, t.ExpiresAt, nil
+	return id, t.ExpiresAt, nil
 }
 
 // CreateAccessAndRefreshTokens mints a pair. With currentRefreshToken set it
@@ -87,12 +91,19 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	if currentRefreshToken == "" {
 		refresh.FamilyID = newID(16)
 		access.FamilyID = refresh.FamilyID
-		if err := p.store.CreateTokens(ctx, access, refresh); err != nil {
+	}
+	accessID, err := encodeAccessToken(access)
+	if err != nil {
+		return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
+	}
+	// Only the refresh token is stored; the access token is self-contained.
+	if currentRefreshToken == "" {
+		if err := p.store.CreateTokens(ctx, refresh); err != nil {
 			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
 		}
-		return access.ID, value, access.ExpiresAt, nil
+		return accessID, value, access.ExpiresAt, nil
 	}
-	old, err := p.store.RotateRefreshToken(ctx, p.tokenHash("refresh", currentRefreshToken), now, access, refresh)
+	old, err := p.store.RotateRefreshToken(ctx, p.tokenHash("refresh", currentRefreshToken), now, refresh)
 	switch {
 	case errors.Is(err, storage.ErrConsumed):
 		p.revokeFamily(ctx, old)
@@ -100,7 +111,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	case err != nil:
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("unknown or expired refresh token").WithParent(err)
 	}
-	return access.ID, value, access.ExpiresAt, nil
+	return accessID, value, access.ExpiresAt, nil
 }
 
 func (p *Provider) revokeFamily(ctx context.Context, t storage.Token) {
@@ -139,6 +150,22 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string
 // access tokens minted with it) along.
 func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	p := s.p
+	if strings.HasPrefix(tokenOrID, accessPrefix) {
+		t, err := p.accessTokenByID(ctx, tokenOrID, userID)
+		if errors.Is(err, errTokenInvalid) {
+			return nil // RFC 7009 §2.2: an invalid token is not an error
+		}
+		if err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		if t.ClientID != clientID {
+			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+		}
+		if _, err := p.store.DeleteTokens(ctx, storage.TokenFilter{ID: t.ID}); err != nil {
+			return oidc.ErrServerError().WithParent(err)
+		}
+		return nil
+	}
 	t, err := p.store.TokenByID(ctx, tokenOrID)
 	if errors.Is(err, storage.ErrNotFound) {
 		t, err = p.store.TokenByID(ctx, p.tokenHash("refresh", tokenOrID))

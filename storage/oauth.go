@@ -140,6 +140,7 @@ func (t Token) Expired(now time.Time) bool { return !now.Before(t.ExpiresAt) }
 // TokenFilter selects tokens; every non-empty field must match and at least
 // one must be set.
 type TokenFilter struct {
+	ID            string
 	MemberID      string
 	ClientID      string
 	SessionID     string
@@ -159,8 +160,16 @@ type Tokens interface {
 	// ErrNotFound when it is unknown, revoked or expired at now.
 	RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...Token) (Token, error)
 	DeleteToken(ctx context.Context, id string) error
-	// DeleteTokens removes every token the filter selects and returns how many.
+	// DeleteTokens revokes every token the filter selects: it removes the
+	// stored ones and returns how many, and in the same write records the
+	// revocation for tokens that are not stored (self-contained access
+	// tokens), which TokenRevoked then reports.
 	DeleteTokens(ctx context.Context, f TokenFilter) (int, error)
+	// TokenRevoked reports whether a DeleteTokens call that selects t was
+	// made at or after t.CreatedAt. t is typically decoded from a bearer
+	// value rather than read from storage. Revocations are remembered at
+	// least as long as the longest access-token lifetime.
+	TokenRevoked(ctx context.Context, t Token) (bool, error)
 	ListTokens(ctx context.Context, f TokenFilter) ([]Token, error)
 }
 

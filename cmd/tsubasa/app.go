@@ -30,7 +30,11 @@ type deps struct {
 // openDeps opens the database (failing clearly when another process holds
 // it) and loads or creates the server secrets.
 func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger, lockTimeout time.Duration) (*deps, error) {
-	st, err := bolt.Open(cfg.Storage.Bolt.Path, bolt.Options{Timeout: lockTimeout, Logger: log})
+	st, err := bolt.Open(cfg.Storage.Bolt.Path, bolt.Options{
+		Timeout: lockTimeout, Logger: log,
+		// Revocations of self-contained access tokens must outlive them.
+		RevokeFor: cfg.Tokens.AccessTokenTTL + time.Hour,
+	})
 	if err != nil {
 		return nil, err
 	}

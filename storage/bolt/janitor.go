@@ -33,6 +33,11 @@ const janitorChunk = 1000
 // its expiry index, so only what is due is visited.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	total := s.pending.deleteExpired(now)
+	n, err := s.deleteExpiredRevocations(ctx, now)
+	if err != nil {
+		return total, err
+	}
+	total += n
 	for _, e := range expiring {
 		for {
 			var deleted, visited int

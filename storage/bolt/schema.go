@@ -55,6 +55,7 @@ var (
 	bOutbox           = []byte("outbox")
 	bOutboxDue        = []byte("outbox_by_due")
 	bOutboxByExpiry   = []byte("outbox_by_expiry")
+	bRevocations      = []byte("token_revocations")
 	schemaKey         = []byte("schema")
 	allBuckets        = [][]byte{
 		bMeta, bSecrets, bMembers, bMemberNumber, bMemberHandle, bClients, bKeys,
@@ -63,6 +64,7 @@ var (
 		bTokensByAuthReq, bTokensByExpiry, bSessions, bSessionsByMember, bSessionsByExpiry,
 		bOTPs, bOTPsByPurpose, bOTPsByExpiry, bDevices, bPasskeys, bPasskeysByMember,
 		bConsents, bEvents, bEventsByMember, bOutbox, bOutboxDue, bOutboxByExpiry,
+		bRevocations,
 	}
 )
 

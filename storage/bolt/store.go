@@ -33,6 +33,13 @@ type Options struct {
 	ReadOnly bool
 	// Logger receives start-up and janitor messages; default: discard.
 	Logger *slog.Logger
+	// RevokeFor is how long DeleteTokens remembers what it revoked for
+	// tokens that are not stored (see Store.TokenRevoked): at least the
+	// longest access-token lifetime; default 24h.
+	RevokeFor time.Duration
+	// Now is the clock DeleteTokens stamps revocations with, to compare
+	// with the CreatedAt the provider gives tokens; default time.Now.
+	Now func() time.Time
 }
 
 // Store is the bbolt backend. It implements storage.Store and is safe for
@@ -50,6 +57,9 @@ type Store struct {
 	pending *pendingRequests
 	// members caches decoded member records for MemberByID.
 	members *memberCache
+	// revoked mirrors the token_revocations bucket.
+	revoked *revocations
+	now     func() time.Time
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -85,11 +95,18 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	db.MaxBatchDelay = opts.MaxBatchDelay
-	s := &Store{db: db, path: path, log: log, pending: newPendingRequests(), members: newMemberCache()}
+	s := &Store{db: db, path: path, log: log, pending: newPendingRequests(), members: newMemberCache(),
+		revoked: newRevocations(opts.RevokeFor), now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
 	if opts.ReadOnly {
 		err = db.View(checkSchema)
 	} else {
 		err = db.Update(initSchema)
+	}
+	if err == nil {
+		err = db.View(s.revoked.load)
 	}
 	if err != nil {
 		_ = db.Close()

@@ -27,6 +27,7 @@ var tokens = (&table[storage.Token]{
 
 // filterIndex picks the most selective index the filter allows and returns
 // it with the prefix to scan.
+// A filter by ID alone has no index: the callers read the record by key.
 func filterIndex(f storage.TokenFilter) (*index[storage.Token], []byte, error) {
 	// Same order as tokens.indexes: narrowest first.
 	for i, v := range []string{f.FamilyID, f.AuthRequestID, f.SessionID, f.MemberID, f.ClientID} {
@@ -38,7 +39,8 @@ func filterIndex(f storage.TokenFilter) (*index[storage.Token], []byte, error) {
 }
 
 func matches(f storage.TokenFilter, t *storage.Token) bool {
-	return (f.MemberID == "" || f.MemberID == t.MemberID) &&
+	return (f.ID == "" || f.ID == t.ID) &&
+		(f.MemberID == "" || f.MemberID == t.MemberID) &&
 		(f.ClientID == "" || f.ClientID == t.ClientID) &&
 		(f.SessionID == "" || f.SessionID == t.SessionID) &&
 		(f.FamilyID == "" || f.FamilyID == t.FamilyID) &&
@@ -132,15 +134,26 @@ func (s *Store) DeleteToken(ctx context.Context, id string) error {
 
 // DeleteTokens deletes every token the filter selects, with one index
 // prefix scan.
+//
+// It also records the revocation for tokens that are not stored (see
+// revocations.go), so a filter that selects no stored token still counts.
 func (s *Store) DeleteTokens(ctx context.Context, f storage.TokenFilter) (int, error) {
 	ix, prefix, err := filterIndex(f)
-	if err != nil {
+	if err != nil && f.ID == "" {
 		return 0, err
 	}
-	var n int
+	var (
+		n   int
+		key string
+	)
+	now := s.now().UTC()
 	err = s.write(ctx, func(tx *bbolt.Tx) error {
 		n = 0
-		ts, err := tokens.byIndex(tx, ix, prefix)
+		var err error
+		if key, err = s.revoked.put(tx, f, now); err != nil {
+			return err
+		}
+		ts, err := selectTokens(tx, f, ix, prefix)
 		if err != nil {
 			return err
 		}
@@ -155,18 +168,37 @@ func (s *Store) DeleteTokens(ctx context.Context, f storage.TokenFilter) (int, e
 		}
 		return nil
 	})
+	if err == nil {
+		s.revoked.remember(key, now)
+	}
 	return n, err
+}
+
+// selectTokens returns the candidates for f (to be narrowed by matches): the
+// record with f.ID, or those under the index filterIndex chose.
+func selectTokens(tx *bbolt.Tx, f storage.TokenFilter, ix *index[storage.Token], prefix []byte) ([]storage.Token, error) {
+	if f.ID == "" {
+		return tokens.byIndex(tx, ix, prefix)
+	}
+	t, err := tokens.get(tx, []byte(f.ID))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return []storage.Token{t}, nil
 }
 
 // ListTokens returns every token the filter selects.
 func (s *Store) ListTokens(ctx context.Context, f storage.TokenFilter) ([]storage.Token, error) {
 	ix, prefix, err := filterIndex(f)
-	if err != nil {
+	if err != nil && f.ID == "" {
 		return nil, err
 	}
 	var out []storage.Token
 	err = s.read(ctx, func(tx *bbolt.Tx) error {
-		ts, err := tokens.byIndex(tx, ix, prefix)
+		ts, err := selectTokens(tx, f, ix, prefix)
 		if err != nil {
 			return err
 		}

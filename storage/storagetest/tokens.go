@@ -68,6 +68,9 @@ var tokenFilters = []struct {
 	{"MemberID and FamilyID", storage.TokenFilter{MemberID: "m1", FamilyID: "f2"}, "r2"},
 	{"every field", storage.TokenFilter{MemberID: "m1", ClientID: "c1", SessionID: "s1", FamilyID: "f1", AuthRequestID: "ar1"}, "r1"},
 	{"unknown value", storage.TokenFilter{MemberID: "m"}, ""},
+	{"ID", storage.TokenFilter{ID: "a2"}, "a2"},
+	{"ID and another token's ClientID", storage.TokenFilter{ID: "a2", ClientID: "c1"}, ""},
+	{"unknown ID", storage.TokenFilter{ID: "nope"}, ""},
 }
 
 func filterTests() []test {
@@ -111,10 +114,42 @@ func filterTests() []test {
 			equal(t, ids(must(s.ListTokens(ctx, storage.TokenFilter{ClientID: "c1"}))(t)), strings.Join(left, ","))
 		}})
 	}
+	for _, tf := range tokenFilters {
+		out = append(out, test{"TokenRevoked/after DeleteTokens by " + tf.name + ", exactly the matching unstored tokens issued before it are revoked", func(t *testing.T, s storage.Store) {
+			ctx := t.Context()
+			equal(t, must(s.DeleteTokens(ctx, tf.f))(t), 0) // nothing stored
+			want := strings.Split(tf.want, ",")
+			for _, tok := range tokenSet() {
+				equal(t, must(s.TokenRevoked(ctx, tok))(t), slices.Contains(want, tok.ID))
+				later := tok
+				later.CreatedAt = time.Now().Add(time.Hour) // issued after the revocation
+				equal(t, must(s.TokenRevoked(ctx, later))(t), false)
+			}
+		}})
+	}
 	return out
 }
 
 var tokenTests = append([]test{
+	{"TokenRevoked/nothing is revoked in a new store", func(t *testing.T, s storage.Store) {
+		for _, tok := range tokenSet() {
+			equal(t, must(s.TokenRevoked(t.Context(), tok))(t), false)
+		}
+	}},
+	{"TokenRevoked/revocations add up; a stored token's deletion revokes its unstored copy", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		all := tokenSet()
+		ok(t, s.CreateTokens(ctx, all...))
+		must(s.DeleteTokens(ctx, storage.TokenFilter{SessionID: "s1"}))(t)
+		must(s.DeleteTokens(ctx, storage.TokenFilter{MemberID: "m2", ClientID: "c1"}))(t)
+		var revoked []string
+		for _, tok := range all {
+			if must(s.TokenRevoked(ctx, tok))(t) {
+				revoked = append(revoked, tok.ID)
+			}
+		}
+		equal(t, strings.Join(revoked, ","), "a1,r1,a3,r3")
+	}},
 	{"CreateTokens/stored tokens read back equal", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()
 		ok(t, s.CreateTokens(ctx, tokenSet()...))

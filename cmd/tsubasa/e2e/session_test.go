@@ -57,6 +57,10 @@ func TestSSOPromptNoneMaxAgeAndLogout(t *testing.T) {
 		}
 	}
 
+	if _, err := rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(tok)); err != nil {
+		t.Fatalf("userinfo before logout: %v", err)
+	}
+
 	// RP-initiated logout with id_token_hint ends the session.
 	raw, _ := tok.Extra("id_token").(string)
 	q := url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {s.Issuer + "/rp/bye"}, "state": {"bye"}}
@@ -74,6 +78,10 @@ func TestSSOPromptNoneMaxAgeAndLogout(t *testing.T) {
 	}
 	if _, err := refresh(t, rp, tok.RefreshToken); !isOAuthError(err, "invalid_grant") {
 		t.Errorf("tokens of the ended session still refresh: %v", err)
+	}
+	// Access tokens are not stored: the logout's revocation must still reach them.
+	if _, err := rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(tok)); err == nil {
+		t.Error("the access token of the ended session still works at userinfo")
 	}
 }
 
