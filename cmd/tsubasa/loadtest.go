@@ -116,6 +116,12 @@ type loader struct {
 	basicAuth    string
 	firstMember  int
 	sharedJar    http.CookieJar // token scenarios: a logged-in browser
+
+	// leanAddr and leanHost are where the lean path (loadtest_wire.go)
+	// connects and the Host it names; empty when net/http carries all.
+	leanAddr, leanHost string
+	// The requests of the one-request scenarios and the token endpoint.
+	discovery, jwks, userinfo, introspect, token *call
 }
 
 func (l *loader) memberNumber(worker int) string {
@@ -295,9 +301,15 @@ func newLoader(ctx context.Context, o loadOptions) (*loader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadtest: %s: %w", l.discoveryURL, err)
 	}
-	if err := json.Unmarshal(body, &l.ep); err != nil || l.ep.Token == "" {
+	if err := json.Unmarshal(body, &l.ep); err != nil || l.ep.Token == "" || l.ep.Issuer == "" {
 		return nil, fmt.Errorf("loadtest: %s is not an OpenID discovery document", l.discoveryURL)
 	}
+	l.leanAddr, l.leanHost = leanTarget(u, l.transport.Proxy)
+	l.discovery = l.newCall(http.MethodGet, l.discoveryURL)
+	l.jwks = l.newCall(http.MethodGet, l.ep.JWKS)
+	l.userinfo = l.newCall(http.MethodGet, l.ep.Userinfo)
+	l.introspect = l.newCall(http.MethodPost, l.ep.Introspection)
+	l.token = l.newCall(http.MethodPost, l.ep.Token)
 	return l, nil
 }
 

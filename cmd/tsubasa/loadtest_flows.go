@@ -38,6 +38,9 @@ type worker struct {
 	number string // the member this worker logs in as
 	client *http.Client
 	buf    bytes.Buffer
+	lean   *leanConn // the lean path's connection
+	wbuf   []byte    // the lean path's request
+	body   []byte    // the lean path's answers with a Content-Length
 
 	iter     latencyHist // per successful iteration
 	req      latencyHist // per HTTP request
@@ -46,9 +49,11 @@ type worker struct {
 	errs     map[string]uint64
 	samples  map[string]string
 
-	refresh, access string        // tokens of the refresh, userinfo and introspect scenarios
-	retryAfter      time.Duration // asked by the last 429/503
-	idAlg           string        // alg of the first ID token seen
+	refresh, access   string        // tokens of the refresh, userinfo and introspect scenarios
+	bearer, tokenForm string        // the access token as userinfo and introspection want it
+	sub               string        // the subject of the ID token that came with them
+	retryAfter        time.Duration // asked by the last 429/503
+	idAlg             string        // alg of the first ID token seen
 }
 
 func newWorker(l *loader, id int) *worker {
@@ -107,11 +112,15 @@ func (w *worker) do(req *http.Request) (*http.Response, []byte, error) {
 
 // statusError reports an unexpected status with what the answer says.
 func statusError(step string, resp *http.Response, body []byte) error {
-	text := answerText(body)
-	if loc := resp.Header.Get("Location"); loc != "" {
-		text = "Location: " + loc
+	return answerError(step, answer{status: resp.StatusCode, location: resp.Header.Get("Location"), body: body})
+}
+
+func answerError(step string, a answer) error {
+	text := answerText(a.body)
+	if a.location != "" {
+		text = "Location: " + a.location
 	}
-	return &flowError{key: strconv.Itoa(resp.StatusCode), detail: step + ": " + text}
+	return &flowError{key: strconv.Itoa(a.status), detail: step + ": " + text}
 }
 
 // answerText is the gist of an answer body: for an HTML page the text of
@@ -150,40 +159,37 @@ func (w *worker) get(ctx context.Context, u string) (*http.Response, []byte, err
 	return w.do(req)
 }
 
-// postForm posts form, with the client's basic authentication when auth.
-func (w *worker) postForm(ctx context.Context, u string, form url.Values, auth bool) (*http.Response, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if auth {
-		req.Header.Set("Authorization", w.l.basicAuth)
-	}
-	return w.do(req)
-}
-
 // tokenResponse is the token endpoint's answer.
 type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-	IDToken      string `json:"id_token"`
+	AccessToken  string
+	RefreshToken string
+	IDToken      string
 }
 
-func (w *worker) token(ctx context.Context, step string, form url.Values) (tokenResponse, error) {
+// token posts form to the token endpoint with the client's credentials and
+// wants an access token back.
+func (w *worker) token(ctx context.Context, step string, form string) (tokenResponse, error) {
 	var tr tokenResponse
-	resp, body, err := w.postForm(ctx, w.l.ep.Token, form, true)
+	a, err := w.send(ctx, w.l.token, w.l.basicAuth, form)
 	if err != nil {
 		return tr, err
 	}
-	if resp.StatusCode != http.StatusOK {
-		return tr, statusError(step, resp, body)
+	if a.status != http.StatusOK {
+		return tr, answerError(step, a)
 	}
-	if err := json.Unmarshal(body, &tr); err != nil || tr.AccessToken == "" {
-		return tr, invalidAnswer("%s: no access token in %.200s", step, body)
+	at, ok := jsonString(a.body, "access_token")
+	if !ok || len(at) == 0 || !jsonObject(a.body) {
+		return tr, invalidAnswer("%s: no access token in %.200s", step, a.body)
 	}
-	if tr.IDToken != "" && w.idAlg == "" {
-		w.idAlg = jwtAlg(tr.IDToken)
+	tr.AccessToken = string(at)
+	if rt, ok := jsonString(a.body, "refresh_token"); ok {
+		tr.RefreshToken = string(rt)
+	}
+	if id, ok := jsonString(a.body, "id_token"); ok {
+		tr.IDToken = string(id)
+		if w.idAlg == "" {
+			w.idAlg = jwtAlg(tr.IDToken)
+		}
 	}
 	return tr, nil
 }
@@ -230,7 +236,7 @@ func (w *worker) codeFlow(ctx context.Context, password bool) (tokenResponse, er
 		"code":          {cq.Get("code")},
 		"redirect_uri":  {l.o.redirectURI},
 		"code_verifier": {verifier},
-	})
+	}.Encode())
 }
 
 // follow GETs u and follows redirects until one points at the redirect URI
@@ -330,17 +336,23 @@ func randomToken(n int) string {
 }
 
 // jwtAlg reads the alg of a JWT's header (without verifying anything).
-func jwtAlg(jwt string) string {
-	head, _, _ := strings.Cut(jwt, ".")
-	b, err := base64.RawURLEncoding.DecodeString(head)
+func jwtAlg(jwt string) string { return jwtField(jwt, 0, "alg") }
+
+// jwtField reads a string field of a JWT's header (part 0) or claims (part
+// 1), without verifying anything.
+func jwtField(jwt string, part int, name string) string {
+	parts := strings.SplitN(jwt, ".", 3)
+	if part >= len(parts) {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[part])
 	if err != nil {
 		return ""
 	}
-	var h struct {
-		Alg string `json:"alg"`
-	}
-	_ = json.Unmarshal(b, &h)
-	return h.Alg
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	s, _ := m[name].(string)
+	return s
 }
 
 // getOK GETs u, with a bearer token if given, and wants a 200.

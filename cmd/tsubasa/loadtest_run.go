@@ -95,9 +95,13 @@ func (w *worker) resetStats() {
 // loop runs iterations until the deadline. Latency is recorded for
 // successful iterations; failures are counted by their key.
 func (w *worker) loop(ctx context.Context, sc scenario, deadline time.Time) {
-	for ctx.Err() == nil && time.Now().Before(deadline) {
-		w.retryAfter = 0
+	defer w.closeLean()
+	for ctx.Err() == nil {
 		start := time.Now()
+		if !start.Before(deadline) {
+			return
+		}
+		w.retryAfter = 0
 		err := sc.run(ctx, w)
 		if err != nil {
 			if ctx.Err() != nil {

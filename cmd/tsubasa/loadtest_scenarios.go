@@ -1,12 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -71,7 +71,7 @@ var scenarios = map[string]scenario{
 					return err
 				}
 			}
-			tr, err := w.token(ctx, "refresh", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {w.refresh}})
+			tr, err := w.token(ctx, "refresh", "grant_type=refresh_token&refresh_token="+url.QueryEscape(w.refresh))
 			w.refresh = tr.RefreshToken
 			if err == nil && tr.RefreshToken == "" {
 				err = invalidAnswer("refresh without a new refresh token")
@@ -83,7 +83,7 @@ var scenarios = map[string]scenario{
 		help:  "client_credentials grant with HTTP basic authentication",
 		needs: needsClient,
 		run: func(ctx context.Context, w *worker) error {
-			_, err := w.token(ctx, "client credentials", url.Values{"grant_type": {"client_credentials"}})
+			_, err := w.token(ctx, "client credentials", "grant_type=client_credentials")
 			return err
 		},
 	},
@@ -94,8 +94,17 @@ var scenarios = map[string]scenario{
 		prepare:      prepareTokens,
 		prepareSlots: 16,
 		run: func(ctx context.Context, w *worker) error {
-			_, err := w.getOK(ctx, "userinfo", w.l.ep.Userinfo, w.access)
-			return err
+			a, err := w.send(ctx, w.l.userinfo, w.bearer, "")
+			switch {
+			case err != nil:
+				return err
+			case a.status != http.StatusOK:
+				return answerError("userinfo", a)
+			}
+			if sub, ok := jsonString(a.body, "sub"); !ok || string(sub) != w.sub || !jsonObject(a.body) {
+				return invalidAnswer("userinfo without the subject %q of the ID token: %.200s", w.sub, a.body)
+			}
+			return nil
 		},
 	},
 	"introspect": {
@@ -105,14 +114,14 @@ var scenarios = map[string]scenario{
 		prepare:      prepareTokens,
 		prepareSlots: 16,
 		run: func(ctx context.Context, w *worker) error {
-			resp, body, err := w.postForm(ctx, w.l.ep.Introspection, url.Values{"token": {w.access}}, true)
+			a, err := w.send(ctx, w.l.introspect, w.l.basicAuth, w.tokenForm)
 			switch {
 			case err != nil:
 				return err
-			case resp.StatusCode != http.StatusOK:
-				return statusError("introspect", resp, body)
-			case !strings.Contains(string(body), `"active":true`):
-				return invalidAnswer("introspection says the token is not active: %.200s", body)
+			case a.status != http.StatusOK:
+				return answerError("introspect", a)
+			case !bytes.HasPrefix(jsonValue(a.body, "active"), []byte("true")) || !jsonObject(a.body):
+				return invalidAnswer("introspection says the token is not active: %.200s", a.body)
 			}
 			return nil
 		},
@@ -120,15 +129,35 @@ var scenarios = map[string]scenario{
 	"discovery": {
 		help: "GET /.well-known/openid-configuration",
 		run: func(ctx context.Context, w *worker) error {
-			_, err := w.getOK(ctx, "discovery", w.l.discoveryURL, "")
-			return err
+			a, err := w.send(ctx, w.l.discovery, "", "")
+			switch {
+			case err != nil:
+				return err
+			case a.status != http.StatusOK:
+				return answerError("discovery", a)
+			}
+			if iss, ok := jsonString(a.body, "issuer"); !ok || string(iss) != w.l.ep.Issuer || !jsonObject(a.body) {
+				return invalidAnswer("discovery without the issuer %s: %.200s", w.l.ep.Issuer, a.body)
+			}
+			return nil
 		},
 	},
 	"jwks": {
 		help: "GET the JWKS (/keys)",
 		run: func(ctx context.Context, w *worker) error {
-			_, err := w.getOK(ctx, "jwks", w.l.ep.JWKS, "")
-			return err
+			a, err := w.send(ctx, w.l.jwks, "", "")
+			switch {
+			case err != nil:
+				return err
+			case a.status != http.StatusOK:
+				return answerError("jwks", a)
+			}
+			// At least one key: the array opens with an object.
+			if keys := jsonValue(a.body, "keys"); len(keys) < 2 || keys[0] != '[' ||
+				!bytes.HasPrefix(bytes.TrimLeft(keys[1:], " \t\r\n"), []byte("{")) || !jsonObject(a.body) {
+				return invalidAnswer("a JWKS without keys: %.200s", a.body)
+			}
+			return nil
 		},
 	},
 }
@@ -176,6 +205,7 @@ func prepareSession(ctx context.Context, w *worker) error {
 // their tokens from SSO flows on it, so preparing costs one password hash.
 func setupSharedSession(ctx context.Context, l *loader) error {
 	w := newWorker(l, 0)
+	defer w.closeLean()
 	if err := prepareSession(ctx, w); err != nil {
 		return err
 	}
@@ -197,6 +227,10 @@ func prepareTokens(ctx context.Context, w *worker) error {
 			return invalidAnswer("code exchange without a refresh token (does the client have the refresh_token grant?)")
 		}
 		w.access, w.refresh = tr.AccessToken, tr.RefreshToken
+		w.bearer, w.tokenForm = "Bearer "+tr.AccessToken, "token="+url.QueryEscape(tr.AccessToken)
+		if w.sub = jwtField(tr.IDToken, 1, "sub"); w.sub == "" {
+			return invalidAnswer("code exchange without an ID token naming its subject (is openid among the scopes?)")
+		}
 		return nil
 	})
 }

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -140,17 +146,20 @@ func TestLoadtestUsage(t *testing.T) {
 	}
 }
 
-// TestLoadtestAgainstFake runs the discovery and jwks scenarios against a
-// stand-in server: the worker loop, the counting of errors per status and
-// the JSON report.
-func TestLoadtestAgainstFake(t *testing.T) {
+// fakeOP is a stand-in server: discovery, a JWKS, a token endpoint for the
+// client credentials grant (client "c", secret "s"), userinfo and
+// introspection for the access token "at" of subject "sub-1", and /slow,
+// which answers after a second. fail makes the JWKS answer 503; every
+// fourth token answer is chunked and closes the connection.
+func fakeOP(t *testing.T, fail *atomic.Bool) *httptest.Server {
 	var srv *httptest.Server
-	var fail atomic.Bool
+	var tokens atomic.Int64
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/.well-known/openid-configuration":
 			_ = json.NewEncoder(w).Encode(map[string]string{
 				"issuer": srv.URL, "token_endpoint": srv.URL + "/oauth/token", "jwks_uri": srv.URL + "/keys",
+				"userinfo_endpoint": srv.URL + "/userinfo", "introspection_endpoint": srv.URL + "/oauth/introspect",
 			})
 		case "/keys":
 			if fail.Load() {
@@ -158,21 +167,53 @@ func TestLoadtestAgainstFake(t *testing.T) {
 				http.Error(w, "busy", http.StatusServiceUnavailable)
 				return
 			}
-			_, _ = w.Write([]byte(`{"keys":[]}`))
+			_, _ = w.Write([]byte(`{"keys": [ {"kty":"EC","kid":"k"}]}`))
+		case "/oauth/token":
+			if id, secret, _ := r.BasicAuth(); id != "c" || secret != "s" || r.PostFormValue("grant_type") != "client_credentials" {
+				http.Error(w, `{"error":"invalid_client"}`, http.StatusUnauthorized)
+				return
+			}
+			if tokens.Add(1)%4 == 0 {
+				w.Header().Set("Connection", "close")
+				w.(http.Flusher).Flush() // chunked
+			}
+			_, _ = w.Write([]byte(`{"access_token":"at","token_type":"Bearer","expires_in":60}`))
+		case "/userinfo":
+			if r.Header.Get("Authorization") != "Bearer at" {
+				http.Error(w, `{"error":"invalid_token"}`, http.StatusUnauthorized)
+				return
+			}
+			_, _ = w.Write([]byte(`{"sub":"sub-1","name":"A \"sub\": \"x\""}`))
+		case "/oauth/introspect":
+			_, _ = fmt.Fprintf(w, `{"active": %t}`, r.PostFormValue("token") == "at")
+		case "/slow":
+			select {
+			case <-time.After(time.Second):
+			case <-r.Context().Done():
+			}
 		default:
 			http.NotFound(w, r)
 		}
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestLoadtestAgainstFake runs the scenarios that need no member against a
+// stand-in server: the worker loop, the counting of errors per status and
+// the JSON report.
+func TestLoadtestAgainstFake(t *testing.T) {
+	var fail atomic.Bool
+	srv := fakeOP(t, &fail)
 	for _, c := range []struct {
 		scenario string
 		fail     bool
 		wantErr  string
-	}{{"discovery", false, ""}, {"jwks", false, ""}, {"jwks", true, "503"}} {
+	}{{"discovery", false, ""}, {"jwks", false, ""}, {"jwks", true, "503"}, {"client-credentials", false, ""}} {
 		fail.Store(c.fail)
 		var out, errb bytes.Buffer
 		args := []string{"loadtest", "--issuer", srv.URL, "--scenario", c.scenario, "--concurrency", "2",
-			"--duration", "200ms", "--json"}
+			"--duration", "200ms", "--json", "--client", "c", "--client-secret", "s"}
 		_, err := os.Stat("/proc/self/status")
 		withProc := err == nil
 		if withProc {
@@ -200,5 +241,172 @@ func TestLoadtestAgainstFake(t *testing.T) {
 		if _, ok := rep["server"]; withProc && !ok {
 			t.Errorf("--pid given but no server figures: %s", out.String())
 		}
+	}
+}
+
+// TestLoadtestChecks runs single iterations of the one-request scenarios,
+// on the lean path and through net/http, against answers right and wrong.
+func TestLoadtestChecks(t *testing.T) {
+	var fail atomic.Bool
+	srv := fakeOP(t, &fail)
+	ctx := t.Context()
+	for _, lean := range []bool{true, false} {
+		l, err := newLoader(ctx, loadOptions{issuer: srv.URL, concurrency: 1, timeout: 5 * time.Second,
+			clientID: "c", clientSecret: "s"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !l.token.lean || !l.userinfo.lean {
+			t.Fatal("the lean path is not taken for a plain HTTP issuer")
+		}
+		for _, c := range []*call{l.discovery, l.jwks, l.userinfo, l.introspect, l.token} {
+			c.lean = lean
+		}
+		w := newWorker(l, 0)
+		w.bearer, w.sub, w.tokenForm = "Bearer at", "sub-1", "token=at"
+		for _, name := range []string{"discovery", "jwks", "userinfo", "introspect", "client-credentials"} {
+			for range 5 { // past the token endpoint's closed connection
+				if err := scenarios[name].run(ctx, w); err != nil {
+					t.Errorf("lean %v, %s: %v", lean, name, err)
+				}
+			}
+		}
+		wrong := func(name, key string) {
+			t.Helper()
+			var fe *flowError
+			if err := scenarios[name].run(ctx, w); !errors.As(err, &fe) || fe.key != key {
+				t.Errorf("lean %v, %s: error %v, want %s", lean, name, err, key)
+			}
+		}
+		w.sub = "sub-2"
+		wrong("userinfo", "invalid")
+		w.tokenForm = "token=other"
+		wrong("introspect", "invalid")
+		w.bearer = "Bearer other"
+		wrong("userinfo", "401")
+		fail.Store(true)
+		wrong("jwks", "503")
+		fail.Store(false)
+		if w.requests != 5*5+4 || w.req.n != w.requests {
+			t.Errorf("lean %v: %d requests counted, %d timed", lean, w.requests, w.req.n)
+		}
+		w.closeLean()
+	}
+}
+
+// TestLeanExchange covers the lean path's connection handling: a
+// connection the server closed is replaced, the request timeout and the
+// end of the context cut a request short.
+func TestLeanExchange(t *testing.T) {
+	var fail atomic.Bool
+	srv := fakeOP(t, &fail)
+	ctx := t.Context()
+	l, err := newLoader(ctx, loadOptions{issuer: srv.URL, concurrency: 1, timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorker(l, 0)
+	defer w.closeLean()
+	for range 3 {
+		if err := scenarios["discovery"].run(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		srv.CloseClientConnections() // idle: replaced without an error
+	}
+	slow := l.newCall(http.MethodGet, srv.URL+"/slow")
+	start := time.Now()
+	if _, err := w.send(ctx, slow, "", ""); err == nil || time.Since(start) > 500*time.Millisecond {
+		t.Errorf("past the timeout: %v after %v", err, time.Since(start))
+	}
+	ctx2, cancel := context.WithCancel(ctx)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	w.l.o.timeout = time.Minute
+	start = time.Now()
+	if _, err := w.send(ctx2, slow, "", ""); err == nil || time.Since(start) > 500*time.Millisecond {
+		t.Errorf("context ended: %v after %v", err, time.Since(start))
+	}
+	if err := scenarios["discovery"].run(ctx, w); err != nil {
+		t.Errorf("after a cut request: %v", err)
+	}
+	if !slices.Equal([]string{leanTargetAddr("http://127.0.0.1/"), leanTargetAddr("https://127.0.0.1/"),
+		leanTargetAddr("http://h:8080/")}, []string{"127.0.0.1:80", "", "h:8080"}) {
+		t.Error("leanTarget")
+	}
+	proxied := func(*http.Request) (*url.URL, error) { return url.Parse("http://proxy:3128") }
+	if addr, _ := leanTarget(must(url.Parse("http://h/")), proxied); addr != "" {
+		t.Error("the lean path taken through a proxy")
+	}
+}
+
+func leanTargetAddr(u string) string {
+	addr, _ := leanTarget(must(url.Parse(u)), nil)
+	return addr
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestReadAnswer(t *testing.T) {
+	long := "X-Long: " + strings.Repeat("a", 20000) + "\r\n"
+	stream := "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n" + long + "Location: /x\r\n\r\nhello" +
+		"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nT: 1\r\n\r\n" +
+		"HTTP/1.1 204 No Content\r\n\r\n" +
+		"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}" +
+		"HTTP/1.0 200 OK\r\n\r\nto the end"
+	w := &worker{}
+	br := bufio.NewReaderSize(strings.NewReader(stream), 8<<10)
+	for i, want := range []struct {
+		status int
+		body   string
+		keep   bool
+		loc    string
+		retry  time.Duration
+	}{
+		{200, "hello", true, "/x", 0},
+		{200, "hello world", true, "", 0},
+		{204, "", true, "", 0},
+		{429, "{}", false, "", 3 * time.Second},
+		{200, "to the end", false, "", 0},
+	} {
+		a, keep, got, err := w.readAnswer(br)
+		if err != nil || !got || a.status != want.status || string(a.body) != want.body || keep != want.keep ||
+			a.location != want.loc || a.retryAfter != want.retry {
+			t.Errorf("answer %d: %+v %q keep %v got %v err %v", i, a, a.body, keep, got, err)
+		}
+	}
+	if _, _, got, err := w.readAnswer(br); err == nil || got {
+		t.Errorf("at the end: got %v, err %v", got, err)
+	}
+	for _, bad := range []string{"garbage\r\n", "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+		"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort"} {
+		if _, _, _, err := w.readAnswer(bufio.NewReader(strings.NewReader(bad))); err == nil {
+			t.Errorf("%q read without an error", bad)
+		}
+	}
+}
+
+func TestJSONChecks(t *testing.T) {
+	body := []byte(` {"note":"\"sub\":\"no\"", "a":{"x":1}, "sub" : "me", "esc":"a\"b", "active":true} `)
+	if v, ok := jsonString(body, "sub"); !ok || string(v) != "me" {
+		t.Errorf("sub = %q %v", v, ok)
+	}
+	if v, ok := jsonString(body, "esc"); !ok || string(v) != `a"b` {
+		t.Errorf("esc = %q %v", v, ok)
+	}
+	if v := jsonValue(body, "active"); !bytes.HasPrefix(v, []byte("true")) {
+		t.Errorf("active = %q", v)
+	}
+	if _, ok := jsonString(body, "a"); ok {
+		t.Error("an object read as a string")
+	}
+	if _, ok := jsonString(body, "missing"); ok {
+		t.Error("a missing name found")
+	}
+	if !jsonObject(body) || jsonObject([]byte(`["x"]`)) || jsonObject([]byte("{")) {
+		t.Error("jsonObject")
 	}
 }
