@@ -3,7 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,7 +15,7 @@ import (
 // Access tokens are self-contained. op hands relying parties
 // Encrypt(tokenID + ":" + subject) with the server's AES-256-GCM key; the
 // token id Tsubasa gives op is not a database key but the token itself:
-// accessPrefix followed by its claims (accessClaims) as base64url JSON. So
+// accessPrefix followed by its claims, compactly encoded, in base64url. So
 // issuing an access token writes nothing, and checking one reads nothing
 // but the member. The encryption is authenticated: only this server can
 // make or alter one.
@@ -31,23 +31,25 @@ import (
 // are still answered from storage until they expire.
 const accessPrefix = "a1."
 
-// accessClaims is what an access token carries besides its subject, which
-// op encrypts beside it. Times are Unix nanoseconds, so that a token
-// compares exactly with the revocations stamped by the same clock.
-type accessClaims struct {
-	ID        string   `json:"i"`
-	ClientID  string   `json:"c"`
-	MemberID  string   `json:"m,omitempty"`
-	Audience  []string `json:"a,omitempty"`
-	Scopes    []string `json:"s,omitempty"`
-	AuthTime  int64    `json:"t,omitempty"`
-	ACR       string   `json:"r,omitempty"`
-	AMR       []string `json:"x,omitempty"`
-	SessionID string   `json:"d,omitempty"`
-	FamilyID  string   `json:"f,omitempty"`
-	AuthReqID string   `json:"q,omitempty"`
-	IssuedAt  int64    `json:"n"`
-	Expires   int64    `json:"e"`
+// The claims are encoded compactly (go-jose's parsing of the bearer value
+// grows with its length): a format byte, then the strings ID, ClientID,
+// MemberID, ACR, SessionID, FamilyID and AuthRequestID, the lists
+// Audience, Scopes and AMR, and the times AuthTime, CreatedAt and
+// ExpiresAt as Unix nanoseconds (0 for none) — exact, so that a token
+// compares with the revocations stamped by the same clock. Strings and
+// lists are length-prefixed with uvarints, times are varints.
+const accessFormat = 1
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func appendList(b []byte, l []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(l)))
+	for _, s := range l {
+		b = appendString(b, s)
+	}
+	return b
 }
 
 func unixNano(t time.Time) int64 {
@@ -66,16 +68,83 @@ func fromUnixNano(n int64) time.Time {
 
 // encodeAccessToken returns the token id op encrypts into the bearer value.
 func encodeAccessToken(t storage.Token) (string, error) {
-	b, err := json.Marshal(accessClaims{
-		ID: t.ID, ClientID: t.ClientID, MemberID: t.MemberID, Audience: t.Audience, Scopes: t.Scopes,
-		AuthTime: unixNano(t.AuthTime), ACR: t.ACR, AMR: t.AMR,
-		SessionID: t.SessionID, FamilyID: t.FamilyID, AuthReqID: t.AuthRequestID,
-		IssuedAt: unixNano(t.CreatedAt), Expires: unixNano(t.ExpiresAt),
-	})
-	if err != nil {
-		return "", fmt.Errorf("provider: encode access token: %w", err)
+	b := make([]byte, 0, 256)
+	b = append(b, accessFormat)
+	for _, s := range []string{t.ID, t.ClientID, t.MemberID, t.ACR, t.SessionID, t.FamilyID, t.AuthRequestID} {
+		b = appendString(b, s)
+	}
+	for _, l := range [][]string{t.Audience, t.Scopes, t.AMR} {
+		b = appendList(b, l)
+	}
+	for _, at := range []time.Time{t.AuthTime, t.CreatedAt, t.ExpiresAt} {
+		b = binary.AppendVarint(b, unixNano(at))
+	}
+	if t.ID == "" || t.ClientID == "" || t.ExpiresAt.IsZero() {
+		return "", errors.New("provider: access token without id, client or expiry")
 	}
 	return accessPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// claimReader reads what encodeAccessToken appended; the first error sticks.
+type claimReader struct {
+	b   []byte
+	err error
+}
+
+func (r *claimReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errors.New("truncated")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *claimReader) varint() int64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.err = errors.New("truncated")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *claimReader) string() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errors.New("truncated")
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *claimReader) list() []string {
+	n := r.uvarint()
+	if r.err != nil || n == 0 {
+		return nil
+	}
+	if n > uint64(len(r.b)) { // every element takes at least a byte
+		r.err = errors.New("truncated")
+		return nil
+	}
+	l := make([]string, n)
+	for i := range l {
+		l[i] = r.string()
+	}
+	return l
 }
 
 // decodeAccessToken parses what encodeAccessToken wrote. Only op's
@@ -86,19 +155,30 @@ func decodeAccessToken(id, subject string) (storage.Token, error) {
 	if err != nil {
 		return storage.Token{}, err
 	}
-	var c accessClaims
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return storage.Token{}, err
+	if len(raw) == 0 || raw[0] != accessFormat {
+		return storage.Token{}, errors.New("provider: access token format not supported")
 	}
-	if c.ID == "" || c.ClientID == "" || c.Expires == 0 {
+	r := &claimReader{b: raw[1:]}
+	t := storage.Token{Kind: storage.AccessToken, Subject: subject}
+	for _, f := range []*string{&t.ID, &t.ClientID, &t.MemberID, &t.ACR, &t.SessionID, &t.FamilyID, &t.AuthRequestID} {
+		*f = r.string()
+	}
+	for _, f := range []*[]string{&t.Audience, &t.Scopes, &t.AMR} {
+		*f = r.list()
+	}
+	for _, f := range []*time.Time{&t.AuthTime, &t.CreatedAt, &t.ExpiresAt} {
+		*f = fromUnixNano(r.varint())
+	}
+	if r.err == nil && len(r.b) != 0 {
+		r.err = errors.New("trailing bytes")
+	}
+	if r.err != nil {
+		return storage.Token{}, fmt.Errorf("provider: access token: %w", r.err)
+	}
+	if t.ID == "" || t.ClientID == "" || t.ExpiresAt.IsZero() {
 		return storage.Token{}, errors.New("provider: access token lacks id, client or expiry")
 	}
-	return storage.Token{
-		ID: c.ID, Kind: storage.AccessToken, ClientID: c.ClientID, MemberID: c.MemberID, Subject: subject,
-		Audience: c.Audience, Scopes: c.Scopes, AuthTime: fromUnixNano(c.AuthTime), ACR: c.ACR, AMR: c.AMR,
-		SessionID: c.SessionID, FamilyID: c.FamilyID, AuthRequestID: c.AuthReqID,
-		CreatedAt: fromUnixNano(c.IssuedAt), ExpiresAt: fromUnixNano(c.Expires),
-	}, nil
+	return t, nil
 }
 
 // errTokenInvalid: the access token is unknown, expired or revoked.
