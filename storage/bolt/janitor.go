@@ -9,6 +9,7 @@ import (
 
 // expirer is a table with an expiry index.
 type expirer interface {
+	due(tx *bbolt.Tx, now time.Time) bool
 	deleteExpired(tx *bbolt.Tx, now time.Time, limit int) (deleted, visited int, err error)
 }
 
@@ -40,6 +41,15 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 	total += n
 	for _, e := range expiring {
 		for {
+			// Look first: a write with nothing to delete would still
+			// commit, and fsync, when no other write shares its batch.
+			var due bool
+			if err := s.read(ctx, func(tx *bbolt.Tx) error { due = e.t.due(tx, now); return nil }); err != nil {
+				return total, err
+			}
+			if !due {
+				break
+			}
 			var deleted, visited int
 			err := s.write(ctx, func(tx *bbolt.Tx) error {
 				var err error

@@ -1,10 +1,12 @@
 package bolt
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -94,16 +96,23 @@ func checkSchema(tx *bbolt.Tx) error {
 	return nil
 }
 
-// encode returns the record as a schema version byte followed by JSON, with
-// every time field in UTC.
+// encode returns the record as a schema version byte followed by JSON (as
+// json.Marshal writes it), with every time field in UTC.
 func encode[T any](v T) ([]byte, error) {
 	utcTimes(&v)
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := encodeBufs.Get().(*bytes.Buffer)
+	defer encodeBufs.Put(buf)
+	buf.Reset()
+	buf.WriteByte(schemaVersion)
+	// Encoder writes what Marshal returns (HTML escaped alike) plus a
+	// newline, into a reused buffer; the record gets one exact copy.
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return nil, err
 	}
-	return append([]byte{schemaVersion}, b...), nil
+	return bytes.Clone(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})), nil
 }
+
+var encodeBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // decode parses what encode wrote. json.Unmarshal copies every string and
 // byte slice, so the result does not alias transaction memory.
@@ -122,7 +131,8 @@ func utcTimes(v any) {
 	rv := reflect.ValueOf(v).Elem()
 	for i := range rv.NumField() {
 		if f := rv.Field(i); f.Type() == timeType && f.CanSet() {
-			f.Set(reflect.ValueOf(f.Interface().(time.Time).UTC()))
+			t := f.Addr().Interface().(*time.Time) // a pointer: no allocation
+			*t = t.UTC()
 		}
 	}
 }

@@ -2,6 +2,7 @@ package bolt
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"testing"
 	"time"
@@ -79,6 +80,50 @@ func TestPrefixEnd(t *testing.T) {
 	} {
 		if got := prefixEnd(c.in); !bytes.Equal(got, c.want) {
 			t.Errorf("prefixEnd(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestEncodeWritesVersionAndMarshal: encode's bytes are the schema version
+// byte and then exactly what json.Marshal writes for the record in UTC (the
+// on-disk format does not depend on how encode builds them).
+func TestEncodeWritesVersionAndMarshal(t *testing.T) {
+	jst := time.FixedZone("JST", 9*3600)
+	tok := storage.Token{
+		ID: "t<1>&\u2028", Kind: storage.RefreshToken, ClientID: "web", MemberID: "山田", Subject: "s",
+		Audience: []string{"web"}, Scopes: []string{"openid"}, AMR: []string{"pwd"},
+		AuthTime: time.Date(2025, 4, 1, 9, 0, 0, 123, jst), CreatedAt: time.Date(2025, 4, 1, 9, 0, 0, 0, jst),
+	}
+	got, err := encode(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	utc := tok
+	utc.AuthTime, utc.CreatedAt, utc.ExpiresAt = tok.AuthTime.UTC(), tok.CreatedAt.UTC(), tok.ExpiresAt.UTC()
+	want, err := json.Marshal(utc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want = append([]byte{schemaVersion}, want...); !bytes.Equal(got, want) {
+		t.Fatalf("encode = %q\nwant    %q", got, want)
+	}
+	if tok.AuthTime.Location() != jst {
+		t.Error("encode changed its argument")
+	}
+}
+
+func BenchmarkEncodeToken(b *testing.B) {
+	at := time.Date(2025, 4, 1, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
+	t := storage.Token{
+		ID: "Yx3bq8kq0cS9N2kq6mXf0jvVdL8m3h3oW9u1c2QeT0A", Kind: storage.RefreshToken, ClientID: "client-3", MemberID: "m01234", Subject: "m01234",
+		Audience: []string{"client-3"}, Scopes: []string{"openid", "profile", "offline_access"},
+		AuthTime: at, ACR: "urn:tsubasa:acr:pwd", AMR: []string{"pwd"},
+		SessionID: "sess-000123", FamilyID: "fam-000123", AuthRequestID: "ar-000123",
+		CreatedAt: at, ExpiresAt: at.Add(24 * time.Hour),
+	}
+	for b.Loop() {
+		if _, err := encode(t); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -82,10 +82,19 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("bolt: create directory of %s: %w", path, err)
 		}
 	}
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{
+	db, err := openBolt(path, &bbolt.Options{
 		Timeout:      opts.Timeout,
 		ReadOnly:     opts.ReadOnly,
 		FreelistType: bbolt.FreelistMapType,
+		// The free list is not written at each commit (see "Free list"
+		// in the package documentation): one page allocation, pwrite and
+		// a sort of every free page id fewer per commit. Durability is
+		// unchanged: the data pages and then the meta page are still
+		// fdatasynced at every commit (bbolt tx.go, (*Tx).write and
+		// (*Tx).writeMeta), and the meta page records "no free list", so
+		// an open rebuilds it by walking the tree of the newest valid
+		// meta page (db.go, loadFreelist and freepages).
+		NoFreelistSync: true,
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: another Tsubasa process holds %s (waited %s); stop it or use another file",
@@ -114,6 +123,20 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	log.Debug("storage opened", "path", path, "read_only", opts.ReadOnly)
 	return s, nil
+}
+
+// openBolt is bbolt.Open, with a panic turned into an error. Without a
+// stored free list, a read-write open walks every page to rebuild it, and
+// bbolt panics there ("freepages: failed to get all reachable pages") when
+// the tree is damaged. The half-opened file stays locked until the process
+// exits.
+func openBolt(path string, o *bbolt.Options) (db *bbolt.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("the file is damaged (verify it, restore a backup): %v", r)
+		}
+	}()
+	return bbolt.Open(path, 0o600, o)
 }
 
 // Path returns the database file path.

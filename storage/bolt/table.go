@@ -142,18 +142,31 @@ func (t *table[T]) keys(v *T) [][]byte {
 }
 
 // put stores v and its index entries, first removing the entries old (the
-// keys of the record it replaces; nil for a new record). Call check first.
+// keys of the record it replaces, which has v's primary key; nil for a new
+// record). Call check first.
+//
+// An entry whose key is the same in old and v is left as it is: it already
+// maps that key to pk (check has made sure of that for a unique index, and
+// every other key ends in pk), so deleting and re-putting it would only
+// dirty one more B-tree page per index for the commit to write. Updates
+// such as consuming a refresh token or a code change no indexed field, and
+// then write the record alone.
 func (t *table[T]) put(tx *bbolt.Tx, old [][]byte, v *T) error {
 	data, err := encode(*v)
 	if err != nil {
 		return fmt.Errorf("bolt: %s: encode: %w", t.kind, err)
 	}
 	pk := bytes.Clone(t.pk(v))
-	if err := t.unindex(tx, pk, old); err != nil {
-		return err
+	next := t.keys(v)
+	for i, k := range old {
+		if k != nil && !bytes.Equal(k, next[i]) {
+			if err := tx.Bucket(t.indexes[i].bucket).Delete(k); err != nil {
+				return fmt.Errorf("bolt: %s: index %s: %w", t.name(pk), t.indexes[i].name, err)
+			}
+		}
 	}
-	for i, k := range t.keys(v) {
-		if k != nil {
+	for i, k := range next {
+		if k != nil && (old == nil || !bytes.Equal(k, old[i])) {
 			if err := tx.Bucket(t.indexes[i].bucket).Put(k, pk); err != nil {
 				return fmt.Errorf("bolt: %s: index %s: %w", t.name(pk), t.indexes[i].name, err)
 			}
@@ -226,6 +239,13 @@ func (t *table[T]) byPrefix(tx *bbolt.Tx, prefix []byte) ([]T, error) {
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// due reports whether the expiry index starts with an entry not after now,
+// that is whether deleteExpired would visit anything.
+func (t *table[T]) due(tx *bbolt.Tx, now time.Time) bool {
+	k, _ := tx.Bucket(t.expBucket).Cursor().First()
+	return k != nil && len(k) >= timeKeyLen && bytes.Compare(k[:timeKeyLen], appendTimeKey(nil, now)) <= 0
 }
 
 // deleteExpired deletes up to limit records whose expiry is not after now,
