@@ -36,21 +36,26 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 	}
 	e := &pendingRequest{}
 	e.set(r)
-	p := s.pending
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, ok := p.m[r.ID]; ok {
-		return fmt.Errorf("bolt: %s: %w", authRequests.name([]byte(r.ID)), storage.ErrAlreadyExists)
-	}
-	if len(p.m) >= p.max {
-		return createOne(ctx, s, authRequests, r)
-	}
+	// Ids are random: the file is searched for a duplicate before the
+	// lock is taken, and the memory under it.
 	err := s.read(ctx, func(tx *bbolt.Tx) error { return authRequests.check(tx, true, &r) })
 	if err != nil {
 		return err
 	}
-	p.m[r.ID] = e
-	return nil
+	p := s.pending
+	p.mu.Lock()
+	if _, ok := p.m[r.ID]; ok {
+		p.mu.Unlock()
+		return fmt.Errorf("bolt: %s: %w", authRequests.name([]byte(r.ID)), storage.ErrAlreadyExists)
+	}
+	if len(p.m) < p.max {
+		p.m[r.ID] = e
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
+	// Full: to the file, without holding up the requests in memory.
+	return createOne(ctx, s, authRequests, r)
 }
 
 // AuthRequestByID returns the request, even when expired.

@@ -8,9 +8,13 @@ import (
 	"tsubasa/storage"
 )
 
-// maxPending bounds the authorization requests held in memory. Beyond it,
-// new requests go to the file as before: slower, never refused.
-const maxPending = 50_000
+// maxPending bounds the authorization requests held in memory (about a
+// kilobyte each, abandoned ones included until they expire). Beyond it, new
+// requests go to the file as before: slower, never refused. Ten thousand
+// covers a few minutes of logins at the rates one server reaches, and keeps
+// a flood of /authorize calls, or of logins refused while the hash limiter
+// is full, from growing the heap by more than about ten megabytes.
+const maxPending = 10_000
 
 // pendingRequests holds authorization requests that have no code yet.
 //
