@@ -33,16 +33,9 @@ type revocationRecord struct {
 	ExpiresAt time.Time
 }
 
-// Filter fields in key order; a shape is a bit set of the fields a
-// filter uses.
-const (
-	fieldID = 1 << iota
-	fieldFamily
-	fieldAuthRequest
-	fieldSession
-	fieldMember
-	fieldClient
-)
+// The filter fields in key order are ID, FamilyID, AuthRequestID,
+// SessionID, MemberID and ClientID; a shape is the bit set (bit i for
+// field i) of the fields a filter uses.
 
 func filterFields(f storage.TokenFilter) [6]string {
 	return [6]string{f.ID, f.FamilyID, f.AuthRequestID, f.SessionID, f.MemberID, f.ClientID}

@@ -245,7 +245,7 @@ func (t *table[T]) byPrefix(tx *bbolt.Tx, prefix []byte) ([]T, error) {
 // that is whether deleteExpired would visit anything.
 func (t *table[T]) due(tx *bbolt.Tx, now time.Time) bool {
 	k, _ := tx.Bucket(t.expBucket).Cursor().First()
-	return k != nil && len(k) >= timeKeyLen && bytes.Compare(k[:timeKeyLen], appendTimeKey(nil, now)) <= 0
+	return len(k) >= timeKeyLen && bytes.Compare(k[:timeKeyLen], appendTimeKey(nil, now)) <= 0
 }
 
 // deleteExpired deletes up to limit records whose expiry is not after now,
