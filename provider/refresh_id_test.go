@@ -1,0 +1,45 @@
+package provider
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRefreshTokenIDs(t *testing.T) {
+	p := &Provider{opts: Options{HMACKey: []byte("0123456789abcdef0123456789abcdef")}}
+	t0 := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+
+	var values, ids []string
+	for i := range 5 {
+		v := newRefreshValue(t0.Add(time.Duration(5-i) * time.Millisecond)) // issued newest first
+		values, ids = append(values, v), append(ids, p.refreshTokenID(v))
+	}
+	for i, v := range values {
+		if !strings.HasPrefix(v, refreshPrefix) || len(v) < len(refreshPrefix)+16+43 {
+			t.Fatalf("value %q: want %s, 16 hex digits and 32 random bytes", v, refreshPrefix)
+		}
+		if ids[i] == p.refreshTokenID(values[(i+1)%len(values)]) {
+			t.Fatal("two values share a key")
+		}
+		if strings.Contains(ids[i], v) || strings.Contains(ids[i], v[len(refreshPrefix)+16:]) {
+			t.Fatalf("the key %q contains the secret part of the value", ids[i])
+		}
+	}
+	// Keys sort by issue time, so tokens issued together sit together.
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	slices.Reverse(sorted)
+	if !slices.Equal(sorted, ids) {
+		t.Errorf("keys do not sort by issue time:\n%q", ids)
+	}
+
+	// Values from before the time prefix, and anything malformed, are keyed
+	// by the HMAC alone, so old refresh tokens keep working.
+	for _, v := range []string{"rt_" + newID(32), refreshPrefix + "XYZ", refreshPrefix + "0123456789ABCDEF" + newID(32), refreshPrefix + "0123456789abcdef"} {
+		if got, want := p.refreshTokenID(v), p.tokenHash("refresh", v); got != want {
+			t.Errorf("%q keyed %q, want the HMAC alone", v, got)
+		}
+	}
+}
