@@ -60,55 +60,42 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 
 // AuthRequestByID returns the request, even when expired.
 func (s *Store) AuthRequestByID(ctx context.Context, id string) (storage.AuthRequest, error) {
-	if e := s.pending.get(id); e != nil {
-		if err := ctx.Err(); err != nil {
-			return storage.AuthRequest{}, err
-		}
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if !e.gone {
-			return e.request(), nil
-		}
+	var r storage.AuthRequest
+	if ok, err := s.pending.with(ctx, id, func(e *pendingRequest) error {
+		r = e.request()
+		return nil
+	}); ok {
+		return r, err
 	}
 	return getOne(ctx, s, authRequests, []byte(id))
 }
 
 // UpdateAuthRequest applies fn to the request.
 func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(storage.AuthRequest) (storage.AuthRequest, error)) error {
-	if e := s.pending.get(id); e != nil {
-		if err := ctx.Err(); err != nil {
+	if ok, err := s.pending.with(ctx, id, func(e *pendingRequest) error {
+		next, err := fn(e.request())
+		if err != nil {
 			return err
 		}
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if !e.gone {
-			next, err := fn(e.request())
-			if err != nil {
-				return err
-			}
-			if next.ID != id {
-				return fmt.Errorf("bolt: %s: an update may not change the key", authRequests.name([]byte(id)))
-			}
-			e.set(next)
-			return nil
+		if next.ID != id {
+			return fmt.Errorf("bolt: %s: an update may not change the key", authRequests.name([]byte(id)))
 		}
+		e.set(next)
+		return nil
+	}); ok {
+		return err
 	}
 	return updateOne(ctx, s, authRequests, []byte(id), fn)
 }
 
 // DeleteAuthRequest deletes the request (its codes expire on their own).
 func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
-	if e := s.pending.get(id); e != nil {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if !e.gone {
-			e.gone = true
-			s.pending.remove(id)
-			return nil
-		}
+	if ok, err := s.pending.with(ctx, id, func(e *pendingRequest) error {
+		e.gone = true
+		s.pending.remove(id)
+		return nil
+	}); ok {
+		return err
 	}
 	// Look before writing: op deletes every request after its code
 	// exchange, and ClaimAuthCode has already removed it by then.
@@ -119,37 +106,34 @@ func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
 }
 
 // SaveAuthCode stores a new authorization code. A request still held in
-// memory is written with it, in the same commit: the code is answered to
-// the relying party only after both are durable.
+// memory is written with it, in the same commit (holding the request's
+// lock meanwhile): the code is answered to the relying party only after
+// both are durable.
 func (s *Store) SaveAuthCode(ctx context.Context, c storage.AuthCode) error {
-	e := s.pending.get(c.AuthRequestID)
-	if e == nil {
-		return createOne(ctx, s, authCodes, c)
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.gone {
-		return createOne(ctx, s, authCodes, c)
-	}
-	r := e.request()
-	err := s.write(ctx, func(tx *bbolt.Tx) error {
-		if err := authCodes.check(tx, true, &c); err != nil {
-			return abort(err)
-		}
-		if err := authRequests.check(tx, true, &r); err != nil {
-			return abort(err)
-		}
-		if err := authRequests.put(tx, nil, &r); err != nil {
+	if ok, err := s.pending.with(ctx, c.AuthRequestID, func(e *pendingRequest) error {
+		r := e.request()
+		err := s.write(ctx, func(tx *bbolt.Tx) error {
+			if err := authCodes.check(tx, true, &c); err != nil {
+				return abort(err)
+			}
+			if err := authRequests.check(tx, true, &r); err != nil {
+				return abort(err)
+			}
+			if err := authRequests.put(tx, nil, &r); err != nil {
+				return err
+			}
+			return authCodes.put(tx, nil, &c)
+		})
+		if err != nil {
 			return err
 		}
-		return authCodes.put(tx, nil, &c)
-	})
-	if err != nil {
+		e.gone = true
+		s.pending.remove(c.AuthRequestID)
+		return nil
+	}); ok {
 		return err
 	}
-	e.gone = true
-	s.pending.remove(c.AuthRequestID)
-	return nil
+	return createOne(ctx, s, authCodes, c)
 }
 
 // ClaimAuthCode marks the code consumed, deletes its request and returns

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"time"
@@ -74,6 +75,25 @@ func (p *pendingRequests) get(id string) *pendingRequest {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.m[id]
+}
+
+// with runs fn on the entry for id, under the entry's lock, and reports
+// whether the request was pending: when it was not (or no longer is), fn
+// does not run and the caller looks in the file instead.
+func (p *pendingRequests) with(ctx context.Context, id string, fn func(e *pendingRequest) error) (bool, error) {
+	e := p.get(id)
+	if e == nil {
+		return false, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return true, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.gone {
+		return false, nil
+	}
+	return true, fn(e)
 }
 
 // remove forgets id; the caller holds e.mu and has set e.gone.
