@@ -58,8 +58,7 @@ status. Scenarios:
 running server's admin socket (found through --config) and prints the flags
 to use; with --scenario it then runs the load with them. The login scenario
 also reports the password-hash ceiling: argon2id time per hash (the
-config's parameters, measured here before and after the run) times the
-cores. --pid names the server
+config's parameters, measured here) times the cores. --pid names the server
 process whose resident memory to watch.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -216,9 +215,6 @@ func (g *globals) loadtest(ctx context.Context, o loadOptions, membersSet bool) 
 	rep, err := l.run(ctx, sc)
 	if err != nil {
 		return err
-	}
-	if hash != nil {
-		hash.measure() // again, now the load has stopped (see measureHash)
 	}
 	if hash != nil && hash.PerSecond > 0 {
 		hash.Percent = float64(int(rep.IterationsPerSecond/hash.PerSecond*1000+0.5)) / 10

@@ -37,16 +37,12 @@ type hashCeiling struct {
 	Cores            int     `json:"cores"`
 	PerSecond        float64 `json:"ceiling_per_second"`
 	Percent          float64 `json:"percent_of_ceiling"`
-
-	solo, concurrent []time.Duration // samples behind HashMS, ConcurrentHashMS
 }
 
 // measureHash times argon2id with the configured parameters in this
-// process: a few hashes one at a time, then as many at once as the server
-// runs. Run it before the load starts and call again after it ends: on a
-// shared or virtual machine one hash's time drifts by a third within
-// minutes, so the ceiling takes the median of both sides of the run, the
-// conditions the run itself met.
+// process (the median of a few hashes on an idle core). Run it before the
+// load starts: on the server's machine it is the cost of one login's
+// verify there.
 func measureHash(cfg config.Config) hashCeiling {
 	a := cfg.Password.Argon2
 	h := hashCeiling{MemoryKiB: a.MemoryKiB, Iterations: a.Iterations, Parallelism: a.Parallelism}
@@ -59,59 +55,40 @@ func measureHash(cfg config.Config) hashCeiling {
 	if h.Parallelism == 0 {
 		h.Parallelism = member.DefaultParallelism
 	}
+	salt := []byte("loadtest-salt-16")
+	argon2.IDKey([]byte("warm-up"), salt, h.Iterations, h.MemoryKiB, h.Parallelism, 32)
+	times := make([]time.Duration, 5)
+	for i := range times {
+		start := time.Now()
+		argon2.IDKey([]byte("Loadtest-password"), salt, h.Iterations, h.MemoryKiB, h.Parallelism, 32)
+		times[i] = time.Since(start)
+	}
+	slices.Sort(times)
+	per := times[len(times)/2]
+	h.HashMS = ms(per)
 	// A hash with parallelism p keeps p cores busy; the server's limiter
 	// runs max_concurrent_hashes at once (default: one per CPU).
 	h.Cores = runtime.NumCPU()
-	h.ConcurrentHashes = max(h.Cores/int(h.Parallelism), 1)
+	hashes := max(h.Cores/int(h.Parallelism), 1)
 	if n := cfg.Password.MaxConcurrentHashes; n > 0 {
-		h.ConcurrentHashes = min(h.ConcurrentHashes, n)
+		hashes = min(hashes, n)
 	}
-	h.measure()
-	return h
-}
-
-var hashSalt = []byte("loadtest-salt-16")
-
-func (h *hashCeiling) hash() {
-	argon2.IDKey([]byte("Loadtest-password"), hashSalt, h.Iterations, h.MemoryKiB, h.Parallelism, 32)
-}
-
-// measure adds five hashes alone and three rounds of concurrent ones to
-// the samples and recomputes the figures from all samples so far.
-func (h *hashCeiling) measure() {
-	if len(h.solo) == 0 {
-		h.hash() // warm-up
-	}
-	for range 5 {
-		start := time.Now()
-		h.hash()
-		h.solo = append(h.solo, time.Since(start))
+	if per > 0 {
+		h.PerSecond = float64(hashes) / per.Seconds()
 	}
 	const rounds = 3
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range h.ConcurrentHashes {
+	for range hashes {
 		wg.Go(func() {
 			for range rounds {
-				h.hash()
+				argon2.IDKey([]byte("Loadtest-password"), salt, h.Iterations, h.MemoryKiB, h.Parallelism, 32)
 			}
 		})
 	}
 	wg.Wait()
-	h.concurrent = append(h.concurrent, time.Since(start)/rounds)
-
-	solo := slices.Clone(h.solo)
-	slices.Sort(solo)
-	per := solo[len(solo)/2]
-	h.HashMS = ms(per)
-	if per > 0 {
-		h.PerSecond = float64(h.ConcurrentHashes) / per.Seconds()
-	}
-	var sum time.Duration
-	for _, d := range h.concurrent {
-		sum += d
-	}
-	h.ConcurrentHashMS = ms(sum / time.Duration(len(h.concurrent)))
+	h.ConcurrentHashMS, h.ConcurrentHashes = ms(time.Since(start)/rounds), hashes
+	return h
 }
 
 // procSampler watches a process (the server, given by --pid) while the
