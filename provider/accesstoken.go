@@ -68,6 +68,9 @@ func fromUnixNano(n int64) time.Time {
 
 // encodeAccessToken returns the token id op encrypts into the bearer value.
 func encodeAccessToken(t storage.Token) (string, error) {
+	if t.ID == "" || t.ClientID == "" || t.ExpiresAt.IsZero() {
+		return "", errors.New("provider: access token without id, client or expiry")
+	}
 	b := make([]byte, 0, 256)
 	b = append(b, accessFormat)
 	for _, s := range []string{t.ID, t.ClientID, t.MemberID, t.ACR, t.SessionID, t.FamilyID, t.AuthRequestID} {
@@ -78,9 +81,6 @@ func encodeAccessToken(t storage.Token) (string, error) {
 	}
 	for _, at := range []time.Time{t.AuthTime, t.CreatedAt, t.ExpiresAt} {
 		b = binary.AppendVarint(b, unixNano(at))
-	}
-	if t.ID == "" || t.ClientID == "" || t.ExpiresAt.IsZero() {
-		return "", errors.New("provider: access token without id, client or expiry")
 	}
 	return accessPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
@@ -104,17 +104,14 @@ func (r *claimReader) uvarint() uint64 {
 	return v
 }
 
+// varint undoes binary.AppendVarint: a zigzag-encoded uvarint.
 func (r *claimReader) varint() int64 {
-	if r.err != nil {
-		return 0
+	u := r.uvarint()
+	x := int64(u >> 1)
+	if u&1 != 0 {
+		x = ^x
 	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errors.New("truncated")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
+	return x
 }
 
 func (r *claimReader) string() string {
