@@ -60,14 +60,7 @@ func (u *UI) request(w http.ResponseWriter, r *http.Request, sess *sessions.Sess
 				return storage.AuthRequest{}, false
 			}
 		}
-		err := u.store.UpdateAuthRequest(ctx, id, func(a storage.AuthRequest) (storage.AuthRequest, error) {
-			if a.BrowserSession != "" && a.BrowserSession != sess.ID {
-				return a, errNotYours
-			}
-			a.BrowserSession = sess.ID
-			return a, nil
-		})
-		if err != nil {
+		if err := u.store.UpdateAuthRequest(ctx, id, bindTo(sess.ID)); err != nil {
 			u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
 			return storage.AuthRequest{}, false
 		}
@@ -81,6 +74,18 @@ func (u *UI) request(w http.ResponseWriter, r *http.Request, sess *sessions.Sess
 }
 
 var errNotYours = errors.New("auth request bound to another browser")
+
+// bindTo binds a request to the browser session sessID, unless another
+// browser has it already.
+func bindTo(sessID string) func(storage.AuthRequest) (storage.AuthRequest, error) {
+	return func(a storage.AuthRequest) (storage.AuthRequest, error) {
+		if a.BrowserSession != "" && a.BrowserSession != sessID {
+			return a, errNotYours
+		}
+		a.BrowserSession = sessID
+		return a, nil
+	}
+}
 
 func (u *UI) session(r *http.Request) *sessions.Session {
 	sess, _ := u.sessions.New(r, u.cookie) // New always returns a usable session
@@ -100,6 +105,17 @@ func (u *UI) ssoMember(ctx context.Context, sess *sessions.Session) (storage.Mem
 	return m, true
 }
 
+// ssoLogin reports whether the browser's SSO session may answer req: a
+// member logged in, no prompt=login, and recent enough for max_age. met says
+// whether the session is also strong enough for acr_values.
+func (u *UI) ssoLogin(ctx context.Context, sess *sessions.Session, req storage.AuthRequest) (m storage.Member, ok, met bool) {
+	m, ok = u.ssoMember(ctx, sess)
+	if !ok || slices.Contains(req.Prompt, "login") || !acr.Fresh(authTime(sess), req.MaxAge, u.now()) {
+		return storage.Member{}, false, false
+	}
+	return m, true, acr.Met(value(sess, keyACR), req.ACRValues)
+}
+
 func authTime(sess *sessions.Session) time.Time {
 	n, err := strconv.ParseInt(value(sess, keyAuthTime), 10, 64)
 	if err != nil {
@@ -117,8 +133,8 @@ func (u *UI) showLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if m, ok := u.ssoMember(ctx, sess); ok && !slices.Contains(req.Prompt, "login") && acr.Fresh(authTime(sess), req.MaxAge, u.now()) {
-		if acr.Met(value(sess, keyACR), req.ACRValues) {
+	if m, ok, met := u.ssoLogin(ctx, sess, req); ok {
+		if met {
 			u.finish(w, r, sess, req)
 			return
 		}
@@ -343,9 +359,10 @@ func (u *UI) finish(w http.ResponseWriter, r *http.Request, sess *sessions.Sessi
 	u.complete(w, r, sess, req)
 }
 
-// complete records the session's login on the request and hands the browser
-// back to the provider's callback (or, for the account pages' own logins,
-// to the account page that asked).
+// complete records the session's login on the request and answers it to
+// the relying party (through the provider's callback when Options.Answer
+// is unset; for the account pages' own logins, back to the account page
+// that asked).
 func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest) {
 	ctx := r.Context()
 	if req.ClientID == AccountClientID {
@@ -365,6 +382,10 @@ func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Ses
 	})
 	if err != nil {
 		u.serverError(w, r, err)
+		return
+	}
+	if u.opts.Answer != nil {
+		u.opts.Answer(w, r, req.ID)
 		return
 	}
 	http.Redirect(w, r, u.opts.Callback(ctx, req.ID), http.StatusFound)

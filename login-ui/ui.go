@@ -52,8 +52,13 @@ type Brand struct {
 type Options struct {
 	Store   Store
 	Members Members
-	// Callback is op.AuthCallbackURL: where a finished request goes.
+	// Callback is op.AuthCallbackURL: where a finished request goes when
+	// Answer is nil.
 	Callback func(ctx context.Context, authRequestID string) string
+	// Answer, when set, answers a finished request to its relying party in
+	// the same response (the provider's AnswerAuthRequest) instead of
+	// sending the browser through Callback first.
+	Answer func(w http.ResponseWriter, r *http.Request, authRequestID string)
 	// Fail sends an OAuth error to the relying party of a request
 	// (login_required, access_denied …) by its registered redirect URI.
 	Fail func(w http.ResponseWriter, r *http.Request, authRequestID, code, description string)
@@ -188,8 +193,10 @@ func (u *UI) routes() {
 
 // LoginURL is the login page of an authorization request (op's Client.LoginURL).
 func LoginURL(authRequestID string) string {
-	return "/login?authRequestID=" + url.QueryEscape(authRequestID)
+	return loginURLPrefix + url.QueryEscape(authRequestID)
 }
+
+const loginURLPrefix = "/login?authRequestID="
 
 // LogoutURL is where end_session lands without a post_logout_redirect_uri.
 const LogoutURL = "/logged-out"
@@ -219,20 +226,24 @@ func staticHandler(fsys fs.FS) http.Handler {
 // only from our origin, never inline; no framing.
 func (u *UI) securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if u.opts.Secure {
-			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-		}
-		if !strings.HasPrefix(r.URL.Path, "/static/") {
-			h.Set("Cache-Control", "no-store")
-		}
+		u.setSecurityHeaders(w, r)
 		next.ServeHTTP(w, r)
 	})
+}
+
+func (u *UI) setSecurityHeaders(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if u.opts.Secure {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	if !strings.HasPrefix(r.URL.Path, "/static/") {
+		h.Set("Cache-Control", "no-store")
+	}
 }
 
 // LangSwitch handles ?lang= on any GET: remember the choice in a cookie and

@@ -52,3 +52,20 @@ func authError(code string) *oidc.Error {
 		return oidc.ErrServerError()
 	}
 }
+
+// AnswerAuthRequest sends a finished request's answer, the code in the
+// request's response mode, to the client's redirect URI. It is what op's
+// callback endpoint does, called by the login UI the moment the request is
+// done, which spares the browser a round trip through the callback.
+func (p *Provider) AnswerAuthRequest(w http.ResponseWriter, r *http.Request, id string) {
+	a, err := (&opStorage{p}).AuthRequestByID(r.Context(), id)
+	if err != nil {
+		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request"), p.op)
+		return
+	}
+	if !a.Done() {
+		op.AuthRequestError(w, r, a, oidc.ErrInteractionRequired().WithDescription("the member has not finished logging in"), p.op)
+		return
+	}
+	op.AuthResponse(a, p.op, w, r)
+}

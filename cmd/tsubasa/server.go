@@ -55,6 +55,7 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 		Store:    d.store,
 		Members:  d.members,
 		Callback: p.AuthCallbackURL(),
+		Answer:   p.AnswerAuthRequest,
 		Fail:     p.FailAuthRequest,
 		ClientName: func(ctx context.Context, id string) string {
 			return p.ClientName(ctx, id)
@@ -92,7 +93,7 @@ func (s *server) routes() http.Handler {
 	}
 	op := s.provider.Handler()
 	mux.Handle("/authorize/callback", s.ui.GuardCallback(op))
-	mux.Handle("/authorize", s.ui.LangSwitch(friendlyAuthorizeErrors(op, s.ui)))
+	mux.Handle("/authorize", s.ui.LangSwitch(s.ui.SSO(friendlyAuthorizeErrors(op, s.ui))))
 	if s.deps.cfg.Telephone.Enabled {
 		mux.Handle("POST /api/telephone/verify", &telephoneAPI{provider: s.provider, members: s.deps.members, log: s.deps.log})
 	}

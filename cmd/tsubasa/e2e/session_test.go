@@ -30,9 +30,23 @@ func TestSSOPromptNoneMaxAgeAndLogout(t *testing.T) {
 	var first idClaims
 	_ = idt.Claims(&first)
 
-	// Another client in the same browser: SSO, no page, same session.
+	// Another client in the same browser: SSO, no page, same session, and
+	// /authorize answers with the code itself (no hop through the login
+	// page or the callback).
 	f2 := NewFlow()
-	cb = Callback(t, b.Get(t, es.AuthURL(f2, oauth2.SetAuthURLParam("prompt", "none"))))
+	oneHop := &http.Client{Jar: b.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := oneHop.Get(es.AuthURL(f2, oauth2.SetAuthURLParam("prompt", "none")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cb, err = resp.Location()
+	if err != nil || resp.StatusCode != http.StatusFound || !strings.HasPrefix(cb.String(), s.Issuer+"/rp/callback?") {
+		t.Fatalf("SSO at /authorize: %d to %v (%v), want the relying party's redirect URI", resp.StatusCode, cb, err)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("SSO answer without the pages' CSP: %q", csp)
+	}
 	_, idt2, err := es.Exchange(t.Context(), f2, cb)
 	if err != nil {
 		t.Fatalf("prompt=none with a session: %v", err)

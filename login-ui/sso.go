@@ -1,0 +1,98 @@
+package loginui
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// SSO wraps the provider's /authorize endpoint. op sends every request to
+// the login page, where a browser whose SSO session satisfies it is
+// answered at once. When that is so, SSO puts the answer (the redirect to
+// the relying party with the code, or to the consent page) in /authorize's
+// own response, and the browser skips two round trips. Otherwise op's
+// redirect to the login page goes out unchanged, and the page decides as
+// before: a login form, a step-up, or login_required for prompt=none.
+func (u *UI) SSO(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie(u.cookie); err != nil || c.Value == "" {
+			next.ServeHTTP(w, r) // no session to answer from
+			return
+		}
+		hw := &loginRedirect{ResponseWriter: w}
+		next.ServeHTTP(hw, r)
+		if hw.id == "" {
+			return // op answered itself: an error, or not for the login page
+		}
+		if !u.answerFromSession(w, r, hw.id) {
+			http.Redirect(w, r, LoginURL(hw.id), http.StatusFound)
+		}
+	})
+}
+
+// answerFromSession answers request id as the login page would when the
+// browser's SSO session satisfies it without the member's interaction,
+// and reports whether it did. It writes nothing when it did not.
+func (u *UI) answerFromSession(w http.ResponseWriter, r *http.Request, id string) bool {
+	ctx := r.Context()
+	sess := u.session(r)
+	if sess.ID == "" {
+		return false
+	}
+	req, err := u.store.AuthRequestByID(ctx, id)
+	if err != nil || req.Expired(u.now()) || req.Done || req.BrowserSession != "" {
+		return false
+	}
+	if _, ok, met := u.ssoLogin(ctx, sess, req); !ok || !met {
+		return false
+	}
+	// Bound as the login page binds it: this browser owns the request.
+	if err := u.store.UpdateAuthRequest(ctx, id, bindTo(sess.ID)); err != nil {
+		return false
+	}
+	req.BrowserSession = sess.ID
+	u.setSecurityHeaders(w, r)
+	u.finish(w, r, sess, req)
+	return true
+}
+
+// loginRedirect holds back op's redirect to the login page (recording the
+// request's id) and passes every other answer through.
+type loginRedirect struct {
+	http.ResponseWriter
+	id string
+}
+
+func (w *loginRedirect) WriteHeader(code int) {
+	if w.id == "" && code == http.StatusFound {
+		if id, ok := loginRequestID(w.Header().Get("Location")); ok {
+			w.id = id
+			w.Header().Del("Location")
+			w.Header().Del("Content-Type")
+			return
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *loginRedirect) Write(b []byte) (int, error) {
+	if w.id != "" {
+		return len(b), nil // the held redirect's little HTML body
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *loginRedirect) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// loginRequestID returns the request id of a LoginURL.
+func loginRequestID(location string) (string, bool) {
+	rest, ok := strings.CutPrefix(location, loginURLPrefix)
+	if !ok {
+		return "", false
+	}
+	id, err := url.QueryUnescape(rest)
+	if err != nil || id == "" || LoginURL(id) != location {
+		return "", false
+	}
+	return id, true
+}

@@ -1,0 +1,124 @@
+package loginui
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"tsubasa/provider/acr"
+	"tsubasa/storage"
+)
+
+// fakeAuthorize stands in for op's /authorize: it answers a request for
+// the id in ?id= with the redirect to the login page, as op does, and
+// ?id=bad with op's plain-text 400.
+var fakeAuthorize = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	if id == "bad" {
+		http.Error(w, "invalid redirect_uri", http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("X-From-Op", "1")
+	http.Redirect(w, r, LoginURL(id), http.StatusFound)
+})
+
+func (e *consentEnv) authorize(id string, cookie bool) *httptest.ResponseRecorder {
+	r := httptest.NewRequest("GET", "/authorize?id="+id, nil)
+	if cookie {
+		r.AddCookie(e.cookie)
+	}
+	w := httptest.NewRecorder()
+	e.u.SSO(fakeAuthorize).ServeHTTP(w, r)
+	return w
+}
+
+func TestSSOAnswersFromAuthorize(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := t.Context()
+	sessID := func() string {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.AddCookie(e.cookie)
+		return e.u.session(r).ID
+	}()
+
+	// A first-party client: answered at once, bound to this browser, done.
+	e.request("w1", "web", []string{"openid"})
+	w := e.authorize("w1", true)
+	if loc := w.Header().Get("Location"); w.Code != http.StatusFound || loc != "/authorize/callback?id=w1" {
+		t.Fatalf("SSO answer: %d to %q", w.Code, loc)
+	}
+	if w.Header().Get("Content-Security-Policy") == "" || w.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("SSO answer lacks the login pages' security headers: %v", w.Header())
+	}
+	req, err := e.store.AuthRequestByID(ctx, "w1")
+	if err != nil || !req.Done || req.MemberID != e.member.ID || req.BrowserSession != sessID || req.SessionID != sessID {
+		t.Fatalf("request after the SSO answer: %+v, %v", req, err)
+	}
+
+	// A third-party app without consent: on to the consent page.
+	e.request("p1", "partner", []string{"openid"})
+	if w := e.authorize("p1", true); w.Header().Get("Location") != "/login/consent?authRequestID=p1" {
+		t.Errorf("third-party SSO: %d to %q", w.Code, w.Header().Get("Location"))
+	}
+
+	// Everything the login page must decide goes there unchanged.
+	tooOld := int64(60) // the session logged in an hour ago
+	cases := []struct {
+		name   string
+		req    storage.AuthRequest
+		cookie bool
+	}{
+		{"no session cookie", storage.AuthRequest{ID: "n1"}, false},
+		{"prompt=login", storage.AuthRequest{ID: "n2", Prompt: []string{"login"}}, true},
+		{"max_age passed", storage.AuthRequest{ID: "n3", MaxAge: &tooOld}, true},
+		{"stronger acr_values", storage.AuthRequest{ID: "n4", ACRValues: []string{acr.OTP}}, true},
+		{"bound to another browser", storage.AuthRequest{ID: "n5", BrowserSession: "someone-else"}, true},
+		{"already done", storage.AuthRequest{ID: "n6", Done: true}, true},
+	}
+	for _, c := range cases {
+		r := c.req
+		r.ClientID, r.RedirectURI, r.Scopes = "web", "https://rp.example/cb", []string{"openid"}
+		r.CreatedAt, r.ExpiresAt = e.now.Add(-time.Minute), e.now.Add(time.Hour)
+		if err := e.store.CreateAuthRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		w := e.authorize(r.ID, c.cookie)
+		if loc := w.Header().Get("Location"); w.Code != http.StatusFound || loc != LoginURL(r.ID) || w.Header().Get("X-From-Op") != "1" {
+			t.Errorf("%s: %d to %q, want op's redirect to the login page", c.name, w.Code, loc)
+		}
+		got, err := e.store.AuthRequestByID(ctx, r.ID)
+		if err != nil || got.Done != c.req.Done || got.BrowserSession != c.req.BrowserSession {
+			t.Errorf("%s: the request changed: %+v, %v", c.name, got, err)
+		}
+	}
+
+	// op's own errors pass through untouched.
+	w = e.authorize("bad", true)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "invalid redirect_uri") {
+		t.Errorf("op's error: %d %q", w.Code, w.Body)
+	}
+	if len(e.failed) != 0 {
+		t.Errorf("errors sent to the relying party: %v", e.failed)
+	}
+}
+
+func TestLoginRequestID(t *testing.T) {
+	for loc, want := range map[string]string{
+		LoginURL("abc"):                     "abc",
+		LoginURL("a b&c"):                   "a b&c",
+		"/login?authRequestID=":             "",
+		"/login?authRequestID=abc&x=1":      "",
+		"/login/otp?authRequestID=abc":      "",
+		"https://rp.example/cb?code=abc":    "",
+		"/login?authRequestID=%zz":          "",
+		"/login?authRequestID=a%20b%26c":    "",
+		"/login?authRequestID=a+b%26c&lang": "",
+	} {
+		got, ok := loginRequestID(loc)
+		if got != want || ok != (want != "") {
+			t.Errorf("loginRequestID(%q) = %q, %v; want %q", loc, got, ok, want)
+		}
+	}
+}
