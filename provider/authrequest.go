@@ -54,6 +54,48 @@ func newID(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// timeID is a new id that starts with its issue time: 16 hex digits of
+// Unix nanoseconds, then n random bytes in base64url. Records keyed by
+// such ids (authorization requests, and through their ids the codes and
+// the token index entries that name them) are written in key order, so
+// the writes of one commit share a few B-tree pages instead of dirtying
+// one random page each. The time is no secret; the random part is the id's
+// strength.
+func timeID(now time.Time, n int) string {
+	return fmt.Sprintf("%016x%s", uint64(now.UnixNano()), newID(n))
+}
+
+// timePrefix returns the issue-time prefix of an id made by timeID or of a
+// refresh token value's rest, or "".
+func timePrefix(id string) string {
+	if len(id) > 16 && isLowerHex(id[:16]) {
+		return id[:16]
+	}
+	return ""
+}
+
+// codeKey is the storage key of authorization code for request id: the
+// request's time prefix, then the code's HMAC (the HMAC alone for requests
+// with older ids).
+func (p *Provider) codeKey(id, code string) string {
+	h := p.tokenHash("code", code)
+	if t := timePrefix(id); t != "" {
+		return t + "." + h
+	}
+	return h
+}
+
+// claimedCodeKey is codeKey for a code presented at the token endpoint: op's
+// code is its request's id, encrypted, which gives the prefix back. A code
+// that does not decrypt gets a key no code has.
+func (p *Provider) claimedCodeKey(code string) string {
+	id, err := p.op.Crypto().Decrypt(code)
+	if err != nil {
+		return p.tokenHash("code", code)
+	}
+	return p.codeKey(id, code)
+}
+
 // CreateAuthRequest applies Tsubasa's rules on top of op's validation and
 // stores the request. Errors are typed OAuth errors; the ones that must not
 // be redirected (redirect URI problems) have redirects disabled.
@@ -105,7 +147,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	}
 	now := p.now().UTC()
 	r := storage.AuthRequest{
-		ID:                  newID(24),
+		ID:                  timeID(now, 18),
 		ClientID:            c.ID,
 		RedirectURI:         req.RedirectURI,
 		State:               req.State,
@@ -176,7 +218,7 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 		return oidc.ErrServerError().WithParent(err)
 	}
 	now := p.now().UTC()
-	c := storage.AuthCode{Hash: p.tokenHash("code", code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(p.opts.CodeTTL)}
+	c := storage.AuthCode{Hash: p.codeKey(id, code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(p.opts.CodeTTL)}
 	if err := p.store.SaveAuthCode(ctx, c); err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
@@ -189,7 +231,7 @@ var errCodeIssued = errors.New("code already issued")
 // and everything minted from it is revoked (RFC 6749 §4.1.2).
 func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	p := s.p
-	c, r, err := p.store.ClaimAuthCode(ctx, p.tokenHash("code", code), p.now())
+	c, r, err := p.store.ClaimAuthCode(ctx, p.claimedCodeKey(code), p.now())
 	switch {
 	case errors.Is(err, storage.ErrConsumed):
 		n, rerr := p.store.DeleteTokens(ctx, storage.TokenFilter{AuthRequestID: c.AuthRequestID})

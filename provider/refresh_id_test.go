@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -41,5 +42,41 @@ func TestRefreshTokenIDs(t *testing.T) {
 		if got, want := p.refreshTokenID(v), p.tokenHash("refresh", v); got != want {
 			t.Errorf("%q keyed %q, want the HMAC alone", v, got)
 		}
+	}
+}
+
+func TestTimeIDsAndCodeKeys(t *testing.T) {
+	p := newWellKnownEnv(t).p
+	t0 := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	a, b := timeID(t0, 18), timeID(t0.Add(time.Microsecond), 18)
+	if len(a) != 16+24 || timePrefix(a) != fmt.Sprintf("%016x", t0.UnixNano()) || !(a < b) {
+		t.Fatalf("timeID: %q then %q, want 16 hex digits of time and 24 characters of randomness, in order", a, b)
+	}
+	if timeID(t0, 18) == a {
+		t.Fatal("two ids of the same instant are equal")
+	}
+
+	// A code's key starts with its request's time, also when the key is
+	// found from the code alone (op's code is the request id, encrypted).
+	code, err := p.op.Crypto().Encrypt(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := p.codeKey(a, code)
+	if !strings.HasPrefix(key, a[:16]+".") || strings.Contains(key, code) {
+		t.Fatalf("code key %q", key)
+	}
+	if got := p.claimedCodeKey(code); got != key {
+		t.Errorf("key from the code alone %q, want %q", got, key)
+	}
+	// Requests with older ids, and codes that do not decrypt, are keyed by
+	// the HMAC alone: the first still work, the second find nothing.
+	old := newID(24)
+	oldCode, _ := p.op.Crypto().Encrypt(old)
+	if got, want := p.claimedCodeKey(oldCode), p.tokenHash("code", oldCode); got != want || p.codeKey(old, oldCode) != want {
+		t.Errorf("old request's code keyed %q, want the HMAC alone", got)
+	}
+	if got, want := p.claimedCodeKey("forged"), p.tokenHash("code", "forged"); got != want {
+		t.Errorf("forged code keyed %q, want the HMAC alone", got)
 	}
 }

@@ -89,7 +89,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	refresh.Kind = storage.RefreshToken
 	refresh.ExpiresAt = now.Add(p.opts.RefreshTokenTTL)
 	if currentRefreshToken == "" {
-		refresh.FamilyID = newID(16)
+		refresh.FamilyID = timeID(now, 16)
 		access.FamilyID = refresh.FamilyID
 	}
 	accessID, err := encodeAccessToken(access)
@@ -131,7 +131,7 @@ func newRefreshValue(now time.Time) string {
 // refreshTokenID is the storage key of a refresh token value.
 func (p *Provider) refreshTokenID(value string) string {
 	h := p.tokenHash("refresh", value)
-	if rest, ok := strings.CutPrefix(value, refreshPrefix); ok && len(rest) > 16 && isLowerHex(rest[:16]) {
+	if rest, ok := strings.CutPrefix(value, refreshPrefix); ok && timePrefix(rest) != "" {
 		return rest[:16] + "." + h
 	}
 	return h
