@@ -10,9 +10,9 @@ import (
 	"tsubasa/storage"
 )
 
-// Writes commit through db.Batch: a lone writer pays MaxBatchDelay plus one
-// fsync per operation, while concurrent writers share both (compare the
-// Parallel benchmarks' ns/op).
+// Writes go through a group commit: a lone writer pays one commit and fsync
+// per operation, while concurrent writers share them (compare the Parallel
+// benchmarks' ns/op).
 
 var benchNow = time.Date(2025, 4, 1, 9, 0, 0, 0, time.UTC)
 

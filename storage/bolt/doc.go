@@ -41,14 +41,15 @@
 // # Writes
 //
 // bbolt has one writer at a time and every commit fsyncs. Every write goes
-// through db.Batch, so concurrent writers share a transaction and its fsync
-// (Options.MaxBatchDelay, default 2ms, bounds the wait); NoSync is never
-// used. Batch may run a function more than once, so write functions are
+// through a group commit (commit.go): a write that finds the writer idle
+// commits at once, and the writes that arrive meanwhile share the next
+// transaction and its fsync; NoSync is never used. The committer may run
+// a function more than once, so write functions are
 // pure apart from the transaction and reset what they capture. A function
 // decides expected failures (not found, already exists, consumed, an error
 // from an UpdateX fn) before its first write and reports them with abort,
 // which lets the rest of the batch commit; any other error rolls the batch
-// back and bbolt re-runs the function alone. Bytes read in a transaction are
+// back and the function runs again alone. Bytes read in a transaction are
 // copied (JSON decoding copies) before it ends; no bbolt type leaves the
 // package.
 //

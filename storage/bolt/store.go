@@ -25,9 +25,6 @@ var ErrLocked = errors.New("bolt: database file is locked")
 type Options struct {
 	// Timeout is how long Open waits for the file lock; default 1s.
 	Timeout time.Duration
-	// MaxBatchDelay is how long a write waits for others to share its
-	// commit (and fsync); default 2ms.
-	MaxBatchDelay time.Duration
 	// ReadOnly opens the file with a shared lock; writes fail. The file must
 	// already have been initialised by a read-write open.
 	ReadOnly bool
@@ -45,9 +42,10 @@ type Options struct {
 // Store is the bbolt backend. It implements storage.Store and is safe for
 // concurrent use.
 type Store struct {
-	db   *bbolt.DB
-	path string
-	log  *slog.Logger
+	db      *bbolt.DB
+	commits *committer // every write goes through it (commit.go)
+	path    string
+	log     *slog.Logger
 
 	// secretMu serialises the slow path of Secret so that create runs once
 	// per process even when many callers miss at the same time.
@@ -69,9 +67,6 @@ var _ storage.Store = (*Store)(nil)
 func Open(path string, opts Options) (*Store, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Second
-	}
-	if opts.MaxBatchDelay <= 0 {
-		opts.MaxBatchDelay = 2 * time.Millisecond
 	}
 	log := opts.Logger
 	if log == nil {
@@ -103,8 +98,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	db.MaxBatchDelay = opts.MaxBatchDelay
-	s := &Store{db: db, path: path, log: log, pending: newPendingRequests(), members: newMemberCache(),
+	s := &Store{db: db, commits: &committer{db: db}, path: path, log: log, pending: newPendingRequests(), members: newMemberCache(),
 		revoked: newRevocations(opts.RevokeFor), now: opts.Now}
 	if s.now == nil {
 		s.now = time.Now
@@ -187,7 +181,7 @@ func noAbort(err error) error {
 }
 
 // write runs fn in a read-write transaction shared with other concurrent
-// writers (db.Batch), so they share one commit and fsync. fn may run more
+// writers (a group commit, commit.go), so they share one commit and fsync. fn may run more
 // than once and must reset whatever results it captures. It returns
 // abort(err) for expected failures decided before its first write.
 func (s *Store) write(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
@@ -195,7 +189,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 		return err
 	}
 	var aborted error
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.commits.do(func(tx *bbolt.Tx) error {
 		aborted = nil
 		err := fn(tx)
 		if a, ok := err.(abortError); ok {
