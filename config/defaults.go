@@ -88,6 +88,7 @@ func Default() Config {
 		Passkeys:  PasskeysConfig{RegistrationRequires: PasskeyRegistrationSMS},
 		Telephone: TelephoneConfig{Enabled: true},
 		Metrics:   MetricsConfig{Enabled: true},
+		Runtime:   RuntimeConfig{GCPercent: 400},
 	}
 }
 

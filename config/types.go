@@ -39,6 +39,7 @@ type Config struct {
 	Passkeys  PasskeysConfig  `yaml:"passkeys"`
 	Telephone TelephoneConfig `yaml:"telephone"`
 	Metrics   MetricsConfig   `yaml:"metrics"`
+	Runtime   RuntimeConfig   `yaml:"runtime"`
 }
 
 // LogConfig shapes the single slog logger built in cmd.
@@ -253,6 +254,19 @@ type TelephoneConfig struct {
 // MetricsConfig is the Prometheus endpoint.
 type MetricsConfig struct {
 	Enabled bool `yaml:"enabled"`
+}
+
+// RuntimeConfig tunes the Go garbage collector of `serve`. The GOGC and
+// GOMEMLIMIT environment variables, when set, take precedence.
+type RuntimeConfig struct {
+	// GCPercent is GOGC: how far the heap grows past what the last
+	// collection kept before the next one starts, in percent.
+	GCPercent int `yaml:"gc_percent"`
+	// MemoryLimitMiB is GOMEMLIMIT, a soft limit on the memory the Go
+	// runtime holds: near it, collections come sooner whatever GCPercent
+	// says. 0 derives it: 128 MiB plus twice what the hash limiter lets
+	// argon2id hold at once.
+	MemoryLimitMiB int `yaml:"memory_limit_mib"`
 }
 
 // Enumerated values, so that consumers do not spell them again.

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/debug"
+
+	"tsubasa/config"
+	"tsubasa/provider/member"
+)
+
+// tuneGC applies the config's runtime section to the garbage collector,
+// unless GOGC or GOMEMLIMIT in the environment already did.
+//
+// Most of what the server allocates lives for one request, and a
+// collection costs about the same however much garbage it finds, so a
+// larger GOGC makes fewer of them: GOGC=400 cut the server's CPU per
+// refresh grant by a sixth to a fifth on the load-test machine. The soft memory limit keeps that from growing the heap under
+// password logins, where each argon2id hash allocates its whole memory
+// (19 MiB by default) afresh: near the limit, collections come sooner.
+func tuneGC(cfg config.Config, log *slog.Logger) {
+	gc, limit := cfg.Runtime.GCPercent, memoryLimit(cfg)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gc)
+	} else {
+		gc = debug.SetGCPercent(-1) // reads it, turning collection off …
+		debug.SetGCPercent(gc)      // … until this puts it back
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(limit)
+	} else {
+		limit = debug.SetMemoryLimit(-1)
+	}
+	log.Info("garbage collector", "gc_percent", gc, "memory_limit_mib", limit>>20)
+}
+
+// memoryLimit is runtime.memory_limit_mib in bytes, or when 0, 128 MiB
+// plus twice the argon2id memory of as many hashes as the limiter runs.
+func memoryLimit(cfg config.Config) int64 {
+	if mib := cfg.Runtime.MemoryLimitMiB; mib > 0 {
+		return int64(mib) << 20
+	}
+	hashes := cfg.Password.MaxConcurrentHashes
+	if hashes <= 0 {
+		hashes = runtime.NumCPU()
+	}
+	kib := cfg.Password.Argon2.MemoryKiB
+	if kib == 0 {
+		kib = member.DefaultMemoryKiB
+	}
+	return 128<<20 + 2*int64(hashes)*int64(kib)<<10
+}
