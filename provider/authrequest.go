@@ -20,6 +20,10 @@ import (
 type authRequest struct {
 	r       storage.AuthRequest
 	subject string
+	// codeKey is the key of the code this request was found by at the token
+	// endpoint, until it is claimed: with the tokens it mints, in their
+	// commit (see claimCode).
+	codeKey string
 }
 
 var _ op.AuthRequest = (*authRequest)(nil)
@@ -227,15 +231,18 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 
 var errCodeIssued = errors.New("code already issued")
 
-// AuthRequestByCode claims the code atomically. A replayed code is refused
-// and everything minted from it is revoked (RFC 6749 §4.1.2).
+// AuthRequestByCode finds the request of a code. The code is claimed later,
+// in the same commit as the tokens minted from it (claimCode), so the
+// exchange commits once; until then it is only looked at. A code already
+// claimed is a replay: everything minted from it is revoked (RFC 6749
+// §4.1.2).
 func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	p := s.p
-	c, r, err := p.store.ClaimAuthCode(ctx, p.claimedCodeKey(code), p.now())
+	key := p.claimedCodeKey(code)
+	c, r, err := p.store.PeekAuthCode(ctx, key, p.now())
 	switch {
 	case errors.Is(err, storage.ErrConsumed):
-		n, rerr := p.store.DeleteTokens(ctx, storage.TokenFilter{AuthRequestID: c.AuthRequestID})
-		p.log.WarnContext(ctx, "authorization code replayed; tokens revoked", "auth_request_id", c.AuthRequestID, "revoked", n, "err", rerr)
+		p.revokeReplayedCode(ctx, c)
 		return nil, oidc.ErrInvalidGrant().WithDescription("the code has already been used").WithParent(err)
 	case err != nil:
 		return nil, oidc.ErrInvalidGrant().WithDescription("unknown or expired code").WithParent(err)
@@ -243,7 +250,35 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 	if !r.Done || r.MemberID == "" {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization request is not complete")
 	}
-	return p.wrapAuthRequest(ctx, r)
+	a, err := p.wrapAuthRequest(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	a.codeKey = key
+	return a, nil
+}
+
+// claimCode claims the code a request was found by, creating ts in the same
+// commit: a code is used once, and its tokens exist only if its claim won.
+// A lost claim is a replay, answered as AuthRequestByCode answers one.
+func (p *Provider) claimCode(ctx context.Context, a *authRequest, ts ...storage.Token) error {
+	c, _, err := p.store.ClaimAuthCode(ctx, a.codeKey, p.now(), ts...)
+	switch {
+	case errors.Is(err, storage.ErrConsumed):
+		p.revokeReplayedCode(ctx, c)
+		return oidc.ErrInvalidGrant().WithDescription("the code has already been used").WithParent(err)
+	case errors.Is(err, storage.ErrNotFound):
+		return oidc.ErrInvalidGrant().WithDescription("unknown or expired code").WithParent(err)
+	case err != nil:
+		return oidc.ErrServerError().WithParent(err)
+	}
+	a.codeKey = ""
+	return nil
+}
+
+func (p *Provider) revokeReplayedCode(ctx context.Context, c storage.AuthCode) {
+	n, err := p.store.DeleteTokens(ctx, storage.TokenFilter{AuthRequestID: c.AuthRequestID})
+	p.log.WarnContext(ctx, "authorization code replayed; tokens revoked", "auth_request_id", c.AuthRequestID, "revoked", n, "err", err)
 }
 
 func (s *opStorage) DeleteAuthRequest(ctx context.Context, id string) error {

@@ -73,6 +73,11 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	if err != nil {
 		return "", time.Time{}, oidc.ErrServerError().WithParent(err)
 	}
+	if a, ok := req.(*authRequest); ok && a.codeKey != "" {
+		if err := p.claimCode(ctx, a); err != nil {
+			return "", time.Time{}, err
+		}
+	}
 	return id, t.ExpiresAt, nil
 }
 
@@ -98,7 +103,11 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	}
 	// Only the refresh token is stored; the access token is self-contained.
 	if currentRefreshToken == "" {
-		if err := p.store.CreateTokens(ctx, refresh); err != nil {
+		if a, ok := req.(*authRequest); ok && a.codeKey != "" {
+			if err := p.claimCode(ctx, a, refresh); err != nil {
+				return "", "", time.Time{}, err
+			}
+		} else if err := p.store.CreateTokens(ctx, refresh); err != nil {
 			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
 		}
 		return accessID, value, access.ExpiresAt, nil

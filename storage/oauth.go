@@ -96,11 +96,15 @@ type AuthRequests interface {
 	// (consumed) until they expire so that a replay is still recognised.
 	DeleteAuthRequest(ctx context.Context, id string) error
 	SaveAuthCode(ctx context.Context, c AuthCode) error
-	// ClaimAuthCode atomically marks the code consumed, deletes its request
-	// and returns both. A second claim returns the code (so the caller can
-	// revoke what it minted by its AuthRequestID) and an error wrapping
-	// ErrConsumed; an unknown or expired code ErrNotFound.
-	ClaimAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, AuthRequest, error)
+	// PeekAuthCode returns the code and its request as ClaimAuthCode would,
+	// with the same errors, without claiming anything.
+	PeekAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, AuthRequest, error)
+	// ClaimAuthCode atomically marks the code consumed, deletes its request,
+	// creates tokens (as CreateTokens) and returns the code and request: all
+	// of it in one commit, or nothing. A second claim returns the code (so
+	// the caller can revoke what it minted by its AuthRequestID) and an error
+	// wrapping ErrConsumed; an unknown or expired code ErrNotFound.
+	ClaimAuthCode(ctx context.Context, hash string, now time.Time, tokens ...Token) (AuthCode, AuthRequest, error)
 }
 
 // TokenKind tells access tokens from refresh tokens.

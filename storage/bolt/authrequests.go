@@ -136,34 +136,64 @@ func (s *Store) SaveAuthCode(ctx context.Context, c storage.AuthCode) error {
 	return createOne(ctx, s, authCodes, c)
 }
 
-// ClaimAuthCode marks the code consumed, deletes its request and returns
-// both (the code as now stored); see storage.AuthRequests.
-func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
+// PeekAuthCode returns the code and its request; see storage.AuthRequests.
+func (s *Store) PeekAuthCode(ctx context.Context, hash string, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
+	var (
+		code storage.AuthCode
+		req  storage.AuthRequest
+	)
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		code, req, err = findCode(tx, hash, now)
+		return err
+	})
+	return code, req, err
+}
+
+// findCode reads the code and its request and decides as a claim would:
+// an unknown or expired code, or one whose request is gone, is ErrNotFound;
+// a consumed one ErrConsumed, returned with the code (and the request if
+// still there).
+func findCode(tx *bbolt.Tx, hash string, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
+	c, err := authCodes.get(tx, []byte(hash))
+	if err != nil {
+		return storage.AuthCode{}, storage.AuthRequest{}, err
+	}
+	if !now.Before(c.ExpiresAt) { // expired, as in the other records' Expired
+		return storage.AuthCode{}, storage.AuthRequest{}, fmt.Errorf("bolt: auth code expired at %s: %w", c.ExpiresAt.UTC().Format(time.RFC3339), storage.ErrNotFound)
+	}
+	r, rerr := authRequests.get(tx, []byte(c.AuthRequestID))
+	if c.Consumed {
+		// A replay: hand back what the first claim saw, so the caller can
+		// revoke what it minted. The request may be gone by now.
+		if rerr != nil {
+			r = storage.AuthRequest{}
+		}
+		return c, r, fmt.Errorf("bolt: auth code of auth request %q: %w", c.AuthRequestID, storage.ErrConsumed)
+	}
+	if rerr != nil {
+		return storage.AuthCode{}, storage.AuthRequest{}, fmt.Errorf("bolt: auth code: %w", rerr)
+	}
+	return c, r, nil
+}
+
+// ClaimAuthCode marks the code consumed, deletes its request, stores ts and
+// returns the code (as now stored) and the request; see
+// storage.AuthRequests.
+func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time, ts ...storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
 	var (
 		code storage.AuthCode
 		req  storage.AuthRequest
 	)
 	err := s.write(ctx, func(tx *bbolt.Tx) error {
-		code, req = storage.AuthCode{}, storage.AuthRequest{}
-		c, err := authCodes.get(tx, []byte(hash))
+		c, r, err := findCode(tx, hash, now)
+		code, req = c, r // a replay returns what the first claim saw
 		if err != nil {
 			return abort(err)
 		}
-		if !now.Before(c.ExpiresAt) { // expired, as in the other records' Expired
-			return abort(fmt.Errorf("bolt: auth code expired at %s: %w", c.ExpiresAt.UTC().Format(time.RFC3339), storage.ErrNotFound))
-		}
-		r, rerr := authRequests.get(tx, []byte(c.AuthRequestID))
-		if c.Consumed {
-			// A replay: hand back what the first claim saw, so the caller
-			// can revoke what it minted. The request may be gone by now.
-			code = c
-			if rerr == nil {
-				req = r
-			}
-			return abort(fmt.Errorf("bolt: auth code of auth request %q: %w", c.AuthRequestID, storage.ErrConsumed))
-		}
-		if rerr != nil {
-			return abort(fmt.Errorf("bolt: auth code: %w", rerr))
+		code, req = storage.AuthCode{}, storage.AuthRequest{}
+		if err := checkNewTokens(tx, ts); err != nil {
+			return abort(err)
 		}
 		old := authCodes.keys(&c)
 		c.Consumed = true
@@ -174,6 +204,12 @@ func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time) (
 		// replay needs only the code's AuthRequestID.
 		if err := authRequests.del(tx, &r); err != nil {
 			return err
+		}
+		for i := range ts {
+			t := ts[i]
+			if err := tokens.put(tx, nil, &t); err != nil {
+				return err
+			}
 		}
 		code, req = c, r
 		return nil

@@ -214,6 +214,52 @@ var authRequestTests = []test{
 		_, _, err := s.ClaimAuthCode(t.Context(), c.Hash, at(0))
 		isErr(t, err, storage.ErrNotFound)
 	}},
+	{"PeekAuthCode/returns what a claim would, claiming nothing", func(t *testing.T, s storage.Store) {
+		c, r := withCode(t, s)
+		for range 2 {
+			code, req, err := s.PeekAuthCode(t.Context(), c.Hash, at(time.Second))
+			ok(t, err)
+			equal(t, code, c)
+			equal(t, req, r)
+		}
+		_, req, err := s.ClaimAuthCode(t.Context(), c.Hash, at(time.Second))
+		ok(t, err)
+		equal(t, req, r)
+		code, _, err := s.PeekAuthCode(t.Context(), c.Hash, at(2*time.Second))
+		isErr(t, err, storage.ErrConsumed)
+		equal(t, code, consumed(c))
+		_, _, err = s.PeekAuthCode(t.Context(), "other-hash", at(0))
+		isErr(t, err, storage.ErrNotFound)
+		c2 := authCode("code-hash-2", "ar-2")
+		ok(t, s.CreateAuthRequest(t.Context(), loggedIn(authRequest("ar-2"))))
+		ok(t, s.SaveAuthCode(t.Context(), c2))
+		_, _, err = s.PeekAuthCode(t.Context(), c2.Hash, c2.ExpiresAt)
+		isErr(t, err, storage.ErrNotFound)
+	}},
+	{"ClaimAuthCode/creates the tokens in the claim's commit; a lost claim creates none", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		c, _ := withCode(t, s)
+		won, lost := refresh("rt-won", "fam-1"), refresh("rt-lost", "fam-2")
+		_, _, err := s.ClaimAuthCode(ctx, c.Hash, at(time.Second), won)
+		ok(t, err)
+		equal(t, must(s.TokenByID(ctx, won.ID))(t), won)
+		_, _, err = s.ClaimAuthCode(ctx, c.Hash, at(2*time.Second), lost)
+		isErr(t, err, storage.ErrConsumed)
+		_, err = s.TokenByID(ctx, lost.ID)
+		isErr(t, err, storage.ErrNotFound)
+	}},
+	{"ClaimAuthCode/a token that cannot be created leaves the code unclaimed", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		c, r := withCode(t, s)
+		taken := refresh("rt-1", "fam-1")
+		ok(t, s.CreateTokens(ctx, taken))
+		_, _, err := s.ClaimAuthCode(ctx, c.Hash, at(time.Second), taken)
+		isErr(t, err, storage.ErrAlreadyExists)
+		code, req, err := s.PeekAuthCode(ctx, c.Hash, at(time.Second))
+		ok(t, err)
+		equal(t, code, c)
+		equal(t, req, r)
+	}},
 	{"ClaimAuthCode/50 concurrent claims have exactly one winner", func(t *testing.T, s storage.Store) {
 		c, r := withCode(t, s)
 		codes := make([]storage.AuthCode, 50)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -220,6 +221,54 @@ func TestCodeReplayRevokesTokens(t *testing.T) {
 	}
 	if _, err := refresh(t, rp, tok.RefreshToken); !isOAuthError(err, "invalid_grant") {
 		t.Errorf("refresh token from a replayed code: %v, want invalid_grant", err)
+	}
+}
+
+// TestCodeExchangeRace: a code is looked at first and claimed with its
+// tokens in one commit. Concurrent exchanges of one code: exactly one gets
+// tokens, and the replays revoke them. A failed exchange (wrong PKCE
+// verifier) claims nothing.
+func TestCodeExchangeRace(t *testing.T) {
+	s := startWithMember(t, Options{})
+	rp := NewRP(t, s, "web", "web-secret-0123456789")
+	b := NewBrowser(t, s)
+	f := NewFlow()
+	cb := Login(t, b, rp.AuthURL(f), memberNumber, memberPass)
+
+	wrong := f
+	wrong.Verifier = oauth2.GenerateVerifier()
+	if _, _, err := rp.Exchange(t.Context(), wrong, cb); !isOAuthError(err, "invalid_grant") {
+		t.Fatalf("exchange with the wrong verifier: %v, want invalid_grant", err)
+	}
+
+	const n = 12
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		won  []*oauth2.Token
+		errs []error
+	)
+	for range n {
+		wg.Go(func() {
+			tok, _, err := rp.Exchange(t.Context(), f, cb)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				won = append(won, tok)
+			} else if !isOAuthError(err, "invalid_grant") {
+				errs = append(errs, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(won) != 1 || len(errs) != 0 {
+		t.Fatalf("%d concurrent exchanges of one code: %d got tokens (want 1), other errors %v", n, len(won), errs)
+	}
+	if _, err := refresh(t, rp, won[0].RefreshToken); !isOAuthError(err, "invalid_grant") {
+		t.Errorf("the winner's refresh token after the replays: %v, want invalid_grant", err)
+	}
+	if _, err := rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(won[0])); err == nil {
+		t.Error("the winner's access token still works after the replays")
 	}
 }
 
