@@ -196,8 +196,8 @@ func (w *worker) token(ctx context.Context, step string, form string) (tokenResp
 
 // codeFlow runs one authorization code flow with PKCE S256, as a browser
 // and its relying party do: /authorize, the login page (answered with the
-// member's password when password is set; with SSO it must be skipped),
-// the callback, then the code exchange.
+// member's password when password is set; with SSO there is none, and
+// /authorize answers with the code), then the code exchange.
 func (w *worker) codeFlow(ctx context.Context, password bool) (tokenResponse, error) {
 	l := w.l
 	verifier, state := randomToken(32), randomToken(12)
@@ -212,7 +212,16 @@ func (w *worker) codeFlow(ctx context.Context, password bool) (tokenResponse, er
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
 		"code_challenge_method": {"S256"},
 	}
-	cb, page, body, err := w.follow(ctx, l.ep.Authorization+"?"+q.Encode())
+	var (
+		cb, page *url.URL
+		body     []byte
+		err      error
+	)
+	if password {
+		cb, page, body, err = w.follow(ctx, l.ep.Authorization+"?"+q.Encode())
+	} else {
+		cb, page, body, err = w.authorizeSSO(ctx, l.ep.Authorization+"?"+q.Encode())
+	}
 	if err != nil {
 		return tokenResponse{}, err
 	}
@@ -264,6 +273,56 @@ func (w *worker) follow(ctx context.Context, u string) (cb, page *url.URL, body 
 		}
 	}
 	return nil, nil, nil, invalidAnswer("more than 10 redirects from /authorize")
+}
+
+// authorizeSSO is follow for an SSO flow, whose /authorize answers with the
+// redirect to the relying party at once: that request goes on the lean
+// path (see send) with the browser's cookies, and anything else it answers
+// is followed through net/http, as follow does.
+func (w *worker) authorizeSSO(ctx context.Context, u string) (cb, page *url.URL, body []byte, err error) {
+	c := w.l.newCall(http.MethodGet, u)
+	if !c.lean || w.client.Jar == nil {
+		return w.follow(ctx, u)
+	}
+	target, err := url.Parse(u)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var cookie strings.Builder
+	for i, k := range w.client.Jar.Cookies(target) {
+		if i > 0 {
+			cookie.WriteString("; ")
+		}
+		cookie.WriteString(k.Name + "=" + k.Value)
+	}
+	a, err := w.sendLean(ctx, c, "", cookie.String(), "")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(a.setCookie) > 0 {
+		var set []*http.Cookie
+		for _, line := range a.setCookie {
+			if k, err := http.ParseSetCookie(line); err == nil {
+				set = append(set, k)
+			}
+		}
+		w.client.Jar.SetCookies(target, set)
+	}
+	switch {
+	case a.status == http.StatusOK:
+		return nil, target, a.body, nil
+	case a.status >= 300 && a.status < 400:
+		next, err := target.Parse(a.location)
+		if err != nil || a.location == "" {
+			return nil, nil, nil, answerError("redirect", a)
+		}
+		if strings.HasPrefix(next.String(), w.l.o.redirectURI) {
+			return next, nil, nil, nil
+		}
+		return w.follow(ctx, next.String())
+	default:
+		return nil, nil, nil, answerError("GET "+c.path, a)
+	}
 }
 
 var authRequestField = []byte(`name="authRequestID" value="`)

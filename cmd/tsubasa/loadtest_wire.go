@@ -71,6 +71,7 @@ type answer struct {
 	status     int
 	location   string
 	retryAfter time.Duration
+	setCookie  []string // Set-Cookie headers (lean path)
 	body       []byte
 }
 
@@ -80,6 +81,11 @@ func (w *worker) send(ctx context.Context, c *call, auth, form string) (answer, 
 	if !c.lean {
 		return w.sendStd(ctx, c, auth, form)
 	}
+	return w.sendLean(ctx, c, auth, "", form)
+}
+
+// sendLean is send on the lean path, with a Cookie header if cookie is set.
+func (w *worker) sendLean(ctx context.Context, c *call, auth, cookie, form string) (answer, error) {
 	b := append(w.wbuf[:0], c.method...)
 	b = append(b, ' ')
 	b = append(b, c.target...)
@@ -89,6 +95,11 @@ func (w *worker) send(ctx context.Context, c *call, auth, form string) (answer, 
 	if auth != "" {
 		b = append(b, "Authorization: "...)
 		b = append(b, auth...)
+		b = append(b, "\r\n"...)
+	}
+	if cookie != "" {
+		b = append(b, "Cookie: "...)
+		b = append(b, cookie...)
 		b = append(b, "\r\n"...)
 	}
 	if c.method == http.MethodPost {
@@ -271,6 +282,8 @@ func (w *worker) readAnswer(br *bufio.Reader) (a answer, keep, got bool, err err
 				}
 			case headerIs(name, "Location"):
 				a.location = string(val)
+			case headerIs(name, "Set-Cookie"):
+				a.setCookie = append(a.setCookie, string(val))
 			case headerIs(name, "Retry-After"):
 				if s, err := strconv.Atoi(string(val)); err == nil {
 					a.retryAfter = time.Duration(s) * time.Second

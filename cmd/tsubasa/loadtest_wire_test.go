@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -124,5 +126,58 @@ func TestJSONChecks(t *testing.T) {
 	}
 	if !jsonObject(body) || jsonObject([]byte(`["x"]`)) || jsonObject([]byte("{")) {
 		t.Error("jsonObject")
+	}
+}
+
+// TestAuthorizeSSOLean: the SSO /authorize goes on the lean path with the
+// browser's cookies, takes the cookies it is given, and hands anything but
+// the redirect to the relying party over to net/http.
+func TestAuthorizeSSOLean(t *testing.T) {
+	var srv *httptest.Server
+	var leanCalls atomic.Int64
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/.well-known/openid-configuration":
+			_, _ = fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":%q,"token_endpoint":%q}`, srv.URL, srv.URL+"/authorize", srv.URL+"/token")
+		case "/authorize":
+			if r.Header.Get("User-Agent") == "Go-http-client/1.1" && r.Header.Get("Accept-Encoding") == "" {
+				leanCalls.Add(1) // net/http asks for gzip; the lean path does not
+			}
+			switch c, _ := r.Cookie("sess"); {
+			case c == nil:
+				http.Redirect(w, r, "/login?authRequestID=1", http.StatusFound)
+			case c.Value == "1":
+				http.SetCookie(w, &http.Cookie{Name: "sess", Value: "2", Path: "/"})
+				http.Redirect(w, r, srv.URL+"/cb?code=c1&state=s", http.StatusFound)
+			default:
+				http.Redirect(w, r, "/login/consent?authRequestID=2", http.StatusFound)
+			}
+		default:
+			_, _ = w.Write([]byte("a page"))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	l, err := newLoader(t.Context(), loadOptions{issuer: srv.URL, concurrency: 1, timeout: time.Second, redirectURI: srv.URL + "/cb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWorker(l, 0)
+	defer w.closeLean()
+	w.freshBrowser()
+	w.client.Jar.SetCookies(must(url.Parse(srv.URL)), []*http.Cookie{{Name: "sess", Value: "1", Path: "/"}})
+
+	cb, page, _, err := w.authorizeSSO(t.Context(), srv.URL+"/authorize?x=1")
+	if err != nil || page != nil || cb == nil || cb.Query().Get("code") != "c1" {
+		t.Fatalf("SSO answer: cb %v page %v err %v", cb, page, err)
+	}
+	if got := w.client.Jar.Cookies(must(url.Parse(srv.URL))); len(got) != 1 || got[0].Value != "2" {
+		t.Errorf("cookie after the lean answer: %v, want sess=2", got)
+	}
+	cb, page, body, err := w.authorizeSSO(t.Context(), srv.URL+"/authorize?x=2")
+	if err != nil || cb != nil || page == nil || page.Path != "/login/consent" || string(body) != "a page" {
+		t.Errorf("another redirect: cb %v page %v %q err %v, want the page followed to", cb, page, body, err)
+	}
+	if n := leanCalls.Load(); n != 2 {
+		t.Errorf("%d /authorize requests on the lean path, want 2", n)
 	}
 }
