@@ -1,9 +1,11 @@
 // Package loginui is Tsubasa's hosted login: server-rendered pages, the
 // server-side browser session, and the state machine that takes an
-// authorization request from /authorize to op's callback.
+// authorization request from /authorize to its answer (the code).
 //
 // Core routes (ui.go, flow.go, password.go, account.go):
 //
+//	/authorize (SSO, sso.go)          in front of op: answer a request the SSO session satisfies
+//	                                  at once, as /login would, instead of redirecting there
 //	GET  /login?authRequestID=        bind the request to this browser; answer from the SSO
 //	                                  session when prompt, max_age and acr_values allow, step
 //	                                  up from it when acr_values asks for more, answer
@@ -33,17 +35,17 @@
 //
 // State machine of one authorization request:
 //
-//	new ──(first browser opens /login)──▶ bound
+//	new ──(first browser opens /login, or SSO at /authorize)──▶ bound
 //	bound ──(SSO session satisfies it)──────────────────────────────▶ finish
 //	bound ──(SSO session too weak)──▶ step-up flow ─┐
 //	bound ──(password, PIN or passkey ok)──▶ flow ──┤
 //	flow: before-steps in order: set password (10) ▶ one-time password (20)
 //	      ──▶ establish: new session id, SSO fields, login hooks (risk, alert)
-//	finish: after-steps: consent ──▶ complete ──▶ op callback (code)
+//	finish: after-steps: consent ──▶ complete ──▶ Options.Answer (code to the client)
 //	bound ──(prompt=none and a step is needed)──▶ error to the client
 //
 // The package meets the OpenID provider only in storage (the auth request
-// record) and through functions cmd passes in (Options.Callback,
+// record) and through functions cmd passes in (Options.Answer,
 // Options.Fail, Options.ClientName). Pages use no inline script or style,
 // so the CSP is default-src 'self'; every word on a page comes from the
 // catalogs in locales/<lang>/<area>.json (a test enforces it). Each page is

@@ -8,7 +8,8 @@
 //	/.well-known/openid-configuration  discovery
 //	/keys                              JWKS: active and retired-but-valid keys
 //	/authorize                         GET or POST; stores the request, sends the browser to the login UI
-//	/authorize/callback?id=            where the login UI returns a finished request; mints the code
+//	/authorize/callback?id=            op's callback for a finished request (the login UI answers
+//	                                   through AnswerAuthRequest instead, one round trip sooner)
 //	/oauth/token                       code (+PKCE), refresh_token (rotating), client_credentials
 //	/userinfo                          claims for the access token's scopes
 //	/oauth/introspect                  RFC 7662, for the token's own client
@@ -17,14 +18,15 @@
 //
 // What op leaves to Tsubasa and this package does: exact redirect URI
 // matching, S256-only PKCE (required for public clients), refusing request
-// objects, atomic single use of codes (a replay revokes what the code minted),
+// objects, atomic single use of codes, claimed in the commit that stores
+// their tokens (a replay revokes what the code minted),
 // refresh rotation with family revocation on reuse, opaque access tokens
 // (self-contained and encrypted, revocable through recorded revocations: no
 // write and no signature per token; accesstoken.go), the sid claim, and
 // per-client ID token algorithms (RS256 by default, ES256 on request).
 // prompt, max_age and acr_values are decided by the login UI, which meets this
 // package only in storage (the auth request record) and through the two
-// functions cmd wires: Options.LoginURL and AuthCallbackURL.
+// functions cmd wires: Options.LoginURL and AnswerAuthRequest.
 //
 // Sub-packages are the authentication domain (member, otp, passkey, risk,
 // notify, acr …); this package imports none of them except acr.

@@ -25,7 +25,8 @@
 // SMS driver, durable outbox worker), and the login UI with its features,
 // each wired from config in its own file (wire_otp.go, wire_risk.go,
 // wire_consent.go, wire_passkeys.go). routes() mounts the login UI's pages,
-// the guarded authorization callback, the telephone PIN API, health and
-// metrics, the development pages (demo relying party, outbox), and hands
-// everything else to the provider.
+// SSO in front of /authorize, the guarded authorization callback, the
+// telephone PIN API, health and metrics, the development pages (demo
+// relying party, outbox), and hands everything else to the provider. serve
+// first sets the garbage collector from the runtime section (gcruntime.go).
 package main
