@@ -24,6 +24,9 @@ type authRequest struct {
 	// endpoint, until it is claimed: with the tokens it mints, in their
 	// commit (see claimCode).
 	codeKey string
+	// refused: the exchange presented the code with something it does not
+	// match, and the code was used up (see checkExchange).
+	refused bool
 }
 
 var _ op.AuthRequest = (*authRequest)(nil)
@@ -255,13 +258,34 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 		return nil, err
 	}
 	a.codeKey = key
+	if ex, ok := ctx.Value(exchangeKey{}).(exchange); ok && !checkExchange(ex, a) {
+		// Whoever presents a code with the wrong client, redirect URI or
+		// verifier gets no second try, and neither does anyone else: the
+		// code is used up now. op's own checks then refuse the exchange
+		// with their precise error; tokens are refused in any case.
+		if err := p.claimCode(ctx, a); err != nil {
+			return nil, err
+		}
+		a.refused = true
+	}
 	return a, nil
+}
+
+// checkExchange reports whether an exchange presents the code with what
+// op's checks (ValidateAccessTokenRequest, AuthorizeCodeChallenge) will
+// accept: the request's client and redirect URI, and the PKCE verifier.
+func checkExchange(ex exchange, a *authRequest) bool {
+	return ex.clientID == a.r.ClientID && ex.redirectURI == a.r.RedirectURI &&
+		op.AuthorizeCodeChallenge(ex.verifier, a.GetCodeChallenge()) == nil
 }
 
 // claimCode claims the code a request was found by, creating ts in the same
 // commit: a code is used once, and its tokens exist only if its claim won.
 // A lost claim is a replay, answered as AuthRequestByCode answers one.
 func (p *Provider) claimCode(ctx context.Context, a *authRequest, ts ...storage.Token) error {
+	if a.refused {
+		return oidc.ErrInvalidGrant().WithDescription("the code was presented with the wrong client, redirect URI or code_verifier")
+	}
 	c, _, err := p.store.ClaimAuthCode(ctx, a.codeKey, p.now(), ts...)
 	switch {
 	case errors.Is(err, storage.ErrConsumed):

@@ -213,20 +213,36 @@ func (s *opStorage) Health(ctx context.Context) error {
 // into SigningKey, which op calls without the client.
 type clientKey struct{}
 
+// exchangeKey carries what a code exchange presents besides the code into
+// AuthRequestByCode (see checkExchange).
+type exchangeKey struct{}
+
+type exchange struct {
+	clientID, redirectURI, verifier string
+}
+
 // withClientContext notes which client calls the token endpoint so that its
-// ID tokens are signed with the algorithm it registered.
+// ID tokens are signed with the algorithm it registered, and for a code
+// exchange what it presents with the code.
 func (p *Provider) withClientContext(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == "/oauth/token" {
+			formErr := r.ParseForm() // op parses it again: a no-op
 			id, _, ok := r.BasicAuth()
 			if ok {
 				id, _ = url.QueryUnescape(id)
-			} else if err := r.ParseForm(); err == nil {
+			} else if formErr == nil {
 				id = r.PostForm.Get("client_id")
 			}
+			ctx := r.Context()
 			if id != "" {
-				r = r.WithContext(context.WithValue(r.Context(), clientKey{}, id))
+				ctx = context.WithValue(ctx, clientKey{}, id)
 			}
+			if formErr == nil && r.PostForm.Get("grant_type") == string(oidc.GrantTypeCode) {
+				ctx = context.WithValue(ctx, exchangeKey{}, exchange{clientID: id,
+					redirectURI: r.PostForm.Get("redirect_uri"), verifier: r.PostForm.Get("code_verifier")})
+			}
+			r = r.WithContext(ctx)
 		}
 		next.ServeHTTP(w, r)
 	})

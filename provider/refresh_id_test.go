@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tsubasa/storage"
 )
 
 func TestRefreshTokenIDs(t *testing.T) {
@@ -78,5 +80,31 @@ func TestTimeIDsAndCodeKeys(t *testing.T) {
 	}
 	if got, want := p.claimedCodeKey("forged"), p.tokenHash("code", "forged"); got != want {
 		t.Errorf("forged code keyed %q, want the HMAC alone", got)
+	}
+}
+
+func TestCheckExchange(t *testing.T) {
+	verifier := "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	pkce := &authRequest{r: storage.AuthRequest{ClientID: "web", RedirectURI: "https://web.example/cb",
+		CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", CodeChallengeMethod: "S256"}}
+	plain := &authRequest{r: storage.AuthRequest{ClientID: "web", RedirectURI: "https://web.example/cb"}}
+	good := exchange{clientID: "web", redirectURI: "https://web.example/cb", verifier: verifier}
+	for _, c := range []struct {
+		name string
+		ex   exchange
+		a    *authRequest
+		want bool
+	}{
+		{"all matches", good, pkce, true},
+		{"no PKCE, no verifier", exchange{clientID: "web", redirectURI: "https://web.example/cb"}, plain, true},
+		{"another client", exchange{clientID: "shop", redirectURI: good.redirectURI, verifier: verifier}, pkce, false},
+		{"another redirect URI", exchange{clientID: "web", redirectURI: "https://web.example/cb2", verifier: verifier}, pkce, false},
+		{"no verifier for a challenge", exchange{clientID: "web", redirectURI: good.redirectURI}, pkce, false},
+		{"wrong verifier", exchange{clientID: "web", redirectURI: good.redirectURI, verifier: verifier + "x"}, pkce, false},
+		{"verifier without a challenge", good, plain, false},
+	} {
+		if got := checkExchange(c.ex, c.a); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }

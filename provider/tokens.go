@@ -73,7 +73,7 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 	if err != nil {
 		return "", time.Time{}, oidc.ErrServerError().WithParent(err)
 	}
-	if a, ok := req.(*authRequest); ok && a.codeKey != "" {
+	if a, ok := req.(*authRequest); ok && (a.codeKey != "" || a.refused) {
 		if err := p.claimCode(ctx, a); err != nil {
 			return "", time.Time{}, err
 		}
@@ -103,7 +103,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	}
 	// Only the refresh token is stored; the access token is self-contained.
 	if currentRefreshToken == "" {
-		if a, ok := req.(*authRequest); ok && a.codeKey != "" {
+		if a, ok := req.(*authRequest); ok && (a.codeKey != "" || a.refused) {
 			if err := p.claimCode(ctx, a, refresh); err != nil {
 				return "", "", time.Time{}, err
 			}
