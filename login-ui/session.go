@@ -64,7 +64,9 @@ func (s *sessionStore) Get(r *http.Request, name string) (*sessions.Session, err
 }
 
 // New loads the session named by the cookie, or starts an empty one. An
-// unknown, expired or idle session is silently replaced by a new one.
+// unknown, expired or idle session is silently replaced by a new one. An
+// anonymous session (see Save) comes back with its id, empty and IsNew,
+// unless something has been stored under its id since.
 func (s *sessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
 	sess := sessions.NewSession(s, name)
 	opts := s.options
@@ -78,9 +80,15 @@ func (s *sessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if err := s.codec.Decode(name, c.Value, &id); err != nil {
 		return sess, nil
 	}
+	id, anonymous := strings.CutPrefix(id, anonymousPrefix)
 	rec, err := s.store.SessionByID(r.Context(), id)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
+			if anonymous {
+				// Nothing stored behind it yet (see Save): keep the id,
+				// which a login page may have bound its request to.
+				sess.ID = id
+			}
 			return sess, nil
 		}
 		return sess, err
@@ -118,14 +126,28 @@ func (s *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	}
 	now := s.now().UTC()
 	rec := s.record(r, sess, now)
-	if sess.ID == "" {
-		rec.ID = newSessionID()
-		rec.CreatedAt = now
-		rec.ExpiresAt = now.Add(s.ttl)
-		if err := s.store.CreateSession(ctx, rec); err != nil {
-			return err
+	cookie := sess.ID
+	if sess.ID == "" || sess.IsNew {
+		if sess.ID == "" {
+			sess.ID = newSessionID()
 		}
-		sess.ID = rec.ID
+		cookie = sess.ID
+		if len(sess.Values) == 0 {
+			// Nothing to keep yet: a login page only needs an id to bind
+			// its request to. It lives in the cookie alone, marked
+			// anonymous, until the session holds something; so a page
+			// view writes nothing.
+			cookie = anonymousPrefix + sess.ID
+			sess.IsNew = true // nothing behind the id
+		} else {
+			rec.ID = sess.ID
+			rec.CreatedAt = now
+			rec.ExpiresAt = now.Add(s.ttl)
+			if err := s.store.CreateSession(ctx, rec); err != nil {
+				return err
+			}
+			sess.IsNew = false
+		}
 	} else {
 		err := s.store.UpdateSession(ctx, sess.ID, func(old storage.Session) (storage.Session, error) {
 			rec.ID, rec.CreatedAt, rec.ExpiresAt = old.ID, old.CreatedAt, old.ExpiresAt
@@ -139,14 +161,17 @@ func (s *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 			return err
 		}
 	}
-	enc, err := s.codec.Encode(sess.Name(), sess.ID)
+	enc, err := s.codec.Encode(sess.Name(), cookie)
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, sessions.NewCookie(sess.Name(), enc, sess.Options))
-	sess.IsNew = false
 	return nil
 }
+
+// anonymousPrefix marks, inside the authenticated cookie, the id of a
+// session with nothing stored behind it yet.
+const anonymousPrefix = "anon:"
 
 var errSessionGone = errors.New("loginui: session was revoked")
 

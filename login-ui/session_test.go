@@ -1,10 +1,14 @@
 package loginui
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"tsubasa/storage"
 )
 
 func TestSessionStoreRoundTripRegenerateAndRevoke(t *testing.T) {
@@ -58,6 +62,7 @@ func TestSessionStoreRoundTripRegenerateAndRevoke(t *testing.T) {
 	// Idle sessions are not resumed.
 	w3 := httptest.NewRecorder()
 	fresh, _ := ss.New(httptest.NewRequest("GET", "/", nil), "sid")
+	fresh.Values["flow_req"] = "req2"
 	_ = ss.Save(r, w3, fresh)
 	now = now.Add(11 * time.Minute)
 	r4 := httptest.NewRequest("GET", "/", nil)
@@ -71,5 +76,78 @@ func TestSessionStoreRoundTripRegenerateAndRevoke(t *testing.T) {
 	r5.AddCookie(&http.Cookie{Name: "sid", Value: c.Value + "x"})
 	if s5, _ := ss.New(r5, "sid"); !s5.IsNew {
 		t.Error("tampered cookie accepted")
+	}
+}
+
+// TestAnonymousSession: a session with nothing in it (a login page binding
+// its request) is not stored; its id lives in the authenticated cookie
+// until the session holds something, and is then stored under that id.
+func TestAnonymousSession(t *testing.T) {
+	st := openStore(t)
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	ss := newSessionStore(st, make([]byte, 32), true, time.Hour, 10*time.Minute, func() time.Time { return now })
+	stored := func(id string) bool {
+		_, err := st.SessionByID(t.Context(), id)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+
+	r := httptest.NewRequest("GET", "/login", nil)
+	sess, _ := ss.New(r, "sid")
+	w := httptest.NewRecorder()
+	if err := ss.Save(r, w, sess); err != nil {
+		t.Fatal(err)
+	}
+	if sess.ID == "" || !sess.IsNew || stored(sess.ID) {
+		t.Fatalf("empty session: id %q, new %v, stored %v; want an id, nothing stored", sess.ID, sess.IsNew, stored(sess.ID))
+	}
+	c := w.Result().Cookies()[0]
+	if strings.Contains(c.Value, sess.ID) || !c.HttpOnly || !c.Secure {
+		t.Errorf("anonymous cookie %+v shows the id or lacks flags", c)
+	}
+
+	// The cookie brings the same id back, empty.
+	r2 := httptest.NewRequest("POST", "/login", nil)
+	r2.AddCookie(c)
+	again, _ := ss.New(r2, "sid")
+	if again.ID != sess.ID || !again.IsNew || len(again.Values) != 0 {
+		t.Fatalf("anonymous session back as id %q new %v values %v; want id %q", again.ID, again.IsNew, again.Values, sess.ID)
+	}
+	// Saved with something in it, it is stored under that id.
+	again.Values["flow_req"] = "req1"
+	w2 := httptest.NewRecorder()
+	if err := ss.Save(r2, w2, again); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := st.SessionByID(t.Context(), sess.ID); err != nil || rec.Data["flow_req"] != "req1" || again.IsNew {
+		t.Fatalf("stored %+v, %v (new %v)", rec, err, again.IsNew)
+	}
+	r3 := httptest.NewRequest("GET", "/login", nil)
+	r3.AddCookie(w2.Result().Cookies()[0])
+	if third, _ := ss.New(r3, "sid"); third.ID != sess.ID || third.IsNew || value(third, "flow_req") != "req1" {
+		t.Errorf("stored session not loaded: id %q new %v", third.ID, third.IsNew)
+	}
+
+	// The anonymous cookie, once its id is stored, loads the stored session.
+	if old, _ := ss.New(r2, "sid"); old.IsNew || value(old, "flow_req") != "req1" {
+		t.Errorf("the anonymous cookie after its session was stored: new %v, values %v", old.IsNew, old.Values)
+	}
+
+	// Regenerating an anonymous session needs no record, and logging out
+	// of one deletes nothing.
+	other, _ := ss.New(httptest.NewRequest("GET", "/", nil), "sid")
+	wo := httptest.NewRecorder()
+	_ = ss.Save(r, wo, other)
+	ro := httptest.NewRequest("GET", "/", nil)
+	ro.AddCookie(wo.Result().Cookies()[0])
+	anon, _ := ss.New(ro, "sid")
+	if err := ss.regenerate(t.Context(), anon); err != nil || anon.ID != "" {
+		t.Errorf("regenerate: %v, id %q", err, anon.ID)
+	}
+	other.Options.MaxAge = -1
+	if err := ss.Save(r, httptest.NewRecorder(), other); err != nil || stored(other.ID) || !stored(sess.ID) {
+		t.Errorf("log out of an anonymous session: %v (it stored: %v; the other session kept: %v)", err, stored(other.ID), stored(sess.ID))
 	}
 }
