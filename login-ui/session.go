@@ -212,7 +212,7 @@ func newSessionID() string {
 // regenerate gives the session a new id (deleting the old record) so that
 // an id planted before login is worthless after it (session fixation).
 func (s *sessionStore) regenerate(ctx context.Context, sess *sessions.Session) error {
-	if sess.ID != "" {
+	if sess.ID != "" && !sess.IsNew { // an anonymous session has no record
 		if err := s.store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
