@@ -73,20 +73,6 @@ func (u *UI) request(w http.ResponseWriter, r *http.Request, sess *sessions.Sess
 	return req, true
 }
 
-var errNotYours = errors.New("auth request bound to another browser")
-
-// bindTo binds a request to the browser session sessID, unless another
-// browser has it already.
-func bindTo(sessID string) func(storage.AuthRequest) (storage.AuthRequest, error) {
-	return func(a storage.AuthRequest) (storage.AuthRequest, error) {
-		if a.BrowserSession != "" && a.BrowserSession != sessID {
-			return a, errNotYours
-		}
-		a.BrowserSession = sessID
-		return a, nil
-	}
-}
-
 func (u *UI) session(r *http.Request) *sessions.Session {
 	sess, _ := u.sessions.New(r, u.cookie) // New always returns a usable session
 	return sess
@@ -103,17 +89,6 @@ func (u *UI) ssoMember(ctx context.Context, sess *sessions.Session) (storage.Mem
 		return storage.Member{}, false
 	}
 	return m, true
-}
-
-// ssoLogin reports whether the browser's SSO session may answer req: a
-// member logged in, no prompt=login, and recent enough for max_age. met says
-// whether the session is also strong enough for acr_values.
-func (u *UI) ssoLogin(ctx context.Context, sess *sessions.Session, req storage.AuthRequest) (m storage.Member, ok, met bool) {
-	m, ok = u.ssoMember(ctx, sess)
-	if !ok || slices.Contains(req.Prompt, "login") || !acr.Fresh(authTime(sess), req.MaxAge, u.now()) {
-		return storage.Member{}, false, false
-	}
-	return m, true, acr.Met(value(sess, keyACR), req.ACRValues)
 }
 
 func authTime(sess *sessions.Session) time.Time {

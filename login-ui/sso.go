@@ -1,9 +1,17 @@
 package loginui
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+
+	"github.com/gorilla/sessions"
+
+	"tsubasa/provider/acr"
+	"tsubasa/storage"
 )
 
 // SSO wraps the provider's /authorize endpoint. op sends every request to
@@ -95,4 +103,29 @@ func loginRequestID(location string) (string, bool) {
 		return "", false
 	}
 	return id, true
+}
+
+// ssoLogin reports whether the browser's SSO session may answer req: a
+// member logged in, no prompt=login, and recent enough for max_age. met says
+// whether the session is also strong enough for acr_values.
+func (u *UI) ssoLogin(ctx context.Context, sess *sessions.Session, req storage.AuthRequest) (m storage.Member, ok, met bool) {
+	m, ok = u.ssoMember(ctx, sess)
+	if !ok || slices.Contains(req.Prompt, "login") || !acr.Fresh(authTime(sess), req.MaxAge, u.now()) {
+		return storage.Member{}, false, false
+	}
+	return m, true, acr.Met(value(sess, keyACR), req.ACRValues)
+}
+
+var errNotYours = errors.New("auth request bound to another browser")
+
+// bindTo binds a request to the browser session sessID, unless another
+// browser has it already.
+func bindTo(sessID string) func(storage.AuthRequest) (storage.AuthRequest, error) {
+	return func(a storage.AuthRequest) (storage.AuthRequest, error) {
+		if a.BrowserSession != "" && a.BrowserSession != sessID {
+			return a, errNotYours
+		}
+		a.BrowserSession = sessID
+		return a, nil
+	}
 }
