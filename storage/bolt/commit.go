@@ -21,8 +21,7 @@ type committer struct {
 
 	mu      sync.Mutex
 	queue   []writeCall
-	spare   []writeCall // the previous batch's array, for the next queue
-	running bool        // a loop goroutine is committing
+	running bool // a loop goroutine is committing
 }
 
 type writeCall struct {
@@ -68,19 +67,13 @@ func (c *committer) loop() {
 			return
 		}
 		if len(batch) > maxBatch {
-			c.queue = append(c.spare[:0], batch[maxBatch:]...)
-			batch = batch[:maxBatch]
+			batch = batch[:maxBatch:maxBatch]
+			c.queue = c.queue[maxBatch:]
 		} else {
-			c.queue = c.spare[:0]
+			c.queue = nil
 		}
 		c.mu.Unlock()
 		c.commit(batch)
-		clear(batch) // drop the functions and channels
-		c.mu.Lock()
-		if cap(batch) <= 4*maxBatch {
-			c.spare = batch[:0]
-		}
-		c.mu.Unlock()
 	}
 }
 
