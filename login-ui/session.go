@@ -130,8 +130,8 @@ func (s *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	if sess.ID == "" || sess.IsNew {
 		if sess.ID == "" {
 			sess.ID = newSessionID()
+			cookie = sess.ID
 		}
-		cookie = sess.ID
 		if len(sess.Values) == 0 {
 			// Nothing to keep yet: a login page only needs an id to bind
 			// its request to. It lives in the cookie alone, marked

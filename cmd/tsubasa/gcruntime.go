@@ -24,8 +24,7 @@ func tuneGC(cfg config.Config, log *slog.Logger) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gc)
 	} else {
-		gc = debug.SetGCPercent(-1) // reads it, turning collection off …
-		debug.SetGCPercent(gc)      // … until this puts it back
+		gc = gcPercent()
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(limit)
@@ -33,6 +32,14 @@ func tuneGC(cfg config.Config, log *slog.Logger) {
 		limit = debug.SetMemoryLimit(-1)
 	}
 	log.Info("garbage collector", "gc_percent", gc, "memory_limit_mib", limit>>20)
+}
+
+// gcPercent is the current GOGC. SetGCPercent(-1) reads it by turning
+// collection off, so it is put back at once.
+func gcPercent() int {
+	gc := debug.SetGCPercent(-1)
+	debug.SetGCPercent(gc)
+	return gc
 }
 
 // memoryLimit is runtime.memory_limit_mib in bytes, or when 0, 128 MiB

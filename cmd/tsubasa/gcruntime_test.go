@@ -52,10 +52,3 @@ func TestTuneGCLeavesTheEnvironmentAlone(t *testing.T) {
 		t.Errorf("with the environment set: GOGC %d, limit %d MiB; want 150 and 500", gc, limit>>20)
 	}
 }
-
-// gcPercent reads GOGC (SetGCPercent(-1) reads it by turning collection off).
-func gcPercent() int {
-	gc := debug.SetGCPercent(-1)
-	debug.SetGCPercent(gc)
-	return gc
-}

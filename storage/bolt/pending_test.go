@@ -17,16 +17,22 @@ func pendingTestRequest(id string, now time.Time) storage.AuthRequest {
 	}
 }
 
-// A request without a code lives in memory only; once its code is saved,
-// request and code are both in the file.
-func TestPendingRequestsBecomeDurableWithTheirCode(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tsubasa.db")
-	ctx := t.Context()
-	now := time.Now().UTC()
+// openPending opens the store at path; the caller closes it.
+func openPending(t *testing.T, path string) *Store {
+	t.Helper()
 	s, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// A request without a code lives in memory only; once its code is saved,
+// request and code are both in the file.
+func TestPendingRequestsBecomeDurableWithTheirCode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tsubasa.db")
+	ctx, now := t.Context(), time.Now().UTC()
+	s := openPending(t, path)
 	for _, id := range []string{"in-progress", "answered"} {
 		if err := s.CreateAuthRequest(ctx, pendingTestRequest(id, now)); err != nil {
 			t.Fatal(err)
@@ -46,10 +52,7 @@ func TestPendingRequestsBecomeDurableWithTheirCode(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err = Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = openPending(t, path)
 	defer s.Close()
 	if _, err := s.AuthRequestByID(ctx, "in-progress"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("a request without a code survived a restart: %v", err)
@@ -62,14 +65,8 @@ func TestPendingRequestsBecomeDurableWithTheirCode(t *testing.T) {
 
 // Past the memory bound, requests go to the file and behave the same.
 func TestPendingRequestsOverflowToTheFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tsubasa.db")
-	ctx := t.Context()
-	now := time.Now().UTC()
-	s, err := Open(path, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	ctx, now := t.Context(), time.Now().UTC()
+	s := openInternal(t)
 	s.pending.max = 2
 	for _, id := range []string{"a", "b", "c"} {
 		if err := s.CreateAuthRequest(ctx, pendingTestRequest(id, now)); err != nil {
@@ -137,10 +134,7 @@ func TestPendingRequestsExpireWithTheJanitor(t *testing.T) {
 
 func openInternal(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(filepath.Join(t.TempDir(), "tsubasa.db"), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openPending(t, filepath.Join(t.TempDir(), "tsubasa.db"))
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
