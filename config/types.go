@@ -127,7 +127,8 @@ type PasswordConfig struct {
 	Argon2       Argon2Config      `yaml:"argon2"`
 	// MaxConcurrentHashes bounds parallel argon2 work; 0 = number of CPUs.
 	MaxConcurrentHashes int `yaml:"max_concurrent_hashes"`
-	// HashQueue is how many hashes may wait; beyond it login answers 503.
+	// HashQueue is how many logins may wait for a hash beyond those
+	// hashing; beyond it login answers 503.
 	HashQueue int `yaml:"hash_queue"`
 }
 

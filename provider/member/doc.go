@@ -14,7 +14,7 @@
 //	check                                          answer
 //	---------------------------------------------  ---------------------------------------------
 //	address has PerIPMaxFailures in Window         *ThrottledError
-//	no hashing slot and the queue is full          ErrBusy (nothing is counted)
+//	hashing full (running and queued)              ErrBusy (nothing is counted)
 //	number malformed                               dummy hash, failure (below)
 //	number unknown, locked in the memory table     *ThrottledError
 //	number unknown                                 count in memory, dummy hash, failure
@@ -63,5 +63,8 @@
 // an imported bcrypt hash) is replaced at the next successful login. The
 // Hasher bounds concurrent hashing (memory-hard by design) and refuses with
 // ErrBusy when its waiting line is full, so an overloaded server answers 503
-// instead of running out of memory. Audit events never hold a secret.
+// instead of running out of memory. Each of its slots keeps its argon2id
+// memory (package argon2id), and a login holds a slot only while it
+// hashes, not while it records the attempt. Audit events never hold a
+// secret.
 package member

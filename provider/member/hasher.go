@@ -9,10 +9,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
-	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
+
+	"tsubasa/provider/member/argon2id"
 )
 
 // Default argon2id parameters: the OWASP recommendation of 19 MiB, 2 passes,
@@ -48,15 +50,22 @@ type HashOptions struct {
 }
 
 // Hasher hashes and verifies passwords and PINs with argon2id, and verifies
-// imported bcrypt hashes. A semaphore bounds concurrent hashing: argon2id
-// is memory-hard on purpose, so unbounded logins would exhaust memory.
+// imported bcrypt hashes. argon2id is memory-hard on purpose, so hashing
+// is bounded twice:
+//
+//   - A caller is first admitted: at most MaxConcurrent+Queue at once, and
+//     one more gets ErrBusy before it has done or recorded anything.
+//   - An admitted caller then takes a slot for each hash it computes: at
+//     most MaxConcurrent at once, each with working memory of its own,
+//     kept between hashes. Between hashes (a login recording its attempt)
+//     a caller holds no slot, so the cores stay busy with others' hashes.
 type Hasher struct {
 	memory, iterations uint32
 	parallelism        uint8
-	queue              int64
-	slots              chan struct{}
-	waiting            atomic.Int64
-	dummy              string // argon2id of a random secret, for DummyVerify
+	capacity           int64                 // callers admitted at once
+	admitted           atomic.Int64          // callers admitted now
+	slots              chan *argon2id.Memory // the idle slots
+	dummy              string                // argon2id of a random secret, for DummyVerify
 
 	// hook, when set by tests, runs while a slot is held.
 	hook func()
@@ -78,47 +87,68 @@ func NewHasher(o HashOptions) *Hasher {
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
-	h.slots = make(chan struct{}, n)
+	h.slots = make(chan *argon2id.Memory, n)
+	for range n {
+		h.slots <- new(argon2id.Memory) // allocated by its first hash
+	}
+	h.capacity = int64(n)
 	switch {
 	case o.Queue == 0:
-		h.queue = DefaultQueue
+		h.capacity += DefaultQueue
 	case o.Queue > 0:
-		h.queue = int64(o.Queue)
+		h.capacity += int64(o.Queue)
 	}
 	h.dummy = h.encode(randomBytes(saltLen), randomBytes(keyLen))
 	return h
 }
 
-// Stats reports hashes running now and callers waiting for a slot.
+// Stats reports hashes running now and admitted callers not hashing
+// (waiting for a slot, or between their hashes).
 func (h *Hasher) Stats() (running, waiting int) {
-	return len(h.slots), int(h.waiting.Load())
+	running = cap(h.slots) - len(h.slots)
+	return running, max(int(h.admitted.Load())-running, 0)
 }
 
-// acquire takes a slot. With wait=false (interactive callers) it gives up
-// with ErrBusy when the waiting line is full; with wait=true (imports) it
-// queues without limit. Both give up when ctx ends. The Service takes the
-// slot before it records a login attempt, so a busy answer costs the member
-// nothing, and then uses the *Held methods.
-func (h *Hasher) acquire(ctx context.Context, wait bool) (release func(), err error) {
-	release = func() { <-h.slots }
+// admission is one admitted caller; close it when done.
+type admission struct {
+	h    *Hasher
+	once sync.Once
+}
+
+// admit lets a caller in. With wait=false (interactive callers) it gives
+// up with ErrBusy when MaxConcurrent+Queue are in already; with wait=true
+// (imports) it always admits, and the caller queues for a slot. The
+// Service is admitted before it records a login attempt, so a busy answer
+// costs the member nothing.
+func (h *Hasher) admit(wait bool) (*admission, error) {
+	if n := h.admitted.Add(1); !wait && n > h.capacity {
+		h.admitted.Add(-1)
+		return nil, ErrBusy
+	}
+	return &admission{h: h}, nil
+}
+
+func (a *admission) close() { a.once.Do(func() { a.h.admitted.Add(-1) }) }
+
+// run takes a slot, waiting while all are busy or until ctx ends, and
+// runs f with the slot's memory.
+func (a *admission) run(ctx context.Context, f func(mem *argon2id.Memory)) error {
+	var mem *argon2id.Memory
 	select {
-	case h.slots <- struct{}{}:
+	case mem = <-a.h.slots:
 	default:
-		if n := h.waiting.Add(1); !wait && n > h.queue {
-			h.waiting.Add(-1)
-			return nil, ErrBusy
-		}
-		defer h.waiting.Add(-1)
 		select {
-		case h.slots <- struct{}{}:
+		case mem = <-a.h.slots:
 		case <-ctx.Done():
-			return nil, context.Cause(ctx)
+			return context.Cause(ctx)
 		}
 	}
-	if h.hook != nil {
-		h.hook()
+	defer func() { a.h.slots <- mem }()
+	if a.h.hook != nil {
+		a.h.hook()
 	}
-	return release, nil
+	f(mem)
+	return nil
 }
 
 // Hash returns the argon2id PHC string of secret:
@@ -127,24 +157,25 @@ func (h *Hasher) Hash(ctx context.Context, secret string) (string, error) {
 	return h.hash(ctx, secret, false)
 }
 
-func (h *Hasher) hash(ctx context.Context, secret string, wait bool) (string, error) {
-	release, err := h.acquire(ctx, wait)
+func (h *Hasher) hash(ctx context.Context, secret string, wait bool) (phc string, err error) {
+	a, err := h.admit(wait)
 	if err != nil {
 		return "", err
 	}
-	defer release()
-	return h.hashHeld(secret), nil
+	defer a.close()
+	err = a.run(ctx, func(mem *argon2id.Memory) { phc = h.hashIn(mem, secret) })
+	return phc, err
 }
 
-// hashHeld hashes with a slot already held.
-func (h *Hasher) hashHeld(secret string) string {
+// hashIn hashes in a slot's memory.
+func (h *Hasher) hashIn(mem *argon2id.Memory, secret string) string {
 	salt := randomBytes(saltLen)
-	key := argon2.IDKey([]byte(secret), salt, h.iterations, h.memory, h.parallelism, keyLen)
+	key := mem.Key([]byte(secret), salt, h.iterations, h.memory, h.parallelism, keyLen)
 	return h.encode(salt, key)
 }
 
 func (h *Hasher) encode(salt, key []byte) string {
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, h.memory, h.iterations,
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2id.Version, h.memory, h.iterations,
 		h.parallelism, base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
@@ -153,16 +184,21 @@ func (h *Hasher) encode(salt, key []byte) string {
 // matched but the hash should be replaced: other argon2id parameters than
 // the Hasher's, or bcrypt. A malformed hash gives ErrHashFormat.
 func (h *Hasher) Verify(ctx context.Context, phc, secret string) (ok, needsRehash bool, err error) {
-	release, err := h.acquire(ctx, false)
+	a, err := h.admit(false)
 	if err != nil {
 		return false, false, err
 	}
-	defer release()
-	return h.verifyHeld(phc, secret)
+	defer a.close()
+	if werr := a.run(ctx, func(mem *argon2id.Memory) { ok, needsRehash, err = h.verifyIn(mem, phc, secret) }); werr != nil {
+		return false, false, werr
+	}
+	return ok, needsRehash, err
 }
 
-// verifyHeld verifies with a slot already held.
-func (h *Hasher) verifyHeld(phc, secret string) (ok, needsRehash bool, err error) {
+// verifyIn verifies in a slot's memory. A stored hash that asks for more
+// memory than the Hasher's own gets memory of its own, freed after: the
+// slots keep only what the configured parameters need.
+func (h *Hasher) verifyIn(mem *argon2id.Memory, phc, secret string) (ok, needsRehash bool, err error) {
 	if isBcrypt(phc) {
 		if _, err := bcryptCost(phc); err != nil {
 			return false, false, err
@@ -176,7 +212,10 @@ func (h *Hasher) verifyHeld(phc, secret string) (ok, needsRehash bool, err error
 	if err != nil {
 		return false, false, err
 	}
-	key := argon2.IDKey([]byte(secret), p.salt, p.t, p.m, p.p, uint32(len(p.key)))
+	if p.m > h.memory {
+		mem = new(argon2id.Memory)
+	}
+	key := mem.Key([]byte(secret), p.salt, p.t, p.m, p.p, uint32(len(p.key)))
 	if subtle.ConstantTimeCompare(key, p.key) != 1 {
 		return false, false, nil
 	}
@@ -193,8 +232,33 @@ func (h *Hasher) DummyVerify(ctx context.Context, secret string) error {
 	return err
 }
 
-// dummyHeld is DummyVerify with a slot already held.
-func (h *Hasher) dummyHeld(secret string) { _, _, _ = h.verifyHeld(h.dummy, secret) }
+// dummy is DummyVerify for an admitted caller.
+func (a *admission) dummy(ctx context.Context, secret string) error {
+	return a.run(ctx, func(mem *argon2id.Memory) { _, _, _ = a.h.verifyIn(mem, a.h.dummy, secret) })
+}
+
+// check verifies secret against phc in one slot, or does a dummy verify
+// when phc is empty, and when the secret matched a hash that needs
+// replacing it hashes the secret anew in the same slot (newHash). err is
+// ErrHashFormat for an unreadable phc (ok is false), or the context's
+// error if it ended while waiting for a slot.
+func (a *admission) check(ctx context.Context, phc, secret string) (ok bool, newHash string, err error) {
+	h := a.h
+	werr := a.run(ctx, func(mem *argon2id.Memory) {
+		if phc == "" {
+			_, _, _ = h.verifyIn(mem, h.dummy, secret)
+			return
+		}
+		var rehash bool
+		if ok, rehash, err = h.verifyIn(mem, phc, secret); ok && rehash {
+			newHash = h.hashIn(mem, secret)
+		}
+	})
+	if werr != nil {
+		return false, "", werr
+	}
+	return ok, newHash, err
+}
 
 type argon2Params struct {
 	m, t      uint32
@@ -206,7 +270,7 @@ type argon2Params struct {
 func parseArgon2id(phc string) (argon2Params, error) {
 	var a argon2Params
 	f := strings.Split(phc, "$")
-	if len(f) != 6 || f[0] != "" || f[1] != "argon2id" || f[2] != "v="+strconv.Itoa(argon2.Version) {
+	if len(f) != 6 || f[0] != "" || f[1] != "argon2id" || f[2] != "v="+strconv.Itoa(argon2id.Version) {
 		return a, ErrHashFormat
 	}
 	params := strings.Split(f[3], ",")

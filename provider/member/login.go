@@ -47,35 +47,35 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 		return LoginResult{}, a.throttled(ctx, start, "", retry, "address")
 	}
 	defer s.ips.settle(in.IP)
-	// Take the hashing slot before recording anything: ErrBusy must cost
-	// the member no failure.
-	release, err := s.hasher.acquire(ctx, false)
+	// Be admitted to hashing before recording anything: ErrBusy must cost
+	// the member no failure. The admission ends (close) as soon as the
+	// hashing does, before any padding; a slot is held only while a hash
+	// runs, not across the store's writes.
+	adm, err := s.hasher.admit(false)
 	if err != nil {
 		s.ips.release(in.IP, now)
 		return LoginResult{}, err
 	}
-	done := func() { // gives the slot back before any wait or slow write
-		if release != nil {
-			release()
-			release = nil
-		}
-	}
-	defer done()
+	defer adm.close()
 
 	number, nerr := ParseNumber(in.Number)
 	if nerr != nil || len(in.Secret) > maxSecretBytes {
-		s.hasher.dummyHeld(in.Secret[:min(len(in.Secret), maxSecretBytes)])
-		done()
+		if err := adm.dummy(ctx, in.Secret[:min(len(in.Secret), maxSecretBytes)]); err != nil {
+			return LoginResult{}, err
+		}
+		adm.close()
 		return LoginResult{}, a.failed(ctx, start, "", ReasonBadCredentials, false)
 	}
 	m, err := s.store.MemberByNumber(ctx, number)
 	if errors.Is(err, storage.ErrNotFound) {
 		if retry := s.unknown.reserve(number, now); retry > 0 {
-			done()
+			adm.close()
 			return LoginResult{}, a.throttled(ctx, start, "", retry, "number")
 		}
-		s.hasher.dummyHeld(in.Secret)
-		done()
+		if err := adm.dummy(ctx, in.Secret); err != nil {
+			return LoginResult{}, err
+		}
+		adm.close()
 		return LoginResult{}, a.failed(ctx, start, "", ReasonBadCredentials, false)
 	}
 	if err != nil {
@@ -95,7 +95,7 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	})
 	switch {
 	case errors.Is(err, errThrottled):
-		done()
+		adm.close()
 		return LoginResult{}, a.throttled(ctx, start, m.ID, retry, "member")
 	case err != nil:
 		s.ips.release(in.IP, now)
@@ -105,24 +105,22 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	// A member with a password logs in with it; only a member without one,
 	// while the web cutover is ahead, may use the 6-digit PIN. One hash per
 	// attempt either way, so timing tells nothing about which applied.
-	var hash, method, secret string
+	// With neither, check does a dummy verify of what was typed.
+	hash, method, secret := "", "", in.Secret
 	switch {
 	case m.PasswordHash != "":
 		hash, method, secret = m.PasswordHash, MethodPassword, normalizePassword(in.Secret)
 	case a.pinShape && a.pinOpen && m.PINHash != "":
-		hash, method, secret = m.PINHash, MethodPIN, in.Secret
+		hash, method = m.PINHash, MethodPIN
 	}
-	ok, rehash := false, false
-	if hash == "" {
-		s.hasher.dummyHeld(in.Secret)
-	} else if ok, rehash, err = s.hasher.verifyHeld(hash, secret); err != nil {
+	ok, newHash, err := adm.check(ctx, hash, secret)
+	switch {
+	case errors.Is(err, ErrHashFormat):
 		s.log.ErrorContext(ctx, "stored hash unreadable", "member_id", m.ID, "method", method, "error", err)
+	case err != nil: // the request ended while waiting; its attempt stays counted
+		return LoginResult{}, err
 	}
-	var newHash string
-	if ok && rehash {
-		newHash = s.hasher.hashHeld(secret)
-	}
-	done()
+	adm.close()
 
 	if m.Status != storage.MemberActive {
 		return LoginResult{}, a.failed(ctx, start, m.ID, ReasonDisabled, true)

@@ -32,17 +32,11 @@ const (
 func (s *Service) VerifyTelephonePIN(ctx context.Context, number, pin, ip string) (TelephoneResult, error) {
 	now := s.now()
 	pin = strings.TrimSpace(width.Fold.String(pin))
-	release, err := s.hasher.acquire(ctx, false)
+	adm, err := s.hasher.admit(false) // as on the web: ErrBusy records nothing
 	if err != nil {
 		return "", err
 	}
-	done := func() {
-		if release != nil {
-			release()
-			release = nil
-		}
-	}
-	defer done()
+	defer adm.close()
 	ev := storage.Event{Type: EventTelephoneFailed, IP: ip, Method: MethodPIN, Time: now}
 
 	n, nerr := ParseNumber(number)
@@ -54,8 +48,10 @@ func (s *Service) VerifyTelephonePIN(ctx context.Context, number, pin, ip string
 		}
 	}
 	if nerr != nil || err != nil {
-		s.hasher.dummyHeld(pin)
-		done()
+		if err := adm.dummy(ctx, pin); err != nil {
+			return "", err
+		}
+		adm.close()
 		ev.Reason, ev.Detail = ReasonBadCredentials, map[string]string{"number": printableNumber(number)}
 		s.event(ctx, ev)
 		return TelephoneNotVerified, nil
@@ -80,7 +76,7 @@ func (s *Service) VerifyTelephonePIN(ctx context.Context, number, pin, ip string
 		return old, nil
 	})
 	if errors.Is(err, errThrottled) {
-		done()
+		adm.close()
 		ev.Type, ev.Reason = EventTelephoneLocked, ReasonThrottled
 		ev.Detail = map[string]string{"retry_after": lockedFor.Round(time.Second).String()}
 		s.event(ctx, ev)
@@ -90,17 +86,18 @@ func (s *Service) VerifyTelephonePIN(ctx context.Context, number, pin, ip string
 		return "", fmt.Errorf("member: recording attempt: %w", err)
 	}
 
-	ok, rehash := false, false
-	if m.PINHash == "" || !isPINShape(pin) {
-		s.hasher.dummyHeld(pin)
-	} else if ok, rehash, err = s.hasher.verifyHeld(m.PINHash, pin); err != nil {
+	hash := m.PINHash
+	if !isPINShape(pin) {
+		hash = "" // a dummy verify
+	}
+	ok, newHash, err := adm.check(ctx, hash, pin)
+	switch {
+	case errors.Is(err, ErrHashFormat):
 		s.log.ErrorContext(ctx, "stored PIN hash unreadable", "member_id", m.ID, "error", err)
+	case err != nil:
+		return "", err
 	}
-	var newHash string
-	if ok && rehash {
-		newHash = s.hasher.hashHeld(pin)
-	}
-	done()
+	adm.close()
 
 	if !ok || m.Status != storage.MemberActive {
 		ev.Reason = ReasonBadCredentials
