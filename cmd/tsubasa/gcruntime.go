@@ -16,9 +16,9 @@ import (
 // Most of what the server allocates lives for one request, and a
 // collection costs about the same however much garbage it finds, so a
 // larger GOGC makes fewer of them: GOGC=400 cut the server's CPU per
-// refresh grant by a sixth to a fifth on the load-test machine. The soft memory limit keeps that from growing the heap under
-// password logins, where each argon2id hash allocates its whole memory
-// (19 MiB by default) afresh: near the limit, collections come sooner.
+// refresh grant by a sixth to a fifth on the load-test machine. The soft
+// memory limit keeps that from growing the heap without bound: near the
+// limit, collections come sooner.
 func tuneGC(cfg config.Config, log *slog.Logger) {
 	gc, limit := cfg.Runtime.GCPercent, memoryLimit(cfg)
 	if os.Getenv("GOGC") == "" {
@@ -43,7 +43,9 @@ func gcPercent() int {
 }
 
 // memoryLimit is runtime.memory_limit_mib in bytes, or when 0, 128 MiB
-// plus twice the argon2id memory of as many hashes as the limiter runs.
+// plus twice the argon2id memory of as many hashes as the limiter runs:
+// the memory each hashing slot keeps, and as much again for verifying
+// stored hashes made with more memory, which get theirs afresh.
 func memoryLimit(cfg config.Config) int64 {
 	if mib := cfg.Runtime.MemoryLimitMiB; mib > 0 {
 		return int64(mib) << 20

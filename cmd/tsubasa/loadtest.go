@@ -189,14 +189,13 @@ func (g *globals) loadtest(ctx context.Context, o loadOptions, membersSet bool) 
 		return err
 	}
 	defer l.transport.CloseIdleConnections()
-	var hash *hashCeiling
+	var hash *hashMeter
 	if o.scenario == "login" {
 		c, err := loadCfg()
 		if err != nil {
 			return fmt.Errorf("loadtest: the login scenario measures the password hash with the config's parameters: %w", err)
 		}
-		h := measureHash(c)
-		hash = &h
+		hash = startHashMeter(c)
 	}
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -216,9 +215,8 @@ func (g *globals) loadtest(ctx context.Context, o loadOptions, membersSet bool) 
 	if err != nil {
 		return err
 	}
-	if hash != nil && hash.PerSecond > 0 {
-		hash.Percent = float64(int(rep.IterationsPerSecond/hash.PerSecond*1000+0.5)) / 10
-		rep.Hash = hash
+	if hash != nil {
+		rep.Hash = hash.finish(rep.IterationsPerSecond)
 	}
 	if o.json {
 		enc := json.NewEncoder(g.stdout)

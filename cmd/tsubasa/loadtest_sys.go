@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/crypto/argon2"
-
 	"tsubasa/config"
 	"tsubasa/provider/member"
 )
@@ -27,9 +25,13 @@ type hashCeiling struct {
 	MemoryKiB   uint32 `json:"memory_kib"`
 	Iterations  uint32 `json:"iterations"`
 	Parallelism uint8  `json:"parallelism"`
-	// HashMS is the CPU time of one hash alone (median of 7, after 3
-	// untimed ones).
+	// HashMS is the CPU time of one hash alone: the median of 7 timed
+	// just before the run (after 3 untimed ones) and 7 just after it.
 	HashMS float64 `json:"hash_ms"`
+	// HashMSBefore and HashMSAfter are the medians of each 7: far apart,
+	// the machine's speed changed during the run.
+	HashMSBefore float64 `json:"hash_ms_before"`
+	HashMSAfter  float64 `json:"hash_ms_after"`
 	// ConcurrentHashMS is the time per hash with as many hashes at once as
 	// the server runs: memory bandwidth, shared between them, makes it
 	// longer than HashMS on most machines, so the ceiling is not quite
@@ -41,65 +43,103 @@ type hashCeiling struct {
 	Percent          float64 `json:"percent_of_ceiling"`
 }
 
-// measureHash times argon2id with the configured parameters in this
-// process (the median of a few hashes on an idle core). Run it before the
-// load starts: on the server's machine it is the cost of one login's
-// verify there.
-func measureHash(cfg config.Config) hashCeiling {
+// hashMeter times argon2id with the configured parameters in this
+// process, with the server's own Hasher (working memory kept per slot).
+// On the server's machine a hash here costs what one login's verify costs
+// there. It times hashes on either side of the run, because on a shared
+// machine a core's speed drifts over seconds.
+type hashMeter struct {
+	c      hashCeiling
+	hasher *member.Hasher
+	hashes int // run at once by the server
+	times  []time.Duration
+}
+
+const hashSamples = 7 // timed on each side of the run
+
+// startHashMeter warms the hasher and times hashes before the run.
+func startHashMeter(cfg config.Config) *hashMeter {
 	a := cfg.Password.Argon2
-	h := hashCeiling{MemoryKiB: a.MemoryKiB, Iterations: a.Iterations, Parallelism: a.Parallelism}
-	if h.MemoryKiB == 0 {
-		h.MemoryKiB = member.DefaultMemoryKiB
+	m := &hashMeter{c: hashCeiling{MemoryKiB: a.MemoryKiB, Iterations: a.Iterations, Parallelism: a.Parallelism}}
+	c := &m.c
+	if c.MemoryKiB == 0 {
+		c.MemoryKiB = member.DefaultMemoryKiB
 	}
-	if h.Iterations == 0 {
-		h.Iterations = member.DefaultIterations
+	if c.Iterations == 0 {
+		c.Iterations = member.DefaultIterations
 	}
-	if h.Parallelism == 0 {
-		h.Parallelism = member.DefaultParallelism
+	if c.Parallelism == 0 {
+		c.Parallelism = member.DefaultParallelism
 	}
-	salt := []byte("loadtest-salt-16")
-	hash := func() { argon2.IDKey([]byte("Loadtest-password"), salt, h.Iterations, h.MemoryKiB, h.Parallelism, 32) }
+	// A hash with parallelism p keeps p cores busy; the server's limiter
+	// runs max_concurrent_hashes at once (default: one per CPU).
+	c.Cores = runtime.NumCPU()
+	m.hashes = max(c.Cores/int(c.Parallelism), 1)
+	if n := cfg.Password.MaxConcurrentHashes; n > 0 {
+		m.hashes = min(m.hashes, n)
+	}
+	m.hasher = member.NewHasher(member.HashOptions{MemoryKiB: c.MemoryKiB, Iterations: c.Iterations,
+		Parallelism: c.Parallelism, MaxConcurrent: m.hashes})
 	// The first hashes of a process fault their memory in and take about
 	// twice as long as the rest: they are not timed.
 	for range 3 {
-		hash()
+		m.hash()
 	}
-	// A hash is timed by the CPU time it costs this process, not by the
-	// clock: on a shared machine the clock also counts what the scheduler
-	// or the hypervisor gave to others, and made the ceiling the noisiest
-	// figure of a run.
-	times := make([]time.Duration, 7)
+	// The same hashes, as many at once as the server runs: once untimed,
+	// so that each slot has its memory, then three rounds by the clock.
+	const rounds = 3
+	together := func() {
+		var wg sync.WaitGroup
+		for range m.hashes {
+			wg.Go(m.hash)
+		}
+		wg.Wait()
+	}
+	together()
+	start := time.Now()
+	for range rounds {
+		together()
+	}
+	c.ConcurrentHashMS, c.ConcurrentHashes = ms(time.Since(start)/rounds), m.hashes
+	c.HashMSBefore = ms(m.sample())
+	return m
+}
+
+func (m *hashMeter) hash() {
+	if _, err := m.hasher.Hash(context.Background(), "Loadtest-password"); err != nil {
+		panic(err) // only ErrBusy or a context's end, neither possible here
+	}
+}
+
+// sample times hashSamples hashes one at a time and returns their median.
+// A hash is timed by the CPU time it costs this process, not by the
+// clock: on a shared machine the clock also counts what the scheduler or
+// the hypervisor gave to others.
+func (m *hashMeter) sample() time.Duration {
+	times := make([]time.Duration, hashSamples)
 	for i := range times {
 		start := selfCPU()
-		hash()
+		m.hash()
 		times[i] = selfCPU() - start
 	}
+	m.times = append(m.times, times...)
 	slices.Sort(times)
-	per := times[len(times)/2]
-	h.HashMS = ms(per)
-	// A hash with parallelism p keeps p cores busy; the server's limiter
-	// runs max_concurrent_hashes at once (default: one per CPU).
-	h.Cores = runtime.NumCPU()
-	hashes := max(h.Cores/int(h.Parallelism), 1)
-	if n := cfg.Password.MaxConcurrentHashes; n > 0 {
-		hashes = min(hashes, n)
-	}
+	return times[len(times)/2]
+}
+
+// finish times hashes after the run and computes the ceiling and the share
+// of it that perSecond logins reached.
+func (m *hashMeter) finish(perSecond float64) *hashCeiling {
+	c := m.c
+	c.HashMSAfter = ms(m.sample())
+	slices.Sort(m.times)
+	per := (m.times[len(m.times)/2-1] + m.times[len(m.times)/2]) / 2
+	c.HashMS = ms(per)
 	if per > 0 {
-		h.PerSecond = float64(hashes) / per.Seconds()
+		c.PerSecond = float64(m.hashes) / per.Seconds()
+		c.Percent = float64(int(perSecond/c.PerSecond*1000+0.5)) / 10
 	}
-	const rounds = 3
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range hashes {
-		wg.Go(func() {
-			for range rounds {
-				hash()
-			}
-		})
-	}
-	wg.Wait()
-	h.ConcurrentHashMS, h.ConcurrentHashes = ms(time.Since(start)/rounds), hashes
-	return h
+	return &c
 }
 
 // procSampler watches a process (the server, given by --pid) while the
