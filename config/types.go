@@ -257,8 +257,9 @@ type MetricsConfig struct {
 	Enabled bool `yaml:"enabled"`
 }
 
-// RuntimeConfig tunes the Go garbage collector of `serve`. The GOGC and
-// GOMEMLIMIT environment variables, when set, take precedence.
+// RuntimeConfig tunes the Go runtime of `serve`: its garbage collector and
+// scheduler. The GOGC, GOMEMLIMIT and GOMAXPROCS environment variables, when
+// set, take precedence.
 type RuntimeConfig struct {
 	// GCPercent is GOGC: how far the heap grows past what the last
 	// collection kept before the next one starts, in percent.
@@ -268,6 +269,11 @@ type RuntimeConfig struct {
 	// says. 0 derives it: 128 MiB plus twice what the hash limiter lets
 	// argon2id hold at once.
 	MemoryLimitMiB int `yaml:"memory_limit_mib"`
+	// MaxProcs is GOMAXPROCS, the goroutines running Go code at once. 0
+	// is one more than the runtime's own choice (the CPUs available): the
+	// store's fsync holds a scheduler slot while the disk works, and the
+	// extra slot keeps every CPU busy meanwhile.
+	MaxProcs int `yaml:"max_procs"`
 }
 
 // Enumerated values, so that consumers do not spell them again.

@@ -61,6 +61,7 @@ func (c Config) Validate() error {
 	v.lockout(c.Lockout)
 	v.atLeast("runtime.gc_percent", c.Runtime.GCPercent, 25)
 	v.atLeast("runtime.memory_limit_mib", c.Runtime.MemoryLimitMiB, 0)
+	v.atLeast("runtime.max_procs", c.Runtime.MaxProcs, 0)
 	v.legacyPIN(c.LegacyPIN)
 	v.otp(c.OTP)
 	v.mail(c.Mail)

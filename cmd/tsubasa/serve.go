@@ -36,7 +36,7 @@ func (g *globals) serve(ctx context.Context) error {
 	}
 	log := newLogger(cfg, g.stderr)
 	slog.SetDefault(log) // zitadel/oidc logs through the default logger
-	tuneGC(cfg, log)
+	tuneRuntime(cfg, log)
 	d, err := openDeps(ctx, cfg, log, time.Second)
 	if err != nil {
 		return err
