@@ -126,9 +126,10 @@ func printReport(w io.Writer, r *loadReport) {
 		row(label, "%s: %d  (first: %.160s)", k, r.Errors[k], r.ErrorSamples[k])
 	}
 	if h := r.Hash; h != nil {
-		row("Password hash", "argon2id m=%d t=%d p=%d: %.2f ms of CPU per hash alone (%.2f before the run, %.2f after), %.2f ms (clock) with %d at once",
-			h.MemoryKiB, h.Iterations, h.Parallelism, h.HashMS, h.HashMSBefore, h.HashMSAfter, h.ConcurrentHashMS, h.ConcurrentHashes)
-		row("Hash ceiling", "%.1f logins/s on %d cores; reached %.1f%%", h.PerSecond, h.Cores, h.Percent)
+		row("Password hash", "argon2id m=%d t=%d p=%d: %.2f ms of CPU per hash with %d at once (%.2f before the run, %.2f after); %.2f ms alone",
+			h.MemoryKiB, h.Iterations, h.Parallelism, h.HashMS, h.Hashes, h.HashMSBefore, h.HashMSAfter, h.AloneMS)
+		row("Hash ceiling", "%.1f logins/s on %d cores; reached %.1f%% (%.1f%% of %.1f/s, hashes alone)",
+			h.PerSecond, h.Cores, h.Percent, h.AlonePercent, h.AlonePerSecond)
 	}
 	if m := r.Server; m != nil {
 		row("Server memory", "peak RSS %.1f MiB during the run, of which heap and stacks %.1f MiB, the rest the mapped database and binary (VmHWM %.1f MiB since start; pid %d)",

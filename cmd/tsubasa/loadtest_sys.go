@@ -20,42 +20,51 @@ import (
 
 // hashCeiling is the most password logins per second the server's machine
 // can do: each login verifies one argon2id hash, which holds a core for its
-// whole duration, and the server runs at most `slots` at once.
+// whole duration, and the server runs at most Hashes at once (one per core
+// by default).
 type hashCeiling struct {
 	MemoryKiB   uint32 `json:"memory_kib"`
 	Iterations  uint32 `json:"iterations"`
 	Parallelism uint8  `json:"parallelism"`
-	// HashMS is the CPU time of one hash alone: the median of 7 timed
-	// just before the run (after 3 untimed ones) and 7 just after it.
-	HashMS float64 `json:"hash_ms"`
-	// HashMSBefore and HashMSAfter are the medians of each 7: far apart,
-	// the machine's speed changed during the run.
+	Cores       int    `json:"cores"`
+	Hashes      int    `json:"concurrent_hashes"`
+	// HashMS is the CPU time of one hash while Hashes run at once, as the
+	// server runs them: the time per hash of the ceiling. The cores share
+	// the memory bandwidth and the last-level cache, so on most machines
+	// it is a few percent above AloneMS. It is the mean over rounds timed
+	// just before the run and just after it (HashMSBefore, HashMSAfter):
+	// on a shared machine a core's speed drifts over seconds.
+	HashMS       float64 `json:"hash_ms"`
 	HashMSBefore float64 `json:"hash_ms_before"`
 	HashMSAfter  float64 `json:"hash_ms_after"`
-	// ConcurrentHashMS is the time per hash with as many hashes at once as
-	// the server runs: memory bandwidth, shared between them, makes it
-	// longer than HashMS on most machines, so the ceiling is not quite
-	// reachable.
-	ConcurrentHashMS float64 `json:"concurrent_hash_ms"`
-	ConcurrentHashes int     `json:"concurrent_hashes"`
-	Cores            int     `json:"cores"`
-	PerSecond        float64 `json:"ceiling_per_second"`
-	Percent          float64 `json:"percent_of_ceiling"`
+	// AloneMS is the CPU time of one hash with nothing else running (the
+	// median of 7 before the run and 7 after).
+	AloneMS float64 `json:"alone_hash_ms"`
+	// PerSecond is Hashes hashes every HashMS, and Percent the share of it
+	// the run reached. The Alone figures are the same with AloneMS: a
+	// bound no machine whose cores share a cache reaches.
+	PerSecond      float64 `json:"ceiling_per_second"`
+	Percent        float64 `json:"percent_of_ceiling"`
+	AlonePerSecond float64 `json:"alone_ceiling_per_second"`
+	AlonePercent   float64 `json:"percent_of_alone_ceiling"`
 }
 
 // hashMeter times argon2id with the configured parameters in this
 // process, with the server's own Hasher (working memory kept per slot).
 // On the server's machine a hash here costs what one login's verify costs
-// there. It times hashes on either side of the run, because on a shared
-// machine a core's speed drifts over seconds.
+// there. It times hashes on both sides of the run.
 type hashMeter struct {
-	c      hashCeiling
-	hasher *member.Hasher
-	hashes int // run at once by the server
-	times  []time.Duration
+	c        hashCeiling
+	hasher   *member.Hasher
+	alone    []time.Duration // CPU time of each hash alone
+	together time.Duration   // CPU time of the hashes run Hashes at once
+	rounds   int             // of Hashes at once, timed
 }
 
-const hashSamples = 7 // timed on each side of the run
+const (
+	aloneSamples   = 7 // hashes alone timed on each side of the run
+	togetherRounds = 6 // rounds of Hashes at once timed on each side
+)
 
 // startHashMeter warms the hasher and times hashes before the run.
 func startHashMeter(cfg config.Config) *hashMeter {
@@ -74,34 +83,20 @@ func startHashMeter(cfg config.Config) *hashMeter {
 	// A hash with parallelism p keeps p cores busy; the server's limiter
 	// runs max_concurrent_hashes at once (default: one per CPU).
 	c.Cores = runtime.NumCPU()
-	m.hashes = max(c.Cores/int(c.Parallelism), 1)
+	c.Hashes = max(c.Cores/int(c.Parallelism), 1)
 	if n := cfg.Password.MaxConcurrentHashes; n > 0 {
-		m.hashes = min(m.hashes, n)
+		c.Hashes = min(c.Hashes, n)
 	}
 	m.hasher = member.NewHasher(member.HashOptions{MemoryKiB: c.MemoryKiB, Iterations: c.Iterations,
-		Parallelism: c.Parallelism, MaxConcurrent: m.hashes})
+		Parallelism: c.Parallelism, MaxConcurrent: c.Hashes})
 	// The first hashes of a process fault their memory in and take about
-	// twice as long as the rest: they are not timed.
+	// twice as long as the rest: they are not timed. Each slot gets its
+	// memory in the first round at once.
 	for range 3 {
 		m.hash()
 	}
-	// The same hashes, as many at once as the server runs: once untimed,
-	// so that each slot has its memory, then three rounds by the clock.
-	const rounds = 3
-	together := func() {
-		var wg sync.WaitGroup
-		for range m.hashes {
-			wg.Go(m.hash)
-		}
-		wg.Wait()
-	}
-	together()
-	start := time.Now()
-	for range rounds {
-		together()
-	}
-	c.ConcurrentHashMS, c.ConcurrentHashes = ms(time.Since(start)/rounds), m.hashes
-	c.HashMSBefore = ms(m.sample())
+	m.round()
+	c.HashMSBefore = m.sample()
 	return m
 }
 
@@ -111,34 +106,53 @@ func (m *hashMeter) hash() {
 	}
 }
 
-// sample times hashSamples hashes one at a time and returns their median.
-// A hash is timed by the CPU time it costs this process, not by the
-// clock: on a shared machine the clock also counts what the scheduler or
-// the hypervisor gave to others.
-func (m *hashMeter) sample() time.Duration {
-	times := make([]time.Duration, hashSamples)
-	for i := range times {
-		start := selfCPU()
-		m.hash()
-		times[i] = selfCPU() - start
+// round runs Hashes hashes at once.
+func (m *hashMeter) round() {
+	var wg sync.WaitGroup
+	for range m.c.Hashes {
+		wg.Go(m.hash)
 	}
-	m.times = append(m.times, times...)
-	slices.Sort(times)
-	return times[len(times)/2]
+	wg.Wait()
 }
 
-// finish times hashes after the run and computes the ceiling and the share
-// of it that perSecond logins reached.
+// sample times hashes alone and rounds at once, and returns the CPU time
+// per hash of the rounds. Hashes are timed by the CPU time they cost this
+// process, not by the clock: on a shared machine the clock also counts
+// what the scheduler or the hypervisor gave to others.
+func (m *hashMeter) sample() float64 {
+	for range aloneSamples {
+		start := selfCPU()
+		m.hash()
+		m.alone = append(m.alone, selfCPU()-start)
+	}
+	start := selfCPU()
+	for range togetherRounds {
+		m.round()
+	}
+	cpu := selfCPU() - start
+	m.together += cpu
+	m.rounds += togetherRounds
+	return ms(cpu / time.Duration(togetherRounds*m.c.Hashes))
+}
+
+// finish times hashes after the run and computes the ceilings and the
+// share of them that perSecond logins reached.
 func (m *hashMeter) finish(perSecond float64) *hashCeiling {
 	c := m.c
-	c.HashMSAfter = ms(m.sample())
-	slices.Sort(m.times)
-	per := (m.times[len(m.times)/2-1] + m.times[len(m.times)/2]) / 2
-	c.HashMS = ms(per)
-	if per > 0 {
-		c.PerSecond = float64(m.hashes) / per.Seconds()
-		c.Percent = float64(int(perSecond/c.PerSecond*1000+0.5)) / 10
+	c.HashMSAfter = m.sample()
+	per := m.together / time.Duration(m.rounds*c.Hashes)
+	slices.Sort(m.alone)
+	alone := (m.alone[len(m.alone)/2-1] + m.alone[len(m.alone)/2]) / 2
+	c.HashMS, c.AloneMS = ms(per), ms(alone)
+	ceiling := func(d time.Duration) (rate, percent float64) {
+		if d <= 0 {
+			return 0, 0
+		}
+		rate = float64(c.Hashes) / d.Seconds()
+		return rate, float64(int(perSecond/rate*1000+0.5)) / 10
 	}
+	c.PerSecond, c.Percent = ceiling(per)
+	c.AlonePerSecond, c.AlonePercent = ceiling(alone)
 	return &c
 }
 
