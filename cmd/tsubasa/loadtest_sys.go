@@ -32,8 +32,8 @@ type hashCeiling struct {
 	// server runs them: the time per hash of the ceiling. The cores share
 	// the memory bandwidth and the last-level cache, so on most machines
 	// it is a few percent above AloneMS. It is the mean over rounds timed
-	// just before the run and just after it (HashMSBefore, HashMSAfter):
-	// on a shared machine a core's speed drifts over seconds.
+	// for 0.75s just before the run and 0.75s just after it (HashMSBefore,
+	// HashMSAfter): on a shared machine a core's speed drifts over seconds.
 	HashMS       float64 `json:"hash_ms"`
 	HashMSBefore float64 `json:"hash_ms_before"`
 	HashMSAfter  float64 `json:"hash_ms_after"`
@@ -62,8 +62,12 @@ type hashMeter struct {
 }
 
 const (
-	aloneSamples   = 7 // hashes alone timed on each side of the run
-	togetherRounds = 6 // rounds of Hashes at once timed on each side
+	aloneSamples = 7 // hashes alone timed on each side of the run
+	// Rounds of Hashes at once are timed on each side of the run for at
+	// least this long (and at least minRounds): seven hashes, a fifth of
+	// a second, gave medians 20% apart on either side of one run.
+	togetherFor = 750 * time.Millisecond
+	minRounds   = 6
 )
 
 // startHashMeter warms the hasher and times hashes before the run.
@@ -125,14 +129,15 @@ func (m *hashMeter) sample() float64 {
 		m.hash()
 		m.alone = append(m.alone, selfCPU()-start)
 	}
-	start := selfCPU()
-	for range togetherRounds {
+	start, clock, rounds := selfCPU(), time.Now(), 0
+	for rounds < minRounds || time.Since(clock) < togetherFor {
 		m.round()
+		rounds++
 	}
 	cpu := selfCPU() - start
 	m.together += cpu
-	m.rounds += togetherRounds
-	return ms(cpu / time.Duration(togetherRounds*m.c.Hashes))
+	m.rounds += rounds
+	return ms(cpu / time.Duration(rounds*m.c.Hashes))
 }
 
 // finish times hashes after the run and computes the ceilings and the
