@@ -78,6 +78,17 @@ type Logins interface {
 	RecordLogin(ctx context.Context, rec LoginRecord) error
 }
 
+// MemberEvents updates a member and appends audit events about the update
+// in one commit: both or neither. A successful login clears the failure
+// count and records that the password was right with one commit (and one
+// fsync) instead of two.
+type MemberEvents interface {
+	// UpdateMemberWithEvents is UpdateMember, and appends events (as
+	// AppendEvent) when fn succeeds. An event id already taken aborts the
+	// whole call with ErrAlreadyExists.
+	UpdateMemberWithEvents(ctx context.Context, id string, fn func(Member) (Member, error), events ...Event) error
+}
+
 // Janitor removes expired records.
 type Janitor interface {
 	// DeleteExpired deletes every record whose ExpiresAt is not after now
@@ -102,6 +113,7 @@ type Store interface {
 	Events
 	Outbox
 	Logins
+	MemberEvents
 	Janitor
 	Close() error
 }

@@ -130,7 +130,9 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	}
 
 	s.ips.release(in.IP, now)
-	err = s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
+	verified := storage.Event{Type: EventPasswordVerified, MemberID: m.ID, IP: in.IP, UserAgent: in.UserAgent,
+		Method: method, Success: true}
+	err = s.updateWithEvent(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
 		old = lockState{}.applyTo(old)
 		// Replace the hash only if it is still the one just verified: a
 		// concurrent password change wins.
@@ -142,12 +144,10 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 		}
 		m = old
 		return old, nil
-	})
+	}, verified)
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("member: recording login: %w", err)
 	}
-	s.event(ctx, storage.Event{Type: EventPasswordVerified, MemberID: m.ID, IP: in.IP, UserAgent: in.UserAgent,
-		Method: method, Success: true})
 	return LoginResult{Member: m, Method: method, MustSetPassword: method == MethodPIN || m.MustChangePassword}, nil
 }
 

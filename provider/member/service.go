@@ -18,6 +18,7 @@ import (
 type ServiceStore interface {
 	storage.Members
 	storage.Events
+	storage.MemberEvents
 }
 
 // Audit event types written by the Service.
@@ -146,14 +147,37 @@ func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 // event appends an audit event. A failing audit write is logged, not
 // returned: the action it records has already happened.
 func (s *Service) event(ctx context.Context, e storage.Event) {
-	if e.Time.IsZero() {
-		e.Time = s.now()
-	}
-	e.ID = newEventID(e.Time)
+	e = s.stamp(e)
 	if err := s.store.AppendEvent(ctx, e); err != nil {
 		s.log.ErrorContext(ctx, "audit event not written", "type", e.Type, "member_id", e.MemberID, "error", err)
 		return
 	}
+	s.emit(ctx, e)
+}
+
+// updateWithEvent updates the member and appends e in one commit (a
+// successful check clears the count and records itself). Unlike event, a
+// failure is returned: nothing was recorded.
+func (s *Service) updateWithEvent(ctx context.Context, id string, fn func(storage.Member) (storage.Member, error), e storage.Event) error {
+	e = s.stamp(e)
+	if err := s.store.UpdateMemberWithEvents(ctx, id, fn, e); err != nil {
+		return err
+	}
+	s.emit(ctx, e)
+	return nil
+}
+
+// stamp gives an event its time (now, unless set) and id.
+func (s *Service) stamp(e storage.Event) storage.Event {
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	e.ID = newEventID(e.Time)
+	return e
+}
+
+// emit hands a stored event to Options.Emit.
+func (s *Service) emit(ctx context.Context, e storage.Event) {
 	if s.opts.Emit != nil {
 		s.opts.Emit(ctx, e)
 	}

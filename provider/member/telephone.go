@@ -113,17 +113,16 @@ func (s *Service) VerifyTelephonePIN(ctx context.Context, number, pin, ip string
 		return TelephoneNotVerified, nil
 	}
 	old := m.PINHash
-	err = s.store.UpdateMember(ctx, m.ID, func(cur storage.Member) (storage.Member, error) {
+	ev.Type, ev.Success = EventTelephoneVerified, true
+	err = s.updateWithEvent(ctx, m.ID, func(cur storage.Member) (storage.Member, error) {
 		cur.PhoneFailures, cur.PhoneLockedUntil = 0, time.Time{}
 		if newHash != "" && cur.PINHash == old {
 			cur.PINHash = newHash
 		}
 		return cur, nil
-	})
+	}, ev)
 	if err != nil {
 		return "", fmt.Errorf("member: recording telephone check: %w", err)
 	}
-	ev.Type, ev.Success = EventTelephoneVerified, true
-	s.event(ctx, ev)
 	return TelephoneVerified, nil
 }

@@ -94,6 +94,31 @@ func (s *Store) UpdateMember(ctx context.Context, id string, fn func(storage.Mem
 	return updateOne(ctx, s, members, []byte(id), fn)
 }
 
+// UpdateMemberWithEvents is UpdateMember and AppendEvent for each event, in
+// one commit: nothing is written unless all of it is.
+func (s *Store) UpdateMemberWithEvents(ctx context.Context, id string, fn func(storage.Member) (storage.Member, error), evs ...storage.Event) error {
+	defer s.members.changed(id) // after the commit
+	return s.write(ctx, func(tx *bbolt.Tx) error {
+		check := func() error {
+			for i := range evs {
+				if err := events.check(tx, true, &evs[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := updateTx(tx, members, []byte(id), fn, check); err != nil {
+			return err
+		}
+		for i := range evs {
+			if err := events.put(tx, nil, &evs[i]); err != nil {
+				return noAbort(err)
+			}
+		}
+		return nil
+	})
+}
+
 // CountMembers returns the number of members.
 func (s *Store) CountMembers(ctx context.Context) (int, error) {
 	var n int

@@ -337,23 +337,34 @@ func putTx[T any](tx *bbolt.Tx, t *table[T], v *T) error {
 // (each time on a fresh copy); its error aborts the update unchanged.
 func updateOne[T any](ctx context.Context, s *Store, t *table[T], pk []byte, fn func(T) (T, error)) error {
 	return s.write(ctx, func(tx *bbolt.Tx) error {
-		cur, err := t.get(tx, pk)
-		if err != nil {
-			return abort(err)
-		}
-		old := t.keys(&cur) // copies: fn may change cur's slices in place
-		next, err := fn(cur)
-		if err != nil {
-			return abort(err)
-		}
-		if !bytes.Equal(t.pk(&next), pk) {
-			return abort(fmt.Errorf("bolt: %s: an update may not change the key", t.name(pk)))
-		}
-		if err := t.check(tx, false, &next); err != nil {
-			return abort(err)
-		}
-		return t.put(tx, old, &next)
+		return updateTx(tx, t, pk, fn, nil)
 	})
+}
+
+// updateTx is updateOne's work in tx. before, when set, runs after every
+// check and before the first write (an error from it is an abort).
+func updateTx[T any](tx *bbolt.Tx, t *table[T], pk []byte, fn func(T) (T, error), before func() error) error {
+	cur, err := t.get(tx, pk)
+	if err != nil {
+		return abort(err)
+	}
+	old := t.keys(&cur) // copies: fn may change cur's slices in place
+	next, err := fn(cur)
+	if err != nil {
+		return abort(err)
+	}
+	if !bytes.Equal(t.pk(&next), pk) {
+		return abort(fmt.Errorf("bolt: %s: an update may not change the key", t.name(pk)))
+	}
+	if err := t.check(tx, false, &next); err != nil {
+		return abort(err)
+	}
+	if before != nil {
+		if err := before(); err != nil {
+			return abort(err)
+		}
+	}
+	return t.put(tx, old, &next)
 }
 
 func deleteOne[T any](ctx context.Context, s *Store, t *table[T], pk []byte) error {

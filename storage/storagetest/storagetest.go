@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Events", eventTests},
 		{"Outbox", outboxTests},
 		{"Logins", loginTests},
+		{"MemberEvents", memberEventTests},
 		{"Janitor", janitorTests},
 		{"Records", recordTests},
 	}
