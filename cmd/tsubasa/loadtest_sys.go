@@ -73,17 +73,9 @@ const (
 // startHashMeter warms the hasher and times hashes before the run.
 func startHashMeter(cfg config.Config) *hashMeter {
 	a := cfg.Password.Argon2
+	// A validated config (loadConfig) has every parameter set.
 	m := &hashMeter{c: hashCeiling{MemoryKiB: a.MemoryKiB, Iterations: a.Iterations, Parallelism: a.Parallelism}}
 	c := &m.c
-	if c.MemoryKiB == 0 {
-		c.MemoryKiB = member.DefaultMemoryKiB
-	}
-	if c.Iterations == 0 {
-		c.Iterations = member.DefaultIterations
-	}
-	if c.Parallelism == 0 {
-		c.Parallelism = member.DefaultParallelism
-	}
 	// A hash with parallelism p keeps p cores busy; the server's limiter
 	// runs max_concurrent_hashes at once (default: one per CPU).
 	c.Cores = runtime.NumCPU()

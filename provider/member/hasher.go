@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"golang.org/x/crypto/bcrypt"
@@ -109,10 +108,11 @@ func (h *Hasher) Stats() (running, waiting int) {
 	return running, max(int(h.admitted.Load())-running, 0)
 }
 
-// admission is one admitted caller; close it when done.
+// admission is one admitted caller, used by its goroutine only; close it
+// when done (again is harmless).
 type admission struct {
-	h    *Hasher
-	once sync.Once
+	h      *Hasher
+	closed bool
 }
 
 // admit lets a caller in. With wait=false (interactive callers) it gives
@@ -128,7 +128,12 @@ func (h *Hasher) admit(wait bool) (*admission, error) {
 	return &admission{h: h}, nil
 }
 
-func (a *admission) close() { a.once.Do(func() { a.h.admitted.Add(-1) }) }
+func (a *admission) close() {
+	if !a.closed {
+		a.closed = true
+		a.h.admitted.Add(-1)
+	}
+}
 
 // run takes a slot, waiting while all are busy or until ctx ends, and
 // runs f with the slot's memory.
@@ -234,7 +239,8 @@ func (h *Hasher) DummyVerify(ctx context.Context, secret string) error {
 
 // dummy is DummyVerify for an admitted caller.
 func (a *admission) dummy(ctx context.Context, secret string) error {
-	return a.run(ctx, func(mem *argon2id.Memory) { _, _, _ = a.h.verifyIn(mem, a.h.dummy, secret) })
+	_, _, err := a.check(ctx, "", secret)
+	return err
 }
 
 // check verifies secret against phc in one slot, or does a dummy verify
@@ -244,11 +250,10 @@ func (a *admission) dummy(ctx context.Context, secret string) error {
 // error if it ended while waiting for a slot.
 func (a *admission) check(ctx context.Context, phc, secret string) (ok bool, newHash string, err error) {
 	h := a.h
+	if phc == "" {
+		phc = h.dummy // nothing matches it, and it never needs replacing
+	}
 	werr := a.run(ctx, func(mem *argon2id.Memory) {
-		if phc == "" {
-			_, _, _ = h.verifyIn(mem, h.dummy, secret)
-			return
-		}
 		var rehash bool
 		if ok, rehash, err = h.verifyIn(mem, phc, secret); ok && rehash {
 			newHash = h.hashIn(mem, secret)

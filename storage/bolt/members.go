@@ -99,15 +99,13 @@ func (s *Store) UpdateMember(ctx context.Context, id string, fn func(storage.Mem
 func (s *Store) UpdateMemberWithEvents(ctx context.Context, id string, fn func(storage.Member) (storage.Member, error), evs ...storage.Event) error {
 	defer s.members.changed(id) // after the commit
 	return s.write(ctx, func(tx *bbolt.Tx) error {
-		check := func() error {
-			for i := range evs {
-				if err := events.check(tx, true, &evs[i]); err != nil {
-					return err
-				}
+		// The events are checked before the member's update writes.
+		for i := range evs {
+			if err := events.check(tx, true, &evs[i]); err != nil {
+				return abort(err)
 			}
-			return nil
 		}
-		if err := updateTx(tx, members, []byte(id), fn, check); err != nil {
+		if err := updateTx(tx, members, []byte(id), fn); err != nil {
 			return err
 		}
 		for i := range evs {

@@ -337,13 +337,12 @@ func putTx[T any](tx *bbolt.Tx, t *table[T], v *T) error {
 // (each time on a fresh copy); its error aborts the update unchanged.
 func updateOne[T any](ctx context.Context, s *Store, t *table[T], pk []byte, fn func(T) (T, error)) error {
 	return s.write(ctx, func(tx *bbolt.Tx) error {
-		return updateTx(tx, t, pk, fn, nil)
+		return updateTx(tx, t, pk, fn)
 	})
 }
 
-// updateTx is updateOne's work in tx. before, when set, runs after every
-// check and before the first write (an error from it is an abort).
-func updateTx[T any](tx *bbolt.Tx, t *table[T], pk []byte, fn func(T) (T, error), before func() error) error {
+// updateTx is updateOne's work in tx.
+func updateTx[T any](tx *bbolt.Tx, t *table[T], pk []byte, fn func(T) (T, error)) error {
 	cur, err := t.get(tx, pk)
 	if err != nil {
 		return abort(err)
@@ -358,11 +357,6 @@ func updateTx[T any](tx *bbolt.Tx, t *table[T], pk []byte, fn func(T) (T, error)
 	}
 	if err := t.check(tx, false, &next); err != nil {
 		return abort(err)
-	}
-	if before != nil {
-		if err := before(); err != nil {
-			return abort(err)
-		}
 	}
 	return t.put(tx, old, &next)
 }
