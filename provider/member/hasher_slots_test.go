@@ -11,8 +11,8 @@ import (
 	"tsubasa/storage"
 )
 
-// gatedStore holds the first UpdateMember (a login's attempt record)
-// until release is closed.
+// gatedStore holds the first AppendEvent (a successful login's record of
+// itself) until release is closed.
 type gatedStore struct {
 	ServiceStore
 	once    sync.Once
@@ -20,17 +20,17 @@ type gatedStore struct {
 	release chan struct{}
 }
 
-func (g *gatedStore) UpdateMember(ctx context.Context, id string, f func(storage.Member) (storage.Member, error)) error {
+func (g *gatedStore) AppendEvent(ctx context.Context, e storage.Event) error {
 	g.once.Do(func() {
 		close(g.entered)
 		<-g.release
 	})
-	return g.ServiceStore.UpdateMember(ctx, id, f)
+	return g.ServiceStore.AppendEvent(ctx, e)
 }
 
-// TestLoginHoldsNoSlotWhileRecording: while a login writes its attempt,
-// its hashing slot is free for others. With one slot, a hash started then
-// completes before the login's write does.
+// TestLoginHoldsNoSlotWhileRecording: while a login writes its outcome,
+// it holds neither a hashing slot nor its admission. With one slot, a
+// hash started then completes before the login's write does.
 func TestLoginHoldsNoSlotWhileRecording(t *testing.T) {
 	f := newFixture(t, nil)
 	f.create(t, "1234567")
@@ -45,8 +45,8 @@ func TestLoginHoldsNoSlotWhileRecording(t *testing.T) {
 		done <- err
 	}()
 	<-g.entered
-	if r, w := h.Stats(); r != 0 || w != 1 {
-		t.Errorf("while the attempt is written: running %d, waiting %d; want 0, 1", r, w)
+	if r, w := h.Stats(); r != 0 || w != 0 {
+		t.Errorf("while the login is written: running %d, waiting %d; want 0, 0", r, w)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()

@@ -83,24 +83,17 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 		return LoginResult{}, fmt.Errorf("member: looking up number: %w", err)
 	}
 
-	// Count the attempt before checking the secret (see lockState.reserve).
-	var retry time.Duration
-	err = s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
-		st, r := s.opts.Lockout.reserve(lockStateOf(old), now)
-		if retry = r; r > 0 {
-			return old, errThrottled
-		}
-		m = st.applyTo(old)
-		return m, nil
-	})
+	// Count the attempt, in memory, before checking the secret (see inFlight).
+	m, retry, err := s.flight.reserve(ctx, s.store, m.ID, now)
 	switch {
-	case errors.Is(err, errThrottled):
-		adm.close()
-		return LoginResult{}, a.throttled(ctx, start, m.ID, retry, "member")
 	case err != nil:
 		s.ips.release(in.IP, now)
-		return LoginResult{}, fmt.Errorf("member: recording attempt: %w", err)
+		return LoginResult{}, fmt.Errorf("member: reading lock state: %w", err)
+	case retry > 0:
+		adm.close()
+		return LoginResult{}, a.throttled(ctx, start, m.ID, retry, "member")
 	}
+	defer s.flight.done(m.ID)
 
 	// A member with a password logs in with it; only a member without one,
 	// while the web cutover is ahead, may use the 6-digit PIN. One hash per
@@ -117,7 +110,10 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	switch {
 	case errors.Is(err, ErrHashFormat):
 		s.log.ErrorContext(ctx, "stored hash unreadable", "member_id", m.ID, "method", method, "error", err)
-	case err != nil: // the request ended while waiting; its attempt stays counted
+	case err != nil:
+		// The request ended while waiting for a slot: the secret was not
+		// checked, so there is nothing to count.
+		s.ips.release(in.IP, now)
 		return LoginResult{}, err
 	}
 	adm.close()
@@ -132,6 +128,13 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	s.ips.release(in.IP, now)
 	verified := storage.Event{Type: EventPasswordVerified, MemberID: m.ID, IP: in.IP, UserAgent: in.UserAgent,
 		Method: method, Success: true}
+	if newHash == "" && lockStateOf(m) == (lockState{}) {
+		// Nothing in the record to change (the usual case): the event alone.
+		if err := s.record(ctx, verified); err != nil {
+			return LoginResult{}, fmt.Errorf("member: recording login: %w", err)
+		}
+		return LoginResult{Member: m, Method: method, MustSetPassword: method == MethodPIN || m.MustChangePassword}, nil
+	}
 	err = s.updateWithEvent(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
 		old = lockState{}.applyTo(old)
 		// Replace the hash only if it is still the one just verified: a
@@ -176,8 +179,17 @@ func (a attempt) failed(ctx context.Context, start time.Time, memberID, reason s
 		Reason: reason, Time: a.now}
 	if memberID == "" {
 		e.Detail = map[string]string{"number": printableNumber(a.in.Number)}
+		a.s.event(ctx, e)
+	} else {
+		// The failure is counted in the record, with its event, before it
+		// is answered; if that cannot be written, neither is the answer.
+		lockout := a.s.opts.Lockout
+		if werr := a.s.updateWithEvent(ctx, memberID, func(old storage.Member) (storage.Member, error) {
+			return lockout.fail(lockStateOf(old), a.now).applyTo(old), nil
+		}, e); werr != nil {
+			return fmt.Errorf("member: recording failure: %w", werr)
+		}
 	}
-	a.s.event(ctx, e)
 	if known {
 		a.s.timing.observe(time.Since(start))
 	}

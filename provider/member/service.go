@@ -91,6 +91,7 @@ type Service struct {
 	opts    Options
 	ips     *ipWindow
 	unknown *unknownNumbers
+	flight  *inFlight
 	// Padding of failed and throttled answers (see failureTiming).
 	timing, throttleTiming failureTiming
 	log                    *slog.Logger
@@ -122,6 +123,7 @@ func NewService(store ServiceStore, h *Hasher, opts Options) *Service {
 		opts:    opts,
 		ips:     &ipWindow{max: l.PerIPMaxFailures, window: l.Window},
 		unknown: &unknownNumbers{opts: *l},
+		flight:  &inFlight{opts: *l},
 		log:     opts.Logger,
 	}
 }
@@ -153,6 +155,17 @@ func (s *Service) event(ctx context.Context, e storage.Event) {
 		return
 	}
 	s.emit(ctx, e)
+}
+
+// record appends e like event, but returns a failure instead of logging
+// it, for callers that must not go on without the event.
+func (s *Service) record(ctx context.Context, e storage.Event) error {
+	e = s.stamp(e)
+	if err := s.store.AppendEvent(ctx, e); err != nil {
+		return err
+	}
+	s.emit(ctx, e)
+	return nil
 }
 
 // updateWithEvent updates the member and appends e in one commit (a

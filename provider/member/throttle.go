@@ -257,3 +257,74 @@ func (f *failureTiming) pad(ctx context.Context, start time.Time) {
 	case <-ctx.Done():
 	}
 }
+
+// fail counts a failed attempt made at now into s: unlike reserve it
+// counts whatever the state, because the attempt was admitted before
+// (a concurrent failure may have locked the member since). It locks the
+// member once the failures reach the limit, never shortening a lock.
+func (l LockoutOptions) fail(s lockState, now time.Time) lockState {
+	if !s.last.IsZero() && now.Sub(s.last) > l.Window {
+		s.failures = 0
+	}
+	s.failures++
+	if now.After(s.last) {
+		s.last = now
+	}
+	if s.failures >= l.MaxFailures {
+		if until := now.Add(l.delay(s.failures)); until.After(s.lockedUntil) {
+			s.lockedUntil = until
+		}
+	}
+	return s
+}
+
+// inFlight counts, per member, the attempts whose secret is being checked.
+//
+// The lockout must see concurrent attempts (twenty guesses sent at once
+// may not all be checked against a limit of five), but it need not see
+// them in the file: until an attempt is answered its result is known to
+// no one, so a crash that forgets it loses nothing. An attempt is counted
+// here while it runs; a failure is written to the member record, with its
+// event, before it is answered; a success clears the record. The limit is
+// the stored state with every attempt in flight counted as a failure, as
+// if each had been recorded before its check.
+type inFlight struct {
+	opts LockoutOptions
+	mu   sync.Mutex
+	n    map[string]int
+}
+
+// reserve admits an attempt on member id at now, or returns how long the
+// member stays locked. It reads the member under the lock, so that a
+// failure settling meanwhile is seen either in the file or in the count
+// (settle writes first and uncounts after), never in neither. The member
+// returned is that fresh copy.
+func (f *inFlight) reserve(ctx context.Context, store storage.Members, id string, now time.Time) (storage.Member, time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, err := store.MemberByID(ctx, id)
+	if err != nil {
+		return storage.Member{}, 0, err
+	}
+	st := lockStateOf(m)
+	for range f.n[id] + 1 {
+		var retry time.Duration
+		if st, retry = f.opts.reserve(st, now); retry > 0 {
+			return m, retry, nil
+		}
+	}
+	if f.n == nil {
+		f.n = map[string]int{}
+	}
+	f.n[id]++
+	return m, 0, nil
+}
+
+// done uncounts an attempt reserve admitted, after its outcome is stored.
+func (f *inFlight) done(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n[id]--; f.n[id] <= 0 {
+		delete(f.n, id)
+	}
+}
