@@ -23,6 +23,7 @@ type Event struct {
 
 // Events is the append-only audit log.
 type Events interface {
+	// AppendEvent adds an event. A unit holds it (see Units).
 	AppendEvent(ctx context.Context, e Event) error
 	// ListEvents returns a member's events, newest first, at most limit.
 	ListEvents(ctx context.Context, memberID string, limit int) ([]Event, error)
@@ -75,6 +76,8 @@ type LoginRecord struct {
 
 // Logins records logins atomically across roles.
 type Logins interface {
+	// RecordLogin stores the record in one commit. A unit holds it when
+	// it has no Alert (see Units).
 	RecordLogin(ctx context.Context, rec LoginRecord) error
 }
 
@@ -114,6 +117,7 @@ type Store interface {
 	Outbox
 	Logins
 	MemberEvents
+	Units
 	Janitor
 	Close() error
 }

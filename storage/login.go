@@ -34,6 +34,7 @@ type SessionFilter struct {
 
 // Sessions stores browser and SSO sessions.
 type Sessions interface {
+	// CreateSession stores a new session. A unit holds it (see Units).
 	CreateSession(ctx context.Context, s Session) error
 	SessionByID(ctx context.Context, id string) (Session, error)
 	UpdateSession(ctx context.Context, id string, fn func(Session) (Session, error)) error

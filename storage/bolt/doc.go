@@ -53,6 +53,16 @@
 // copied (JSON decoding copies) before it ends; no bbolt type leaves the
 // package.
 //
+// A request's unit (units.go, storage.Units) holds AppendEvent,
+// CreateSession and RecordLogin without an alert as write functions. The
+// next write under the same context runs them first, in its own
+// transaction; the unit's commit function runs what is left alone. A held
+// function that aborts fails that transaction (everything it was answered
+// with is rolled back with it), and the unit keeps the first such failure
+// for its commit function to return. A password login held this way
+// commits once in its POST (the code, with the event, the device and the
+// session) instead of four times.
+//
 // An update rewrites only the index entries whose key changed: consuming a
 // refresh token or a code, or a session's login state, writes the record
 // alone.

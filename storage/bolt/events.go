@@ -27,9 +27,15 @@ var events = &table[storage.Event]{
 	}},
 }
 
-// AppendEvent adds an event to the audit log.
+// AppendEvent adds an event to the audit log. A unit holds it (see
+// storage.Units).
 func (s *Store) AppendEvent(ctx context.Context, e storage.Event) error {
-	return createOne(ctx, s, events, e)
+	return s.hold(ctx, func(tx *bbolt.Tx) error {
+		if err := events.check(tx, true, &e); err != nil {
+			return abort(err)
+		}
+		return events.put(tx, nil, &e)
+	})
 }
 
 // ListEvents returns the member's events, newest first, at most limit (all
@@ -138,9 +144,14 @@ func (s *Store) UpdateOutboxMessage(ctx context.Context, id string, fn func(stor
 }
 
 // RecordLogin writes the event, the device and the alert in one commit, or
-// nothing.
+// nothing. A unit holds it when there is no alert (see storage.Units): an
+// alert is committed at once, for the outbox worker to find it.
 func (s *Store) RecordLogin(ctx context.Context, rec storage.LoginRecord) error {
-	return s.write(ctx, func(tx *bbolt.Tx) error {
+	write := s.hold
+	if rec.Alert != nil {
+		write = s.write
+	}
+	return write(ctx, func(tx *bbolt.Tx) error {
 		// Check everything before the first write, so that an abort
 		// leaves nothing behind.
 		e := rec.Event

@@ -19,9 +19,15 @@ var sessions = (&table[storage.Session]{
 	},
 }).withExpiry(bSessionsByExpiry, func(s *storage.Session) (time.Time, bool) { return s.ExpiresAt, true })
 
-// CreateSession stores a new session.
+// CreateSession stores a new session. A unit holds it (see
+// storage.Units).
 func (s *Store) CreateSession(ctx context.Context, sess storage.Session) error {
-	return createOne(ctx, s, sessions, sess)
+	return s.hold(ctx, func(tx *bbolt.Tx) error {
+		if err := sessions.check(tx, true, &sess); err != nil {
+			return abort(err)
+		}
+		return sessions.put(tx, nil, &sess)
+	})
 }
 
 // SessionByID returns the session, even when expired.

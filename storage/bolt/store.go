@@ -188,9 +188,21 @@ func (s *Store) write(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// A write under a unit carries what the unit holds, ahead of it.
+	var held []func(*bbolt.Tx) error
+	var after []func()
+	u := s.unitOf(ctx)
+	if u != nil {
+		held, after = u.take()
+	}
 	var aborted error
 	err := s.commits.do(func(tx *bbolt.Tx) error {
 		aborted = nil
+		if len(held) > 0 {
+			if err := runHeld(held)(tx); err != nil {
+				return err
+			}
+		}
 		err := fn(tx)
 		if a, ok := err.(abortError); ok {
 			aborted = a.err
@@ -198,6 +210,9 @@ func (s *Store) write(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 		}
 		return err
 	})
+	if len(held) > 0 {
+		u.settled(err, after)
+	}
 	if err != nil {
 		return err
 	}
