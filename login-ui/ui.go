@@ -30,6 +30,7 @@ type Store interface {
 	storage.AuthRequests
 	storage.Sessions
 	storage.Members
+	storage.Units
 }
 
 // Members is the member domain as the login UI uses it.
@@ -207,7 +208,7 @@ func (u *UI) Handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u.renderError(w, r, http.StatusForbidden, "error.cross_site")
 	}))
-	return u.securityHeaders(u.LangSwitch(cop.Handler(u.mux)))
+	return u.securityHeaders(u.LangSwitch(cop.Handler(u.holdWrites(u.mux))))
 }
 
 func staticHandler(fsys fs.FS) http.Handler {

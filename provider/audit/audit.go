@@ -86,7 +86,9 @@ func (l *Logger) Emit(ctx context.Context, e storage.Event) {
 	if l == nil || l.siem == nil {
 		return
 	}
-	l.siem.LogAttrs(ctx, slog.LevelInfo, "audit", siemAttrs(e)...)
+	// Once the event is stored: a write the request holds back (see
+	// storage.Units) is stored when the request answers.
+	storage.AfterCommit(ctx, func() { l.siem.LogAttrs(ctx, slog.LevelInfo, "audit", siemAttrs(e)...) })
 }
 
 // siemAttrs is the JSON shape of an event: the same keys on every line,

@@ -3,6 +3,7 @@ package member
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -147,5 +148,73 @@ func TestLockoutFail(t *testing.T) {
 	got = l.fail(lockState{failures: 2, last: now}, now)
 	if got.failures != 3 || !got.lockedUntil.Equal(now.Add(time.Minute)) {
 		t.Errorf("third failure = %+v, want locked for a minute", got)
+	}
+}
+
+// unitSpy notes, for each event appended, whether it went under a unit.
+type unitSpy struct {
+	ServiceStore
+	mu   sync.Mutex
+	held map[string]bool // event type → under a unit
+}
+
+func (u *unitSpy) AppendEvent(ctx context.Context, e storage.Event) error {
+	u.mu.Lock()
+	u.held[e.Type+"/"+e.Reason] = storage.UnitOf(ctx) != nil
+	u.mu.Unlock()
+	return u.ServiceStore.AppendEvent(ctx, e)
+}
+
+// TestLoginUnderAUnit: under a request's unit (storage.Units), a success's
+// event waits for the request's commit, while a failure, known number or
+// not, is stored before Authenticate returns, inside the padded duration
+// of the answer.
+func TestLoginUnderAUnit(t *testing.T) {
+	f := newFixture(t, nil)
+	m := f.create(t, "1234567")
+	spy := &unitSpy{ServiceStore: f.store, held: map[string]bool{}}
+	svc := NewService(spy, NewHasher(cheapHash), Options{Now: f.clock.Now})
+	count := func(typ string) int {
+		n := 0
+		for _, e := range f.events(t, m.ID) {
+			if e.Type == typ {
+				n++
+			}
+		}
+		return n
+	}
+	ctx, commit := f.store.Begin(t.Context())
+	login := func(number, secret string) error {
+		_, err := svc.Authenticate(ctx, LoginInput{Number: number, Secret: secret, IP: "192.0.2.1"})
+		return err
+	}
+	if err := login("1234567", goodPassword); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(EventPasswordVerified); n != 0 {
+		t.Errorf("success event stored before the commit (%d)", n)
+	}
+	if err := login("1234567", "wrong-Pass-1"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatal(err)
+	}
+	if n, c := count(EventLoginFailed), f.member(t, m.ID).FailedLogins; n != 1 || c != 1 {
+		t.Errorf("known number's failure before the commit: %d events, %d counted; want 1, 1", n, c)
+	}
+	if err := login("7654321", "wrong-Pass-1"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatal(err)
+	}
+	spy.mu.Lock()
+	if held, seen := spy.held[EventLoginFailed+"/"+ReasonBadCredentials]; !seen || held {
+		t.Errorf("unknown number's failure event: appended %v, under the unit %v; want appended at once", seen, held)
+	}
+	if !spy.held[EventPasswordVerified+"/"] {
+		t.Error("success event not appended under the unit")
+	}
+	spy.mu.Unlock()
+	if err := commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(EventPasswordVerified); n != 1 {
+		t.Errorf("success events after the commit: %d, want 1", n)
 	}
 }

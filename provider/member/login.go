@@ -184,7 +184,7 @@ func (a attempt) failed(ctx context.Context, start time.Time, memberID, reason s
 		// The failure is counted in the record, with its event, before it
 		// is answered; if that cannot be written, neither is the answer.
 		lockout := a.s.opts.Lockout
-		if werr := a.s.updateWithEvent(ctx, memberID, func(old storage.Member) (storage.Member, error) {
+		if werr := a.s.updateWithEvent(storage.Direct(ctx), memberID, func(old storage.Member) (storage.Member, error) {
 			return lockout.fail(lockStateOf(old), a.now).applyTo(old), nil
 		}, e); werr != nil {
 			return fmt.Errorf("member: recording failure: %w", werr)

@@ -147,10 +147,13 @@ func (s *Service) pinWebOpen(now time.Time) bool {
 func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 
 // event appends an audit event. A failing audit write is logged, not
-// returned: the action it records has already happened.
+// returned: the action it records has already happened. It is stored at
+// once, never held back to the answer (storage.Units): a failed login's
+// answer is padded to a common duration, and its write must fall inside
+// the padding, whether the number exists or not.
 func (s *Service) event(ctx context.Context, e storage.Event) {
 	e = s.stamp(e)
-	if err := s.store.AppendEvent(ctx, e); err != nil {
+	if err := s.store.AppendEvent(storage.Direct(ctx), e); err != nil {
 		s.log.ErrorContext(ctx, "audit event not written", "type", e.Type, "member_id", e.MemberID, "error", err)
 		return
 	}
@@ -158,7 +161,8 @@ func (s *Service) event(ctx context.Context, e storage.Event) {
 }
 
 // record appends e like event, but returns a failure instead of logging
-// it, for callers that must not go on without the event.
+// it, for callers that must not go on without the event. Under a unit it
+// is held (a successful check's event, stored with the login it starts).
 func (s *Service) record(ctx context.Context, e storage.Event) error {
 	e = s.stamp(e)
 	if err := s.store.AppendEvent(ctx, e); err != nil {
@@ -192,7 +196,9 @@ func (s *Service) stamp(e storage.Event) storage.Event {
 // emit hands a stored event to Options.Emit.
 func (s *Service) emit(ctx context.Context, e storage.Event) {
 	if s.opts.Emit != nil {
-		s.opts.Emit(ctx, e)
+		// Once stored: a held event (see storage.Units) is stored when
+		// the request answers.
+		storage.AfterCommit(ctx, func() { s.opts.Emit(ctx, e) })
 	}
 }
 
