@@ -73,11 +73,7 @@ func (hw *heldWriter) Write(b []byte) (int, error) {
 // finish commits what is held when the handler wrote nothing (an empty
 // 200). Once the answer has started the unit is closed: later writes
 // commit at once, as without one.
-func (hw *heldWriter) finish() {
-	if !hw.started {
-		hw.start()
-	}
-}
+func (hw *heldWriter) finish() { hw.start() }
 
 // Flush sends what is buffered, after the held writes are committed.
 func (hw *heldWriter) Flush() {

@@ -40,15 +40,7 @@ func (l LockoutOptions) reserve(s lockState, now time.Time) (lockState, time.Dur
 	if now.Before(s.lockedUntil) {
 		return s, s.lockedUntil.Sub(now)
 	}
-	if !s.last.IsZero() && now.Sub(s.last) > l.Window {
-		s.failures = 0 // the earlier failures left the window
-	}
-	s.failures++
-	s.last = now
-	if s.failures >= l.MaxFailures {
-		s.lockedUntil = now.Add(l.delay(s.failures))
-	}
-	return s, 0
+	return l.fail(s, now), 0
 }
 
 // delay is BaseDelay·2^(n−MaxFailures), capped at MaxDelay.
@@ -297,7 +289,7 @@ type inFlight struct {
 // reserve admits an attempt on member id at now, or returns how long the
 // member stays locked. It reads the member under the lock, so that a
 // failure settling meanwhile is seen either in the file or in the count
-// (settle writes first and uncounts after), never in neither. The member
+// (its write comes before done uncounts it), never in neither. The member
 // returned is that fresh copy.
 func (f *inFlight) reserve(ctx context.Context, store storage.Members, id string, now time.Time) (storage.Member, time.Duration, error) {
 	f.mu.Lock()
