@@ -11,14 +11,14 @@ import (
 // and back; the member changes the password (current one required, policy
 // enforced) and logs out.
 func TestAccountPages(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	b := NewBrowser(t, s)
 	p := b.Get(t, s.Issuer+"/account")
 	if !strings.HasPrefix(p.URL.Path, "/login") {
 		t.Fatalf("logged-out /account must lead to the login page, got %s", p.URL)
 	}
-	res := b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass}})
-	if res.URL.Path != "/account" || !strings.Contains(res.Body, memberNumber) {
+	res := b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass}})
+	if res.URL.Path != "/account" || !strings.Contains(res.Body, MemberNumber) {
 		t.Fatalf("after login the account page must show the member, got %d at %s", res.Status, res.URL)
 	}
 	page := b.Get(t, s.Issuer+"/account/password")
@@ -26,11 +26,11 @@ func TestAccountPages(t *testing.T) {
 	if wrong.Status != http.StatusUnauthorized {
 		t.Errorf("wrong current password: status %d", wrong.Status)
 	}
-	same := b.Post(t, page.URL, "/account/password", url.Values{"password": {memberPass}, "new_password": {memberPass}, "confirm_password": {memberPass}})
+	same := b.Post(t, page.URL, "/account/password", url.Values{"password": {MemberPass}, "new_password": {MemberPass}, "confirm_password": {MemberPass}})
 	if same.Status != http.StatusUnprocessableEntity {
 		t.Errorf("unchanged password: status %d", same.Status)
 	}
-	ok := b.Post(t, page.URL, "/account/password", url.Values{"password": {memberPass}, "new_password": {"Aozora-2027"}, "confirm_password": {"Aozora-2027"}})
+	ok := b.Post(t, page.URL, "/account/password", url.Values{"password": {MemberPass}, "new_password": {"Aozora-2027"}, "confirm_password": {"Aozora-2027"}})
 	if ok.URL.Path != "/account" || !strings.Contains(ok.Body, `role="status"`) {
 		t.Fatalf("password change: status %d at %s", ok.Status, ok.URL)
 	}
@@ -50,7 +50,7 @@ func TestAccountPages(t *testing.T) {
 	}
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	f := NewFlow()
-	if _, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), memberNumber, "Aozora-2027")); err != nil {
+	if _, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), MemberNumber, "Aozora-2027")); err != nil {
 		t.Errorf("login with the changed password: %v", err)
 	}
 }

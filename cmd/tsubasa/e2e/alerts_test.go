@@ -23,7 +23,7 @@ const (
 
 	alertSubject = "[Tsubasa]新しいご利用環境からログインがありました/Login from new device"
 	memberEmail  = "hanako@example.com"
-	maskedNumber = "****321" // memberNumber 7654321 with all but the last three digits hidden
+	maskedNumber = "****321" // MemberNumber 7654321 with all but the last three digits hidden
 )
 
 // uaTransport makes a Browser send a fixed User-Agent.
@@ -49,7 +49,7 @@ func startWithMail(t *testing.T, smtp *notifytest.SMTPServer, o Options) *Server
 	t.Helper()
 	_, o.SMTPPort = smtp.Addr()
 	o.Extra += "otp:\n  on_login: never\n"
-	return startWithMember(t, o)
+	return StartWithMember(t, o)
 }
 
 // alerts are the login alerts received so far.
@@ -88,7 +88,7 @@ func TestLoginAlerts(t *testing.T) {
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 
 	a := newDevice(t, s, uaWindowsChrome)
-	tokA := loginRP(t, rp, a)
+	tokA := LoginRP(t, rp, a)
 	mail := waitAlert(t, smtp, "chrome", 30*time.Second)
 	if len(mail.To) != 1 || mail.To[0] != memberEmail {
 		t.Errorf("alert sent to %v, want %s", mail.To, memberEmail)
@@ -102,16 +102,16 @@ func TestLoginAlerts(t *testing.T) {
 			t.Errorf("alert text lacks %q:\n%s", want, mail.Text)
 		}
 	}
-	if strings.Contains(mail.Text+mail.HTML, memberNumber) {
+	if strings.Contains(mail.Text+mail.HTML, MemberNumber) {
 		t.Error("the alert shows the whole member number")
 	}
 
 	// The same browser again (a real password login, not SSO): known.
-	loginRP(t, rp, a, oauth2.SetAuthURLParam("prompt", "login"))
+	LoginRP(t, rp, a, oauth2.SetAuthURLParam("prompt", "login"))
 	// Another browser: new. The worker sends in order, so once this alert
 	// is in, any alert for the login above would be in too.
 	b := newDevice(t, s, uaIPhoneSafari)
-	tokB := loginRP(t, rp, b)
+	tokB := LoginRP(t, rp, b)
 	waitAlert(t, smtp, "safari", 30*time.Second)
 	if n := len(alerts(smtp)); n != 2 {
 		t.Fatalf("%d alerts after a new, a known and another new login, want 2", n)
@@ -120,7 +120,7 @@ func TestLoginAlerts(t *testing.T) {
 	// A failed attempt shows in the history too.
 	c := newDevice(t, s, uaMacFirefox)
 	p := c.Get(t, rp.AuthURL(NewFlow()))
-	c.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {"Not-the-password-1"}})
+	c.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {"Not-the-password-1"}})
 
 	history := accountPage(t, a, smtp, s.Issuer+"/account/history")
 	for _, want := range []string{"Windows", "iPhone", "Chrome 126.0.0.0", "Safari 17.5", "127.0.0.1", "パスワード", "失敗", "成功", "JST"} {
@@ -149,13 +149,13 @@ func TestLoginAlerts(t *testing.T) {
 	if p := b.Get(t, s.Issuer+"/account"); !strings.HasPrefix(p.URL.Path, "/login") {
 		t.Errorf("the signed-out browser still reaches /account (at %s)", p.URL)
 	}
-	if _, err := refresh(t, rp, tokB.RefreshToken); !isOAuthError(err, "invalid_grant") {
+	if _, err := Refresh(t, rp, tokB.RefreshToken); !IsOAuthError(err, "invalid_grant") {
 		t.Errorf("the signed-out device's refresh token: %v, want invalid_grant", err)
 	}
 	if p := a.Get(t, s.Issuer+"/account"); p.URL.Path != "/account" {
 		t.Errorf("the other browser was signed out too (at %s)", p.URL)
 	}
-	tokA2, err := refresh(t, rp, tokA.RefreshToken)
+	tokA2, err := Refresh(t, rp, tokA.RefreshToken)
 	if err != nil {
 		t.Fatalf("the other browser's refresh token: %v", err)
 	}
@@ -170,10 +170,10 @@ func TestLoginAlerts(t *testing.T) {
 	if !strings.HasPrefix(done.URL.Path, "/login") {
 		t.Fatalf("after not-me the browser must log in again, got %d at %s", done.Status, done.URL)
 	}
-	if _, err := refresh(t, rp, tokA2.RefreshToken); !isOAuthError(err, "invalid_grant") {
+	if _, err := Refresh(t, rp, tokA2.RefreshToken); !IsOAuthError(err, "invalid_grant") {
 		t.Errorf("refresh token after not-me: %v, want invalid_grant", err)
 	}
-	res := a.Post(t, done.URL, "/login", url.Values{"authRequestID": {done.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass}})
+	res := a.Post(t, done.URL, "/login", url.Values{"authRequestID": {done.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass}})
 	if res.URL.Path != "/login/password" || !strings.Contains(res.Body, `autocomplete="new-password"`) {
 		t.Fatalf("login after not-me must ask for a new password, got %d at %s", res.Status, res.URL)
 	}
@@ -182,7 +182,7 @@ func TestLoginAlerts(t *testing.T) {
 		t.Errorf("after the new password: status %d at %s", set.Status, set.URL)
 	}
 
-	events := s.CLI(t, false, "events", "--member", memberNumber, "--limit", "100")
+	events := s.CLI(t, false, "events", "--member", MemberNumber, "--limit", "100")
 	for _, want := range []string{"login.succeeded", "alert=queued", "environment=known", "login.failed", "not_me.reported", "sessions.revoked", "scope=device", "JST"} {
 		if !strings.Contains(events, want) {
 			t.Errorf("tsubasa events lacks %q:\n%s", want, events)
@@ -191,7 +191,7 @@ func TestLoginAlerts(t *testing.T) {
 	var js struct {
 		Events []struct{ Type string } `json:"events"`
 	}
-	if err := json.Unmarshal([]byte(s.CLI(t, false, "events", "--member", memberNumber, "--limit", "3", "--json")), &js); err != nil || len(js.Events) != 3 {
+	if err := json.Unmarshal([]byte(s.CLI(t, false, "events", "--member", MemberNumber, "--limit", "3", "--json")), &js); err != nil || len(js.Events) != 3 {
 		t.Errorf("events --json --limit 3: %d events, %v", len(js.Events), err)
 	}
 }
@@ -202,13 +202,13 @@ func TestLoginAlerts(t *testing.T) {
 // given, as the member would.
 func accountPage(t *testing.T, b *Browser, smtp *notifytest.SMTPServer, u string) Page {
 	t.Helper()
-	codes := len(codeMails(smtp))
+	codes := len(CodeMails(smtp))
 	p := b.Get(t, u)
 	if p.URL.Path == "/login" {
-		p = b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass}})
+		p = b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass}})
 	}
 	if p.URL.Path == "/login/otp" {
-		_, code := mailCode(t, smtp, codes+1)
+		_, code := MailCode(t, smtp, codes+1)
 		p = b.Post(t, p.URL, "/login/otp", url.Values{"authRequestID": {p.AuthRequestID(t)}, "otp": {code}})
 	}
 	if p.Status != http.StatusOK || !strings.HasPrefix(p.URL.String(), u) {
@@ -243,7 +243,7 @@ func TestAlertSurvivesMailOutageAndCrash(t *testing.T) {
 
 	smtp.Stop()
 	start := time.Now()
-	loginRP(t, rp, newDevice(t, s, uaWindowsChrome))
+	LoginRP(t, rp, newDevice(t, s, uaWindowsChrome))
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("login with the mail server down took %v; it must not wait for mail", took)
 	}
@@ -253,7 +253,7 @@ func TestAlertSurvivesMailOutageAndCrash(t *testing.T) {
 
 	// Queue an alert with the mail server down, then kill the process.
 	smtp.Stop()
-	loginRP(t, rp, newDevice(t, s, uaIPhoneSafari))
+	LoginRP(t, rp, newDevice(t, s, uaIPhoneSafari))
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}

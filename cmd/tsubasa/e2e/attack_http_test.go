@@ -19,7 +19,7 @@ import (
 // makes the browser send, whether the browser says so with Origin or with
 // Sec-Fetch-Site.
 func TestAttackCrossSiteFormPosts(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	for name, hdr := range map[string]map[string]string{
 		"Origin":         {"Origin": "https://evil.example"},
@@ -30,9 +30,9 @@ func TestAttackCrossSiteFormPosts(t *testing.T) {
 		for _, action := range []string{"/login", "/login/password"} {
 			b := NewBrowser(t, s)
 			p := b.Get(t, rp.AuthURL(NewFlow()))
-			form := url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass},
+			form := url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass},
 				"new_password": {"Kumo-Sora-77"}, "confirm_password": {"Kumo-Sora-77"}}
-			req := newFormRequest(t.Context(), s.Issuer+action, form.Encode())
+			req := NewFormRequest(t.Context(), s.Issuer+action, form.Encode())
 			for k, v := range hdr {
 				req.Header.Set(k, v)
 			}
@@ -47,7 +47,7 @@ func TestAttackCrossSiteFormPosts(t *testing.T) {
 // (here: one the attacker obtained from the login page) is not the one the
 // login establishes, and it gives the attacker nothing afterwards.
 func TestAttackSessionFixation(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	attacker := NewBrowser(t, s)
 	attacker.Get(t, rp.AuthURL(NewFlow()))
@@ -59,7 +59,7 @@ func TestAttackSessionFixation(t *testing.T) {
 	u, _ := url.Parse(s.Issuer)
 	victim.Jar.SetCookies(u, []*http.Cookie{{Name: "tsubasa_session", Value: planted, Path: "/"}})
 	f := NewFlow()
-	if _, _, err := rp.Exchange(t.Context(), f, Login(t, victim, rp.AuthURL(f), memberNumber, memberPass)); err != nil {
+	if _, _, err := rp.Exchange(t.Context(), f, Login(t, victim, rp.AuthURL(f), MemberNumber, MemberPass)); err != nil {
 		t.Fatal(err)
 	}
 	if after := sessionCookieOf(t, s, victim); after == "" || after == planted {
@@ -84,7 +84,7 @@ func sessionCookieOf(t *testing.T, s *Server, b *Browser) string {
 
 // TestAttackClickjacking: no hosted page may be framed by another site.
 func TestAttackClickjacking(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	b := NewBrowser(t, s)
 	login := b.Get(t, rp.AuthURL(NewFlow()))
@@ -116,10 +116,10 @@ func TestAttackClickjacking(t *testing.T) {
 // wherever it is posted, a header block over 32 KiB gets 431, and the
 // server serves on.
 func TestAttackOversizedRequests(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	big := "x=" + strings.Repeat("a", 2<<20)
 	for _, path := range []string{"/login", "/oauth/token", "/end_session", "/oauth/introspect", "/revoke", "/authorize"} {
-		req := newFormRequest(t.Context(), s.Issuer+path, big)
+		req := NewFormRequest(t.Context(), s.Issuer+path, big)
 		req.Header.Set("Origin", s.Issuer)
 		req.SetBasicAuth("web", "web-secret-0123456789")
 		status, err := rawStatus(req)
@@ -172,7 +172,7 @@ func requireServing(t *testing.T, s *Server) {
 	}
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	f := NewFlow()
-	if _, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), memberNumber, memberPass)); err != nil {
+	if _, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), MemberNumber, MemberPass)); err != nil {
 		t.Fatalf("login after the attack: %v", err)
 	}
 }
@@ -185,7 +185,7 @@ func TestAttackSlowHeaders(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the server's header timeout; skipped with -short")
 	}
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(s.Issuer, "http://"))
 	if err != nil {
 		t.Fatal(err)

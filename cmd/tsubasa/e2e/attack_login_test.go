@@ -32,7 +32,7 @@ func bruteAttempt(t *testing.T, s *Server, rp *RP, number, secret string, hdr ma
 	b := NewBrowser(t, s)
 	p := b.Get(t, rp.AuthURL(NewFlow()))
 	form := url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {number}, "password": {secret}}
-	req := newFormRequest(t.Context(), s.Issuer+"/login", form.Encode())
+	req := NewFormRequest(t.Context(), s.Issuer+"/login", form.Encode())
 	req.Header.Set("Origin", s.Issuer)
 	for k, v := range hdr {
 		req.Header.Set(k, v)
@@ -42,7 +42,7 @@ func bruteAttempt(t *testing.T, s *Server, rp *RP, number, secret string, hdr ma
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	return pageOf(resp), resp
+	return PageOf(resp), resp
 }
 
 // failureText is the page's error message.
@@ -64,18 +64,18 @@ func failureText(p Page) string {
 func TestAttackBruteForceAcrossAddresses(t *testing.T) {
 	mail := notifytest.NewSMTPServer(t)
 	_, port := mail.Addr()
-	s := startWithMember(t, Options{SMTPPort: port, Extra: "lockout:\n  per_ip_max_failures: 12\n"})
+	s := StartWithMember(t, Options{SMTPPort: port, Extra: "lockout:\n  per_ip_max_failures: 12\n"})
 	s.CLI(t, false, "member", "create", "--number", "1000011", "--password", "Umi-Yama-2026", "--family-name", "青木")
 	s.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--family-name", "佐藤")
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 
 	t.Run("password per member", func(t *testing.T) {
 		for i := range 5 {
-			if p, _ := bruteAttempt(t, s, rp, memberNumber, "Wrong-pass-2026", spoofedAddr(i)); p.Status != http.StatusUnauthorized {
+			if p, _ := bruteAttempt(t, s, rp, MemberNumber, "Wrong-pass-2026", spoofedAddr(i)); p.Status != http.StatusUnauthorized {
 				t.Fatalf("wrong password %d: status %d", i+1, p.Status)
 			}
 		}
-		p, resp := bruteAttempt(t, s, rp, memberNumber, memberPass, spoofedAddr(99))
+		p, resp := bruteAttempt(t, s, rp, MemberNumber, MemberPass, spoofedAddr(99))
 		if p.Status != http.StatusTooManyRequests || p.Location != "" || resp.Header.Get("Retry-After") == "" {
 			t.Fatalf("right password from a 'new address' after 5 failures: status %d, Location %q; want 429 with Retry-After",
 				p.Status, p.Location)
@@ -123,11 +123,11 @@ var bruteOTPRe = regexp.MustCompile(`(?m)^\s*(\d{6})\s*$`)
 func TestAttackOTPBruteForce(t *testing.T) {
 	mail := notifytest.NewSMTPServer(t)
 	_, port := mail.Addr()
-	s := startWithMember(t, Options{SMTPPort: port, Extra: "otp:\n  on_login: always\n  max_attempts: 3\n"})
+	s := StartWithMember(t, Options{SMTPPort: port, Extra: "otp:\n  on_login: always\n  max_attempts: 3\n"})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	b := NewBrowser(t, s)
 	p := b.Get(t, rp.AuthURL(NewFlow()))
-	page := b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass}})
+	page := b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass}})
 	if page.URL.Path != "/login/otp" {
 		t.Skipf("no one-time password step after the password (at %s): the OTP feature is not wired in this build", page.URL)
 	}
@@ -141,7 +141,7 @@ func TestAttackOTPBruteForce(t *testing.T) {
 	}
 	post := func(otp string, i int) Page {
 		form := url.Values{"authRequestID": {page.AuthRequestID(t)}, "otp": {otp}}
-		req := newFormRequest(t.Context(), s.Issuer+"/login/otp", form.Encode())
+		req := NewFormRequest(t.Context(), s.Issuer+"/login/otp", form.Encode())
 		req.Header.Set("Origin", s.Issuer)
 		for k, v := range spoofedAddr(i) {
 			req.Header.Set(k, v)
@@ -163,7 +163,7 @@ func TestAttackOTPBruteForce(t *testing.T) {
 // password member, a PIN member and nobody, before and after the web PIN
 // cutover) and once the attempts are throttled.
 func TestAttackEnumerationByMessage(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	s.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--family-name", "山田")
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	same := func(what string, status int, numbers []string, secret string) {
@@ -183,20 +183,20 @@ func TestAttackEnumerationByMessage(t *testing.T) {
 			}
 		}
 	}
-	same("PIN-shaped wrong secret", http.StatusUnauthorized, []string{memberNumber, pinMember, "1111111"}, "024680")
+	same("PIN-shaped wrong secret", http.StatusUnauthorized, []string{MemberNumber, pinMember, "1111111"}, "024680")
 
 	// Lock a member and an unknown number alike, then compare.
 	for range 5 {
-		bruteAttempt(t, s, rp, memberNumber, "Wrong-pass-2026", nil)
+		bruteAttempt(t, s, rp, MemberNumber, "Wrong-pass-2026", nil)
 		bruteAttempt(t, s, rp, "2222222", "Wrong-pass-2026", nil)
 	}
-	same("throttled", http.StatusTooManyRequests, []string{memberNumber, "2222222"}, "Wrong-pass-2026")
+	same("throttled", http.StatusTooManyRequests, []string{MemberNumber, "2222222"}, "Wrong-pass-2026")
 
 	after := Start(t, Options{PINUntil: "2021-10-19"})
 	after.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--family-name", "山田")
-	after.CLI(t, false, "member", "create", "--number", memberNumber, "--password", memberPass, "--family-name", "空野")
+	after.CLI(t, false, "member", "create", "--number", MemberNumber, "--password", MemberPass, "--family-name", "空野")
 	s, rp = after, NewRP(t, after, "web", "web-secret-0123456789")
-	same("PIN-shaped secret after the cutover", http.StatusUnauthorized, []string{memberNumber, pinMember, "1111111"}, "024680")
+	same("PIN-shaped secret after the cutover", http.StatusUnauthorized, []string{MemberNumber, pinMember, "1111111"}, "024680")
 }
 
 // TestAttackEnumerationByTiming compares the median answer times of
@@ -208,7 +208,7 @@ func TestAttackEnumerationByTiming(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing comparison: skipped with -short")
 	}
-	s := startWithMember(t, Options{Extra: "lockout:\n  max_failures: 1000\n  per_ip_max_failures: 10000\n"})
+	s := StartWithMember(t, Options{Extra: "lockout:\n  max_failures: 1000\n  per_ip_max_failures: 10000\n"})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	b := NewBrowser(t, s)
 	p := b.Get(t, rp.AuthURL(NewFlow()))
@@ -223,12 +223,12 @@ func TestAttackEnumerationByTiming(t *testing.T) {
 		return d
 	}
 	for i := range 3 { // warm up: the padding learns from known failures
-		timeOne(memberNumber)
+		timeOne(MemberNumber)
 		timeOne(fmt.Sprint(4000000 + i))
 	}
 	var known, unknown []time.Duration
 	for i := range 15 { // interleaved, so drift in the machine's load hits both
-		known = append(known, timeOne(memberNumber))
+		known = append(known, timeOne(MemberNumber))
 		unknown = append(unknown, timeOne(fmt.Sprint(4100000+i)))
 	}
 	k, u := medianDuration(known), medianDuration(unknown)

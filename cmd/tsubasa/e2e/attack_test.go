@@ -22,7 +22,7 @@ import (
 // TestAttackOpenRedirect: no variation of a registered redirect_uri or
 // post_logout_redirect_uri is followed; the browser gets an error.
 func TestAttackOpenRedirect(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	host := strings.TrimPrefix(s.Issuer, "http://")
 	registered := s.Issuer + "/rp/callback"
@@ -59,7 +59,7 @@ func TestAttackOpenRedirect(t *testing.T) {
 
 	// post_logout_redirect_uri: only a registered one is ever followed.
 	b := NewBrowser(t, s)
-	tok := loginRP(t, rp, b)
+	tok := LoginRP(t, rp, b)
 	hint, _ := tok.Extra("id_token").(string)
 	for name, q := range map[string]url.Values{
 		"with client_id":   {"client_id": {"web"}, "post_logout_redirect_uri": {"https://evil.example/bye"}},
@@ -96,10 +96,10 @@ func firstAnswer(t *testing.T, u string) Page {
 // attack), is no hint: end_session refuses it and leaves the victim's
 // session alone, and prompt=none with it logs nobody in.
 func TestAttackForgedIDTokenHint(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	victim := NewBrowser(t, s)
-	tok := loginRP(t, rp, victim)
+	tok := LoginRP(t, rp, victim)
 	real, _ := tok.Extra("id_token").(string)
 	parts := strings.Split(real, ".")
 	if len(parts) != 3 {
@@ -134,7 +134,7 @@ func TestAttackForgedIDTokenHint(t *testing.T) {
 	if cb.Query().Get("code") == "" {
 		t.Errorf("a forged hint ended the victim's session: %s", cb)
 	}
-	if _, err := refresh(t, rp, tok.RefreshToken); err != nil {
+	if _, err := Refresh(t, rp, tok.RefreshToken); err != nil {
 		t.Errorf("a forged hint revoked the victim's tokens: %v", err)
 	}
 }
@@ -170,11 +170,11 @@ func rsaPublicKeyPEM(t *testing.T, s *Server) (string, []byte) {
 // verifier with invalid_request, a missing parameter in RFC 6749's terms,
 // and a wrong one with invalid_grant.)
 func TestAttackPKCEDowngradeAndCrossClientGrants(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	other := NewRP(t, s, "web-es256", "es-secret-0123456789")
 	b := NewBrowser(t, s)
-	Login(t, b, rp.AuthURL(NewFlow()), memberNumber, memberPass) // SSO from here on
+	Login(t, b, rp.AuthURL(NewFlow()), MemberNumber, MemberPass) // SSO from here on
 	// One request per exchange: x/oauth2's auto-detection would retry a
 	// refused exchange with the other client authentication style, and the
 	// retry meets an already burnt code.
@@ -186,7 +186,7 @@ func TestAttackPKCEDowngradeAndCrossClientGrants(t *testing.T) {
 		return err
 	}
 	refused := func(err error) bool {
-		return isOAuthError(err, "invalid_grant") || isOAuthError(err, "invalid_request")
+		return IsOAuthError(err, "invalid_grant") || IsOAuthError(err, "invalid_request")
 	}
 
 	// No challenge in the request, a verifier at the token endpoint.
@@ -196,7 +196,7 @@ func TestAttackPKCEDowngradeAndCrossClientGrants(t *testing.T) {
 	if err := exchange(&rp.OAuth, code, oauth2.VerifierOption(f.Verifier)); !refused(err) {
 		t.Errorf("verifier without a challenge: %v, want invalid_grant or invalid_request", err)
 	}
-	if err := exchange(&rp.OAuth, code); !isOAuthError(err, "invalid_grant") {
+	if err := exchange(&rp.OAuth, code); !IsOAuthError(err, "invalid_grant") {
 		t.Errorf("the code after a refused exchange: %v, want invalid_grant", err)
 	}
 
@@ -206,7 +206,7 @@ func TestAttackPKCEDowngradeAndCrossClientGrants(t *testing.T) {
 	if err := exchange(&rp.OAuth, code); !refused(err) {
 		t.Errorf("challenge without a verifier: %v, want invalid_grant or invalid_request", err)
 	}
-	if err := exchange(&rp.OAuth, code, oauth2.VerifierOption(f.Verifier)); !isOAuthError(err, "invalid_grant") {
+	if err := exchange(&rp.OAuth, code, oauth2.VerifierOption(f.Verifier)); !IsOAuthError(err, "invalid_grant") {
 		t.Errorf("the code after an exchange without its verifier: %v, want invalid_grant", err)
 	}
 
@@ -214,10 +214,10 @@ func TestAttackPKCEDowngradeAndCrossClientGrants(t *testing.T) {
 	f = NewFlow()
 	code = Callback(t, b.Get(t, rp.AuthURL(f))).Query().Get("code")
 	other.OAuth.RedirectURL = rp.OAuth.RedirectURL
-	if err := exchange(&other.OAuth, code, oauth2.VerifierOption(f.Verifier)); !isOAuthError(err, "invalid_grant") {
+	if err := exchange(&other.OAuth, code, oauth2.VerifierOption(f.Verifier)); !IsOAuthError(err, "invalid_grant") {
 		t.Errorf("another client's code: %v, want invalid_grant", err)
 	}
-	if err := exchange(&rp.OAuth, code, oauth2.VerifierOption(f.Verifier)); !isOAuthError(err, "invalid_grant") {
+	if err := exchange(&rp.OAuth, code, oauth2.VerifierOption(f.Verifier)); !IsOAuthError(err, "invalid_grant") {
 		t.Errorf("the code after another client presented it: %v, want invalid_grant", err)
 	}
 
@@ -228,7 +228,7 @@ func TestAttackPKCEDowngradeAndCrossClientGrants(t *testing.T) {
 	if err != nil || tok.RefreshToken == "" {
 		t.Fatalf("exchange: %v (refresh token %q)", err, tok.RefreshToken)
 	}
-	if _, err := refresh(t, other, tok.RefreshToken); !isOAuthError(err, "invalid_grant") {
+	if _, err := Refresh(t, other, tok.RefreshToken); !IsOAuthError(err, "invalid_grant") {
 		t.Errorf("another client's refresh token: %v, want invalid_grant", err)
 	}
 }

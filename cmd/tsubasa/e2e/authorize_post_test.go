@@ -9,7 +9,7 @@ import (
 // TestAuthorizeByPOST: OpenID Connect Core 1.0 §3.1.2.1 requires the
 // authorization endpoint to take requests by POST as well as GET.
 func TestAuthorizeByPOST(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	b := NewBrowser(t, s)
 	f := NewFlow()
@@ -17,7 +17,7 @@ func TestAuthorizeByPOST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := newFormRequest(t.Context(), rp.OAuth.Endpoint.AuthURL, get.RawQuery)
+	req := NewFormRequest(t.Context(), rp.OAuth.Endpoint.AuthURL, get.RawQuery)
 	// A relying party's auto-submitted form comes from the relying party's origin.
 	req.Header.Set("Origin", "https://rp.example")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
@@ -25,7 +25,7 @@ func TestAuthorizeByPOST(t *testing.T) {
 	if p.Status != http.StatusOK || p.URL.Path != "/login" {
 		t.Fatalf("POST authorization request: %d at %s", p.Status, p.URL)
 	}
-	res := b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass}})
+	res := b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass}})
 	if _, _, err := rp.Exchange(t.Context(), f, Callback(t, res)); err != nil {
 		t.Fatalf("code from a POST authorization request: %v", err)
 	}

@@ -19,9 +19,9 @@ import (
 // came before it is there, what came after is not), written 0600 and
 // whole, and restore refuses while the server runs.
 func TestBackupUnderLoadAndRestore(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789", "openid", "offline_access")
-	before := loginRP(t, rp, NewBrowser(t, s))
+	before := LoginRP(t, rp, NewBrowser(t, s))
 
 	var stop atomic.Bool
 	var logins atomic.Int32
@@ -32,7 +32,7 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 		wg.Go(func() {
 			for i := 0; i < 500 && !stop.Load(); i++ {
 				f := NewFlow()
-				cb, err := newLiveBrowser(s).login(ctx, rp.AuthURL(f), memberNumber, memberPass)
+				cb, err := newLiveBrowser(s).login(ctx, rp.AuthURL(f), MemberNumber, MemberPass)
 				if err != nil {
 					t.Errorf("login during the backup: %v", err)
 					return
@@ -87,10 +87,10 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 
 	s = Start(t, Options{Dir: s.Dir, Port: s.portNumber(t)})
 	f := NewFlow()
-	if _, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), memberNumber, memberPass)); err != nil {
+	if _, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), MemberNumber, MemberPass)); err != nil {
 		t.Fatalf("login on the restored database: %v", err)
 	}
-	if _, err := refresh(t, rp, before.RefreshToken); err != nil {
+	if _, err := Refresh(t, rp, before.RefreshToken); err != nil {
 		t.Errorf("a refresh token issued before the backup does not refresh after the restore: %v", err)
 	}
 	if out := s.CLI(t, true, "member", "show", "1234567"); !strings.Contains(out, "no member") {

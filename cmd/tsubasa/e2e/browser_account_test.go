@@ -55,12 +55,12 @@ func TestBrowserAccountPages(t *testing.T) {
 	smtp := notifytest.NewSMTPServer(t)
 	o := Options{Host: "localhost"}
 	_, o.SMTPPort = smtp.Addr()
-	s := startWithMember(t, o)
+	s := StartWithMember(t, o)
 	c := NewChrome(t)
 
 	// The history needs a fresh one-time password: password, then the mailed code.
 	c.Do(chromedp.Navigate(s.Issuer+"/account/history?lang=en"), waitURL(s.Issuer+"/login"))
-	c.LoginForm(memberNumber, memberPass)
+	c.LoginForm(MemberNumber, MemberPass)
 	c.Do(waitURL(s.Issuer+"/login/otp"), chromedp.WaitVisible(chromedp.CSS(`#otp`)))
 	code := mailedCode(t, smtp, 0)
 	c.Shot("step-up-code")
@@ -69,11 +69,11 @@ func TestBrowserAccountPages(t *testing.T) {
 
 	// Change the password: a weak one first.
 	c.Do(chromedp.Navigate(s.Issuer+"/account/password"), chromedp.WaitVisible(chromedp.CSS(`#new_password`)),
-		chromedp.SendKeys(chromedp.CSS(`#password`), memberPass),
+		chromedp.SendKeys(chromedp.CSS(`#password`), MemberPass),
 		chromedp.SendKeys(chromedp.CSS(`#new_password`), "sora"), chromedp.SendKeys(chromedp.CSS(`#confirm_password`), "sora"),
 		chromedp.Submit(chromedp.CSS(`#new_password`)), chromedp.WaitVisible(chromedp.CSS(`ul.failed li`)))
 	c.Shot("password-refused")
-	c.Do(chromedp.SendKeys(chromedp.CSS(`#password`), memberPass),
+	c.Do(chromedp.SendKeys(chromedp.CSS(`#password`), MemberPass),
 		chromedp.SendKeys(chromedp.CSS(`#new_password`), "Aozora-Hikou-27"), chromedp.SendKeys(chromedp.CSS(`#confirm_password`), "Aozora-Hikou-27"),
 		chromedp.Submit(chromedp.CSS(`#new_password`)), waitURL(s.Issuer+"/account"), chromedp.WaitVisible(chromedp.CSS(`.notice`)))
 	c.Shot("password-changed")

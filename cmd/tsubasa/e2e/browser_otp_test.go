@@ -26,13 +26,13 @@ func TestBrowserOTPPictogram(t *testing.T) {
 	smtp := notifytest.NewSMTPServer(t)
 	o := Options{Host: "localhost", Extra: "otp:\n  on_login: always\n  formats:\n    login: pictogram\n"}
 	_, o.SMTPPort = smtp.Addr()
-	s := startWithMember(t, o)
+	s := StartWithMember(t, o)
 	c := NewChrome(t)
 
 	// A phone's width: the grid must wrap, never scroll sideways.
 	c.Do(chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2), chromedp.EmulateMobile),
 		chromedp.Navigate(s.Issuer+"/account"), waitURL(s.Issuer+"/login"))
-	c.LoginForm(memberNumber, memberPass)
+	c.LoginForm(MemberNumber, MemberPass)
 	c.Do(waitURL(s.Issuer+"/login/otp"), chromedp.WaitVisible(chromedp.CSS(`fieldset.picto-pos`)))
 	c.Shot("pictogram-page-360px")
 	scrollW := Value(c, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))

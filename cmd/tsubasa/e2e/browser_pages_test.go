@@ -97,11 +97,11 @@ func TestBrowserOTPLogin(t *testing.T) {
 	smtp := notifytest.NewSMTPServer(t)
 	o := Options{Host: "localhost", Extra: "dev: true\notp:\n  on_login: always\n"}
 	_, o.SMTPPort = smtp.Addr()
-	s := startWithMember(t, o)
+	s := StartWithMember(t, o)
 	c := NewChrome(t)
 	c.Do(chromedp.Navigate(s.Issuer+"/demo/login"), waitURL(s.Issuer+"/login"))
 	c.Shot("login")
-	c.LoginForm(memberNumber, memberPass)
+	c.LoginForm(MemberNumber, MemberPass)
 	c.Do(waitURL(s.Issuer+"/login/otp"), chromedp.WaitVisible(chromedp.CSS(`input[name="otp"][autocomplete="one-time-code"]`)))
 	code := mailedCode(t, smtp, 0)
 	c.Shot("otp-sent")
@@ -174,7 +174,7 @@ var consentSecretRe = regexp.MustCompile(`(?m)^Client secret: (\S+)$`)
 // and the next request asks again and is declined.
 func TestBrowserThirdPartyConsent(t *testing.T) {
 	app := newPartnerApp(t)
-	s := startWithMember(t, Options{Host: "localhost"})
+	s := StartWithMember(t, Options{Host: "localhost"})
 	out := s.CLI(t, false, "client", "add", "--id", "sora-hotels", "--name", "Sora Hotels", "--third-party",
 		"--redirect-uri", app.srv.URL+"/cb", "--policy-uri", "https://sora-hotels.example/privacy")
 	m := consentSecretRe.FindStringSubmatch(out)
@@ -191,7 +191,7 @@ func TestBrowserThirdPartyConsent(t *testing.T) {
 	if lead := c.Text(`main p.lead`); !strings.Contains(lead, "Sora Hotels") {
 		t.Errorf("login page does not name the app: %q", lead)
 	}
-	c.LoginForm(memberNumber, memberPass)
+	c.LoginForm(MemberNumber, MemberPass)
 	// The consent page speaks the member's language (Japanese); the member
 	// switches it to English.
 	c.Do(waitURL(s.Issuer+"/login/consent"), chromedp.WaitVisible(chromedp.CSS(`button[value="approve"]`)))

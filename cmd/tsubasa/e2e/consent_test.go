@@ -32,7 +32,7 @@ var cliSecretRe = regexp.MustCompile(`(?m)^Client secret: (\S+)$`)
 
 func startConsent(t *testing.T) *consentEnv {
 	t.Helper()
-	port := freePort(t)
+	port := FreePort(t)
 	extra := fmt.Sprintf(`  - id: partner-a
     secret: partner-a-secret-0123456789
     name: Partner A
@@ -43,7 +43,7 @@ func startConsent(t *testing.T) *consentEnv {
 otp:
   on_login: never
 `, port)
-	s := startWithMember(t, Options{Port: port, Extra: extra})
+	s := StartWithMember(t, Options{Port: port, Extra: extra})
 	e := &consentEnv{s: s, localRP: fmt.Sprintf("http://localhost:%d/rp/callback", port)}
 	out := s.CLI(t, false, "client", "add", "--id", "partner-b", "--name", "Partner B", "--third-party",
 		"--redirect-uri", e.localRP, "--logo-uri", "https://partner-b.example/logo.svg",
@@ -102,7 +102,7 @@ func TestThirdPartyConsent(t *testing.T) {
 
 	// First-party: no consent page, the public sub.
 	f := NewFlow()
-	_, idWeb := exchange(t, e.web, f, Login(t, b, e.web.AuthURL(f), memberNumber, memberPass))
+	_, idWeb := MustExchange(t, e.web, f, Login(t, b, e.web.AuthURL(f), MemberNumber, MemberPass))
 
 	// prompt=none for an app the member never allowed: consent_required.
 	f = NewFlow()
@@ -124,7 +124,7 @@ func TestThirdPartyConsent(t *testing.T) {
 			t.Errorf("consent page lacks %q", want)
 		}
 	}
-	if strings.Contains(p.Body, "<script") || strings.Contains(p.Body, memberNumber) {
+	if strings.Contains(p.Body, "<script") || strings.Contains(p.Body, MemberNumber) {
 		t.Error("the consent page has a script or shows the whole member number")
 	}
 	if resp, err := b.Client.Get(p.URL.String()); err != nil {
@@ -135,7 +135,7 @@ func TestThirdPartyConsent(t *testing.T) {
 			t.Errorf("CSP does not allow the logo: %q", csp)
 		}
 	}
-	tokA, idA := exchange(t, e.a, f, decide(t, b, p, "approve"))
+	tokA, idA := MustExchange(t, e.a, f, decide(t, b, p, "approve"))
 	if tokA.RefreshToken != "" {
 		t.Error("a third-party app got a refresh token without offline_access")
 	}
@@ -149,7 +149,7 @@ func TestThirdPartyConsent(t *testing.T) {
 	if !strings.Contains(p.Body, "アプリを使っていないときも連携を維持") || !strings.Contains(p.Body, `alt="Partner B"`) {
 		t.Error("partner-b's consent page does not explain offline_access or name the app")
 	}
-	tokB, idB := exchange(t, e.b, f, decide(t, b, p, "approve"))
+	tokB, idB := MustExchange(t, e.b, f, decide(t, b, p, "approve"))
 	if tokB.RefreshToken == "" {
 		t.Fatal("partner-b got no refresh token after consenting to offline_access")
 	}
@@ -160,7 +160,7 @@ func TestThirdPartyConsent(t *testing.T) {
 
 	// Remembered: the same scopes again go straight back to the app, same sub.
 	f = NewFlow()
-	_, idA2 := exchange(t, e.a, f, Callback(t, b.Get(t, e.a.AuthURL(f))))
+	_, idA2 := MustExchange(t, e.a, f, Callback(t, b.Get(t, e.a.AuthURL(f))))
 	if idA2.Subject != idA.Subject {
 		t.Errorf("pairwise sub changed between logins: %s, %s", idA.Subject, idA2.Subject)
 	}
@@ -177,14 +177,14 @@ func TestThirdPartyConsent(t *testing.T) {
 	if !strings.Contains(p.Body, "追加") {
 		t.Error("the new scope is not marked")
 	}
-	exchange(t, &wider, f, decide(t, b, p, "approve"))
+	MustExchange(t, &wider, f, decide(t, b, p, "approve"))
 
 	// offline_access is never implied for a third party: asked explicitly.
 	offline := *e.a
 	offline.OAuth.Scopes = []string{oidc.ScopeOpenID, oidc.ScopeOfflineAccess}
 	f = NewFlow()
 	p = consentPage(t, b.Get(t, offline.AuthURL(f)), "offline_access for partner-a")
-	tokA, _ = exchange(t, &offline, f, decide(t, b, p, "approve"))
+	tokA, _ = MustExchange(t, &offline, f, decide(t, b, p, "approve"))
 	if tokA.RefreshToken == "" {
 		t.Fatal("no refresh token for partner-a after consenting to offline_access")
 	}
@@ -192,7 +192,7 @@ func TestThirdPartyConsent(t *testing.T) {
 	// prompt=consent asks although covered, once: approving finishes.
 	f = NewFlow()
 	p = consentPage(t, b.Get(t, e.a.AuthURL(f, oauth2.SetAuthURLParam("prompt", "consent"))), "prompt=consent")
-	exchange(t, e.a, f, decide(t, b, p, "approve"))
+	MustExchange(t, e.a, f, decide(t, b, p, "approve"))
 
 	// Deny: access_denied at the app, with its state.
 	f = NewFlow()
@@ -219,19 +219,19 @@ func TestThirdPartyConsent(t *testing.T) {
 		!strings.Contains(done.Body, `role="status"`) {
 		t.Fatalf("after unlink: %d at %s\n%s", done.Status, done.URL, done.Body)
 	}
-	if _, err := refresh(t, &offline, tokA.RefreshToken); !isOAuthError(err, "invalid_grant") {
+	if _, err := Refresh(t, &offline, tokA.RefreshToken); !IsOAuthError(err, "invalid_grant") {
 		t.Errorf("partner-a's refresh token after unlink: %v, want invalid_grant", err)
 	}
 	if _, err := e.a.Provider.UserInfo(ctx, oauth2.StaticTokenSource(tokA)); err == nil {
 		t.Error("partner-a's access token still works after unlink")
 	}
-	if _, err := refresh(t, e.b, tokB.RefreshToken); err != nil {
+	if _, err := Refresh(t, e.b, tokB.RefreshToken); err != nil {
 		t.Errorf("unlinking partner-a revoked partner-b's tokens: %v", err)
 	}
 	// Linking again asks again (and gives the same pairwise sub).
 	f = NewFlow()
 	p = consentPage(t, b.Get(t, e.a.AuthURL(f)), "partner-a after unlink")
-	if _, idA3 := exchange(t, e.a, f, decide(t, b, p, "approve")); idA3.Subject != idA.Subject {
+	if _, idA3 := MustExchange(t, e.a, f, decide(t, b, p, "approve")); idA3.Subject != idA.Subject {
 		t.Errorf("pairwise sub changed after relinking")
 	}
 
@@ -281,7 +281,7 @@ func TestConsentNotYou(t *testing.T) {
 	f := NewFlow()
 	login := b.Get(t, e.a.AuthURL(f))
 	p := consentPage(t, b.Post(t, login.URL, "/login", url.Values{"authRequestID": {login.AuthRequestID(t)},
-		"member_number": {memberNumber}, "password": {memberPass}}), "after login")
+		"member_number": {MemberNumber}, "password": {MemberPass}}), "after login")
 	again := b.Post(t, p.URL, "/login/consent/switch", url.Values{"authRequestID": {p.AuthRequestID(t)}})
 	if again.URL.Path != "/login" || !strings.Contains(again.Body, `autocomplete="current-password"`) {
 		t.Fatalf("not you: want the login form, got %d at %s", again.Status, again.URL)
@@ -290,6 +290,6 @@ func TestConsentNotYou(t *testing.T) {
 		t.Error("the session survived \"not you?\"")
 	}
 	p = consentPage(t, b.Post(t, again.URL, "/login", url.Values{"authRequestID": {again.AuthRequestID(t)},
-		"member_number": {memberNumber}, "password": {memberPass}}), "after logging in again")
-	exchange(t, e.a, f, decide(t, b, p, "approve"))
+		"member_number": {MemberNumber}, "password": {MemberPass}}), "after logging in again")
+	MustExchange(t, e.a, f, decide(t, b, p, "approve"))
 }

@@ -112,7 +112,7 @@ func (b *liveBrowser) login(ctx context.Context, authURL, number, password strin
 	page := resp.Request.URL
 	form := url.Values{"authRequestID": {m[1]}, "member_number": {number}, "password": {password}}
 	target := page.ResolveReference(&url.URL{Path: "/login"})
-	req = newFormRequest(ctx, target.String(), form.Encode())
+	req = NewFormRequest(ctx, target.String(), form.Encode())
 	req.Header.Set("Origin", page.Scheme+"://"+page.Host)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	resp, err = b.c.Do(req)

@@ -216,7 +216,7 @@ func crashVerify(t *testing.T, s *Server, rp *RP, l *crashLedger) {
 		switch {
 		case err == nil:
 			l.refresh[tok.RefreshToken] = true
-		case !isOAuthError(err, "invalid_grant"):
+		case !IsOAuthError(err, "invalid_grant"):
 			t.Errorf("an unexchanged code after the crash: %v, want tokens or invalid_grant", err)
 		}
 	}

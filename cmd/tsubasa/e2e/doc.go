@@ -9,4 +9,10 @@
 // hosted page shot is checked for accessibility in the page itself
 // (browser_a11y_test.go): language, headings, labels and names, alerts,
 // focus rings, contrast, and nothing wider than a 320 px screen.
+//
+// The harness (harness.go: Start, Server, Options; rp.go: RP, Browser,
+// Page, Flow; member.go, mail.go) is in the package's non-test files so
+// that other suites import it: the attack suite in attack/ does. Each
+// importing package calls Main from its TestMain, which builds the binary
+// once for that package.
 package e2e

@@ -26,12 +26,12 @@ import (
 // TestFaultDatabaseLockedAtStart: a second server on the same database
 // exits at once with an error naming the file, and the first one serves on.
 func TestFaultDatabaseLockedAtStart(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	cfg, err := os.ReadFile(s.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := strings.ReplaceAll(string(cfg), fmt.Sprintf(":%d", s.portNumber(t)), fmt.Sprintf(":%d", freePort(t)))
+	other := strings.ReplaceAll(string(cfg), fmt.Sprintf(":%d", s.portNumber(t)), fmt.Sprintf(":%d", FreePort(t)))
 	path := filepath.Join(t.TempDir(), "second.yaml")
 	if err := os.WriteFile(path, []byte(other), 0o600); err != nil {
 		t.Fatal(err)
@@ -66,9 +66,9 @@ func TestFaultDiskFull(t *testing.T) {
 		t.Skipf("disk-full test needs a small tmpfs, and mount failed (%v: %s); run as root where mount is permitted", err, bytes.TrimSpace(out))
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
-	s := startWithMember(t, Options{Dir: dir})
+	s := StartWithMember(t, Options{Dir: dir})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
-	tok := loginRP(t, rp, NewBrowser(t, s))
+	tok := LoginRP(t, rp, NewBrowser(t, s))
 
 	filler := filepath.Join(dir, "filler")
 	fillDisk(t, filler)
@@ -94,7 +94,7 @@ func TestFaultDiskFull(t *testing.T) {
 		t.Errorf("the server log does not say the disk is full")
 	}
 	// Reads go on: the member, userinfo with an earlier token, the keys.
-	s.CLI(t, false, "member", "show", memberNumber)
+	s.CLI(t, false, "member", "show", MemberNumber)
 	if _, err := rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(tok)); err != nil {
 		t.Errorf("userinfo on a full disk: %v", err)
 	}
@@ -120,7 +120,7 @@ func TestFaultDiskFull(t *testing.T) {
 	if err := bolt.Verify(t.Context(), filepath.Join(dir, "tsubasa.db")); err != nil {
 		t.Fatalf("database after the disk filled up: %v", err)
 	}
-	s.CLI(t, false, "member", "show", memberNumber)
+	s.CLI(t, false, "member", "show", MemberNumber)
 	s.CLI(t, false, "member", "show", "5999998")
 }
 

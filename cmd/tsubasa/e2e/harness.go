@@ -19,7 +19,9 @@ import (
 // binary is the tsubasa executable built once for the whole suite.
 var binary string
 
-func TestMain(m *testing.M) {
+// Main builds the binary once for a test package's suites, runs them and
+// exits; each package using this harness calls it from its TestMain.
+func Main(m *testing.M) {
 	dir, err := os.MkdirTemp("", "tsubasa-e2e-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -68,7 +70,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func freePort(t *testing.T) int {
+func FreePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -150,7 +152,7 @@ func Start(t *testing.T, o Options) *Server {
 		o.Dir = t.TempDir()
 	}
 	if o.Port == 0 {
-		o.Port = freePort(t)
+		o.Port = FreePort(t)
 	}
 	if o.PINUntil == "" {
 		o.PINUntil = "2099-12-31"

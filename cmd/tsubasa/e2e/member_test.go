@@ -89,7 +89,7 @@ func TestPINRefusedAfterCutover(t *testing.T) {
 }
 
 func TestTelephoneAPI(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	s.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--password", "Umi-Yama-2026", "--family-name", "佐藤", "--email", "p@example.com")
 	tok := telephoneToken(t, s)
 	if r := verifyPIN(t, s, tok, pinMember, pinValue); r.Result != "verified" {

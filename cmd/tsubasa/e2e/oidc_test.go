@@ -15,21 +15,6 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 )
 
-const (
-	memberNumber = "7654321"
-	memberPass   = "Hikouki-2026"
-)
-
-// startWithMember starts a server and creates a member through the CLI
-// (which reaches the running server over its admin socket).
-func startWithMember(t *testing.T, o Options) *Server {
-	t.Helper()
-	s := Start(t, o)
-	s.CLI(t, false, "member", "create", "--number", memberNumber, "--password", memberPass,
-		"--family-name", "空野", "--given-name", "花子", "--email", "hanako@example.com", "--country", "JP", "--locale", "ja")
-	return s
-}
-
 type idClaims struct {
 	ACR      string   `json:"acr"`
 	AMR      []string `json:"amr"`
@@ -119,11 +104,11 @@ func jwksKids(t *testing.T, s *Server) []string {
 }
 
 func TestCodeFlowWithPKCE(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	b := NewBrowser(t, s)
 	f := NewFlow()
-	cb := Login(t, b, rp.AuthURL(f), memberNumber, memberPass)
+	cb := Login(t, b, rp.AuthURL(f), MemberNumber, MemberPass)
 	tok, idt, err := rp.Exchange(t.Context(), f, cb)
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +138,7 @@ func TestCodeFlowWithPKCE(t *testing.T) {
 	}
 	var info map[string]any
 	_ = ui.Claims(&info)
-	if info["email"] != "hanako@example.com" || info["member_number"] != memberNumber || ui.Subject != idt.Subject {
+	if info["email"] != "hanako@example.com" || info["member_number"] != MemberNumber || ui.Subject != idt.Subject {
 		t.Errorf("userinfo = %v", info)
 	}
 }
@@ -170,18 +155,18 @@ func headerAlg(t *testing.T, tok *oauth2.Token) string {
 }
 
 func TestES256Client(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web-es256", "es-secret-0123456789")
-	tok := loginRP(t, rp, NewBrowser(t, s))
+	tok := LoginRP(t, rp, NewBrowser(t, s))
 	if alg := headerAlg(t, tok); alg != "ES256" {
 		t.Errorf("ID token alg %s, want ES256 as the client registered", alg)
 	}
 }
 
 func TestRefreshRotationAndReuse(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
-	tok := loginRP(t, rp, NewBrowser(t, s))
+	tok := LoginRP(t, rp, NewBrowser(t, s))
 	first := tok.RefreshToken
 	tok.Expiry = tok.Expiry.Add(-24 * 60 * 60 * 1e9) // force a refresh
 	next, err := rp.OAuth.TokenSource(t.Context(), tok).Token()
@@ -192,10 +177,10 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 		t.Fatalf("refresh token not rotated")
 	}
 	// Replaying the rotated token is refused and revokes the family.
-	if _, err := refresh(t, rp, first); !isOAuthError(err, "invalid_grant") {
+	if _, err := Refresh(t, rp, first); !IsOAuthError(err, "invalid_grant") {
 		t.Fatalf("reuse of a rotated refresh token: %v, want invalid_grant", err)
 	}
-	if _, err := refresh(t, rp, next.RefreshToken); !isOAuthError(err, "invalid_grant") {
+	if _, err := Refresh(t, rp, next.RefreshToken); !IsOAuthError(err, "invalid_grant") {
 		t.Fatalf("after reuse the whole family must be revoked, got %v", err)
 	}
 	if _, err := rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(next)); err == nil {
@@ -204,22 +189,22 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 }
 
 func TestCodeReplayRevokesTokens(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	b := NewBrowser(t, s)
 	f := NewFlow()
-	cb := Login(t, b, rp.AuthURL(f), memberNumber, memberPass)
+	cb := Login(t, b, rp.AuthURL(f), MemberNumber, MemberPass)
 	tok, _, err := rp.Exchange(t.Context(), f, cb)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := rp.Exchange(t.Context(), f, cb); !isOAuthError(err, "invalid_grant") {
+	if _, _, err := rp.Exchange(t.Context(), f, cb); !IsOAuthError(err, "invalid_grant") {
 		t.Fatalf("second exchange of a code: %v, want invalid_grant", err)
 	}
 	if _, err := rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(tok)); err == nil {
 		t.Error("tokens minted from a replayed code must be revoked")
 	}
-	if _, err := refresh(t, rp, tok.RefreshToken); !isOAuthError(err, "invalid_grant") {
+	if _, err := Refresh(t, rp, tok.RefreshToken); !IsOAuthError(err, "invalid_grant") {
 		t.Errorf("refresh token from a replayed code: %v, want invalid_grant", err)
 	}
 }
@@ -229,11 +214,11 @@ func TestCodeReplayRevokesTokens(t *testing.T) {
 // tokens, and the replays revoke them. (A refused exchange uses the code up
 // at once: TestAttackPKCEDowngradeAndCrossClientGrants.)
 func TestCodeExchangeRace(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	b := NewBrowser(t, s)
 	f := NewFlow()
-	cb := Login(t, b, rp.AuthURL(f), memberNumber, memberPass)
+	cb := Login(t, b, rp.AuthURL(f), MemberNumber, MemberPass)
 
 	const n = 12
 	var (
@@ -249,7 +234,7 @@ func TestCodeExchangeRace(t *testing.T) {
 			defer mu.Unlock()
 			if err == nil {
 				won = append(won, tok)
-			} else if !isOAuthError(err, "invalid_grant") {
+			} else if !IsOAuthError(err, "invalid_grant") {
 				errs = append(errs, err)
 			}
 		})
@@ -258,7 +243,7 @@ func TestCodeExchangeRace(t *testing.T) {
 	if len(won) != 1 || len(errs) != 0 {
 		t.Fatalf("%d concurrent exchanges of one code: %d got tokens (want 1), other errors %v", n, len(won), errs)
 	}
-	if _, err := refresh(t, rp, won[0].RefreshToken); !isOAuthError(err, "invalid_grant") {
+	if _, err := Refresh(t, rp, won[0].RefreshToken); !IsOAuthError(err, "invalid_grant") {
 		t.Errorf("the winner's refresh token after the replays: %v, want invalid_grant", err)
 	}
 	if _, err := rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(won[0])); err == nil {
@@ -282,22 +267,22 @@ func TestClientCredentialsIntrospectionRevocation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if active := introspect(t, meta.Introspect, "backend", "backend-secret-0123456789", tok.AccessToken); !active {
+	if active := Introspect(t, meta.Introspect, "backend", "backend-secret-0123456789", tok.AccessToken); !active {
 		t.Error("own token not active at introspection")
 	}
-	if active := introspect(t, meta.Introspect, "web", "web-secret-0123456789", tok.AccessToken); active {
+	if active := Introspect(t, meta.Introspect, "web", "web-secret-0123456789", tok.AccessToken); active {
 		t.Error("another client learned that the token is active")
 	}
 	bad := clientcredentials.Config{ClientID: "backend", ClientSecret: "wrong", TokenURL: p.Endpoint().TokenURL}
-	if _, err := bad.Token(t.Context()); !isOAuthError(err, "invalid_client") {
+	if _, err := bad.Token(t.Context()); !IsOAuthError(err, "invalid_client") {
 		t.Errorf("wrong secret: %v, want invalid_client", err)
 	}
-	resp := clientPost(t, meta.Revoke, "backend", "backend-secret-0123456789", url.Values{"token": {tok.AccessToken}})
+	resp := ClientPost(t, meta.Revoke, "backend", "backend-secret-0123456789", url.Values{"token": {tok.AccessToken}})
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("revocation status %d", resp.StatusCode)
 	}
-	if introspect(t, meta.Introspect, "backend", "backend-secret-0123456789", tok.AccessToken) {
+	if Introspect(t, meta.Introspect, "backend", "backend-secret-0123456789", tok.AccessToken) {
 		t.Error("revoked token still active")
 	}
 }

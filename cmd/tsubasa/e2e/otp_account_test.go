@@ -16,11 +16,11 @@ import (
 func (e *otpEnv) stepUpTo(t *testing.T, b *Browser, path string, n int) Page {
 	t.Helper()
 	login := b.Get(t, e.s.Issuer+path)
-	page := b.Post(t, login.URL, "/login", url.Values{"authRequestID": {login.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass}})
+	page := b.Post(t, login.URL, "/login", url.Values{"authRequestID": {login.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass}})
 	if page.URL.Path != "/login/otp" {
 		t.Fatalf("%s: after the password %d at %s, want the code page\n%s", path, page.Status, page.URL, page.Body)
 	}
-	_, code := mailCode(t, e.smtp, n)
+	_, code := MailCode(t, e.smtp, n)
 	res := enterCode(t, b, page, code)
 	if res.URL.Path != path || res.Status != http.StatusOK {
 		t.Fatalf("%s: after the code %d at %s\n%s", path, res.Status, res.URL, res.Body)
@@ -56,11 +56,11 @@ func TestOTPContactChange(t *testing.T) {
 	if verify.URL.Path != "/account/contacts/verify" || !strings.Contains(verify.Body, "H***@example.org") {
 		t.Fatalf("new address: %d at %s\n%s", verify.Status, verify.URL, verify.Body)
 	}
-	mail, code := mailCode(t, e.smtp, 2)
+	mail, code := MailCode(t, e.smtp, 2)
 	if !slices.Equal(mail.To, []string{"Hanako.Sora@example.org"}) {
 		t.Errorf("confirmation mailed to %v, want the new address only", mail.To)
 	}
-	if show := e.s.CLI(t, false, "member", "show", memberNumber); !strings.Contains(show, "hanako@example.com") {
+	if show := e.s.CLI(t, false, "member", "show", MemberNumber); !strings.Contains(show, "hanako@example.com") {
 		t.Errorf("the address changed before it was confirmed:\n%s", show)
 	}
 	saved := b.Post(t, verify.URL, "/account/contacts/verify", url.Values{"otp": {code}})
@@ -83,7 +83,7 @@ func TestOTPContactChange(t *testing.T) {
 	if saved.URL.Query().Get("done") != "phone" || !strings.Contains(saved.Body, "&#43;819087654321") {
 		t.Fatalf("after the SMS code: %d at %s\n%s", saved.Status, saved.URL, saved.Body)
 	}
-	if ev := e.s.CLI(t, false, "events", "--member", memberNumber); strings.Count(ev, "contact.changed") != 2 {
+	if ev := e.s.CLI(t, false, "events", "--member", MemberNumber); strings.Count(ev, "contact.changed") != 2 {
 		t.Errorf("want two contact.changed events:\n%s", ev)
 	}
 }
@@ -108,7 +108,7 @@ func TestOTPForgotPassword(t *testing.T) {
 	// Another browser is logged in before the reset; the reset ends it.
 	elsewhere := NewBrowser(t, e.s)
 	ef := NewFlow()
-	if c := claimsOf(t, e, ef, Login(t, elsewhere, e.rp.AuthURL(ef), memberNumber, memberPass)); c.SID == "" {
+	if c := claimsOf(t, e, ef, Login(t, elsewhere, e.rp.AuthURL(ef), MemberNumber, MemberPass)); c.SID == "" {
 		t.Fatal("login elsewhere gave no session")
 	}
 	b := NewBrowser(t, e.s)
@@ -122,7 +122,7 @@ func TestOTPForgotPassword(t *testing.T) {
 	stranger := NewBrowser(t, e.s)
 	id := login.AuthRequestID(t)
 	unknown := stranger.Post(t, form.URL, "/login/reset", url.Values{"authRequestID": {id}, "member_number": {"7000999"}})
-	sent := b.Post(t, form.URL, "/login/reset", url.Values{"authRequestID": {id}, "member_number": {memberNumber}})
+	sent := b.Post(t, form.URL, "/login/reset", url.Values{"authRequestID": {id}, "member_number": {MemberNumber}})
 	if unknown.Status != sent.Status || unknown.URL.Path != sent.URL.Path || unknown.Body != sent.Body {
 		t.Errorf("unknown and known numbers answered differently: %d %s / %d %s", unknown.Status, unknown.URL, sent.Status, sent.URL)
 	}
@@ -132,7 +132,7 @@ func TestOTPForgotPassword(t *testing.T) {
 	if sent.URL.Path != "/login/reset/code" || strings.Contains(sent.Body, "example.com") {
 		t.Fatalf("code page: %d at %s (must not say where the code went)\n%s", sent.Status, sent.URL, sent.Body)
 	}
-	mail, code := mailCode(t, e.smtp, 1)
+	mail, code := MailCode(t, e.smtp, 1)
 	if !slices.Contains(mail.To, "hanako@example.com") {
 		t.Errorf("reset code mailed to %v", mail.To)
 	}
@@ -153,13 +153,13 @@ func TestOTPForgotPassword(t *testing.T) {
 		t.Errorf("a session from before the reset still answers prompt=none: %s", cb)
 	}
 	again := b.Get(t, e.s.Issuer+"/login?authRequestID="+login.AuthRequestID(t))
-	res := b.Post(t, again.URL, "/login", url.Values{"authRequestID": {again.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {newPass}})
+	res := b.Post(t, again.URL, "/login", url.Values{"authRequestID": {again.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {newPass}})
 	if c := claimsOf(t, e, f, Callback(t, res)); c.ACR == "" {
 		t.Errorf("login with the new password: claims %+v", c)
 	}
 	old := NewBrowser(t, e.s)
 	p := old.Get(t, e.rp.AuthURL(NewFlow()))
-	if res := old.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass}}); res.Status != http.StatusUnauthorized {
+	if res := old.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass}}); res.Status != http.StatusUnauthorized {
 		t.Errorf("the old password still works: status %d", res.Status)
 	}
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -34,35 +33,9 @@ func startOTP(t *testing.T, otpYAML string, o Options) *otpEnv {
 	_, o.SMTPPort = e.smtp.Addr()
 	o.SMSURL = e.sms.URL()
 	o.Extra += "otp:\n" + otpYAML
-	e.s = startWithMember(t, o)
+	e.s = StartWithMember(t, o)
 	e.rp = NewRP(t, e.s, "web", "web-secret-0123456789")
 	return e
-}
-
-var (
-	codeLineRe = regexp.MustCompile(`(?m)^\s*(\d{6})\s*$`) // the line of a code mail that holds the code
-	smsRe      = regexp.MustCompile(`\b(\d{6})\b`)
-)
-
-// codeMails are the mails smtp received so far that carry a 6-digit code
-// (login alerts may arrive in between).
-func codeMails(smtp *notifytest.SMTPServer) []notifytest.ReceivedMail {
-	var out []notifytest.ReceivedMail
-	for _, m := range smtp.Messages() {
-		if codeLineRe.MatchString(m.Text) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// mailCode waits for code mail number n (counting from 1) at smtp and
-// returns it and its code.
-func mailCode(t *testing.T, smtp *notifytest.SMTPServer, n int) (notifytest.ReceivedMail, string) {
-	t.Helper()
-	smtp.WaitFor(t, func(notifytest.ReceivedMail) bool { return len(codeMails(smtp)) >= n }, 20*time.Second)
-	got := codeMails(smtp)[n-1]
-	return got, codeLineRe.FindStringSubmatch(got.Text)[1]
 }
 
 // smsCode waits for delivered SMS number n and returns its code.
@@ -117,7 +90,7 @@ func mustContain(t *testing.T, what, body string, wants ...string) {
 
 func claimsOf(t *testing.T, e *otpEnv, f Flow, cb *url.URL) idClaims {
 	t.Helper()
-	_, idt := exchange(t, e.rp, f, cb)
+	_, idt := MustExchange(t, e.rp, f, cb)
 	var c idClaims
 	if err := idt.Claims(&c); err != nil {
 		t.Fatal(err)
@@ -133,10 +106,10 @@ func TestOTPLoginByEmail(t *testing.T) {
 	e := startOTP(t, "  on_login: always\n  resend_interval: 2s\n", Options{})
 	b := NewBrowser(t, e.s)
 	f := NewFlow()
-	page := passwordToOTP(t, b, e.rp.AuthURL(f), memberNumber, memberPass)
+	page := passwordToOTP(t, b, e.rp.AuthURL(f), MemberNumber, MemberPass)
 	mustContain(t, "code page", page.Body, `name="otp"`, `autocomplete="one-time-code"`, `inputmode="numeric"`,
 		"h***@example.com", "no-reply@tsubasa.test", "<details", "迷惑メール", "最新のコードのみ有効")
-	first, code1 := mailCode(t, e.smtp, 1)
+	first, code1 := MailCode(t, e.smtp, 1)
 	if !slices.Contains(first.To, "hanako@example.com") {
 		t.Errorf("code mailed to %v", first.To)
 	}
@@ -154,7 +127,7 @@ func TestOTPLoginByEmail(t *testing.T) {
 	if resend.Status != http.StatusOK {
 		t.Fatalf("resend after the interval: status %d\n%s", resend.Status, resend.Body)
 	}
-	_, code2 := mailCode(t, e.smtp, 2)
+	_, code2 := MailCode(t, e.smtp, 2)
 	if code2 != code1 {
 		if old := enterCode(t, b, page, code1); old.Status != http.StatusUnauthorized {
 			t.Fatalf("the superseded code: status %d, want 401\n%s", old.Status, old.Body)
@@ -164,7 +137,7 @@ func TestOTPLoginByEmail(t *testing.T) {
 	if c.ACR != acrOTP || !slices.Contains(c.AMR, "pwd") || !slices.Contains(c.AMR, "otp") || slices.Contains(c.AMR, "sms") {
 		t.Errorf("ID token acr %q amr %v, want %s and pwd+otp without sms", c.ACR, c.AMR, acrOTP)
 	}
-	out := e.s.CLI(t, false, "events", "--member", memberNumber)
+	out := e.s.CLI(t, false, "events", "--member", MemberNumber)
 	mustContain(t, "events", out, "otp.sent", "otp.verified", "otp.failed")
 }
 
@@ -180,7 +153,7 @@ func TestOTPLoginBySMS(t *testing.T) {
 	login := b.Get(t, e.s.Issuer+"/account/contacts")
 	page := b.Post(t, login.URL, "/login", url.Values{"authRequestID": {login.AuthRequestID(t)}, "member_number": {"7000123"}, "password": {"Kumo-Tori-2026"}})
 	mustContain(t, "code page", page.Body, "k***@example.com", `value="sms"`) // SMS offered instead
-	_, code := mailCode(t, e.smtp, 1)
+	_, code := MailCode(t, e.smtp, 1)
 	contacts := enterCode(t, b, page, code)
 	if contacts.URL.Path != "/account/contacts" || !strings.Contains(contacts.Body, `name="channel" value="sms"`) {
 		t.Fatalf("after the code: %d at %s\n%s", contacts.Status, contacts.URL, contacts.Body)
@@ -224,9 +197,9 @@ func TestOTPStepUp(t *testing.T) {
 	e := startOTP(t, "  on_login: never\n  resend_interval: 1s\n", Options{})
 	b := NewBrowser(t, e.s)
 	f := NewFlow()
-	first := claimsOf(t, e, f, Login(t, b, e.rp.AuthURL(f), memberNumber, memberPass))
-	if first.ACR != "urn:tsubasa:acr:pwd" || len(codeMails(e.smtp)) != 0 {
-		t.Fatalf("first login: acr %q, %d codes mailed (on_login never)", first.ACR, len(codeMails(e.smtp)))
+	first := claimsOf(t, e, f, Login(t, b, e.rp.AuthURL(f), MemberNumber, MemberPass))
+	if first.ACR != "urn:tsubasa:acr:pwd" || len(CodeMails(e.smtp)) != 0 {
+		t.Fatalf("first login: acr %q, %d codes mailed (on_login never)", first.ACR, len(CodeMails(e.smtp)))
 	}
 	time.Sleep(1100 * time.Millisecond) // auth_time has second resolution
 
@@ -235,7 +208,7 @@ func TestOTPStepUp(t *testing.T) {
 	if page.URL.Path != "/login/otp" || strings.Contains(page.Body, `name="password"`) {
 		t.Fatalf("step-up: status %d at %s, want the code page\n%s", page.Status, page.URL, page.Body)
 	}
-	_, code := mailCode(t, e.smtp, 1)
+	_, code := MailCode(t, e.smtp, 1)
 	// Five wrong entries end the code: the page offers a new one.
 	var dead Page
 	for range 5 {
@@ -248,7 +221,7 @@ func TestOTPStepUp(t *testing.T) {
 	if res := b.Post(t, page.URL, "/login/otp/resend", url.Values{"authRequestID": {page.AuthRequestID(t)}}); res.Status != http.StatusOK {
 		t.Fatalf("new code after the dead one: status %d\n%s", res.Status, res.Body)
 	}
-	_, code = mailCode(t, e.smtp, 2)
+	_, code = MailCode(t, e.smtp, 2)
 	c := claimsOf(t, e, f, Callback(t, enterCode(t, b, page, code)))
 	if c.ACR != acrOTP || !slices.Contains(c.AMR, "pwd") || !slices.Contains(c.AMR, "otp") || c.AuthTime <= first.AuthTime {
 		t.Errorf("after step-up: acr %q amr %v auth_time %d (first %d)", c.ACR, c.AMR, c.AuthTime, first.AuthTime)
@@ -276,14 +249,14 @@ func TestOTPNewDevice(t *testing.T) {
 	e := startOTP(t, "  on_login: new_device\n", Options{})
 	b := NewBrowser(t, e.s)
 	f := NewFlow()
-	page := passwordToOTP(t, b, e.rp.AuthURL(f), memberNumber, memberPass)
-	_, code := mailCode(t, e.smtp, 1)
+	page := passwordToOTP(t, b, e.rp.AuthURL(f), MemberNumber, MemberPass)
+	_, code := MailCode(t, e.smtp, 1)
 	claimsOf(t, e, f, Callback(t, enterCode(t, b, page, code)))
 
 	f = NewFlow()
-	c := claimsOf(t, e, f, Login(t, b, e.rp.AuthURL(f, oauth2.SetAuthURLParam("prompt", "login")), memberNumber, memberPass))
-	if c.ACR != "urn:tsubasa:acr:pwd" || len(codeMails(e.smtp)) != 1 {
-		t.Errorf("known browser: acr %q, %d codes mailed; want a password login without a code", c.ACR, len(codeMails(e.smtp)))
+	c := claimsOf(t, e, f, Login(t, b, e.rp.AuthURL(f, oauth2.SetAuthURLParam("prompt", "login")), MemberNumber, MemberPass))
+	if c.ACR != "urn:tsubasa:acr:pwd" || len(CodeMails(e.smtp)) != 1 {
+		t.Errorf("known browser: acr %q, %d codes mailed; want a password login without a code", c.ACR, len(CodeMails(e.smtp)))
 	}
-	passwordToOTP(t, NewBrowser(t, e.s), e.rp.AuthURL(NewFlow()), memberNumber, memberPass)
+	passwordToOTP(t, NewBrowser(t, e.s), e.rp.AuthURL(NewFlow()), MemberNumber, MemberPass)
 }

@@ -13,12 +13,12 @@ import (
 // password-level answer: after the password the member is asked for a
 // passkey, and declining returns access_denied to the app.
 func TestPasskeyRequiredForPHR(t *testing.T) {
-	s := startWithMember(t, Options{Host: "localhost"})
+	s := StartWithMember(t, Options{Host: "localhost"})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	b := NewBrowser(t, s)
 	f := NewFlow()
 	p := b.Get(t, rp.AuthURL(f, oauth2.SetAuthURLParam("acr_values", "phr")))
-	res := b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass}})
+	res := b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass}})
 	if res.Status != http.StatusOK || res.URL.Path != "/login/passkey/required" {
 		t.Fatalf("password login for acr phr: %d at %s, want the passkey step", res.Status, res.URL)
 	}
@@ -33,7 +33,7 @@ func TestPasskeyRequiredForPHR(t *testing.T) {
 	}
 	// The same member asking for less is served from the password alone.
 	f2 := NewFlow()
-	if _, _, err := rp.Exchange(t.Context(), f2, Login(t, NewBrowser(t, s), rp.AuthURL(f2), memberNumber, memberPass)); err != nil {
+	if _, _, err := rp.Exchange(t.Context(), f2, Login(t, NewBrowser(t, s), rp.AuthURL(f2), MemberNumber, MemberPass)); err != nil {
 		t.Errorf("password login without acr_values: %v", err)
 	}
 }

@@ -14,7 +14,7 @@ import (
 // with a member.
 func passkeyServer(t *testing.T) *Server {
 	t.Helper()
-	return startWithMember(t, Options{Host: "localhost"})
+	return StartWithMember(t, Options{Host: "localhost"})
 }
 
 // passkeyJSON posts a JSON body as passkey.js does: fetch from our own page.
@@ -154,7 +154,7 @@ func TestPasskeyEndpointErrors(t *testing.T) {
 		t.Errorf("continue without a passkey login: %d %q", c.Status, c.Location)
 	}
 	// The password form still works after all this.
-	if cb := Callback(t, b.Post(t, login.URL, "/login", url.Values{"authRequestID": {id}, "member_number": {memberNumber}, "password": {memberPass}})); cb.Query().Get("code") == "" {
+	if cb := Callback(t, b.Post(t, login.URL, "/login", url.Values{"authRequestID": {id}, "member_number": {MemberNumber}, "password": {MemberPass}})); cb.Query().Get("code") == "" {
 		t.Errorf("password login after passkey errors: %s", cb)
 	}
 }
@@ -170,7 +170,7 @@ func TestPasskeyRegistrationNeedsSMSCode(t *testing.T) {
 		t.Errorf("logged out: %d %+v", p.Status, a)
 	}
 	page := b.Get(t, s.Issuer+"/account/passkeys")
-	res := b.Post(t, page.URL, "/login", url.Values{"authRequestID": {page.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass}})
+	res := b.Post(t, page.URL, "/login", url.Values{"authRequestID": {page.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass}})
 	if res.URL.Path != "/account/passkeys" || !strings.Contains(res.Body, `href="/account/passkeys/new"`) {
 		t.Fatalf("passkey list after login: %d at %s", res.Status, res.URL)
 	}
@@ -195,10 +195,10 @@ func TestPasskeyRegistrationNeedsSMSCode(t *testing.T) {
 // TestPasskeyRegistrationAnyOTP: with passkeys.registration_requires
 // any_otp, a code by email will do as well.
 func TestPasskeyRegistrationAnyOTP(t *testing.T) {
-	s := startWithMember(t, Options{Host: "localhost", Extra: "passkeys:\n  registration_requires: any_otp\n"})
+	s := StartWithMember(t, Options{Host: "localhost", Extra: "passkeys:\n  registration_requires: any_otp\n"})
 	b := NewBrowser(t, s)
 	page := b.Get(t, s.Issuer+"/account/passkeys")
-	res := b.Post(t, page.URL, "/login", url.Values{"authRequestID": {page.AuthRequestID(t)}, "member_number": {memberNumber}, "password": {memberPass}})
+	res := b.Post(t, page.URL, "/login", url.Values{"authRequestID": {page.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass}})
 	if !strings.Contains(res.Body, "メールアドレスまたは携帯電話番号") {
 		t.Errorf("the passkey list does not say a code by email will do:\n%s", res.Body)
 	}

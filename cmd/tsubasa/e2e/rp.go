@@ -81,17 +81,17 @@ func (b *Browser) do(t *testing.T, req *http.Request) Page {
 		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
-	return pageOf(resp)
+	return PageOf(resp)
 }
 
-// pageOf reads a response into a Page; the caller closes the body.
-func pageOf(resp *http.Response) Page {
+// PageOf reads a response into a Page; the caller closes the body.
+func PageOf(resp *http.Response) Page {
 	body, _ := io.ReadAll(resp.Body)
 	return Page{Status: resp.StatusCode, URL: resp.Request.URL, Location: resp.Header.Get("Location"), Body: string(body)}
 }
 
-// newFormRequest is a POST of an urlencoded form body, headers still to add.
-func newFormRequest(ctx context.Context, target, body string) *http.Request {
+// NewFormRequest is a POST of an urlencoded form body, headers still to add.
+func NewFormRequest(ctx context.Context, target, body string) *http.Request {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req
@@ -107,7 +107,7 @@ func (b *Browser) Get(t *testing.T, u string) Page {
 func (b *Browser) Post(t *testing.T, pageURL *url.URL, action string, form url.Values) Page {
 	t.Helper()
 	target := pageURL.ResolveReference(&url.URL{Path: action})
-	req := newFormRequest(t.Context(), target.String(), form.Encode())
+	req := NewFormRequest(t.Context(), target.String(), form.Encode())
 	req.Header.Set("Origin", pageURL.Scheme+"://"+pageURL.Host)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	return b.do(t, req)
@@ -193,17 +193,17 @@ func (rp *RP) Exchange(ctx context.Context, f Flow, cb *url.URL) (*oauth2.Token,
 	return tok, idt, nil
 }
 
-// loginRP logs the test member in through rp in browser b and returns the
+// LoginRP logs the test member in through rp in browser b and returns the
 // tokens of the verified exchange.
-func loginRP(t *testing.T, rp *RP, b *Browser, extra ...oauth2.AuthCodeOption) *oauth2.Token {
+func LoginRP(t *testing.T, rp *RP, b *Browser, extra ...oauth2.AuthCodeOption) *oauth2.Token {
 	t.Helper()
 	f := NewFlow()
-	tok, _ := exchange(t, rp, f, Login(t, b, rp.AuthURL(f, extra...), memberNumber, memberPass))
+	tok, _ := MustExchange(t, rp, f, Login(t, b, rp.AuthURL(f, extra...), MemberNumber, MemberPass))
 	return tok
 }
 
-// exchange is rp.Exchange for a callback that must carry a code.
-func exchange(t *testing.T, rp *RP, f Flow, cb *url.URL) (*oauth2.Token, *oidc.IDToken) {
+// MustExchange is rp.Exchange for a callback that must carry a code.
+func MustExchange(t *testing.T, rp *RP, f Flow, cb *url.URL) (*oauth2.Token, *oidc.IDToken) {
 	t.Helper()
 	tok, idt, err := rp.Exchange(t.Context(), f, cb)
 	if err != nil {
@@ -212,23 +212,23 @@ func exchange(t *testing.T, rp *RP, f Flow, cb *url.URL) (*oauth2.Token, *oidc.I
 	return tok, idt
 }
 
-// refresh redeems refresh token rt at rp's token endpoint.
-func refresh(t *testing.T, rp *RP, rt string) (*oauth2.Token, error) {
+// Refresh redeems refresh token rt at rp's token endpoint.
+func Refresh(t *testing.T, rp *RP, rt string) (*oauth2.Token, error) {
 	return rp.OAuth.TokenSource(t.Context(), &oauth2.Token{RefreshToken: rt}).Token()
 }
 
-// isOAuthError reports whether err is the token endpoint's answer with
+// IsOAuthError reports whether err is the token endpoint's answer with
 // error code code.
-func isOAuthError(err error, code string) bool {
+func IsOAuthError(err error, code string) bool {
 	var re *oauth2.RetrieveError
 	return errors.As(err, &re) && re.ErrorCode == code
 }
 
-// clientPost posts form to an endpoint that authenticates the client with
+// ClientPost posts form to an endpoint that authenticates the client with
 // HTTP Basic (introspection, revocation); the caller closes the body.
-func clientPost(t *testing.T, endpoint, id, secret string, form url.Values) *http.Response {
+func ClientPost(t *testing.T, endpoint, id, secret string, form url.Values) *http.Response {
 	t.Helper()
-	req := newFormRequest(t.Context(), endpoint, form.Encode())
+	req := NewFormRequest(t.Context(), endpoint, form.Encode())
 	req.SetBasicAuth(id, secret)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -237,11 +237,11 @@ func clientPost(t *testing.T, endpoint, id, secret string, form url.Values) *htt
 	return resp
 }
 
-// introspect reports whether the introspection endpoint calls token active
+// Introspect reports whether the introspection endpoint calls token active
 // for client id.
-func introspect(t *testing.T, endpoint, id, secret, token string) bool {
+func Introspect(t *testing.T, endpoint, id, secret, token string) bool {
 	t.Helper()
-	resp := clientPost(t, endpoint, id, secret, url.Values{"token": {token}})
+	resp := ClientPost(t, endpoint, id, secret, url.Values{"token": {token}})
 	defer resp.Body.Close()
 	var r struct {
 		Active bool `json:"active"`

@@ -10,7 +10,7 @@ import (
 )
 
 func TestSSOPromptNoneMaxAgeAndLogout(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	es := NewRP(t, s, "web-es256", "es-secret-0123456789")
 	b := NewBrowser(t, s)
@@ -23,7 +23,7 @@ func TestSSOPromptNoneMaxAgeAndLogout(t *testing.T) {
 	}
 
 	f = NewFlow()
-	tok, idt, err := rp.Exchange(t.Context(), f, Login(t, b, rp.AuthURL(f), memberNumber, memberPass))
+	tok, idt, err := rp.Exchange(t.Context(), f, Login(t, b, rp.AuthURL(f), MemberNumber, MemberPass))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestSSOPromptNoneMaxAgeAndLogout(t *testing.T) {
 	if cb.Query().Get("error") != "login_required" {
 		t.Errorf("after logout prompt=none must answer login_required, got %s", cb)
 	}
-	if _, err := refresh(t, rp, tok.RefreshToken); !isOAuthError(err, "invalid_grant") {
+	if _, err := Refresh(t, rp, tok.RefreshToken); !IsOAuthError(err, "invalid_grant") {
 		t.Errorf("tokens of the ended session still refresh: %v", err)
 	}
 	// Access tokens are not stored: the logout's revocation must still reach them.
@@ -100,13 +100,13 @@ func TestSSOPromptNoneMaxAgeAndLogout(t *testing.T) {
 }
 
 func TestLoginFailuresAreGeneric(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	var bodies []string
 	for _, c := range []struct{ number, password string }{
-		{memberNumber, "Wrong-password-1"}, // wrong password
-		{"1111111", memberPass},            // unknown member
-		{"12ab", memberPass},               // malformed number
+		{MemberNumber, "Wrong-password-1"}, // wrong password
+		{"1111111", MemberPass},            // unknown member
+		{"12ab", MemberPass},               // malformed number
 	} {
 		b := NewBrowser(t, s)
 		p := b.Get(t, rp.AuthURL(NewFlow()))
@@ -166,14 +166,14 @@ func TestAuthorizeRequestRules(t *testing.T) {
 }
 
 func TestWrongVerifierAndPublicClient(t *testing.T) {
-	s := startWithMember(t, Options{})
+	s := StartWithMember(t, Options{})
 	spa := NewRP(t, s, "spa", "")
 	b := NewBrowser(t, s)
 	f := NewFlow()
-	cb := Login(t, b, spa.AuthURL(f), memberNumber, memberPass)
+	cb := Login(t, b, spa.AuthURL(f), MemberNumber, MemberPass)
 	wrong := f
 	wrong.Verifier = oauth2.GenerateVerifier()
-	if _, _, err := spa.Exchange(t.Context(), wrong, cb); !isOAuthError(err, "invalid_grant") {
+	if _, _, err := spa.Exchange(t.Context(), wrong, cb); !IsOAuthError(err, "invalid_grant") {
 		t.Fatalf("wrong code_verifier: %v, want invalid_grant", err)
 	}
 	// The public client's own flow works end to end with the right verifier.
