@@ -146,11 +146,11 @@ func (u *UI) postContactPhone(w http.ResponseWriter, r *http.Request) {
 	// codes to premium-rate and foreign numbers): say so here, before a
 	// code is sent. The SMS driver checks again whatever the path.
 	if err := u.otp.Service.CheckSMSNumber(phone); err != nil {
-		key := "contacts.error.sms_number_type"
 		if otp.CatalogKey(err) == "otp.error.sms_country" {
-			key = "contacts.error.sms_number_country"
+			u.contactError(w, r, m, http.StatusUnprocessableEntity, "phone", "contacts.error.sms_number_country", strings.Join(u.otp.SMSCountries, ", "))
+		} else {
+			u.contactError(w, r, m, http.StatusUnprocessableEntity, "phone", "contacts.error.sms_number_type", nil)
 		}
-		u.contactError(w, r, m, http.StatusUnprocessableEntity, "phone", key, strings.Join(u.otp.SMSCountries, ", "))
 		return
 	}
 	if phone == m.Phone && m.PhoneVerified {
