@@ -23,7 +23,8 @@ import (
 // client that was allowed the scope, so whoever held a member's token
 // (the app, or anyone who stole it) could test PINs of any member.
 
-// legacyClient is a public app stored with telephone among its scopes, as
+// startWithLegacyClient starts a server whose database holds a public app
+// stored with telephone among its scopes, as
 // `client add` allowed before: the database is written before the server
 // starts, the way an existing deployment's file holds it.
 func startWithLegacyClient(t *testing.T) *e2e.Server {
