@@ -83,6 +83,9 @@ func Default() Config {
 			Driver:  SMSDriverOutbox,
 			Webhook: WebhookConfig{Timeout: 5 * time.Second},
 			Twilio:  TwilioConfig{BaseURL: "https://api.twilio.com"},
+			// A ceiling, not a quota: size it at about twice the busiest
+			// hour's one-time passwords by SMS.
+			MaxPerHour: 1000,
 		},
 		Alerts:    AlertsConfig{Enabled: true, TimeZone: "Asia/Tokyo", ZoneLabel: "JST"},
 		Passkeys:  PasskeysConfig{RegistrationRequires: PasskeyRegistrationSMS},

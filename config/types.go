@@ -208,6 +208,10 @@ type SMSConfig struct {
 	Sender  string        `yaml:"sender"` // sender id shown to members
 	Webhook WebhookConfig `yaml:"webhook"`
 	Twilio  TwilioConfig  `yaml:"twilio"`
+	// MaxPerHour is the most SMS the whole service sends in any hour,
+	// every member and replica together: the ceiling of an SMS pumping
+	// attack. Past it SMS are refused (email still works).
+	MaxPerHour int `yaml:"max_per_hour"`
 }
 
 // WebhookConfig is the JSON POST SMS driver.

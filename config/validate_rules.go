@@ -75,10 +75,29 @@ func (v *checker) clients(cs []ClientConfig, defaultAlg string) {
 				v.add(p+".scopes["+strconv.Itoa(j)+"]", "must be one of %s (got %q)",
 					strings.Join(KnownScopes(), ", "), s)
 			}
+			if s == scopeTelephone {
+				v.telephoneScope(p, j, cl)
+			}
 		}
 		v.oneOf(p+".id_token_signed_response_alg", cl.IDTokenSignedResponseAlg, AlgRS256, AlgES256)
 		v.optionalURL(p+".logo_uri", cl.LogoURI)
 		v.optionalURL(p+".policy_uri", cl.PolicyURI)
+	}
+}
+
+// scopeTelephone is the scope of the call centre's PIN API.
+const scopeTelephone = "telephone"
+
+// telephoneScope refuses the PIN API's scope on a client that can act for
+// a member: its tokens would let whoever holds a member's token check PINs.
+// Only a confidential client using client_credentials for itself may have it.
+func (v *checker) telephoneScope(p string, j int, cl ClientConfig) {
+	path := p + ".scopes[" + strconv.Itoa(j) + "]"
+	switch {
+	case cl.Public:
+		v.add(path, "telephone is only for a confidential client_credentials client (the call centre's own); a public client cannot have it")
+	case slices.Contains(cl.GrantTypes, GrantAuthorizationCode):
+		v.add(path, "telephone is only for a client_credentials client (the call centre's own): remove authorization_code from grant_types, or telephone from scopes")
 	}
 }
 
@@ -196,6 +215,7 @@ func (v *checker) smtp(path string, s SMTPConfig) {
 
 func (v *checker) sms(s SMSConfig) {
 	v.oneOf("sms.driver", s.Driver, SMSDriverOutbox, SMSDriverWebhook, SMSDriverTwilio)
+	v.atLeast("sms.max_per_hour", s.MaxPerHour, 1)
 	if s.Driver == SMSDriverOutbox && !v.dev {
 		v.add("sms.driver", "outbox only stores messages for the dev pages: choose webhook or twilio, or set dev: true")
 	}

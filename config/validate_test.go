@@ -35,7 +35,8 @@ func TestValidateGood(t *testing.T) {
 	p := prodConfig()
 	p.Secret = strings.Repeat("s", 32)
 	p.SMS = SMSConfig{Driver: SMSDriverTwilio, Webhook: WebhookConfig{Timeout: time.Second},
-		Twilio: TwilioConfig{BaseURL: "https://api.twilio.com", AccountSID: "AC1", AuthTokenFile: "/t", From: "+815012345678"}}
+		Twilio:     TwilioConfig{BaseURL: "https://api.twilio.com", AccountSID: "AC1", AuthTokenFile: "/t", From: "+815012345678"},
+		MaxPerHour: 1}
 	p.Passkeys = PasskeysConfig{RPID: "example.com", Origins: []string{"https://id.example.com", "https://www.example.com"},
 		RegistrationRequires: PasskeyRegistrationAnyOTP}
 	p.LegacyPIN.WebLoginUntil = "2026-03-31"
@@ -135,6 +136,17 @@ func TestValidateRules(t *testing.T) {
 		{"sms outbox", func(c *Config) { c.SMS.Driver = SMSDriverOutbox }, "sms.driver", "dev"},
 		{"webhook url", func(c *Config) { c.SMS.Webhook.URL = "" }, "sms.webhook.url", "must be set"},
 		{"twilio", func(c *Config) { c.SMS.Driver = SMSDriverTwilio }, "sms.twilio.account_sid", "must be set"},
+		{"sms budget", func(c *Config) { c.SMS.MaxPerHour = 0 }, "sms.max_per_hour", "at least 1"},
+		{"telephone for member logins", func(c *Config) { c.Clients[0].Scopes = []string{"openid", "telephone"} },
+			"clients[0].scopes[1]", "remove authorization_code from grant_types"},
+		{"telephone with code and credentials", func(c *Config) {
+			c.Clients[2].GrantTypes = []string{GrantClientCredentials, GrantAuthorizationCode}
+			c.Clients[2].RedirectURIs = []string{"https://cc.example.com/cb"}
+		}, "clients[2].scopes[0]", "only for a client_credentials client"},
+		{"telephone for a public client", func(c *Config) {
+			c.Clients[1].Scopes = []string{"telephone"}
+			c.Clients[1].GrantTypes = []string{GrantRefreshToken}
+		}, "clients[1].scopes[0]", "public client cannot have it"},
 		{"zone", func(c *Config) { c.Alerts.TimeZone = "Mars/Olympus" }, "alerts.time_zone", "unknown time zone"},
 		{"zone local", func(c *Config) { c.Alerts.TimeZone = "Local" }, "alerts.time_zone", "IANA"},
 		{"rp id foreign", func(c *Config) { c.Passkeys.RPID = "other.com" }, "passkeys.rp_id", "issuer's host"},

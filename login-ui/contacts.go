@@ -19,7 +19,7 @@ import (
 //
 //	GET  /account/contacts                 email, mobile number, where one-time passwords go
 //	POST /account/contacts/email           new address: checked (seed-004 rules), a code sent to it
-//	POST /account/contacts/phone           new mobile number (E.164): a code sent to it by SMS
+//	POST /account/contacts/phone           new mobile number (E.164) of an SMS country: a code sent to it by SMS
 //	GET  /account/contacts/verify          the code entry for the address or number being added
 //	POST /account/contacts/verify          right code: the contact is saved, verified (contact.changed)
 //	POST /account/contacts/verify/resend   a new code to the same address or number
@@ -140,6 +140,17 @@ func (u *UI) postContactPhone(w http.ResponseWriter, r *http.Request) {
 	}
 	if !u.smsResident(m) {
 		u.contactError(w, r, m, http.StatusUnprocessableEntity, "phone", "contacts.error.sms_country", strings.Join(u.otp.SMSCountries, ", "))
+		return
+	}
+	// The number itself must be able to take our SMS (toll fraud sends
+	// codes to premium-rate and foreign numbers): say so here, before a
+	// code is sent. The SMS driver checks again whatever the path.
+	if err := u.otp.Service.CheckSMSNumber(phone); err != nil {
+		if otp.CatalogKey(err) == "otp.error.sms_country" {
+			u.contactError(w, r, m, http.StatusUnprocessableEntity, "phone", "contacts.error.sms_number_country", strings.Join(u.otp.SMSCountries, ", "))
+		} else {
+			u.contactError(w, r, m, http.StatusUnprocessableEntity, "phone", "contacts.error.sms_number_type", nil)
+		}
 		return
 	}
 	if phone == m.Phone && m.PhoneVerified {

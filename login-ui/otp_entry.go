@@ -133,6 +133,10 @@ func (u *UI) sendEntry(w http.ResponseWriter, r *http.Request, e otpEntry, chann
 	case errors.As(err, &de):
 		st.sent, st.failed, st.errKey, st.errArg = false, true, "otp.error.delivery."+de.Channel, nil
 		status = http.StatusBadGateway
+		if errors.Is(err, otp.ErrSMSUnavailable) {
+			// The service's SMS budget is spent, not the gateway down.
+			st.errKey, status = otp.CatalogKey(err), http.StatusServiceUnavailable
+		}
 	case errors.Is(err, otp.ErrNoDestination), errors.Is(err, otp.ErrChannelNotAllowed):
 		st = entryState{noChannel: e.purpose != otp.PurposeContact, errKey: otp.CatalogKey(err)}
 		status = http.StatusConflict

@@ -144,7 +144,9 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	}
 	scopes := make([]string, 0, len(req.Scopes)+1)
 	for _, sc := range req.Scopes {
-		if (sc == oidc.ScopeOpenID || slices.Contains(c.Scopes, sc)) && !slices.Contains(scopes, sc) {
+		// Service scopes (telephone) never go to a member's token, even
+		// for a client stored with one before validation refused it.
+		if (sc == oidc.ScopeOpenID || slices.Contains(c.Scopes, sc)) && memberScope(sc) && !slices.Contains(scopes, sc) {
 			scopes = append(scopes, sc)
 		}
 	}

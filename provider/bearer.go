@@ -15,9 +15,9 @@ var ErrInvalidToken = errors.New("provider: invalid access token")
 // ErrInsufficientScope: the token is valid but lacks the scope asked for.
 var ErrInsufficientScope = errors.New("provider: insufficient scope")
 
-// AccessToken checks a bearer access token for Tsubasa's own APIs (the
-// telephone PIN check) and returns its record. scope, when set, must have
-// been granted.
+// AccessToken checks a bearer access token and returns its record. scope,
+// when set, must have been granted. Service APIs, which must not accept a
+// member's token, use ServiceToken.
 func (p *Provider) AccessToken(ctx context.Context, bearer, scope string) (storage.Token, error) {
 	plain, err := p.op.Crypto().Decrypt(bearer)
 	if err != nil {

@@ -23,7 +23,10 @@
 // refresh rotation with family revocation on reuse, opaque access tokens
 // (self-contained and encrypted, revocable through recorded revocations: no
 // write and no signature per token; accesstoken.go), the sid claim, and
-// per-client ID token algorithms (RS256 by default, ES256 on request).
+// per-client ID token algorithms (RS256 by default, ES256 on request), and
+// service scopes (telephone: servicetoken.go), which a member's login never
+// grants and whose APIs accept only a client's own client_credentials
+// token (ServiceToken).
 // prompt, max_age and acr_values are decided by the login UI, which meets this
 // package only in storage (the auth request record) and through the two
 // functions cmd wires: Options.LoginURL and AnswerAuthRequest.

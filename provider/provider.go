@@ -124,6 +124,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		return nil, err
 	}
 	p.handler = newWellKnown(prov, discovery, p.keys, guardForms(p.withClientContext(prov)))
+	p.warnServiceScopeClients(ctx)
 	return p, nil
 }
 

@@ -119,5 +119,6 @@ type Store interface {
 	MemberEvents
 	Units
 	Janitor
+	SMSBudget
 	Close() error
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tsubasa/provider/member"
+	"tsubasa/provider/notify"
 	"tsubasa/storage"
 )
 
@@ -52,6 +53,8 @@ type memberView struct {
 	// Set by disable: what was ended so the member is out everywhere.
 	EndedSessions int `json:"ended_sessions,omitempty"`
 	RevokedTokens int `json:"revoked_tokens,omitempty"`
+	// Set by create and show when the phone cannot get SMS codes: why.
+	SMSRefused string `json:"sms_refused,omitempty"`
 }
 
 func viewMember(m storage.Member) memberView {
@@ -82,7 +85,23 @@ func (o *adminOps) createMember(ctx context.Context, in memberInput) (memberView
 	if err != nil {
 		return memberView{}, err
 	}
-	return viewMember(m), nil
+	return o.withSMSNote(viewMember(m)), nil
+}
+
+// withSMSNote says when the member's phone cannot receive SMS codes (its
+// country is not in otp.sms_countries, or it is not a mobile number):
+// the number is kept, for the phone claim, but SMS is never sent to it,
+// and the operator should know that at once rather than from a member.
+func (o *adminOps) withSMSNote(v memberView) memberView {
+	if v.Phone == "" {
+		return v
+	}
+	var de *notify.SMSDestinationError
+	if errors.As(notify.NewSMSPolicy(o.cfg.OTP.SMSCountries).Check(v.Phone), &de) {
+		v.SMSRefused = fmt.Sprintf("%s (region %s; otp.sms_countries: %s)", de.Reason, orDash(de.Region),
+			strings.Join(o.cfg.OTP.SMSCountries, ", "))
+	}
+	return v
 }
 
 // memberByNumber finds a member by number as typed (spaces, hyphens and
@@ -104,7 +123,7 @@ func (o *adminOps) showMember(ctx context.Context, number string) (memberView, e
 	if err != nil {
 		return memberView{}, err
 	}
-	return viewMember(m), nil
+	return o.withSMSNote(viewMember(m)), nil
 }
 
 // setMemberStatus disables or re-enables a member. Disabling also ends the

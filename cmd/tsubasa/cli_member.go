@@ -234,6 +234,9 @@ func printMember(w io.Writer, m memberView) {
 	row("Latin name", strings.TrimSpace(m.FamilyNameLatin+" "+m.GivenNameLatin))
 	row("Email", verified(m.Email, m.EmailVerified))
 	row("Phone", verified(m.Phone, m.PhoneVerified))
+	if m.SMSRefused != "" {
+		row("SMS codes", "never sent to this number: "+m.SMSRefused)
+	}
 	row("Country", m.Country)
 	row("Locale", m.Locale)
 	row("Status", m.Status)

@@ -44,7 +44,7 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 		return nil, err
 	}
 	s := &server{deps: d, provider: p, metrics: newMetrics()}
-	if s.msg, err = newMessaging(d); err != nil {
+	if s.msg, err = newMessaging(d, s.metrics); err != nil {
 		return nil, err
 	}
 	features, err := s.features()

@@ -16,6 +16,14 @@ import (
 // with a client-credentials access token carrying the telephone scope. The
 // legacy 6-digit PIN stays valid here after the web cutover; a password
 // never works here.
+//
+// Only a token the call centre's client obtained for itself is accepted:
+// a token issued for a member (authorization code or refresh) is refused
+// whatever its scopes, with 401 invalid_token. RFC 6750 section 3.1 keeps
+// insufficient_scope (403) for a token that would do with more scope;
+// no scope makes a member's token right for this API, so it is "invalid
+// for other reasons", as RFC 9068 section 4 treats a token meant for
+// another use. The client must get its own token by client_credentials.
 type telephoneAPI struct {
 	provider *provider.Provider
 	members  *member.Service
@@ -35,8 +43,14 @@ func (a *telephoneAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusUnauthorized, "invalid_token", "a bearer access token with the telephone scope is required")
 		return
 	}
-	tok, err := a.provider.AccessToken(r.Context(), bearer, provider.ScopeTelephone)
+	tok, err := a.provider.ServiceToken(r.Context(), bearer, provider.ScopeTelephone)
 	switch {
+	case errors.Is(err, provider.ErrMemberToken):
+		a.log.WarnContext(r.Context(), "telephone API: a member's token refused", "client_id", tok.ClientID, "member_id", tok.MemberID)
+		const desc = "this API accepts only a token the client obtained for itself with client_credentials; this token was issued for a member"
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tsubasa", error="invalid_token", error_description="`+desc+`"`)
+		jsonError(w, http.StatusUnauthorized, "invalid_token", desc)
+		return
 	case errors.Is(err, provider.ErrInsufficientScope):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tsubasa", error="insufficient_scope", scope="telephone"`)
 		jsonError(w, http.StatusForbidden, "insufficient_scope", "the token lacks the telephone scope")

@@ -14,7 +14,10 @@ import (
 // messaging is the notification side of the server: the mailers (one for
 // one-time passwords, which may use its own SMTP transport, one for
 // everything else), the SMS driver, the templates, the durable outbox worker
-// and, in development, the in-memory outbox shown at /dev/outbox.
+// and, in development, the in-memory outbox shown at /dev/outbox. The SMS
+// driver is wrapped in the SMS guard (destination policy from
+// otp.sms_countries, the sms.max_per_hour budget in storage) before anyone
+// gets it, so one-time passwords and the outbox worker both go through it.
 type messaging struct {
 	mail     notify.Mailer
 	otpMail  notify.Mailer
@@ -25,7 +28,7 @@ type messaging struct {
 	devSMS   *notify.OutboxSMS
 }
 
-func newMessaging(d *deps) (*messaging, error) {
+func newMessaging(d *deps, met *metrics) (*messaging, error) {
 	cfg := d.cfg
 	m := &messaging{}
 	var err error
@@ -58,6 +61,19 @@ func newMessaging(d *deps) (*messaging, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sms: %w", err)
 	}
+	sm := newSMSMetrics(met.reg)
+	guard, err := notify.NewSMSGuard(m.sms, notify.SMSGuardOptions{
+		Policy:     notify.NewSMSPolicy(cfg.OTP.SMSCountries),
+		Budget:     d.store,
+		MaxPerHour: cfg.SMS.MaxPerHour,
+		Hooks:      sm.hooks(),
+		Logger:     d.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sms: %w", err)
+	}
+	sm.watch(guard)
+	m.sms = guard
 	m.worker = notify.NewOutboxWorker(d.store, m.mail, m.sms, notify.WorkerOptions{Logger: d.log})
 	return m, nil
 }

@@ -15,6 +15,22 @@
 //   - OutboxMailer, OutboxSMS: development only. They keep the last 200
 //     messages in memory for the /dev/outbox page instead of sending.
 //
+// # The SMS guard
+//
+// SMSGuard (sms_guard.go) wraps the driver, and cmd hands only the wrapped
+// driver to the one-time passwords and to the outbox worker, so every SMS
+// goes through it. It refuses a destination SMSPolicy does not allow
+// (sms_policy.go: the number's own country must be configured, and its
+// type must be mobile; premium-rate, shared-cost, UAN, personal, VoIP,
+// fixed-line, toll-free and non-geographic numbers are refused, and the
+// file says why each), then reserves one SMS of the service's hourly
+// budget in storage (storage.SMSBudget, shared by every replica), and
+// only then calls the driver. The budget fails closed; a warning is
+// logged at 80% of it and an error when it is spent, each at most once an
+// hour per process, and SMSHooks report every send and refusal to cmd's
+// metrics. Callers that can tell the member earlier (the contacts page,
+// otp's channel choice) check the same SMSPolicy first.
+//
 // Errors that retrying cannot fix wrap ErrPermanent (a 5xx SMTP rejection,
 // a 4xx from an SMS gateway other than 408/429, a malformed message); every
 // other error is temporary. The HTTP drivers retry a temporary failure

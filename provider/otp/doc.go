@@ -73,8 +73,16 @@
 // code at rest. SMS is a short text in the member's language. A failure
 // comes back as *DeliveryError; the challenge stays stored, so a code that
 // did arrive late still works, and the member can retry (a new code) or
-// choose the other channel. SMS is offered only for a verified mobile
-// number of a member resident in one of Options.SMSCountries.
+// choose the other channel. SMS is offered only for a verified number of
+// a member resident in one of Options.SMSCountries, and only when the
+// number itself may receive SMS (CheckSMSNumber, notify.SMSPolicy: its
+// own country is one of SMSCountries and it is a mobile number, not a
+// premium-rate, shared-cost, VoIP, landline or international-network
+// one). A contact check refuses such a number with ErrSMSDestination
+// before anything is stored or sent. The SMS driver cmd hands in is
+// wrapped in notify.SMSGuard, which checks every number again and keeps
+// the service's hourly SMS budget: past it a send fails with a
+// DeliveryError holding ErrSMSUnavailable, and email still works.
 //
 // Codes never reach a log, an error or an audit event: events carry the
 // purpose, channel, format and masked destination only.

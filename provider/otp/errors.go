@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"tsubasa/provider/notify"
 	"tsubasa/storage"
 )
 
@@ -28,6 +29,15 @@ var (
 	// unverified address or number, SMS outside Options.SMSCountries, no
 	// SMS driver, or a destination override outside PurposeContact).
 	ErrChannelNotAllowed = errors.New("otp: channel not allowed for this member")
+	// ErrSMSDestination: SMS may not go to this number: its country is not
+	// one of Options.SMSCountries, or it is not a mobile number
+	// (premium-rate, shared-cost, VoIP, landline …). It matches
+	// ErrChannelNotAllowed too; the error also holds a
+	// *notify.SMSDestinationError with the reason.
+	ErrSMSDestination = fmt.Errorf("%w: SMS to this number refused", ErrChannelNotAllowed)
+	// ErrSMSUnavailable: the service's hourly SMS budget is spent (it is
+	// notify.ErrSMSBudget). It comes inside a *DeliveryError; offer email.
+	ErrSMSUnavailable = notify.ErrSMSBudget
 	// ErrUnknownPurpose: a programming error: not one of the Purpose constants.
 	ErrUnknownPurpose = errors.New("otp: unknown purpose")
 	// ErrInvalidInput: ParsePictogramInput found no pictogram sequence. The
@@ -96,7 +106,10 @@ var catalogKeys = []struct {
 // CatalogKey returns the message catalog key for one of this package's
 // errors, or "" for any other error. The typed errors map to
 // otp.error.invalid_code, otp.error.malformed, otp.error.resend_wait
-// (with the wait as a parameter) and otp.error.delivery.
+// (with the wait as a parameter) and otp.error.delivery; a refused SMS
+// number to otp.error.sms_country or
+// otp.error.sms_number_type, wherever it was refused; a spent SMS budget
+// to otp.error.sms_unavailable.
 func CatalogKey(err error) string {
 	if err == nil {
 		return ""
@@ -104,7 +117,15 @@ func CatalogKey(err error) string {
 	var ice *InvalidCodeError
 	var rwe *ResendWaitError
 	var de *DeliveryError
+	var sde *notify.SMSDestinationError
 	switch {
+	case errors.As(err, &sde):
+		if sde.CountryRefused() {
+			return "otp.error.sms_country"
+		}
+		return "otp.error.sms_number_type"
+	case errors.Is(err, ErrSMSUnavailable):
+		return "otp.error.sms_unavailable"
 	case errors.As(err, &ice):
 		if ice.Malformed {
 			return "otp.error.malformed"

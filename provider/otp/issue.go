@@ -184,6 +184,9 @@ func (s *Service) routeContact(req IssueRequest) (channel, dest string, err erro
 		if !s.smsAllowed(m) {
 			return "", "", ErrChannelNotAllowed
 		}
+		if err := s.CheckSMSNumber(dest); err != nil {
+			return "", "", err
+		}
 	default:
 		return "", "", fmt.Errorf("%w: unknown channel %q", ErrChannelNotAllowed, channel)
 	}

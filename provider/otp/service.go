@@ -65,9 +65,10 @@ type Options struct {
 	// left out use digits.
 	Formats         map[string]string
 	PictogramLength int // pictograms per code [4]; the code space must reach 1,000,000
-	// SMSCountries are the countries of residence (ISO 3166 alpha-2) whose
-	// members may get codes by SMS. nil means [JP]; an empty, non-nil
-	// slice turns SMS off.
+	// SMSCountries (ISO 3166 alpha-2) are where SMS may go: the member
+	// must live in one of them, and the number itself must belong to one
+	// (and be a mobile number; see notify.SMSPolicy). nil means [JP]; an
+	// empty, non-nil slice turns SMS off.
 	SMSCountries []string
 	HMACKey      []byte // required, at least 32 bytes
 	Brand        string // shown in mail and SMS ["Tsubasa"]
@@ -85,6 +86,7 @@ type Service struct {
 	o         Options
 	key       []byte
 	countries map[string]bool
+	numbers   notify.SMSPolicy // which numbers may receive SMS
 	log       *slog.Logger
 	limits    *limiter
 }
@@ -131,7 +133,7 @@ func NewService(store Store, mail notify.Mailer, sms notify.SMSSender, r *notify
 	}
 	return &Service{
 		store: store, mail: mail, sms: sms, render: r, o: o,
-		key: append([]byte(nil), o.HMACKey...), countries: countries, log: o.Logger,
+		key: append([]byte(nil), o.HMACKey...), countries: countries, numbers: notify.NewSMSPolicy(o.SMSCountries), log: o.Logger,
 		limits: newLimiter(o.ResendInterval, o.ResendPerHour),
 	}, nil
 }
@@ -243,15 +245,15 @@ func (s *Service) state(o storage.OTP, now time.Time) error {
 
 // Channels returns the channels a member may receive codes on, the
 // member's preferred one first: email with a verified address, SMS with a
-// verified number, a country of residence in Options.SMSCountries and an
-// SMS driver. PurposeContact also accepts the address being verified; see
-// IssueRequest.
+// verified number that may receive SMS (CheckSMSNumber), a country of
+// residence in Options.SMSCountries and an SMS driver. PurposeContact also
+// accepts the address being verified; see IssueRequest.
 func (s *Service) Channels(m storage.Member) []string {
 	var out []string
 	if m.Email != "" && m.EmailVerified {
 		out = append(out, ChannelEmail)
 	}
-	if m.Phone != "" && m.PhoneVerified && s.smsAllowed(m) {
+	if m.Phone != "" && m.PhoneVerified && s.smsAllowed(m) && s.numbers.Check(m.Phone) == nil {
 		out = append(out, ChannelSMS)
 	}
 	if len(out) == 2 && m.OTPChannel == ChannelSMS {
@@ -262,6 +264,19 @@ func (s *Service) Channels(m storage.Member) []string {
 
 func (s *Service) smsAllowed(m storage.Member) bool {
 	return s.sms != nil && s.countries[strings.ToUpper(m.Country)]
+}
+
+// CheckSMSNumber returns nil when SMS may go to the number (E.164): it
+// belongs to one of Options.SMSCountries and is a mobile number. Otherwise
+// the error matches ErrSMSDestination (and ErrChannelNotAllowed), and
+// CatalogKey tells a refused country from a refused kind of number. The
+// SMS driver checks every number again (notify.SMSGuard); this is for
+// telling the member before anything is sent.
+func (s *Service) CheckSMSNumber(e164 string) error {
+	if err := s.numbers.Check(e164); err != nil {
+		return fmt.Errorf("%w: %w", ErrSMSDestination, err)
+	}
+	return nil
 }
 
 func (s *Service) now() time.Time { return s.o.Now().UTC() }

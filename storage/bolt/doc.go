@@ -19,7 +19,12 @@
 //	sessions, otps, passkeys (by credential id), events, outbox
 //	devices, consents    keyed by ikey(member id, id): a member's are one prefix
 //	secrets              raw bytes by name
+//	sms_budget           timeKey(minute) → that minute's SMS count (smsbudget.go)
 //	meta                 "schema" → version byte
+//
+// Buckets added after files of schema version 1 were in use (sms_budget)
+// are created by a read-write open but not required by the schema check,
+// so backups taken before them still verify and restore.
 //
 // Index buckets map a derived key to the primary key. ikey(field, rest) is
 // the field prefixed by its length (uvarint) and then rest, so a prefix scan

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,10 +69,15 @@ var (
 		bConsents, bEvents, bEventsByMember, bOutbox, bOutboxDue, bOutboxByExpiry,
 		bRevocations,
 	}
+	bSMSBudget = []byte("sms_budget")
+	// lateBuckets came after files of this schema version were in use: a
+	// read-write open creates them, but checkSchema does not require them,
+	// so a backup taken before they existed still verifies and restores.
+	lateBuckets = [][]byte{bSMSBudget}
 )
 
 func initSchema(tx *bbolt.Tx) error {
-	for _, name := range allBuckets {
+	for _, name := range slices.Concat(allBuckets, lateBuckets) {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}

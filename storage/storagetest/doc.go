@@ -16,7 +16,7 @@
 // round-trips; copies; expiry and DeleteExpired with a fixed clock; and
 // races: 100 goroutines on one UpdateMember, 50 concurrent claims of one
 // code, refresh token or OTP with exactly one winner, 20 concurrent first
-// callers of Secret.
+// callers of Secret, 100 concurrent SMS reservations against a budget of 30.
 //
 // Where the storage contract leaves a choice, the suite pins one so that
 // backends agree: deleting a missing record returns ErrNotFound;

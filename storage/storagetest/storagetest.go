@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"MemberEvents", memberEventTests},
 		{"Units", unitTests},
 		{"Janitor", janitorTests},
+		{"SMSBudget", smsBudgetTests},
 		{"Records", recordTests},
 	}
 	for _, g := range groups {

@@ -93,6 +93,9 @@ type Options struct {
 	SMTPPort int
 	// SMSURL is sms.webhook.url (default a port where nothing listens).
 	SMSURL string
+	// Env adds environment variables, e.g. TSUBASA_SMS_MAX_PER_HOUR=5 for
+	// a key in a section the base config already opens.
+	Env []string
 }
 
 // baseConfig is a production-like config: no dev mode, cheap argon2 for
@@ -179,7 +182,7 @@ func Start(t *testing.T, o Options) *Server {
 	s := &Server{Issuer: issuer, Dir: o.Dir, Config: path, out: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(binary, "serve", "--config", path)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	s.cmd.Env = cleanEnv()
+	s.cmd.Env = append(cleanEnv(), o.Env...)
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
