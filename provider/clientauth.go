@@ -14,13 +14,13 @@ import (
 // authenticateClient authenticates the client of a request to one of
 // Tsubasa's own endpoints that takes the given methods (metadata.go):
 // client_secret_basic (RFC 6749 §2.3.1: id and secret form-encoded, then
-// Basic), client_secret_post (in the body, never the query), or none (a
+// Basic), client_secret_post (in the body: the form is r.PostForm), or none (a
 // public client naming itself with client_id). A request uses one method
 // (§2.3). Every failure past the method check is the same invalid_client
 // with the same text, and an unknown client costs the HMAC a known one
 // does, so the answer does not tell whether a client exists.
 //
-// The form must be parsed (guardForms does it).
+// The form must be parsed.
 func (p *Provider) authenticateClient(r *http.Request, methods []oidc.AuthMethod) (storage.Client, *oidc.Error) {
 	id, secret, method, oerr := clientCredentials(r)
 	if oerr != nil {
@@ -58,9 +58,6 @@ func clientCredentials(r *http.Request) (id, secret string, method oidc.AuthMeth
 	form := r.PostForm
 	if form.Has("client_assertion") || form.Has("client_assertion_type") {
 		return "", "", "", oidc.ErrInvalidClient().WithDescription("client assertions (private_key_jwt) are not supported")
-	}
-	if r.URL.Query().Has("client_secret") {
-		return "", "", "", oidc.ErrInvalidRequest().WithDescription("client_secret must not be sent in the URL")
 	}
 	if len(form["client_id"]) > 1 || len(form["client_secret"]) > 1 {
 		return "", "", "", oidc.ErrInvalidRequest().WithDescription("client_id and client_secret may be sent once")

@@ -14,15 +14,12 @@ import (
 // op's: op answers a failed client authentication with a text/plain 401
 // whose body is the error chain (err.Error(), which differs between an
 // unknown client and a wrong secret), takes the client from the Basic
-// header only, and cannot find refresh tokens. Here: POST only (§2.1),
-// confidential clients by client_secret_basic or client_secret_post
+// header only, and cannot find refresh tokens. Here (POST with a body
+// only, by postBody, §2.1): confidential clients by client_secret_basic or client_secret_post
 // (metadata.go), JSON errors, and {"active": false} for any token the
 // caller may not see (§2.2: unknown, expired, revoked, another client's).
 func (p *Provider) serveIntrospection(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		methodNotAllowed(w, http.MethodPost)
-		return
-	}
+	// guardForms has parsed the form (and answered one that does not parse).
 	c, oerr := p.authenticateClient(r, introspectionAuthMethods)
 	if oerr != nil {
 		if oerr.ErrorType == oidc.ServerError {

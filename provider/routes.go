@@ -18,7 +18,8 @@ import (
 //	withClientContext  the token endpoint's client and exchange, for storage calls (opstorage.go)
 //	ownEndpoints       /authorize: op's handler behind Tsubasa's checks (authorize.go);
 //	                   /userinfo (userinfo.go) and /oauth/introspect (introspect.go): Tsubasa's;
-//	                   /oauth/token: the grant gate (below), then op
+//	                   /oauth/token: the grant gate (below), then op; /revoke: op;
+//	                   both, and introspection, POST with the parameters in the body only
 //	                   /device_authorization: 404 while the device grant is not in grantTypes
 //	op's router        /oauth/token, /revoke, /end_session, /authorize/callback, /keys by other methods
 //
@@ -36,8 +37,9 @@ func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 			op.Authorize(w, r, authorizer{Provider: prov, p: p})
 		})),
 		prov.UserinfoEndpoint().Relative():      withCORS(http.HandlerFunc(p.serveUserinfo)),
-		prov.IntrospectionEndpoint().Relative(): withCORS(http.HandlerFunc(p.serveIntrospection)),
-		prov.TokenEndpoint().Relative():         gateGrants(prov),
+		prov.IntrospectionEndpoint().Relative(): withCORS(postBody(http.HandlerFunc(p.serveIntrospection))),
+		prov.TokenEndpoint().Relative():         postBody(gateGrants(prov)),
+		prov.RevocationEndpoint().Relative():    postBody(prov),
 	}}
 	if !slices.Contains(grantTypes, string(oidc.GrantTypeDeviceCode)) {
 		// op routes its device authorization endpoint whatever the grants.
@@ -73,12 +75,33 @@ func (o ownEndpoints) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o.next.ServeHTTP(w, r)
 }
 
+// postBody refuses what RFC 6749 §3.2, RFC 7009 §2.1 and RFC 7662 §2.1
+// rule out at the endpoints that take credentials and tokens: any method
+// but POST, and parameters in the URL, where proxies and servers log them
+// (op reads the query too). The advertised endpoint URIs have no query of
+// their own, so any query is a misplaced parameter. A CORS preflight passes
+// to the CORS handler behind.
+func postBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "":
+		case r.Method != http.MethodPost:
+			methodNotAllowed(w, http.MethodPost)
+			return
+		case r.URL.RawQuery != "":
+			writeError(w, http.StatusBadRequest, "invalid_request", "parameters belong in the POST body, not in the URL")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // gateGrants refuses at the token endpoint every grant type that is not in
 // grantTypes (metadata.go) with unsupported_grant_type, before op
 // dispatches it: op would otherwise try the JWT bearer grant (failing it
 // as a server error), token exchange or the device code. grant_type is read
-// as op reads it (FormValue: body, then query). A missing grant_type is
-// op's to refuse (invalid_request).
+// as op reads it (FormValue; postBody has refused a query). A missing
+// grant_type is op's to refuse (invalid_request).
 func gateGrants(next http.Handler) http.Handler {
 	supported := "supported grant types: " + strings.Join(grantTypes, ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

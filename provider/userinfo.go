@@ -30,6 +30,7 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, "GET, POST")
 		return
 	}
+	// guardForms has parsed the form (and answered one that does not parse).
 	bearer, desc := bearerToken(r)
 	switch {
 	case desc != "":

@@ -254,3 +254,48 @@ func TestClientChallenge(t *testing.T) {
 		}
 	}
 }
+
+// TestPostBodyOnly: the endpoints that take credentials and tokens take
+// them from a POST body only (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1);
+// a CORS preflight still gets its answer.
+func TestPostBodyOnly(t *testing.T) {
+	e := newWireEnv(t)
+	access, _ := e.login(t, "web", wireRedirect)
+	cc := "grant_type=client_credentials&client_id=backend&client_secret=" + wireSecret
+	for what, tt := range map[string]struct {
+		method, target string
+		status         int
+	}{
+		"token by GET":              {http.MethodGet, "/oauth/token?" + cc, 405},
+		"token, secret in the URL":  {http.MethodPost, "/oauth/token?" + cc, 400},
+		"revoke by GET":             {http.MethodGet, "/revoke?client_id=spa&token=" + url.QueryEscape(access), 405},
+		"revoke, token in the URL":  {http.MethodPost, "/revoke?client_id=spa&token=" + url.QueryEscape(access), 400},
+		"introspect by GET":         {http.MethodGet, "/oauth/introspect?token=" + url.QueryEscape(access), 405},
+		"introspect, token in URL":  {http.MethodPost, "/oauth/introspect?token=" + url.QueryEscape(access), 400},
+		"introspect, secret in URL": {http.MethodPost, "/oauth/introspect?client_id=web&client_secret=" + wireSecret, 400},
+	} {
+		req := httptest.NewRequest(tt.method, wireIssuer+tt.target, nil)
+		if tt.method == http.MethodPost {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		rec := e.serve(req)
+		checkWireHeaders(t, what, rec, false)
+		if rec.Code != tt.status || decode(t, rec)["error"] != "invalid_request" {
+			t.Errorf("%s: %d %s, want %d invalid_request", what, rec.Code, rec.Body.String(), tt.status)
+		}
+		if tt.status == http.StatusMethodNotAllowed && rec.Header().Get("Allow") != http.MethodPost {
+			t.Errorf("%s: Allow %q", what, rec.Header().Get("Allow"))
+		}
+	}
+	if rec := e.serve(userinfoRequest(http.MethodGet, "Bearer "+access, "", "")); rec.Code != http.StatusOK {
+		t.Errorf("the token still works: %d %s", rec.Code, rec.Body.String())
+	}
+	for _, path := range []string{"/oauth/token", "/revoke", "/oauth/introspect", "/userinfo"} {
+		req := httptest.NewRequest(http.MethodOptions, wireIssuer+path, nil)
+		req.Header.Set("Origin", "https://app.example")
+		req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+		if rec := e.serve(req); rec.Code != http.StatusNoContent || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example" {
+			t.Errorf("CORS preflight to %s: %d %v", path, rec.Code, rec.Header())
+		}
+	}
+}

@@ -151,6 +151,10 @@ func TestWireTokenEndpoint(t *testing.T) {
 	wantError(t, "unsupported grant", form(t, s, "/oauth/token", url.Values{"grant_type": {"password"}}, webID, webSecret),
 		http.StatusBadRequest, "unsupported_grant_type")
 	wantError(t, "no grant", form(t, s, "/oauth/token", url.Values{}, webID, webSecret), http.StatusBadRequest, "invalid_request")
+	// Credentials travel in the body only (RFC 6749 §2.3.1, §3.2).
+	inURL := "/oauth/token?" + url.Values{"grant_type": {"client_credentials"}, "client_id": {backendID}, "client_secret": {backendSecret}}.Encode()
+	wantError(t, "token by GET", get(t, s, inURL, ""), http.StatusMethodNotAllowed, "invalid_request")
+	wantError(t, "token, secret in the URL", form(t, s, inURL, nil, "", ""), http.StatusBadRequest, "invalid_request")
 }
 
 func TestWireIntrospectionAndRevocation(t *testing.T) {
