@@ -53,9 +53,6 @@ func advertised(meta map[string]any, key string) []string {
 	return out
 }
 
-// noRedirects is a client that reports the server's own answer.
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
 // TestAttackImplicitResponseTypes: a relying party (or an attacker with a
 // registered client's id and redirect URI) asks for tokens straight from
 // the authorization endpoint, where they would travel in the browser's
