@@ -27,10 +27,7 @@ func (p *Provider) authenticateClient(r *http.Request, methods []oidc.AuthMethod
 		return storage.Client{}, oerr
 	}
 	if !slices.Contains(methods, method) {
-		if method == oidc.AuthMethodNone {
-			return storage.Client{}, oidc.ErrInvalidClient().WithDescription("client authentication is required")
-		}
-		return storage.Client{}, oidc.ErrInvalidClient().WithDescription("client authentication method %s is not accepted here", method)
+		return storage.Client{}, methodRefused(method)
 	}
 	if id == "" {
 		return storage.Client{}, oidc.ErrInvalidClient().WithDescription("client_id is required")
@@ -56,16 +53,17 @@ func (p *Provider) authenticateClient(r *http.Request, methods []oidc.AuthMethod
 // client, and by which method.
 func clientCredentials(r *http.Request) (id, secret string, method oidc.AuthMethod, oerr *oidc.Error) {
 	form := r.PostForm
-	if form.Has("client_assertion") || form.Has("client_assertion_type") {
-		return "", "", "", oidc.ErrInvalidClient().WithDescription("client assertions (private_key_jwt) are not supported")
-	}
 	if len(form["client_id"]) > 1 || len(form["client_secret"]) > 1 {
 		return "", "", "", oidc.ErrInvalidRequest().WithDescription("client_id and client_secret may be sent once")
 	}
 	basicID, basicSecret, basic := r.BasicAuth()
+	assertion := form.Has("client_assertion") || form.Has("client_assertion_type")
+	post := form.Has("client_secret")
 	switch {
-	case basic && form.Has("client_secret"):
+	case basic && (post || assertion) || post && assertion:
 		return "", "", "", oidc.ErrInvalidRequest().WithDescription("use one client authentication method per request")
+	case assertion:
+		return form.Get("client_id"), "", oidc.AuthMethodPrivateKeyJWT, nil
 	case basic:
 		id, err1 := url.QueryUnescape(basicID)
 		secret, err2 := url.QueryUnescape(basicSecret)
@@ -76,11 +74,42 @@ func clientCredentials(r *http.Request) (id, secret string, method oidc.AuthMeth
 			return "", "", "", oidc.ErrInvalidRequest().WithDescription("client_id differs from the authenticated client")
 		}
 		return id, secret, oidc.AuthMethodBasic, nil
-	case form.Has("client_secret"):
+	case post:
 		return form.Get("client_id"), form.Get("client_secret"), oidc.AuthMethodPost, nil
 	default:
 		return form.Get("client_id"), "", oidc.AuthMethodNone, nil
 	}
+}
+
+// methodRefused is the answer to a client authentication method the
+// endpoint does not take.
+func methodRefused(m oidc.AuthMethod) *oidc.Error {
+	if m == oidc.AuthMethodNone {
+		return oidc.ErrInvalidClient().WithDescription("client authentication is required")
+	}
+	return oidc.ErrInvalidClient().WithDescription("client authentication by %s is not supported here", m)
+}
+
+// requireAuthMethods refuses, in front of an endpoint where op
+// authenticates the client, a request that authenticates by a method not in
+// methods (metadata.go), or by two: op would try some of them (a client
+// assertion at the refresh grant ends in a server error) and take Basic
+// over a secret in the form at the client credentials grant. The form must
+// be parsed; a CORS preflight passes.
+func requireAuthMethods(methods []oidc.AuthMethod, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			_, _, m, oerr := clientCredentials(r)
+			if oerr == nil && !slices.Contains(methods, m) {
+				oerr = methodRefused(m)
+			}
+			if oerr != nil {
+				writeOAuthError(w, oerr)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // writeOAuthError answers with e as JSON: 401 for invalid_client (the

@@ -53,12 +53,13 @@ var subjectTypes = []string{"public", "pairwise"}
 // CreateAuthRequest).
 var codeChallengeMethods = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 
-// Client authentication per endpoint. op authenticates at the token and
-// revocation endpoints: public clients with none (client.AuthMethod),
-// confidential ones with a secret in the Basic header or, with
-// AuthMethodPost set from this table, in the form; private_key_jwt is off
-// (op.Config.AuthMethodPrivateKeyJWT false). Introspection is Tsubasa's
-// (introspect.go) and takes confidential clients only.
+// Client authentication per endpoint: requireAuthMethods refuses any other
+// method in front of op's token and revocation endpoints, and Tsubasa's
+// introspection (introspect.go) takes only its own. Behind the gate op
+// authenticates public clients by none (client.AuthMethod) and
+// confidential ones by their secret in the Basic header or the form (it
+// takes either from a client whose AuthMethod is Basic); metadata_test.go
+// plays every method at every endpoint against these lists.
 var (
 	tokenAuthMethods         = []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost}
 	revocationAuthMethods    = tokenAuthMethods
@@ -90,6 +91,7 @@ type discoveryDocument struct {
 	RevocationEndpoint     string   `json:"revocation_endpoint"`
 	IntrospectionEndpoint  string   `json:"introspection_endpoint"`
 	EndSessionEndpoint     string   `json:"end_session_endpoint"`
+	DeviceEndpoint         string   `json:"device_authorization_endpoint,omitempty"`
 	ScopesSupported        []string `json:"scopes_supported"`
 	ResponseTypesSupported []string `json:"response_types_supported"`
 	ResponseModesSupported []string `json:"response_modes_supported"`
@@ -128,8 +130,13 @@ func (p *Provider) discovery(ctx context.Context, prov *op.Provider) (discoveryD
 	if err != nil {
 		return discoveryDocument{}, err
 	}
+	device := ""
+	if slices.Contains(grantTypes, string(oidc.GrantTypeDeviceCode)) { // routes.go serves it then
+		device = prov.DeviceAuthorizationEndpoint().Absolute(iss)
+	}
 	return discoveryDocument{
 		Issuer:                 iss,
+		DeviceEndpoint:         device,
 		AuthorizationEndpoint:  prov.AuthorizationEndpoint().Absolute(iss),
 		TokenEndpoint:          prov.TokenEndpoint().Absolute(iss),
 		UserinfoEndpoint:       prov.UserinfoEndpoint().Absolute(iss),

@@ -204,3 +204,51 @@ func TestResponseTablesDecideTheAuthorizationEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestClientAuthMethodsMatchTables: at each endpoint, a client
+// authenticates by every method its list advertises, and by no other.
+func TestClientAuthMethodsMatchTables(t *testing.T) {
+	e := newWireEnv(t)
+	assertion := url.Values{"client_assertion_type": {oidc.ClientAssertionTypeJWTAssertion}, "client_assertion": {"x.y.z"}}
+	for _, ep := range []struct {
+		path    string
+		methods []oidc.AuthMethod
+		form    url.Values
+	}{
+		// The refresh grant: op checks a code before the client, a refresh
+		// token after it.
+		{"/oauth/token", tokenAuthMethods, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"unknown"}}},
+		{"/revoke", revocationAuthMethods, url.Values{"token": {"unknown"}}},
+		{"/oauth/introspect", introspectionAuthMethods, url.Values{"token": {"unknown"}}},
+	} {
+		for _, m := range []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodPrivateKeyJWT} {
+			form := url.Values{}
+			for k, v := range ep.form {
+				form[k] = v
+			}
+			var id, secret string
+			switch m {
+			case oidc.AuthMethodNone:
+				form.Set("client_id", "spa")
+			case oidc.AuthMethodBasic:
+				id, secret = "web", wireSecret
+			case oidc.AuthMethodPost:
+				form.Set("client_id", "web")
+				form.Set("client_secret", wireSecret)
+			case oidc.AuthMethodPrivateKeyJWT:
+				form.Set("client_id", "web")
+				for k, v := range assertion {
+					form[k] = v
+				}
+			}
+			rec := e.post(ep.path, form, id, secret)
+			if rec.Code >= 500 {
+				t.Errorf("%s by %s: %d %s", ep.path, m, rec.Code, rec.Body.String())
+			}
+			authenticated := rec.Code != http.StatusUnauthorized
+			if advertised := slices.Contains(ep.methods, m); authenticated != advertised {
+				t.Errorf("%s by %s (advertised: %v): %d %s", ep.path, m, advertised, rec.Code, rec.Body.String())
+			}
+		}
+	}
+}

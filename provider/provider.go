@@ -103,7 +103,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err := p.keys.load(ctx); err != nil {
 		return nil, err
 	}
-	// op's switches follow the tables in metadata.go. op's own discovery
+	// op's switches agree with the tables in metadata.go. op's own discovery
 	// (and with it SupportedScopes, SupportedClaims and SupportedUILocales,
 	// which it reads for nothing else) is not served.
 	cfg := &op.Config{

@@ -16,10 +16,11 @@ import (
 //	wellKnown          discovery and /keys from prebuilt bytes (wellknown.go)
 //	guardForms         unparsable forms answered 400/413 (formguard.go)
 //	withClientContext  the token endpoint's client and exchange, for storage calls (opstorage.go)
-//	ownEndpoints       /authorize: op's handler behind Tsubasa's checks (authorize.go);
-//	                   /userinfo (userinfo.go) and /oauth/introspect (introspect.go): Tsubasa's;
-//	                   /oauth/token: the grant gate (below), then op; /revoke: op;
-//	                   both, and introspection, POST with the parameters in the body only
+//	ownEndpoints       /authorize: op's handler behind Tsubasa's checks (authorize.go)
+//	                   /userinfo (userinfo.go), /oauth/introspect (introspect.go): Tsubasa's
+//	                   /oauth/token: the grant gate (gateGrants), then op; /revoke: op
+//	                   token, revocation, introspection: POST with a body only (postBody),
+//	                   client authentication by the advertised methods only (clientauth.go)
 //	                   /device_authorization: 404 while the device grant is not in grantTypes
 //	op's router        /oauth/token, /revoke, /end_session, /authorize/callback, /keys by other methods
 //
@@ -38,8 +39,8 @@ func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 		})),
 		prov.UserinfoEndpoint().Relative():      withCORS(http.HandlerFunc(p.serveUserinfo)),
 		prov.IntrospectionEndpoint().Relative(): withCORS(postBody(http.HandlerFunc(p.serveIntrospection))),
-		prov.TokenEndpoint().Relative():         postBody(gateGrants(prov)),
-		prov.RevocationEndpoint().Relative():    postBody(prov),
+		prov.TokenEndpoint().Relative():         postBody(gateGrants(requireAuthMethods(tokenAuthMethods, prov))),
+		prov.RevocationEndpoint().Relative():    postBody(requireAuthMethods(revocationAuthMethods, prov)),
 	}}
 	if !slices.Contains(grantTypes, string(oidc.GrantTypeDeviceCode)) {
 		// op routes its device authorization endpoint whatever the grants.

@@ -202,6 +202,47 @@ func selfSignedAssertion(t *testing.T, issuer string) string {
 	return raw
 }
 
+// TestAttackClientAssertions: a client authenticates with a JWT assertion
+// it signed itself (private_key_jwt, RFC 7523 §2.2), which Tsubasa neither
+// advertises nor accepts, at every endpoint that authenticates clients. Each
+// answer is 401 invalid_client with a Basic challenge: never a token and
+// never a server error (op answered the assertion at the refresh grant
+// with a 500).
+func TestAttackClientAssertions(t *testing.T) {
+	s := e2e.StartWithMember(t, e2e.Options{})
+	tok := e2e.LoginRP(t, e2e.NewRP(t, s, "web", webSecret), e2e.NewBrowser(t, s))
+	if methods := advertised(discovery(t, s), "token_endpoint_auth_methods_supported"); slices.Contains(methods, "private_key_jwt") {
+		t.Errorf("token_endpoint_auth_methods_supported %v lists private_key_jwt", methods)
+	}
+	assertion := url.Values{"client_id": {"web"}, "client_assertion": {selfSignedAssertion(t, s.Issuer+"/oauth/token")},
+		"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}}
+	for what, tt := range map[string]struct {
+		path string
+		form url.Values
+	}{
+		"refresh grant":      {"/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}},
+		"client credentials": {"/oauth/token", url.Values{"grant_type": {"client_credentials"}}},
+		"revocation":         {"/revoke", url.Values{"token": {tok.RefreshToken}}},
+		"introspection":      {"/oauth/introspect", url.Values{"token": {tok.AccessToken}}},
+	} {
+		form := url.Values{}
+		for _, v := range []url.Values{tt.form, assertion} {
+			for k, vs := range v {
+				form[k] = vs
+			}
+		}
+		w := e2e.WireDo(t, e2e.NewFormRequest(t.Context(), s.Issuer+tt.path, form.Encode()))
+		e2e.CheckWire(t, what, w, false)
+		if body := w.JSON(t); w.Status != http.StatusUnauthorized || body["error"] != "invalid_client" || body["access_token"] != nil {
+			t.Errorf("%s with a client assertion: %d %s, want 401 invalid_client", what, w.Status, w.Body)
+		}
+	}
+	// Nothing was revoked or rotated: the refresh token still works.
+	if _, err := e2e.Refresh(t, e2e.NewRP(t, s, "web", webSecret), tok.RefreshToken); err != nil {
+		t.Errorf("the refresh token after the attempts: %v", err)
+	}
+}
+
 // TestAttackCrossClientRevocation: client B, authenticated as itself, asks
 // the revocation endpoint to revoke client A's refresh and access tokens,
 // to log A's member out of A (or to learn, from the answer, that the
