@@ -20,6 +20,17 @@ var supported = []language.Tag{language.Japanese, language.English}
 
 var matcher = language.NewMatcher(supported)
 
+// Languages are the languages the hosted pages speak, as BCP 47 tags, the
+// default first: what ui_locales can choose from (cmd passes them to the
+// provider's discovery document as ui_locales_supported).
+func Languages() []string {
+	out := make([]string, len(supported))
+	for i, t := range supported {
+		out[i] = t.String()
+	}
+	return out
+}
+
 // catalog maps a language ("ja", "en") to its messages by stable dotted key.
 type catalog map[string]map[string]string
 

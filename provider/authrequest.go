@@ -116,9 +116,9 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	if !slices.Contains(c.RedirectURIs, req.RedirectURI) {
 		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is not registered for this client")
 	}
-	if req.ResponseType != oidc.ResponseTypeCode {
-		// op already checked it against the client; only code is ever registered.
-		return nil, oidc.ErrInvalidRequest().WithDescription("only response_type=code is supported")
+	if !supportedResponseType(req.ResponseType) {
+		// authorizer refused it already; this holds wherever the request came from.
+		return nil, (&oidc.Error{ErrorType: "unsupported_response_type"}).WithDescription("only response_type=code is supported")
 	}
 	if req.RequestParam != "" {
 		return nil, oidc.ErrRequestNotSupported().WithDescription("request objects are not supported")

@@ -83,23 +83,25 @@ func (c *client) AuthMethod() oidc.AuthMethod {
 	return oidc.AuthMethodBasic
 }
 
+// ResponseTypes are the response types (metadata.go) whose grant the
+// client holds; op refuses the others with unauthorized_client.
 func (c *client) ResponseTypes() []oidc.ResponseType {
-	if slices.Contains(c.c.GrantTypes, GrantAuthorizationCode) {
-		return []oidc.ResponseType{oidc.ResponseTypeCode}
+	var out []oidc.ResponseType
+	for _, t := range responseTypes {
+		if slices.Contains(c.c.GrantTypes, t.grant) {
+			out = append(out, t.value)
+		}
 	}
-	return nil
+	return out
 }
 
+// GrantTypes are the client's grants that Tsubasa offers (metadata.go);
+// the names are RFC 6749's, as op's are.
 func (c *client) GrantTypes() []oidc.GrantType {
 	out := make([]oidc.GrantType, 0, len(c.c.GrantTypes))
 	for _, g := range c.c.GrantTypes {
-		switch g {
-		case GrantAuthorizationCode:
-			out = append(out, oidc.GrantTypeCode)
-		case GrantRefreshToken:
-			out = append(out, oidc.GrantTypeRefreshToken)
-		case GrantClientCredentials:
-			out = append(out, oidc.GrantTypeClientCredentials)
+		if slices.Contains(grantTypes, g) {
+			out = append(out, oidc.GrantType(g))
 		}
 	}
 	return out

@@ -3,18 +3,29 @@
 // rotation, claims and pairwise subjects, and the single-use and rotation
 // rules for codes and refresh tokens.
 //
-// Endpoints (served by op, paths relative to the issuer):
+// Endpoints (paths relative to the issuer; routes.go says which are op's
+// and which Tsubasa's):
 //
-//	/.well-known/openid-configuration  discovery
+//	/.well-known/openid-configuration  discovery, built from the tables in metadata.go
 //	/keys                              JWKS: active and retired-but-valid keys
-//	/authorize                         GET or POST; stores the request, sends the browser to the login UI
+//	/authorize                         GET or POST; op's, behind Tsubasa's checks (authorize.go);
+//	                                   stores the request, sends the browser to the login UI
 //	/authorize/callback?id=            op's callback for a finished request (the login UI answers
 //	                                   through AnswerAuthRequest instead, one round trip sooner)
-//	/oauth/token                       code (+PKCE), refresh_token (rotating), client_credentials
-//	/userinfo                          claims for the access token's scopes
-//	/oauth/introspect                  RFC 7662, for the token's own client
-//	/revoke                            RFC 7009
+//	/oauth/token                       code (+PKCE), refresh_token (rotating), client_credentials;
+//	                                   any other grant_type is refused before op sees it
+//	/userinfo                          claims for the access token's scopes, RFC 6750 errors (userinfo.go)
+//	/oauth/introspect                  RFC 7662, for the token's own client (introspect.go)
+//	/revoke                            RFC 7009; another client's token is left alone, answered 200
 //	/end_session                       RP-initiated logout: ends the sid's session
+//	/device_authorization              404 (op routes it; the device grant is not offered)
+//
+// What is supported (response types and modes, grants, client
+// authentication methods, subject types, scopes, claims) is a table in
+// metadata.go, read by the code that decides and by discovery, so the two
+// cannot drift. Every answer of these endpoints gets its headers from one
+// layer (wire.go): no-store for token data and errors, no sniffing or
+// framing, a Basic challenge on a client authentication failure.
 //
 // What op leaves to Tsubasa and this package does: exact redirect URI
 // matching, S256-only PKCE (required for public clients), refusing request

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 )
@@ -28,13 +27,8 @@ func guardForms(next http.Handler) http.Handler {
 				if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 					status = http.StatusRequestEntityTooLarge
 				}
-				w.Header().Set("Content-Type", "application/json")
-				w.Header().Set("Cache-Control", "no-store")
-				w.WriteHeader(status)
-				_ = json.NewEncoder(w).Encode(map[string]string{
-					"error":             "invalid_request",
-					"error_description": "the request's form or query is malformed or too large",
-				})
+				noStore(w)
+				writeError(w, status, "invalid_request", "the request's form or query is malformed or too large")
 				return
 			}
 		}

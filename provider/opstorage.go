@@ -116,22 +116,19 @@ func errInvalidToken(desc string) *oidc.Error {
 	return &oidc.Error{ErrorType: "invalid_token", Description: desc}
 }
 
-// SetUserinfoFromToken answers /userinfo for an access token.
+// SetUserinfoFromToken is op's userinfo hook; Tsubasa serves /userinfo
+// itself (userinfo.go) with the same function.
 func (s *opStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
-	p := s.p
-	t, err := p.accessTokenByID(ctx, tokenID, subject)
-	if err != nil {
+	got, err := s.p.userinfoByID(ctx, tokenID, subject)
+	switch {
+	case errors.Is(err, ErrInsufficientScope):
+		return &oidc.Error{ErrorType: "insufficient_scope", Description: "the access token was not issued with the openid scope"}
+	case errors.Is(err, errTokenInvalid):
 		return errInvalidToken("the access token is invalid, expired or revoked")
+	case err != nil:
+		return oidc.ErrServerError().WithParent(err)
 	}
-	if t.MemberID == "" {
-		return errInvalidToken("the access token does not represent a member")
-	}
-	m, err := p.store.MemberByID(ctx, t.MemberID)
-	if err != nil || m.Status == storage.MemberDisabled {
-		return errInvalidToken("the member is not active")
-	}
-	info.Subject = t.Subject
-	setClaims(info, m, t.Scopes)
+	*info = *got
 	return nil
 }
 

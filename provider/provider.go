@@ -8,10 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
-	"golang.org/x/text/language"
 
 	"tsubasa/storage"
 )
@@ -55,6 +56,9 @@ type Options struct {
 	// LogoutURL is where end_session sends the browser when the relying party
 	// gave no post_logout_redirect_uri.
 	LogoutURL string
+	// UILocales are the languages of the login UI (BCP 47, default first),
+	// advertised as ui_locales_supported.
+	UILocales []string
 
 	Dev    bool // allow an http issuer
 	Now    func() time.Time
@@ -99,16 +103,17 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err := p.keys.load(ctx); err != nil {
 		return nil, err
 	}
+	// op's switches agree with the tables in metadata.go. op's own discovery
+	// (and with it SupportedScopes, SupportedClaims and SupportedUILocales,
+	// which it reads for nothing else) is not served.
 	cfg := &op.Config{
 		CryptoKey:                o.CryptoKey,
 		DefaultLogoutRedirectURI: o.LogoutURL,
-		CodeMethodS256:           true,
-		AuthMethodPost:           true,
-		GrantTypeRefreshToken:    true,
+		CodeMethodS256:           slices.Contains(codeChallengeMethods, oidc.CodeChallengeMethodS256),
+		AuthMethodPost:           slices.Contains(tokenAuthMethods, oidc.AuthMethodPost),
+		AuthMethodPrivateKeyJWT:  false,
+		GrantTypeRefreshToken:    slices.Contains(grantTypes, GrantRefreshToken),
 		RequestObjectSupported:   false,
-		SupportedUILocales:       []language.Tag{language.Japanese, language.English},
-		SupportedClaims:          supportedClaims,
-		SupportedScopes:          supportedScopes,
 	}
 	opts := []op.Option{op.WithCrypto(op.NewAES256GCMCrypto(o.CryptoKey, "k1"))}
 	if o.Dev || isLoopbackURL(o.Issuer) {
@@ -119,18 +124,18 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		return nil, fmt.Errorf("provider: %w", err)
 	}
 	p.op = prov
-	discovery, err := encodeDiscovery(ctx, prov)
+	discovery, err := p.encodeDiscovery(ctx, prov)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("provider: discovery: %w", err)
 	}
-	p.handler = newWellKnown(prov, discovery, p.keys, guardForms(p.withClientContext(prov)))
+	p.handler = p.routes(prov, discovery)
 	p.warnServiceScopeClients(ctx)
 	return p, nil
 }
 
 // Handler serves the OpenID Provider endpoints (discovery, /authorize,
-// /oauth/token, /userinfo, /oauth/introspect, /revoke, /end_session, /keys).
-// Discovery and /keys are answered from prebuilt bytes (wellknown.go).
+// /oauth/token, /userinfo, /oauth/introspect, /revoke, /end_session, /keys);
+// routes.go says which are Tsubasa's and which op's.
 func (p *Provider) Handler() http.Handler { return p.handler }
 
 // AuthCallbackURL is where the login UI sends the browser when a request is done.
@@ -187,12 +192,4 @@ func (p *Provider) tokenHash(kind, value string) string {
 // token it signed has expired.
 func (p *Provider) keyRetention() time.Duration {
 	return p.opts.KeyRetention()
-}
-
-var supportedScopes = []string{"openid", "profile", "email", "phone", ScopeMembership, "offline_access"}
-
-var supportedClaims = []string{
-	"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "acr", "amr", "azp", "at_hash", "c_hash", "sid",
-	"name", "family_name", "given_name", "locale", "updated_at",
-	"email", "email_verified", "phone_number", "phone_number_verified", "member_number",
 }

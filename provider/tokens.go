@@ -189,6 +189,14 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string
 
 // RevokeToken implements RFC 7009. A refresh token takes its family (and the
 // access tokens minted with it) along.
+//
+// Another client's token is answered as an unknown one: 200, nothing
+// revoked. RFC 7009 §2.1 has the server check that the token was issued to
+// the caller, and §2.2 allows 200 or unauthorized_client for a token the
+// caller may not revoke; an error would tell the caller that the string it
+// holds is a live token of another client (and it is not the caller's
+// authentication that failed, so invalid_client would be wrong), while 200
+// tells it nothing it did not know.
 func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID string) *oidc.Error {
 	p := s.p
 	if strings.HasPrefix(tokenOrID, accessPrefix) {
@@ -200,7 +208,8 @@ func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID
 			return oidc.ErrServerError().WithParent(err)
 		}
 		if t.ClientID != clientID {
-			return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+			p.log.InfoContext(ctx, "revocation of another client's token ignored", "client_id", clientID, "token_client_id", t.ClientID)
+			return nil
 		}
 		if _, err := p.store.DeleteTokens(ctx, storage.TokenFilter{ID: t.ID}); err != nil {
 			return oidc.ErrServerError().WithParent(err)
@@ -218,7 +227,8 @@ func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID
 		return oidc.ErrServerError().WithParent(err)
 	}
 	if t.ClientID != clientID {
-		return oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
+		p.log.InfoContext(ctx, "revocation of another client's token ignored", "client_id", clientID, "token_client_id", t.ClientID)
+		return nil
 	}
 	if t.Kind == storage.RefreshToken && t.FamilyID != "" {
 		_, err = p.store.DeleteTokens(ctx, storage.TokenFilter{FamilyID: t.FamilyID})
@@ -231,15 +241,15 @@ func (s *opStorage) RevokeToken(ctx context.Context, tokenOrID, userID, clientID
 	return nil
 }
 
-func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, clientID, value string) (string, string, error) {
+// GetRefreshTokenInfo is how op's revocation finds a refresh token. Whose
+// token it is, RevokeToken decides: op answers any error here but
+// op.ErrInvalidRefreshToken with a server error.
+func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, _, value string) (string, string, error) {
 	p := s.p
 	id := p.refreshTokenID(value)
 	t, err := p.store.TokenByID(ctx, id)
 	if err != nil || t.Kind != storage.RefreshToken {
 		return "", "", op.ErrInvalidRefreshToken
-	}
-	if t.ClientID != clientID {
-		return "", "", oidc.ErrInvalidClient().WithDescription("the token was not issued to this client")
 	}
 	return t.Subject, id, nil
 }

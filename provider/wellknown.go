@@ -7,16 +7,16 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
 // Discovery and the key set are what relying parties fetch most, and op
-// rebuilds both on every request (the JWKS marshals every RSA modulus). Their
-// content changes only when the key ring installs keys, so they are built
-// once, by op's own functions, and served as bytes: discovery at start-up,
-// the JWKS in keyRing.install (load, manual and scheduled rotation).
+// rebuilds both on every request (the JWKS marshals every RSA modulus).
+// Their content changes only with the configuration or when the key ring
+// installs keys, so they are built once and served as bytes: discovery at
+// start-up from Tsubasa's tables (metadata.go), the JWKS by op's own
+// function in keyRing.install (load, manual and scheduled rotation).
 
 // Cache lifetimes. Op sets no Cache-Control on either. A rotation signs with
 // the new key at once (keys are not published ahead of use) and may be run by
@@ -91,20 +91,6 @@ func encodeJWKS(keys []op.Key) (*document, error) {
 	return c.document("JWKS", jwksCacheControl)
 }
 
-// encodeDiscovery is the body op's discovery handler writes. It depends on
-// the configuration and on SignatureAlgorithms, which does not follow the
-// key ring, so it is built once.
-func encodeDiscovery(ctx context.Context, prov *op.Provider) (*document, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, oidc.DiscoveryEndpoint, nil)
-	if err != nil {
-		return nil, err
-	}
-	var c capture
-	ctx = op.ContextWithIssuer(ctx, prov.IssuerFromRequest(req))
-	op.Discover(&c, op.CreateDiscoveryConfig(ctx, prov, prov.Storage()))
-	return c.document("discovery", discoveryCacheControl)
-}
-
 // serve writes the document. HEAD gets the same headers; net/http drops the
 // body.
 func (d *document) serve(w http.ResponseWriter) {
@@ -117,8 +103,9 @@ func (d *document) serve(w http.ResponseWriter) {
 }
 
 // wellKnown answers GET and HEAD (and CORS preflights) for discovery and the
-// key set from prebuilt bytes; every other request goes to next. Paths and
-// CORS come from op, so the answers are op's.
+// key set from prebuilt bytes, and refuses other methods at discovery (op's
+// router would answer them with op's own document); every other request
+// goes to next. Paths and CORS are op's.
 type wellKnown struct {
 	next          http.Handler
 	discoveryPath string
@@ -127,32 +114,28 @@ type wellKnown struct {
 	keys          http.Handler
 }
 
-func newWellKnown(prov *op.Provider, discovery *document, ring *keyRing, next http.Handler) *wellKnown {
-	w := &wellKnown{
+func newWellKnown(prov *op.Provider, cors func(http.Handler) http.Handler, discovery *document, ring *keyRing, next http.Handler) *wellKnown {
+	return &wellKnown{
 		next:          next,
 		discoveryPath: oidc.DiscoveryEndpoint,
 		keysPath:      prov.KeysEndpoint().Relative(),
-		discovery:     http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { discovery.serve(w) }),
-		keys:          http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { ring.jwksDocument().serve(w) }),
+		discovery:     cors(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { discovery.serve(w) })),
+		keys:          cors(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { ring.jwksDocument().serve(w) })),
 	}
-	// op.CreateRouter wraps its routes in rs/cors with these options; a nil
-	// means op serves them without CORS.
-	if opts := prov.CORSOptions(); opts != nil {
-		c := cors.New(*opts)
-		w.discovery, w.keys = c.Handler(w.discovery), c.Handler(w.keys)
-	}
-	return w
 }
 
 func (wk *wellKnown) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// op's router matches the escaped path, so an escaped spelling of these
 	// paths is not theirs.
-	if r.URL.RawPath == "" && wk.cached(r) {
-		switch r.URL.Path {
-		case wk.discoveryPath:
+	if r.URL.RawPath == "" {
+		switch {
+		case r.URL.Path == wk.discoveryPath && wk.cached(r):
 			wk.discovery.ServeHTTP(w, r)
 			return
-		case wk.keysPath:
+		case r.URL.Path == wk.discoveryPath:
+			methodNotAllowed(w, "GET, HEAD")
+			return
+		case r.URL.Path == wk.keysPath && wk.cached(r):
 			wk.keys.ServeHTTP(w, r)
 			return
 		}
@@ -161,7 +144,7 @@ func (wk *wellKnown) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // cached reports whether r is one the prebuilt documents answer. Other
-// methods keep op's behaviour (it serves these routes for any method).
+// methods at /keys keep op's behaviour (it serves the route for any method).
 func (wk *wellKnown) cached(r *http.Request) bool {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:

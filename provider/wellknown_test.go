@@ -95,16 +95,8 @@ var corsHeaders = []string{
 // CORS headers and, where there is one, the body as JSON.
 func (e *wellKnownEnv) sameAsOp(t *testing.T, method, path string, header map[string]string) answer {
 	t.Helper()
-	got, want := do(t, e.ours, method, path, header), do(t, e.theirs, method, path, header)
+	got, want := e.sameCORSAsOp(t, method, path, header)
 	what := method + " " + path
-	if got.status != want.status {
-		t.Fatalf("%s: status %d, op gives %d", what, got.status, want.status)
-	}
-	for _, h := range corsHeaders {
-		if g, w := got.header.Values(h), want.header.Values(h); !slices.Equal(g, w) {
-			t.Errorf("%s: %s = %q, op gives %q", what, h, g, w)
-		}
-	}
 	if len(want.body) > 0 && want.status == http.StatusOK {
 		if g, w := parseJSON(t, what, got.body), parseJSON(t, what+" (op)", want.body); !reflect.DeepEqual(g, w) {
 			t.Errorf("%s: body differs from op's\n got %s\nwant %s", what, got.body, want.body)
@@ -115,7 +107,41 @@ func (e *wellKnownEnv) sameAsOp(t *testing.T, method, path string, header map[st
 	return got
 }
 
+// sameCORSAsOp checks that ours answers the request with op's status and
+// CORS headers, and returns both answers.
+func (e *wellKnownEnv) sameCORSAsOp(t *testing.T, method, path string, header map[string]string) (got, want answer) {
+	t.Helper()
+	got, want = do(t, e.ours, method, path, header), do(t, e.theirs, method, path, header)
+	what := method + " " + path
+	if got.status != want.status {
+		t.Fatalf("%s: status %d, op gives %d", what, got.status, want.status)
+	}
+	for _, h := range corsHeaders {
+		if g, w := got.header.Values(h), want.header.Values(h); !slices.Equal(g, w) {
+			t.Errorf("%s: %s = %q, op gives %q", what, h, g, w)
+		}
+	}
+	return got, want
+}
+
 const discoveryPath = "/.well-known/openid-configuration"
+
+// ourDiscovery checks that a discovery answer is the document built from
+// the tables (metadata.go), not op's.
+func (e *wellKnownEnv) ourDiscovery(t *testing.T, got answer) {
+	t.Helper()
+	doc, err := e.p.discovery(t.Context(), e.p.op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, w := parseJSON(t, "discovery", got.body), parseJSON(t, "built", want); !reflect.DeepEqual(g, w) {
+		t.Errorf("discovery body\n got %s\nwant %s", got.body, want)
+	}
+}
 
 func TestWellKnownAnswersAsOp(t *testing.T) {
 	t.Parallel()
@@ -127,29 +153,50 @@ func TestWellKnownAnswersAsOp(t *testing.T) {
 	}
 	for _, path := range []string{discoveryPath, "/keys"} {
 		t.Run(path, func(t *testing.T) {
-			got := e.sameAsOp(t, http.MethodGet, path, nil)
+			// /keys is op's answer; discovery is Tsubasa's document with
+			// op's status and CORS.
+			same := func(method string, header map[string]string) answer {
+				if path == discoveryPath {
+					got, _ := e.sameCORSAsOp(t, method, path, header)
+					if method != http.MethodHead && got.status == http.StatusOK {
+						e.ourDiscovery(t, got)
+					}
+					return got
+				}
+				return e.sameAsOp(t, method, path, header)
+			}
+			got := same(http.MethodGet, nil)
 			if cc := got.header.Get("Cache-Control"); cc == "" {
 				t.Errorf("GET %s: no Cache-Control", path)
 			}
 			if cl := got.header.Get("Content-Length"); cl != strconv.Itoa(len(got.body)) {
 				t.Errorf("GET %s: Content-Length %q for %d bytes", path, cl, len(got.body))
 			}
-			cors := e.sameAsOp(t, http.MethodGet, path, origin)
+			cors := same(http.MethodGet, origin)
 			if cors.header.Get("Access-Control-Allow-Origin") != origin["Origin"] {
 				t.Errorf("GET %s with Origin: no CORS headers: %v", path, cors.header)
 			}
-			head := e.sameAsOp(t, http.MethodHead, path, origin)
+			head := same(http.MethodHead, origin)
 			if head.header.Get("Content-Length") != strconv.Itoa(len(got.body)) {
 				t.Errorf("HEAD %s: Content-Length %q, GET body is %d bytes", path, head.header.Get("Content-Length"), len(got.body))
 			}
-			pre := e.sameAsOp(t, http.MethodOptions, path, preflight)
+			pre := same(http.MethodOptions, preflight)
 			if pre.status != http.StatusNoContent || pre.header.Get("Access-Control-Allow-Methods") != "GET" {
 				t.Errorf("preflight %s: %d %v", path, pre.status, pre.header)
 			}
-			// Not cached: these still reach op, which serves these routes for
-			// any method.
-			e.sameAsOp(t, http.MethodOptions, path, origin)
-			e.sameAsOp(t, http.MethodPost, path, origin)
+			if path == discoveryPath {
+				// Other methods would get op's own document: refused.
+				for _, m := range []string{http.MethodOptions, http.MethodPost} {
+					if a := do(t, e.ours, m, path, origin); a.status != http.StatusMethodNotAllowed || a.header.Get("Allow") != "GET, HEAD" {
+						t.Errorf("%s %s: %d, Allow %q; want 405 with Allow: GET, HEAD", m, path, a.status, a.header.Get("Allow"))
+					}
+				}
+				return
+			}
+			// Not cached: these still reach op, which serves /keys for any
+			// method.
+			same(http.MethodOptions, origin)
+			same(http.MethodPost, origin)
 		})
 	}
 	// Spellings op's router does not match stay op's.
@@ -176,10 +223,11 @@ func jwksKids(t *testing.T, body []byte) []string {
 }
 
 // TestJWKSFollowsRotation: a rotation republishes at once, without a restart,
-// while requests are in flight; discovery stays what op says.
+// while requests are in flight; discovery does not change.
 func TestJWKSFollowsRotation(t *testing.T) {
 	t.Parallel()
 	e := newWellKnownEnv(t)
+	discoveryBefore := do(t, e.ours, http.MethodGet, discoveryPath, nil).body
 	before := jwksKids(t, e.sameAsOp(t, http.MethodGet, "/keys", nil).body)
 	if len(before) != 2 {
 		t.Fatalf("kids before rotation: %v", before)
@@ -225,5 +273,7 @@ func TestJWKSFollowsRotation(t *testing.T) {
 			t.Errorf("retired key %s dropped at rotation", kid)
 		}
 	}
-	e.sameAsOp(t, http.MethodGet, discoveryPath, nil)
+	if after := do(t, e.ours, http.MethodGet, discoveryPath, nil).body; string(after) != string(discoveryBefore) {
+		t.Errorf("discovery changed with a rotation:\n%s\n%s", discoveryBefore, after)
+	}
 }

@@ -37,6 +37,7 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 		RSABits:         cfg.Keys.RSABits,
 		LoginURL:        loginui.LoginURL,
 		LogoutURL:       strings.TrimSuffix(cfg.Issuer, "/") + loginui.LogoutURL,
+		UILocales:       loginui.Languages(),
 		Dev:             cfg.Dev,
 		Logger:          d.log,
 	})

@@ -26,6 +26,10 @@ const (
 
 var rank = map[string]int{Password: 1, OTP: 2, PhishingResistant: 3}
 
+// Levels returns Tsubasa's levels, lowest first: what a relying party may
+// name in acr_values (the provider advertises them as acr_values_supported).
+func Levels() []string { return []string{Password, OTP, PhishingResistant} }
+
 // Known reports whether v is one of Tsubasa's levels.
 func Known(v string) bool { _, ok := rank[v]; return ok }
 

@@ -86,3 +86,20 @@ func TestFresh(t *testing.T) {
 		t.Error("an unknown auth_time is never fresh")
 	}
 }
+
+// TestLevelsAreRanked: Levels lists every level Known accepts, in the order
+// Satisfies ranks them, so what discovery advertises is what is enforced.
+func TestLevelsAreRanked(t *testing.T) {
+	levels := Levels()
+	if len(levels) != len(rank) {
+		t.Fatalf("Levels() = %v, but %d levels are ranked", levels, len(rank))
+	}
+	for i, l := range levels {
+		if !Known(l) {
+			t.Errorf("Levels()[%d] = %q is not Known", i, l)
+		}
+		if i > 0 && (Satisfies(levels[i-1], l) || !Satisfies(l, levels[i-1])) {
+			t.Errorf("Levels() out of order at %q, %q", levels[i-1], l)
+		}
+	}
+}

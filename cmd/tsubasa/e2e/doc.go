@@ -11,7 +11,8 @@
 // focus rings, contrast, and nothing wider than a 320 px screen.
 //
 // The harness (harness.go: Start, Server, Options; rp.go: RP, Browser,
-// Page, Flow; member.go, mail.go) is in the package's non-test files so
+// Page, Flow; member.go, mail.go; wire.go: WireDo and CheckWire, the one
+// header check every OAuth/OIDC answer passes) is in the package's non-test files so
 // that other suites import it: the attack suite in attack/ does. Each
 // importing package calls Main from its TestMain, which builds the binary
 // once for that package.
