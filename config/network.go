@@ -95,17 +95,16 @@ func (v *checker) hostPort(path, addr string) bool {
 // metrics checks the management listener. It cannot be the public one:
 // /metrics must not be reachable where the login pages are.
 func (v *checker) metrics(m MetricsConfig, listen string) {
-	if !m.Enabled {
-		return
-	}
 	if m.Listen == "" {
-		v.add("metrics.listen", "must be set while metrics.enabled is true (such as 127.0.0.1:9090); set metrics.enabled: false to serve no metrics")
+		if m.Enabled {
+			v.add("metrics.listen", "must be set while metrics.enabled is true (such as 127.0.0.1:9090); set metrics.enabled: false to serve no metrics")
+		}
 		return
 	}
 	if !v.hostPort("metrics.listen", m.Listen) {
 		return
 	}
-	if sameListener(m.Listen, listen) {
+	if m.Enabled && sameListener(m.Listen, listen) {
 		v.add("metrics.listen", "must differ from listen (%s): metrics are served on a listener of their own, apart from the public one", listen)
 	}
 }

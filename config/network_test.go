@@ -78,6 +78,8 @@ func TestValidateMetricsListener(t *testing.T) {
 		{"default", ":8080", "127.0.0.1:9090", true, ""},
 		{"all interfaces, other port", ":8080", ":9090", true, ""},
 		{"off, no address", ":8080", "", false, ""},
+		{"off, the public listener", ":8080", ":8080", false, ""},
+		{"off, malformed", ":8080", "localhost", false, "must be host:port"},
 		{"port 0", ":0", "127.0.0.1:0", true, ""},
 		{"enabled without address", ":8080", "", true, "set metrics.enabled: false to serve no metrics"},
 		{"not host:port", ":8080", "9090", true, "must be host:port"},
