@@ -15,11 +15,13 @@ import (
 // device cookie is recorded for this member (LoginInput.DeviceID): it has
 // completed a login as the member before (provider/risk records it), and
 // the cookie is 32 random bytes stored only as an HMAC, so nobody else can
-// present it. Its budget is KnownDeviceMaxFailures within Window, with the
-// member's delays, kept in its device record. So strangers' guesses, which
-// lock the member, do not lock the member's own browser out, and guesses
-// from a known browser (stolen, or shared) lock that browser only: OWASP's
-// "slow down online guessing attacks with device cookies".
+// present it. The browser family is not compared (risk does, for alerts):
+// a User-Agent is the client's to write, the cookie is not. Its budget is
+// KnownDeviceMaxFailures within Window, with the member's delays, kept in
+// its device record. So strangers' guesses, which lock the member, do not
+// lock the member's own browser out, and guesses from a known browser
+// (stolen, or shared) lock that browser only: OWASP's "slow down online
+// guessing attacks with device cookies".
 type budget struct {
 	member string
 	device string // "" = the member's own budget
