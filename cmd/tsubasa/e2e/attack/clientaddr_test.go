@@ -94,9 +94,9 @@ func spoofHeaders(i int) http.Header {
 	}
 }
 
-// loginAttempt opens a login page in b and posts number and secret with
+// guessWithHeaders opens a login page in b and posts number and secret with
 // extra headers, as one guess of a brute force.
-func loginAttempt(t *testing.T, s *e2e.Server, b *e2e.Browser, rp *e2e.RP, number, secret string, hdr http.Header) e2e.Page {
+func guessWithHeaders(t *testing.T, s *e2e.Server, b *e2e.Browser, rp *e2e.RP, number, secret string, hdr http.Header) e2e.Page {
 	t.Helper()
 	p := b.Get(t, rp.AuthURL(e2e.NewFlow()))
 	form := url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {number}, "password": {secret}}
@@ -120,7 +120,7 @@ func loginAttempt(t *testing.T, s *e2e.Server, b *e2e.Browser, rp *e2e.RP, numbe
 func exhaustAddress(t *testing.T, s *e2e.Server, b *e2e.Browser, rp *e2e.RP, first int) {
 	t.Helper()
 	for i := range 6 {
-		p := loginAttempt(t, s, b, rp, fmt.Sprint(3100000+first+i), "Wrong-pass-2026", spoofHeaders(first+i))
+		p := guessWithHeaders(t, s, b, rp, fmt.Sprint(3100000+first+i), "Wrong-pass-2026", spoofHeaders(first+i))
 		switch p.Status {
 		case http.StatusTooManyRequests:
 			return
@@ -166,7 +166,7 @@ func TestAttackSpoofedForwardingHeadersFromUntrustedPeer(t *testing.T) {
 	attacker := clientAt(t, s, attackerAddr, "")
 
 	// The member's history names the address a guess came from.
-	if p := loginAttempt(t, s, attacker, rp, e2e.MemberNumber, "Wrong-pass-2026", spoofHeaders(0)); p.Status != http.StatusUnauthorized {
+	if p := guessWithHeaders(t, s, attacker, rp, e2e.MemberNumber, "Wrong-pass-2026", spoofHeaders(0)); p.Status != http.StatusUnauthorized {
 		t.Fatalf("wrong password: status %d", p.Status)
 	}
 	if ip := newestEventIP(t, s, "login.failed"); ip != attackerAddr {
@@ -176,12 +176,12 @@ func TestAttackSpoofedForwardingHeadersFromUntrustedPeer(t *testing.T) {
 	// A fresh browser on the same address, claiming to be the load balancer.
 	again := clientAt(t, s, attackerAddr, "")
 	hdr := http.Header{"X-Forwarded-For": {lbAddr}, "Forwarded": {"for=" + lbAddr}}
-	if p := loginAttempt(t, s, again, rp, e2e.MemberNumber, e2e.MemberPass, hdr); p.Status != http.StatusTooManyRequests {
+	if p := guessWithHeaders(t, s, again, rp, e2e.MemberNumber, e2e.MemberPass, hdr); p.Status != http.StatusTooManyRequests {
 		t.Errorf("limited address claiming to be the load balancer: status %d, want 429", p.Status)
 	}
 	// Another address is not limited by this one.
 	other := clientAt(t, s, memberAddr, "")
-	if p := loginAttempt(t, s, other, rp, e2e.MemberNumber, e2e.MemberPass, nil); p.Location == "" {
+	if p := guessWithHeaders(t, s, other, rp, e2e.MemberNumber, e2e.MemberPass, nil); p.Location == "" {
 		t.Errorf("the member from another address: status %d, want the redirect with a code", p.Status)
 	}
 }
@@ -223,16 +223,16 @@ func TestAttackOneClientLocksOutEveryoneBehindLoadBalancer(t *testing.T) {
 		t.Errorf("the alert names another address than %s:\n%s", memberAddr, alert.Text)
 	}
 	for _, path := range []string{"/account/history", "/account/devices"} {
-		page := stepUpPage(t, s, smtp, member, path)
+		page := steppedUpAccountPage(t, s, smtp, member, path)
 		if !strings.Contains(page.Body, "<dd>"+memberAddr+"</dd>") || strings.Contains(page.Body, "<dd>"+lbAddr+"</dd>") {
 			t.Errorf("%s does not show the member's address %s (or shows the load balancer's):\n%s", path, memberAddr, page.Body)
 		}
 	}
 }
 
-// stepUpPage opens an account page that takes a one-time password, giving
-// the password and the mailed code as the member would.
-func stepUpPage(t *testing.T, s *e2e.Server, smtp *notifytest.SMTPServer, b *e2e.Browser, path string) e2e.Page {
+// steppedUpAccountPage opens an account page that takes a one-time
+// password, giving the password and the mailed code as the member would.
+func steppedUpAccountPage(t *testing.T, s *e2e.Server, smtp *notifytest.SMTPServer, b *e2e.Browser, path string) e2e.Page {
 	t.Helper()
 	codes := len(e2e.CodeMails(smtp))
 	p := b.Get(t, s.Issuer+path)

@@ -18,10 +18,10 @@ import (
 // keeps its own, smaller budget (lockout.known_device_max_failures, 3 by
 // default); unknown browsers keep the member's lockout.
 
-// passwordLogin submits number and password on a fresh login page of rp
+// freshPasswordLogin submits number and password on a fresh login page of rp
 // in b (prompt=login, so an SSO session does not answer for it) and
 // returns the answer: a redirect to rp with a code, 401 or 429.
-func passwordLogin(t *testing.T, b *e2e.Browser, rp *e2e.RP, number, password string) (e2e.Page, e2e.Flow) {
+func freshPasswordLogin(t *testing.T, b *e2e.Browser, rp *e2e.RP, number, password string) (e2e.Page, e2e.Flow) {
 	t.Helper()
 	f := e2e.NewFlow()
 	p := b.Get(t, rp.AuthURL(f, oauth2.SetAuthURLParam("prompt", "login")))
@@ -31,26 +31,26 @@ func passwordLogin(t *testing.T, b *e2e.Browser, rp *e2e.RP, number, password st
 	return b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {number}, "password": {password}}), f
 }
 
-// mustLogIn checks that the right password logs in from b.
-func mustLogIn(t *testing.T, what string, b *e2e.Browser, rp *e2e.RP, number, password string) {
+// mustLogInFrom checks that the right password logs in from b.
+func mustLogInFrom(t *testing.T, what string, b *e2e.Browser, rp *e2e.RP, number, password string) {
 	t.Helper()
-	res, f := passwordLogin(t, b, rp, number, password)
+	res, f := freshPasswordLogin(t, b, rp, number, password)
 	if res.Location == "" {
 		t.Fatalf("%s: status %d, want the redirect with a code", what, res.Status)
 	}
 	e2e.MustExchange(t, rp, f, e2e.Callback(t, res))
 }
 
-// mustBeLocked checks that the right password is refused with 429 from b.
-func mustBeLocked(t *testing.T, what string, b *e2e.Browser, rp *e2e.RP, number, password string) {
+// mustBeLockedOut checks that the right password is refused with 429 from b.
+func mustBeLockedOut(t *testing.T, what string, b *e2e.Browser, rp *e2e.RP, number, password string) {
 	t.Helper()
-	if res, _ := passwordLogin(t, b, rp, number, password); res.Status != http.StatusTooManyRequests || res.Location != "" {
+	if res, _ := freshPasswordLogin(t, b, rp, number, password); res.Status != http.StatusTooManyRequests || res.Location != "" {
 		t.Errorf("%s: status %d Location %q, want 429", what, res.Status, res.Location)
 	}
 }
 
-// deviceCookie is the device cookie b holds for s ("" without one).
-func deviceCookie(t *testing.T, s *e2e.Server, b *e2e.Browser) string {
+// heldDeviceCookie is the device cookie b holds for s ("" without one).
+func heldDeviceCookie(t *testing.T, s *e2e.Server, b *e2e.Browser) string {
 	t.Helper()
 	u, _ := url.Parse(s.Issuer)
 	for _, c := range b.Jar.Cookies(u) {
@@ -61,8 +61,8 @@ func deviceCookie(t *testing.T, s *e2e.Server, b *e2e.Browser) string {
 	return ""
 }
 
-// withDeviceCookie is a fresh browser holding device cookie value.
-func withDeviceCookie(t *testing.T, s *e2e.Server, value string) *e2e.Browser {
+// browserWithDeviceCookie is a fresh browser holding device cookie value.
+func browserWithDeviceCookie(t *testing.T, s *e2e.Server, value string) *e2e.Browser {
 	t.Helper()
 	b := e2e.NewBrowser(t, s)
 	u, _ := url.Parse(s.Issuer)
@@ -70,12 +70,12 @@ func withDeviceCookie(t *testing.T, s *e2e.Server, value string) *e2e.Browser {
 	return b
 }
 
-// failFiveTimes is the attacker's five wrong passwords from a browser of
+// lockMemberByGuessing is the attacker's five wrong passwords from a browser of
 // its own.
-func failFiveTimes(t *testing.T, b *e2e.Browser, rp *e2e.RP) {
+func lockMemberByGuessing(t *testing.T, b *e2e.Browser, rp *e2e.RP) {
 	t.Helper()
 	for i := range 5 {
-		if res, _ := passwordLogin(t, b, rp, e2e.MemberNumber, fmt.Sprintf("Wrong-pass-%d", i)); res.Status != http.StatusUnauthorized {
+		if res, _ := freshPasswordLogin(t, b, rp, e2e.MemberNumber, fmt.Sprintf("Wrong-pass-%d", i)); res.Status != http.StatusUnauthorized {
 			t.Fatalf("wrong password %d: status %d, want 401", i+1, res.Status)
 		}
 	}
@@ -93,19 +93,19 @@ func TestAttackWrongPasswordsLockMemberOutOfKnownBrowser(t *testing.T) {
 	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
 
 	known := e2e.NewBrowser(t, s)
-	mustLogIn(t, "first login of the member's browser", known, rp, e2e.MemberNumber, e2e.MemberPass)
-	if deviceCookie(t, s, known) == "" {
+	mustLogInFrom(t, "first login of the member's browser", known, rp, e2e.MemberNumber, e2e.MemberPass)
+	if heldDeviceCookie(t, s, known) == "" {
 		t.Fatal("the member's browser got no device cookie at login")
 	}
 	attackers := e2e.NewBrowser(t, s)
-	mustLogIn(t, "the attacker's own account", attackers, rp, "1000011", "Umi-Yama-2026")
+	mustLogInFrom(t, "the attacker's own account", attackers, rp, "1000011", "Umi-Yama-2026")
 
-	failFiveTimes(t, attackers, rp)
-	mustBeLocked(t, "right password from a new browser", e2e.NewBrowser(t, s), rp, e2e.MemberNumber, e2e.MemberPass)
-	mustBeLocked(t, "right password with a forged device cookie", withDeviceCookie(t, s, risk.NewDeviceCookie()), rp, e2e.MemberNumber, e2e.MemberPass)
-	mustBeLocked(t, "right password with another member's device cookie",
-		withDeviceCookie(t, s, deviceCookie(t, s, attackers)), rp, e2e.MemberNumber, e2e.MemberPass)
-	mustLogIn(t, "right password from the member's known browser, after the attack", known, rp, e2e.MemberNumber, e2e.MemberPass)
+	lockMemberByGuessing(t, attackers, rp)
+	mustBeLockedOut(t, "right password from a new browser", e2e.NewBrowser(t, s), rp, e2e.MemberNumber, e2e.MemberPass)
+	mustBeLockedOut(t, "right password with a forged device cookie", browserWithDeviceCookie(t, s, risk.NewDeviceCookie()), rp, e2e.MemberNumber, e2e.MemberPass)
+	mustBeLockedOut(t, "right password with another member's device cookie",
+		browserWithDeviceCookie(t, s, heldDeviceCookie(t, s, attackers)), rp, e2e.MemberNumber, e2e.MemberPass)
+	mustLogInFrom(t, "right password from the member's known browser, after the attack", known, rp, e2e.MemberNumber, e2e.MemberPass)
 }
 
 // TestAttackKnownBrowserOwnBudget: guesses from a known browser (a stolen
@@ -117,12 +117,12 @@ func TestAttackKnownBrowserOwnBudget(t *testing.T) {
 	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
 
 	known := e2e.NewBrowser(t, s)
-	mustLogIn(t, "first login", known, rp, e2e.MemberNumber, e2e.MemberPass)
+	mustLogInFrom(t, "first login", known, rp, e2e.MemberNumber, e2e.MemberPass)
 	for i := range 3 {
-		if res, _ := passwordLogin(t, known, rp, e2e.MemberNumber, fmt.Sprintf("Wrong-pass-%d", i)); res.Status != http.StatusUnauthorized {
+		if res, _ := freshPasswordLogin(t, known, rp, e2e.MemberNumber, fmt.Sprintf("Wrong-pass-%d", i)); res.Status != http.StatusUnauthorized {
 			t.Fatalf("wrong password %d from the known browser: status %d, want 401", i+1, res.Status)
 		}
 	}
-	mustBeLocked(t, "right password from the known browser after 3 wrong ones", known, rp, e2e.MemberNumber, e2e.MemberPass)
-	mustLogIn(t, "right password from another browser", e2e.NewBrowser(t, s), rp, e2e.MemberNumber, e2e.MemberPass)
+	mustBeLockedOut(t, "right password from the known browser after 3 wrong ones", known, rp, e2e.MemberNumber, e2e.MemberPass)
+	mustLogInFrom(t, "right password from another browser", e2e.NewBrowser(t, s), rp, e2e.MemberNumber, e2e.MemberPass)
 }

@@ -9,8 +9,8 @@ import (
 	"tsubasa/cmd/tsubasa/e2e"
 )
 
-// get fetches u with a plain client and returns the status and body.
-func get(t *testing.T, u string) (int, string) {
+// fetchForMetrics fetches u with a plain client: its status and body.
+func fetchForMetrics(t *testing.T, u string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, u, nil)
 	resp, err := http.DefaultClient.Do(req)
@@ -29,24 +29,24 @@ func get(t *testing.T, u string) (int, string) {
 // public for load balancers.
 func TestAttackMetricsScrapedFromPublicListener(t *testing.T) {
 	s := e2e.Start(t, e2e.Options{})
-	if code, body := get(t, s.Issuer+"/metrics"); code != http.StatusNotFound || strings.Contains(body, "tsubasa_") {
+	if code, body := fetchForMetrics(t, s.Issuer+"/metrics"); code != http.StatusNotFound || strings.Contains(body, "tsubasa_") {
 		t.Errorf("public /metrics: status %d, want 404 without metrics:\n%.300s", code, body)
 	}
 	for _, path := range []string{"/metrics/", "/METRICS", "/debug/pprof/", "/debug/vars"} {
-		if code, body := get(t, s.Issuer+path); strings.Contains(body, "tsubasa_http_requests_total") || strings.Contains(body, "goroutine") {
+		if code, body := fetchForMetrics(t, s.Issuer+path); strings.Contains(body, "tsubasa_http_requests_total") || strings.Contains(body, "goroutine") {
 			t.Errorf("public %s (status %d) shows metrics or profiles", path, code)
 		}
 	}
-	if code, _ := get(t, s.Issuer+"/healthz"); code != http.StatusOK {
+	if code, _ := fetchForMetrics(t, s.Issuer+"/healthz"); code != http.StatusOK {
 		t.Errorf("public /healthz: status %d, want 200", code)
 	}
-	code, body := get(t, s.Metrics+"/metrics")
+	code, body := fetchForMetrics(t, s.Metrics+"/metrics")
 	if code != http.StatusOK || !strings.Contains(body, "tsubasa_http_requests_total") {
 		t.Fatalf("management /metrics: status %d, want 200 with tsubasa_http_requests_total:\n%.300s", code, body)
 	}
 	// The management listener serves metrics and nothing of the provider.
 	for _, path := range []string{"/.well-known/openid-configuration", "/login", "/healthz"} {
-		if code, _ := get(t, s.Metrics+path); code != http.StatusNotFound {
+		if code, _ := fetchForMetrics(t, s.Metrics+path); code != http.StatusNotFound {
 			t.Errorf("management listener %s: status %d, want 404", path, code)
 		}
 	}

@@ -59,8 +59,8 @@ func p256PKCS8(t *testing.T) []byte {
 	}
 }
 
-// passkeyCall posts a JSON body as the login page's script does.
-func passkeyCall(t *testing.T, s *e2e.Server, b *e2e.Browser, path, body string) e2e.Page {
+// softPasskeyCall posts a JSON body as the login page's script does.
+func softPasskeyCall(t *testing.T, s *e2e.Server, b *e2e.Browser, path, body string) e2e.Page {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.Issuer+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -97,13 +97,13 @@ func (pk *softPasskey) register(t *testing.T, s *e2e.Server, smtp *notifytest.SM
 	if p.URL.Path != "/account/passkeys/new" || p.Status != http.StatusOK {
 		t.Fatalf("after the code: %d at %s", p.Status, p.URL)
 	}
-	opts, err := virtualwebauthn.ParseAttestationOptions(passkeyCall(t, s, b, "/account/passkeys/begin", `{"name":"phone"}`).Body)
+	opts, err := virtualwebauthn.ParseAttestationOptions(softPasskeyCall(t, s, b, "/account/passkeys/begin", `{"name":"phone"}`).Body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pk.auth.Options.UserHandle = []byte(opts.UserID)
 	attestation := virtualwebauthn.CreateAttestationResponse(pk.rp, pk.auth, pk.cred, *opts)
-	if res := passkeyCall(t, s, b, "/account/passkeys/finish", attestation); !strings.Contains(res.Body, "done=added") {
+	if res := softPasskeyCall(t, s, b, "/account/passkeys/finish", attestation); !strings.Contains(res.Body, "done=added") {
 		t.Fatalf("registration: %s", res.Body)
 	}
 }
@@ -115,7 +115,7 @@ func (pk *softPasskey) login(t *testing.T, s *e2e.Server, rp *e2e.RP) string {
 	b := e2e.NewBrowser(t, s)
 	f := e2e.NewFlow()
 	id := url.QueryEscape(b.Get(t, rp.AuthURL(f)).AuthRequestID(t))
-	opts, err := virtualwebauthn.ParseAssertionOptions(passkeyCall(t, s, b, "/login/passkey/begin?authRequestID="+id, `{}`).Body)
+	opts, err := virtualwebauthn.ParseAssertionOptions(softPasskeyCall(t, s, b, "/login/passkey/begin?authRequestID="+id, `{}`).Body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func (pk *softPasskey) login(t *testing.T, s *e2e.Server, rp *e2e.RP) string {
 	var next struct {
 		Redirect string `json:"redirect"`
 	}
-	if err := json.Unmarshal([]byte(passkeyCall(t, s, b, "/login/passkey/finish?authRequestID="+id, assertion).Body), &next); err != nil || next.Redirect == "" {
+	if err := json.Unmarshal([]byte(softPasskeyCall(t, s, b, "/login/passkey/finish?authRequestID="+id, assertion).Body), &next); err != nil || next.Redirect == "" {
 		t.Fatalf("passkey finish: %v %+v", err, next)
 	}
 	_, idt := e2e.MustExchange(t, rp, f, e2e.Callback(t, b.Get(t, s.Issuer+next.Redirect)))
@@ -152,12 +152,12 @@ func TestAttackPasswordLockoutAgainstPasskeyLogin(t *testing.T) {
 	pk.register(t, s, smtp)
 
 	attacker := e2e.NewBrowser(t, s)
-	failFiveTimes(t, attacker, rp)
-	if res, _ := passwordLogin(t, attacker, rp, "3100000", "Wrong-pass-2026"); res.Status != http.StatusUnauthorized {
+	lockMemberByGuessing(t, attacker, rp)
+	if res, _ := freshPasswordLogin(t, attacker, rp, "3100000", "Wrong-pass-2026"); res.Status != http.StatusUnauthorized {
 		t.Fatalf("sixth failure: status %d", res.Status)
 	}
-	mustBeLocked(t, "right password from a new browser", e2e.NewBrowser(t, s), rp, e2e.MemberNumber, e2e.MemberPass)
-	mustBeLocked(t, "another member from this address", e2e.NewBrowser(t, s), rp, "1000011", "Umi-Yama-2026")
+	mustBeLockedOut(t, "right password from a new browser", e2e.NewBrowser(t, s), rp, e2e.MemberNumber, e2e.MemberPass)
+	mustBeLockedOut(t, "another member from this address", e2e.NewBrowser(t, s), rp, "1000011", "Umi-Yama-2026")
 
 	if acr := pk.login(t, s, rp); acr != "phr" {
 		t.Errorf("passkey login after the password lockout: acr %q, want phr", acr)
