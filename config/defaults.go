@@ -59,6 +59,8 @@ func Default() Config {
 			BaseDelay:        30 * time.Second,
 			MaxDelay:         time.Hour,
 			PerIPMaxFailures: 50,
+			// Below max_failures: the member's own browser, not a stranger.
+			KnownDeviceMaxFailures: 3,
 		},
 		LegacyPIN: LegacyPINConfig{
 			TelephoneMaxFailures: 5,
@@ -90,8 +92,12 @@ func Default() Config {
 		Alerts:    AlertsConfig{Enabled: true, TimeZone: "Asia/Tokyo", ZoneLabel: "JST"},
 		Passkeys:  PasskeysConfig{RegistrationRequires: PasskeyRegistrationSMS},
 		Telephone: TelephoneConfig{Enabled: true},
-		Metrics:   MetricsConfig{Enabled: true},
+		Metrics:   MetricsConfig{Enabled: true, Listen: defaultMetricsListen},
 		Runtime:   RuntimeConfig{GCPercent: 400},
+
+		// Nobody's forwarding headers are believed until proxies are listed.
+		TrustedProxies: []string{},
+		ProxyHeader:    ProxyHeaderXForwardedFor,
 	}
 }
 

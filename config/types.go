@@ -20,6 +20,14 @@ type Config struct {
 	// and cookie keys are derived. Empty = generated and kept in the database.
 	Secret     string `yaml:"secret" secret:"true"`
 	SecretFile string `yaml:"secret_file"`
+	// TrustedProxies are the reverse proxies and load balancers in front of
+	// the server, each a CIDR or a single IP. Only on a connection from one
+	// of them is the client address read from ProxyHeader (see
+	// TrustedProxyPrefixes). Empty: the TCP peer is the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ProxyHeader is the forwarding header the trusted proxies write:
+	// x-forwarded-for or forwarded (RFC 7239). The other is never read.
+	ProxyHeader string `yaml:"proxy_header"`
 
 	Log       LogConfig       `yaml:"log"`
 	Storage   StorageConfig   `yaml:"storage"`
@@ -154,6 +162,11 @@ type LockoutConfig struct {
 	BaseDelay        time.Duration `yaml:"base_delay"`
 	MaxDelay         time.Duration `yaml:"max_delay"`
 	PerIPMaxFailures int           `yaml:"per_ip_max_failures"`
+	// KnownDeviceMaxFailures is the budget of failures within Window of a
+	// device that has logged in as the member before (its device cookie),
+	// counted apart from the member's: it keeps logging in while others'
+	// failures lock the member. 0 = no such budget.
+	KnownDeviceMaxFailures int `yaml:"known_device_max_failures"`
 }
 
 // LegacyPINConfig governs the old numeric PIN during the migration to
@@ -259,6 +272,9 @@ type TelephoneConfig struct {
 // MetricsConfig is the Prometheus endpoint.
 type MetricsConfig struct {
 	Enabled bool `yaml:"enabled"`
+	// Listen is the management listener's address, apart from the public
+	// one: /metrics has no authentication.
+	Listen string `yaml:"listen"`
 }
 
 // RuntimeConfig tunes the Go runtime of `serve`: its garbage collector and

@@ -45,6 +45,7 @@ func (c Config) Validate() error {
 	if c.Secret != "" && len(c.Secret) < 32 {
 		v.add("secret", "must be at least 32 bytes (or empty to generate one)")
 	}
+	v.proxies(c.TrustedProxies, c.ProxyHeader)
 	v.oneOf("log.level", c.Log.Level, LogLevelDebug, LogLevelInfo, LogLevelWarn, LogLevelError)
 	v.oneOf("log.format", c.Log.Format, LogFormatJSON, LogFormatText)
 	v.nonEmpty("storage.bolt.path", c.Storage.Bolt.Path)
@@ -68,6 +69,7 @@ func (c Config) Validate() error {
 	v.sms(c.SMS)
 	v.alerts(c.Alerts)
 	v.passkeys(c)
+	v.metrics(c.Metrics, c.Listen)
 	if len(v.problems) == 0 {
 		return nil
 	}
@@ -176,14 +178,7 @@ func (v *checker) listen(addr string) {
 		v.add("listen", "must not be empty")
 		return
 	}
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		v.add("listen", "must be host:port or :port (got %q)", addr)
-		return
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-		v.add("listen", "port must be a number from 0 to 65535 (got %q)", port)
-	}
+	v.hostPort("listen", addr)
 }
 
 // redirectURIs checks redirect and post-logout URIs: exact strings compared

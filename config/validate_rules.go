@@ -154,6 +154,7 @@ func (v *checker) lockout(l LockoutConfig) {
 		v.add("lockout.max_delay", "must be at least lockout.base_delay")
 	}
 	v.atLeast("lockout.per_ip_max_failures", l.PerIPMaxFailures, 1)
+	v.atLeast("lockout.known_device_max_failures", l.KnownDeviceMaxFailures, 0)
 }
 
 func (v *checker) legacyPIN(l LegacyPINConfig) {

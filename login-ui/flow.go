@@ -166,6 +166,7 @@ func (u *UI) postLogin(w http.ResponseWriter, r *http.Request) {
 		Secret:    r.PostFormValue("password"),
 		IP:        clientIP(r),
 		UserAgent: r.UserAgent(),
+		DeviceID:  u.deviceID(r),
 	})
 	var throttled *member.ThrottledError
 	switch {

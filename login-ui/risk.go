@@ -90,6 +90,16 @@ func (f *riskFeature) environment(r *http.Request) risk.Environment {
 	return env
 }
 
+// deviceID is the stored id of the device cookie the browser brought, ""
+// without one (or without the risk feature): the member service gives a
+// device recorded for the member a login budget of its own.
+func (u *UI) deviceID(r *http.Request) string {
+	if u.risk == nil {
+		return ""
+	}
+	return u.risk.Engine.DeviceID(u.risk.environment(r).DeviceCookie)
+}
+
 // newEnvironment reports whether a login by memberID from this request's
 // browser comes from a new environment (no device cookie known for the
 // member, or another browser family). It only reads, so steps before the

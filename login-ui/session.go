@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
+	"tsubasa/provider/clientaddr"
 	"tsubasa/storage"
 )
 
@@ -227,12 +228,7 @@ func value(sess *sessions.Session, key string) string {
 	return v
 }
 
-// clientIP is the remote address without port. Tsubasa does not trust
-// forwarding headers unless a reverse proxy in front rewrites RemoteAddr.
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
-}
+// clientIP is the request's client address, as package clientaddr
+// derives it (from trusted proxies only): every limit, event and page of
+// the UI that names an address reads it here.
+func clientIP(r *http.Request) string { return clientaddr.From(r) }

@@ -87,12 +87,23 @@ type Device struct {
 	FirstSeenAt    time.Time
 	LastSeenAt     time.Time
 	LastIP         string
+
+	// Web login throttle of this device for its member, apart from the
+	// member's own (see package member): a browser that has logged in as
+	// the member before keeps trying while strangers' failures lock the
+	// member, within a budget of its own.
+	FailedLogins    int
+	LastFailedLogin time.Time
+	LockedUntil     time.Time
 }
 
 // Devices stores the devices known for each member.
 type Devices interface {
 	PutDevice(ctx context.Context, d Device) error // insert or replace
 	DeviceByID(ctx context.Context, memberID, id string) (Device, error)
+	// UpdateDevice applies fn to one of the member's devices atomically
+	// (ErrNotFound when there is none); fn may not change its keys.
+	UpdateDevice(ctx context.Context, memberID, id string, fn func(Device) (Device, error)) error
 	ListDevices(ctx context.Context, memberID string) ([]Device, error)
 	DeleteDevice(ctx context.Context, memberID, id string) error
 }

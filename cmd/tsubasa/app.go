@@ -128,6 +128,8 @@ func memberOptions(cfg config.Config, log *slog.Logger) member.Options {
 			BaseDelay:        cfg.Lockout.BaseDelay,
 			MaxDelay:         cfg.Lockout.MaxDelay,
 			PerIPMaxFailures: cfg.Lockout.PerIPMaxFailures,
+			// Device ids come from the risk feature's device cookie.
+			KnownDeviceMaxFailures: cfg.Lockout.KnownDeviceMaxFailures,
 		},
 		PINWebCutover:        cutover,
 		TelephoneMaxFailures: cfg.LegacyPIN.TelephoneMaxFailures,

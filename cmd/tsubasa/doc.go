@@ -26,7 +26,10 @@
 // each wired from config in its own file (wire_otp.go, wire_risk.go,
 // wire_consent.go, wire_passkeys.go). routes() mounts the login UI's pages,
 // SSO in front of /authorize, the guarded authorization callback, the
-// telephone PIN API, health and metrics, the development pages (demo
-// relying party, outbox), and hands everything else to the provider. serve
-// first sets the garbage collector from the runtime section (gcruntime.go).
+// telephone PIN API, health, the development pages (demo relying party,
+// outbox), and hands everything else to the provider; in front of it all,
+// the client address middleware built from trusted_proxies
+// (clientaddr.go, package provider/clientaddr). /metrics is served only on
+// the management listener, metrics.listen (management.go). serve first
+// sets the garbage collector from the runtime section (gcruntime.go).
 package main

@@ -47,7 +47,7 @@ func (m *metrics) handler() http.Handler {
 var metricEndpoints = []string{
 	"/.well-known/openid-configuration", "/keys", "/authorize/callback", "/authorize", "/oauth/token",
 	"/oauth/introspect", "/userinfo", "/revoke", "/end_session", "/login/password", "/login",
-	"/logged-out", "/static/", "/demo/", "/api/telephone/verify", "/account", "/healthz", "/readyz", "/metrics",
+	"/logged-out", "/static/", "/demo/", "/api/telephone/verify", "/account", "/healthz", "/readyz",
 }
 
 func endpointOf(path string) string {

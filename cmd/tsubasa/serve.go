@@ -55,6 +55,11 @@ func (g *globals) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	mgmt, err := s.listenManagement(log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -76,9 +81,15 @@ func (g *globals) serve(ctx context.Context) error {
 	if err := s.startAdmin(ctx, &wg); err != nil {
 		return err
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("tsubasa serving", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "dev", cfg.Dev, "database", cfg.Storage.Bolt.Path)
+	metricsAt := ""
+	if mgmt != nil {
+		metricsAt = mgmt.ln.Addr().String()
+		go func() { errc <- fmt.Errorf("metrics.listen: %w", mgmt.srv.Serve(mgmt.ln)) }()
+	}
+	log.Info("tsubasa serving", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "dev", cfg.Dev, "database", cfg.Storage.Bolt.Path,
+		"metrics_listen", metricsAt, "trusted_proxies", len(cfg.TrustedProxies))
 	select {
 	case err := <-errc:
 		cancel()
@@ -90,6 +101,9 @@ func (g *globals) serve(ctx context.Context) error {
 	shutCtx, done := context.WithTimeout(context.Background(), 15*time.Second)
 	defer done()
 	err = hs.Shutdown(shutCtx)
+	if mgmt != nil {
+		_ = mgmt.srv.Shutdown(shutCtx) // a scrape cut short loses nothing
+	}
 	cancel()
 	wg.Wait()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

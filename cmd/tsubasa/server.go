@@ -7,6 +7,7 @@ import (
 
 	loginui "tsubasa/login-ui"
 	"tsubasa/provider"
+	"tsubasa/provider/clientaddr"
 )
 
 // server is the assembled HTTP application.
@@ -17,6 +18,8 @@ type server struct {
 	msg      *messaging
 	metrics  *metrics
 	handler  http.Handler
+	// addrs derives each request's client address (trusted_proxies).
+	addrs *clientaddr.Resolver
 }
 
 func newServer(ctx context.Context, d *deps) (*server, error) {
@@ -45,6 +48,9 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 		return nil, err
 	}
 	s := &server{deps: d, provider: p, metrics: newMetrics()}
+	if s.addrs, err = clientResolver(cfg); err != nil {
+		return nil, err
+	}
 	if s.msg, err = newMessaging(d, s.metrics); err != nil {
 		return nil, err
 	}
@@ -100,9 +106,6 @@ func (s *server) routes() http.Handler {
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
-	if s.deps.cfg.Metrics.Enabled {
-		mux.Handle("GET /metrics", s.metrics.handler())
-	}
 	if s.deps.cfg.Dev {
 		mux.Handle("/demo/", newDemo(s.deps.cfg, demoClientSecret(s.deps)))
 		mux.HandleFunc("GET /dev/outbox", s.msg.devOutbox)
@@ -111,6 +114,8 @@ func (s *server) routes() http.Handler {
 	var h http.Handler = mux
 	h = s.metrics.instrument(h)
 	h = http.MaxBytesHandler(h, 1<<20)
+	// Before anything reads an address: one derivation per request.
+	h = s.addrs.Handler(h)
 	return withRequestID(h)
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"tsubasa/provider"
+	"tsubasa/provider/clientaddr"
 	"tsubasa/provider/member"
 )
 
@@ -83,7 +84,7 @@ func (a *telephoneAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, http.StatusBadRequest, "invalid_request", "pin is required")
 		return
 	}
-	res, err := a.members.VerifyTelephonePIN(r.Context(), req.MemberNumber, req.PIN, clientIPOf(r))
+	res, err := a.members.VerifyTelephonePIN(r.Context(), req.MemberNumber, req.PIN, clientaddr.From(r))
 	if err != nil {
 		a.log.ErrorContext(r.Context(), "telephone PIN check failed", "client_id", tok.ClientID, "err", err)
 		jsonError(w, http.StatusInternalServerError, "server_error", "the check could not be completed")
@@ -97,12 +98,4 @@ func jsonError(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
-}
-
-func clientIPOf(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
 }

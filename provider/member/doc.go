@@ -4,8 +4,8 @@
 // throttling, the legacy 6-digit PIN and its migration to a real password,
 // the call centre's telephone PIN check, and bulk import from CSV.
 //
-// It depends only on storage (Members and Events) and takes plain option
-// structs; cmd builds them from the configuration.
+// It depends only on storage (Members, Events and Devices) and takes plain
+// option structs; cmd builds them from the configuration.
 //
 // # Web login (Service.Authenticate)
 //
@@ -18,23 +18,40 @@
 //	number malformed                               dummy hash, failure (below)
 //	number unknown, locked in the memory table     *ThrottledError
 //	number unknown                                 count in memory, dummy hash, failure
-//	member LockedUntil ahead                       *ThrottledError
-//	(count the attempt: FailedLogins+1, reset first when the last one is older than
-//	 Window; from MaxFailures on, LockedUntil = now + BaseDelay·2^(n−MaxFailures),
-//	 at most MaxDelay)
+//	the attempt's budget is locked (below)         *ThrottledError
+//	(count the attempt against its budget: failures+1, reset first when the last
+//	 one is older than Window; from MaxFailures on, LockedUntil = now +
+//	 BaseDelay·2^(n−MaxFailures), at most MaxDelay)
 //	member has a password                          verify it (method pwd)
 //	no password, 6 ASCII digits, PIN open, PIN set verify the PIN (method pin)
 //	otherwise                                      dummy hash
 //	status not active                              ErrInvalidCredentials (audit: disabled)
 //	secret wrong, 6 ASCII digits, PIN closed       ErrPINExpired
 //	secret wrong                                   ErrInvalidCredentials
-//	secret right                                   clear the count and lock, replace a stale hash;
-//	                                               MustSetPassword after a PIN login
+//	secret right                                   clear the budget's count and lock, replace a
+//	                                               stale hash; MustSetPassword after a PIN login
+//
+// An attempt's budget is the member's (FailedLogins, LockedUntil in the
+// member record), unless it comes from a known device: LoginInput.DeviceID
+// names a device recorded for this member, one that completed a login as
+// the member before. Such an attempt counts against the device's own
+// budget (in its device record, KnownDeviceMaxFailures in place of
+// MaxFailures), neither blocked by the member's lock nor adding to it, and
+// its success clears only the device's count. Strangers' guesses lock the
+// member out of every other browser but not the member's own; guesses
+// from a known browser lock that browser (see budget.go). The current
+// password check of a password change counts against the member's budget.
+// Passkey logins (package passkey) are not counted here and are never
+// locked by password failures.
 //
 // "PIN open" means now is before Options.PINWebCutover (a zero cutover
 // means never). The attempt is counted before the secret is checked, so
 // parallel guesses see each other and exactly MaxFailures get checked; a
-// success clears the count. Unknown numbers go through the same counting in
+// success clears the count. Per-address windows, unknown numbers and
+// attempts in flight are counted in this process's memory (bounded maps):
+// with several replicas each counts its own, which multiplies those
+// limits by the replicas but never lifts the member's or a device's
+// stored lock. Unknown numbers go through the same counting in
 // a bounded memory table, and every credential failure is padded to the
 // running average duration of failures of known members, so neither the
 // answer nor its timing tells whether a number exists. ErrPINExpired is

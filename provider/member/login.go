@@ -20,6 +20,10 @@ type LoginInput struct {
 	Secret    string // password, or the legacy PIN while the web cutover is ahead
 	IP        string
 	UserAgent string
+	// DeviceID is the stored id of the browser's device cookie
+	// (risk.Engine.DeviceID), "" without one: a device recorded for the
+	// member counts the attempt against its own budget (see budget).
+	DeviceID string
 }
 
 // LoginResult is a successful login.
@@ -44,7 +48,7 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	a := attempt{s: s, in: in, now: now, pinShape: isPINShape(in.Secret), pinOpen: s.pinWebOpen(now)}
 
 	if retry := s.ips.reserve(in.IP, now); retry > 0 {
-		return LoginResult{}, a.throttled(ctx, start, "", retry, "address")
+		return LoginResult{}, a.throttled(ctx, start, budget{}, retry, "address")
 	}
 	defer s.ips.settle(in.IP)
 	// Be admitted to hashing before recording anything: ErrBusy must cost
@@ -64,36 +68,38 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 			return LoginResult{}, err
 		}
 		adm.close()
-		return LoginResult{}, a.failed(ctx, start, "", ReasonBadCredentials, false)
+		return LoginResult{}, a.failed(ctx, start, budget{}, ReasonBadCredentials, false)
 	}
 	m, err := s.store.MemberByNumber(ctx, number)
 	if errors.Is(err, storage.ErrNotFound) {
 		if retry := s.unknown.reserve(number, now); retry > 0 {
 			adm.close()
-			return LoginResult{}, a.throttled(ctx, start, "", retry, "number")
+			return LoginResult{}, a.throttled(ctx, start, budget{}, retry, "number")
 		}
 		if err := adm.dummy(ctx, in.Secret); err != nil {
 			return LoginResult{}, err
 		}
 		adm.close()
-		return LoginResult{}, a.failed(ctx, start, "", ReasonBadCredentials, false)
+		return LoginResult{}, a.failed(ctx, start, budget{}, ReasonBadCredentials, false)
 	}
 	if err != nil {
 		s.ips.release(in.IP, now)
 		return LoginResult{}, fmt.Errorf("member: looking up number: %w", err)
 	}
 
-	// Count the attempt, in memory, before checking the secret (see inFlight).
-	m, retry, err := s.flight.reserve(ctx, s.store, m.ID, now)
+	// Count the attempt, in memory, before checking the secret (see
+	// inFlight), against the member's budget or a known device's.
+	r, retry, err := s.flight.reserve(ctx, s.store, budget{member: m.ID, device: in.DeviceID}, now)
 	switch {
 	case err != nil:
 		s.ips.release(in.IP, now)
 		return LoginResult{}, fmt.Errorf("member: reading lock state: %w", err)
 	case retry > 0:
 		adm.close()
-		return LoginResult{}, a.throttled(ctx, start, m.ID, retry, "member")
+		return LoginResult{}, a.throttled(ctx, start, r.budget, retry, r.budget.scope())
 	}
-	defer s.flight.done(m.ID)
+	defer s.flight.done(r.budget)
+	m = r.member
 
 	// A member with a password logs in with it; only a member without one,
 	// while the web cutover is ahead, may use the 6-digit PIN. One hash per
@@ -119,24 +125,41 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	adm.close()
 
 	if m.Status != storage.MemberActive {
-		return LoginResult{}, a.failed(ctx, start, m.ID, ReasonDisabled, true)
+		return LoginResult{}, a.failed(ctx, start, r.budget, ReasonDisabled, true)
 	}
 	if !ok {
-		return LoginResult{}, a.failed(ctx, start, m.ID, ReasonBadCredentials, true)
+		return LoginResult{}, a.failed(ctx, start, r.budget, ReasonBadCredentials, true)
 	}
 
 	s.ips.release(in.IP, now)
-	verified := storage.Event{Type: EventPasswordVerified, MemberID: m.ID, IP: in.IP, UserAgent: in.UserAgent,
-		Method: method, Success: true}
-	if newHash == "" && lockStateOf(m) == (lockState{}) {
+	return s.succeeded(ctx, in, r, method, hash, newHash)
+}
+
+// succeeded records a right secret: its event, the count of its budget
+// cleared, a hash with old parameters replaced. A known device clears its
+// own count and leaves the member's alone, so that a member's login does
+// not hand whoever guesses from elsewhere a fresh budget.
+func (s *Service) succeeded(ctx context.Context, in LoginInput, r reservation, method, hash, newHash string) (LoginResult, error) {
+	m := r.member
+	verified := storage.Event{Type: EventPasswordVerified, MemberID: m.ID, DeviceID: r.budget.device,
+		IP: in.IP, UserAgent: in.UserAgent, Method: method, Success: true}
+	memberClear := r.budget.device != "" || r.clear
+	if r.budget.device != "" && !r.clear {
+		if err := s.clearDevice(ctx, r.budget); err != nil {
+			return LoginResult{}, fmt.Errorf("member: recording login: %w", err)
+		}
+	}
+	if newHash == "" && memberClear {
 		// Nothing in the record to change (the usual case): the event alone.
 		if err := s.record(ctx, verified); err != nil {
 			return LoginResult{}, fmt.Errorf("member: recording login: %w", err)
 		}
 		return LoginResult{Member: m, Method: method, MustSetPassword: method == MethodPIN || m.MustChangePassword}, nil
 	}
-	err = s.updateWithEvent(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
-		old = lockState{}.applyTo(old)
+	err := s.updateWithEvent(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
+		if r.budget.device == "" {
+			old = lockState{}.applyTo(old)
+		}
 		// Replace the hash only if it is still the one just verified: a
 		// concurrent password change wins.
 		if newHash != "" && method == MethodPassword && old.PasswordHash == hash {
@@ -165,9 +188,10 @@ type attempt struct {
 
 // failed records a failed attempt and returns the error to show. A 6-digit
 // secret after the cutover gets ErrPINExpired whether or not the number
-// exists, so the two errors reveal nothing more than one would. known says
-// the member exists (its duration feeds the timing padding).
-func (a attempt) failed(ctx context.Context, start time.Time, memberID, reason string, known bool) error {
+// exists, so the two errors reveal nothing more than one would. b is the
+// budget it counts against (no member: an unknown number); known says the
+// member exists (its duration feeds the timing padding).
+func (a attempt) failed(ctx context.Context, start time.Time, b budget, reason string, known bool) error {
 	err := ErrInvalidCredentials
 	if a.pinShape && !a.pinOpen {
 		err = ErrPINExpired
@@ -175,20 +199,15 @@ func (a attempt) failed(ctx context.Context, start time.Time, memberID, reason s
 			reason = ReasonPINExpired
 		}
 	}
-	e := storage.Event{Type: EventLoginFailed, MemberID: memberID, IP: a.in.IP, UserAgent: a.in.UserAgent,
-		Reason: reason, Time: a.now}
-	if memberID == "" {
+	e := storage.Event{Type: EventLoginFailed, MemberID: b.member, DeviceID: b.device, IP: a.in.IP,
+		UserAgent: a.in.UserAgent, Reason: reason, Time: a.now}
+	if b.member == "" {
 		e.Detail = map[string]string{"number": printableNumber(a.in.Number)}
 		a.s.event(ctx, e)
-	} else {
-		// The failure is counted in the record, with its event, before it
-		// is answered; if that cannot be written, neither is the answer.
-		lockout := a.s.opts.Lockout
-		if werr := a.s.updateWithEvent(storage.Direct(ctx), memberID, func(old storage.Member) (storage.Member, error) {
-			return lockout.fail(lockStateOf(old), a.now).applyTo(old), nil
-		}, e); werr != nil {
-			return fmt.Errorf("member: recording failure: %w", werr)
-		}
+	} else if werr := a.s.countFailure(ctx, b, a.now, e); werr != nil {
+		// The failure is counted before it is answered; if that cannot
+		// be written, neither is the answer.
+		return fmt.Errorf("member: recording failure: %w", werr)
 	}
 	if known {
 		a.s.timing.observe(time.Since(start))
@@ -199,14 +218,14 @@ func (a attempt) failed(ctx context.Context, start time.Time, memberID, reason s
 
 // throttled records a refused attempt. Its answer is padded like failures:
 // checking a member's lock touches the store, an unknown number's does not.
-func (a attempt) throttled(ctx context.Context, start time.Time, memberID string, retry time.Duration, scope string) error {
-	e := storage.Event{Type: EventLoginFailed, MemberID: memberID, IP: a.in.IP, UserAgent: a.in.UserAgent,
+func (a attempt) throttled(ctx context.Context, start time.Time, b budget, retry time.Duration, scope string) error {
+	e := storage.Event{Type: EventLoginFailed, MemberID: b.member, DeviceID: b.device, IP: a.in.IP, UserAgent: a.in.UserAgent,
 		Reason: ReasonThrottled, Time: a.now, Detail: map[string]string{"scope": scope}}
-	if memberID == "" {
+	if b.member == "" {
 		e.Detail["number"] = printableNumber(a.in.Number)
 	}
 	a.s.event(ctx, e)
-	if memberID != "" {
+	if b.member != "" {
 		a.s.throttleTiming.observe(time.Since(start))
 	}
 	if scope != "address" {

@@ -19,6 +19,7 @@ type ServiceStore interface {
 	storage.Members
 	storage.Events
 	storage.MemberEvents
+	storage.Devices // the known devices' login budgets
 }
 
 // Audit event types written by the Service.
@@ -62,6 +63,10 @@ type LockoutOptions struct {
 	// PerIPMaxFailures bounds failures from one address within Window,
 	// whatever the numbers tried [100].
 	PerIPMaxFailures int
+	// KnownDeviceMaxFailures is the budget of a device that has logged in
+	// as the member before, counted apart from the member's (see budget)
+	// [0: none, every device counts against the member].
+	KnownDeviceMaxFailures int
 }
 
 // Options configures a Service.

@@ -58,7 +58,9 @@
 //	  no user handle                                          ErrInvalid
 //	  handle or credential unknown,                           ErrUnknownCredential
 //	  or not the same member's
-//	  member locked/disabled                                  ErrMemberInactive
+//	  member locked/disabled (status, set by an operator;     ErrMemberInactive
+//	  the password lockout's LockedUntil does not count:
+//	  a passkey cannot be guessed)
 //	  UV flag not set                                         ErrUserVerification
 //	  go-webauthn refuses                                     ErrInvalid (wraps its error)
 //	  counter not forward (both ≠ 0)                          ErrCloned (logged as a warning)

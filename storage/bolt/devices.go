@@ -55,6 +55,12 @@ func (s *Store) DeviceByID(ctx context.Context, memberID, id string) (storage.De
 	return getOne(ctx, s, devices, memberKey(memberID, id))
 }
 
+// UpdateDevice applies fn to one of the member's devices; see
+// storage.Devices.
+func (s *Store) UpdateDevice(ctx context.Context, memberID, id string, fn func(storage.Device) (storage.Device, error)) error {
+	return updateOne(ctx, s, devices, memberKey(memberID, id), fn)
+}
+
 // ListDevices returns the member's devices.
 func (s *Store) ListDevices(ctx context.Context, memberID string) ([]storage.Device, error) {
 	return listMember(ctx, s, devices, memberID)

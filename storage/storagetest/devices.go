@@ -3,6 +3,7 @@ package storagetest
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ func device(member, id string) storage.Device {
 	return storage.Device{
 		ID: id, MemberID: member, Type: "mobile", Model: "iPhone", OS: "iOS", OSVersion: "18.2",
 		Browser: "Safari", BrowserVersion: "18.2", FirstSeenAt: at(-time.Hour), LastSeenAt: at(0), LastIP: "192.0.2.7",
+		FailedLogins: 1, LastFailedLogin: at(-time.Minute), LockedUntil: at(-30 * time.Second),
 	}
 }
 
@@ -54,6 +56,65 @@ var deviceTests = []test{
 		}
 		equal(t, sortDevices(must(s.ListDevices(ctx, "m1"))(t)), []storage.Device{device("m1", "d1"), device("m1", "d2")})
 		equal(t, len(must(s.ListDevices(ctx, "m2"))(t)), 0)
+	}},
+	{"UpdateDevice/changes are stored", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.PutDevice(ctx, device("m1", "d1")))
+		ok(t, s.UpdateDevice(ctx, "m1", "d1", func(d storage.Device) (storage.Device, error) {
+			d.FailedLogins, d.LastFailedLogin, d.LockedUntil = 3, at(time.Minute), at(time.Hour)
+			return d, nil
+		}))
+		want := device("m1", "d1")
+		want.FailedLogins, want.LastFailedLogin, want.LockedUntil = 3, at(time.Minute), at(time.Hour)
+		equal(t, must(s.DeviceByID(ctx, "m1", "d1"))(t), want)
+	}},
+	{"UpdateDevice/device of another member or unknown id returns ErrNotFound and creates nothing", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.PutDevice(ctx, device("m1", "d1")))
+		touch := func(d storage.Device) (storage.Device, error) { d.FailedLogins++; return d, nil }
+		isErr(t, s.UpdateDevice(ctx, "m2", "d1", touch), storage.ErrNotFound)
+		isErr(t, s.UpdateDevice(ctx, "m1", "d2", touch), storage.ErrNotFound)
+		equal(t, len(must(s.ListDevices(ctx, "m2"))(t)), 0)
+		equal(t, must(s.ListDevices(ctx, "m1"))(t), []storage.Device{device("m1", "d1")})
+	}},
+	{"UpdateDevice/error from fn aborts and leaves the record unchanged", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.PutDevice(ctx, device("m1", "d1")))
+		err := s.UpdateDevice(ctx, "m1", "d1", func(d storage.Device) (storage.Device, error) {
+			d.FailedLogins = 99
+			return d, errBoom
+		})
+		isErr(t, err, errBoom)
+		equal(t, must(s.DeviceByID(ctx, "m1", "d1"))(t), device("m1", "d1"))
+	}},
+	{"UpdateDevice/moving a device to another member or id is refused", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.PutDevice(ctx, device("m1", "d1")))
+		for _, move := range []func(*storage.Device){
+			func(d *storage.Device) { d.MemberID = "m2" },
+			func(d *storage.Device) { d.ID = "d2" },
+		} {
+			if err := s.UpdateDevice(ctx, "m1", "d1", func(d storage.Device) (storage.Device, error) {
+				move(&d)
+				return d, nil
+			}); err == nil {
+				t.Error("an update that changes the device's key succeeded")
+			}
+		}
+		equal(t, must(s.DeviceByID(ctx, "m1", "d1"))(t), device("m1", "d1"))
+		equal(t, len(must(s.ListDevices(ctx, "m2"))(t)), 0)
+	}},
+	{"UpdateDevice/100 concurrent increments all apply", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.PutDevice(ctx, device("m1", "d1")))
+		errs := race(100, func(int) error {
+			return s.UpdateDevice(ctx, "m1", "d1", func(d storage.Device) (storage.Device, error) {
+				d.FailedLogins++
+				return d, nil
+			})
+		})
+		ok(t, errors.Join(errs...))
+		equal(t, must(s.DeviceByID(ctx, "m1", "d1"))(t).FailedLogins, 101)
 	}},
 	{"DeleteDevice/deleted device is gone and no longer listed", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()

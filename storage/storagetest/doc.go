@@ -14,9 +14,10 @@
 // that move them and after deletes; the sentinel errors through errors.Is;
 // UpdateX aborting on an error from its function; UTC and nil/empty
 // round-trips; copies; expiry and DeleteExpired with a fixed clock; and
-// races: 100 goroutines on one UpdateMember, 50 concurrent claims of one
-// code, refresh token or OTP with exactly one winner, 20 concurrent first
-// callers of Secret, 100 concurrent SMS reservations against a budget of 30.
+// races: 100 goroutines on one UpdateMember and on one UpdateDevice (a
+// device's login throttle), 50 concurrent claims of one code, refresh
+// token or OTP with exactly one winner, 20 concurrent first callers of
+// Secret, 100 concurrent SMS reservations against a budget of 30.
 //
 // Where the storage contract leaves a choice, the suite pins one so that
 // backends agree: deleting a missing record returns ErrNotFound;

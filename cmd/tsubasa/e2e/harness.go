@@ -51,6 +51,9 @@ type Server struct {
 	cmd    *exec.Cmd
 	out    *syncBuffer
 	done   chan struct{}
+
+	// Metrics is the base URL of the management listener (metrics.listen).
+	Metrics string
 }
 
 type syncBuffer struct {
@@ -96,6 +99,9 @@ type Options struct {
 	// Env adds environment variables, e.g. TSUBASA_SMS_MAX_PER_HOUR=5 for
 	// a key in a section the base config already opens.
 	Env []string
+	// MetricsPort is metrics.listen's port on 127.0.0.1 (default a free
+	// one: servers of parallel tests cannot share 9090).
+	MetricsPort int
 }
 
 // baseConfig is a production-like config: no dev mode, cheap argon2 for
@@ -123,6 +129,8 @@ sms:
     url: http://127.0.0.1:9/unused
 legacy_pin:
   web_login_until: "%[4]s"
+metrics:
+  listen: 127.0.0.1:%[6]d
 clients:
   - id: web
     secret: web-secret-0123456789
@@ -166,7 +174,10 @@ func Start(t *testing.T, o Options) *Server {
 	if o.SMTPPort == 0 {
 		o.SMTPPort = 9
 	}
-	cfg := fmt.Sprintf(baseConfig, issuer, listen, o.Dir, o.PINUntil, o.SMTPPort) + o.Extra
+	if o.MetricsPort == 0 {
+		o.MetricsPort = FreePort(t)
+	}
+	cfg := fmt.Sprintf(baseConfig, issuer, listen, o.Dir, o.PINUntil, o.SMTPPort, o.MetricsPort) + o.Extra
 	if o.SMSURL != "" {
 		cfg = strings.Replace(cfg, "http://127.0.0.1:9/unused", o.SMSURL, 1)
 	}
@@ -179,7 +190,8 @@ func Start(t *testing.T, o Options) *Server {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Issuer: issuer, Dir: o.Dir, Config: path, out: &syncBuffer{}, done: make(chan struct{})}
+	s := &Server{Issuer: issuer, Dir: o.Dir, Config: path, out: &syncBuffer{}, done: make(chan struct{}),
+		Metrics: fmt.Sprintf("http://127.0.0.1:%d", o.MetricsPort)}
 	s.cmd = exec.Command(binary, "serve", "--config", path)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	s.cmd.Env = append(cleanEnv(), o.Env...)
