@@ -52,9 +52,13 @@ type Options struct {
 
 	// LoginURL is where /authorize sends the browser (the login UI).
 	LoginURL func(authRequestID string) string
-	// LogoutURL is where end_session sends the browser when the relying party
-	// gave no post_logout_redirect_uri.
-	LogoutURL string
+	// EndSession takes a validated end-session request to the login UI,
+	// which ends the browser's session or asks the member first, then
+	// redirects (endsession.go).
+	EndSession func(w http.ResponseWriter, r *http.Request, req LogoutRequest)
+	// LogoutRefused shows the member why an end-session request was
+	// refused: nothing was ended, and the browser is not redirected.
+	LogoutRefused func(w http.ResponseWriter, r *http.Request, ref LogoutRefusal)
 
 	Dev    bool // allow an http issuer
 	Now    func() time.Time
@@ -81,6 +85,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.LoginURL == nil {
 		return nil, errors.New("provider: LoginURL is required")
 	}
+	if o.EndSession == nil || o.LogoutRefused == nil {
+		return nil, errors.New("provider: EndSession and LogoutRefused are required")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -100,15 +107,14 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		return nil, err
 	}
 	cfg := &op.Config{
-		CryptoKey:                o.CryptoKey,
-		DefaultLogoutRedirectURI: o.LogoutURL,
-		CodeMethodS256:           true,
-		AuthMethodPost:           true,
-		GrantTypeRefreshToken:    true,
-		RequestObjectSupported:   false,
-		SupportedUILocales:       []language.Tag{language.Japanese, language.English},
-		SupportedClaims:          supportedClaims,
-		SupportedScopes:          supportedScopes,
+		CryptoKey:              o.CryptoKey,
+		CodeMethodS256:         true,
+		AuthMethodPost:         true,
+		GrantTypeRefreshToken:  true,
+		RequestObjectSupported: false,
+		SupportedUILocales:     []language.Tag{language.Japanese, language.English},
+		SupportedClaims:        supportedClaims,
+		SupportedScopes:        supportedScopes,
 	}
 	opts := []op.Option{op.WithCrypto(op.NewAES256GCMCrypto(o.CryptoKey, "k1"))}
 	if o.Dev || isLoopbackURL(o.Issuer) {
@@ -123,7 +129,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.handler = newWellKnown(prov, discovery, p.keys, guardForms(p.withClientContext(prov)))
+	p.handler = newWellKnown(prov, discovery, p.keys, p.serveEndSession(guardForms(p.withClientContext(prov))))
 	return p, nil
 }
 
