@@ -20,7 +20,8 @@
 // What op leaves to Tsubasa and this package does: exact redirect URI
 // matching, S256-only PKCE (required for public clients), refusing request
 // objects, atomic single use of codes, claimed in the commit that stores
-// their tokens (a replay revokes what the code minted), end-session validation (hints
+// their tokens (a replay revokes what the code minted; a revocation of its
+// session since it was issued refuses it), end-session validation (hints
 // from our own keys, exact post_logout_redirect_uri, state appended),
 // refresh rotation with family revocation on reuse, opaque access tokens
 // (self-contained and encrypted, revocable through recorded revocations: no
