@@ -30,7 +30,8 @@ import (
 //	GET  /logout      "Log out of <brand>?", naming the app that asks; changes nothing
 //	POST /logout      action=logout: end the session and its tokens, then the request's
 //	                  redirect if the form carries its id, or /logged-out
-//	                  action=stay: forget the request, say the member is still logged in
+//	                  action=stay: forget the request; 303 to /logout?stayed=1, which says
+//	                  the member is still logged in
 //	GET  /logged-out  the logged-out page; changes nothing (a browser still logged in
 //	                  is sent to the question instead of being told otherwise)
 //
@@ -173,6 +174,10 @@ func (u *UI) showLogout(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, LogoutURL, http.StatusSeeOther)
 		return
 	}
+	if r.URL.Query().Get("stayed") == "1" { // the answer "Stay logged in", after its POST
+		u.render(w, r, http.StatusOK, "logout", logoutPage{page: u.newPage(r, negotiate(r, nil), "logout.stayed.title"), Mode: "stayed"})
+		return
+	}
 	pend, ok := u.pending(sessionData(sess))
 	p := logoutPage{page: u.newPage(r, negotiate(r, pend.locales), "logout.title"), Mode: "confirm"}
 	if ok {
@@ -198,8 +203,7 @@ func (u *UI) postLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	pend, ok := u.claimLogout(r.Context(), sess.ID, r.PostFormValue("logout_id"))
 	if action == "stay" {
-		p := logoutPage{page: u.newPage(r, negotiate(r, pend.locales), "logout.stayed.title"), Mode: "stayed"}
-		u.render(w, r, http.StatusOK, "logout", p)
+		http.Redirect(w, r, LogoutPath+"?stayed=1", http.StatusSeeOther)
 		return
 	}
 	if err := u.endSession(w, r, sess, "member", pend.client); err != nil {
