@@ -23,7 +23,8 @@ import (
 //	EndSession (GET|POST /end_session)
 //	                  no member logged in here: nothing to end; to the validated
 //	                  post_logout_redirect_uri, or /logged-out
-//	                  the hint proves this browser's session (its sid, its member):
+//	                  the hint proves this browser's session (its sid, its member;
+//	                  live, or lapsed with its record still stored):
 //	                  end it and its tokens at once, then the same
 //	                  otherwise (no hint, another session's, another member's): keep
 //	                  the request in the session, and 303 to the question
@@ -111,6 +112,9 @@ func loggedIn(sess *sessions.Session) bool { return value(sess, keyMember) != ""
 func (u *UI) EndSession(w http.ResponseWriter, r *http.Request, req Logout) {
 	u.setSecurityHeaders(w, r)
 	sess := u.session(r)
+	if !loggedIn(sess) && req.SessionID != "" {
+		u.lapsedSession(r, sess, req.SessionID)
+	}
 	if !loggedIn(sess) {
 		leave(w, r, req.RedirectURI)
 		return
@@ -137,6 +141,24 @@ func (u *UI) EndSession(w http.ResponseWriter, r *http.Request, req Logout) {
 		return
 	}
 	http.Redirect(w, r, LogoutPath, http.StatusSeeOther)
+}
+
+// lapsedSession loads into sess the session the cookie and the hint both
+// name when it is no longer live (idle, or past its lifetime) but its
+// record is still stored: no login can come from it any more, but tokens
+// that descend from it can, and the relying party asks to end them.
+func (u *UI) lapsedSession(r *http.Request, sess *sessions.Session, hintSID string) {
+	id := u.sessions.cookieID(r, u.cookie)
+	if id == "" || subtle.ConstantTimeCompare([]byte(id), []byte(hintSID)) != 1 {
+		return
+	}
+	rec, err := u.store.SessionByID(r.Context(), id)
+	if err != nil || rec.MemberID == "" {
+		return
+	}
+	sess.ID, sess.IsNew = rec.ID, false
+	sess.Values[keyMember] = rec.MemberID
+	sess.Values[keyDevice] = rec.DeviceID
 }
 
 // leave sends the browser to the relying party's validated

@@ -241,15 +241,16 @@ func (p *Provider) verifyHint(ctx context.Context, hint string) (*oidc.IDTokenCl
 	return claims, true
 }
 
-// hintSession returns the hint's sid when that SSO session still exists
-// and belongs to the member the hint's subject names (pairwise for third
-// parties), so the hint is proof of this very session; otherwise "".
+// hintSession returns the hint's sid when that SSO session's record still
+// exists (live or lapsed: its tokens may outlive it) and belongs to the
+// member the hint's subject names (pairwise for third parties), so the
+// hint is proof of this very session; otherwise "".
 func (p *Provider) hintSession(ctx context.Context, c storage.Client, hint *oidc.IDTokenClaims) string {
 	if hint.SessionID == "" {
 		return ""
 	}
 	s, err := p.store.SessionByID(ctx, hint.SessionID)
-	if err != nil || s.MemberID == "" || s.Expired(p.now()) {
+	if err != nil || s.MemberID == "" {
 		return ""
 	}
 	if subtle.ConstantTimeCompare([]byte(p.subjectFor(c, s.MemberID)), []byte(hint.Subject)) != 1 {

@@ -183,3 +183,24 @@ func TestRPInitiatedLogout(t *testing.T) {
 		loggedOut(t, rp, b)
 	})
 }
+
+// TestRPInitiatedLogoutLapsedSession: the member left the browser idle
+// until the SSO session lapsed; the relying party, whose own session is
+// longer, then logs out with its ID token. No login comes from the lapsed
+// session any more, but its refresh token would still work: the hint and
+// the browser's cookie both name the session, so it is ended with its tokens.
+func TestRPInitiatedLogoutLapsedSession(t *testing.T) {
+	s := StartWithMember(t, Options{Extra: "session:\n  idle_ttl: 1s\n"})
+	rp := NewRP(t, s, "web", "web-secret-0123456789")
+	b := NewBrowser(t, s)
+	tok := LoginRP(t, rp, b)
+	hint, _ := tok.Extra("id_token").(string)
+	time.Sleep(2 * time.Second) // past the idle timeout
+	bye := s.Issuer + "/rp/bye"
+	if p := endSession(t, s, b, url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {bye}}); p.Location != bye {
+		t.Fatalf("%d, Location %q; want the relying party at once", p.Status, p.Location)
+	}
+	if _, err := Refresh(t, rp, tok.RefreshToken); !IsOAuthError(err, "invalid_grant") {
+		t.Errorf("the lapsed session's refresh token after logout: %v, want invalid_grant", err)
+	}
+}
