@@ -21,6 +21,8 @@ import (
 // browser session, the question to the member and the redirect are here.
 //
 //	EndSession (GET|POST /end_session)
+//	                  a POST without the session cookie (cross-site: SameSite=Lax):
+//	                  303 to the same request as a GET, which brings the cookie
 //	                  no member logged in here: nothing to end; to the validated
 //	                  post_logout_redirect_uri, or /logged-out
 //	                  the hint proves this browser's session (its sid, its member;
@@ -111,6 +113,14 @@ func loggedIn(sess *sessions.Session) bool { return value(sess, keyMember) != ""
 // EndSession takes a validated end-session request from the provider.
 func (u *UI) EndSession(w http.ResponseWriter, r *http.Request, req Logout) {
 	u.setSecurityHeaders(w, r)
+	if _, err := r.Cookie(u.cookie); err != nil && r.Method == http.MethodPost {
+		// A relying party's auto-submitted form is a cross-site POST,
+		// which carries no SameSite=Lax session cookie: this browser's
+		// session would look absent, and the browser be sent back as if
+		// logged out. The same request as a top-level GET carries it.
+		http.Redirect(w, r, r.URL.Path+"?"+r.Form.Encode(), http.StatusSeeOther)
+		return
+	}
 	sess := u.session(r)
 	if !loggedIn(sess) && req.SessionID != "" {
 		u.lapsedSession(r, sess, req.SessionID)

@@ -85,18 +85,6 @@ type endSessionParams struct {
 
 var endSessionNames = []string{"id_token_hint", "logout_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales"}
 
-// query is the request as a query string, without empty parameters.
-func (ps endSessionParams) query() url.Values {
-	q := url.Values{}
-	for name, v := range map[string]string{"id_token_hint": ps.hint, "logout_hint": ps.logoutHint, "client_id": ps.clientID,
-		"post_logout_redirect_uri": ps.redirectURI, "state": ps.state, "ui_locales": strings.Join(ps.uiLocales, " ")} {
-		if v != "" {
-			q.Set(name, v)
-		}
-	}
-	return q
-}
-
 // serveEndSession answers /end_session and passes every other path on.
 func (p *Provider) serveEndSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -123,20 +111,9 @@ func (p *Provider) serveEndSession(next http.Handler) http.Handler {
 			p.refuseLogout(w, r, LogoutRefusal{Reason: reason, Status: status, UILocales: ps.uiLocales}, ps.clientID)
 			return
 		}
-		if r.Method == http.MethodPost && !hasCookies(r) {
-			// A relying party's auto-submitted form is a cross-site POST,
-			// which carries no SameSite=Lax session cookie: without it the
-			// login UI would see no session and send the browser back as
-			// if logged out. The same request as a top-level GET carries
-			// the cookie.
-			http.Redirect(w, r, endSessionPath+"?"+ps.query().Encode(), http.StatusSeeOther)
-			return
-		}
 		p.opts.EndSession(w, r, req)
 	})
 }
-
-func hasCookies(r *http.Request) bool { return len(r.Cookies()) > 0 }
 
 func (p *Provider) refuseLogout(w http.ResponseWriter, r *http.Request, ref LogoutRefusal, clientID string) {
 	// The hint is a token and stays out of the log; the client is the
