@@ -130,12 +130,12 @@ func (u *UI) memberLang(r *http.Request, m storage.Member) string {
 	return negotiate(r, nil)
 }
 
-// accountLogout ends the browser's session (POST only, cross-site posts refused).
+// accountLogout ends the browser's session and revokes its tokens, as
+// every logout does (logout.go). POST only, cross-site posts refused.
 func (u *UI) accountLogout(w http.ResponseWriter, r *http.Request) {
 	sess := u.session(r)
 	if sess.ID != "" {
-		sess.Options.MaxAge = -1
-		if err := u.sessions.Save(r, w, sess); err != nil {
+		if err := u.endSession(w, r, sess, "member", ""); err != nil {
 			u.serverError(w, r, err)
 			return
 		}

@@ -12,7 +12,13 @@
 //	                                  login_required / interaction_required for prompt=none
 //	POST /login                       member number + password (or the legacy PIN while open)
 //	GET|POST /login/password          set a policy-compliant password (PIN login, forced change)
-//	GET  /logged-out                  end_session's landing page; ends the browser session
+//	EndSession (from /end_session)    RP-initiated logout the provider validated: end this
+//	                                  browser's session at once when the hint proves it,
+//	                                  else keep the request in the session and ask (logout.go)
+//	GET  /logout                      "Log out?", naming the app that asks; changes nothing
+//	POST /logout                      log out (session and its tokens), then the validated
+//	                                  post_logout_redirect_uri; or stay logged in
+//	GET  /logged-out                  the logged-out page; changes nothing
 //	GET  /account                     "Manage your account" (its own login through local requests)
 //	GET|POST /account/password        change password (current password, lockout applies)
 //	POST /account/logout
@@ -46,7 +52,8 @@
 //
 // The package meets the OpenID provider only in storage (the auth request
 // record) and through functions cmd passes in (Options.Answer,
-// Options.Fail, Options.ClientName). Pages use no inline script or style,
+// Options.Fail, Options.ClientName) or calls (EndSession, LogoutRefused:
+// the provider's validated end-session requests and its refusals). Pages use no inline script or style,
 // so the CSP is default-src 'self'; every word on a page comes from the
 // catalogs in locales/<lang>/<area>.json (a test enforces it). Each page is
 // parsed from templates/layout.html, templates/partials.html (blocks shared

@@ -385,14 +385,3 @@ func (u *UI) GuardCallback(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
-
-func (u *UI) loggedOut(w http.ResponseWriter, r *http.Request) {
-	sess := u.session(r)
-	if sess.ID != "" {
-		sess.Options.MaxAge = -1
-		if err := u.sessions.Save(r, w, sess); err != nil {
-			u.log.ErrorContext(r.Context(), "delete session", "err", err)
-		}
-	}
-	u.render(w, r, http.StatusOK, "logged_out", u.newPage(r, negotiate(r, nil), "logged_out.title"))
-}

@@ -170,6 +170,20 @@ func (s *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	return nil
 }
 
+// cookieID is the session id the browser's cookie carries, authenticated,
+// whether or not its session is still live; "" for none or an anonymous one.
+func (s *sessionStore) cookieID(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	var id string
+	if err := s.codec.Decode(name, c.Value, &id); err != nil || strings.HasPrefix(id, anonymousPrefix) {
+		return ""
+	}
+	return id
+}
+
 // anonymousPrefix marks, inside the authenticated cookie, the id of a
 // session with nothing stored behind it yet.
 const anonymousPrefix = "anon:"

@@ -31,6 +31,9 @@ type Store interface {
 	storage.Sessions
 	storage.Members
 	storage.Units
+	// DeleteTokens (storage.Tokens) revokes the tokens of a session that
+	// a logout ends.
+	DeleteTokens(ctx context.Context, f storage.TokenFilter) (int, error)
 }
 
 // Members is the member domain as the login UI uses it.
@@ -107,7 +110,7 @@ type UI struct {
 }
 
 // corePages are the pages every deployment has; a missing one fails start-up.
-var corePages = []string{"login", "set_password", "error", "logged_out", "account", "account_password"}
+var corePages = []string{"login", "set_password", "error", "logged_out", "account", "account_password", "logout"}
 
 // New parses every template and catalog once; a missing page or key is a
 // start-up error, not a runtime surprise.
@@ -184,6 +187,8 @@ func (u *UI) routes() {
 	u.handle("GET /login/password", u.showSetPassword)
 	u.handle("POST /login/password", u.postSetPassword)
 	u.handle("GET "+LogoutURL, u.loggedOut)
+	u.handle("GET "+LogoutPath, u.showLogout)
+	u.handle("POST "+LogoutPath, u.postLogout)
 	u.handle("GET /account", u.accountHome)
 	u.handle("GET /account/password", u.showChangePassword)
 	u.handle("POST /account/password", u.postChangePassword)
@@ -199,7 +204,8 @@ func LoginURL(authRequestID string) string {
 
 const loginURLPrefix = "/login?authRequestID="
 
-// LogoutURL is where end_session lands without a post_logout_redirect_uri.
+// LogoutURL is the logged-out page, where a logout without a
+// post_logout_redirect_uri ends (logout.go).
 const LogoutURL = "/logged-out"
 
 // Handler serves the login UI's routes.

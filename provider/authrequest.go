@@ -255,6 +255,11 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 	if !r.Done || r.MemberID == "" {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization request is not complete")
 	}
+	if revoked, err := p.codeRevoked(ctx, c, r); err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	} else if revoked {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the session this code was issued in has ended")
+	}
 	a, err := p.wrapAuthRequest(ctx, r)
 	if err != nil {
 		return nil, err
@@ -271,6 +276,18 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 		a.refused = true
 	}
 	return a, nil
+}
+
+// codeRevoked reports whether a revocation made since the code was issued
+// covers the tokens it would mint: a logout or "sign out" that ended its
+// session (or every session of the member, or the client) while the code
+// was on its way to the relying party. Without this, a code issued just
+// before a logout would mint tokens of the ended session just after it.
+func (p *Provider) codeRevoked(ctx context.Context, c storage.AuthCode, r storage.AuthRequest) (bool, error) {
+	return p.store.TokenRevoked(ctx, storage.Token{
+		ClientID: r.ClientID, MemberID: r.MemberID, SessionID: r.SessionID, AuthRequestID: r.ID,
+		CreatedAt: c.CreatedAt,
+	})
 }
 
 // checkExchange reports whether an exchange presents the code with what

@@ -17,7 +17,8 @@
 //	/userinfo                          claims for the access token's scopes, RFC 6750 errors (userinfo.go)
 //	/oauth/introspect                  RFC 7662, for the token's own client (introspect.go)
 //	/revoke                            RFC 7009; another client's token is left alone, answered 200
-//	/end_session                       RP-initiated logout: ends the sid's session
+//	/end_session                       GET or POST; RP-initiated logout, validated here (endsession.go)
+//	                                   and handed to the login UI, which ends the session or asks first
 //	/device_authorization              404 (op routes it; the device grant is not offered)
 //
 // What is supported (response types and modes, grants, client
@@ -30,7 +31,9 @@
 // What op leaves to Tsubasa and this package does: exact redirect URI
 // matching, S256-only PKCE (required for public clients), refusing request
 // objects, atomic single use of codes, claimed in the commit that stores
-// their tokens (a replay revokes what the code minted),
+// their tokens (a replay revokes what the code minted; a revocation of its
+// session since it was issued refuses it), end-session validation (hints
+// from our own keys, exact post_logout_redirect_uri, state appended),
 // refresh rotation with family revocation on reuse, opaque access tokens
 // (self-contained and encrypted, revocable through recorded revocations: no
 // write and no signature per token; accesstoken.go), the sid claim, and
@@ -39,8 +42,9 @@
 // grants and whose APIs accept only a client's own client_credentials
 // token (ServiceToken).
 // prompt, max_age and acr_values are decided by the login UI, which meets this
-// package only in storage (the auth request record) and through the two
-// functions cmd wires: Options.LoginURL and AnswerAuthRequest.
+// package only in storage (the auth request record) and through the
+// functions cmd wires: Options.LoginURL and AnswerAuthRequest for logins,
+// Options.EndSession and Options.LogoutRefused for logouts.
 //
 // Sub-packages are the authentication domain (member, otp, passkey, risk,
 // notify, acr …); this package imports none of them except acr.

@@ -6,12 +6,12 @@ import (
 )
 
 // formEndpoints are op's endpoints that read a form and answer a form they
-// cannot parse badly: end_session with a 500 carrying the parser's text,
-// introspection with 401 invalid_client although the client was never
-// checked. /authorize is not here: op answers it with a 400 that cmd turns
-// into the error page.
+// cannot parse badly: introspection with 401 invalid_client although the
+// client was never checked. /authorize is not here: op answers it with a
+// 400 that cmd turns into the error page; nor is /end_session, which
+// serveEndSession answers before op (endsession.go) with the login UI's page.
 var formEndpoints = map[string]bool{
-	"/end_session": true, "/oauth/token": true, "/oauth/introspect": true, "/revoke": true, "/userinfo": true,
+	"/oauth/token": true, "/oauth/introspect": true, "/revoke": true, "/userinfo": true,
 }
 
 // guardForms answers a request to a form endpoint whose form does not parse

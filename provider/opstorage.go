@@ -25,10 +25,9 @@ import (
 type opStorage struct{ p *Provider }
 
 var (
-	_ op.Storage                        = (*opStorage)(nil)
-	_ op.ClientCredentialsStorage       = (*opStorage)(nil)
-	_ op.CanTerminateSessionFromRequest = (*opStorage)(nil)
-	_ op.CanSetUserinfoFromRequest      = (*opStorage)(nil)
+	_ op.Storage                   = (*opStorage)(nil)
+	_ op.ClientCredentialsStorage  = (*opStorage)(nil)
+	_ op.CanSetUserinfoFromRequest = (*opStorage)(nil)
 )
 
 func (p *Provider) opClient(c storage.Client) *client {

@@ -53,12 +53,16 @@ type Options struct {
 
 	// LoginURL is where /authorize sends the browser (the login UI).
 	LoginURL func(authRequestID string) string
-	// LogoutURL is where end_session sends the browser when the relying party
-	// gave no post_logout_redirect_uri.
-	LogoutURL string
 	// UILocales are the languages of the login UI (BCP 47, default first),
 	// advertised as ui_locales_supported.
 	UILocales []string
+	// EndSession takes a validated end-session request to the login UI,
+	// which ends the browser's session or asks the member first, then
+	// redirects (endsession.go).
+	EndSession func(w http.ResponseWriter, r *http.Request, req LogoutRequest)
+	// LogoutRefused shows the member why an end-session request was
+	// refused: nothing was ended, and the browser is not redirected.
+	LogoutRefused func(w http.ResponseWriter, r *http.Request, ref LogoutRefusal)
 
 	Dev    bool // allow an http issuer
 	Now    func() time.Time
@@ -85,6 +89,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.LoginURL == nil {
 		return nil, errors.New("provider: LoginURL is required")
 	}
+	if o.EndSession == nil || o.LogoutRefused == nil {
+		return nil, errors.New("provider: EndSession and LogoutRefused are required")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -107,13 +114,12 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	// (and with it SupportedScopes, SupportedClaims and SupportedUILocales,
 	// which it reads for nothing else) is not served.
 	cfg := &op.Config{
-		CryptoKey:                o.CryptoKey,
-		DefaultLogoutRedirectURI: o.LogoutURL,
-		CodeMethodS256:           slices.Contains(codeChallengeMethods, oidc.CodeChallengeMethodS256),
-		AuthMethodPost:           slices.Contains(tokenAuthMethods, oidc.AuthMethodPost),
-		AuthMethodPrivateKeyJWT:  false,
-		GrantTypeRefreshToken:    slices.Contains(grantTypes, GrantRefreshToken),
-		RequestObjectSupported:   false,
+		CryptoKey:               o.CryptoKey,
+		CodeMethodS256:          slices.Contains(codeChallengeMethods, oidc.CodeChallengeMethodS256),
+		AuthMethodPost:          slices.Contains(tokenAuthMethods, oidc.AuthMethodPost),
+		AuthMethodPrivateKeyJWT: false,
+		GrantTypeRefreshToken:   slices.Contains(grantTypes, GrantRefreshToken),
+		RequestObjectSupported:  false,
 	}
 	opts := []op.Option{op.WithCrypto(op.NewAES256GCMCrypto(o.CryptoKey, "k1"))}
 	if o.Dev || isLoopbackURL(o.Issuer) {

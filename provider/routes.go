@@ -21,8 +21,9 @@ import (
 //	                   /oauth/token: the grant gate (gateGrants), then op; /revoke: op
 //	                   token, revocation, introspection: POST with a body only (postBody),
 //	                   client authentication by the advertised methods only (clientauth.go)
+//	                   /end_session: validated here, then handed to the login UI (endsession.go)
 //	                   /device_authorization: 404 while the device grant is not in grantTypes
-//	op's router        /oauth/token, /revoke, /end_session, /authorize/callback, /keys by other methods
+//	op's router        /oauth/token, /revoke, /authorize/callback, /keys by other methods
 //
 // Endpoints that take over from op keep its paths and its CORS.
 func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
@@ -41,6 +42,7 @@ func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 		prov.IntrospectionEndpoint().Relative(): withCORS(postBody(http.HandlerFunc(p.serveIntrospection))),
 		prov.TokenEndpoint().Relative():         postBody(gateGrants(requireAuthMethods(tokenAuthMethods, prov))),
 		prov.RevocationEndpoint().Relative():    postBody(requireAuthMethods(revocationAuthMethods, prov)),
+		prov.EndSessionEndpoint().Relative():    http.HandlerFunc(p.serveEndSession),
 	}}
 	if !slices.Contains(grantTypes, string(oidc.GrantTypeDeviceCode)) {
 		// op routes its device authorization endpoint whatever the grants.

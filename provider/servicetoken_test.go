@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,8 +44,9 @@ func newServiceEnv(t *testing.T) *serviceEnv {
 			GrantTypes: []string{GrantClientCredentials}, Scopes: []string{ScopeTelephone}}},
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: time.Hour, RefreshTokenTTL: time.Hour,
 		CodeTTL: time.Minute, AuthRequestTTL: time.Minute,
-		LoginURL: func(id string) string { return "/login?authRequestID=" + id },
-		Logger:   slog.New(slog.NewTextHandler(&log, nil)),
+		LoginURL:   func(id string) string { return "/login?authRequestID=" + id },
+		EndSession: func(http.ResponseWriter, *http.Request, LogoutRequest) {}, LogoutRefused: func(http.ResponseWriter, *http.Request, LogoutRefusal) {},
+		Logger: slog.New(slog.NewTextHandler(&log, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

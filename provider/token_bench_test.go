@@ -71,6 +71,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		Issuer: benchIssuer, Store: st, Clients: clients, HMACKey: key, CryptoKey: [32]byte{1, 2, 3},
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: time.Hour, RefreshTokenTTL: 720 * time.Hour,
 		CodeTTL: time.Minute, AuthRequestTTL: 30 * time.Minute,
+		EndSession: func(http.ResponseWriter, *http.Request, LogoutRequest) {}, LogoutRefused: func(http.ResponseWriter, *http.Request, LogoutRefusal) {},
 		LoginURL: func(id string) string { return "/login?authRequestID=" + id },
 		Logger:   slog.New(slog.DiscardHandler),
 	})

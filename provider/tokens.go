@@ -254,30 +254,11 @@ func (s *opStorage) GetRefreshTokenInfo(ctx context.Context, _, value string) (s
 	return t.Subject, id, nil
 }
 
-// TerminateSession is op's fallback without an end-session request; Tsubasa
-// implements TerminateSessionFromRequest, so this only revokes the client's tokens.
-func (s *opStorage) TerminateSession(ctx context.Context, userID, clientID string) error {
-	_, err := s.p.store.DeleteTokens(ctx, storage.TokenFilter{ClientID: clientID, MemberID: userID})
-	return err
-}
-
-// TerminateSessionFromRequest ends the SSO session named by the id_token_hint
-// (sid) and revokes the tokens that descend from it.
-func (s *opStorage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
-	p := s.p
-	if req.IDTokenHintClaims != nil && req.IDTokenHintClaims.SessionID != "" {
-		sid := req.IDTokenHintClaims.SessionID
-		if err := p.store.DeleteSession(ctx, sid); err != nil && !errors.Is(err, storage.ErrNotFound) {
-			return "", oidc.ErrServerError().WithParent(err)
-		}
-		if _, err := p.store.DeleteTokens(ctx, storage.TokenFilter{SessionID: sid}); err != nil {
-			return "", oidc.ErrServerError().WithParent(err)
-		}
-	}
-	if req.RedirectURI != "" {
-		return req.RedirectURI, nil
-	}
-	return p.opts.LogoutURL, nil
+// TerminateSession is op's end-session hook, which op calls only from its
+// own /end_session: Tsubasa serves that path itself (endsession.go), asking
+// the member first when it must. Reached anyway, it ends nothing.
+func (s *opStorage) TerminateSession(context.Context, string, string) error {
+	return oidc.ErrServerError().WithDescription("end_session is served by the provider, not op")
 }
 
 func (s *opStorage) ClientCredentials(ctx context.Context, clientID, secret string) (op.Client, error) {

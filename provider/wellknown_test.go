@@ -36,6 +36,7 @@ func newWellKnownEnv(t *testing.T) *wellKnownEnv {
 		Issuer: "http://127.0.0.1:1", Store: st, HMACKey: []byte("0123456789abcdef0123456789abcdef"),
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: time.Hour, RefreshTokenTTL: time.Hour,
 		CodeTTL: time.Minute, AuthRequestTTL: time.Minute,
+		EndSession: func(http.ResponseWriter, *http.Request, LogoutRequest) {}, LogoutRefused: func(http.ResponseWriter, *http.Request, LogoutRefusal) {},
 		LoginURL: func(id string) string { return "/login?authRequestID=" + id },
 		Logger:   slog.New(slog.DiscardHandler),
 	})

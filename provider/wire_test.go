@@ -62,8 +62,10 @@ func newWireEnv(t *testing.T) *wireEnv {
 		Issuer: wireIssuer, Store: st, Clients: clients, HMACKey: key, CryptoKey: [32]byte{7},
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour,
 		CodeTTL: time.Minute, AuthRequestTTL: 30 * time.Minute, UILocales: []string{"ja", "en"},
-		LoginURL: func(id string) string { return "/login?authRequestID=" + id },
-		Now:      e.clock, Logger: slog.New(slog.DiscardHandler),
+		LoginURL:      func(id string) string { return "/login?authRequestID=" + id },
+		EndSession:    func(http.ResponseWriter, *http.Request, LogoutRequest) {},
+		LogoutRefused: func(w http.ResponseWriter, _ *http.Request, ref LogoutRefusal) { w.WriteHeader(ref.Status) },
+		Now:           e.clock, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -224,12 +226,21 @@ func TestWireHeaders(t *testing.T) {
 		{"revocation", e.post("/revoke", url.Values{"token": {access}}, "web", wireSecret), 200, false},
 		{"userinfo, revoked token", get("/userinfo", access), 401, false},
 		{"userinfo, no token", get("/userinfo", ""), 401, false},
-		{"end_session, bad hint", get("/end_session?id_token_hint=x.y.z", ""), 400, false},
 	} {
 		if a.rec.Code != a.status {
 			t.Errorf("%s: status %d, want %d: %s", a.what, a.rec.Code, a.status, a.rec.Body.String())
 		}
 		checkWireHeaders(t, a.what, a.rec, a.cacheable)
+	}
+	// end_session answers with the login UI's pages (the stub above writes
+	// the refusal's status only), not JSON; the wire layer still forbids
+	// storing and framing them.
+	rec := get("/end_session?id_token_hint=x.y.z", "")
+	h := rec.Header()
+	if rec.Code != http.StatusBadRequest || h.Get("Cache-Control") != "no-store" ||
+		!strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") || h.Get("X-Frame-Options") != "DENY" {
+		t.Errorf("end_session, bad hint: status %d, Cache-Control %q, CSP %q, X-Frame-Options %q",
+			rec.Code, h.Get("Cache-Control"), h.Get("Content-Security-Policy"), h.Get("X-Frame-Options"))
 	}
 }
 

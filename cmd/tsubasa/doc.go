@@ -24,7 +24,9 @@
 // builds the OpenID provider, the messaging (wire_notify.go: SMTP mailers,
 // SMS driver, durable outbox worker), and the login UI with its features,
 // each wired from config in its own file (wire_otp.go, wire_risk.go,
-// wire_consent.go, wire_passkeys.go). routes() mounts the login UI's pages,
+// wire_consent.go, wire_passkeys.go); wire_logout.go passes the provider's
+// validated end-session requests to the login UI, which is built after the
+// provider. routes() mounts the login UI's pages,
 // SSO in front of /authorize, the guarded authorization callback, the
 // telephone PIN API, health, the development pages (demo relying party,
 // outbox), and hands everything else to the provider; in front of it all,

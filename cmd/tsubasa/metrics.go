@@ -48,6 +48,7 @@ var metricEndpoints = []string{
 	"/.well-known/openid-configuration", "/keys", "/authorize/callback", "/authorize", "/oauth/token",
 	"/oauth/introspect", "/userinfo", "/revoke", "/end_session", "/login/password", "/login",
 	"/logged-out", "/static/", "/demo/", "/api/telephone/verify", "/account", "/healthz", "/readyz",
+	"/logout",
 }
 
 func endpointOf(path string) string {

@@ -24,6 +24,7 @@ type server struct {
 
 func newServer(ctx context.Context, d *deps) (*server, error) {
 	cfg := d.cfg
+	logout := &logoutPages{}
 	p, err := provider.New(ctx, provider.Options{
 		Issuer:          cfg.Issuer,
 		Store:           d.store,
@@ -39,8 +40,9 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 		RotationPeriod:  cfg.Keys.RotationPeriod,
 		RSABits:         cfg.Keys.RSABits,
 		LoginURL:        loginui.LoginURL,
-		LogoutURL:       strings.TrimSuffix(cfg.Issuer, "/") + loginui.LogoutURL,
 		UILocales:       loginui.Languages(),
+		EndSession:      logout.endSession,
+		LogoutRefused:   logout.refused,
 		Dev:             cfg.Dev,
 		Logger:          d.log,
 	})
@@ -86,6 +88,7 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 		return nil, err
 	}
 	s.ui = ui
+	logout.ui = ui
 	s.handler = s.routes()
 	return s, nil
 }
@@ -98,7 +101,9 @@ func (s *server) routes() http.Handler {
 	for _, p := range []string{"/login", "/login/", "/logged-out", "/static/", "/theme.css", "/account", "/account/"} {
 		mux.Handle(p, ui)
 	}
+	mux.Handle(loginui.LogoutPath, ui)
 	op := s.provider.Handler()
+	mux.Handle("/end_session", s.ui.LangSwitch(op))
 	mux.Handle("/authorize/callback", s.ui.GuardCallback(op))
 	mux.Handle("/authorize", s.ui.LangSwitch(s.ui.SSO(friendlyAuthorizeErrors(op, s.ui))))
 	if s.deps.cfg.Telephone.Enabled {

@@ -286,7 +286,7 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 	c.Do(chromedp.Navigate(s.Issuer + "/account/passkeys?lang=en"))
 
 	// User verification fails on the device: the generic message.
-	c.Do(chromedp.Navigate(s.Issuer + "/logged-out"))
+	c.LogOut(s.Issuer)
 	auth.SetUserVerified(false)
 	c.Do(chromedp.Navigate(s.Issuer+"/demo/login"), waitURL(s.Issuer+"/login"), chromedp.Click(chromedp.CSS(`#passkey-login-button`)))
 	c.passkeyFailed("passkey-uv-failed")
@@ -299,7 +299,7 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 
 	// A password is not enough for an app that asks for phr: the passkey
 	// step follows, and the passkey completes the login at phr.
-	c.Do(chromedp.Navigate(s.Issuer + "/logged-out"))
+	c.LogOut(s.Issuer)
 	c.Do(chromedp.Navigate(s.Issuer+"/demo/login?acr=phr"), waitURL(s.Issuer+"/login"))
 	c.LoginForm(pkNumber, pkPass)
 	c.Do(waitURL(s.Issuer+"/login/passkey/required"), chromedp.WaitVisible(chromedp.CSS(`#passkey-login-button`)))
@@ -339,7 +339,7 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 	if n := Value(c, chromedp.Evaluate[int](`document.querySelectorAll('.passkey-item').length`)); n != 0 {
 		t.Errorf("%d passkeys listed after deleting", n)
 	}
-	c.Do(chromedp.Navigate(s.Issuer + "/logged-out"))
+	c.LogOut(s.Issuer)
 	if len(auth.Credentials()) == 0 {
 		t.Fatal("the authenticator dropped the passkey; the server's refusal cannot be shown")
 	}
