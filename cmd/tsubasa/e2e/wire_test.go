@@ -246,18 +246,29 @@ func TestWireUserinfo(t *testing.T) {
 		`Bearer realm="tsubasa", error="invalid_token"`)
 }
 
+// TestWireEndSessionError: end_session is a browser endpoint, so its
+// refusal is a page in the member's language (RP-Initiated Logout §4: the
+// OP must not redirect to an unverified URI), not JSON; it is still never
+// stored and never framed.
 func TestWireEndSessionError(t *testing.T) {
 	s := Start(t, Options{})
 	w := get(t, s, "/end_session?id_token_hint=not.a.jwt", "")
-	CheckWire(t, "end_session with a bad id_token_hint", w, false)
-	if w.Status != http.StatusBadRequest || w.Header.Get("Location") != "" || w.JSON(t)["error"] == nil {
-		t.Errorf("end_session with a bad hint: %d %q %s", w.Status, w.Header.Get("Location"), w.Body)
+	h := w.Header
+	if w.Status != http.StatusBadRequest || h.Get("Location") != "" || !strings.HasPrefix(h.Get("Content-Type"), "text/html") ||
+		!strings.Contains(string(w.Body), "id_token_hint") {
+		t.Errorf("end_session with a bad hint: %d, Location %q, Content-Type %q:\n%s", w.Status, h.Get("Location"), h.Get("Content-Type"), w.Body)
+	}
+	if !strings.Contains(h.Get("Cache-Control"), "no-store") || h.Get("Pragma") != "no-cache" ||
+		!strings.EqualFold(h.Get("X-Frame-Options"), "DENY") || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Errorf("end_session with a bad hint: Cache-Control %q, Pragma %q, X-Frame-Options %q, CSP %q",
+			h.Get("Cache-Control"), h.Get("Pragma"), h.Get("X-Frame-Options"), h.Get("Content-Security-Policy"))
 	}
 }
 
 // TestWireTelephoneAPI: the telephone API answers as a bearer resource:
 // no token 401 with a bare challenge, a dead token 401 invalid_token, a
-// token without the telephone scope 403 insufficient_scope; never cached.
+// member's token 401 invalid_token (no scope would make it acceptable: the
+// API takes only a client's own client_credentials token); never cached.
 func TestWireTelephoneAPI(t *testing.T) {
 	s := StartWithMember(t, Options{})
 	member := LoginRP(t, NewRP(t, s, webID, webSecret), NewBrowser(t, s))
@@ -277,7 +288,7 @@ func TestWireTelephoneAPI(t *testing.T) {
 	}{
 		{"no token", "", http.StatusUnauthorized, `Bearer realm="tsubasa"`},
 		{"garbage token", "Bearer garbage", http.StatusUnauthorized, `Bearer realm="tsubasa", error="invalid_token"`},
-		{"member token", "Bearer " + member.AccessToken, http.StatusForbidden, `Bearer realm="tsubasa", error="insufficient_scope"`},
+		{"member token", "Bearer " + member.AccessToken, http.StatusUnauthorized, `Bearer realm="tsubasa", error="invalid_token"`},
 	} {
 		w := call(tt.authorization)
 		CheckWire(t, "telephone API, "+tt.what, w, false)

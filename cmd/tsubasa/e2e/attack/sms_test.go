@@ -207,7 +207,7 @@ func TestSMSPumpingThroughManyAccountsHitsHourlyCeiling(t *testing.T) {
 
 func fetchMetrics(t *testing.T, s *e2e.Server) string {
 	t.Helper()
-	resp, err := http.Get(s.Issuer + "/metrics")
+	resp, err := http.Get(s.Metrics + "/metrics") // the management listener (metrics.listen)
 	if err != nil {
 		t.Fatal(err)
 	}
