@@ -1,0 +1,78 @@
+package bolt
+
+import (
+	"context"
+
+	"go.etcd.io/bbolt"
+
+	"tsubasa/storage"
+)
+
+// ChangeCredentials updates the member, appends the events, deletes the
+// member's sessions and stored tokens and records the revocation of the
+// member's unstored tokens, in one transaction; see
+// storage.CredentialChanges. Everything that can refuse the change (a
+// taken event id, fn, an unknown member) is decided before the first
+// write, so a refusal writes nothing.
+func (s *Store) ChangeCredentials(ctx context.Context, memberID string, fn func(storage.Member) (storage.Member, error), evs ...storage.Event) (storage.EndedGrants, error) {
+	f := storage.TokenFilter{MemberID: memberID}
+	ix, prefix, err := filterIndex(f)
+	if err != nil {
+		return storage.EndedGrants{}, err
+	}
+	defer s.members.changed(memberID) // after the commit
+	var (
+		out storage.EndedGrants
+		key string
+	)
+	now := s.now().UTC()
+	err = s.write(ctx, func(tx *bbolt.Tx) error {
+		out = storage.EndedGrants{}
+		for i := range evs {
+			if err := events.check(tx, true, &evs[i]); err != nil {
+				return abort(err)
+			}
+		}
+		if err := updateTx(tx, members, []byte(memberID), fn); err != nil {
+			return err
+		}
+		// Written from here on: any failure rolls the whole commit back.
+		for i := range evs {
+			if err := events.put(tx, nil, &evs[i]); err != nil {
+				return noAbort(err)
+			}
+		}
+		ss, err := sessionsOf(tx, storage.SessionFilter{MemberID: memberID})
+		if err != nil {
+			return err
+		}
+		for i := range ss {
+			if err := sessions.del(tx, &ss[i]); err != nil {
+				return err
+			}
+		}
+		if key, err = s.revoked.put(tx, f, now); err != nil {
+			return err
+		}
+		ts, err := selectTokens(tx, f, ix, prefix)
+		if err != nil {
+			return err
+		}
+		for i := range ts {
+			if !matches(f, &ts[i]) {
+				continue
+			}
+			if err := tokens.del(tx, &ts[i]); err != nil {
+				return err
+			}
+			out.Tokens = append(out.Tokens, ts[i])
+		}
+		out.Sessions = ss
+		return nil
+	})
+	if err != nil {
+		return storage.EndedGrants{}, err
+	}
+	s.revoked.remember(key, now)
+	return out, nil
+}
