@@ -25,6 +25,8 @@ const (
 	keyFlowACR     = "flow_acr"
 	keyFlowStepUp  = "flow_stepup"
 	keyFlowSetPass = "flow_setpass"
+	keyFlowStamp   = "flow_stamp"   // the member's security stamp when the login began
+	keyFlowNewHash = "flow_newpass" // the new password's hash, held until the login completes
 )
 
 type loginPage struct {
@@ -88,6 +90,11 @@ func (u *UI) ssoMember(ctx context.Context, sess *sessions.Session) (storage.Mem
 	if err != nil || m.Status != storage.MemberActive || m.MustChangePassword {
 		return storage.Member{}, false
 	}
+	// A session from before a credential change is no login, even where
+	// its record outlived the change (every session is deleted with it).
+	if value(sess, keyStamp) != m.SecurityStamp {
+		return storage.Member{}, false
+	}
 	return m, true
 }
 
@@ -119,7 +126,7 @@ func (u *UI) showLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// Logged in, but not strongly enough: step up from the session.
-		u.beginFlow(sess, req, flowState{MemberID: m.ID, AMR: strings.Fields(value(sess, keyAMR)), ACR: value(sess, keyACR), StepUp: true})
+		u.beginFlow(sess, req, flowState{MemberID: m.ID, AMR: strings.Fields(value(sess, keyAMR)), ACR: value(sess, keyACR), StepUp: true, Stamp: m.SecurityStamp})
 		u.advance(w, r, sess, req)
 		return
 	}
@@ -192,6 +199,7 @@ func (u *UI) postLogin(w http.ResponseWriter, r *http.Request) {
 		AMR:      acr.AMR(res.Method),
 		ACR:      acr.Password,
 		SetPass:  res.MustSetPassword || res.Member.MustChangePassword,
+		Stamp:    res.Member.SecurityStamp,
 	})
 	u.advance(w, r, sess, req)
 }
@@ -206,6 +214,8 @@ func (u *UI) beginFlow(sess *sessions.Session, req storage.AuthRequest, st flowS
 	sess.Values[keyFlowACR] = st.ACR
 	sess.Values[keyFlowStepUp] = boolValue(st.StepUp)
 	sess.Values[keyFlowSetPass] = boolValue(st.SetPass)
+	sess.Values[keyFlowStamp] = st.Stamp
+	sess.Values[keyFlowNewHash] = st.NewHash
 }
 
 func boolValue(b bool) string {
@@ -215,11 +225,14 @@ func boolValue(b bool) string {
 	return ""
 }
 
-// flow returns the login in progress for req, or false when there is none
-// (a step page opened directly, or for another request).
-func (u *UI) flow(ctx context.Context, sess *sessions.Session, req storage.AuthRequest) (flowState, bool) {
+// flow returns the login in progress for req. Without one (a step page
+// opened directly, or for another request) it returns the catalog key of
+// the error to show: error.request_foreign, or error.credentials_changed
+// when the member's credentials changed since the login began (a reset or
+// "this wasn't me" elsewhere): what it proved then proves nothing now.
+func (u *UI) flow(ctx context.Context, sess *sessions.Session, req storage.AuthRequest) (flowState, string) {
 	if value(sess, keyFlowReq) != req.ID || value(sess, keyFlowMember) == "" {
-		return flowState{}, false
+		return flowState{}, "error.request_foreign"
 	}
 	st := flowState{
 		ReqID:    req.ID,
@@ -228,17 +241,42 @@ func (u *UI) flow(ctx context.Context, sess *sessions.Session, req storage.AuthR
 		ACR:      value(sess, keyFlowACR),
 		StepUp:   value(sess, keyFlowStepUp) == "1",
 		SetPass:  value(sess, keyFlowSetPass) == "1",
+		Stamp:    value(sess, keyFlowStamp),
+		NewHash:  value(sess, keyFlowNewHash),
 	}
 	m, err := u.store.MemberByID(ctx, st.MemberID)
 	if err != nil || m.Status != storage.MemberActive {
-		return flowState{}, false
+		return flowState{}, "error.request_foreign"
+	}
+	if m.SecurityStamp != st.Stamp {
+		return flowState{}, "error.credentials_changed"
 	}
 	st.Member = m
-	return st, true
+	return st, ""
+}
+
+// flowOrError is flow for a step page: it renders the error itself (and
+// drops a login the credentials changed under) and reports whether to go on.
+func (u *UI) flowOrError(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest) (flowState, bool) {
+	st, errKey := u.flow(r.Context(), sess, req)
+	if errKey == "" {
+		return st, true
+	}
+	status := http.StatusForbidden
+	if errKey == "error.credentials_changed" {
+		status = http.StatusConflict
+		clearFlow(sess)
+		if err := u.sessions.Save(r, w, sess); err != nil {
+			u.serverError(w, r, err)
+			return st, false
+		}
+	}
+	u.renderError(w, r, status, errKey)
+	return st, false
 }
 
 func clearFlow(sess *sessions.Session) {
-	for _, k := range []string{keyFlowReq, keyFlowMember, keyFlowAMR, keyFlowACR, keyFlowStepUp, keyFlowSetPass} {
+	for _, k := range []string{keyFlowReq, keyFlowMember, keyFlowAMR, keyFlowACR, keyFlowStepUp, keyFlowSetPass, keyFlowStamp, keyFlowNewHash} {
 		delete(sess.Values, k)
 	}
 }
@@ -253,9 +291,8 @@ func (u *UI) updateFlow(w http.ResponseWriter, r *http.Request, sess *sessions.S
 // establishes the login when none is left.
 func (u *UI) advance(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest) {
 	ctx := r.Context()
-	st, ok := u.flow(ctx, sess, req)
+	st, ok := u.flowOrError(w, r, sess, req)
 	if !ok {
-		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
 		return
 	}
 	for _, s := range u.before {
@@ -276,14 +313,21 @@ func (u *UI) advance(w http.ResponseWriter, r *http.Request, sess *sessions.Sess
 	u.establish(w, r, sess, req, st)
 }
 
-// establish starts a fresh SSO session (a new id: no fixation) holding what
-// the member proved, runs the login hooks, then finishes the request.
+// establish stores what the login changed (settleCredentials), starts a
+// fresh SSO session (a new id: no fixation) holding what the member proved
+// and the member's security stamp, runs the login hooks, then finishes the
+// request.
 func (u *UI) establish(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest, st flowState) {
+	st, ok := u.settleCredentials(w, r, sess, st)
+	if !ok {
+		return
+	}
 	if err := u.sessions.regenerate(r.Context(), sess); err != nil {
 		u.serverError(w, r, err)
 		return
 	}
 	clearFlow(sess)
+	sess.Values[keyStamp] = st.Member.SecurityStamp
 	sess.Values[keyMember] = st.MemberID
 	sess.Values[keyAuthTime] = strconv.FormatInt(u.now().Unix(), 10)
 	sess.Values[keyACR] = st.ACR

@@ -16,13 +16,15 @@ type EndedGrants struct {
 // leaves a new password in place with the old sessions or refresh tokens
 // still working, nor the reverse.
 type CredentialChanges interface {
-	// ChangeCredentials applies fn to the member (as UpdateMember), appends
-	// events (as UpdateMemberWithEvents), deletes every session of the
-	// member and every stored token of the member, and records the
-	// revocation of the member's tokens that are not stored, as
-	// DeleteTokens(TokenFilter{MemberID: memberID}) does: all in one
-	// commit, or nothing. An error from fn, an unknown member
-	// (ErrNotFound) or a taken event id (ErrAlreadyExists) writes nothing.
-	// It is never held by a unit; it commits what the unit holds with it.
-	ChangeCredentials(ctx context.Context, memberID string, fn func(Member) (Member, error), events ...Event) (EndedGrants, error)
+	// ChangeCredentials applies fn to the member (as UpdateMember), deletes
+	// every session of the member and every stored token of the member,
+	// records the revocation of the member's tokens that are not stored, as
+	// DeleteTokens(TokenFilter{MemberID: memberID}) does, and appends the
+	// events that events returns for what it ends (as
+	// UpdateMemberWithEvents; events may be nil): all in one commit, or
+	// nothing. fn and events may run more than once and must not call the
+	// store. An error from fn, an unknown member (ErrNotFound) or a taken
+	// event id (ErrAlreadyExists) writes nothing. It is never held by a
+	// unit; it commits what the unit holds with it.
+	ChangeCredentials(ctx context.Context, memberID string, fn func(Member) (Member, error), events func(EndedGrants) []Event) (EndedGrants, error)
 }

@@ -29,6 +29,11 @@ func newStamp(m storage.Member) (storage.Member, error) {
 	return m, nil
 }
 
+// eventsOf is a ChangeCredentials events function that returns evs.
+func eventsOf(evs ...storage.Event) func(storage.EndedGrants) []storage.Event {
+	return func(storage.EndedGrants) []storage.Event { return evs }
+}
+
 func sessionIDsOf(t *testing.T, s storage.Store, member string) string {
 	t.Helper()
 	return strings.Join(sessionIDs(must(s.ListSessions(t.Context(), storage.SessionFilter{MemberID: member}))(t)), ",")
@@ -51,15 +56,20 @@ var credentialTests = []test{
 		ctx := t.Context()
 		m := credentialSet(t, s, true)
 		e := event("e1", m.ID, at(0))
-		must(s.ChangeCredentials(ctx, m.ID, newStamp, e))(t)
+		var seen storage.EndedGrants
+		ended := must(s.ChangeCredentials(ctx, m.ID, newStamp, func(g storage.EndedGrants) []storage.Event {
+			seen = g
+			return []storage.Event{e}
+		}))(t)
 		want, _ := newStamp(m)
 		equal(t, must(s.MemberByID(ctx, m.ID))(t), want)
 		equal(t, must(s.ListEvents(ctx, m.ID, 10))(t), []storage.Event{e})
+		equal(t, seen, ended) // the events are built from what the change ends
 	}},
 	{"ChangeCredentials/deletes exactly the member's sessions and stored tokens, and returns them", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()
 		m := credentialSet(t, s, true)
-		ended := must(s.ChangeCredentials(ctx, m.ID, newStamp))(t)
+		ended := must(s.ChangeCredentials(ctx, m.ID, newStamp, nil))(t)
 		equal(t, strings.Join(sessionIDs(ended.Sessions), ","), "s1,s2,s3")
 		equal(t, ids(ended.Tokens), "a1,a2,r1,r2")
 		for _, sess := range ended.Sessions {
@@ -74,7 +84,7 @@ var credentialTests = []test{
 	{"ChangeCredentials/revokes the member's unstored tokens issued before it, no others", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()
 		m := credentialSet(t, s, false)
-		must(s.ChangeCredentials(ctx, m.ID, newStamp))(t)
+		must(s.ChangeCredentials(ctx, m.ID, newStamp, nil))(t)
 		equal(t, revokedIDs(t, s, tokenSet()), "a1,a2,r1,r2")
 		later := token("a9", storage.AccessToken, "m1", "c1", "s9", "", "ar9")
 		later.CreatedAt = time.Now().Add(time.Hour) // issued after the change
@@ -86,7 +96,7 @@ var credentialTests = []test{
 		_, err := s.ChangeCredentials(ctx, m.ID, func(m storage.Member) (storage.Member, error) {
 			m.PasswordHash = "changed"
 			return m, errBoom
-		}, event("e1", m.ID, at(0)))
+		}, eventsOf(event("e1", m.ID, at(0))))
 		isErr(t, err, errBoom)
 		equal(t, must(s.MemberByID(ctx, m.ID))(t), m)
 		equal(t, len(must(s.ListEvents(ctx, m.ID, 10))(t)), 0)
@@ -98,7 +108,7 @@ var credentialTests = []test{
 		ctx := t.Context()
 		sessionSet(t, s) // sessions of m1 and m2, who have no member record
 		ok(t, s.CreateTokens(ctx, tokenSet()...))
-		_, err := s.ChangeCredentials(ctx, "m1", newStamp, event("e1", "m1", at(0)))
+		_, err := s.ChangeCredentials(ctx, "m1", newStamp, eventsOf(event("e1", "m1", at(0))))
 		isErr(t, err, storage.ErrNotFound)
 		equal(t, sessionIDsOf(t, s, "m1"), "s1,s2,s3")
 		equal(t, ids(must(s.ListTokens(ctx, storage.TokenFilter{MemberID: "m1"}))(t)), "a1,a2,r1,r2")
@@ -109,7 +119,7 @@ var credentialTests = []test{
 		m := credentialSet(t, s, true)
 		taken := event("e1", m.ID, at(0))
 		ok(t, s.AppendEvent(ctx, taken))
-		_, err := s.ChangeCredentials(ctx, m.ID, newStamp, event("e0", m.ID, at(time.Minute)), taken)
+		_, err := s.ChangeCredentials(ctx, m.ID, newStamp, eventsOf(event("e0", m.ID, at(time.Minute)), taken))
 		isErr(t, err, storage.ErrAlreadyExists)
 		equal(t, must(s.MemberByID(ctx, m.ID))(t), m)
 		equal(t, must(s.ListEvents(ctx, m.ID, 10))(t), []storage.Event{taken})
@@ -119,7 +129,7 @@ var credentialTests = []test{
 	{"ChangeCredentials/a session created afterwards is kept", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()
 		m := credentialSet(t, s, true)
-		must(s.ChangeCredentials(ctx, m.ID, newStamp))(t)
+		must(s.ChangeCredentials(ctx, m.ID, newStamp, nil))(t)
 		ok(t, s.CreateSession(ctx, session("s5", "m1", "d1")))
 		equal(t, sessionIDsOf(t, s, "m1"), "s5")
 	}},
