@@ -119,7 +119,11 @@ func (u *UI) postReset(w http.ResponseWriter, r *http.Request) {
 func (u *UI) sendReset(ctx context.Context, r *http.Request, m storage.Member, lang string) {
 	ip := clientIP(r)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resetSendBudget)
+		// Without the request's unit (storage.Units): a write from here
+		// would otherwise carry the request's held writes (its session)
+		// into a commit the answer does not wait for, and the browser's
+		// next request could miss the session.
+		ctx, cancel := context.WithTimeout(storage.Direct(context.WithoutCancel(ctx)), resetSendBudget)
 		defer cancel()
 		_, err := u.otp.Service.Issue(ctx, otp.IssueRequest{Member: m, Purpose: otp.PurposeReset, Locale: lang, IP: ip})
 		switch key := otp.CatalogKey(err); {
