@@ -119,6 +119,16 @@ func (u *UI) secondFactorOwed(st flowState) bool {
 	return st.SetPass && u.otp != nil && len(u.otp.Service.Channels(st.Member)) > 0
 }
 
+// secondFactorUnavailable: the login owes a second factor it cannot give
+// on the web (nowhere to send a code; a passkey login would have given one
+// already). The pages say so at once, rather than after a new password.
+func (u *UI) secondFactorUnavailable(st flowState) bool {
+	if !st.Member.SecondFactorDue || gaveSecondFactor(st) {
+		return false
+	}
+	return u.otp == nil || len(u.otp.Service.Channels(st.Member)) == 0
+}
+
 // gaveSecondFactor: a one-time password, or a passkey (phishing-resistant,
 // and above the otp level).
 func gaveSecondFactor(st flowState) bool {

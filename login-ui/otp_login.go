@@ -112,7 +112,7 @@ func (u *UI) showOTPStep(w http.ResponseWriter, r *http.Request) {
 		case slices.Contains(req.Prompt, "none"):
 			u.opts.Fail(w, r, req.ID, "interaction_required", "the member must register a contact for one-time passwords")
 			return
-		case u.secondFactorOwed(st):
+		case u.secondFactorUnavailable(st):
 			u.renderError(w, r, http.StatusForbidden, "login.error.second_factor_unavailable")
 			return
 		}

@@ -54,6 +54,10 @@ func (u *UI) showSetPassword(w http.ResponseWriter, r *http.Request) {
 		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
 		return
 	}
+	if u.secondFactorUnavailable(st) {
+		u.renderError(w, r, http.StatusForbidden, "login.error.second_factor_unavailable")
+		return
+	}
 	u.renderSetPassword(w, r, req.ID, negotiate(r, req.UILocales), http.StatusOK, "", nil)
 }
 
@@ -75,6 +79,10 @@ func (u *UI) postSetPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	if !st.SetPass {
 		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
+		return
+	}
+	if u.secondFactorUnavailable(st) {
+		u.renderError(w, r, http.StatusForbidden, "login.error.second_factor_unavailable")
 		return
 	}
 	lang := negotiate(r, req.UILocales)
