@@ -85,7 +85,9 @@ type Options struct {
 	// SessionsEnded, when set, is called once a credential change has
 	// ended sessions (CredentialChanged), with each of them and the
 	// clients that held tokens from it: where back-channel logout is to
-	// be sent from. It runs in the request that made the change.
+	// be sent from. It runs after the commit, in the request that made
+	// the change, so it must not block on the relying parties (queue the
+	// deliveries, as the outbox does for mail).
 	SessionsEnded func(ctx context.Context, memberID string, ended []EndedSession)
 	Now           func() time.Time // [time.Now]
 	Logger        *slog.Logger     // [slog.Default()]
