@@ -27,6 +27,7 @@ import (
 // alerts go, so it is a credential change (credential.go): every session
 // of the member ends and every token is revoked in the commit that saves
 // it, and this browser stays logged in or not as configured.
+//
 // Every page needs a step-up (a one-time password within StepUpMaxAge),
 // except for a member with no confirmed contact at all: nothing could be
 // sent to them, so a password login lets them register the first one

@@ -20,8 +20,8 @@ import (
 const changedPass = "Changed-Sky-2027"
 
 const (
-	noticeOthers = "ほかの端末はすべてログアウトしました"
-	noticeAll    = "この端末を含むすべての端末をログアウトしました"
+	noticeOthers = "ほかのすべての端末からログアウトしました"
+	noticeAll    = "この端末を含むすべての端末からログアウトしました"
 )
 
 // credentialChange makes a change as the member would and returns the
@@ -155,7 +155,7 @@ func TestAttackIntruderSessionSurvivesPasskeyRemoval(t *testing.T) {
 	hidden := e.stealth(t)
 
 	confirm := e.account(t, m, "/account/passkeys/"+id+"/delete")
-	if !strings.Contains(confirm.Body, "ほかの端末はすべてログアウトされ") {
+	if !strings.Contains(confirm.Body, "ほかのすべての端末からログアウトし") {
 		t.Errorf("the confirmation does not warn that other devices will be signed out:\n%s", confirm.Body)
 	}
 	done := m.Post(t, confirm.URL, "/account/passkeys/"+id+"/delete", nil)
