@@ -42,7 +42,8 @@ func Default() Config {
 			RotationPeriod: 2160 * time.Hour,
 			RSABits:        2048,
 		},
-		Session: SessionConfig{TTL: 12 * time.Hour, IdleTTL: 2 * time.Hour},
+		Session: SessionConfig{TTL: 12 * time.Hour, IdleTTL: 2 * time.Hour,
+			KeepCurrentOnCredentialChange: true},
 		Password: PasswordConfig{
 			MinLength:    8,
 			MaxLength:    128,

@@ -123,6 +123,10 @@ type KeysConfig struct {
 type SessionConfig struct {
 	TTL     time.Duration `yaml:"ttl"`      // absolute lifetime
 	IdleTTL time.Duration `yaml:"idle_ttl"` // ends after this long unused
+	// KeepCurrentOnCredentialChange keeps the browser a member changes a
+	// credential in logged in (under a new session id); every other
+	// session ends either way.
+	KeepCurrentOnCredentialChange bool `yaml:"keep_current_on_credential_change"`
 }
 
 // PasswordConfig is the password policy and hashing cost.

@@ -21,6 +21,7 @@ const AccountClientID = "tsubasa-account"
 
 type accountPage struct {
 	page
+	credentialNotes
 	Member   storage.Member
 	Sections []accountSection
 	Notice   string // catalog key of a success message
@@ -105,6 +106,7 @@ func (u *UI) accountHome(w http.ResponseWriter, r *http.Request) {
 	}
 	p := accountPage{page: u.newPage(r, u.memberLang(r, m), "account.title"), Member: m, Sections: u.sections}
 	p.Notice = noticeKey(r)
+	p.SignedOut = signedOutKey(r)
 	u.render(w, r, http.StatusOK, "account", p)
 }
 
@@ -146,6 +148,7 @@ func (u *UI) accountLogout(w http.ResponseWriter, r *http.Request) {
 type changePasswordPage struct {
 	page
 	newPasswordForm
+	credentialNotes
 }
 
 func (u *UI) showChangePassword(w http.ResponseWriter, r *http.Request) {
@@ -157,13 +160,17 @@ func (u *UI) showChangePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) renderChangePassword(w http.ResponseWriter, r *http.Request, m storage.Member, status int, errKey string, failed []member.Violation) {
-	p := changePasswordPage{page: u.newPage(r, u.memberLang(r, m), "account.password.title"), newPasswordForm: u.newPasswordForm(failed)}
+	p := changePasswordPage{page: u.newPage(r, u.memberLang(r, m), "account.password.title"), newPasswordForm: u.newPasswordForm(failed),
+		credentialNotes: credentialNotes{Effect: u.credentialEffect()}}
 	p.Error = errKey
 	u.render(w, r, status, "account_password", p)
 }
 
+// postChangePassword changes the password after checking the current one:
+// a credential change (every other session ends, every token is revoked),
+// after which this browser stays logged in or not as configured.
 func (u *UI) postChangePassword(w http.ResponseWriter, r *http.Request) {
-	_, m, ok := u.requireMember(w, r)
+	sess, m, ok := u.requireMember(w, r)
 	if !ok {
 		return
 	}
@@ -172,13 +179,14 @@ func (u *UI) postChangePassword(w http.ResponseWriter, r *http.Request) {
 		u.renderChangePassword(w, r, m, http.StatusUnprocessableEntity, "set_password.error.mismatch", nil)
 		return
 	}
-	err := u.opts.Members.ChangePassword(r.Context(), m.ID, current, pw)
+	ended, err := u.opts.Members.ChangePassword(r.Context(), m.ID, current, pw, changeContext(r, sess, member.ChangePassword))
 	var pe *member.PolicyError
 	var throttled *member.ThrottledError
 	switch {
 	case errors.As(err, &throttled):
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds()+0.5)))
-		p := changePasswordPage{page: u.newPage(r, u.memberLang(r, m), "account.password.title"), newPasswordForm: u.newPasswordForm(nil)}
+		p := changePasswordPage{page: u.newPage(r, u.memberLang(r, m), "account.password.title"), newPasswordForm: u.newPasswordForm(nil),
+			credentialNotes: credentialNotes{Effect: u.credentialEffect()}}
 		p.Error, p.ErrorArg = "login.error.throttled", minutes(throttled.RetryAfter)
 		u.render(w, r, http.StatusTooManyRequests, "account_password", p)
 	case errors.As(err, &pe):
@@ -190,9 +198,16 @@ func (u *UI) postChangePassword(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, member.ErrBusy):
 		w.Header().Set("Retry-After", "2")
 		u.renderChangePassword(w, r, m, http.StatusServiceUnavailable, "login.error.busy", nil)
+	case errors.Is(err, member.ErrCredentialsChanged):
+		u.renderChangePassword(w, r, m, http.StatusConflict, "error.credentials_changed", nil)
 	case err != nil:
 		u.serverError(w, r, err)
 	default:
-		http.Redirect(w, r, "/account?done=password", http.StatusSeeOther)
+		next, err := u.afterCredentialChange(w, r, sess, ended, "/account?done=password")
+		if err != nil {
+			u.serverError(w, r, err)
+			return
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
 	}
 }

@@ -3,7 +3,7 @@ package loginui
 import (
 	"net/http"
 
-	"tsubasa/provider/audit"
+	"tsubasa/provider/member"
 	"tsubasa/storage"
 )
 
@@ -22,33 +22,24 @@ func (u *UI) showNotMe(w http.ResponseWriter, r *http.Request) {
 	u.render(w, r, http.StatusOK, "account_not_me", notMePage{page: u.newPage(r, u.memberLang(r, m), "security.not_me.title"), Member: m})
 }
 
-// postNotMe locks an intruder out: the member must set a new password at
-// the next login (set first, so that nothing below can leave a revoked
-// account whose old password still works), every session and token ends,
-// and every known device is forgotten, so the next login from any of them,
-// the intruder's included, sends an alert. The browser is then sent through
-// a fresh login, which asks for the new password, back to the account page.
+// postNotMe locks an intruder out (member.Service.ReportNotMe): the member
+// must set a new password at the next login, which owes a one-time
+// password (or a passkey) whatever otp.on_login says, since the intruder
+// may know the current password; every session and token ends, this
+// browser's included, in the same commit. Then every known device is
+// forgotten, so the next login from any of them, the intruder's included,
+// sends an alert. The browser is sent through a fresh login, which asks
+// for the code and the new password, back to the account page.
 func (u *UI) postNotMe(w http.ResponseWriter, r *http.Request) {
 	sess, m, ok := u.requireMember(w, r)
 	if !ok {
 		return
 	}
 	ctx := r.Context()
-	err := u.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
-		old.MustChangePassword = true
-		return old, nil
-	})
-	if err != nil {
+	if _, err := u.opts.Members.ReportNotMe(ctx, m.ID, changeContext(r, sess, member.ChangeNotMe)); err != nil {
 		u.serverError(w, r, err)
 		return
 	}
-	u.record(r, storage.Event{Type: audit.EventNotMeReported, MemberID: m.ID, DeviceID: value(sess, keyDevice), Success: true})
-	ended, revoked, err := u.revokeAll(ctx, m.ID)
-	if err != nil {
-		u.serverError(w, r, err)
-		return
-	}
-	u.recordRevoked(r, m, "all", "", ended, revoked)
 	devs, err := u.risk.Store.ListDevices(ctx, m.ID)
 	if err != nil {
 		u.serverError(w, r, err)

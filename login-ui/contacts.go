@@ -1,8 +1,6 @@
 package loginui
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -25,6 +23,11 @@ import (
 //	POST /account/contacts/verify/resend   a new code to the same address or number
 //	POST /account/contacts/channel         choose email or SMS for one-time passwords
 //
+// Saving a contact or the channel changes where one-time passwords and
+// alerts go, so it is a credential change (credential.go): every session
+// of the member ends and every token is revoked in the commit that saves
+// it, and this browser stays logged in or not as configured.
+//
 // Every page needs a step-up (a one-time password within StepUpMaxAge),
 // except for a member with no confirmed contact at all: nothing could be
 // sent to them, so a password login lets them register the first one
@@ -39,6 +42,7 @@ const (
 
 type contactsPage struct {
 	page
+	credentialNotes
 	Member      storage.Member
 	Notice      string
 	EmailInput  string
@@ -77,6 +81,7 @@ func (u *UI) renderContacts(w http.ResponseWriter, r *http.Request, m storage.Me
 	}
 	p.SMSResident = u.smsResident(m)
 	p.Countries = strings.Join(u.otp.SMSCountries, ", ")
+	p.Effect = u.credentialEffect()
 	u.render(w, r, status, "contacts", p)
 }
 
@@ -88,6 +93,7 @@ func (u *UI) showContacts(w http.ResponseWriter, r *http.Request) {
 	p := contactsPage{}
 	if d := r.URL.Query().Get("done"); slices.Contains([]string{"email", "phone", "channel"}, d) {
 		p.Notice = "contacts.done." + d
+		p.SignedOut = signedOutKey(r)
 	}
 	u.renderContacts(w, r, m, http.StatusOK, p)
 }
@@ -227,36 +233,27 @@ func (u *UI) postContactVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Save what the code proved: the record's own address or number.
-	err := u.store.UpdateMember(r.Context(), m.ID, func(old storage.Member) (storage.Member, error) {
+	field := map[string]string{otp.ChannelEmail: "email", otp.ChannelSMS: "phone"}[rec.Channel]
+	c := contactChange(r, sess, field, otp.MaskDestination(rec.Channel, rec.Destination))
+	c.Update = func(old storage.Member) (storage.Member, error) {
 		switch rec.Channel {
 		case otp.ChannelEmail:
 			old.Email, old.EmailVerified = rec.Destination, true
 		case otp.ChannelSMS:
 			old.Phone, old.PhoneVerified = rec.Destination, true
 		}
-		old.UpdatedAt = u.now().UTC()
 		return old, nil
-	})
-	if err != nil {
-		u.serverError(w, r, err)
-		return
 	}
-	field := map[string]string{otp.ChannelEmail: "email", otp.ChannelSMS: "phone"}[rec.Channel]
-	u.contactChanged(r.Context(), r, m, field, otp.MaskDestination(rec.Channel, rec.Destination))
 	delete(sess.Values, keyContactDest)
 	delete(sess.Values, chKey(otp.PurposeContact))
-	if err := u.sessions.Save(r, w, sess); err != nil {
-		u.serverError(w, r, err)
-		return
-	}
-	http.Redirect(w, r, contactsPath+"?done="+field, http.StatusSeeOther)
+	u.saveContact(w, r, sess, m, c, field)
 }
 
 // postContactChannel chooses where one-time passwords go: only a channel
 // open to the member (a confirmed address, or a confirmed number of a
 // resident of an SMS country).
 func (u *UI) postContactChannel(w http.ResponseWriter, r *http.Request) {
-	_, m, ok := u.contactsAccess(w, r)
+	sess, m, ok := u.contactsAccess(w, r)
 	if !ok {
 		return
 	}
@@ -265,32 +262,42 @@ func (u *UI) postContactChannel(w http.ResponseWriter, r *http.Request) {
 		u.contactError(w, r, m, http.StatusUnprocessableEntity, "channel", "contacts.error.channel", nil)
 		return
 	}
-	err := u.store.UpdateMember(r.Context(), m.ID, func(old storage.Member) (storage.Member, error) {
+	if open := u.otp.Service.Channels(m); open[0] == ch {
+		// Nothing changes (codes go there already): nothing to end.
+		http.Redirect(w, r, contactsPath+"?done=channel", http.StatusSeeOther)
+		return
+	}
+	c := contactChange(r, sess, "otp_channel", ch)
+	c.Update = func(old storage.Member) (storage.Member, error) {
 		old.OTPChannel = ch
-		old.UpdatedAt = u.now().UTC()
 		return old, nil
-	})
+	}
+	u.saveContact(w, r, sess, m, c, "channel")
+}
+
+// contactChange is the credential change of a contact, with its
+// contact.changed event (recorded in the same commit).
+func contactChange(r *http.Request, sess *sessions.Session, field, to string) member.Change {
+	c := changeContext(r, sess, member.ChangeContact)
+	c.Events = []storage.Event{{Type: audit.EventContactChanged, Success: true, Detail: map[string]string{"field": field, "to": to}}}
+	return c
+}
+
+// saveContact makes the change: every session of the member ends and
+// every token is revoked with it; then this browser is kept or signed out
+// and sent to the contacts page, which confirms done.
+func (u *UI) saveContact(w http.ResponseWriter, r *http.Request, sess *sessions.Session, m storage.Member, c member.Change, done string) {
+	ended, err := u.opts.Members.CredentialChanged(r.Context(), m.ID, c)
 	if err != nil {
 		u.serverError(w, r, err)
 		return
 	}
-	u.contactChanged(r.Context(), r, m, "otp_channel", ch)
-	http.Redirect(w, r, contactsPath+"?done=channel", http.StatusSeeOther)
-}
-
-// contactChanged records contact.changed. The change is made already; a
-// failing audit write is logged, not shown.
-func (u *UI) contactChanged(ctx context.Context, r *http.Request, m storage.Member, field, to string) {
-	if u.otp.Audit == nil {
+	next, err := u.afterCredentialChange(w, r, sess, ended, contactsPath+"?done="+done)
+	if err != nil {
+		u.serverError(w, r, err)
 		return
 	}
-	err := u.otp.Audit.Record(ctx, storage.Event{
-		Type: audit.EventContactChanged, MemberID: m.ID, IP: clientIP(r), UserAgent: r.UserAgent(), Success: true,
-		Detail: map[string]string{"field": field, "to": to},
-	})
-	if err != nil && !errors.Is(err, context.Canceled) {
-		u.log.ErrorContext(ctx, "audit contact.changed", "err", err)
-	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // FieldIs is whether the page's error belongs to form f.

@@ -11,7 +11,8 @@
 //	                                  up from it when acr_values asks for more, answer
 //	                                  login_required / interaction_required for prompt=none
 //	POST /login                       member number + password (or the legacy PIN while open)
-//	GET|POST /login/password          set a policy-compliant password (PIN login, forced change)
+//	GET|POST /login/password          choose a policy-compliant password (PIN login, forced change);
+//	                                  held, stored only when the login completes (credential.go)
 //	EndSession (from /end_session)    RP-initiated logout the provider validated: end this
 //	                                  browser's session at once when the hint proves it,
 //	                                  else keep the request in the session and ask (logout.go)
@@ -20,7 +21,8 @@
 //	                                  post_logout_redirect_uri; or stay logged in
 //	GET  /logged-out                  the logged-out page; changes nothing
 //	GET  /account                     "Manage your account" (its own login through local requests)
-//	GET|POST /account/password        change password (current password, lockout applies)
+//	GET|POST /account/password        change password (current password, lockout applies); a
+//	                                  credential change: every other session and token ends
 //	POST /account/logout
 //	GET  /theme.css, /static/…        brand colour from config; CSS and the one passkey script
 //
@@ -45,10 +47,20 @@
 //	bound ──(SSO session satisfies it)──────────────────────────────▶ finish
 //	bound ──(SSO session too weak)──▶ step-up flow ─┐
 //	bound ──(password, PIN or passkey ok)──▶ flow ──┤
-//	flow: before-steps in order: set password (10) ▶ one-time password (20)
-//	      ──▶ establish: new session id, SSO fields, login hooks (risk, alert)
+//	flow: before-steps in order: set password (10, hash held) ▶ one-time password (20; owed
+//	      whatever otp.on_login says when a password is set or after "this wasn't me")
+//	      ──▶ establish: store the held password (if the member's security stamp is the one
+//	          the flow began under; it ends every other session), new session id carrying
+//	          the stamp, SSO fields, login hooks (risk, alert)
+//	any step: the member's security stamp changed since the flow began ──▶ void, log in again
 //	finish: after-steps: consent ──▶ complete ──▶ Options.Answer (code to the client)
 //	bound ──(prompt=none and a step is needed)──▶ error to the client
+//
+// Every credential change (password, reset, passkey removed, contact,
+// "this wasn't me") goes through the member domain's one operation, which
+// ends every session of the member and revokes every token; the browser it
+// was made in is kept (under a new session id) or signed out as configured
+// (credential.go). A session whose stamp is not the member's is no login.
 //
 // The package meets the OpenID provider only in storage (the auth request
 // record) and through functions cmd passes in (Options.Answer,

@@ -27,7 +27,13 @@ type flowState struct {
 	ACR      string
 	StepUp   bool // started from an existing SSO session that was not enough
 	SetPass  bool // must set a password before continuing (legacy PIN, forced reset)
-	Member   storage.Member
+	// Stamp is the member's security stamp when the login began; the login
+	// is void once it changes.
+	Stamp string
+	// NewHash is the hash of the password the set-password step chose,
+	// held until establish stores it.
+	NewHash string
+	Member  storage.Member
 }
 
 // step is a stage between primary authentication and the established

@@ -17,16 +17,6 @@ import (
 	"tsubasa/storage"
 )
 
-// Flow-state keys in the browser session.
-const (
-	keyFlowReq     = "flow_req"
-	keyFlowMember  = "flow_member"
-	keyFlowAMR     = "flow_amr"
-	keyFlowACR     = "flow_acr"
-	keyFlowStepUp  = "flow_stepup"
-	keyFlowSetPass = "flow_setpass"
-)
-
 type loginPage struct {
 	page
 	AuthRequestID string
@@ -88,6 +78,11 @@ func (u *UI) ssoMember(ctx context.Context, sess *sessions.Session) (storage.Mem
 	if err != nil || m.Status != storage.MemberActive || m.MustChangePassword {
 		return storage.Member{}, false
 	}
+	// A session from before a credential change is no login, even where
+	// its record outlived the change (every session is deleted with it).
+	if value(sess, keyStamp) != m.SecurityStamp {
+		return storage.Member{}, false
+	}
 	return m, true
 }
 
@@ -119,7 +114,7 @@ func (u *UI) showLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// Logged in, but not strongly enough: step up from the session.
-		u.beginFlow(sess, req, flowState{MemberID: m.ID, AMR: strings.Fields(value(sess, keyAMR)), ACR: value(sess, keyACR), StepUp: true})
+		u.beginFlow(sess, req, flowState{MemberID: m.ID, AMR: strings.Fields(value(sess, keyAMR)), ACR: value(sess, keyACR), StepUp: true, Stamp: m.SecurityStamp})
 		u.advance(w, r, sess, req)
 		return
 	}
@@ -193,70 +188,19 @@ func (u *UI) postLogin(w http.ResponseWriter, r *http.Request) {
 		AMR:      acr.AMR(res.Method),
 		ACR:      acr.Password,
 		SetPass:  res.MustSetPassword || res.Member.MustChangePassword,
+		Stamp:    res.Member.SecurityStamp,
 	})
 	u.advance(w, r, sess, req)
 }
 
 func minutes(d time.Duration) int { return max(1, int((d+time.Minute-1)/time.Minute)) }
 
-// beginFlow records a primary authentication (or a step-up start) in the session.
-func (u *UI) beginFlow(sess *sessions.Session, req storage.AuthRequest, st flowState) {
-	sess.Values[keyFlowReq] = req.ID
-	sess.Values[keyFlowMember] = st.MemberID
-	sess.Values[keyFlowAMR] = strings.Join(st.AMR, " ")
-	sess.Values[keyFlowACR] = st.ACR
-	sess.Values[keyFlowStepUp] = boolValue(st.StepUp)
-	sess.Values[keyFlowSetPass] = boolValue(st.SetPass)
-}
-
-func boolValue(b bool) string {
-	if b {
-		return "1"
-	}
-	return ""
-}
-
-// flow returns the login in progress for req, or false when there is none
-// (a step page opened directly, or for another request).
-func (u *UI) flow(ctx context.Context, sess *sessions.Session, req storage.AuthRequest) (flowState, bool) {
-	if value(sess, keyFlowReq) != req.ID || value(sess, keyFlowMember) == "" {
-		return flowState{}, false
-	}
-	st := flowState{
-		ReqID:    req.ID,
-		MemberID: value(sess, keyFlowMember),
-		AMR:      strings.Fields(value(sess, keyFlowAMR)),
-		ACR:      value(sess, keyFlowACR),
-		StepUp:   value(sess, keyFlowStepUp) == "1",
-		SetPass:  value(sess, keyFlowSetPass) == "1",
-	}
-	m, err := u.store.MemberByID(ctx, st.MemberID)
-	if err != nil || m.Status != storage.MemberActive {
-		return flowState{}, false
-	}
-	st.Member = m
-	return st, true
-}
-
-func clearFlow(sess *sessions.Session) {
-	for _, k := range []string{keyFlowReq, keyFlowMember, keyFlowAMR, keyFlowACR, keyFlowStepUp, keyFlowSetPass} {
-		delete(sess.Values, k)
-	}
-}
-
-// updateFlow saves changed flow state (a step completed) and advances.
-func (u *UI) updateFlow(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest, st flowState) {
-	u.beginFlow(sess, req, st)
-	u.advance(w, r, sess, req)
-}
-
 // advance sends the browser to the first step the login still needs, or
 // establishes the login when none is left.
 func (u *UI) advance(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest) {
 	ctx := r.Context()
-	st, ok := u.flow(ctx, sess, req)
+	st, ok := u.flowOrError(w, r, sess, req)
 	if !ok {
-		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
 		return
 	}
 	for _, s := range u.before {
@@ -277,14 +221,21 @@ func (u *UI) advance(w http.ResponseWriter, r *http.Request, sess *sessions.Sess
 	u.establish(w, r, sess, req, st)
 }
 
-// establish starts a fresh SSO session (a new id: no fixation) holding what
-// the member proved, runs the login hooks, then finishes the request.
+// establish stores what the login changed (settleCredentials), starts a
+// fresh SSO session (a new id: no fixation) holding what the member proved
+// and the member's security stamp, runs the login hooks, then finishes the
+// request.
 func (u *UI) establish(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest, st flowState) {
+	st, ok := u.settleCredentials(w, r, sess, st)
+	if !ok {
+		return
+	}
 	if err := u.sessions.regenerate(r.Context(), sess); err != nil {
 		u.serverError(w, r, err)
 		return
 	}
 	clearFlow(sess)
+	sess.Values[keyStamp] = st.Member.SecurityStamp
 	sess.Values[keyMember] = st.MemberID
 	sess.Values[keyAuthTime] = strconv.FormatInt(u.now().Unix(), 10)
 	sess.Values[keyACR] = st.ACR

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"tsubasa/provider/audit"
 	"tsubasa/provider/otp"
 )
 
@@ -33,8 +32,6 @@ type OTPOptions struct {
 	SMSCountries []string
 	// TTL is a code's lifetime, as the pages state it.
 	TTL time.Duration
-	// Audit records contact.changed; nil records nothing.
-	Audit *audit.Logger
 }
 
 // otpFeature is one-time passwords: the login's second step, step-up for

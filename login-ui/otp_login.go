@@ -21,10 +21,14 @@ import (
 //
 // It is needed when the relying party asks for acr urn:tsubasa:acr:otp
 // (also from an SSO session: a step-up, and the login then gets a fresh
-// auth_time), or by otp.on_login: always, or new_device when the risk
-// feature sees a new environment. A member with nowhere to send a code is
-// never let through a request that asks for the otp level: the page
-// explains how to register a contact instead.
+// auth_time), when the login owes a second factor (it sets a password, or
+// follows "this wasn't me": secondFactorOwed, whatever on_login says), or
+// by otp.on_login: always, or new_device when the risk feature sees a new
+// environment. A member with nowhere to send a code is never let through
+// a request that asks for the otp level: the page explains how to register
+// a contact instead; one who owes a second factor is sent to the
+// membership desk (or to a passkey), since there is no session to
+// register a contact from.
 
 const otpStepPath = "/login/otp"
 
@@ -38,6 +42,9 @@ func (u *UI) otpNeeded(ctx context.Context, r *http.Request, st flowState, req s
 		return false, nil
 	}
 	if want := acr.Required(req.ACRValues); want != "" && !acr.Satisfies(st.ACR, want) && acr.Satisfies(acr.OTP, want) {
+		return true, nil
+	}
+	if u.secondFactorOwed(st) {
 		return true, nil
 	}
 	if st.StepUp || len(u.otp.Service.Channels(st.Member)) == 0 {
@@ -79,9 +86,8 @@ func (u *UI) otpFlow(w http.ResponseWriter, r *http.Request, id string) (*sessio
 	if !ok {
 		return nil, req, flowState{}, false
 	}
-	st, ok := u.flow(r.Context(), sess, req)
+	st, ok := u.flowOrError(w, r, sess, req)
 	if !ok {
-		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
 		return nil, req, flowState{}, false
 	}
 	return sess, req, st, true
@@ -101,9 +107,15 @@ func (u *UI) showOTPStep(w http.ResponseWriter, r *http.Request) {
 		u.advance(w, r, sess, req)
 		return
 	}
-	if len(u.otp.Service.Channels(st.Member)) == 0 && slices.Contains(req.Prompt, "none") {
-		u.opts.Fail(w, r, req.ID, "interaction_required", "the member must register a contact for one-time passwords")
-		return
+	if len(u.otp.Service.Channels(st.Member)) == 0 {
+		switch {
+		case slices.Contains(req.Prompt, "none"):
+			u.opts.Fail(w, r, req.ID, "interaction_required", "the member must register a contact for one-time passwords")
+			return
+		case u.secondFactorUnavailable(st):
+			u.renderError(w, r, http.StatusForbidden, "login.error.second_factor_unavailable")
+			return
+		}
 	}
 	u.showEntry(w, r, u.loginEntry(r, sess, req, st))
 }

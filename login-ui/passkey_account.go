@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/sessions"
+
+	"tsubasa/provider/member"
 	"tsubasa/provider/otp"
 	"tsubasa/provider/passkey"
 	"tsubasa/storage"
@@ -20,10 +23,14 @@ import (
 // programme's rule), checked by the gate when the registration page opens
 // and again when the ceremony begins, and spent by a successful
 // registration, so every new passkey costs a new code. Renaming takes a
-// login; deleting takes a step-up, because it removes a way to log in.
+// login; deleting takes a step-up, because it removes a way to log in, and
+// is a credential change (credential.go): every session of the member ends
+// and every token is revoked, and this browser stays logged in or not as
+// configured.
 
 type passkeysPage struct {
 	page
+	credentialNotes
 	Zone     string
 	Notice   string
 	Passkeys []passkeyRow
@@ -47,6 +54,7 @@ type passkeyNewPage struct {
 
 type passkeyDeletePage struct {
 	page
+	credentialNotes
 	ID, Name string
 }
 
@@ -71,19 +79,22 @@ func (f *passkeyFeature) showPasskeys(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d := r.URL.Query().Get("done"); slices.Contains(passkeyNotices, d) {
-		f.renderList(w, r, m, http.StatusOK, "passkey.done."+d, "")
+		f.renderList(w, r, m, http.StatusOK, "passkey.done."+d, signedOutKey(r), "")
 		return
 	}
-	f.renderList(w, r, m, http.StatusOK, "", "")
+	f.renderList(w, r, m, http.StatusOK, "", "", "")
 }
 
-func (f *passkeyFeature) renderList(w http.ResponseWriter, r *http.Request, m storage.Member, status int, notice, errKey string) {
+// renderList shows the list with a notice (and what a removal signed out),
+// or an error.
+func (f *passkeyFeature) renderList(w http.ResponseWriter, r *http.Request, m storage.Member, status int, notice, signedOut, errKey string) {
 	ps, err := f.Service.List(r.Context(), m.ID)
 	if err != nil {
 		f.u.serverError(w, r, err)
 		return
 	}
 	p := passkeysPage{page: f.u.newPage(r, f.u.memberLang(r, m), "passkey.account.title"), Zone: f.ZoneLabel, Notice: notice, RPID: f.Service.RPID(), MaxName: passkey.MaxNameLength}
+	p.SignedOut = signedOut
 	p.Error = errKey
 	p.RegistrationNote = "passkey.new.note.any"
 	if !slices.Contains(f.RegistrationChannels, otp.ChannelEmail) {
@@ -250,7 +261,7 @@ func (f *passkeyFeature) rename(w http.ResponseWriter, r *http.Request) {
 	err := f.Service.Rename(r.Context(), m.ID, id, r.PostFormValue("name"))
 	switch {
 	case errors.Is(err, passkey.ErrName):
-		f.renderList(w, r, m, http.StatusUnprocessableEntity, "", "passkey.error.name")
+		f.renderList(w, r, m, http.StatusUnprocessableEntity, "", "", "passkey.error.name")
 	case errors.Is(err, passkey.ErrNotFound):
 		f.u.renderError(w, r, http.StatusNotFound, "passkey.error.not_found")
 	case err != nil:
@@ -278,12 +289,13 @@ func (f *passkeyFeature) showDelete(w http.ResponseWriter, r *http.Request) {
 		f.u.renderError(w, r, http.StatusNotFound, "passkey.error.not_found")
 		return
 	}
-	p := passkeyDeletePage{page: f.u.newPage(r, f.u.memberLang(r, m), "passkey.delete.title"), ID: encodeID(ps[i].ID), Name: ps[i].Name}
+	p := passkeyDeletePage{page: f.u.newPage(r, f.u.memberLang(r, m), "passkey.delete.title"), ID: encodeID(ps[i].ID), Name: ps[i].Name,
+		credentialNotes: credentialNotes{Effect: f.u.credentialEffect()}}
 	f.u.render(w, r, http.StatusOK, "account_passkeys_delete", p)
 }
 
 func (f *passkeyFeature) postDelete(w http.ResponseWriter, r *http.Request) {
-	_, m, ok := f.u.requireStepUp(w, r)
+	sess, m, ok := f.u.requireStepUp(w, r)
 	if !ok {
 		return
 	}
@@ -299,6 +311,22 @@ func (f *passkeyFeature) postDelete(w http.ResponseWriter, r *http.Request) {
 		f.u.serverError(w, r, err)
 	default:
 		f.u.log.InfoContext(r.Context(), "passkey deleted", "member_id", m.ID)
-		http.Redirect(w, r, "/account/passkeys?done=deleted", http.StatusSeeOther)
+		f.removed(w, r, sess, m)
 	}
+}
+
+// removed ends what the removed passkey may have opened: a passkey is
+// removed because it may be in someone else's hands.
+func (f *passkeyFeature) removed(w http.ResponseWriter, r *http.Request, sess *sessions.Session, m storage.Member) {
+	ended, err := f.u.opts.Members.CredentialChanged(r.Context(), m.ID, changeContext(r, sess, member.ChangePasskey))
+	if err != nil {
+		f.u.serverError(w, r, err)
+		return
+	}
+	next, err := f.u.afterCredentialChange(w, r, sess, ended, "/account/passkeys?done=deleted")
+	if err != nil {
+		f.u.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -123,6 +123,7 @@ func (f *passkeyFeature) finishLogin(w http.ResponseWriter, r *http.Request) {
 		// A password the member must replace ("this wasn't me", a reset
 		// by an operator) is replaced first, however the member logs in.
 		SetPass: m.MustChangePassword,
+		Stamp:   m.SecurityStamp,
 	})
 	if err := f.u.sessions.Save(r, w, sess); err != nil {
 		f.jsonServerError(w, r, err)

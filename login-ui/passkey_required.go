@@ -35,9 +35,8 @@ func (f *passkeyFeature) showRequired(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st, ok := u.flow(r.Context(), sess, req)
+	st, ok := u.flowOrError(w, r, sess, req)
 	if !ok {
-		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
 		return
 	}
 	keys, err := f.Service.List(r.Context(), st.MemberID)

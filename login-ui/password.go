@@ -29,11 +29,14 @@ func (u *UI) newPasswordForm(failed []member.Violation) newPasswordForm {
 }
 
 // setPasswordStep makes a member who logged in with the legacy PIN (or must
-// change a password) set a policy-compliant one before the login completes.
+// change a password) choose a policy-compliant one before the login
+// completes. The choice is checked at once and only its hash is held in
+// the session; establish stores it once every later step (the one-time
+// password) has passed (see credential.go).
 func (u *UI) setPasswordStep() step {
 	return step{order: 10, name: "set_password", path: "/login/password",
 		needed: func(_ context.Context, _ *http.Request, st flowState, _ storage.AuthRequest) (bool, error) {
-			return st.SetPass, nil
+			return st.SetPass && st.NewHash == "", nil
 		}}
 }
 
@@ -43,8 +46,16 @@ func (u *UI) showSetPassword(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if st, ok := u.flow(r.Context(), sess, req); !ok || !st.SetPass {
+	st, ok := u.flowOrError(w, r, sess, req)
+	if !ok {
+		return
+	}
+	if !st.SetPass {
 		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
+		return
+	}
+	if u.secondFactorUnavailable(st) {
+		u.renderError(w, r, http.StatusForbidden, "login.error.second_factor_unavailable")
 		return
 	}
 	u.renderSetPassword(w, r, req.ID, negotiate(r, req.UILocales), http.StatusOK, "", nil)
@@ -62,9 +73,16 @@ func (u *UI) postSetPassword(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st, ok := u.flow(r.Context(), sess, req)
-	if !ok || !st.SetPass {
+	st, ok := u.flowOrError(w, r, sess, req)
+	if !ok {
+		return
+	}
+	if !st.SetPass {
 		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
+		return
+	}
+	if u.secondFactorUnavailable(st) {
+		u.renderError(w, r, http.StatusForbidden, "login.error.second_factor_unavailable")
 		return
 	}
 	lang := negotiate(r, req.UILocales)
@@ -73,7 +91,7 @@ func (u *UI) postSetPassword(w http.ResponseWriter, r *http.Request) {
 		u.renderSetPassword(w, r, req.ID, lang, http.StatusUnprocessableEntity, "set_password.error.mismatch", nil)
 		return
 	}
-	err := u.opts.Members.SetPassword(r.Context(), st.MemberID, pw)
+	hash, err := u.opts.Members.HashNewPassword(r.Context(), st.MemberID, pw)
 	var pe *member.PolicyError
 	switch {
 	case errors.As(err, &pe):
@@ -82,10 +100,16 @@ func (u *UI) postSetPassword(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, member.ErrSamePassword):
 		u.renderSetPassword(w, r, req.ID, lang, http.StatusUnprocessableEntity, "password.error.same", nil)
 		return
+	case errors.Is(err, member.ErrBusy):
+		w.Header().Set("Retry-After", "2")
+		u.renderSetPassword(w, r, req.ID, lang, http.StatusServiceUnavailable, "login.error.busy", nil)
+		return
 	case err != nil:
 		u.serverError(w, r, err)
 		return
 	}
-	st.SetPass = false
+	// Held, not stored: an intruder who knows only the old password gets
+	// no further than the next step, and the member's password stays.
+	st.NewHash = hash
 	u.updateFlow(w, r, sess, req, st)
 }

@@ -27,7 +27,7 @@ import (
 //	POST /login/reset/code         right code: on to the new password
 //	POST /login/reset/code/resend  another code
 //	GET  /login/reset/password     new password form (the policy's rules listed)
-//	POST /login/reset/password     set it; then the member logs in normally
+//	POST /login/reset/password     set it (every session ends, every token is revoked); then the member logs in
 //
 // The pages never tell whether a number belongs to a member, or has a
 // contact: every number gets the same answer after the same work (one
@@ -40,7 +40,8 @@ const (
 	resetPath       = "/login/reset"
 	keyResetMember  = "reset_member"
 	keyResetReq     = "reset_req"
-	keyResetOK      = "reset_ok" // member id and unix time of the right code
+	keyResetOK      = "reset_ok"    // member id and unix time of the right code
+	keyResetStamp   = "reset_stamp" // the member's security stamp when the code was right
 	resetWindow     = 10 * time.Minute
 	resetSendBudget = 30 * time.Second
 )
@@ -118,7 +119,11 @@ func (u *UI) postReset(w http.ResponseWriter, r *http.Request) {
 func (u *UI) sendReset(ctx context.Context, r *http.Request, m storage.Member, lang string) {
 	ip := clientIP(r)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resetSendBudget)
+		// Without the request's unit (storage.Units): a write from here
+		// would otherwise carry the request's held writes (its session)
+		// into a commit the answer does not wait for, and the browser's
+		// next request could miss the session.
+		ctx, cancel := context.WithTimeout(storage.Direct(context.WithoutCancel(ctx)), resetSendBudget)
 		defer cancel()
 		_, err := u.otp.Service.Issue(ctx, otp.IssueRequest{Member: m, Purpose: otp.PurposeReset, Locale: lang, IP: ip})
 		switch key := otp.CatalogKey(err); {
@@ -180,7 +185,15 @@ func (u *UI) postResetCode(w http.ResponseWriter, r *http.Request) {
 	if _, ok := u.verifyEntry(w, r, e); !ok {
 		return
 	}
+	m, err := u.store.MemberByID(r.Context(), e.member.ID)
+	if err != nil {
+		u.serverError(w, r, err)
+		return
+	}
 	sess.Values[keyResetOK] = e.member.ID + " " + strconv.FormatInt(u.now().Unix(), 10)
+	// The new password is stored only if nothing changed since the code
+	// was right (another reset, "this wasn't me").
+	sess.Values[keyResetStamp] = m.SecurityStamp
 	if err := u.sessions.Save(r, w, sess); err != nil {
 		u.serverError(w, r, err)
 		return
@@ -224,7 +237,9 @@ func (u *UI) postResetPassword(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnprocessableEntity, "set_password.error.mismatch", nil)
 		return
 	}
-	err := u.opts.Members.SetPassword(r.Context(), id, pw)
+	c := changeContext(r, nil, member.ChangeReset)
+	c.Guard, c.Stamp = true, value(sess, keyResetStamp)
+	_, err := u.opts.Members.SetPassword(r.Context(), id, pw, c)
 	var pe *member.PolicyError
 	switch {
 	case errors.As(err, &pe):
@@ -233,23 +248,24 @@ func (u *UI) postResetPassword(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, member.ErrSamePassword):
 		fail(http.StatusUnprocessableEntity, "password.error.same", nil)
 		return
+	case errors.Is(err, member.ErrBusy):
+		w.Header().Set("Retry-After", "2")
+		fail(http.StatusServiceUnavailable, "login.error.busy", nil)
+		return
+	case errors.Is(err, member.ErrCredentialsChanged):
+		u.endReset(w, r, sess)
+		u.renderError(w, r, http.StatusConflict, "error.credentials_changed")
+		return
 	case err != nil:
 		u.serverError(w, r, err)
 		return
 	}
+	// The reset ended every session of the member and revoked every token
+	// (a reset often follows a compromise). This browser's session goes on
+	// unless it was one of them.
 	reqID := value(sess, keyResetReq)
-	for _, k := range []string{keyResetOK, keyResetMember, keyResetReq, chKey(otp.PurposeReset)} {
-		delete(sess.Values, k)
-	}
-	if err := u.sessions.Save(r, w, sess); err != nil {
-		u.serverError(w, r, err)
-		return
-	}
-	// A reset often follows a compromise: end the member's other sessions
-	// and the tokens descending from them (linked apps keep their grants).
-	if err := u.endMemberSessions(r, id); err != nil {
-		u.serverError(w, r, err)
-		return
+	if !u.endReset(w, r, sess) {
+		reqID = ""
 	}
 	next := "/account"
 	if reqID != "" {
@@ -271,24 +287,24 @@ func (u *UI) showResetDone(w http.ResponseWriter, r *http.Request) {
 // StageIs is whether the page shows stage s.
 func (p resetPage) StageIs(s string) bool { return p.Stage == s }
 
-// endMemberSessions deletes every SSO session of the member and the tokens
-// that descend from them.
-func (u *UI) endMemberSessions(r *http.Request, memberID string) error {
-	ctx := r.Context()
-	f := storage.SessionFilter{MemberID: memberID}
-	listed, err := u.store.ListSessions(ctx, f)
-	if err != nil {
-		return err
+// endReset forgets the reset in this browser's session. It reports false
+// when the session itself is gone (it was the member's own, ended by the
+// reset): then the cookie goes too, and with it the login request the
+// session was bound to.
+func (u *UI) endReset(w http.ResponseWriter, r *http.Request, sess *sessions.Session) bool {
+	for _, k := range []string{keyResetOK, keyResetMember, keyResetReq, keyResetStamp, chKey(otp.PurposeReset)} {
+		delete(sess.Values, k)
 	}
-	if u.risk == nil {
-		_, err = u.store.DeleteSessions(ctx, f)
-		return err
+	err := u.sessions.Save(r, w, sess)
+	if err == nil {
+		return true
 	}
-	ended, revoked, err := u.revokeSessions(ctx, f, listed)
-	if err == nil && ended > 0 {
-		if m, merr := u.store.MemberByID(ctx, memberID); merr == nil {
-			u.recordRevoked(r, m, "password_reset", "", ended, revoked)
-		}
+	if !errors.Is(err, errSessionGone) {
+		u.log.ErrorContext(r.Context(), "reset: save session", "err", err)
 	}
-	return err
+	sess.Options.MaxAge = -1
+	if err := u.sessions.Save(r, w, sess); err != nil {
+		u.log.ErrorContext(r.Context(), "reset: drop session cookie", "err", err)
+	}
+	return false
 }

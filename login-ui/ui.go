@@ -36,11 +36,17 @@ type Store interface {
 	DeleteTokens(ctx context.Context, f storage.TokenFilter) (int, error)
 }
 
-// Members is the member domain as the login UI uses it.
+// Members is the member domain as the login UI uses it. Every credential
+// change goes through it (CredentialChanged and the password setters built
+// on it), which ends the member's sessions and revokes their tokens.
 type Members interface {
 	Authenticate(ctx context.Context, in member.LoginInput) (member.LoginResult, error)
-	SetPassword(ctx context.Context, memberID, password string) error
-	ChangePassword(ctx context.Context, memberID, current, password string) error
+	HashNewPassword(ctx context.Context, memberID, password string) (string, error)
+	SetPasswordHash(ctx context.Context, memberID, hash string, c member.Change) (member.Ended, error)
+	SetPassword(ctx context.Context, memberID, password string, c member.Change) (member.Ended, error)
+	ChangePassword(ctx context.Context, memberID, current, password string, c member.Change) (member.Ended, error)
+	CredentialChanged(ctx context.Context, memberID string, c member.Change) (member.Ended, error)
+	ReportNotMe(ctx context.Context, memberID string, c member.Change) (member.Ended, error)
 	Policy() member.Policy
 }
 
@@ -78,6 +84,10 @@ type Options struct {
 	// StepUpMaxAge is how old a one-time password may be for the account
 	// pages that show or change member information.
 	StepUpMaxAge time.Duration
+	// KeepSessionOnCredentialChange keeps the browser a member changes a
+	// credential in (password, passkey, contact) logged in, under a new
+	// session id; every other session ends either way.
+	KeepSessionOnCredentialChange bool
 	// Features are the optional parts enabled for this deployment.
 	Features []Feature
 	Now      func() time.Time

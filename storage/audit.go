@@ -117,6 +117,7 @@ type Store interface {
 	Outbox
 	Logins
 	MemberEvents
+	CredentialChanges
 	Units
 	Janitor
 	SMSBudget

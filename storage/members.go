@@ -46,6 +46,16 @@ type Member struct {
 	PINHash            string // legacy 6-digit PIN, argon2id PHC; telephone channel
 	MustChangePassword bool   // set by "this wasn't me" and by PIN migration
 	PasswordChangedAt  time.Time
+	// SecurityStamp is a random value replaced with every change of the
+	// member's credentials (password, passkey removed, contact, "this
+	// wasn't me"). A login in progress and a browser session remember the
+	// stamp they began under and are void once it changed; a password
+	// held back until a login completes is stored only if it is unchanged.
+	SecurityStamp string
+	// SecondFactorDue is set by "this wasn't me": the next login must give
+	// a one-time password (or use a passkey) whatever the configuration
+	// says, and is cleared by the login that sets the new password.
+	SecondFactorDue bool
 
 	WebAuthnHandle []byte // random 64-byte WebAuthn user handle, unique, set once
 

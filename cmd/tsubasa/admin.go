@@ -189,8 +189,8 @@ var adminRoutes = map[string]adminHandler{
 	"member/status": jsonOp(func(o *adminOps, ctx context.Context, in statusInput) (memberView, error) {
 		return o.setMemberStatus(ctx, in.Number, in.Status)
 	}),
-	"member/password": jsonOp(func(o *adminOps, ctx context.Context, in passwordInput) (empty, error) {
-		return empty{}, o.setMemberPassword(ctx, in.Number, in.Password)
+	"member/password": jsonOp(func(o *adminOps, ctx context.Context, in passwordInput) (passwordOutput, error) {
+		return o.setMemberPassword(ctx, in.Number, in.Password)
 	}),
 	"member/import": func(ctx context.Context, o *adminOps, req adminRequest) (any, error) {
 		return o.importMembers(ctx, req.Body, req.Query.Get("contacts_verified") == "true")

@@ -163,15 +163,29 @@ func (o *adminOps) setMemberStatus(ctx context.Context, number, status string) (
 	return v, nil
 }
 
-func (o *adminOps) setMemberPassword(ctx context.Context, number, password string) error {
+// passwordOutput is what setting a password ended: like every credential
+// change it ends the member's sessions and revokes their tokens.
+type passwordOutput struct {
+	EndedSessions int `json:"ended_sessions"`
+	RevokedTokens int `json:"revoked_tokens"`
+}
+
+// setMemberPassword sets a member's password as an operator, through the
+// member domain's credential change, so the operator's path ends the
+// member's sessions and tokens as the member's own pages do.
+func (o *adminOps) setMemberPassword(ctx context.Context, number, password string) (passwordOutput, error) {
 	if password == "" {
-		return invalid("password", "a password is required")
+		return passwordOutput{}, invalid("password", "a password is required")
 	}
 	m, err := o.memberByNumber(ctx, number)
 	if err != nil {
-		return err
+		return passwordOutput{}, err
 	}
-	return o.members.SetPassword(ctx, m.ID, password)
+	ended, err := o.members.SetPassword(ctx, m.ID, password, member.Change{Kind: member.ChangeOperator, By: member.ByOperator})
+	if err != nil {
+		return passwordOutput{}, err
+	}
+	return passwordOutput{EndedSessions: len(ended.Sessions), RevokedTokens: ended.Tokens}, nil
 }
 
 // keyView is a signing key as shown to the operator: never the private key.

@@ -117,7 +117,7 @@ func newMemberPasswordCmd(g *globals, p *printer) *cobra.Command {
 	var fromStdin bool
 	cmd := &cobra.Command{
 		Use:   "set-password NUMBER (--password PASSWORD | --password-stdin)",
-		Short: "Set a member's password",
+		Short: "Set a member's password (ends every session of the member and revokes every token)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in.Number = args[0]
@@ -131,14 +131,16 @@ func newMemberPasswordCmd(g *globals, p *printer) *cobra.Command {
 			if in.Password == "" {
 				return usageError{errors.New("give --password or --password-stdin")}
 			}
-			var out empty
+			var out passwordOutput
 			if err := g.adminJSON(cmd.Context(), "member/password", in, &out); err != nil {
 				return err
 			}
 			return p.print(struct {
 				Number string `json:"number"`
-			}{in.Number}, func(w io.Writer) {
-				fmt.Fprintf(w, "Password of member %s changed.\n", in.Number)
+				passwordOutput
+			}{in.Number, out}, func(w io.Writer) {
+				fmt.Fprintf(w, "Password of member %s changed. Every session of the member ended (%d) and every token was revoked (%d stored; access tokens issued before are refused too).\n",
+					in.Number, out.EndedSessions, out.RevokedTokens)
 			})
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"tsubasa/storage"
 )
@@ -65,12 +66,33 @@ func TestCLIMembers(t *testing.T) {
 
 		e.fails(2, []string{"password"}, "member", "set-password", "1234567", "--password", "short")
 		e.fails(2, []string{"--password"}, "member", "set-password", "1234567")
-		e.ok("member", "set-password", "1234567", "--password", "Another-Route-2027")
+		// The operator's path ends the member's sessions and tokens as the
+		// member's own pages do.
+		inspect(func(d *deps) {
+			m, _ := d.store.MemberByNumber(t.Context(), "1234567")
+			now := time.Now().UTC()
+			if err := d.store.CreateSession(t.Context(), storage.Session{ID: "cli-s1", MemberID: m.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.store.CreateTokens(t.Context(), storage.Token{ID: "cli-r1", Kind: storage.RefreshToken, MemberID: m.ID, ClientID: "web",
+				SessionID: "cli-s1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if out := e.ok("member", "set-password", "1234567", "--password", "Another-Route-2027"); !strings.Contains(out, "ended (1)") || !strings.Contains(out, "revoked (1 stored") {
+			t.Errorf("member set-password:\n%s", out)
+		}
 		var hashAfter string
 		inspect(func(d *deps) {
 			m, err := d.store.MemberByNumber(t.Context(), "1234567")
 			if err != nil {
 				t.Fatal(err)
+			}
+			if _, err := d.store.SessionByID(t.Context(), "cli-s1"); err == nil {
+				t.Error("the member's session survived set-password")
+			}
+			if _, err := d.store.TokenByID(t.Context(), "cli-r1"); err == nil {
+				t.Error("the member's refresh token survived set-password")
 			}
 			ok, _, err := d.hasher.Verify(t.Context(), m.PasswordHash, "Another-Route-2027")
 			if !ok || err != nil {

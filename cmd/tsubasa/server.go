@@ -83,6 +83,8 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 		StepUpMaxAge: cfg.OTP.StepUpMaxAge,
 		Features:     features,
 		Logger:       d.log,
+		// Credential changes end every other session (member.Service).
+		KeepSessionOnCredentialChange: cfg.Session.KeepCurrentOnCredentialChange,
 	})
 	if err != nil {
 		return nil, err

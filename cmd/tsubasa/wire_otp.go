@@ -1,12 +1,9 @@
 package main
 
 import (
-	"log/slog"
 	"net/mail"
-	"os"
 
 	loginui "tsubasa/login-ui"
-	"tsubasa/provider/audit"
 	"tsubasa/provider/otp"
 )
 
@@ -34,10 +31,6 @@ func (s *server) wireOTP() (loginui.Feature, error) {
 	if err != nil {
 		return nil, err
 	}
-	var siem *slog.Logger
-	if cfg.Log.AuditJSON {
-		siem = newSIEMLogger(os.Stderr)
-	}
 	from := cfg.Mail.ForOTP().From
 	if from == "" {
 		from = cfg.Mail.From
@@ -56,6 +49,5 @@ func (s *server) wireOTP() (loginui.Feature, error) {
 		SMSSender:    sender,
 		SMSCountries: o.SMSCountries,
 		TTL:          o.TTL,
-		Audit:        audit.New(s.deps.store, siem),
 	}), nil
 }

@@ -37,7 +37,8 @@ const (
 	EventAlertQueued = "alert.queued"
 	EventAlertSent   = "alert.sent"
 
-	// Sessions revoked (logout everywhere, "this wasn't me", an operator).
+	// Sessions revoked (logout everywhere, "this wasn't me", an operator,
+	// any credential change: detail reason names it).
 	EventSessionsRevoked = "sessions.revoked"
 	// The member reported a login or link as not theirs.
 	EventNotMeReported = "not_me.reported"

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"tsubasa/storage"
@@ -53,6 +55,7 @@ func (s *Service) complete(ctx context.Context, v validated, wait bool) (storage
 	m := v.m
 	m.ID = newMemberID()
 	m.WebAuthnHandle = randomBytes(64)
+	m.SecurityStamp = newSecurityStamp()
 	m.Status = storage.MemberActive
 	m.CreatedAt, m.UpdatedAt = now, now
 	var err error
@@ -77,38 +80,72 @@ func (s *Service) complete(ctx context.Context, v validated, wait bool) (storage
 	return m, nil
 }
 
-// SetPassword sets a new password without asking for the current one: after
-// a PIN login, a forced change or a reset. The new password must pass the
-// policy (*PolicyError) and differ from the current one (ErrSamePassword).
-func (s *Service) SetPassword(ctx context.Context, memberID, newPassword string) error {
+// SetPassword sets a new password without asking for the current one: a
+// reset by one-time password (ChangeReset) or an operator (ChangeOperator).
+// The new password must pass the policy (*PolicyError) and differ from the
+// current one (ErrSamePassword). Like every credential change it ends the
+// member's sessions and revokes their tokens (CredentialChanged); c.Guard
+// refuses the change once the credentials changed since the step that
+// allowed it (ErrCredentialsChanged).
+func (s *Service) SetPassword(ctx context.Context, memberID, newPassword string, c Change) (Ended, error) {
+	hash, err := s.HashNewPassword(ctx, memberID, newPassword)
+	if err != nil {
+		return Ended{}, err
+	}
+	return s.SetPasswordHash(ctx, memberID, hash, c)
+}
+
+// HashNewPassword checks a new password for the member (the policy,
+// *PolicyError; not the current one, ErrSamePassword) and returns its
+// hash, for SetPasswordHash. A login that must set a password checks it
+// when the member types it, and stores it only once the login is
+// complete, second factor included.
+func (s *Service) HashNewPassword(ctx context.Context, memberID, newPassword string) (string, error) {
 	m, err := s.store.MemberByID(ctx, memberID)
 	if err != nil {
-		return fmt.Errorf("member: %w", err)
+		return "", fmt.Errorf("member: %w", err)
 	}
 	if vs := s.opts.Policy.Check(ctx, newPassword, m); len(vs) > 0 {
-		return &PolicyError{Violations: vs}
+		return "", &PolicyError{Violations: vs}
 	}
 	pw := normalizePassword(newPassword)
 	if m.PasswordHash != "" {
 		// A forced change ("this wasn't me") must not keep the old password.
 		same, _, err := s.hasher.Verify(ctx, m.PasswordHash, pw)
 		if err != nil && !errors.Is(err, ErrHashFormat) {
-			return err
+			return "", err
 		}
 		if same {
-			return ErrSamePassword
+			return "", ErrSamePassword
 		}
 	}
-	return s.storePassword(ctx, m, pw)
+	return s.hasher.Hash(ctx, pw)
+}
+
+// SetPasswordHash stores a hash HashNewPassword returned, as a credential
+// change of kind c.Kind (CredentialChanged). A login guards it with the
+// stamp it began under (c.Guard, c.Stamp): a password changed meanwhile (a
+// reset in another browser) is never overwritten by the one it held.
+func (s *Service) SetPasswordHash(ctx context.Context, memberID, hash string, c Change) (Ended, error) {
+	if !strings.HasPrefix(hash, "$argon2id$") {
+		return Ended{}, fmt.Errorf("%w: not an argon2id hash", ErrHashFormat)
+	}
+	c.Update = passwordUpdate(hash, s.now())
+	c.Events = append(slices.Clone(c.Events), storage.Event{Type: EventPasswordChanged, Method: MethodPassword, Success: true,
+		Detail: map[string]string{"reason": c.Kind}})
+	return s.CredentialChanged(ctx, memberID, c)
 }
 
 // ChangePassword replaces the password after checking the current one
 // (ErrInvalidCredentials). The new one must differ (ErrSamePassword) and
-// pass the policy (*PolicyError).
-func (s *Service) ChangePassword(ctx context.Context, memberID, current, newPassword string) error {
+// pass the policy (*PolicyError). It is a credential change of kind
+// ChangePassword: every session ends and every token is revoked
+// (CredentialChanged); the caller may keep the browser it was made in by
+// giving it Ended.Stamp.
+func (s *Service) ChangePassword(ctx context.Context, memberID, current, newPassword string, c Change) (Ended, error) {
 	m, err := s.store.MemberByID(ctx, memberID)
 	if err != nil {
-		return fmt.Errorf("member: %w", err)
+		return Ended{}, fmt.Errorf("member: %w", err)
 	}
 	// The current password is a guessable secret even behind a session:
 	// count the check against the same per-member lockout as a login.
@@ -124,10 +161,10 @@ func (s *Service) ChangePassword(ctx context.Context, memberID, current, newPass
 	if errors.Is(err, errThrottled) {
 		s.event(ctx, storage.Event{Type: EventPasswordChangeFail, MemberID: m.ID, Method: MethodPassword,
 			Reason: ReasonThrottled})
-		return &ThrottledError{RetryAfter: retry}
+		return Ended{}, &ThrottledError{RetryAfter: retry}
 	}
 	if err != nil {
-		return fmt.Errorf("member: recording attempt: %w", err)
+		return Ended{}, fmt.Errorf("member: recording attempt: %w", err)
 	}
 	cur := normalizePassword(current)
 	ok := false
@@ -137,49 +174,32 @@ func (s *Service) ChangePassword(ctx context.Context, memberID, current, newPass
 		ok, _, err = s.hasher.Verify(ctx, m.PasswordHash, cur)
 	}
 	if err != nil && !errors.Is(err, ErrHashFormat) {
-		return err
+		return Ended{}, err
 	}
 	if !ok {
 		s.event(ctx, storage.Event{Type: EventPasswordChangeFail, MemberID: m.ID, Method: MethodPassword,
 			Reason: ReasonBadCredentials})
-		return ErrInvalidCredentials
+		return Ended{}, ErrInvalidCredentials
 	}
 	if err := s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
 		return lockState{}.applyTo(old), nil
 	}); err != nil {
-		return fmt.Errorf("member: recording attempt: %w", err)
+		return Ended{}, fmt.Errorf("member: recording attempt: %w", err)
 	}
 	pw := normalizePassword(newPassword)
 	if pw == cur {
-		return ErrSamePassword
+		return Ended{}, ErrSamePassword
 	}
 	if vs := s.opts.Policy.Check(ctx, newPassword, m); len(vs) > 0 {
-		return &PolicyError{Violations: vs}
+		return Ended{}, &PolicyError{Violations: vs}
 	}
-	return s.storePassword(ctx, m, pw)
-}
-
-func (s *Service) storePassword(ctx context.Context, m storage.Member, pw string) error {
 	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
-		return err
+		return Ended{}, err
 	}
-	now := s.now()
-	err = s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
-		// A member who just proved themselves enough to set a password
-		// (PIN login, reset by one-time password) is no longer throttled.
-		old = lockState{}.applyTo(old)
-		old.PasswordHash = hash
-		old.PasswordChangedAt = now
-		old.MustChangePassword = false
-		old.UpdatedAt = now
-		return old, nil
-	})
-	if err != nil {
-		return fmt.Errorf("member: storing password: %w", err)
-	}
-	s.event(ctx, storage.Event{Type: EventPasswordChanged, MemberID: m.ID, Method: MethodPassword, Success: true})
-	return nil
+	// Stored only if nothing changed since the current password was read.
+	c.Kind, c.Guard, c.Stamp = ChangePassword, true, m.SecurityStamp
+	return s.SetPasswordHash(ctx, m.ID, hash, c)
 }
 
 // SetStatus changes a member's status. Reactivating a member also clears

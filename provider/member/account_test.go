@@ -128,7 +128,7 @@ func TestChangePassword(t *testing.T) {
 		}},
 		{"ok", goodPassword, "Other-Pass-55", func(err error) bool { return err == nil }},
 	} {
-		if err := f.svc.ChangePassword(ctx, m.ID, tc.current, tc.next); !tc.check(err) {
+		if _, err := f.svc.ChangePassword(ctx, m.ID, tc.current, tc.next, Change{}); !tc.check(err) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
@@ -143,17 +143,19 @@ func TestChangePassword(t *testing.T) {
 	}
 }
 
+var operator = Change{Kind: ChangeOperator, By: ByOperator}
+
 func TestSetPassword(t *testing.T) {
 	f := newFixture(t, nil)
 	m := f.create(t, "1234567")
 	ctx := t.Context()
-	if err := f.svc.SetPassword(ctx, m.ID, goodPassword); !errors.Is(err, ErrSamePassword) {
+	if _, err := f.svc.SetPassword(ctx, m.ID, goodPassword, operator); !errors.Is(err, ErrSamePassword) {
 		t.Errorf("same: %v", err)
 	}
-	if err := f.svc.SetPassword(ctx, m.ID, "password1"); !errors.Is(err, ErrPasswordPolicy) {
+	if _, err := f.svc.SetPassword(ctx, m.ID, "password1", operator); !errors.Is(err, ErrPasswordPolicy) {
 		t.Errorf("common: %v", err)
 	}
-	if err := f.svc.SetPassword(ctx, "no-such-id", "Other-Pass-55"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := f.svc.SetPassword(ctx, "no-such-id", "Other-Pass-55", operator); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("unknown id: %v", err)
 	}
 	if err := f.store.UpdateMember(ctx, m.ID, func(o storage.Member) (storage.Member, error) {
@@ -166,7 +168,7 @@ func TestSetPassword(t *testing.T) {
 		t.Error("MustChangePassword not reported as MustSetPassword")
 	}
 	f.clock.Advance(1)
-	if err := f.svc.SetPassword(ctx, m.ID, "Other-Pass-55"); err != nil {
+	if _, err := f.svc.SetPassword(ctx, m.ID, "Other-Pass-55", operator); err != nil {
 		t.Fatal(err)
 	}
 	got := f.member(t, m.ID)
@@ -197,7 +199,7 @@ func TestChangePasswordThrottled(t *testing.T) {
 	ctx := t.Context()
 	var throttled *ThrottledError
 	for i := range 6 {
-		err := f.svc.ChangePassword(ctx, m.ID, "Guess-Number-"+string(rune('a'+i)), "Other-Pass-55")
+		_, err := f.svc.ChangePassword(ctx, m.ID, "Guess-Number-"+string(rune('a'+i)), "Other-Pass-55", Change{})
 		if i < 5 && !errors.Is(err, ErrInvalidCredentials) {
 			t.Fatalf("guess %d: %v, want ErrInvalidCredentials", i+1, err)
 		}
@@ -206,7 +208,7 @@ func TestChangePasswordThrottled(t *testing.T) {
 		}
 	}
 	// While locked, even the right password is refused, here and at login.
-	if err := f.svc.ChangePassword(ctx, m.ID, goodPassword, "Other-Pass-55"); !errors.As(err, &throttled) {
+	if _, err := f.svc.ChangePassword(ctx, m.ID, goodPassword, "Other-Pass-55", Change{}); !errors.As(err, &throttled) {
 		t.Errorf("right password while locked: %v", err)
 	}
 	if _, err := f.login(ctx, "1234567", goodPassword); !errors.As(err, &throttled) {

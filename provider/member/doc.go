@@ -73,6 +73,31 @@
 // The telephone channel has its own count and lock; the web cutover does not
 // apply to it.
 //
+// # Credential changes (Service.CredentialChanged)
+//
+// Every change of a member's credentials is one operation: a password
+// changed (ChangePassword), reset (SetPassword, ChangeReset), set by an
+// operator or stored at the end of a login (SetPasswordHash), a passkey
+// removed, a contact or the one-time-password destination changed, and
+// "this wasn't me" (ReportNotMe). In one commit
+// (storage.CredentialChanges) it applies the change, replaces the
+// member's SecurityStamp, records the events with sessions.revoked, ends
+// every session of the member and revokes every token of the member:
+// stored refresh tokens are deleted, self-contained access tokens are
+// refused from then on. Third-party apps' tokens go too (their consents
+// stay). The ended sessions, with the clients that held tokens from each,
+// go to Options.SessionsEnded, where back-channel logout is to be fired.
+//
+// The security stamp ties what is still in progress to the credentials it
+// began under: a login records it at its first step and is void once it
+// changes, a browser session carries it and is no login once it changes,
+// and a password a login holds until its second factor is stored only if
+// it is unchanged (Change.Guard), so it never overwrites a newer one. A
+// caller that keeps the browser the member made the change in gives that
+// session Ended.Stamp. A login that sets a password (PIN migration, a
+// forced change) checks it first (HashNewPassword) and stores the hash
+// only once the whole login, second factor included, has succeeded.
+//
 // # Secrets
 //
 // Passwords are NFC-normalised before hashing and verifying. Hashes are

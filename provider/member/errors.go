@@ -52,6 +52,7 @@ var catalogKeys = []struct {
 	{ErrPINExpired, "login.error.pin_expired"},
 	{ErrBusy, "login.error.busy"},
 	{ErrSamePassword, "password.error.same"},
+	{ErrCredentialsChanged, "error.credentials_changed"},
 	{ErrHashFormat, "member.error.hash_format"},
 	{ErrNumberFormat, "member.error.number_format"},
 	{ErrEmailSyntax, "member.error.email_syntax"},

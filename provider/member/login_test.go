@@ -271,7 +271,7 @@ func TestPINLogin(t *testing.T) {
 	}
 
 	// The member sets a password; then the password works, MustSetPassword clears.
-	if err := f.svc.SetPassword(ctx, pinOnly.ID, "Fresh-Start-77"); err != nil {
+	if _, err := f.svc.SetPassword(ctx, pinOnly.ID, "Fresh-Start-77", Change{Kind: ChangeAtLogin}); err != nil {
 		t.Fatal(err)
 	}
 	if res, err := f.login(ctx, "7000001", "Fresh-Start-77"); err != nil || res.MustSetPassword || res.Method != MethodPassword {

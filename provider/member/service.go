@@ -20,6 +20,7 @@ type ServiceStore interface {
 	storage.Events
 	storage.MemberEvents
 	storage.Devices // the known devices' login budgets
+	storage.CredentialChanges
 }
 
 // Audit event types written by the Service.
@@ -37,6 +38,8 @@ const (
 	EventTelephoneLocked    = "telephone.locked"
 	EventMemberCreated      = "member.created"
 	EventStatusChanged      = "member.status_changed"
+	EventSessionsRevoked    = "sessions.revoked"
+	EventNotMeReported      = "not_me.reported"
 )
 
 // Reasons of failed-login events.
@@ -83,9 +86,16 @@ type Options struct {
 	TelephoneLockout     time.Duration
 	// Emit, when set, receives every event once it is stored: cmd passes
 	// audit.Logger.Emit so that the SIEM sees failed logins too.
-	Emit   func(ctx context.Context, e storage.Event)
-	Now    func() time.Time // [time.Now]
-	Logger *slog.Logger     // [slog.Default()]
+	Emit func(ctx context.Context, e storage.Event)
+	// SessionsEnded, when set, is called once a credential change has
+	// ended sessions (CredentialChanged), with each of them and the
+	// clients that held tokens from it: where back-channel logout is to
+	// be sent from. It runs after the commit, in the request that made
+	// the change, so it must not block on the relying parties (queue the
+	// deliveries, as the outbox does for mail).
+	SessionsEnded func(ctx context.Context, memberID string, ended []EndedSession)
+	Now           func() time.Time // [time.Now]
+	Logger        *slog.Logger     // [slog.Default()]
 }
 
 // Service owns member accounts: creation, login, password changes, the

@@ -14,6 +14,8 @@
 // that move them and after deletes; the sentinel errors through errors.Is;
 // UpdateX aborting on an error from its function; UTC and nil/empty
 // round-trips; copies; expiry and DeleteExpired with a fixed clock; and
+// ChangeCredentials replacing a credential and ending the member's
+// sessions and tokens in one commit, or nothing when it is refused; and
 // races: 100 goroutines on one UpdateMember and on one UpdateDevice (a
 // device's login throttle), 50 concurrent claims of one code, refresh
 // token or OTP with exactly one winner, 20 concurrent first callers of

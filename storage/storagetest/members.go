@@ -30,6 +30,8 @@ func member(n int) storage.Member {
 		PINHash:            "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$cGlu",
 		MustChangePassword: false,
 		PasswordChangedAt:  at(-24 * time.Hour),
+		SecurityStamp:      "stamp-1",
+		SecondFactorDue:    true,
 		WebAuthnHandle:     bytes.Repeat([]byte{byte(n)}, 64),
 		LastFailedLogin:    at(-time.Hour),
 		CreatedAt:          at(-48 * time.Hour),

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Outbox", outboxTests},
 		{"Logins", loginTests},
 		{"MemberEvents", memberEventTests},
+		{"CredentialChanges", credentialTests},
 		{"Units", unitTests},
 		{"Janitor", janitorTests},
 		{"SMSBudget", smsBudgetTests},

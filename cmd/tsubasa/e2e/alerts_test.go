@@ -177,9 +177,17 @@ func TestLoginAlerts(t *testing.T) {
 	if res.URL.Path != "/login/password" || !strings.Contains(res.Body, `autocomplete="new-password"`) {
 		t.Fatalf("login after not-me must ask for a new password, got %d at %s", res.Status, res.URL)
 	}
+	// The new password is stored once the one-time password, owed after
+	// "this wasn't me" whatever otp.on_login says, has been given.
+	codes := len(CodeMails(smtp))
 	set := a.Post(t, res.URL, "/login/password", url.Values{"authRequestID": {res.AuthRequestID(t)}, "new_password": {"Aozora-Tsubasa-27"}, "confirm_password": {"Aozora-Tsubasa-27"}})
-	if set.URL.Path != "/account" || !strings.Contains(set.Body, `role="status"`) {
-		t.Errorf("after the new password: status %d at %s", set.Status, set.URL)
+	if set.URL.Path != "/login/otp" {
+		t.Fatalf("after choosing the new password: status %d at %s, want the one-time password", set.Status, set.URL)
+	}
+	_, code := MailCode(t, smtp, codes+1)
+	home := a.Post(t, set.URL, "/login/otp", url.Values{"authRequestID": {set.AuthRequestID(t)}, "otp": {code}})
+	if home.URL.Path != "/account" || !strings.Contains(home.Body, `role="status"`) {
+		t.Errorf("after the new password and the code: status %d at %s", home.Status, home.URL)
 	}
 
 	events := s.CLI(t, false, "events", "--member", MemberNumber, "--limit", "100")

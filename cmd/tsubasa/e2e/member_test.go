@@ -11,6 +11,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"tsubasa/provider/notify/notifytest"
 )
 
 const (
@@ -19,11 +21,14 @@ const (
 )
 
 // TestLegacyPINMigration: a member holding only the legacy PIN logs in with
-// it on the web, must set a policy-compliant password before the login
-// completes (amr includes pin), and from then on the PIN no longer works on
-// the web while the new password does.
+// it on the web and must choose a policy-compliant password; the password
+// is stored only once the login is complete, after the one-time password
+// mailed to the member's confirmed address (whatever otp.on_login says).
+// Then the PIN no longer works on the web while the new password does.
 func TestLegacyPINMigration(t *testing.T) {
-	s := Start(t, Options{})
+	smtp := notifytest.NewSMTPServer(t)
+	_, port := smtp.Addr()
+	s := Start(t, Options{SMTPPort: port})
 	s.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--family-name", "山田", "--given-name", "太郎",
 		"--family-name-latin", "YAMADA", "--given-name-latin", "TARO", "--email", "taro@example.com")
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
@@ -47,27 +52,44 @@ func TestLegacyPINMigration(t *testing.T) {
 	if mismatch.Status != http.StatusUnprocessableEntity {
 		t.Fatalf("mismatched confirmation: status %d", mismatch.Status)
 	}
-	done := b.Post(t, res.URL, "/login/password", url.Values{"authRequestID": {id}, "new_password": {"Kumo-Sora-77"}, "confirm_password": {"Kumo-Sora-77"}})
+	code := b.Post(t, res.URL, "/login/password", url.Values{"authRequestID": {id}, "new_password": {"Kumo-Sora-77"}, "confirm_password": {"Kumo-Sora-77"}})
+	if code.URL.Path != "/login/otp" {
+		t.Fatalf("after choosing a password: %d at %s, want the one-time password", code.Status, code.URL)
+	}
+	// Not stored yet: the PIN still opens the web, the new password does not.
+	if r := pinLogin(t, s, rp, pinValue); r.URL.Path != "/login/password" {
+		t.Errorf("PIN before the login completed: %d at %s, want the set-password step", r.Status, r.URL)
+	}
+	if r := pinLogin(t, s, rp, "Kumo-Sora-77"); r.Status != http.StatusUnauthorized {
+		t.Errorf("the chosen password worked before the login completed: %d at %s", r.Status, r.URL)
+	}
+	_, otp := MailCode(t, smtp, 1)
+	done := b.Post(t, code.URL, "/login/otp", url.Values{"authRequestID": {id}, "otp": {otp}})
 	_, idt, err := rp.Exchange(t.Context(), f, Callback(t, done))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var c idClaims
 	_ = idt.Claims(&c)
-	if !slices.Contains(c.AMR, "pin") || c.ACR != "urn:tsubasa:acr:pwd" {
-		t.Errorf("amr %v acr %q, want pin and pwd", c.AMR, c.ACR)
+	if !slices.Contains(c.AMR, "pin") || !slices.Contains(c.AMR, "otp") || c.ACR != "urn:tsubasa:acr:otp" {
+		t.Errorf("amr %v acr %q, want pin and otp, and otp", c.AMR, c.ACR)
 	}
 	// The PIN no longer opens the web; the new password does.
-	b2 := NewBrowser(t, s)
-	p = b2.Get(t, rp.AuthURL(NewFlow()))
-	res = b2.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {pinMember}, "password": {pinValue}})
-	if res.Status != http.StatusUnauthorized {
-		t.Errorf("PIN after migration: status %d, want 401", res.Status)
+	if r := pinLogin(t, s, rp, pinValue); r.Status != http.StatusUnauthorized {
+		t.Errorf("PIN after migration: status %d, want 401", r.Status)
 	}
 	f = NewFlow()
 	if _, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), pinMember, "Kumo-Sora-77")); err != nil {
 		t.Errorf("new password: %v", err)
 	}
+}
+
+// pinLogin posts pinMember's login with secret from a fresh browser.
+func pinLogin(t *testing.T, s *Server, rp *RP, secret string) Page {
+	t.Helper()
+	b := NewBrowser(t, s)
+	p := b.Get(t, rp.AuthURL(NewFlow()))
+	return b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {pinMember}, "password": {secret}})
 }
 
 // TestPINRefusedAfterCutover: after legacy_pin.web_login_until the PIN is
