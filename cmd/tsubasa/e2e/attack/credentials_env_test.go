@@ -137,10 +137,9 @@ func (e *credEnv) mustBeGone(t *testing.T, h holdings, what string) {
 	if p := h.b.Get(t, e.s.Issuer+"/account"); p.URL.Path != "/login" {
 		t.Errorf("%s: the browser still reaches %s", what, p.URL)
 	}
-	// op answers a refused token 403 (RFC 6750 would say 401): either
-	// refuses it.
-	if st := e.userinfo(t, h.tok.AccessToken); st != http.StatusUnauthorized && st != http.StatusForbidden {
-		t.Errorf("%s: /userinfo answers the access token with %d, want it refused", what, st)
+	// A revoked token is invalid_token: 401 (RFC 6750 §3.1).
+	if st := e.userinfo(t, h.tok.AccessToken); st != http.StatusUnauthorized {
+		t.Errorf("%s: /userinfo answers the access token with %d, want 401", what, st)
 	}
 	if e2e.Introspect(t, e.s.Issuer+"/oauth/introspect", "web", "web-secret-0123456789", h.tok.AccessToken) {
 		t.Errorf("%s: introspection calls the access token active", what)
@@ -150,17 +149,22 @@ func (e *credEnv) mustBeGone(t *testing.T, h holdings, what string) {
 	}
 }
 
-// stealth is an intruder's quiet foothold: a refresh token of the app,
-// after logging out of the SSO session itself, so no session shows on the
-// member's devices page while the refresh token keeps working.
+// stealth is an intruder's quiet foothold: a refresh token of the app
+// from a browser the intruder then drops, keeping only the token. Logging
+// out of the session first is no foothold: the logout revokes the
+// session's tokens, checked here on the way.
 func (e *credEnv) stealth(t *testing.T) *oauth2.Token {
 	t.Helper()
-	h := e.loginApp(t)
-	acct := e.account(t, h.b, "/account")
-	h.b.Post(t, acct.URL, "/account/logout", nil)
-	if e.ssoAnswers(t, h.b) {
+	out := e.loginApp(t)
+	acct := e.account(t, out.b, "/account")
+	out.b.Post(t, acct.URL, "/account/logout", nil)
+	if e.ssoAnswers(t, out.b) {
 		t.Fatal("the intruder's SSO session survived its logout")
 	}
+	if _, err := e2e.Refresh(t, e.rp, out.tok.RefreshToken); !e2e.IsOAuthError(err, "invalid_grant") {
+		t.Errorf("a refresh token of a session logged out on the account page: %v, want invalid_grant", err)
+	}
+	h := e.loginApp(t)
 	next, err := e2e.Refresh(t, e.rp, h.tok.RefreshToken)
 	if err != nil {
 		t.Fatalf("the stealth refresh token does not work before the change: %v", err)

@@ -94,8 +94,8 @@ func operatorPassword(t *testing.T, e *credEnv, _ bool) *e2e.Browser {
 }
 
 // TestAttackIntruderSessionSurvivesCredentialChange: the intruder holds a
-// session with the app's tokens, and a stealthy refresh token (it logged
-// out of that session so the member's devices page shows nothing). The
+// session with the app's tokens, and a stealthy refresh token (from a
+// browser it dropped, keeping only the token). The
 // member's own app tokens from before the change go too: apps sign in
 // again, linked or not.
 func TestAttackIntruderSessionSurvivesCredentialChange(t *testing.T) {
