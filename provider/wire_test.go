@@ -36,6 +36,9 @@ type wireEnv struct {
 const (
 	wireIssuer   = "http://127.0.0.1:1"
 	wireRedirect = "https://rp.example/cb"
+	// wireLoopback is a confidential client's http redirect URI on
+	// loopback, which op allows for the code flow only.
+	wireLoopback = "http://127.0.0.1:9/cb"
 	wireSecret   = "wire-secret-0123456789"
 	wireVerifier = "wire-verifier-0123456789-0123456789-0123456789"
 )
@@ -53,6 +56,7 @@ func newWireEnv(t *testing.T) *wireEnv {
 	clients := []storage.Client{
 		{ID: "web", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{wireRedirect}, GrantTypes: all, Scopes: scopes},
 		{ID: "other", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{"https://other.example/cb"}, GrantTypes: all, Scopes: scopes},
+		{ID: "loopback", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{wireLoopback}, GrantTypes: all, Scopes: scopes},
 		{ID: "spa", Public: true, RedirectURIs: []string{"https://spa.example/cb"}, GrantTypes: []string{GrantAuthorizationCode}, Scopes: scopes},
 		{ID: "backend", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{"https://backend.example/cb"},
 			GrantTypes: []string{GrantClientCredentials}, Scopes: []string{ScopeTelephone, "openid"}},
@@ -256,8 +260,9 @@ func TestClientChallenge(t *testing.T) {
 }
 
 // TestPostBodyOnly: the endpoints that take credentials and tokens take
-// them from a POST body only (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1);
-// a CORS preflight still gets its answer.
+// them from a POST body only (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1),
+// each once (a target's body follows a space); a CORS preflight still
+// gets its answer.
 func TestPostBodyOnly(t *testing.T) {
 	e := newWireEnv(t)
 	access, _ := e.login(t, "web", wireRedirect)
@@ -273,8 +278,14 @@ func TestPostBodyOnly(t *testing.T) {
 		"introspect by GET":         {http.MethodGet, "/oauth/introspect?token=" + url.QueryEscape(access), 405},
 		"introspect, token in URL":  {http.MethodPost, "/oauth/introspect?token=" + url.QueryEscape(access), 400},
 		"introspect, secret in URL": {http.MethodPost, "/oauth/introspect?client_id=web&client_secret=" + wireSecret, 400},
+		// RFC 6749 §3.2: no parameter twice (op would take the first).
+		"token, grant twice":       {http.MethodPost, "/oauth/token grant_type=refresh_token&grant_type=client_credentials&" + cc[len("grant_type=client_credentials&"):], 400},
+		"revoke, token twice":      {http.MethodPost, "/revoke token=a&token=b&client_id=spa", 400},
+		"introspect, token twice":  {http.MethodPost, "/oauth/introspect token=a&token=b&client_id=web&client_secret=" + wireSecret, 400},
+		"introspect, secret twice": {http.MethodPost, "/oauth/introspect token=a&client_id=web&client_secret=x&client_secret=" + wireSecret, 400},
 	} {
-		req := httptest.NewRequest(tt.method, wireIssuer+tt.target, nil)
+		target, body, _ := strings.Cut(tt.target, " ")
+		req := httptest.NewRequest(tt.method, wireIssuer+target, strings.NewReader(body))
 		if tt.method == http.MethodPost {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
