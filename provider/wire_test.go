@@ -167,7 +167,8 @@ func (e *wireEnv) clientToken(t *testing.T, scope string) string {
 
 // checkWireHeaders is the header rule of the OAuth endpoints' answers
 // (wire.go): JSON, nothing sniffed or framed, no-store unless cacheable
-// (discovery, keys) and successful, a challenge on every 401.
+// (discovery, keys) and successful, a challenge on every 401, a code and
+// a description in every error.
 func checkWireHeaders(t *testing.T, what string, rec *httptest.ResponseRecorder, cacheable bool) {
 	t.Helper()
 	h := rec.Header()
@@ -192,6 +193,13 @@ func checkWireHeaders(t *testing.T, what string, rec *httptest.ResponseRecorder,
 	if rec.Code == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		t.Errorf("%s: 401 without WWW-Authenticate", what)
 	}
+	var e struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if rec.Code >= 400 && (json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error == "" || e.Description == "") {
+		t.Errorf("%s: error answer without error and error_description: %s", what, rec.Body.String())
+	}
 }
 
 // TestWireHeaders: every OAuth answer, op's and Tsubasa's, success and
@@ -199,6 +207,7 @@ func checkWireHeaders(t *testing.T, what string, rec *httptest.ResponseRecorder,
 func TestWireHeaders(t *testing.T) {
 	e := newWireEnv(t)
 	access, refresh := e.login(t, "web", wireRedirect)
+	_, otherRefresh := e.login(t, "other", "https://other.example/cb")
 	get := func(path, bearer string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, wireIssuer+path, nil)
 		if bearer != "" {
@@ -218,6 +227,8 @@ func TestWireHeaders(t *testing.T) {
 		{"discovery by POST", e.post("/.well-known/openid-configuration", nil, "", ""), 405, true},
 		{"refresh grant", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret), 200, false},
 		{"refresh grant, used token", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret), 400, false},
+		{"refresh grant, another client's token", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {otherRefresh}}, "web", wireSecret), 400, false},
+		{"refresh grant, unknown token", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"rt1_nothing"}}, "web", wireSecret), 400, false},
 		{"client credentials", e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"telephone"}}, "backend", wireSecret), 200, false},
 		{"token, wrong secret", e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, "backend", "wrong"), 401, false},
 		{"token, unknown grant", e.post("/oauth/token", url.Values{"grant_type": {"password"}}, "web", wireSecret), 400, false},
@@ -308,5 +319,35 @@ func TestPostBodyOnly(t *testing.T) {
 		if rec := e.serve(req); rec.Code != http.StatusNoContent || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example" {
 			t.Errorf("CORS preflight to %s: %d %v", path, rec.Code, rec.Header())
 		}
+	}
+}
+
+// TestErrorDescriptions: every error at the client endpoints has a
+// description (op's bare codes get their code's), made only of the
+// characters RFC 6749 §5.2 allows, even where it names what the client
+// sent.
+func TestErrorDescriptions(t *testing.T) {
+	e := newWireEnv(t)
+	for scope, want := range map[string]string{"admin": "scope admin is not allowed", `a"b\c`: "not a scope token"} {
+		rec := e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}, "backend", wireSecret)
+		got := decode(t, rec)
+		desc, _ := got["error_description"].(string)
+		if rec.Code != http.StatusBadRequest || got["error"] != "invalid_scope" || !strings.Contains(desc, want) || strings.ContainsAny(desc, `"\`) {
+			t.Errorf("scope %q: %d %v, want invalid_scope saying %q without quotes", scope, rec.Code, got, want)
+		}
+	}
+	for body, want := range map[string]string{
+		`{"error":"invalid_grant"}`:                            errorDescriptions["invalid_grant"],
+		`{"error":"invalid_grant","error_description":""}`:     errorDescriptions["invalid_grant"],
+		`{"error":"x_custom"}`:                                 "the request was refused",
+		`{"error":"invalid_grant","error_description":"mine"}`: "mine",
+	} {
+		var got map[string]string
+		if err := json.Unmarshal(describeError([]byte(body)), &got); err != nil || got["error_description"] != want {
+			t.Errorf("describeError(%s) = %v (%v), want the description %q", body, got, err, want)
+		}
+	}
+	if got := describeError([]byte("not json")); string(got) != "not json" {
+		t.Errorf("describeError changed a body that is no JSON: %q", got)
 	}
 }
