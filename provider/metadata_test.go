@@ -98,6 +98,12 @@ func TestGrantTablesDecideTheTokenEndpoint(t *testing.T) {
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("client credentials with a wrong secret: %d %s", rec.Code, rec.Body.String())
 	}
+	// The right secret, a grant the client does not hold: not a failed
+	// authentication (RFC 6749 §5.2).
+	rec = e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, "loopback", wireSecret)
+	if got := decode(t, rec); rec.Code != http.StatusBadRequest || got["error"] != "unauthorized_client" || got["access_token"] != nil {
+		t.Errorf("client credentials by a client without the grant: %d %v, want 400 unauthorized_client", rec.Code, got)
+	}
 	spa := &client{c: mustClient(t, e, "spa")}
 	if slices.Contains(spa.GrantTypes(), oidc.GrantTypeClientCredentials) || !slices.Equal(spa.ResponseTypes(), []oidc.ResponseType{oidc.ResponseTypeCode}) {
 		t.Errorf("spa: grant types %v, response types %v", spa.GrantTypes(), spa.ResponseTypes())

@@ -290,9 +290,10 @@ func (s *opStorage) ClientCredentials(ctx context.Context, clientID, secret stri
 	if !p.checkSecret(c, secret) {
 		return nil, oidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
-	if !slices.Contains(c.GrantTypes, GrantClientCredentials) {
-		return nil, oidc.ErrUnauthorizedClient().WithDescription("client_credentials is not allowed for this client")
-	}
+	// Whether the client holds the grant, op checks next (GrantTypes, from
+	// the same record): it answers unauthorized_client (RFC 6749 §5.2),
+	// where an error from here would reach the client as invalid_client,
+	// 401, as if its secret were wrong.
 	return p.opClient(c), nil
 }
 

@@ -56,7 +56,8 @@ func newWireEnv(t *testing.T) *wireEnv {
 	clients := []storage.Client{
 		{ID: "web", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{wireRedirect}, GrantTypes: all, Scopes: scopes},
 		{ID: "other", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{"https://other.example/cb"}, GrantTypes: all, Scopes: scopes},
-		{ID: "loopback", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{wireLoopback}, GrantTypes: all, Scopes: scopes},
+		{ID: "loopback", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{wireLoopback},
+			GrantTypes: []string{GrantAuthorizationCode, GrantRefreshToken}, Scopes: scopes},
 		{ID: "spa", Public: true, RedirectURIs: []string{"https://spa.example/cb"}, GrantTypes: []string{GrantAuthorizationCode}, Scopes: scopes},
 		{ID: "backend", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{"https://backend.example/cb"},
 			GrantTypes: []string{GrantClientCredentials}, Scopes: []string{ScopeTelephone, "openid"}},

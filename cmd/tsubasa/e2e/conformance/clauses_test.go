@@ -18,6 +18,7 @@ var clauses = []struct {
 	{"rfc6749-3.1-repeated-parameters", repeatedParameters},
 	{"rfc6749-4.1.2.1-request-errors", requestErrors},
 	{"rfc6749-4.1.3-code-binding", codeBinding},
+	{"rfc6749-5.2-token-errors", tokenErrors},
 	{"rfc7009-revocation", revocation},
 	{"rfc7662-introspection", introspection},
 }
@@ -118,6 +119,38 @@ func codeBinding(t *testing.T, p *provider) {
 		e2e.CheckWire(t, "code exchange by "+what, w, false)
 		if w.Status < 400 || w.JSON(t)["access_token"] != nil {
 			t.Errorf("code exchange by %s: %d %s, want an error", what, w.Status, w.Body)
+		}
+	}
+}
+
+// tokenErrors: each failure at the token endpoint has its own code (RFC
+// 6749 §5.2): a failed client authentication is 401 invalid_client with
+// a challenge for the scheme used; a client that authenticated but may
+// not use the grant is 400 unauthorized_client; an unknown grant type is
+// unsupported_grant_type; a missing parameter invalid_request.
+func tokenErrors(t *testing.T, p *provider) {
+	wrong := client{id: web.id, secret: "wrong-secret", alg: web.alg}
+	for _, tt := range []struct {
+		what   string
+		c      client
+		how    clientAuth
+		form   url.Values
+		status int
+		code   string
+	}{
+		{"a wrong secret by Basic", wrong, authBasic, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, 401, "invalid_client"},
+		{"a wrong secret in the body", wrong, authPost, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}}, 401, "invalid_client"},
+		{"an unknown client", client{id: "nobody", secret: "x"}, authBasic, url.Values{"grant_type": {"client_credentials"}}, 401, "invalid_client"},
+		{"a grant the client does not hold", web, authBasic, url.Values{"grant_type": {"client_credentials"}}, 400, "unauthorized_client"},
+		{"an unknown grant type", web, authBasic, url.Values{"grant_type": {"password"}, "username": {"u"}, "password": {"p"}}, 400, "unsupported_grant_type"},
+		{"no grant type", web, authBasic, url.Values{"code": {"x"}}, 400, "invalid_request"},
+		{"no code", web, authBasic, url.Values{"grant_type": {"authorization_code"}, "redirect_uri": {p.redirect}}, 400, "invalid_request"},
+		{"an unknown code", web, authBasic, url.Values{"grant_type": {"authorization_code"}, "code": {"x"}, "redirect_uri": {p.redirect}}, 400, "invalid_grant"},
+	} {
+		w := p.tokenRequest(t, tt.c, tt.how, tt.form)
+		tokenError(t, "token request with "+tt.what, w, tt.status, tt.code)
+		if tt.how == authBasic && tt.status == http.StatusUnauthorized && !strings.HasPrefix(w.Header.Get("WWW-Authenticate"), "Basic ") {
+			t.Errorf("token request with %s: WWW-Authenticate %q, want the Basic scheme", tt.what, w.Header.Get("WWW-Authenticate"))
 		}
 	}
 }
