@@ -79,8 +79,9 @@ func registeredRedirectURI(t *testing.T, p *provider) {
 // refreshToken: oidcc-refresh-token. The refresh grant (RFC 6749 §6)
 // answers like the code grant; its ID token keeps iss, sub, aud, azp and
 // auth_time of the original login with a new iat (OpenID Connect Core
-// 1.0 §12.2); the refresh token is bound to its client (RFC 6749 §10.4)
-// and rotated (RFC 9700 §4.14.2): the old one is refused after use.
+// 1.0 §12.2); the refresh token is bound to its client (RFC 6749 §10.4),
+// its scope may narrow but not widen (§6), and it is rotated (RFC 9700
+// §4.14.2): the old one is refused after use.
 func refreshToken(t *testing.T, p *provider) {
 	if !strings.Contains(" "+strings.Join(p.list("grant_types_supported"), " ")+" ", " refresh_token ") {
 		t.Error("refresh tokens are issued but grant_types_supported lacks refresh_token")
@@ -112,5 +113,15 @@ func refreshToken(t *testing.T, p *provider) {
 		t.Errorf("refresh token not rotated: %q", next.refresh)
 	}
 	tokenError(t, "refresh with another client's token", refresh(webES256, authBasic, next.refresh), http.StatusBadRequest, "invalid_grant")
+
+	// scope narrows the grant, and may not widen it (RFC 6749 §6).
+	wider := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next.refresh}, "scope": {"openid profile email"}}
+	tokenError(t, "refresh asking for more scope", p.tokenRequest(t, web, authBasic, wider), http.StatusBadRequest, "invalid_scope")
+	narrow := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {next.refresh}, "scope": {"openid"}}
+	third := p.tokenResponse(t, "refresh asking for less scope", p.tokenRequest(t, web, authBasic, narrow), true)
+	if !sameScopes(third.scope, "openid") {
+		t.Errorf("refresh asking for openid only: scope %q, want openid", third.scope)
+	}
+
 	tokenError(t, "refresh with a rotated-out token", refresh(web, authBasic, tk.refresh), http.StatusBadRequest, "invalid_grant")
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"tsubasa/cmd/tsubasa/e2e"
 )
 
 // Scopes and claims (OpenID Connect Core 1.0 §5): what each scope releases
@@ -86,9 +88,24 @@ func scopeAddress(t *testing.T, p *provider) {
 	scopeModule(t, p, "address")
 }
 
-// scopeAll: oidcc-scope-all, every standard scope at once.
+// scopeAll: oidcc-scope-all, every standard scope at once; and for a
+// member without a phone, a Latin name or a language, those claims are
+// left out rather than sent empty (§5.3.2, checked by userinfo).
 func scopeAll(t *testing.T, p *provider) {
 	scopeModule(t, p, "profile", "email", "address", "phone")
+
+	b := e2e.NewBrowser(t, p.s)
+	a := p.newAuthz(web, "openid profile email address phone")
+	tk, id := p.finish(t, a, login(t, b, p.start(t, b, a), otherNumber, otherPass), idWant{})
+	claims := p.userinfo(t, getHeader, tk.access, id.Subject)
+	for _, name := range []string{"phone_number", "phone_number_verified", "family_name#en", "given_name#en"} {
+		if _, ok := claims[name]; ok {
+			t.Errorf("userinfo of a member without it releases %s: %v", name, claims[name])
+		}
+	}
+	if claims["name"] != "海野 太郎" || claims["email"] != "taro@example.com" {
+		t.Errorf("userinfo of the second member: %v", claims)
+	}
 }
 
 // claimsEssential: oidcc-claims-essential. The claims parameter is not

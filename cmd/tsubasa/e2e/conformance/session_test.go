@@ -177,6 +177,8 @@ func uiLocales(t *testing.T, p *provider) {
 		{"en", "ja", "en"},
 		{"ja", "en-US,en;q=0.9", "ja"},
 		{"fr-CA en", "ja", "en"},
+		{"en-GB", "ja", "en"},
+		{"ja-JP en", "en", "ja"},
 		{"de", "en", "en"},
 	} {
 		b := e2e.NewBrowser(t, p.s)

@@ -192,6 +192,12 @@ func (p *provider) userinfo(t *testing.T, how userinfoWay, access, sub string) m
 	if claims["sub"] != sub {
 		t.Errorf("userinfo sub %v, want the ID token's %q (OpenID Connect Core 1.0 §5.3.2)", claims["sub"], sub)
 	}
+	for name, v := range claims {
+		// §5.3.2: a claim without a value is left out, not sent empty.
+		if s, isString := v.(string); v == nil || isString && s == "" {
+			t.Errorf("userinfo claim %s is present without a value (%#v)", name, v)
+		}
+	}
 	return claims
 }
 
