@@ -38,9 +38,11 @@ var _ op.AuthorizeValidator = authorizer{}
 // (a max_age that is no number) with a plain 400 even when the client and
 // its redirect URI are sound; RFC 6749 §4.1.2.1 wants both answered at
 // the redirect URI with invalid_request (§3.1: a parameter MUST NOT
-// appear twice).
+// appear twice). No answer of it is cached: each is for one request, and
+// its redirects carry a state, an error or (from the login UI) a code.
 func (p *Provider) authorize(prov *op.Provider) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		noStore(w)
 		// A form that does not parse is op's to refuse (a plain 400, which
 		// cmd turns into the error page); op's own ParseForm is then free.
 		err := r.ParseForm()

@@ -14,7 +14,7 @@ import (
 // invalid_request at the redirect URI when the client and its redirect
 // URI are sound and given once, and the error page otherwise; a repeated
 // state is echoed as neither value; unknown parameters are ignored,
-// repeated or not.
+// repeated or not. No answer may be cached.
 func TestAuthorizeRawParameters(t *testing.T) {
 	e := newWireEnv(t)
 	base := url.Values{"response_type": {"code"}, "client_id": {"web"}, "redirect_uri": {wireRedirect}, "scope": {"openid"},
@@ -39,6 +39,9 @@ func TestAuthorizeRawParameters(t *testing.T) {
 	} {
 		rec := e.serve(httptest.NewRequest(http.MethodGet, wireIssuer+"/authorize?"+tt.query, nil))
 		loc := rec.Header().Get("Location")
+		if rec.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", tt.query, rec.Header().Get("Cache-Control"))
+		}
 		if tt.target == "" {
 			if rec.Code != http.StatusBadRequest || loc != "" {
 				t.Errorf("%s: %d to %q, want 400 and no redirect", tt.query, rec.Code, loc)

@@ -250,6 +250,9 @@ func (p *provider) redirected(t *testing.T, pg e2e.Page) url.Values {
 	if u.Fragment != "" {
 		t.Errorf("code-flow answer in the fragment: %s", pg.Location)
 	}
+	if !strings.Contains(pg.Header.Get("Cache-Control"), "no-store") {
+		t.Errorf("the answer (a code or an error in its URL) may be cached: Cache-Control %q", pg.Header.Get("Cache-Control"))
+	}
 	q := u.Query()
 	for k, v := range q {
 		if len(v) != 1 {
