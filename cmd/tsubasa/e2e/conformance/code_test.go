@@ -87,7 +87,10 @@ func refreshToken(t *testing.T, p *provider) {
 		t.Error("refresh tokens are issued but grant_types_supported lacks refresh_token")
 	}
 	b := e2e.NewBrowser(t, p.s)
-	a := p.newAuthz(web, "openid offline_access")
+	// OpenID Connect Core 1.0 §11: offline_access comes with
+	// prompt=consent, as the certification suite sends it. A first-party
+	// client's consent is the programme's own terms: no page.
+	a := p.newAuthz(web, "openid offline_access").set("prompt", "consent")
 	tk, first := p.finish(t, a, login(t, b, p.start(t, b, a), memberNumber, memberPass), idWant{})
 	if tk.refresh == "" {
 		t.Fatal("no refresh token for a first-party client with offline_access")
