@@ -66,7 +66,20 @@ func sameScopes(a, b string) bool {
 func (p *provider) flow(t *testing.T, a *authz) (tokens, idToken) {
 	t.Helper()
 	b := e2e.NewBrowser(t, p.s)
-	return p.finish(t, a, login(t, b, p.start(t, b, a), memberNumber, memberPass), idWant{})
+	tk, id := p.finish(t, a, login(t, b, p.start(t, b, a), memberNumber, memberPass), idWant{})
+	p.sameSub(t, a.c, id.Subject)
+	return tk, id
+}
+
+// sameSub checks that client c sees the suite's member under the sub it
+// saw first.
+func (p *provider) sameSub(t *testing.T, c client, sub string) {
+	t.Helper()
+	if first, ok := p.subs[c.id]; !ok {
+		p.subs[c.id] = sub
+	} else if sub != first {
+		t.Errorf("client %s sees the member as %s, first as %s", c.id, sub, first)
+	}
 }
 
 // server: oidcc-server, the code flow with client_secret_basic, every

@@ -50,6 +50,10 @@ type provider struct {
 	meta     map[string]any
 	keys     jose.JSONWebKeySet
 	redirect string // every harness client's one registered redirect URI
+	// subs is the sub each client first saw for the suite's member: it
+	// must never change (OpenID Connect Core 1.0 §2: never reassigned).
+	// Modules run one after another, so no lock.
+	subs map[string]string
 }
 
 // startProvider starts the one server of the suite with its two members
@@ -62,7 +66,7 @@ func startProvider(t *testing.T) *provider {
 		"--email", "hanako@example.com", "--phone", "+819012345678", "--country", "JP", "--locale", "ja")
 	s.CLI(t, false, "member", "create", "--number", otherNumber, "--password", otherPass,
 		"--family-name", "海野", "--given-name", "太郎", "--email", "taro@example.com", "--country", "JP")
-	p := &provider{s: s, redirect: s.Issuer + "/rp/callback"}
+	p := &provider{s: s, redirect: s.Issuer + "/rp/callback", subs: map[string]string{}}
 	d := get(t, s.Issuer+"/.well-known/openid-configuration", "")
 	e2e.CheckWire(t, "discovery", d, true)
 	if d.Status != http.StatusOK {

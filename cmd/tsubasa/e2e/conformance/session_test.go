@@ -25,6 +25,7 @@ func (p *provider) loggedIn(t *testing.T) (*e2e.Browser, string, idToken) {
 	if id.AuthTime == nil {
 		t.Fatal("the ID token has no auth_time: the session modules cannot tell a new login from an old one")
 	}
+	p.sameSub(t, web, id.Subject)
 	return b, tk.idToken, id
 }
 
