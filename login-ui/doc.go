@@ -7,7 +7,8 @@
 //	/authorize (SSO, sso.go)          in front of op: answer a request the SSO session satisfies
 //	                                  at once, as /login would, instead of redirecting there
 //	GET  /login?authRequestID=        bind the request to this browser; answer from the SSO
-//	                                  session when prompt, max_age and acr_values allow, step
+//	                                  session when prompt, max_age, id_token_hint (the
+//	                                  session's member) and acr_values allow, step
 //	                                  up from it when acr_values asks for more, answer
 //	                                  login_required / interaction_required for prompt=none
 //	POST /login                       member number + password (or the legacy PIN while open)

@@ -106,14 +106,27 @@ func loginRequestID(location string) (string, bool) {
 }
 
 // ssoLogin reports whether the browser's SSO session may answer req: a
-// member logged in, no prompt=login, and recent enough for max_age. met says
-// whether the session is also strong enough for acr_values.
+// member logged in, no prompt=login, recent enough for max_age, and the
+// member an id_token_hint names, if any. met says whether the session is
+// also strong enough for acr_values.
 func (u *UI) ssoLogin(ctx context.Context, sess *sessions.Session, req storage.AuthRequest) (m storage.Member, ok, met bool) {
 	m, ok = u.ssoMember(ctx, sess)
-	if !ok || slices.Contains(req.Prompt, "login") || !acr.Fresh(authTime(sess), req.MaxAge, u.now()) {
+	if !ok || slices.Contains(req.Prompt, "login") || !acr.Fresh(authTime(sess), req.MaxAge, u.now()) || !u.hinted(ctx, req, m) {
 		return storage.Member{}, false, false
 	}
 	return m, true, acr.Met(value(sess, keyACR), req.ACRValues)
+}
+
+// hinted reports whether m is the member req's id_token_hint names (true
+// without a hint). A relying party that names a member by an ID token it
+// holds is never answered with another member's session: OpenID Connect
+// Core 1.0 §3.1.2.1 has the provider answer positively only if that
+// member is logged in or logs in now. The login page then asks; with
+// prompt=none the answer is login_required. The hint's sub is the one the
+// client saw, pairwise for a third party, so the session's member is
+// compared in the same form.
+func (u *UI) hinted(ctx context.Context, req storage.AuthRequest, m storage.Member) bool {
+	return req.HintSubject == "" || u.opts.Subject(ctx, req.ClientID, m.ID) == req.HintSubject
 }
 
 var errNotYours = errors.New("auth request bound to another browser")

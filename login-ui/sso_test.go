@@ -76,6 +76,7 @@ func TestSSOAnswersFromAuthorize(t *testing.T) {
 		{"stronger acr_values", storage.AuthRequest{ID: "n4", ACRValues: []string{acr.OTP}}, true},
 		{"bound to another browser", storage.AuthRequest{ID: "n5", BrowserSession: "someone-else"}, true},
 		{"already done", storage.AuthRequest{ID: "n6", Done: true}, true},
+		{"id_token_hint of another member", storage.AuthRequest{ID: "n7", HintSubject: "m2"}, true},
 	}
 	for _, c := range cases {
 		r := c.req
@@ -101,6 +102,42 @@ func TestSSOAnswersFromAuthorize(t *testing.T) {
 	}
 	if len(e.failed) != 0 {
 		t.Errorf("errors sent to the relying party: %v", e.failed)
+	}
+}
+
+// TestIDTokenHintNamesTheSessionMember: an id_token_hint naming the
+// session's member is answered from the session; one naming another
+// member never is: the login page asks, and prompt=none gets
+// login_required (OpenID Connect Core 1.0 §3.1.2.1).
+func TestIDTokenHintNamesTheSessionMember(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := t.Context()
+	for id, hint := range map[string]string{"own": e.member.ID, "foreign": "m2", "foreign-none": "m2"} {
+		r := storage.AuthRequest{ID: id, ClientID: "web", RedirectURI: "https://rp.example/cb", Scopes: []string{"openid"},
+			HintSubject: hint, CreatedAt: e.now.Add(-time.Minute), ExpiresAt: e.now.Add(time.Hour)}
+		if id == "foreign-none" {
+			r.Prompt = []string{"none"}
+		}
+		if err := e.store.CreateAuthRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w := e.authorize("own", true); w.Header().Get("Location") != "/authorize/callback?id=own" {
+		t.Errorf("hint of the session's member: %d to %q, want the answer", w.Code, w.Header().Get("Location"))
+	}
+	if w := e.authorize("foreign", true); w.Header().Get("Location") != LoginURL("foreign") {
+		t.Errorf("hint of another member at /authorize: %d to %q, want the login page", w.Code, w.Header().Get("Location"))
+	}
+	if w := e.do("GET", LoginURL("foreign"), nil); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `name="password"`) {
+		t.Errorf("hint of another member: %d, want the login form", w.Code)
+	}
+	if w := e.do("GET", LoginURL("foreign-none"), nil); w.Code != http.StatusFound || len(e.failed) != 1 || e.failed[0] != "login_required" {
+		t.Errorf("hint of another member with prompt=none: %d, errors %v; want login_required", w.Code, e.failed)
+	}
+	for _, id := range []string{"foreign", "foreign-none"} {
+		if got, err := e.store.AuthRequestByID(ctx, id); err == nil && got.Done {
+			t.Errorf("request %s was answered with the session's member", id)
+		}
 	}
 }
 

@@ -74,6 +74,10 @@ type Options struct {
 	Fail func(w http.ResponseWriter, r *http.Request, authRequestID, code, description string)
 	// ClientName returns a client's display name (for the page header).
 	ClientName func(ctx context.Context, clientID string) string
+	// Subject returns the sub a client sees for a member (the provider's
+	// pairwise rule), which an id_token_hint names; nil means the member
+	// id (first-party clients).
+	Subject func(ctx context.Context, clientID, memberID string) string
 
 	CookieKey  []byte // ≥32 bytes
 	Secure     bool   // the issuer is https: __Host- cookies, HSTS
@@ -136,6 +140,9 @@ func New(o Options) (*UI, error) {
 	}
 	if o.ClientName == nil {
 		o.ClientName = func(_ context.Context, id string) string { return id }
+	}
+	if o.Subject == nil {
+		o.Subject = func(_ context.Context, _, memberID string) string { return memberID }
 	}
 	tfs, sfs := fs.FS(templateFS), fs.FS(staticFS)
 	if o.ThemeDir != "" {

@@ -26,14 +26,16 @@
 // metadata.go, read by the code that decides and by discovery, so the two
 // cannot drift. Every answer of these endpoints gets its headers from one
 // layer (wire.go): no-store for token data and errors, no sniffing or
-// framing, a Basic challenge on a client authentication failure.
+// framing, a Basic challenge on a client authentication failure, a
+// description on every error.
 //
 // What op leaves to Tsubasa and this package does: exact redirect URI
 // matching, S256-only PKCE (required for public clients), refusing request
-// objects, atomic single use of codes, claimed in the commit that stores
-// their tokens (a replay revokes what the code minted; a revocation of its
-// session since it was issued refuses it), end-session validation (hints
-// from our own keys, exact post_logout_redirect_uri, state appended),
+// objects (request and request_uri) and repeated parameters, atomic single
+// use of codes, claimed in the commit that stores their tokens (a replay
+// revokes what the code minted; a revocation of its session since it was
+// issued refuses it), end-session validation (hints from our own keys,
+// exact post_logout_redirect_uri, state appended),
 // refresh rotation with family revocation on reuse, opaque access tokens
 // (self-contained and encrypted, revocable through recorded revocations: no
 // write and no signature per token; accesstoken.go), the sid claim, and

@@ -34,6 +34,17 @@ func (p *Provider) ClientName(ctx context.Context, id string) string {
 	return c.Name
 }
 
+// Subject is the sub client clientID sees for memberID (pairwise for a
+// third party), as an id_token_hint for that client carries it; "" for an
+// unknown client.
+func (p *Provider) Subject(ctx context.Context, clientID, memberID string) string {
+	c, err := p.clients.get(ctx, clientID)
+	if err != nil {
+		return ""
+	}
+	return p.subjectFor(c, memberID)
+}
+
 // authError maps the codes the login UI may send to op's typed errors
 // (OpenID Connect Core 1.0 §3.1.2.6, RFC 6749 §4.1.2.1).
 func authError(code string) *oidc.Error {

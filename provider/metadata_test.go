@@ -98,6 +98,12 @@ func TestGrantTablesDecideTheTokenEndpoint(t *testing.T) {
 	if rec.Code != http.StatusUnauthorized {
 		t.Errorf("client credentials with a wrong secret: %d %s", rec.Code, rec.Body.String())
 	}
+	// The right secret, a grant the client does not hold: not a failed
+	// authentication (RFC 6749 §5.2).
+	rec = e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, "loopback", wireSecret)
+	if got := decode(t, rec); rec.Code != http.StatusBadRequest || got["error"] != "unauthorized_client" || got["access_token"] != nil {
+		t.Errorf("client credentials by a client without the grant: %d %v, want 400 unauthorized_client", rec.Code, got)
+	}
 	spa := &client{c: mustClient(t, e, "spa")}
 	if slices.Contains(spa.GrantTypes(), oidc.GrantTypeClientCredentials) || !slices.Equal(spa.ResponseTypes(), []oidc.ResponseType{oidc.ResponseTypeCode}) {
 		t.Errorf("spa: grant types %v, response types %v", spa.GrantTypes(), spa.ResponseTypes())
@@ -145,8 +151,10 @@ func authorizeAnswer(t *testing.T, e *wireEnv, q url.Values) (status int, target
 // table goes to the login page; any other, from a client with a valid,
 // exactly registered redirect URI, comes back to it at once with
 // unsupported_response_type and the state, in the fragment for the types
-// that return tokens; an unsupported response mode is invalid_request. A
-// redirect URI that is not exactly registered is never redirected to.
+// that return tokens; an unsupported response mode, or none at all, is
+// invalid_request; a request object is request_not_supported or
+// request_uri_not_supported. A redirect URI that is not exactly
+// registered is never redirected to.
 func TestResponseTablesDecideTheAuthorizationEndpoint(t *testing.T) {
 	e := newWireEnv(t)
 	base := url.Values{"client_id": {"web"}, "redirect_uri": {wireRedirect}, "scope": {"openid"}, "state": {"st"},
@@ -176,6 +184,13 @@ func TestResponseTablesDecideTheAuthorizationEndpoint(t *testing.T) {
 		{with("response_type", "none"), wireRedirect + "?", "unsupported_response_type"},
 		{with("response_type", "code", "response_mode", "form_post"), wireRedirect + "?", "invalid_request"},
 		{with("response_type", ""), wireRedirect + "?", "invalid_request"},
+		{with("client_id", "loopback", "redirect_uri", wireLoopback), wireLoopback + "?", "invalid_request"},
+		{with("client_id", "loopback", "redirect_uri", wireLoopback, "response_type", "code"), "/login?", ""},
+		// Request objects (OpenID Connect Core 1.0 §6.1, §6.2): refused,
+		// not answered as if they were not there.
+		{with("response_type", "code", "request", "eyJhbGciOiJub25lIn0.eyJub25jZSI6Im4yIn0."), wireRedirect + "?", "request_not_supported"},
+		{with("response_type", "code", "request_uri", "https://rp.example/request.jwt"), wireRedirect + "?", "request_uri_not_supported"},
+		{with("response_type", "code", "request_uri", "urn:ietf:params:oauth:request_uri:x"), wireRedirect + "?", "request_uri_not_supported"},
 		{with("response_type", "code", "client_id", "backend", "redirect_uri", "https://backend.example/cb"),
 			"https://backend.example/cb?", "unauthorized_client"},
 	} {

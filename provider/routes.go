@@ -35,13 +35,11 @@ func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 	}
 	issuer := op.NewIssuerInterceptor(prov.IssuerFromRequest)
 	own := ownEndpoints{next: prov, handlers: map[string]http.Handler{
-		prov.AuthorizationEndpoint().Relative(): withCORS(issuer.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			op.Authorize(w, r, authorizer{Provider: prov, p: p})
-		})),
+		prov.AuthorizationEndpoint().Relative(): withCORS(issuer.HandlerFunc(p.authorize(prov))),
 		prov.UserinfoEndpoint().Relative():      withCORS(http.HandlerFunc(p.serveUserinfo)),
-		prov.IntrospectionEndpoint().Relative(): withCORS(postBody(http.HandlerFunc(p.serveIntrospection))),
-		prov.TokenEndpoint().Relative():         postBody(gateGrants(requireAuthMethods(tokenAuthMethods, prov))),
-		prov.RevocationEndpoint().Relative():    postBody(requireAuthMethods(revocationAuthMethods, prov)),
+		prov.IntrospectionEndpoint().Relative(): withCORS(postBody(tokenParams, http.HandlerFunc(p.serveIntrospection))),
+		prov.TokenEndpoint().Relative():         postBody(grantParams, gateGrants(requireAuthMethods(tokenAuthMethods, prov))),
+		prov.RevocationEndpoint().Relative():    postBody(tokenParams, requireAuthMethods(revocationAuthMethods, prov)),
 		prov.EndSessionEndpoint().Relative():    http.HandlerFunc(p.serveEndSession),
 	}}
 	if !slices.Contains(grantTypes, string(oidc.GrantTypeDeviceCode)) {
@@ -80,11 +78,12 @@ func (o ownEndpoints) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // postBody refuses what RFC 6749 §3.2, RFC 7009 §2.1 and RFC 7662 §2.1
 // rule out at the endpoints that take credentials and tokens: any method
-// but POST, and parameters in the URL, where proxies and servers log them
-// (op reads the query too). The advertised endpoint URIs have no query of
-// their own, so any query is a misplaced parameter. A CORS preflight passes
-// to the CORS handler behind.
-func postBody(next http.Handler) http.Handler {
+// but POST, parameters in the URL, where proxies and servers log them
+// (op reads the query too), and any of the endpoint's params more than
+// once (§3.2: MUST NOT; op would take the first). The advertised endpoint
+// URIs have no query of their own, so any query is a misplaced parameter.
+// A CORS preflight passes to the CORS handler behind.
+func postBody(params []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "":
@@ -94,10 +93,28 @@ func postBody(next http.Handler) http.Handler {
 		case r.URL.RawQuery != "":
 			writeError(w, http.StatusBadRequest, "invalid_request", "parameters belong in the POST body, not in the URL")
 			return
+		default:
+			// guardForms has parsed the form (and answered one that does not parse).
+			for _, k := range params {
+				if len(r.PostForm[k]) > 1 {
+					writeError(w, http.StatusBadRequest, "invalid_request", "each parameter may appear once; repeated: "+k)
+					return
+				}
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// The parameters the token endpoint (grantParams) and the revocation and
+// introspection endpoints (tokenParams) read: RFC 6749 §2.3.1, §4.1.3,
+// §4.4.2, §6; RFC 7636 §4.5; RFC 7009 §2.1; RFC 7662 §2.1. Others are
+// ignored, repeated or not.
+var (
+	grantParams = []string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope",
+		"client_id", "client_secret", "client_assertion", "client_assertion_type"}
+	tokenParams = []string{"token", "token_type_hint", "client_id", "client_secret"}
+)
 
 // gateGrants refuses at the token endpoint every grant type that is not in
 // grantTypes (metadata.go) with unsupported_grant_type, before op

@@ -271,9 +271,10 @@ func (s *opStorage) ClientCredentials(ctx context.Context, clientID, secret stri
 	if !p.checkSecret(c, secret) {
 		return nil, oidc.ErrInvalidClient().WithDescription("client authentication failed")
 	}
-	if !slices.Contains(c.GrantTypes, GrantClientCredentials) {
-		return nil, oidc.ErrUnauthorizedClient().WithDescription("client_credentials is not allowed for this client")
-	}
+	// Whether the client holds the grant, op checks next (GrantTypes, from
+	// the same record): it answers unauthorized_client (RFC 6749 §5.2),
+	// where an error from here would reach the client as invalid_client,
+	// 401, as if its secret were wrong.
 	return p.opClient(c), nil
 }
 
@@ -285,9 +286,24 @@ func (s *opStorage) ClientCredentialsTokenRequest(ctx context.Context, clientID 
 	granted := make([]string, 0, len(scopes))
 	for _, sc := range scopes {
 		if !slices.Contains(c.Scopes, sc) {
-			return nil, oidc.ErrInvalidScope().WithDescription("scope %q is not allowed for this client", sc)
+			if !isScopeToken(sc) {
+				// Not echoed: error_description allows no quote or backslash (RFC 6749 §5.2).
+				return nil, oidc.ErrInvalidScope().WithDescription("a requested scope is not a scope token (RFC 6749 section 3.3)")
+			}
+			return nil, oidc.ErrInvalidScope().WithDescription("scope %s is not allowed for this client", sc)
 		}
 		granted = append(granted, sc)
 	}
 	return &clientCredentialsRequest{clientID: clientID, scopes: granted}, nil
+}
+
+// isScopeToken reports whether s is a scope token of RFC 6749 §3.3:
+// %x21 / %x23-5B / %x5D-7E, which an error description may quote.
+func isScopeToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return s != ""
 }

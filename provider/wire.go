@@ -1,8 +1,11 @@
 package provider
 
 import (
+	"bytes"
 	"encoding/json"
+	"mime"
 	"net/http"
+	"strconv"
 )
 
 // realm names Tsubasa's protection space in WWW-Authenticate challenges.
@@ -23,6 +26,10 @@ const realm = "tsubasa"
 //     challenge (RFC 6749 §5.2: MUST when the client used the Authorization
 //     header; RFC 9110 §15.5.2: every 401 carries a challenge). Userinfo
 //     writes its Bearer challenges itself (userinfo.go).
+//   - an error at those endpoints carries an error_description: op
+//     refuses some requests with a bare code (a refresh token that is
+//     unknown, used or another client's; a grant the client may not use),
+//     which leaves the relying party's developer nothing to go on.
 type wireClass int
 
 const (
@@ -62,11 +69,93 @@ func withWireHeaders(classes map[string]wireClass, next http.Handler) http.Handl
 		if class != wireMetadata {
 			noStore(w)
 		}
-		if class == wireClientAuth {
-			w = &clientChallenge{ResponseWriter: w}
+		if class != wireClientAuth {
+			next.ServeHTTP(w, r)
+			return
 		}
-		next.ServeHTTP(w, r)
+		d := &errorDescriber{ResponseWriter: &clientChallenge{ResponseWriter: w}}
+		next.ServeHTTP(d, r)
+		d.flush()
 	})
+}
+
+// errorDescriber holds back a JSON error answer until it is complete and
+// gives it the description of its code (errorDescriptions) if it has
+// none. Other answers pass through untouched.
+type errorDescriber struct {
+	http.ResponseWriter
+	status int
+	held   *bytes.Buffer // the error's body, while held
+}
+
+func (d *errorDescriber) WriteHeader(code int) {
+	if d.status != 0 {
+		return
+	}
+	d.status = code
+	if mt, _, _ := mime.ParseMediaType(d.Header().Get("Content-Type")); code >= 400 && mt == "application/json" {
+		d.held = &bytes.Buffer{}
+		return
+	}
+	d.ResponseWriter.WriteHeader(code)
+}
+
+func (d *errorDescriber) Write(b []byte) (int, error) {
+	if d.status == 0 {
+		d.WriteHeader(http.StatusOK)
+	}
+	if d.held != nil {
+		return d.held.Write(b)
+	}
+	return d.ResponseWriter.Write(b)
+}
+
+func (d *errorDescriber) Unwrap() http.ResponseWriter { return d.ResponseWriter }
+
+// flush sends a held error answer, described.
+func (d *errorDescriber) flush() {
+	if d.held == nil {
+		return
+	}
+	body := describeError(d.held.Bytes())
+	d.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	d.ResponseWriter.WriteHeader(d.status)
+	_, _ = d.ResponseWriter.Write(body)
+}
+
+// errorDescriptions are the descriptions of the codes op may send bare
+// (RFC 6749 §5.2 names what each means).
+var errorDescriptions = map[string]string{
+	"invalid_grant":          "the code or refresh token is invalid, expired or revoked, or was issued to another client",
+	"invalid_request":        "the request is missing a required parameter or has an invalid one",
+	"invalid_client":         "client authentication failed",
+	"unauthorized_client":    "this client may not use this grant type",
+	"invalid_scope":          "the requested scope is invalid or not allowed for this client",
+	"unsupported_grant_type": "this grant type is not supported",
+	"server_error":           "the server could not complete the request",
+}
+
+// describeError adds the description of its code to an OAuth error body
+// that has none; any other body is returned as it is.
+func describeError(body []byte) []byte {
+	var m map[string]any
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	code, _ := m["error"].(string)
+	if desc, _ := m["error_description"].(string); code == "" || desc != "" {
+		return body
+	}
+	desc, ok := errorDescriptions[code]
+	if !ok {
+		desc = "the request was refused"
+	}
+	m["error_description"] = desc
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return append(out, '\n')
 }
 
 // clientChallenge adds the Basic challenge to a 401 (op answers

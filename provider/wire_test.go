@@ -36,6 +36,9 @@ type wireEnv struct {
 const (
 	wireIssuer   = "http://127.0.0.1:1"
 	wireRedirect = "https://rp.example/cb"
+	// wireLoopback is a confidential client's http redirect URI on
+	// loopback, which op allows for the code flow only.
+	wireLoopback = "http://127.0.0.1:9/cb"
 	wireSecret   = "wire-secret-0123456789"
 	wireVerifier = "wire-verifier-0123456789-0123456789-0123456789"
 )
@@ -53,6 +56,8 @@ func newWireEnv(t *testing.T) *wireEnv {
 	clients := []storage.Client{
 		{ID: "web", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{wireRedirect}, GrantTypes: all, Scopes: scopes},
 		{ID: "other", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{"https://other.example/cb"}, GrantTypes: all, Scopes: scopes},
+		{ID: "loopback", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{wireLoopback},
+			GrantTypes: []string{GrantAuthorizationCode, GrantRefreshToken}, Scopes: scopes},
 		{ID: "spa", Public: true, RedirectURIs: []string{"https://spa.example/cb"}, GrantTypes: []string{GrantAuthorizationCode}, Scopes: scopes},
 		{ID: "backend", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{"https://backend.example/cb"},
 			GrantTypes: []string{GrantClientCredentials}, Scopes: []string{ScopeTelephone, "openid"}},
@@ -165,7 +170,8 @@ func (e *wireEnv) clientToken(t *testing.T, scope string) string {
 
 // checkWireHeaders is the header rule of the OAuth endpoints' answers
 // (wire.go): JSON, nothing sniffed or framed, no-store unless cacheable
-// (discovery, keys) and successful, a challenge on every 401.
+// (discovery, keys) and successful, a challenge on every 401, a code and
+// a description in every error.
 func checkWireHeaders(t *testing.T, what string, rec *httptest.ResponseRecorder, cacheable bool) {
 	t.Helper()
 	h := rec.Header()
@@ -190,6 +196,13 @@ func checkWireHeaders(t *testing.T, what string, rec *httptest.ResponseRecorder,
 	if rec.Code == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		t.Errorf("%s: 401 without WWW-Authenticate", what)
 	}
+	var e struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if rec.Code >= 400 && (json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error == "" || e.Description == "") {
+		t.Errorf("%s: error answer without error and error_description: %s", what, rec.Body.String())
+	}
 }
 
 // TestWireHeaders: every OAuth answer, op's and Tsubasa's, success and
@@ -197,6 +210,7 @@ func checkWireHeaders(t *testing.T, what string, rec *httptest.ResponseRecorder,
 func TestWireHeaders(t *testing.T) {
 	e := newWireEnv(t)
 	access, refresh := e.login(t, "web", wireRedirect)
+	_, otherRefresh := e.login(t, "other", "https://other.example/cb")
 	get := func(path, bearer string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, wireIssuer+path, nil)
 		if bearer != "" {
@@ -216,6 +230,8 @@ func TestWireHeaders(t *testing.T) {
 		{"discovery by POST", e.post("/.well-known/openid-configuration", nil, "", ""), 405, true},
 		{"refresh grant", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret), 200, false},
 		{"refresh grant, used token", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret), 400, false},
+		{"refresh grant, another client's token", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {otherRefresh}}, "web", wireSecret), 400, false},
+		{"refresh grant, unknown token", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"rt1_nothing"}}, "web", wireSecret), 400, false},
 		{"client credentials", e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"telephone"}}, "backend", wireSecret), 200, false},
 		{"token, wrong secret", e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}}, "backend", "wrong"), 401, false},
 		{"token, unknown grant", e.post("/oauth/token", url.Values{"grant_type": {"password"}}, "web", wireSecret), 400, false},
@@ -267,8 +283,9 @@ func TestClientChallenge(t *testing.T) {
 }
 
 // TestPostBodyOnly: the endpoints that take credentials and tokens take
-// them from a POST body only (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1);
-// a CORS preflight still gets its answer.
+// them from a POST body only (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1),
+// each once (a target's body follows a space); a CORS preflight still
+// gets its answer.
 func TestPostBodyOnly(t *testing.T) {
 	e := newWireEnv(t)
 	access, _ := e.login(t, "web", wireRedirect)
@@ -284,8 +301,14 @@ func TestPostBodyOnly(t *testing.T) {
 		"introspect by GET":         {http.MethodGet, "/oauth/introspect?token=" + url.QueryEscape(access), 405},
 		"introspect, token in URL":  {http.MethodPost, "/oauth/introspect?token=" + url.QueryEscape(access), 400},
 		"introspect, secret in URL": {http.MethodPost, "/oauth/introspect?client_id=web&client_secret=" + wireSecret, 400},
+		// RFC 6749 §3.2: no parameter twice (op would take the first).
+		"token, grant twice":       {http.MethodPost, "/oauth/token grant_type=refresh_token&grant_type=client_credentials&" + cc[len("grant_type=client_credentials&"):], 400},
+		"revoke, token twice":      {http.MethodPost, "/revoke token=a&token=b&client_id=spa", 400},
+		"introspect, token twice":  {http.MethodPost, "/oauth/introspect token=a&token=b&client_id=web&client_secret=" + wireSecret, 400},
+		"introspect, secret twice": {http.MethodPost, "/oauth/introspect token=a&client_id=web&client_secret=x&client_secret=" + wireSecret, 400},
 	} {
-		req := httptest.NewRequest(tt.method, wireIssuer+tt.target, nil)
+		target, body, _ := strings.Cut(tt.target, " ")
+		req := httptest.NewRequest(tt.method, wireIssuer+target, strings.NewReader(body))
 		if tt.method == http.MethodPost {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
@@ -308,5 +331,35 @@ func TestPostBodyOnly(t *testing.T) {
 		if rec := e.serve(req); rec.Code != http.StatusNoContent || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example" {
 			t.Errorf("CORS preflight to %s: %d %v", path, rec.Code, rec.Header())
 		}
+	}
+}
+
+// TestErrorDescriptions: every error at the client endpoints has a
+// description (op's bare codes get their code's), made only of the
+// characters RFC 6749 §5.2 allows, even where it names what the client
+// sent.
+func TestErrorDescriptions(t *testing.T) {
+	e := newWireEnv(t)
+	for scope, want := range map[string]string{"admin": "scope admin is not allowed", `a"b\c`: "not a scope token"} {
+		rec := e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}, "backend", wireSecret)
+		got := decode(t, rec)
+		desc, _ := got["error_description"].(string)
+		if rec.Code != http.StatusBadRequest || got["error"] != "invalid_scope" || !strings.Contains(desc, want) || strings.ContainsAny(desc, `"\`) {
+			t.Errorf("scope %q: %d %v, want invalid_scope saying %q without quotes", scope, rec.Code, got, want)
+		}
+	}
+	for body, want := range map[string]string{
+		`{"error":"invalid_grant"}`:                            errorDescriptions["invalid_grant"],
+		`{"error":"invalid_grant","error_description":""}`:     errorDescriptions["invalid_grant"],
+		`{"error":"x_custom"}`:                                 "the request was refused",
+		`{"error":"invalid_grant","error_description":"mine"}`: "mine",
+	} {
+		var got map[string]string
+		if err := json.Unmarshal(describeError([]byte(body)), &got); err != nil || got["error_description"] != want {
+			t.Errorf("describeError(%s) = %v (%v), want the description %q", body, got, err, want)
+		}
+	}
+	if got := describeError([]byte("not json")); string(got) != "not json" {
+		t.Errorf("describeError changed a body that is no JSON: %q", got)
 	}
 }

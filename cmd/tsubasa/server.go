@@ -69,6 +69,7 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 		ClientName: func(ctx context.Context, id string) string {
 			return p.ClientName(ctx, id)
 		},
+		Subject:    p.Subject,
 		CookieKey:  d.cookieKey,
 		Secure:     strings.HasPrefix(cfg.Issuer, "https://"),
 		SessionTTL: cfg.Session.TTL,

@@ -12,8 +12,9 @@
 //
 // The harness (harness.go: Start, Server, Options; rp.go: RP, Browser,
 // Page, Flow; member.go, mail.go; wire.go: WireDo and CheckWire, the one
-// header check every OAuth/OIDC answer passes) is in the package's non-test files so
-// that other suites import it: the attack suite in attack/ does. Each
+// header check every OAuth/OIDC answer passes, and CheckErrorFields) is in
+// the package's non-test files so that other suites import it: the attack
+// suite in attack/ and the certification modules in conformance/ do. Each
 // importing package calls Main from its TestMain, which builds the binary
 // once for that package.
 package e2e

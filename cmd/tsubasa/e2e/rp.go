@@ -72,6 +72,7 @@ type Page struct {
 	URL      *url.URL
 	Location string
 	Body     string
+	Header   http.Header
 }
 
 func (b *Browser) do(t *testing.T, req *http.Request) Page {
@@ -87,7 +88,7 @@ func (b *Browser) do(t *testing.T, req *http.Request) Page {
 // PageOf reads a response into a Page; the caller closes the body.
 func PageOf(resp *http.Response) Page {
 	body, _ := io.ReadAll(resp.Body)
-	return Page{Status: resp.StatusCode, URL: resp.Request.URL, Location: resp.Header.Get("Location"), Body: string(body)}
+	return Page{Status: resp.StatusCode, URL: resp.Request.URL, Location: resp.Header.Get("Location"), Body: string(body), Header: resp.Header}
 }
 
 // NewFormRequest is a POST of an urlencoded form body, headers still to add.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -56,7 +57,8 @@ func (w Wire) JSON(t *testing.T) map[string]any {
 //     document (discovery, the key set) answered 200, which must say how
 //     long it may be kept;
 //   - a 401 names its scheme in WWW-Authenticate (RFC 9110 §15.5.2; RFC
-//     6749 §5.2 for client authentication, RFC 6750 §3 for bearer tokens).
+//     6749 §5.2 for client authentication, RFC 6750 §3 for bearer tokens);
+//   - an error answer's fields pass CheckErrorFields.
 func CheckWire(t *testing.T, what string, w Wire, cacheable bool) {
 	t.Helper()
 	h := w.Header
@@ -84,4 +86,48 @@ func CheckWire(t *testing.T, what string, w Wire, cacheable bool) {
 	if w.Status == http.StatusUnauthorized && h.Get("WWW-Authenticate") == "" {
 		t.Errorf("%s: 401 without WWW-Authenticate", what)
 	}
+	var e struct {
+		Error       any `json:"error"`
+		Description any `json:"error_description"`
+		URI         any `json:"error_uri"`
+	}
+	if w.Status >= 400 && json.Unmarshal(w.Body, &e) == nil && e.Error != nil {
+		code, ok1 := e.Error.(string)
+		desc, ok2 := e.Description.(string)
+		uri, ok3 := e.URI.(string)
+		if !ok1 || (e.Description != nil && !ok2) || (e.URI != nil && !ok3) {
+			t.Errorf("%s: error, error_description and error_uri must be strings: %s", what, w.Body)
+		}
+		CheckErrorFields(t, what, code, desc, uri)
+	}
+}
+
+// CheckErrorFields checks an OAuth error's fields, in a JSON body or in a
+// redirect: error and error_description of the characters RFC 6749
+// §4.1.2.1 and §5.2 allow (printable ASCII but '"' and '\', so that a
+// relying party can put them in a header or a log line as they are), an
+// error code made of them, and error_uri, if any, an absolute URI.
+func CheckErrorFields(t *testing.T, what, code, description, uri string) {
+	t.Helper()
+	if code == "" || !oauthErrorChars(code) || strings.ContainsRune(code, ' ') {
+		t.Errorf("%s: error %q: want a code of RFC 6749 §5.2's characters", what, code)
+	}
+	if !oauthErrorChars(description) {
+		t.Errorf("%s: error_description %q has characters outside %%x20-21 / %%x23-5B / %%x5D-7E (RFC 6749 §5.2)", what, description)
+	}
+	if uri != "" {
+		if u, err := url.Parse(uri); err != nil || !u.IsAbs() || !oauthErrorChars(uri) {
+			t.Errorf("%s: error_uri %q is not an absolute URI of RFC 6749 §5.2's characters", what, uri)
+		}
+	}
+}
+
+// oauthErrorChars: %x20-21 / %x23-5B / %x5D-7E.
+func oauthErrorChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
