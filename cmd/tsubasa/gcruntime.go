@@ -64,8 +64,8 @@ func gcPercent() int {
 
 // memoryLimit is runtime.memory_limit_mib in bytes, or when 0, 128 MiB
 // plus twice the argon2id memory of as many hashes as the limiter runs:
-// the memory each hashing slot keeps, and as much again for verifying
-// stored hashes made with more memory, which get theirs afresh.
+// what the hashes in flight hold, and as much again for the blocks of
+// finished hashes that the next collection frees.
 func memoryLimit(cfg config.Config) int64 {
 	if mib := cfg.Runtime.MemoryLimitMiB; mib > 0 {
 		return int64(mib) << 20

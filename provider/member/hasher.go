@@ -11,9 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
-
-	"tsubasa/provider/member/argon2id"
 )
 
 // Default argon2id parameters: the OWASP recommendation of 19 MiB, 2 passes,
@@ -55,16 +54,21 @@ type HashOptions struct {
 //   - A caller is first admitted: at most MaxConcurrent+Queue at once, and
 //     one more gets ErrBusy before it has done or recorded anything.
 //   - An admitted caller then takes a slot for each hash it computes: at
-//     most MaxConcurrent at once, each with working memory of its own,
-//     kept between hashes. Between hashes (a login recording its attempt)
-//     a caller holds no slot, so the cores stay busy with others' hashes.
+//     most MaxConcurrent at once. Between hashes (a login recording its
+//     attempt) a caller holds no slot, so the cores stay busy with others'
+//     hashes.
+//
+// Each hash is golang.org/x/crypto/argon2's, which allocates its working
+// memory (MemoryKiB) per call: with MaxConcurrent hashes at once the heap
+// holds at most that many such blocks, which is what the derived
+// runtime.memory_limit_mib allows for (README "Load testing").
 type Hasher struct {
 	memory, iterations uint32
 	parallelism        uint8
-	capacity           int64                 // callers admitted at once
-	admitted           atomic.Int64          // callers admitted now
-	slots              chan *argon2id.Memory // the idle slots
-	dummy              string                // argon2id of a random secret, for DummyVerify
+	capacity           int64         // callers admitted at once
+	admitted           atomic.Int64  // callers admitted now
+	slots              chan struct{} // the idle slots
+	dummy              string        // argon2id of a random secret, for DummyVerify
 
 	// hook, when set by tests, runs while a slot is held.
 	hook func()
@@ -86,9 +90,9 @@ func NewHasher(o HashOptions) *Hasher {
 	if n <= 0 {
 		n = runtime.NumCPU()
 	}
-	h.slots = make(chan *argon2id.Memory, n)
+	h.slots = make(chan struct{}, n)
 	for range n {
-		h.slots <- new(argon2id.Memory) // allocated by its first hash
+		h.slots <- struct{}{}
 	}
 	h.capacity = int64(n)
 	switch {
@@ -136,23 +140,22 @@ func (a *admission) close() {
 }
 
 // run takes a slot, waiting while all are busy or until ctx ends, and
-// runs f with the slot's memory.
-func (a *admission) run(ctx context.Context, f func(mem *argon2id.Memory)) error {
-	var mem *argon2id.Memory
+// runs f in it.
+func (a *admission) run(ctx context.Context, f func()) error {
 	select {
-	case mem = <-a.h.slots:
+	case <-a.h.slots:
 	default:
 		select {
-		case mem = <-a.h.slots:
+		case <-a.h.slots:
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
 	}
-	defer func() { a.h.slots <- mem }()
+	defer func() { a.h.slots <- struct{}{} }()
 	if a.h.hook != nil {
 		a.h.hook()
 	}
-	f(mem)
+	f()
 	return nil
 }
 
@@ -168,19 +171,19 @@ func (h *Hasher) hash(ctx context.Context, secret string, wait bool) (phc string
 		return "", err
 	}
 	defer a.close()
-	err = a.run(ctx, func(mem *argon2id.Memory) { phc = h.hashIn(mem, secret) })
+	err = a.run(ctx, func() { phc = h.hashIn(secret) })
 	return phc, err
 }
 
-// hashIn hashes in a slot's memory.
-func (h *Hasher) hashIn(mem *argon2id.Memory, secret string) string {
+// hashIn hashes in a slot.
+func (h *Hasher) hashIn(secret string) string {
 	salt := randomBytes(saltLen)
-	key := mem.Key([]byte(secret), salt, h.iterations, h.memory, h.parallelism, keyLen)
+	key := argon2.IDKey([]byte(secret), salt, h.iterations, h.memory, h.parallelism, keyLen)
 	return h.encode(salt, key)
 }
 
 func (h *Hasher) encode(salt, key []byte) string {
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2id.Version, h.memory, h.iterations,
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, h.memory, h.iterations,
 		h.parallelism, base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
@@ -194,16 +197,15 @@ func (h *Hasher) Verify(ctx context.Context, phc, secret string) (ok, needsRehas
 		return false, false, err
 	}
 	defer a.close()
-	if werr := a.run(ctx, func(mem *argon2id.Memory) { ok, needsRehash, err = h.verifyIn(mem, phc, secret) }); werr != nil {
+	if werr := a.run(ctx, func() { ok, needsRehash, err = h.verifyIn(phc, secret) }); werr != nil {
 		return false, false, werr
 	}
 	return ok, needsRehash, err
 }
 
-// verifyIn verifies in a slot's memory. A stored hash that asks for more
-// memory than the Hasher's own gets memory of its own, freed after: the
-// slots keep only what the configured parameters need.
-func (h *Hasher) verifyIn(mem *argon2id.Memory, phc, secret string) (ok, needsRehash bool, err error) {
+// verifyIn verifies in a slot. A stored hash's own parameters apply (an
+// older hash may ask for more memory than the Hasher's, up to maxMemoryKiB).
+func (h *Hasher) verifyIn(phc, secret string) (ok, needsRehash bool, err error) {
 	if isBcrypt(phc) {
 		if _, err := bcryptCost(phc); err != nil {
 			return false, false, err
@@ -217,10 +219,7 @@ func (h *Hasher) verifyIn(mem *argon2id.Memory, phc, secret string) (ok, needsRe
 	if err != nil {
 		return false, false, err
 	}
-	if p.m > h.memory {
-		mem = new(argon2id.Memory)
-	}
-	key := mem.Key([]byte(secret), p.salt, p.t, p.m, p.p, uint32(len(p.key)))
+	key := argon2.IDKey([]byte(secret), p.salt, p.t, p.m, p.p, uint32(len(p.key)))
 	if subtle.ConstantTimeCompare(key, p.key) != 1 {
 		return false, false, nil
 	}
@@ -253,10 +252,10 @@ func (a *admission) check(ctx context.Context, phc, secret string) (ok bool, new
 	if phc == "" {
 		phc = h.dummy // nothing matches it, and it never needs replacing
 	}
-	werr := a.run(ctx, func(mem *argon2id.Memory) {
+	werr := a.run(ctx, func() {
 		var rehash bool
-		if ok, rehash, err = h.verifyIn(mem, phc, secret); ok && rehash {
-			newHash = h.hashIn(mem, secret)
+		if ok, rehash, err = h.verifyIn(phc, secret); ok && rehash {
+			newHash = h.hashIn(secret)
 		}
 	})
 	if werr != nil {
@@ -275,7 +274,7 @@ type argon2Params struct {
 func parseArgon2id(phc string) (argon2Params, error) {
 	var a argon2Params
 	f := strings.Split(phc, "$")
-	if len(f) != 6 || f[0] != "" || f[1] != "argon2id" || f[2] != "v="+strconv.Itoa(argon2id.Version) {
+	if len(f) != 6 || f[0] != "" || f[1] != "argon2id" || f[2] != "v="+strconv.Itoa(argon2.Version) {
 		return a, ErrHashFormat
 	}
 	params := strings.Split(f[3], ",")
