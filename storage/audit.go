@@ -99,27 +99,3 @@ type Janitor interface {
 	// messages) and returns how many.
 	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 }
-
-// Store is a complete backend.
-type Store interface {
-	Members
-	Clients
-	AuthRequests
-	Tokens
-	Keys
-	Secrets
-	Sessions
-	OTPs
-	Devices
-	Passkeys
-	Consents
-	Events
-	Outbox
-	Logins
-	MemberEvents
-	CredentialChanges
-	Units
-	Janitor
-	SMSBudget
-	Close() error
-}

@@ -21,9 +21,16 @@
 //   - Secrets never reach storage in the clear: callers hand over hashes
 //     (argon2id PHC strings for passwords and PINs, HMAC-SHA-256 for codes,
 //     OTPs, client secrets and opaque tokens).
-//   - Backends keep no clock. Plain reads return a record even past its
-//     ExpiresAt (callers check Expired(now), since they own the clock); the
-//     single-use claims (ClaimAuthCode, RotateRefreshToken) take now and treat
-//     an expired record as ErrNotFound. DeleteExpired(now), called by a
+//   - Expiry is the caller's clock. Plain reads return a record even past
+//     its ExpiresAt (callers check Expired(now)); the single-use claims
+//     (ClaimAuthCode, RotateRefreshToken) and the time-windowed roles
+//     (ReserveSMS, DueMessages) take now and treat an expired record as
+//     ErrNotFound or out of the window. DeleteExpired(now), called by a
 //     janitor, removes what has expired.
+//   - One clock is the backend's own: the time a revocation is recorded at
+//     (DeleteTokens, ChangeCredentials). An access token issued before a
+//     revocation that covers it is refused (TokenRevoked), so the
+//     revocation's time must come from the same clock as the tokens' issue
+//     times; backends take it from their options (default time.Now), and
+//     tests inject the provider's clock there.
 package storage

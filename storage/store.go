@@ -1,0 +1,26 @@
+package storage
+
+// Store is a complete backend: every role, plus Close. Consumers take the
+// narrowest role they need.
+type Store interface {
+	Members
+	Clients
+	AuthRequests
+	Tokens
+	Keys
+	Secrets
+	Sessions
+	OTPs
+	Devices
+	Passkeys
+	Consents
+	Events
+	Outbox
+	Logins
+	MemberEvents
+	CredentialChanges
+	Units
+	Janitor
+	SMSBudget
+	Close() error
+}
