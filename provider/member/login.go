@@ -42,97 +42,96 @@ var errThrottled = errors.New("member: throttled")
 // Authenticate checks a web login. See the package documentation for the
 // state machine. Errors: ErrInvalidCredentials, ErrPINExpired,
 // *ThrottledError, ErrBusy, or a storage failure.
+//
+// What an attempt holds is released in one place each: the address's
+// place in its window by settle (kept as a failure when the attempt was
+// answered as failed or throttled, given back otherwise), the hashing
+// admission by close (early, before any padding, by failed and throttled),
+// and the budget's count in flight by done.
 func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult, error) {
-	start := time.Now()
-	now := s.now()
-	a := attempt{s: s, in: in, now: now, pinShape: isPINShape(in.Secret), pinOpen: s.pinWebOpen(now)}
-
-	if retry := s.ips.reserve(in.IP, now); retry > 0 {
-		return LoginResult{}, a.throttled(ctx, start, budget{}, retry, "address")
+	a := &attempt{s: s, in: in, start: time.Now(), now: s.now(), pinShape: isPINShape(in.Secret)}
+	a.pinOpen = s.pinWebOpen(a.now)
+	if retry := s.ips.reserve(in.IP, a.now); retry > 0 {
+		return LoginResult{}, a.throttled(ctx, budget{}, retry, "address")
 	}
-	defer s.ips.settle(in.IP)
+	defer a.settle()
 	// Be admitted to hashing before recording anything: ErrBusy must cost
-	// the member no failure. The admission ends (close) as soon as the
-	// hashing does, before any padding; a slot is held only while a hash
-	// runs, not across the store's writes.
+	// the member no failure. A slot is then held only while a hash runs,
+	// not across the store's writes.
 	adm, err := s.hasher.admit(false)
 	if err != nil {
-		s.ips.release(in.IP, now)
 		return LoginResult{}, err
 	}
+	a.adm = adm
 	defer adm.close()
 
 	number, nerr := ParseNumber(in.Number)
 	if nerr != nil || len(in.Secret) > maxSecretBytes {
-		if err := adm.dummy(ctx, in.Secret[:min(len(in.Secret), maxSecretBytes)]); err != nil {
-			return LoginResult{}, err
-		}
-		adm.close()
-		return LoginResult{}, a.failed(ctx, start, budget{}, ReasonBadCredentials, false)
+		return LoginResult{}, a.unknown(ctx, in.Secret[:min(len(in.Secret), maxSecretBytes)])
 	}
 	m, err := s.store.MemberByNumber(ctx, number)
 	if errors.Is(err, storage.ErrNotFound) {
-		if retry := s.unknown.reserve(number, now); retry > 0 {
-			adm.close()
-			return LoginResult{}, a.throttled(ctx, start, budget{}, retry, "number")
+		if retry := s.unknown.reserve(number, a.now); retry > 0 {
+			return LoginResult{}, a.throttled(ctx, budget{}, retry, "number")
 		}
-		if err := adm.dummy(ctx, in.Secret); err != nil {
-			return LoginResult{}, err
-		}
-		adm.close()
-		return LoginResult{}, a.failed(ctx, start, budget{}, ReasonBadCredentials, false)
+		return LoginResult{}, a.unknown(ctx, in.Secret)
 	}
 	if err != nil {
-		s.ips.release(in.IP, now)
 		return LoginResult{}, fmt.Errorf("member: looking up number: %w", err)
 	}
-
 	// Count the attempt, in memory, before checking the secret (see
 	// inFlight), against the member's budget or a known device's.
-	r, retry, err := s.flight.reserve(ctx, s.store, budget{member: m.ID, device: in.DeviceID}, now)
+	r, retry, err := s.flight.reserve(ctx, s.store, budget{member: m.ID, device: in.DeviceID}, a.now)
 	switch {
 	case err != nil:
-		s.ips.release(in.IP, now)
 		return LoginResult{}, fmt.Errorf("member: reading lock state: %w", err)
 	case retry > 0:
-		adm.close()
-		return LoginResult{}, a.throttled(ctx, start, r.budget, retry, r.budget.scope())
+		return LoginResult{}, a.throttled(ctx, r.budget, retry, r.budget.scope())
 	}
 	defer s.flight.done(r.budget)
-	m = r.member
+	return a.check(ctx, r)
+}
 
-	// A member with a password logs in with it; only a member without one,
-	// while the web cutover is ahead, may use the 6-digit PIN. One hash per
-	// attempt either way, so timing tells nothing about which applied.
-	// With neither, check does a dummy verify of what was typed.
-	hash, method, secret := "", "", in.Secret
+// unknown answers a number that is malformed or belongs to no member,
+// after the dummy work a real check would do.
+func (a *attempt) unknown(ctx context.Context, secret string) error {
+	if err := a.adm.dummy(ctx, secret); err != nil {
+		return err
+	}
+	return a.failed(ctx, budget{}, ReasonBadCredentials, false)
+}
+
+// check verifies the secret of the member r admitted. A member with a
+// password logs in with it; only a member without one, while the web
+// cutover is ahead, may use the 6-digit PIN. One hash per attempt either
+// way, so timing tells nothing about which applied; with neither, the
+// check is a dummy verify of what was typed.
+func (a *attempt) check(ctx context.Context, r reservation) (LoginResult, error) {
+	m := r.member
+	hash, method, secret := "", "", a.in.Secret
 	switch {
 	case m.PasswordHash != "":
-		hash, method, secret = m.PasswordHash, MethodPassword, normalizePassword(in.Secret)
+		hash, method, secret = m.PasswordHash, MethodPassword, normalizePassword(a.in.Secret)
 	case a.pinShape && a.pinOpen && m.PINHash != "":
 		hash, method = m.PINHash, MethodPIN
 	}
-	ok, newHash, err := adm.check(ctx, hash, secret)
+	ok, newHash, err := a.adm.check(ctx, hash, secret)
 	switch {
 	case errors.Is(err, ErrHashFormat):
-		s.log.ErrorContext(ctx, "stored hash unreadable", "member_id", m.ID, "method", method, "error", err)
+		a.s.log.ErrorContext(ctx, "stored hash unreadable", "member_id", m.ID, "method", method, "error", err)
 	case err != nil:
 		// The request ended while waiting for a slot: the secret was not
 		// checked, so there is nothing to count.
-		s.ips.release(in.IP, now)
 		return LoginResult{}, err
 	}
-	adm.close()
-
-	if m.Status != storage.MemberActive {
-		return LoginResult{}, a.failed(ctx, start, r.budget, ReasonDisabled, true)
+	a.adm.close()
+	switch {
+	case m.Status != storage.MemberActive:
+		return LoginResult{}, a.failed(ctx, r.budget, ReasonDisabled, true)
+	case !ok:
+		return LoginResult{}, a.failed(ctx, r.budget, ReasonBadCredentials, true)
 	}
-	if !ok {
-		return LoginResult{}, a.failed(ctx, start, r.budget, ReasonBadCredentials, true)
-	}
-
-	s.ips.release(in.IP, now)
-	return s.succeeded(ctx, in, r, method, hash, newHash)
+	return a.s.succeeded(ctx, a.in, r, method, hash, newHash)
 }
 
 // succeeded records a right secret: its event, the count of its budget
@@ -177,13 +176,35 @@ func (s *Service) succeeded(ctx context.Context, in LoginInput, r reservation, m
 	return LoginResult{Member: m, Method: method, MustSetPassword: method == MethodPIN || m.MustChangePassword}, nil
 }
 
-// attempt carries what the failure paths of one login need.
+// attempt is one login in progress.
 type attempt struct {
 	s        *Service
 	in       LoginInput
-	now      time.Time
+	start    time.Time // wall clock, for the padding of failed answers
+	now      time.Time // the service's clock, for windows and events
 	pinShape bool
 	pinOpen  bool
+	adm      *admission // nil until admitted to hashing
+	counted  bool       // answered as failed or throttled: its address keeps the place
+}
+
+// settle ends the attempt's place in its address's window: a failure
+// keeps it, anything else (a success, busy, a storage error, a request
+// that ended before its check) gives it back.
+func (a *attempt) settle() {
+	if !a.counted {
+		a.s.ips.release(a.in.IP, a.now)
+	}
+	a.s.ips.settle(a.in.IP)
+}
+
+// answered marks the attempt failed or throttled and lets go of its
+// hashing admission before the answer is padded.
+func (a *attempt) answered() {
+	a.counted = true
+	if a.adm != nil {
+		a.adm.close()
+	}
 }
 
 // failed records a failed attempt and returns the error to show. A 6-digit
@@ -191,7 +212,8 @@ type attempt struct {
 // exists, so the two errors reveal nothing more than one would. b is the
 // budget it counts against (no member: an unknown number); known says the
 // member exists (its duration feeds the timing padding).
-func (a attempt) failed(ctx context.Context, start time.Time, b budget, reason string, known bool) error {
+func (a *attempt) failed(ctx context.Context, b budget, reason string, known bool) error {
+	a.answered()
 	err := ErrInvalidCredentials
 	if a.pinShape && !a.pinOpen {
 		err = ErrPINExpired
@@ -210,15 +232,16 @@ func (a attempt) failed(ctx context.Context, start time.Time, b budget, reason s
 		return fmt.Errorf("member: recording failure: %w", werr)
 	}
 	if known {
-		a.s.timing.observe(time.Since(start))
+		a.s.timing.observe(time.Since(a.start))
 	}
-	a.s.timing.pad(ctx, start)
+	a.s.timing.pad(ctx, a.start)
 	return err
 }
 
 // throttled records a refused attempt. Its answer is padded like failures:
 // checking a member's lock touches the store, an unknown number's does not.
-func (a attempt) throttled(ctx context.Context, start time.Time, b budget, retry time.Duration, scope string) error {
+func (a *attempt) throttled(ctx context.Context, b budget, retry time.Duration, scope string) error {
+	a.answered()
 	e := storage.Event{Type: EventLoginFailed, MemberID: b.member, DeviceID: b.device, IP: a.in.IP, UserAgent: a.in.UserAgent,
 		Reason: ReasonThrottled, Time: a.now, Detail: map[string]string{"scope": scope}}
 	if b.member == "" {
@@ -226,10 +249,10 @@ func (a attempt) throttled(ctx context.Context, start time.Time, b budget, retry
 	}
 	a.s.event(ctx, e)
 	if b.member != "" {
-		a.s.throttleTiming.observe(time.Since(start))
+		a.s.throttleTiming.observe(time.Since(a.start))
 	}
 	if scope != "address" {
-		a.s.throttleTiming.pad(ctx, start)
+		a.s.throttleTiming.pad(ctx, a.start)
 	}
 	return &ThrottledError{RetryAfter: retry}
 }
