@@ -16,6 +16,7 @@ import (
 	"tsubasa/provider/acr"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 // TestConsentScopeTextsInBothCatalogs: every scope and claim the consent
@@ -76,7 +77,7 @@ type consentEnv struct {
 }
 
 func newConsentEnv(t *testing.T) *consentEnv {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	e := &consentEnv{t: t, store: st, now: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
 	e.member = storage.Member{ID: "m1", Number: "123456321", Status: storage.MemberActive, Locale: "en", CreatedAt: e.now, UpdatedAt: e.now}
 	if err := st.CreateMember(t.Context(), e.member); err != nil {

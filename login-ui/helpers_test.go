@@ -1,25 +1,12 @@
 package loginui
 
 import (
-	"path/filepath"
 	"testing"
 
 	"tsubasa/provider/member"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
 )
-
-// openStore opens a bolt file in the test's temporary directory, closed
-// when the test ends.
-func openStore(t *testing.T) *bolt.Store {
-	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
 
 // newMembers is the member service on st, with hashing cheap enough for
 // tests, and the member it created from nm.

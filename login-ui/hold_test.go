@@ -14,6 +14,7 @@ import (
 	"tsubasa/provider/member"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 // failingUnits is a store whose units fail to commit what they hold, as
@@ -45,7 +46,7 @@ func (h headerCheck) WriteHeader(code int) {
 // TestHeldWritesStoredBeforeTheAnswer: what a handler held is in the file
 // by the time its answer's header goes out.
 func TestHeldWritesStoredBeforeTheAnswer(t *testing.T) {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	u := &UI{store: st, log: slog.New(slog.DiscardHandler)}
 	h := u.holdWrites(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := st.AppendEvent(r.Context(), storage.Event{ID: "e1", Time: time.Now().UTC(), Type: "login.password_verified", MemberID: "m1"}); err != nil {
@@ -73,7 +74,7 @@ func TestHeldWritesStoredBeforeTheAnswer(t *testing.T) {
 // the browser gets the server-error page, without the session cookie or
 // the redirect the handler had set, and with the page's security headers.
 func TestHeldWritesFailed(t *testing.T) {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	members, _ := newMembers(t, st, member.NewMember{Number: testNumber, Password: testPass, FamilyName: "空野"})
 	ui, err := New(Options{
 		Store: failingUnits{st}, Members: members, CookieKey: make([]byte, 32), SessionTTL: time.Hour, IdleTTL: time.Hour,

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"tsubasa/storage"
+	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 // TestLogoutRequestAnsweredOnce: of many answers to one logout question
@@ -15,7 +17,7 @@ import (
 // redirect; a wrong or expired id gets nothing, and an expired one is
 // still used up.
 func TestLogoutRequestAnsweredOnce(t *testing.T) {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	u := &UI{store: st, now: func() time.Time { return now }, log: slog.New(slog.DiscardHandler)}
 	put := func(id string, until time.Time) {

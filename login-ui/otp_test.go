@@ -20,6 +20,7 @@ import (
 	"tsubasa/provider/otp"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 type otpFixture struct {
@@ -35,7 +36,7 @@ type otpFixture struct {
 // passkey gate at /account/gated.
 func newOTPFixture(t *testing.T) *otpFixture {
 	t.Helper()
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	members, m := newMembers(t, st, member.NewMember{Number: testNumber, Password: testPass, FamilyName: "空野",
 		Email: "hanako@example.com", Country: "JP", Verified: true})
 	r, err := notify.NewRenderer()

@@ -17,6 +17,7 @@ import (
 	"tsubasa/provider/risk"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 const (
@@ -44,7 +45,7 @@ type riskFixture struct {
 // a store whose login records fail) and one member.
 func newRiskFixture(t *testing.T, failLogins bool) *riskFixture {
 	t.Helper()
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	members, m := newMembers(t, st, member.NewMember{Number: testNumber, Password: testPass, FamilyName: "空野", Email: "hanako@example.com"})
 	var engineStore risk.Store = st
 	if failLogins {

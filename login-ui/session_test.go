@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"tsubasa/storage"
+	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 func TestSessionStoreRoundTripRegenerateAndRevoke(t *testing.T) {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	ss := newSessionStore(st, make([]byte, 32), true, time.Hour, 10*time.Minute, clock)
@@ -83,7 +85,7 @@ func TestSessionStoreRoundTripRegenerateAndRevoke(t *testing.T) {
 // its request) is not stored; its id lives in the authenticated cookie
 // until the session holds something, and is then stored under that id.
 func TestAnonymousSession(t *testing.T) {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	ss := newSessionStore(st, make([]byte, 32), true, time.Hour, 10*time.Minute, func() time.Time { return now })
 	stored := func(id string) bool {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,20 +12,11 @@ import (
 	"tsubasa/provider/member"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
-func openStore(t *testing.T) *bolt.Store {
-	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "tsubasa.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
-
 func TestRecordOrdersNewestFirst(t *testing.T) {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	l := New(st, nil)
 	// A clock that stands still: filled-in times must still increase.
 	frozen := time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)
@@ -85,7 +75,7 @@ func TestNewIDSortsByTime(t *testing.T) {
 }
 
 func TestSIEMLine(t *testing.T) {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	var buf bytes.Buffer
 	l := New(st, slog.New(slog.NewJSONHandler(&buf, nil)))
 	e := storage.Event{
@@ -135,7 +125,7 @@ func TestSIEMLine(t *testing.T) {
 }
 
 func TestNoSIEMAndNilEmit(t *testing.T) {
-	l := New(openStore(t), nil)
+	l := New(bolttest.Open(t, bolt.Options{}), nil)
 	if err := l.Record(t.Context(), storage.Event{Type: EventPINUsed, MemberID: "m1"}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,13 +5,15 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 // BenchmarkAuthenticate measures successful logins with the default argon2id
 // parameters from parallel clients on a real store. It reports logins/s and
 // the time of one hash on an idle hasher, the floor of a login's latency.
 func BenchmarkAuthenticate(b *testing.B) {
-	st := openStore(b)
+	st := bolttest.Open(b, bolt.Options{})
 	h := NewHasher(HashOptions{})
 	svc := NewService(st, h, Options{Logger: slog.New(slog.DiscardHandler)})
 	ctx := context.Background()

@@ -3,59 +3,33 @@ package member
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
+	"tsubasa/storage/storagetest"
 )
 
 // cheapHash keeps argon2id fast in tests; one test covers the defaults.
 var cheapHash = HashOptions{MemoryKiB: 64, Iterations: 1, Parallelism: 1}
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2021, 10, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func openStore(t testing.TB) *bolt.Store {
-	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "tsubasa.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+func newClock() *storagetest.Clock {
+	return storagetest.NewClock(time.Date(2021, 10, 1, 9, 0, 0, 0, time.UTC))
 }
 
 type fixture struct {
 	svc   *Service
 	store *bolt.Store
-	clock *clock
+	clock *storagetest.Clock
 }
 
 // newFixture returns a Service on a fresh bolt store with cheap hashing and
 // a test clock; tweak adjusts the options first.
 func newFixture(t testing.TB, tweak func(*Options)) *fixture {
 	t.Helper()
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	c := newClock()
 	opts := Options{Now: c.Now, Logger: slog.New(slog.DiscardHandler)}
 	if tweak != nil {

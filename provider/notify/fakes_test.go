@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"tsubasa/storage/storagetest"
 )
 
 // memStore is a tiny OutboxStore. It runs every update function twice and
@@ -81,26 +82,8 @@ func (s *memStore) UpdateOutboxMessage(ctx context.Context, id string, fn func(O
 	return nil
 }
 
-// fakeClock is the injected clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
+func newFakeClock() *storagetest.Clock {
+	return storagetest.NewClock(time.Date(2025, 7, 1, 0, 0, 0, 0, time.UTC))
 }
 
 // scriptMailer fails with the scripted errors in turn, then succeeds. With

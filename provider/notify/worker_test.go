@@ -13,13 +13,14 @@ import (
 
 	"tsubasa/provider/notify/notifytest"
 	"tsubasa/storage"
+	"tsubasa/storage/storagetest"
 )
 
 var errTemp = errors.New("451 try later")
 
 // newTestWorker wires a worker to a memStore, a fake clock, fixed jitter
 // and a JSON log captured in buf.
-func newTestWorker(t *testing.T, mailer Mailer, sms SMSSender, opts WorkerOptions) (*OutboxWorker, *memStore, *fakeClock, *bytes.Buffer) {
+func newTestWorker(t *testing.T, mailer Mailer, sms SMSSender, opts WorkerOptions) (*OutboxWorker, *memStore, *storagetest.Clock, *bytes.Buffer) {
 	t.Helper()
 	store, clock := newMemStore(t), newFakeClock()
 	var buf lockedBuffer

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -16,26 +15,12 @@ import (
 	"tsubasa/provider/notify/notifytest"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
+	"tsubasa/storage/storagetest"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2024, 3, 7, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newClock() *storagetest.Clock {
+	return storagetest.NewClock(time.Date(2024, 3, 7, 9, 0, 0, 0, time.UTC))
 }
 
 // syncBuffer is a log sink safe for concurrent handlers.
@@ -56,20 +41,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func openStore(t testing.TB) *bolt.Store {
-	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "tsubasa.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
-
 type fixture struct {
 	svc   *Service
 	store *bolt.Store
-	clock *clock
+	clock *storagetest.Clock
 	smtp  *notifytest.SMTPServer
 	sms   *notifytest.SMSWebhook
 	logs  *syncBuffer
@@ -80,7 +55,7 @@ type fixture struct {
 // line captured; tweak adjusts the options first.
 func newFixture(t testing.TB, tweak func(*Options)) *fixture {
 	t.Helper()
-	fx := &fixture{store: openStore(t), clock: newClock(), logs: &syncBuffer{}}
+	fx := &fixture{store: bolttest.Open(t, bolt.Options{}), clock: newClock(), logs: &syncBuffer{}}
 	fx.smtp = notifytest.NewSMTPServer(t)
 	host, port := fx.smtp.Addr()
 	mailer, err := notify.NewSMTPMailer(notify.SMTPOptions{

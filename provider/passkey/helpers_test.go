@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
+	"tsubasa/storage/storagetest"
 )
 
 const (
@@ -24,30 +24,12 @@ const (
 	chromeUA   = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is a Service on a fresh bolt file, a test clock, the relying
 // party as the virtual authenticator sees it, and two members.
 type fixture struct {
 	svc      *Service
 	store    *bolt.Store
-	clock    *clock
+	clock    *storagetest.Clock
 	rp       virtualwebauthn.RelyingParty
 	alice    storage.Member
 	bob      storage.Member
@@ -61,7 +43,7 @@ func newFixture(t testing.TB, tweak func(*Options)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: time.Date(2026, 3, 30, 9, 0, 0, 0, time.UTC)}
+	c := storagetest.NewClock(time.Date(2026, 3, 30, 9, 0, 0, 0, time.UTC))
 	o := Options{
 		RPID:          testRPID,
 		RPDisplayName: "Sora Air Mileage Club",

@@ -5,12 +5,14 @@ import (
 	"time"
 
 	"tsubasa/storage"
+	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 // TestRecognition is the rule table of the issue, on a real bolt store:
 // known means this member's cookie and the same browser family.
 func TestRecognition(t *testing.T) {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	e, clock := newEngine(t, st, Options{})
 	alice, bob := testMember("alice", "ja"), testMember("bob", "ja")
 
@@ -18,7 +20,7 @@ func TestRecognition(t *testing.T) {
 	first := login(t, e, alice, Environment{UserAgent: uaIPhoneChrome, IP: "203.0.113.7"})
 	aliceCookie := first.SetCookie
 	bobCookie := login(t, e, bob, Environment{UserAgent: uaWindowsEdge, IP: "198.51.100.2"}).SetCookie
-	clock.Add(24 * time.Hour)
+	clock.Advance(24 * time.Hour)
 
 	for _, tc := range []struct {
 		name       string
@@ -90,7 +92,7 @@ func TestRecognition(t *testing.T) {
 // After a browser change is recorded, the new browser is known with its own
 // cookie and the old one is still known with the old cookie.
 func TestBrowserChangeKeepsBothDevices(t *testing.T) {
-	e, _ := newEngine(t, openStore(t), Options{})
+	e, _ := newEngine(t, bolttest.Open(t, bolt.Options{}), Options{})
 	m := testMember("alice", "ja")
 	chrome := login(t, e, m, Environment{UserAgent: uaIPhoneChrome}).SetCookie
 	safari := login(t, e, m, Environment{DeviceCookie: chrome, UserAgent: uaIPhoneSafari})
@@ -105,7 +107,7 @@ func TestBrowserChangeKeepsBothDevices(t *testing.T) {
 }
 
 func TestAssessNeedsMember(t *testing.T) {
-	e, _ := newEngine(t, openStore(t), Options{})
+	e, _ := newEngine(t, bolttest.Open(t, bolt.Options{}), Options{})
 	if _, err := e.Assess(t.Context(), "", Environment{}); err == nil {
 		t.Error("Assess without a member id succeeded")
 	}

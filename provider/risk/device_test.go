@@ -7,6 +7,8 @@ import (
 
 	"tsubasa/provider/notify"
 	"tsubasa/storage"
+	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 func TestDescribeDevice(t *testing.T) {
@@ -84,8 +86,8 @@ func TestDeviceCookie(t *testing.T) {
 		}
 	}
 
-	e := New(openStore(t), nil, Options{HMACKey: testKey})
-	other := New(openStore(t), nil, Options{HMACKey: []byte("another key, 32 bytes or longer!")})
+	e := New(bolttest.Open(t, bolt.Options{}), nil, Options{HMACKey: testKey})
+	other := New(bolttest.Open(t, bolt.Options{}), nil, Options{HMACKey: []byte("another key, 32 bytes or longer!")})
 	id := e.DeviceID(a)
 	switch {
 	case id == "" || id != e.DeviceID(a):

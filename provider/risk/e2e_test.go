@@ -10,6 +10,7 @@ import (
 	"tsubasa/provider/notify/notifytest"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 // newMailer is an SMTPMailer aimed at srv, plain text on loopback.
@@ -26,7 +27,7 @@ func newMailer(t *testing.T, srv *notifytest.SMTPServer) *notify.SMTPMailer {
 }
 
 func TestAlertDeliveredByOutboxWorker(t *testing.T) {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	srv := notifytest.NewSMTPServer(t)
 	worker := notify.NewOutboxWorker(st, newMailer(t, srv), nil, notify.WorkerOptions{Interval: time.Hour})
 	e, _ := newEngine(t, st, Options{Kick: worker.Kick})
@@ -57,7 +58,7 @@ func TestAlertDeliveredByOutboxWorker(t *testing.T) {
 // fails the login; the alert waits in the outbox and goes out once the
 // server is back.
 func TestAlertSurvivesSMTPDown(t *testing.T) {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	srv := notifytest.NewSMTPServer(t)
 	srv.Stop()
 	e, clock := newEngine(t, st, Options{})
@@ -99,7 +100,7 @@ func TestAlertSurvivesSMTPDown(t *testing.T) {
 	worker = notify.NewOutboxWorker(st2, newMailer(t, srv), nil, notify.WorkerOptions{Now: clock.Now})
 
 	srv.Start()
-	clock.Add(time.Minute) // past the backoff
+	clock.Advance(time.Minute) // past the backoff
 	if n, err := worker.RunOnce(t.Context()); n != 1 || err != nil {
 		t.Fatalf("RunOnce after restart = %d, %v", n, err)
 	}

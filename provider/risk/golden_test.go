@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"tsubasa/storage"
+	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -25,7 +27,7 @@ func TestAlertGolden(t *testing.T) {
 		{"app_linked.ja.golden", "ja", true},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			st := &countingStore{Store: openStore(t)}
+			st := &countingStore{Store: bolttest.Open(t, bolt.Options{})}
 			e, _ := newEngine(t, st, Options{})
 			m := testMember("alice", tc.locale)
 			env := Environment{UserAgent: uaIPhoneChrome, IP: "203.0.113.7"}

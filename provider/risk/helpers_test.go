@@ -1,14 +1,12 @@
 package risk
 
 import (
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"tsubasa/provider/notify"
 	"tsubasa/storage"
-	"tsubasa/storage/bolt"
+	"tsubasa/storage/storagetest"
 )
 
 // Real User-Agent strings.
@@ -34,33 +32,6 @@ var jst = time.FixedZone("Asia/Tokyo", 9*60*60)
 // fixedTime is 2025-07-01 00:00:00 JST, the time of the seed sample mail.
 var fixedTime = time.Date(2025, 7, 1, 0, 0, 0, 0, jst)
 
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func openStore(t *testing.T) *bolt.Store {
-	t.Helper()
-	st, err := bolt.Open(filepath.Join(t.TempDir(), "tsubasa.db"), bolt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
-	return st
-}
-
 func renderer(t *testing.T) *notify.Renderer {
 	t.Helper()
 	r, err := notify.NewRenderer()
@@ -72,9 +43,9 @@ func renderer(t *testing.T) *notify.Renderer {
 
 // newEngine returns an engine over store with alerts on, a fixed clock at
 // fixedTime, and o's other fields as given.
-func newEngine(t *testing.T, store Store, o Options) (*Engine, *fakeClock) {
+func newEngine(t *testing.T, store Store, o Options) (*Engine, *storagetest.Clock) {
 	t.Helper()
-	clock := &fakeClock{t: fixedTime}
+	clock := storagetest.NewClock(fixedTime)
 	if o.HMACKey == nil {
 		o.HMACKey = testKey
 	}

@@ -14,6 +14,7 @@ import (
 	"tsubasa/provider/audit"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
+	"tsubasa/storage/bolt/bolttest"
 )
 
 const loginAlertSubject = "[Tsubasa]新しいご利用環境からログインがありました/Login from new device"
@@ -41,7 +42,7 @@ func (s *countingStore) PutDevice(ctx context.Context, d storage.Device) error {
 }
 
 func TestRecordLoginWritesEventDeviceAndAlertTogether(t *testing.T) {
-	st := &countingStore{Store: openStore(t)}
+	st := &countingStore{Store: bolttest.Open(t, bolt.Options{})}
 	e, clock := newEngine(t, st, Options{})
 	m := testMember("alice", "ja")
 	env := Environment{UserAgent: uaIPhoneChrome, IP: "203.0.113.7"}
@@ -102,7 +103,7 @@ func TestRecordLoginWritesEventDeviceAndAlertTogether(t *testing.T) {
 	}
 
 	// A second login from the known device: event and device update, no alert.
-	clock.Add(time.Hour)
+	clock.Advance(time.Hour)
 	env2 := Environment{DeviceCookie: a.SetCookie, UserAgent: uaIPhoneChrome2, IP: "203.0.113.99"}
 	login(t, e, m, env2)
 	last := st.records[len(st.records)-1]
@@ -122,7 +123,7 @@ func TestRecordLoginWritesEventDeviceAndAlertTogether(t *testing.T) {
 }
 
 func TestRecordLoginFailureWritesNothing(t *testing.T) {
-	st := &countingStore{Store: openStore(t), fail: errors.New("disk full")}
+	st := &countingStore{Store: bolttest.Open(t, bolt.Options{}), fail: errors.New("disk full")}
 	e, clock := newEngine(t, st, Options{})
 	m := testMember("alice", "ja")
 	a, err := e.Assess(t.Context(), m.ID, Environment{UserAgent: uaWindowsEdge})
@@ -142,7 +143,7 @@ func TestRecordLoginFailureWritesNothing(t *testing.T) {
 }
 
 func TestRecordLoginChecksAssessment(t *testing.T) {
-	e, _ := newEngine(t, openStore(t), Options{})
+	e, _ := newEngine(t, bolttest.Open(t, bolt.Options{}), Options{})
 	alice, bob := testMember("alice", "ja"), testMember("bob", "ja")
 	bobs, err := e.Assess(t.Context(), bob.ID, Environment{})
 	if err != nil {
@@ -177,7 +178,7 @@ func TestAlertConditions(t *testing.T) {
 		{"alerts disabled", false, testMember("a", "ja"), "", "disabled", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			st := &countingStore{Store: openStore(t)}
+			st := &countingStore{Store: bolttest.Open(t, bolt.Options{})}
 			e, _ := newEngine(t, st, Options{})
 			e.o.AlertsEnabled = tc.enabled
 			a, err := e.Assess(t.Context(), tc.member.ID, Environment{UserAgent: uaMacSafari})
@@ -205,7 +206,7 @@ func TestAlertConditions(t *testing.T) {
 }
 
 func TestAuditAndKickAfterCommit(t *testing.T) {
-	st := openStore(t)
+	st := bolttest.Open(t, bolt.Options{})
 	var siem bytes.Buffer
 	var kicks atomic.Int32
 	e, clock := newEngine(t, st, Options{
@@ -214,7 +215,7 @@ func TestAuditAndKickAfterCommit(t *testing.T) {
 	})
 	m := testMember("alice", "ja")
 	a := login(t, e, m, Environment{UserAgent: uaAndroidChrome, IP: "203.0.113.7"})
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	login(t, e, m, Environment{DeviceCookie: a.SetCookie, UserAgent: uaAndroidChrome}) // known: no alert
 
 	evs, err := st.ListEvents(t.Context(), m.ID, 0)
@@ -257,11 +258,11 @@ func TestAuditAndKickAfterCommit(t *testing.T) {
 }
 
 func TestRecordAppLinked(t *testing.T) {
-	st := &countingStore{Store: openStore(t)}
+	st := &countingStore{Store: bolttest.Open(t, bolt.Options{})}
 	e, clock := newEngine(t, st, Options{})
 	m := testMember("alice", "en")
 	cookie := login(t, e, m, Environment{UserAgent: uaWinFirefox}).SetCookie
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	env := Environment{DeviceCookie: cookie, UserAgent: uaWinFirefox, IP: "203.0.113.7"}
 	if err := e.RecordAppLinked(t.Context(), m, "hotel", "Hotel Partner", env); err != nil {
 		t.Fatal(err)
@@ -288,7 +289,7 @@ func TestRecordAppLinked(t *testing.T) {
 }
 
 func TestDefaultZoneIsTokyo(t *testing.T) {
-	st := &countingStore{Store: openStore(t)}
+	st := &countingStore{Store: bolttest.Open(t, bolt.Options{})}
 	e := New(st, renderer(t), Options{HMACKey: testKey, AlertsEnabled: true, BaseURL: "https://id.example.com",
 		Now: func() time.Time { return time.Date(2025, 6, 30, 15, 0, 0, 0, time.UTC) }})
 	m := testMember("alice", "ja")

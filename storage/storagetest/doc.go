@@ -30,4 +30,5 @@
 // filter. Lists other than ListEvents and DueMessages are compared as sets.
 //
 // The suite keeps no clock: every time derives from one fixed instant.
+// Clock (clock.go) is for the tests of the services above storage.
 package storagetest
