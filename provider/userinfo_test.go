@@ -108,7 +108,7 @@ func TestUserinfoRefusesDeadTokens(t *testing.T) {
 	if rec := get(expiring); rec.Code != http.StatusOK {
 		t.Fatalf("fresh token: %d %s", rec.Code, rec.Body.String())
 	}
-	e.advance(16 * time.Minute) // AccessTokenTTL is 15 minutes
+	e.clock.Advance(16 * time.Minute) // AccessTokenTTL is 15 minutes
 	invalid("expired", get(expiring))
 
 	live, _ := e.login(t, "web", wireRedirect)

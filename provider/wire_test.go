@@ -12,12 +12,12 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
+	"tsubasa/storage/storagetest"
 )
 
 // wireEnv is the provider's handler on a real database with a clock the
@@ -29,8 +29,7 @@ type wireEnv struct {
 	h      http.Handler
 	member storage.Member
 
-	mu  sync.Mutex
-	now time.Time
+	clock *storagetest.Clock
 }
 
 const (
@@ -62,7 +61,7 @@ func newWireEnv(t *testing.T) *wireEnv {
 		{ID: "backend", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{"https://backend.example/cb"},
 			GrantTypes: []string{GrantClientCredentials}, Scopes: []string{ScopeTelephone, "openid"}},
 	}
-	e := &wireEnv{st: st, now: time.Now().UTC()}
+	e := &wireEnv{st: st, clock: storagetest.NewClock(time.Now().UTC())}
 	e.p, err = New(t.Context(), Options{
 		Issuer: wireIssuer, Store: st, Clients: clients, HMACKey: key, CryptoKey: [32]byte{7},
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour,
@@ -70,30 +69,18 @@ func newWireEnv(t *testing.T) *wireEnv {
 		LoginURL:      func(id string) string { return "/login?authRequestID=" + id },
 		EndSession:    func(http.ResponseWriter, *http.Request, LogoutRequest) {},
 		LogoutRefused: func(w http.ResponseWriter, _ *http.Request, ref LogoutRefusal) { w.WriteHeader(ref.Status) },
-		Now:           e.clock, Logger: slog.New(slog.DiscardHandler),
+		Now:           e.clock.Now, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.h = e.p.Handler()
 	e.member = storage.Member{ID: "m-wire", Number: "1234567", FamilyName: "空野", GivenName: "花子",
-		Email: "hanako@example.com", Status: storage.MemberActive, CreatedAt: e.now, UpdatedAt: e.now}
+		Email: "hanako@example.com", Status: storage.MemberActive, CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
 	if err := st.CreateMember(t.Context(), e.member); err != nil {
 		t.Fatal(err)
 	}
 	return e
-}
-
-func (e *wireEnv) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *wireEnv) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
 }
 
 // serve runs req through the handler.
@@ -128,7 +115,7 @@ func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
 func (e *wireEnv) login(t *testing.T, clientID, redirect string) (access, refresh string) {
 	t.Helper()
 	ctx := context.Background()
-	now := e.clock()
+	now := e.clock.Now()
 	sum := sha256.Sum256([]byte(wireVerifier))
 	id := timeID(now, 18)
 	r := storage.AuthRequest{ID: id, ClientID: clientID, RedirectURI: redirect, ResponseType: "code",
