@@ -3,8 +3,8 @@
 // an attacker would play it against the real binary over real HTTP (own
 // cookie jars, spoofed headers, replayed tokens and codes, cross-site
 // posts). A test here must fail on a server without the control it names.
-// SECURITY.md names, for every control, the test here that plays its
-// attack.
+// SECURITY.md names, for every control, the test that plays its attack;
+// most are here.
 //
 // The server under test is started by the e2e harness (package e2e), so the
 // same suite can later run against other deployments of it (several
