@@ -12,7 +12,9 @@
 //
 // The harness (harness.go: Start, Server, Options; rp.go: RP, Browser,
 // Page, Flow; member.go, mail.go; wire.go: WireDo and CheckWire, the one
-// header check every OAuth/OIDC answer passes, and CheckErrorFields) is in
+// header check every OAuth/OIDC answer passes, and CheckErrorFields;
+// serving.go: RequireServing after a fault or an attack; keys.go: the
+// published keys; telephone.go: the call centre's PIN API) is in
 // the package's non-test files so that other suites import it: the attack
 // suite in attack/ and the certification modules in conformance/ do. Each
 // importing package calls Main from its TestMain, which builds the binary

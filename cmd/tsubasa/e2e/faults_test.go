@@ -49,7 +49,7 @@ func TestFaultDatabaseLockedAtStart(t *testing.T) {
 	if !strings.Contains(string(out), db) || !strings.Contains(string(out), "locked") {
 		t.Errorf("the second server's error does not name the locked file %s:\n%s", db, out)
 	}
-	requireServing(t, s)
+	RequireServing(t, s)
 }
 
 // TestFaultDiskFull runs the server on a small tmpfs, fills it, and checks
@@ -99,13 +99,13 @@ func TestFaultDiskFull(t *testing.T) {
 		t.Errorf("userinfo on a full disk: %v", err)
 	}
 	for _, p := range []string{"/keys", "/healthz", "/.well-known/openid-configuration"} {
-		if status, err := rawStatus(mustRequest(t, s.Issuer+p)); err != nil || status != http.StatusOK {
+		if status, err := RawStatus(mustRequest(t, s.Issuer+p)); err != nil || status != http.StatusOK {
 			t.Errorf("GET %s on a full disk: %d %v", p, status, err)
 		}
 	}
 	// An authorization request needs a small write, which may still fit in
 	// pages bbolt freed: either way the server answers.
-	status, err := rawStatus(mustRequest(t, rp.AuthURL(NewFlow())))
+	status, err := RawStatus(mustRequest(t, rp.AuthURL(NewFlow())))
 	if err != nil {
 		t.Errorf("authorize on a full disk: %v", err)
 	}
@@ -115,7 +115,7 @@ func TestFaultDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.CLI(t, false, "member", "create", "--number", "5999998", "--password", "Umi-Sora-2026", "--family-name", "回復")
-	requireServing(t, s)
+	RequireServing(t, s)
 	s.Stop(t)
 	if err := bolt.Verify(t.Context(), filepath.Join(dir, "tsubasa.db")); err != nil {
 		t.Fatalf("database after the disk filled up: %v", err)

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,12 +16,14 @@ import (
 )
 
 // RP-Initiated Logout 1.0 as the OpenID Foundation's test plan checks it
-// (oidcc-rp-initiated-logout and its -no-params, -no-post-logout-redirect-uri,
-// -no-state, -only-state, -no-id-token-hint, -bad-id-token-hint,
-// -modified-id-token-hint, -query-added-to-post-logout-redirect-uri
-// modules), plus what a relying party does that the plan does not: POST,
-// ui_locales, a registered URI with a query, an expired hint, and the
-// member's "Stay logged in". The attacks are in attack/logout*_test.go.
+// (oidcc-rp-initiated-logout and its -discovery-endpoint-verification,
+// -no-params, -no-post-logout-redirect-uri, -no-state, -only-state,
+// -no-id-token-hint, -bad-id-token-hint, -modified-id-token-hint,
+// -bad-post-logout-redirect-uri, -query-added-to-post-logout-redirect-uri
+// modules: the README's Conformance table maps each to its subtest), plus
+// what a relying party does that the plan does not: POST, ui_locales, a
+// registered URI with a query, an expired hint, and the member's "Stay
+// logged in". The attacks are in attack/logout*_test.go.
 
 var logoutIDRe = regexp.MustCompile(`name="logout_id" value="([^"]*)"`)
 
@@ -50,6 +53,25 @@ func loggedOut(t *testing.T, rp *RP, b *Browser) {
 	}
 }
 
+// stillLoggedIn checks that b's SSO session survived a refused logout.
+func stillLoggedIn(t *testing.T, rp *RP, b *Browser) {
+	t.Helper()
+	if cb := Callback(t, b.Get(t, rp.AuthURL(NewFlow(), oauth2.SetAuthURLParam("prompt", "none")))); cb.Query().Get("code") == "" {
+		t.Errorf("a refused logout ended the session: prompt=none answered %s", cb)
+	}
+}
+
+// noStoreNoFrame checks the headers every end-session answer carries.
+func noStoreNoFrame(t *testing.T, p Page) {
+	t.Helper()
+	if cc := p.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("Content-Security-Policy %q, want frame-ancestors 'none'", csp)
+	}
+}
+
 func TestRPInitiatedLogout(t *testing.T) {
 	s := StartWithMember(t, Options{Extra: "tokens:\n  id_token_ttl: 2s\n"})
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
@@ -62,20 +84,31 @@ func TestRPInitiatedLogout(t *testing.T) {
 		hint, _ := LoginRP(t, rp, b).Extra("id_token").(string)
 		return b, hint
 	}
+	// refused: the error page the plan's refusing modules expect (a
+	// screenshot of it), never cached or framed, and no redirect.
 	refused := func(t *testing.T, p Page) {
 		t.Helper()
 		if p.Status != http.StatusBadRequest || p.Location != "" || !strings.Contains(p.Body, "ログアウトできませんでした") {
 			t.Errorf("want the refusal page and no redirect, got %d (Location %q)", p.Status, p.Location)
 		}
+		noStoreNoFrame(t, p)
+	}
+	// redirected: the answer of a logout that returns to the relying party
+	// is a 303 to exactly want (the registered URI, and state when one was
+	// sent: nothing else, OIDCRIL-2/3), never cached.
+	redirected := func(t *testing.T, p Page, want string) {
+		t.Helper()
+		if p.Status != http.StatusSeeOther || p.Location != want {
+			t.Errorf("%d to %q, want 303 to %q", p.Status, p.Location, want)
+		}
+		noStoreNoFrame(t, p)
 	}
 
 	t.Run("hint, redirect and a long state", func(t *testing.T) {
 		b, hint := login(t)
 		state := strings.Repeat("s", 120) + "+/=&?#%"
 		p := endSession(t, s, b, url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {bye}, "state": {state}})
-		if p.Location != bye+"?state="+url.QueryEscape(state) {
-			t.Errorf("Location %q", p.Location)
-		}
+		redirected(t, p, bye+"?state="+url.QueryEscape(state))
 		loggedOut(t, rp, b)
 	})
 	t.Run("no-params", func(t *testing.T) {
@@ -96,9 +129,7 @@ func TestRPInitiatedLogout(t *testing.T) {
 	})
 	t.Run("no-state", func(t *testing.T) {
 		b, hint := login(t)
-		if p := endSession(t, s, b, url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {bye}}); p.Location != bye {
-			t.Errorf("Location %q, want %q", p.Location, bye)
-		}
+		redirected(t, endSession(t, s, b, url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {bye}}), bye)
 		loggedOut(t, rp, b)
 	})
 	t.Run("only-state", func(t *testing.T) {
@@ -127,7 +158,51 @@ func TestRPInitiatedLogout(t *testing.T) {
 		}
 		modified := parts[0] + "." + parts[1] + "." + flip + parts[2][1:]
 		refused(t, endSession(t, s, b, url.Values{"id_token_hint": {modified}, "post_logout_redirect_uri": {bye}}))
-		refused(t, endSession(t, s, b, url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {bye + "?foo=bar"}}))
+		stillLoggedIn(t, rp, b)
+	})
+	t.Run("modified-id-token-hint", func(t *testing.T) {
+		// The plan's change: the header says alg none, the signature goes.
+		b, hint := login(t)
+		parts := strings.Split(hint, ".")
+		none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
+		for _, forged := range []string{none + "." + parts[1] + ".", none + "." + parts[1] + "." + parts[2]} {
+			refused(t, endSession(t, s, b, url.Values{"id_token_hint": {forged}, "post_logout_redirect_uri": {bye}, "state": {"m"}}))
+		}
+		stillLoggedIn(t, rp, b)
+	})
+	t.Run("bad-post-logout-redirect-uri", func(t *testing.T) {
+		b, hint := login(t)
+		for _, uri := range []string{s.Issuer + "/rp/not-registered", "https://rp.example/bye"} {
+			refused(t, endSession(t, s, b, url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {uri}, "state": {"b"}}))
+		}
+		stillLoggedIn(t, rp, b)
+	})
+	t.Run("query-added-to-post-logout-redirect-uri", func(t *testing.T) {
+		b, hint := login(t)
+		refused(t, endSession(t, s, b, url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {bye + "?foo=bar"}, "state": {"q"}}))
+		stillLoggedIn(t, rp, b)
+	})
+	t.Run("discovery-endpoint-verification", func(t *testing.T) {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.Issuer+"/.well-known/openid-configuration", nil)
+		w := WireDo(t, req)
+		CheckWire(t, "discovery", w, true)
+		meta := w.JSON(t)
+		if w.Status != http.StatusOK || meta["end_session_endpoint"] != s.Issuer+"/end_session" {
+			t.Fatalf("discovery: %d, end_session_endpoint %v; want %s", w.Status, meta["end_session_endpoint"], s.Issuer+"/end_session")
+		}
+		// Every endpoint on the issuer's own origin, so https wherever the
+		// issuer is (config refuses an http issuer outside loopback and
+		// development).
+		iss, _ := url.Parse(s.Issuer)
+		for k, v := range meta {
+			if !strings.HasSuffix(k, "_endpoint") && k != "jwks_uri" {
+				continue
+			}
+			u, err := url.Parse(fmt.Sprint(v))
+			if err != nil || u.Scheme != iss.Scheme || u.Host != iss.Host {
+				t.Errorf("%s %v: not on the issuer's origin %s", k, v, s.Issuer)
+			}
+		}
 	})
 	t.Run("registered query kept, state added", func(t *testing.T) {
 		b, _ := login(t)

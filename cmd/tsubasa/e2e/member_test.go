@@ -1,15 +1,12 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"tsubasa/provider/notify/notifytest"
@@ -104,8 +101,8 @@ func TestPINRefusedAfterCutover(t *testing.T) {
 	if res.Status != http.StatusUnauthorized || !strings.Contains(res.Body, "6桁の暗証番号") {
 		t.Errorf("PIN after cutover: status %d, want 401 with the migration message", res.Status)
 	}
-	tok := telephoneToken(t, s)
-	if got := verifyPIN(t, s, tok, pinMember, pinValue); got.Status != 200 || got.Result != "verified" {
+	tok := TelephoneToken(t, s)
+	if got := VerifyPIN(t, s, tok, pinMember, pinValue); got.Status != 200 || got.Result != "verified" {
 		t.Errorf("PIN on the telephone after the web cutover: %+v", got)
 	}
 }
@@ -113,14 +110,14 @@ func TestPINRefusedAfterCutover(t *testing.T) {
 func TestTelephoneAPI(t *testing.T) {
 	s := StartWithMember(t, Options{})
 	s.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--password", "Umi-Yama-2026", "--family-name", "佐藤", "--email", "p@example.com")
-	tok := telephoneToken(t, s)
-	if r := verifyPIN(t, s, tok, pinMember, pinValue); r.Result != "verified" {
+	tok := TelephoneToken(t, s)
+	if r := VerifyPIN(t, s, tok, pinMember, pinValue); r.Result != "verified" {
 		t.Fatalf("right PIN: %+v", r)
 	}
-	if r := verifyPIN(t, s, tok, pinMember, "Umi-Yama-2026"); r.Result != "not_verified" {
+	if r := VerifyPIN(t, s, tok, pinMember, "Umi-Yama-2026"); r.Result != "not_verified" {
 		t.Errorf("a password must never work on the telephone: %+v", r)
 	}
-	if r := verifyPIN(t, s, tok, "1111111", pinValue); r.Result != "not_verified" {
+	if r := VerifyPIN(t, s, tok, "1111111", pinValue); r.Result != "not_verified" {
 		t.Errorf("unknown member: %+v", r)
 	}
 	// Wrong client or no token.
@@ -128,15 +125,15 @@ func TestTelephoneAPI(t *testing.T) {
 	if _, err := web.Token(t.Context()); err == nil {
 		t.Error("a client without the client_credentials grant obtained a token")
 	}
-	if r := verifyPIN(t, s, "", pinMember, pinValue); r.Status != http.StatusUnauthorized {
+	if r := VerifyPIN(t, s, "", pinMember, pinValue); r.Status != http.StatusUnauthorized {
 		t.Errorf("no token: status %d", r.Status)
 	}
-	if r := verifyPIN(t, s, "not-a-token", pinMember, pinValue); r.Status != http.StatusUnauthorized {
+	if r := VerifyPIN(t, s, "not-a-token", pinMember, pinValue); r.Status != http.StatusUnauthorized {
 		t.Errorf("bad token: status %d", r.Status)
 	}
 	// Malformed bodies say why.
 	for _, body := range []string{`{`, `{"member_number": "8888888"}`, `{"member_number": "8888888", "pin": "1", "x": 1}`} {
-		r := postTelephone(t, s, tok, body)
+		r := PostTelephone(t, s, tok, body)
 		if r.Status != http.StatusBadRequest || r.Description == "" {
 			t.Errorf("body %s: %+v, want 400 with a reason", body, r)
 		}
@@ -149,11 +146,11 @@ func TestTelephoneAPI(t *testing.T) {
 		if failure == 5 {
 			want = "locked"
 		}
-		if r := verifyPIN(t, s, tok, pinMember, "000000"); r.Result != want {
+		if r := VerifyPIN(t, s, tok, pinMember, "000000"); r.Result != want {
 			t.Fatalf("failure %d: %+v, want %s", failure, r, want)
 		}
 	}
-	if r := verifyPIN(t, s, tok, pinMember, pinValue); r.Result != "locked" {
+	if r := VerifyPIN(t, s, tok, pinMember, pinValue); r.Result != "locked" {
 		t.Errorf("after 5 wrong PINs: %+v, want locked", r)
 	}
 	// The web login is a separate channel and still works.
@@ -162,46 +159,4 @@ func TestTelephoneAPI(t *testing.T) {
 	if _, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), pinMember, "Umi-Yama-2026")); err != nil {
 		t.Errorf("web login after a telephone lockout: %v", err)
 	}
-}
-
-type telResult struct {
-	Status      int
-	Result      string `json:"result"`
-	Description string `json:"error_description"`
-}
-
-func telephoneToken(t *testing.T, s *Server) string {
-	t.Helper()
-	p, err := oidc.NewProvider(t.Context(), s.Issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc := clientcredentials.Config{ClientID: "backend", ClientSecret: "backend-secret-0123456789", TokenURL: p.Endpoint().TokenURL, Scopes: []string{"telephone"}}
-	tok, err := cc.Token(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok.AccessToken
-}
-
-func verifyPIN(t *testing.T, s *Server, token, number, pin string) telResult {
-	b, _ := json.Marshal(map[string]string{"member_number": number, "pin": pin})
-	return postTelephone(t, s, token, string(b))
-}
-
-func postTelephone(t *testing.T, s *Server, token, body string) telResult {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.Issuer+"/api/telephone/verify", bytes.NewBufferString(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	r := telResult{Status: resp.StatusCode}
-	_ = json.NewDecoder(resp.Body).Decode(&r)
-	return r
 }

@@ -71,30 +71,10 @@ func TestDiscoveryAndKeys(t *testing.T) {
 	}
 }
 
-// jwk is what the tests read of a published key.
-type jwk struct{ Kid, Kty, Alg, N, E string }
-
-// jwks fetches the provider's published keys.
-func jwks(t *testing.T, s *Server) []jwk {
-	t.Helper()
-	resp, err := http.Get(s.Issuer + "/keys")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var set struct {
-		Keys []jwk `json:"keys"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
-		t.Fatal(err)
-	}
-	return set.Keys
-}
-
 func jwksKids(t *testing.T, s *Server) []string {
 	t.Helper()
 	var kids []string
-	for _, k := range jwks(t, s) {
+	for _, k := range JWKS(t, s) {
 		if k.Kid == "" {
 			t.Errorf("JWKS key without kid")
 		}

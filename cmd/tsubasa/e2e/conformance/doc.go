@@ -27,6 +27,7 @@
 // modules); each module uses browsers of its own (cookie jars), so that
 // no module depends on another's session.
 //
-// Not here yet: the RP-initiated logout plan (oidcc-rp-initiated-logout*),
-// which comes with the /end_session rework, and back-channel logout.
+// The RP-initiated logout plan (oidcc-rp-initiated-logout*) is played by
+// TestRPInitiatedLogout in package e2e (logout_test.go), one subtest per
+// module; back-channel logout is not implemented yet.
 package conformance

@@ -1,4 +1,4 @@
-package e2e
+package attack
 
 import (
 	"fmt"
@@ -11,12 +11,20 @@ import (
 	"time"
 
 	"tsubasa/provider/notify/notifytest"
+
+	"tsubasa/cmd/tsubasa/e2e"
 )
 
 // Guessing attacks on the login: brute force from "many addresses" (all
 // test traffic comes from 127.0.0.1, so only a forwarding header could make
 // it look otherwise, and the server must not trust one), and telling
 // members apart by the answer or by its timing.
+
+// A member who still holds only the legacy telephone PIN.
+const (
+	pinMember = "8888888"
+	pinValue  = "135790"
+)
 
 // spoofedAddr makes attempt i look like it came from its own address to a
 // server that trusted forwarding headers.
@@ -27,12 +35,12 @@ func spoofedAddr(i int) map[string]string {
 }
 
 // bruteAttempt submits one login in a fresh browser with extra headers.
-func bruteAttempt(t *testing.T, s *Server, rp *RP, number, secret string, hdr map[string]string) (Page, *http.Response) {
+func bruteAttempt(t *testing.T, s *e2e.Server, rp *e2e.RP, number, secret string, hdr map[string]string) (e2e.Page, *http.Response) {
 	t.Helper()
-	b := NewBrowser(t, s)
-	p := b.Get(t, rp.AuthURL(NewFlow()))
+	b := e2e.NewBrowser(t, s)
+	p := b.Get(t, rp.AuthURL(e2e.NewFlow()))
 	form := url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {number}, "password": {secret}}
-	req := NewFormRequest(t.Context(), s.Issuer+"/login", form.Encode())
+	req := e2e.NewFormRequest(t.Context(), s.Issuer+"/login", form.Encode())
 	req.Header.Set("Origin", s.Issuer)
 	for k, v := range hdr {
 		req.Header.Set(k, v)
@@ -42,11 +50,11 @@ func bruteAttempt(t *testing.T, s *Server, rp *RP, number, secret string, hdr ma
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	return PageOf(resp), resp
+	return e2e.PageOf(resp), resp
 }
 
 // failureText is the page's error message.
-func failureText(p Page) string {
+func failureText(p e2e.Page) string {
 	i := strings.Index(p.Body, `role="alert"`)
 	if i < 0 {
 		return ""
@@ -64,18 +72,18 @@ func failureText(p Page) string {
 func TestAttackBruteForceAcrossAddresses(t *testing.T) {
 	mail := notifytest.NewSMTPServer(t)
 	_, port := mail.Addr()
-	s := StartWithMember(t, Options{SMTPPort: port, Extra: "lockout:\n  per_ip_max_failures: 12\n"})
+	s := e2e.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "lockout:\n  per_ip_max_failures: 12\n"})
 	s.CLI(t, false, "member", "create", "--number", "1000011", "--password", "Umi-Yama-2026", "--family-name", "青木")
 	s.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--family-name", "佐藤")
-	rp := NewRP(t, s, "web", "web-secret-0123456789")
+	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
 
 	t.Run("password per member", func(t *testing.T) {
 		for i := range 5 {
-			if p, _ := bruteAttempt(t, s, rp, MemberNumber, "Wrong-pass-2026", spoofedAddr(i)); p.Status != http.StatusUnauthorized {
+			if p, _ := bruteAttempt(t, s, rp, e2e.MemberNumber, "Wrong-pass-2026", spoofedAddr(i)); p.Status != http.StatusUnauthorized {
 				t.Fatalf("wrong password %d: status %d", i+1, p.Status)
 			}
 		}
-		p, resp := bruteAttempt(t, s, rp, MemberNumber, MemberPass, spoofedAddr(99))
+		p, resp := bruteAttempt(t, s, rp, e2e.MemberNumber, e2e.MemberPass, spoofedAddr(99))
 		if p.Status != http.StatusTooManyRequests || p.Location != "" || resp.Header.Get("Retry-After") == "" {
 			t.Fatalf("right password from a 'new address' after 5 failures: status %d, Location %q; want 429 with Retry-After",
 				p.Status, p.Location)
@@ -95,7 +103,7 @@ func TestAttackBruteForceAcrossAddresses(t *testing.T) {
 		}
 	})
 	t.Run("telephone PIN", func(t *testing.T) {
-		tok := telephoneToken(t, s)
+		tok := e2e.TelephoneToken(t, s)
 		for i := range 5 {
 			body := fmt.Sprintf(`{"member_number":%q,"pin":"%06d"}`, pinMember, i)
 			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.Issuer+"/api/telephone/verify", strings.NewReader(body))
@@ -109,7 +117,7 @@ func TestAttackBruteForceAcrossAddresses(t *testing.T) {
 			}
 			resp.Body.Close()
 		}
-		if r := verifyPIN(t, s, tok, pinMember, pinValue); r.Result != "locked" {
+		if r := e2e.VerifyPIN(t, s, tok, pinMember, pinValue); r.Result != "locked" {
 			t.Errorf("right PIN after 5 wrong ones from 'different addresses': %+v, want locked", r)
 		}
 	})
@@ -123,11 +131,11 @@ var bruteOTPRe = regexp.MustCompile(`(?m)^\s*(\d{6})\s*$`)
 func TestAttackOTPBruteForce(t *testing.T) {
 	mail := notifytest.NewSMTPServer(t)
 	_, port := mail.Addr()
-	s := StartWithMember(t, Options{SMTPPort: port, Extra: "otp:\n  on_login: always\n  max_attempts: 3\n"})
-	rp := NewRP(t, s, "web", "web-secret-0123456789")
-	b := NewBrowser(t, s)
-	p := b.Get(t, rp.AuthURL(NewFlow()))
-	page := b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass}})
+	s := e2e.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "otp:\n  on_login: always\n  max_attempts: 3\n"})
+	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
+	b := e2e.NewBrowser(t, s)
+	p := b.Get(t, rp.AuthURL(e2e.NewFlow()))
+	page := b.Post(t, p.URL, "/login", url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {e2e.MemberNumber}, "password": {e2e.MemberPass}})
 	if page.URL.Path != "/login/otp" {
 		t.Skipf("no one-time password step after the password (at %s): the OTP feature is not wired in this build", page.URL)
 	}
@@ -139,14 +147,14 @@ func TestAttackOTPBruteForce(t *testing.T) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	post := func(otp string, i int) Page {
+	post := func(otp string, i int) e2e.Page {
 		form := url.Values{"authRequestID": {page.AuthRequestID(t)}, "otp": {otp}}
-		req := NewFormRequest(t.Context(), s.Issuer+"/login/otp", form.Encode())
+		req := e2e.NewFormRequest(t.Context(), s.Issuer+"/login/otp", form.Encode())
 		req.Header.Set("Origin", s.Issuer)
 		for k, v := range spoofedAddr(i) {
 			req.Header.Set(k, v)
 		}
-		return b.do(t, req)
+		return b.Send(t, req)
 	}
 	for i := range 3 {
 		if r := post(wrong, i); r.Location != "" || r.Status < 400 {
@@ -163,9 +171,9 @@ func TestAttackOTPBruteForce(t *testing.T) {
 // password member, a PIN member and nobody, before and after the web PIN
 // cutover) and once the attempts are throttled.
 func TestAttackEnumerationByMessage(t *testing.T) {
-	s := StartWithMember(t, Options{})
+	s := e2e.StartWithMember(t, e2e.Options{})
 	s.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--family-name", "山田")
-	rp := NewRP(t, s, "web", "web-secret-0123456789")
+	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
 	same := func(what string, status int, numbers []string, secret string) {
 		t.Helper()
 		var texts []string
@@ -183,20 +191,20 @@ func TestAttackEnumerationByMessage(t *testing.T) {
 			}
 		}
 	}
-	same("PIN-shaped wrong secret", http.StatusUnauthorized, []string{MemberNumber, pinMember, "1111111"}, "024680")
+	same("PIN-shaped wrong secret", http.StatusUnauthorized, []string{e2e.MemberNumber, pinMember, "1111111"}, "024680")
 
 	// Lock a member and an unknown number alike, then compare.
 	for range 5 {
-		bruteAttempt(t, s, rp, MemberNumber, "Wrong-pass-2026", nil)
+		bruteAttempt(t, s, rp, e2e.MemberNumber, "Wrong-pass-2026", nil)
 		bruteAttempt(t, s, rp, "2222222", "Wrong-pass-2026", nil)
 	}
-	same("throttled", http.StatusTooManyRequests, []string{MemberNumber, "2222222"}, "Wrong-pass-2026")
+	same("throttled", http.StatusTooManyRequests, []string{e2e.MemberNumber, "2222222"}, "Wrong-pass-2026")
 
-	after := Start(t, Options{PINUntil: "2021-10-19"})
+	after := e2e.Start(t, e2e.Options{PINUntil: "2021-10-19"})
 	after.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--family-name", "山田")
-	after.CLI(t, false, "member", "create", "--number", MemberNumber, "--password", MemberPass, "--family-name", "空野")
-	s, rp = after, NewRP(t, after, "web", "web-secret-0123456789")
-	same("PIN-shaped secret after the cutover", http.StatusUnauthorized, []string{MemberNumber, pinMember, "1111111"}, "024680")
+	after.CLI(t, false, "member", "create", "--number", e2e.MemberNumber, "--password", e2e.MemberPass, "--family-name", "空野")
+	s, rp = after, e2e.NewRP(t, after, "web", "web-secret-0123456789")
+	same("PIN-shaped secret after the cutover", http.StatusUnauthorized, []string{e2e.MemberNumber, pinMember, "1111111"}, "024680")
 }
 
 // TestAttackEnumerationByTiming compares the median answer times of
@@ -208,10 +216,10 @@ func TestAttackEnumerationByTiming(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing comparison: skipped with -short")
 	}
-	s := StartWithMember(t, Options{Extra: "lockout:\n  max_failures: 1000\n  per_ip_max_failures: 10000\n"})
-	rp := NewRP(t, s, "web", "web-secret-0123456789")
-	b := NewBrowser(t, s)
-	p := b.Get(t, rp.AuthURL(NewFlow()))
+	s := e2e.StartWithMember(t, e2e.Options{Extra: "lockout:\n  max_failures: 1000\n  per_ip_max_failures: 10000\n"})
+	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
+	b := e2e.NewBrowser(t, s)
+	p := b.Get(t, rp.AuthURL(e2e.NewFlow()))
 	id := p.AuthRequestID(t)
 	timeOne := func(number string) time.Duration {
 		start := time.Now()
@@ -223,12 +231,12 @@ func TestAttackEnumerationByTiming(t *testing.T) {
 		return d
 	}
 	for i := range 3 { // warm up: the padding learns from known failures
-		timeOne(MemberNumber)
+		timeOne(e2e.MemberNumber)
 		timeOne(fmt.Sprint(4000000 + i))
 	}
 	var known, unknown []time.Duration
 	for i := range 15 { // interleaved, so drift in the machine's load hits both
-		known = append(known, timeOne(MemberNumber))
+		known = append(known, timeOne(e2e.MemberNumber))
 		unknown = append(unknown, timeOne(fmt.Sprint(4100000+i)))
 	}
 	k, u := medianDuration(known), medianDuration(unknown)

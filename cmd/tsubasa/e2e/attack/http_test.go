@@ -1,4 +1,4 @@
-package e2e
+package attack
 
 import (
 	"errors"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"tsubasa/cmd/tsubasa/e2e"
 )
 
 // Attacks on the hosted pages and on the HTTP server itself.
@@ -19,8 +21,8 @@ import (
 // makes the browser send, whether the browser says so with Origin or with
 // Sec-Fetch-Site.
 func TestAttackCrossSiteFormPosts(t *testing.T) {
-	s := StartWithMember(t, Options{})
-	rp := NewRP(t, s, "web", "web-secret-0123456789")
+	s := e2e.StartWithMember(t, e2e.Options{})
+	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
 	for name, hdr := range map[string]map[string]string{
 		"Origin":         {"Origin": "https://evil.example"},
 		"Sec-Fetch-Site": {"Sec-Fetch-Site": "cross-site"},
@@ -28,15 +30,15 @@ func TestAttackCrossSiteFormPosts(t *testing.T) {
 		"null Origin":    {"Origin": "null"},
 	} {
 		for _, action := range []string{"/login", "/login/password"} {
-			b := NewBrowser(t, s)
-			p := b.Get(t, rp.AuthURL(NewFlow()))
-			form := url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {MemberNumber}, "password": {MemberPass},
+			b := e2e.NewBrowser(t, s)
+			p := b.Get(t, rp.AuthURL(e2e.NewFlow()))
+			form := url.Values{"authRequestID": {p.AuthRequestID(t)}, "member_number": {e2e.MemberNumber}, "password": {e2e.MemberPass},
 				"new_password": {"Kumo-Sora-77"}, "confirm_password": {"Kumo-Sora-77"}}
-			req := NewFormRequest(t.Context(), s.Issuer+action, form.Encode())
+			req := e2e.NewFormRequest(t.Context(), s.Issuer+action, form.Encode())
 			for k, v := range hdr {
 				req.Header.Set(k, v)
 			}
-			if res := b.do(t, req); res.Status != http.StatusForbidden || res.Location != "" {
+			if res := b.Send(t, req); res.Status != http.StatusForbidden || res.Location != "" {
 				t.Errorf("%s: cross-site POST %s: status %d, Location %q; want 403", name, action, res.Status, res.Location)
 			}
 		}
@@ -47,31 +49,31 @@ func TestAttackCrossSiteFormPosts(t *testing.T) {
 // (here: one the attacker obtained from the login page) is not the one the
 // login establishes, and it gives the attacker nothing afterwards.
 func TestAttackSessionFixation(t *testing.T) {
-	s := StartWithMember(t, Options{})
-	rp := NewRP(t, s, "web", "web-secret-0123456789")
-	attacker := NewBrowser(t, s)
-	attacker.Get(t, rp.AuthURL(NewFlow()))
+	s := e2e.StartWithMember(t, e2e.Options{})
+	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
+	attacker := e2e.NewBrowser(t, s)
+	attacker.Get(t, rp.AuthURL(e2e.NewFlow()))
 	planted := sessionCookieOf(t, s, attacker)
 	if planted == "" {
 		t.Fatal("the login page set no session cookie to plant")
 	}
-	victim := NewBrowser(t, s)
+	victim := e2e.NewBrowser(t, s)
 	u, _ := url.Parse(s.Issuer)
 	victim.Jar.SetCookies(u, []*http.Cookie{{Name: "tsubasa_session", Value: planted, Path: "/"}})
-	f := NewFlow()
-	if _, _, err := rp.Exchange(t.Context(), f, Login(t, victim, rp.AuthURL(f), MemberNumber, MemberPass)); err != nil {
+	f := e2e.NewFlow()
+	if _, _, err := rp.Exchange(t.Context(), f, e2e.Login(t, victim, rp.AuthURL(f), e2e.MemberNumber, e2e.MemberPass)); err != nil {
 		t.Fatal(err)
 	}
 	if after := sessionCookieOf(t, s, victim); after == "" || after == planted {
 		t.Fatalf("session cookie after login %q, planted %q: the id must be regenerated", after, planted)
 	}
-	cb := Callback(t, attacker.Get(t, rp.AuthURL(NewFlow(), oauth2.SetAuthURLParam("prompt", "none"))))
+	cb := e2e.Callback(t, attacker.Get(t, rp.AuthURL(e2e.NewFlow(), oauth2.SetAuthURLParam("prompt", "none"))))
 	if cb.Query().Get("code") != "" {
 		t.Errorf("the planted cookie logs the attacker in as the victim: %s", cb)
 	}
 }
 
-func sessionCookieOf(t *testing.T, s *Server, b *Browser) string {
+func sessionCookieOf(t *testing.T, s *e2e.Server, b *e2e.Browser) string {
 	t.Helper()
 	u, _ := url.Parse(s.Issuer)
 	for _, c := range b.Jar.Cookies(u) {
@@ -84,10 +86,10 @@ func sessionCookieOf(t *testing.T, s *Server, b *Browser) string {
 
 // TestAttackClickjacking: no hosted page may be framed by another site.
 func TestAttackClickjacking(t *testing.T) {
-	s := StartWithMember(t, Options{})
-	rp := NewRP(t, s, "web", "web-secret-0123456789")
-	b := NewBrowser(t, s)
-	login := b.Get(t, rp.AuthURL(NewFlow()))
+	s := e2e.StartWithMember(t, e2e.Options{})
+	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
+	b := e2e.NewBrowser(t, s)
+	login := b.Get(t, rp.AuthURL(e2e.NewFlow()))
 	q := url.Values{"response_type": {"code"}, "client_id": {"web"}, "redirect_uri": {"https://evil.example/cb"}, "scope": {"openid"}}
 	pages := map[string]string{
 		"login":            login.URL.String(),
@@ -116,13 +118,13 @@ func TestAttackClickjacking(t *testing.T) {
 // wherever it is posted, a header block over 32 KiB gets 431, and the
 // server serves on.
 func TestAttackOversizedRequests(t *testing.T) {
-	s := StartWithMember(t, Options{})
+	s := e2e.StartWithMember(t, e2e.Options{})
 	big := "x=" + strings.Repeat("a", 2<<20)
 	for _, path := range []string{"/login", "/oauth/token", "/end_session", "/oauth/introspect", "/revoke", "/authorize"} {
-		req := NewFormRequest(t.Context(), s.Issuer+path, big)
+		req := e2e.NewFormRequest(t.Context(), s.Issuer+path, big)
 		req.Header.Set("Origin", s.Issuer)
 		req.SetBasicAuth("web", "web-secret-0123456789")
-		status, err := rawStatus(req)
+		status, err := e2e.RawStatus(req)
 		switch {
 		case err != nil && cutByServer(err):
 			// The server answered and closed before the client had sent
@@ -135,46 +137,15 @@ func TestAttackOversizedRequests(t *testing.T) {
 	}
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.Issuer+"/login", nil)
 	req.Header.Set("X-Padding", strings.Repeat("h", 40<<10))
-	if status, err := rawStatus(req); err != nil || status != http.StatusRequestHeaderFieldsTooLarge {
+	if status, err := e2e.RawStatus(req); err != nil || status != http.StatusRequestHeaderFieldsTooLarge {
 		t.Errorf("40 KiB of headers: status %d, %v; want 431", status, err)
 	}
-	requireServing(t, s)
-}
-
-func rawStatus(req *http.Request) (int, error) {
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, nil
+	e2e.RequireServing(t, s)
 }
 
 func cutByServer(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "connection reset") || strings.Contains(s, "broken pipe")
-}
-
-// requireServing checks that the server still serves: liveness,
-// readiness (storage) and a real login.
-func requireServing(t *testing.T, s *Server) {
-	t.Helper()
-	for _, p := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get(s.Issuer + p)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: status %d", p, resp.StatusCode)
-		}
-	}
-	rp := NewRP(t, s, "web", "web-secret-0123456789")
-	f := NewFlow()
-	if _, _, err := rp.Exchange(t.Context(), f, Login(t, NewBrowser(t, s), rp.AuthURL(f), MemberNumber, MemberPass)); err != nil {
-		t.Fatalf("login after the attack: %v", err)
-	}
 }
 
 // TestAttackSlowHeaders: a client that trickles its request headers (a
@@ -185,7 +156,7 @@ func TestAttackSlowHeaders(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the server's header timeout; skipped with -short")
 	}
-	s := StartWithMember(t, Options{})
+	s := e2e.StartWithMember(t, e2e.Options{})
 	conn, err := net.Dial("tcp", strings.TrimPrefix(s.Issuer, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -206,14 +177,14 @@ func TestAttackSlowHeaders(t *testing.T) {
 			if err != nil && !errors.Is(err, net.ErrClosed) && !cutByServer(err) {
 				t.Logf("read after the cut: %v", err)
 			}
-			requireServing(t, s)
+			e2e.RequireServing(t, s)
 			return
 		case <-deadline:
 			t.Fatal("a client trickling its headers still held its connection after 12s")
 		case <-tick.C:
 			if i < len(request)-4 { // never finish the header block
 				if _, err := conn.Write([]byte{request[i]}); err != nil {
-					requireServing(t, s)
+					e2e.RequireServing(t, s)
 					return // cut while writing
 				}
 			}

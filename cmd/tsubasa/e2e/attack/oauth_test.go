@@ -1,4 +1,4 @@
-package e2e
+package attack
 
 import (
 	"crypto/hmac"
@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"golang.org/x/oauth2"
+
+	"tsubasa/cmd/tsubasa/e2e"
 )
 
 // Attacks on the OAuth surface, each as a relying party or a browser an
@@ -22,8 +24,8 @@ import (
 // TestAttackOpenRedirect: no variation of a registered redirect_uri or
 // post_logout_redirect_uri is followed; the browser gets an error.
 func TestAttackOpenRedirect(t *testing.T) {
-	s := StartWithMember(t, Options{})
-	rp := NewRP(t, s, "web", "web-secret-0123456789")
+	s := e2e.StartWithMember(t, e2e.Options{})
+	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
 	host := strings.TrimPrefix(s.Issuer, "http://")
 	registered := s.Issuer + "/rp/callback"
 	for name, uri := range map[string]string{
@@ -58,8 +60,8 @@ func TestAttackOpenRedirect(t *testing.T) {
 	}
 
 	// post_logout_redirect_uri: only a registered one is ever followed.
-	b := NewBrowser(t, s)
-	tok := LoginRP(t, rp, b)
+	b := e2e.NewBrowser(t, s)
+	tok := e2e.LoginRP(t, rp, b)
 	hint, _ := tok.Extra("id_token").(string)
 	for name, q := range map[string]url.Values{
 		"with client_id":   {"client_id": {"web"}, "post_logout_redirect_uri": {"https://evil.example/bye"}},
@@ -77,7 +79,7 @@ func TestAttackOpenRedirect(t *testing.T) {
 		}
 	}
 	// The refused logouts ended nothing: the session still answers prompt=none.
-	cb := Callback(t, b.Get(t, rp.AuthURL(NewFlow(), oauth2.SetAuthURLParam("prompt", "none"))))
+	cb := e2e.Callback(t, b.Get(t, rp.AuthURL(e2e.NewFlow(), oauth2.SetAuthURLParam("prompt", "none"))))
 	if cb.Query().Get("code") == "" {
 		t.Errorf("a refused end_session ended the session: %s", cb)
 	}
@@ -85,9 +87,9 @@ func TestAttackOpenRedirect(t *testing.T) {
 
 // firstAnswer is the server's own answer to a GET, redirects not followed
 // and no cookies sent.
-func firstAnswer(t *testing.T, u string) Page {
+func firstAnswer(t *testing.T, u string) e2e.Page {
 	t.Helper()
-	b := &Browser{Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	b := &e2e.Browser{Client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	return b.Get(t, u)
 }
 
@@ -96,10 +98,10 @@ func firstAnswer(t *testing.T, u string) Page {
 // attack), is no hint: end_session refuses it and leaves the victim's
 // session alone, and prompt=none with it logs nobody in.
 func TestAttackForgedIDTokenHint(t *testing.T) {
-	s := StartWithMember(t, Options{})
-	rp := NewRP(t, s, "web", "web-secret-0123456789")
-	victim := NewBrowser(t, s)
-	tok := LoginRP(t, rp, victim)
+	s := e2e.StartWithMember(t, e2e.Options{})
+	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
+	victim := e2e.NewBrowser(t, s)
+	tok := e2e.LoginRP(t, rp, victim)
 	real, _ := tok.Extra("id_token").(string)
 	parts := strings.Split(real, ".")
 	if len(parts) != 3 {
@@ -117,32 +119,32 @@ func TestAttackForgedIDTokenHint(t *testing.T) {
 		"HS256 with RSA key": hsHeader + "." + parts[1] + "." + b64(mac.Sum(nil)),
 	}
 	for name, hint := range forged {
-		attacker := NewBrowser(t, s)
+		attacker := e2e.NewBrowser(t, s)
 		q := url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {s.Issuer + "/rp/bye"}, "state": {"x"}}
 		p := firstAnswer(t, s.Issuer+"/end_session?"+q.Encode())
 		if p.Location != "" || p.Status != http.StatusBadRequest {
 			t.Errorf("%s: end_session answered %d to %q, want 400 and no redirect", name, p.Status, p.Location)
 		}
-		cb := Callback(t, attacker.Get(t, rp.AuthURL(NewFlow(), oauth2.SetAuthURLParam("prompt", "none"),
+		cb := e2e.Callback(t, attacker.Get(t, rp.AuthURL(e2e.NewFlow(), oauth2.SetAuthURLParam("prompt", "none"),
 			oauth2.SetAuthURLParam("id_token_hint", hint))))
 		if cb.Query().Get("code") != "" || cb.Query().Get("error") == "" {
 			t.Errorf("%s: prompt=none with a forged hint: %s", name, cb)
 		}
 	}
 	// The victim is still logged in, and their tokens still work.
-	cb := Callback(t, victim.Get(t, rp.AuthURL(NewFlow(), oauth2.SetAuthURLParam("prompt", "none"))))
+	cb := e2e.Callback(t, victim.Get(t, rp.AuthURL(e2e.NewFlow(), oauth2.SetAuthURLParam("prompt", "none"))))
 	if cb.Query().Get("code") == "" {
 		t.Errorf("a forged hint ended the victim's session: %s", cb)
 	}
-	if _, err := Refresh(t, rp, tok.RefreshToken); err != nil {
+	if _, err := e2e.Refresh(t, rp, tok.RefreshToken); err != nil {
 		t.Errorf("a forged hint revoked the victim's tokens: %v", err)
 	}
 }
 
 // rsaPublicKeyPEM returns the kid and PEM (PKIX) of the provider's RS256 key.
-func rsaPublicKeyPEM(t *testing.T, s *Server) (string, []byte) {
+func rsaPublicKeyPEM(t *testing.T, s *e2e.Server) (string, []byte) {
 	t.Helper()
-	for _, k := range jwks(t, s) {
+	for _, k := range e2e.JWKS(t, s) {
 		if k.Kty != "RSA" {
 			continue
 		}
@@ -170,11 +172,11 @@ func rsaPublicKeyPEM(t *testing.T, s *Server) (string, []byte) {
 // verifier with invalid_request, a missing parameter in RFC 6749's terms,
 // and a wrong one with invalid_grant.)
 func TestAttackPKCEDowngradeAndCrossClientGrants(t *testing.T) {
-	s := StartWithMember(t, Options{})
-	rp := NewRP(t, s, "web", "web-secret-0123456789")
-	other := NewRP(t, s, "web-es256", "es-secret-0123456789")
-	b := NewBrowser(t, s)
-	Login(t, b, rp.AuthURL(NewFlow()), MemberNumber, MemberPass) // SSO from here on
+	s := e2e.StartWithMember(t, e2e.Options{})
+	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
+	other := e2e.NewRP(t, s, "web-es256", "es-secret-0123456789")
+	b := e2e.NewBrowser(t, s)
+	e2e.Login(t, b, rp.AuthURL(e2e.NewFlow()), e2e.MemberNumber, e2e.MemberPass) // SSO from here on
 	// One request per exchange: x/oauth2's auto-detection would retry a
 	// refused exchange with the other client authentication style, and the
 	// retry meets an already burnt code.
@@ -186,49 +188,49 @@ func TestAttackPKCEDowngradeAndCrossClientGrants(t *testing.T) {
 		return err
 	}
 	refused := func(err error) bool {
-		return IsOAuthError(err, "invalid_grant") || IsOAuthError(err, "invalid_request")
+		return e2e.IsOAuthError(err, "invalid_grant") || e2e.IsOAuthError(err, "invalid_request")
 	}
 
 	// No challenge in the request, a verifier at the token endpoint.
-	f := NewFlow()
-	cb := Callback(t, b.Get(t, rp.OAuth.AuthCodeURL(f.State, oauth2.SetAuthURLParam("nonce", f.Nonce))))
+	f := e2e.NewFlow()
+	cb := e2e.Callback(t, b.Get(t, rp.OAuth.AuthCodeURL(f.State, oauth2.SetAuthURLParam("nonce", f.Nonce))))
 	code := cb.Query().Get("code")
 	if err := exchange(&rp.OAuth, code, oauth2.VerifierOption(f.Verifier)); !refused(err) {
 		t.Errorf("verifier without a challenge: %v, want invalid_grant or invalid_request", err)
 	}
-	if err := exchange(&rp.OAuth, code); !IsOAuthError(err, "invalid_grant") {
+	if err := exchange(&rp.OAuth, code); !e2e.IsOAuthError(err, "invalid_grant") {
 		t.Errorf("the code after a refused exchange: %v, want invalid_grant", err)
 	}
 
 	// An S256 challenge in the request, no verifier at the token endpoint.
-	f = NewFlow()
-	code = Callback(t, b.Get(t, rp.AuthURL(f))).Query().Get("code")
+	f = e2e.NewFlow()
+	code = e2e.Callback(t, b.Get(t, rp.AuthURL(f))).Query().Get("code")
 	if err := exchange(&rp.OAuth, code); !refused(err) {
 		t.Errorf("challenge without a verifier: %v, want invalid_grant or invalid_request", err)
 	}
-	if err := exchange(&rp.OAuth, code, oauth2.VerifierOption(f.Verifier)); !IsOAuthError(err, "invalid_grant") {
+	if err := exchange(&rp.OAuth, code, oauth2.VerifierOption(f.Verifier)); !e2e.IsOAuthError(err, "invalid_grant") {
 		t.Errorf("the code after an exchange without its verifier: %v, want invalid_grant", err)
 	}
 
 	// Another client presents the code (with the right verifier).
-	f = NewFlow()
-	code = Callback(t, b.Get(t, rp.AuthURL(f))).Query().Get("code")
+	f = e2e.NewFlow()
+	code = e2e.Callback(t, b.Get(t, rp.AuthURL(f))).Query().Get("code")
 	other.OAuth.RedirectURL = rp.OAuth.RedirectURL
-	if err := exchange(&other.OAuth, code, oauth2.VerifierOption(f.Verifier)); !IsOAuthError(err, "invalid_grant") {
+	if err := exchange(&other.OAuth, code, oauth2.VerifierOption(f.Verifier)); !e2e.IsOAuthError(err, "invalid_grant") {
 		t.Errorf("another client's code: %v, want invalid_grant", err)
 	}
-	if err := exchange(&rp.OAuth, code, oauth2.VerifierOption(f.Verifier)); !IsOAuthError(err, "invalid_grant") {
+	if err := exchange(&rp.OAuth, code, oauth2.VerifierOption(f.Verifier)); !e2e.IsOAuthError(err, "invalid_grant") {
 		t.Errorf("the code after another client presented it: %v, want invalid_grant", err)
 	}
 
 	// Another client presents a refresh token.
-	f = NewFlow()
+	f = e2e.NewFlow()
 	rp.OAuth.Scopes = append(rp.OAuth.Scopes, "offline_access")
-	tok, _, err := rp.Exchange(t.Context(), f, Callback(t, b.Get(t, rp.AuthURL(f))))
+	tok, _, err := rp.Exchange(t.Context(), f, e2e.Callback(t, b.Get(t, rp.AuthURL(f))))
 	if err != nil || tok.RefreshToken == "" {
 		t.Fatalf("exchange: %v (refresh token %q)", err, tok.RefreshToken)
 	}
-	if _, err := Refresh(t, other, tok.RefreshToken); !IsOAuthError(err, "invalid_grant") {
+	if _, err := e2e.Refresh(t, other, tok.RefreshToken); !e2e.IsOAuthError(err, "invalid_grant") {
 		t.Errorf("another client's refresh token: %v, want invalid_grant", err)
 	}
 }
