@@ -1,10 +1,6 @@
 package attack
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -30,32 +26,7 @@ func newSoftPasskey(t *testing.T, s *e2e.Server) *softPasskey {
 	return &softPasskey{
 		rp:   virtualwebauthn.RelyingParty{ID: "localhost", Name: "Tsubasa", Origin: s.Issuer},
 		auth: virtualwebauthn.NewAuthenticator(),
-		cred: virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, p256PKCS8(t)),
-	}
-}
-
-// p256PKCS8 is a P-256 key whose public coordinates have no leading zero
-// byte: virtualwebauthn writes them without it, and a verifier rightly
-// refuses a coordinate shorter than 32 bytes.
-func p256PKCS8(t *testing.T) []byte {
-	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pub, err := k.PublicKey.Bytes() // 0x04 || X || Y
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pub[1] == 0 || pub[33] == 0 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der
+		cred: virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, p256Key(t)),
 	}
 }
 
