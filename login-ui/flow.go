@@ -304,6 +304,7 @@ func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Ses
 		a.AMR = strings.Fields(value(sess, keyAMR))
 		a.SessionID = sess.ID
 		a.BrowserSession = sess.ID
+		a.MemberStamp = value(sess, keyStamp)
 		a.Done = true
 		return a, nil
 	})

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -260,6 +261,11 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 	} else if revoked {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the session this code was issued in has ended")
 	}
+	if changed, err := p.credentialsChanged(ctx, r); err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	} else if changed {
+		return nil, oidc.ErrInvalidGrant().WithDescription("the member's credentials changed after this login")
+	}
 	a, err := p.wrapAuthRequest(ctx, r)
 	if err != nil {
 		return nil, err
@@ -288,6 +294,26 @@ func (p *Provider) codeRevoked(ctx context.Context, c storage.AuthCode, r storag
 		ClientID: r.ClientID, MemberID: r.MemberID, SessionID: r.SessionID, AuthRequestID: r.ID,
 		CreatedAt: c.CreatedAt,
 	})
+}
+
+// credentialsChanged reports whether the member's credentials changed
+// (password, passkeys, contacts, "this wasn't me": a new SecurityStamp)
+// after the login the request was answered with. The change revokes every
+// token in the commit that makes it, but a login that was checked just
+// before that commit may still complete and hand out a code just after
+// it; the code must mint nothing then.
+func (p *Provider) credentialsChanged(ctx context.Context, r storage.AuthRequest) (bool, error) {
+	if r.MemberStamp == "" {
+		return false, nil // answered before stamps were recorded
+	}
+	m, err := p.store.MemberByID(ctx, r.MemberID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return subtle.ConstantTimeCompare([]byte(m.SecurityStamp), []byte(r.MemberStamp)) != 1, nil
 }
 
 // checkExchange reports whether an exchange presents the code with what

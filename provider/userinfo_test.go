@@ -200,3 +200,26 @@ func TestRevocationOfAnotherClientsTokens(t *testing.T) {
 		t.Errorf("refresh token after the owner revoked it: %d %s", rec.Code, rec.Body.String())
 	}
 }
+
+// TestCodeRefusedAfterCredentialChange: a code answered under the
+// member's old security stamp mints nothing once a credential change has
+// replaced it (the change revoked every token when it committed; a login
+// checked just before that commit may still hand out a code just after).
+func TestCodeRefusedAfterCredentialChange(t *testing.T) {
+	e := newWireEnv(t)
+	stale := e.code(t, "web", wireRedirect, e.member.SecurityStamp)
+	if err := e.st.UpdateMember(t.Context(), e.member.ID, func(m storage.Member) (storage.Member, error) {
+		m.SecurityStamp = "stamp-2"
+		return m, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rec := e.exchange(stale, "web", wireRedirect)
+	if rec.Code != http.StatusBadRequest || decode(t, rec)["error"] != "invalid_grant" {
+		t.Errorf("a code from before the credential change: %d %s, want 400 invalid_grant", rec.Code, rec.Body.String())
+	}
+	fresh := e.code(t, "web", wireRedirect, "stamp-2")
+	if rec := e.exchange(fresh, "web", wireRedirect); rec.Code != http.StatusOK {
+		t.Errorf("a code under the current stamp: %d %s, want 200", rec.Code, rec.Body.String())
+	}
+}

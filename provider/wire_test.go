@@ -75,7 +75,7 @@ func newWireEnv(t *testing.T) *wireEnv {
 		t.Fatal(err)
 	}
 	e.h = e.p.Handler()
-	e.member = storage.Member{ID: "m-wire", Number: "1234567", FamilyName: "空野", GivenName: "花子",
+	e.member = storage.Member{ID: "m-wire", SecurityStamp: "stamp-1", Number: "1234567", FamilyName: "空野", GivenName: "花子",
 		Email: "hanako@example.com", Status: storage.MemberActive, CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
 	if err := st.CreateMember(t.Context(), e.member); err != nil {
 		t.Fatal(err)
@@ -114,6 +114,20 @@ func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
 // token.
 func (e *wireEnv) login(t *testing.T, clientID, redirect string) (access, refresh string) {
 	t.Helper()
+	rec := e.exchange(e.code(t, clientID, redirect, e.member.SecurityStamp), clientID, redirect)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("code exchange for %s: %d %s", clientID, rec.Code, rec.Body.String())
+	}
+	out := decode(t, rec)
+	access, _ = out["access_token"].(string)
+	refresh, _ = out["refresh_token"].(string)
+	return access, refresh
+}
+
+// code is the code of a request the login UI answered for the member
+// under the security stamp given.
+func (e *wireEnv) code(t *testing.T, clientID, redirect, stamp string) string {
+	t.Helper()
 	ctx := context.Background()
 	now := e.clock.Now()
 	sum := sha256.Sum256([]byte(wireVerifier))
@@ -122,7 +136,7 @@ func (e *wireEnv) login(t *testing.T, clientID, redirect string) (access, refres
 		Scopes: []string{"openid", "profile", "email", "offline_access"}, State: "s", Nonce: "n",
 		CodeChallenge: base64.RawURLEncoding.EncodeToString(sum[:]), CodeChallengeMethod: "S256",
 		MemberID: e.member.ID, Done: true, AuthTime: now, ACR: "urn:tsubasa:acr:pwd", AMR: []string{"pwd"},
-		SessionID: "s-wire", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		SessionID: "s-wire", MemberStamp: stamp, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	if err := e.st.CreateAuthRequest(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -133,15 +147,13 @@ func (e *wireEnv) login(t *testing.T, clientID, redirect string) (access, refres
 	if err := (&opStorage{e.p}).SaveAuthCode(ctx, id, code); err != nil {
 		t.Fatal(err)
 	}
+	return code
+}
+
+// exchange presents code at the token endpoint as clientID.
+func (e *wireEnv) exchange(code, clientID, redirect string) *httptest.ResponseRecorder {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect}, "code_verifier": {wireVerifier}}
-	rec := e.post("/oauth/token", form, clientID, wireSecret)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("code exchange for %s: %d %s", clientID, rec.Code, rec.Body.String())
-	}
-	out := decode(t, rec)
-	access, _ = out["access_token"].(string)
-	refresh, _ = out["refresh_token"].(string)
-	return access, refresh
+	return e.post("/oauth/token", form, clientID, wireSecret)
 }
 
 // clientToken is a client credentials access token of backend.

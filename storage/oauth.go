@@ -68,6 +68,9 @@ type AuthRequest struct {
 	AMR            []string
 	SessionID      string // the SSO session (sid)
 	CodeIssued     bool   // a code was minted; the callback cannot mint another
+	// MemberStamp is the member's SecurityStamp the login was made under:
+	// once a credential change replaces it, the code mints nothing.
+	MemberStamp string
 
 	CreatedAt time.Time
 	ExpiresAt time.Time
