@@ -35,7 +35,9 @@ func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 	}
 	issuer := op.NewIssuerInterceptor(prov.IssuerFromRequest)
 	own := ownEndpoints{next: prov, handlers: map[string]http.Handler{
-		prov.AuthorizationEndpoint().Relative(): withCORS(issuer.HandlerFunc(p.authorize(prov))),
+		// No CORS at /authorize: it is a browser navigation, never a fetch,
+		// and op's CORS would reflect any origin with credentials.
+		prov.AuthorizationEndpoint().Relative(): issuer.HandlerFunc(p.authorize(prov)),
 		prov.UserinfoEndpoint().Relative():      withCORS(http.HandlerFunc(p.serveUserinfo)),
 		prov.IntrospectionEndpoint().Relative(): withCORS(postBody(tokenParams, http.HandlerFunc(p.serveIntrospection))),
 		prov.TokenEndpoint().Relative():         postBody(grantParams, gateGrants(requireAuthMethods(tokenAuthMethods, prov))),

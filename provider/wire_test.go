@@ -362,3 +362,20 @@ func TestErrorDescriptions(t *testing.T) {
 		t.Errorf("describeError changed a body that is no JSON: %q", got)
 	}
 }
+
+// TestAuthorizeHasNoCORS: /authorize is a navigation; a script on another
+// site gets no CORS permission to read its answers, with or without
+// credentials, and no preflight is granted.
+func TestAuthorizeHasNoCORS(t *testing.T) {
+	e := newWireEnv(t)
+	for _, method := range []string{http.MethodGet, http.MethodOptions} {
+		req := httptest.NewRequest(method, wireIssuer+"/authorize?client_id=web&response_type=code&redirect_uri="+url.QueryEscape(wireRedirect), nil)
+		req.Header.Set("Origin", "https://evil.example")
+		req.Header.Set("Access-Control-Request-Method", http.MethodGet)
+		rec := e.serve(req)
+		if h := rec.Header(); h.Get("Access-Control-Allow-Origin") != "" || h.Get("Access-Control-Allow-Credentials") != "" {
+			t.Errorf("%s /authorize from another origin: Allow-Origin %q, Allow-Credentials %q", method,
+				h.Get("Access-Control-Allow-Origin"), h.Get("Access-Control-Allow-Credentials"))
+		}
+	}
+}
