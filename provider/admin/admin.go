@@ -1,205 +1,185 @@
-package main
+package admin
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
+	"sort"
+	"strings"
 	"time"
 
-	"tsubasa/config"
-	"tsubasa/provider"
+	"tsubasa/provider/admin/adminapi"
 	"tsubasa/provider/member"
+	"tsubasa/provider/notify"
 	"tsubasa/storage"
 )
 
-// The administration operations (clients, members, signing keys) are
-// written once, as methods of adminOps, and reached two ways: through the
-// running server's admin socket (bbolt allows one process per file, so the
-// CLI cannot open the database while the server runs), or directly on the
-// database file when no server holds it. Both ways go through adminRoutes,
-// so a command behaves the same whichever way it ran.
+// Store is what the operations need from storage.
+type Store interface {
+	storage.Clients
+	storage.Members
+	storage.Tokens
+	storage.Sessions
+	storage.Keys
+	storage.Events
+}
 
-// adminOps are the operations of the admin API over one open store.
-type adminOps struct {
-	cfg     config.Config // client defaults and validation rules
-	store   storage.Store
-	hmacKey []byte
-	members *member.Service
-	// rotateKeys rotates the signing keys. The server passes the running
-	// provider's RotateKeys, so it signs with the new keys at once.
-	rotateKeys func(ctx context.Context) ([]storage.SigningKey, error)
-	// static are the clients of the config file: read-only here.
-	static map[string]storage.Client
-	now    func() time.Time
-	// progress receives import progress in direct mode (the operator's
+// Options configure a Service. The composition root builds them from
+// config, for the running server or for the CLI's direct mode.
+type Options struct {
+	Store   Store
+	Members *member.Service
+	// Static are the clients of the config file, secrets hashed: listed
+	// and shown here, never changed.
+	Static []storage.Client
+	// HMACKey hashes client secrets (as the provider checks them).
+	HMACKey []byte
+	// CheckClient applies the config file's defaults and rules to a new
+	// client, so that a client added here is exactly as valid as one
+	// written in the file. It returns the client with its defaults, or an
+	// *adminapi.Error naming the fields at fault.
+	CheckClient func(adminapi.ClientInput) (adminapi.ClientInput, error)
+	// RotateKeys rotates the signing keys. The server passes the running
+	// provider's, so it signs with the new keys at once.
+	RotateKeys func(ctx context.Context) ([]storage.SigningKey, error)
+	// SMSCountries is otp.sms_countries: a member's phone outside them
+	// never gets an SMS code, which create and show say.
+	SMSCountries []string
+	// Progress receives import progress in direct mode (the operator's
 	// terminal); nil on the server.
-	progress io.Writer
+	Progress io.Writer
+	Now      func() time.Time
 }
 
-// newAdminOps builds the operations over d. rotate is the running
-// provider's RotateKeys; nil (the CLI's direct mode) rotates in the database
-// only, which is right when no server is running.
-func newAdminOps(d *deps, rotate func(ctx context.Context) ([]storage.SigningKey, error)) *adminOps {
-	o := &adminOps{
-		cfg:        d.cfg,
-		store:      d.store,
-		hmacKey:    d.hmacKey,
-		members:    d.members,
-		rotateKeys: rotate,
-		static:     map[string]storage.Client{},
-		now:        time.Now,
+// Service runs the admin operations over one open store.
+type Service struct {
+	store     Store
+	members   *member.Service
+	static    map[string]storage.Client
+	hmacKey   []byte
+	check     func(adminapi.ClientInput) (adminapi.ClientInput, error)
+	rotate    func(ctx context.Context) ([]storage.SigningKey, error)
+	sms       notify.SMSPolicy
+	countries []string
+	progress  io.Writer
+	now       func() time.Time
+	backups   *backups
+}
+
+// New builds the operations.
+func New(o Options) (*Service, error) {
+	if o.Store == nil || o.Members == nil || o.CheckClient == nil || o.RotateKeys == nil {
+		return nil, errors.New("admin: Store, Members, CheckClient and RotateKeys are required")
 	}
-	for _, c := range staticClients(d.cfg, d.hmacKey) {
-		o.static[c.ID] = c
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	if o.rotateKeys == nil {
-		o.rotateKeys = func(ctx context.Context) ([]storage.SigningKey, error) {
-			retention := provider.Options{
-				IDTokenTTL:     d.cfg.Tokens.IDTokenTTL,
-				AccessTokenTTL: d.cfg.Tokens.AccessTokenTTL,
-			}.KeyRetention()
-			return provider.RotateKeys(ctx, d.store, d.cfg.Keys.RSABits, o.now(), retention)
+	s := &Service{
+		store: o.Store, members: o.Members, static: map[string]storage.Client{}, hmacKey: o.HMACKey,
+		check: o.CheckClient, rotate: o.RotateKeys,
+		sms: notify.NewSMSPolicy(o.SMSCountries), countries: o.SMSCountries,
+		progress: o.Progress, now: o.Now, backups: newBackups(),
+	}
+	for _, c := range o.Static {
+		s.static[c.ID] = c
+	}
+	return s, nil
+}
+
+// Handle runs the operation named op. Its error is an *adminapi.Error,
+// worded for the operator, or an internal failure whose detail belongs in
+// the server log only.
+func (s *Service) Handle(ctx context.Context, op string, req adminapi.Request) (any, error) {
+	run, ok := operations[op]
+	if !ok {
+		return nil, adminapi.NotFound("unknown operation %q", op)
+	}
+	out, err := run(ctx, s, req)
+	if err != nil {
+		if ae := classify(err); ae != nil {
+			return nil, ae
 		}
+		return nil, err
 	}
-	return o
+	return out, nil
 }
 
-// adminError is an error the admin API reports to the operator: its text is
-// written for them and carries no internal detail.
-type adminError struct {
-	Status  int    `json:"-"`
-	Message string `json:"error"`
-	Field   string `json:"field,omitempty"`
-}
-
-func (e *adminError) Error() string { return e.Message }
-
-func invalid(field, format string, args ...any) *adminError {
-	return &adminError{Status: http.StatusBadRequest, Field: field, Message: fmt.Sprintf(format, args...)}
-}
-
-func notFound(format string, args ...any) *adminError {
-	return &adminError{Status: http.StatusNotFound, Message: fmt.Sprintf(format, args...)}
-}
-
-func conflict(field, format string, args ...any) *adminError {
-	return &adminError{Status: http.StatusConflict, Field: field, Message: fmt.Sprintf(format, args...)}
-}
-
-// asAdminError classifies err for the operator; nil means an internal
-// failure whose detail belongs in the server log only.
-func asAdminError(err error) *adminError {
-	var ae *adminError
+// classify words err for the operator; nil means an internal failure.
+func classify(err error) *adminapi.Error {
+	var ae *adminapi.Error
 	if errors.As(err, &ae) {
 		return ae
 	}
 	var fe *member.FieldErrors
 	if errors.As(err, &fe) {
-		status := http.StatusBadRequest
+		ae := adminapi.Invalid(firstField(fe), "%s", memberFieldsMessage(fe))
 		if errors.Is(err, storage.ErrAlreadyExists) {
-			status = http.StatusConflict
+			ae = adminapi.Conflict(ae.Field, "%s", ae.Message)
 		}
-		return &adminError{Status: status, Field: firstField(fe), Message: memberFieldsMessage(fe)}
+		return ae
 	}
 	var pe *member.PolicyError
 	if errors.As(err, &pe) {
-		return invalid("password", "password: %s", policyMessage(pe.Violations))
+		return adminapi.Invalid("password", "password: %s", policyMessage(pe.Violations))
 	}
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return notFound("not found")
+		return adminapi.NotFound("not found")
 	case errors.Is(err, storage.ErrAlreadyExists):
-		return conflict("", "already exists")
+		return adminapi.Conflict("", "already exists")
 	case errors.Is(err, member.ErrSamePassword):
-		return invalid("password", "password: the new password equals the current one")
+		return adminapi.Invalid("password", "password: the new password equals the current one")
 	case errors.Is(err, member.ErrBusy):
-		return busy
+		return adminapi.Busy
 	}
 	return nil
 }
 
-// adminRequest is what an operation is given: the request body (JSON, or
-// the file of an import) and the query parameters.
-type adminRequest struct {
-	Body  io.Reader
-	Query url.Values
-}
-
-// adminHandler runs one operation and returns what to answer.
-type adminHandler func(ctx context.Context, o *adminOps, req adminRequest) (any, error)
-
-// jsonOp adapts an operation taking and returning JSON values.
-func jsonOp[In, Out any](f func(o *adminOps, ctx context.Context, in In) (Out, error)) adminHandler {
-	return func(ctx context.Context, o *adminOps, req adminRequest) (any, error) {
-		var in In
-		dec := json.NewDecoder(io.LimitReader(req.Body, 1<<20))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil && !errors.Is(err, io.EOF) {
-			return nil, invalid("", "malformed request: %v", err)
-		}
-		return f(o, ctx, in)
+// firstField is the alphabetically first field of fe, for the API's field.
+func firstField(fe *member.FieldErrors) string {
+	fields := make([]string, 0, len(fe.Fields))
+	for f := range fe.Fields {
+		fields = append(fields, f)
 	}
+	sort.Strings(fields)
+	if len(fields) == 0 {
+		return ""
+	}
+	return fields[0]
 }
 
-// idInput names a client; numberInput a member.
-type idInput struct {
-	ID string `json:"id"`
+// memberFieldsMessage words fe for the operator, spelling out password
+// rules, which FieldErrors names only by catalog key.
+func memberFieldsMessage(fe *member.FieldErrors) string {
+	parts := strings.Split(strings.TrimPrefix(fe.Error(), "member: invalid fields: "), "; ")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "password: ") && len(fe.Violations) > 0 {
+			parts[i] = "password: " + policyMessage(fe.Violations)
+		}
+	}
+	return "invalid member: " + strings.Join(parts, "; ")
 }
 
-type numberInput struct {
-	Number string `json:"number"`
-}
-
-type statusInput struct {
-	Number string `json:"number"`
-	Status string `json:"status"` // disabled or active
-}
-
-type passwordInput struct {
-	Number   string `json:"number"`
-	Password string `json:"password"`
-}
-
-type empty struct{}
-
-// adminRoutes are the operations by name; the admin server serves each at
-// POST /v1/<name>.
-var adminRoutes = map[string]adminHandler{
-	"client/add": jsonOp((*adminOps).addClient),
-	"client/list": jsonOp(func(o *adminOps, ctx context.Context, _ empty) ([]clientView, error) {
-		return o.listClients(ctx)
-	}),
-	"client/show": jsonOp(func(o *adminOps, ctx context.Context, in idInput) (clientView, error) {
-		return o.showClient(ctx, in.ID)
-	}),
-	"client/remove": jsonOp(func(o *adminOps, ctx context.Context, in idInput) (removedClient, error) {
-		return o.removeClient(ctx, in.ID)
-	}),
-	"client/rotate-secret": jsonOp(func(o *adminOps, ctx context.Context, in idInput) (clientOutput, error) {
-		return o.rotateClientSecret(ctx, in.ID)
-	}),
-	"member/create": jsonOp((*adminOps).createMember),
-	"member/show": jsonOp(func(o *adminOps, ctx context.Context, in numberInput) (memberView, error) {
-		return o.showMember(ctx, in.Number)
-	}),
-	"member/status": jsonOp(func(o *adminOps, ctx context.Context, in statusInput) (memberView, error) {
-		return o.setMemberStatus(ctx, in.Number, in.Status)
-	}),
-	"member/password": jsonOp(func(o *adminOps, ctx context.Context, in passwordInput) (passwordOutput, error) {
-		return o.setMemberPassword(ctx, in.Number, in.Password)
-	}),
-	"member/import": func(ctx context.Context, o *adminOps, req adminRequest) (any, error) {
-		return o.importMembers(ctx, req.Body, req.Query.Get("contacts_verified") == "true")
-	},
-	"events/list": jsonOp((*adminOps).listEvents),
-	"keys/list": jsonOp(func(o *adminOps, ctx context.Context, _ empty) ([]keyView, error) {
-		return o.listKeys(ctx)
-	}),
-	"keys/rotate": jsonOp(func(o *adminOps, ctx context.Context, _ empty) ([]keyView, error) {
-		return o.rotateKeysOp(ctx)
-	}),
+func policyMessage(vs []member.Violation) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		switch v.Rule {
+		case member.RuleLength:
+			parts[i] = fmt.Sprintf("must be %d to %d characters", v.Min, v.Max)
+		case member.RuleClasses:
+			parts[i] = fmt.Sprintf("must mix at least %d of upper case, lower case, digits and symbols", v.Min)
+		case member.RuleMemberNumber:
+			parts[i] = "must not contain the member number"
+		case member.RuleName:
+			parts[i] = "must not contain the member's name"
+		case member.RuleCommon:
+			parts[i] = "must not be a well-known password"
+		case member.RuleBreached:
+			parts[i] = "must not appear in known data breaches"
+		default:
+			parts[i] = v.Rule
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -1,4 +1,4 @@
-package main
+package admin
 
 import (
 	"context"
@@ -6,20 +6,25 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"net/http"
 	"sync"
 	"time"
+
+	"tsubasa/provider/admin/adminapi"
 )
 
-// Online backup through the admin socket. The admin API answers each call
-// with one JSON value, so the server streams the hot backup (one bbolt
-// read transaction: a consistent snapshot while writes go on) as a session
-// of calls: backup/begin starts Store.Backup into a pipe, each backup/read
-// returns the next chunk, and the last one says done with the total size,
-// which the CLI compares with what it wrote. backup/abort ends a session
-// early. A session nobody reads for backupIdle is aborted, so a CLI that
-// died cannot hold the read transaction (and with it the file's growth)
-// for long.
+// Online backup. The admin API answers each call with one JSON value, so
+// the hot backup (one read transaction of the store: a consistent snapshot
+// while writes go on) is streamed as a session of calls: backup/begin
+// starts the store's Backup into a pipe, each backup/read returns the next
+// chunk, and the last one says done with the total size, which the caller
+// compares with what it wrote. backup/abort ends a session early. A
+// session nobody reads for backupIdle is aborted, so a caller that died
+// cannot hold the read transaction (and with it the file's growth) for
+// long.
+//
+// Sessions live in the process that holds the store: the one that serves
+// the admin socket. They are not shared, and nothing is lost with them: a
+// backup cut short is started again.
 
 const (
 	backupChunkSize   = 1 << 20
@@ -27,23 +32,9 @@ const (
 	maxBackupSessions = 2
 )
 
-// backupStore is the hot-backup capability of the bbolt store.
+// backupStore is the hot-backup capability of a store (bolt has it).
 type backupStore interface {
 	Backup(ctx context.Context, w io.Writer) (int64, error)
-}
-
-type backupBegun struct {
-	ID string `json:"id"`
-}
-
-type backupIDInput struct {
-	ID string `json:"id"`
-}
-
-type backupChunk struct {
-	Data []byte `json:"data"`
-	Done bool   `json:"done,omitempty"`
-	Size int64  `json:"size,omitempty"` // total bytes, with Done
 }
 
 // backupSession is one running backup: the store writes into pw while
@@ -57,95 +48,99 @@ type backupSession struct {
 	err  error
 }
 
-var backups = struct {
-	sync.Mutex
-	m map[string]*backupSession
-}{m: map[string]*backupSession{}}
+// backups are the running sessions by id.
+type backups struct {
+	mu sync.Mutex
+	m  map[string]*backupSession
+}
+
+func newBackups() *backups { return &backups{m: map[string]*backupSession{}} }
 
 var (
 	errBackupAbandoned = errors.New("backup abandoned: no read for " + backupIdle.String())
 	errBackupAborted   = errors.New("backup aborted by the client")
 )
 
-func init() {
-	adminRoutes["backup/begin"] = jsonOp(func(o *adminOps, _ context.Context, _ empty) (backupBegun, error) {
-		return o.beginBackup()
-	})
-	adminRoutes["backup/read"] = jsonOp(func(o *adminOps, _ context.Context, in backupIDInput) (backupChunk, error) {
-		return readBackup(in.ID)
-	})
-	adminRoutes["backup/abort"] = jsonOp(func(o *adminOps, _ context.Context, in backupIDInput) (empty, error) {
-		endBackup(in.ID, errBackupAborted)
-		return empty{}, nil
-	})
-}
-
-func (o *adminOps) beginBackup() (backupBegun, error) {
-	st, ok := o.store.(backupStore)
+func (s *Service) beginBackup(_ context.Context, _ adminapi.Empty) (adminapi.BackupBegun, error) {
+	st, ok := s.store.(backupStore)
 	if !ok {
-		return backupBegun{}, &adminError{Status: http.StatusNotImplemented, Message: "this storage backend has no online backup"}
+		return adminapi.BackupBegun{}, adminapi.Unsupported("this storage backend has no online backup")
 	}
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	id := hex.EncodeToString(b)
 	pr, pw := io.Pipe()
-	s := &backupSession{pr: pr, done: make(chan struct{})}
-	backups.Lock()
-	if len(backups.m) >= maxBackupSessions {
-		backups.Unlock()
-		return backupBegun{}, conflict("", "%d backups are already running; wait for them to finish", maxBackupSessions)
+	sess := &backupSession{pr: pr, done: make(chan struct{})}
+	bs := s.backups
+	bs.mu.Lock()
+	if len(bs.m) >= maxBackupSessions {
+		bs.mu.Unlock()
+		return adminapi.BackupBegun{}, adminapi.Conflict("", "%d backups are already running; wait for them to finish", maxBackupSessions)
 	}
-	backups.m[id] = s
-	s.idle = time.AfterFunc(backupIdle, func() { endBackup(id, errBackupAbandoned) })
-	backups.Unlock()
+	bs.m[id] = sess
+	sess.idle = time.AfterFunc(backupIdle, func() { bs.end(id, errBackupAbandoned) })
+	bs.mu.Unlock()
 	go func() {
 		// Not the request's context: the backup outlives backup/begin. It
 		// ends when the pipe is drained or closed (abort, idle).
 		n, err := st.Backup(context.Background(), pw)
-		s.size, s.err = n, err
+		sess.size, sess.err = n, err
 		pw.CloseWithError(err) // nil: readers see io.EOF
-		close(s.done)
+		close(sess.done)
 	}()
-	return backupBegun{ID: id}, nil
+	return adminapi.BackupBegun{ID: id}, nil
 }
 
-// endBackup closes a session: its Backup call fails on its next write and
+func (s *Service) abortBackup(_ context.Context, in adminapi.BackupIDInput) (adminapi.Empty, error) {
+	s.backups.end(in.ID, errBackupAborted)
+	return adminapi.Empty{}, nil
+}
+
+// end closes a session: its Backup call fails on its next write and
 // releases the read transaction.
-func endBackup(id string, why error) {
-	backups.Lock()
-	s, ok := backups.m[id]
-	delete(backups.m, id)
-	backups.Unlock()
+func (bs *backups) end(id string, why error) {
+	bs.mu.Lock()
+	sess, ok := bs.m[id]
+	delete(bs.m, id)
+	bs.mu.Unlock()
 	if ok {
-		s.idle.Stop()
-		s.pr.CloseWithError(why)
+		sess.idle.Stop()
+		sess.pr.CloseWithError(why)
 	}
 }
 
-func readBackup(id string) (backupChunk, error) {
-	backups.Lock()
-	s, ok := backups.m[id]
-	backups.Unlock()
+// running is how many sessions are open.
+func (bs *backups) running() int {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	return len(bs.m)
+}
+
+func (s *Service) readBackup(_ context.Context, in adminapi.BackupIDInput) (adminapi.BackupChunk, error) {
+	bs := s.backups
+	bs.mu.Lock()
+	sess, ok := bs.m[in.ID]
+	bs.mu.Unlock()
 	if !ok {
-		return backupChunk{}, notFound("no running backup %q (finished, aborted, or idle for more than %s)", id, backupIdle)
+		return adminapi.BackupChunk{}, adminapi.NotFound("no running backup %q (finished, aborted, or idle for more than %s)", in.ID, backupIdle)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.idle.Reset(backupIdle)
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	sess.idle.Reset(backupIdle)
 	buf := make([]byte, backupChunkSize)
-	n, err := io.ReadFull(s.pr, buf)
+	n, err := io.ReadFull(sess.pr, buf)
 	switch {
 	case err == nil:
-		return backupChunk{Data: buf[:n]}, nil
+		return adminapi.BackupChunk{Data: buf[:n]}, nil
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		<-s.done
-		endBackup(id, nil)
-		if s.err != nil {
-			return backupChunk{}, s.err
+		<-sess.done
+		bs.end(in.ID, nil)
+		if sess.err != nil {
+			return adminapi.BackupChunk{}, sess.err
 		}
-		return backupChunk{Data: buf[:n], Done: true, Size: s.size}, nil
+		return adminapi.BackupChunk{Data: buf[:n], Done: true, Size: sess.size}, nil
 	default:
-		endBackup(id, err)
-		return backupChunk{}, err
+		bs.end(in.ID, err)
+		return adminapi.BackupChunk{}, err
 	}
 }

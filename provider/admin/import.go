@@ -1,4 +1,4 @@
-package main
+package admin
 
 import (
 	"context"
@@ -11,27 +11,16 @@ import (
 
 	"golang.org/x/term"
 
+	"tsubasa/provider/admin/adminapi"
 	"tsubasa/provider/member"
 )
-
-// importResult sums up a member import.
-type importResult struct {
-	Created int              `json:"created"`
-	Skipped int              `json:"skipped"` // numbers already taken: a re-run creates nothing twice
-	Errors  []importRowError `json:"errors"`
-}
-
-type importRowError struct {
-	Line   int    `json:"line"`
-	Reason string `json:"reason"`
-}
 
 // importMembers creates members from CSV (columns: member.ImportColumns).
 // Rows that fail are listed in the result; only a failure of the whole
 // import (bad header, unreadable input, storage) is an error.
-func (o *adminOps) importMembers(ctx context.Context, r io.Reader, contactsVerified bool) (importResult, error) {
-	opts := member.ImportOptions{Progress: o.progress, ContactsVerified: contactsVerified}
-	if f, ok := o.progress.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+func (s *Service) importMembers(ctx context.Context, in adminapi.ImportInput, r io.Reader) (adminapi.ImportResult, error) {
+	opts := member.ImportOptions{Progress: s.progress, ContactsVerified: in.ContactsVerified}
+	if f, ok := s.progress.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		opts.Terminal = true
 	}
 	if f, ok := r.(*os.File); ok {
@@ -39,22 +28,22 @@ func (o *adminOps) importMembers(ctx context.Context, r io.Reader, contactsVerif
 			opts.Total = fi.Size()
 		}
 	}
-	rep, err := o.members.Import(ctx, r, opts)
+	rep, err := s.members.Import(ctx, r, opts)
 	if err != nil {
 		var pe *csv.ParseError
 		switch {
 		case errors.Is(err, io.EOF):
-			return importResult{}, invalid("file", "the file is empty: the first line must name the columns (%s)",
+			return adminapi.ImportResult{}, adminapi.Invalid("file", "the file is empty: the first line must name the columns (%s)",
 				strings.Join(member.ImportColumns, ", "))
 		case errors.As(err, &pe), strings.HasPrefix(err.Error(), "member: import header"):
-			return importResult{}, invalid("file", "%s", strings.TrimPrefix(err.Error(), "member: "))
+			return adminapi.ImportResult{}, adminapi.Invalid("file", "%s", strings.TrimPrefix(err.Error(), "member: "))
 		}
-		return importResult{}, fmt.Errorf("import stopped after creating %d members (%d skipped): %w",
+		return adminapi.ImportResult{}, fmt.Errorf("import stopped after creating %d members (%d skipped): %w",
 			rep.Created, rep.Skipped, err)
 	}
-	out := importResult{Created: rep.Created, Skipped: rep.Skipped, Errors: []importRowError{}}
+	out := adminapi.ImportResult{Created: rep.Created, Skipped: rep.Skipped, Errors: []adminapi.ImportRowError{}}
 	for _, e := range rep.Errors {
-		out.Errors = append(out.Errors, importRowError{Line: e.Line, Reason: e.Reason})
+		out.Errors = append(out.Errors, adminapi.ImportRowError{Line: e.Line, Reason: e.Reason})
 	}
 	return out, nil
 }

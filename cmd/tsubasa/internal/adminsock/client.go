@@ -1,4 +1,4 @@
-package main
+package adminsock
 
 import (
 	"bytes"
@@ -7,55 +7,75 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"syscall"
 	"time"
 
-	"tsubasa/storage/bolt"
+	"tsubasa/provider/admin/adminapi"
 )
 
-// adminRunner runs an admin operation: through the server's socket
-// (adminClient) or on the database file itself (directRunner).
-type adminRunner interface {
-	call(ctx context.Context, op string, req adminRequest, out any) error
+// Runner runs an admin operation: through a server's socket (Client) or in
+// this process, on a database no server holds (Direct). Both answer the
+// same way, so a command behaves the same whichever way it ran.
+type Runner interface {
+	Run(ctx context.Context, op string, req adminapi.Request, out any) error
 }
 
-// adminClient calls the admin API of a running server.
-type adminClient struct {
+// Call runs op with in as its JSON request and returns its response. An
+// error the operation reports is an *adminapi.Error.
+func Call[In, Out any](ctx context.Context, r Runner, op adminapi.Op[In, Out], in In) (Out, error) {
+	var out Out
+	b, err := json.Marshal(in)
+	if err != nil {
+		return out, err
+	}
+	err = r.Run(ctx, op.Name, adminapi.Request{Body: bytes.NewReader(b)}, &out)
+	return out, err
+}
+
+// Send runs an upload operation: file is the body, in the query.
+func Send[In adminapi.Upload, Out any](ctx context.Context, r Runner, op adminapi.Op[In, Out], in In, file io.Reader) (Out, error) {
+	var out Out
+	err := r.Run(ctx, op.Name, adminapi.Request{Body: file, ContentType: op.ContentType, Query: in.Query()}, &out)
+	return out, err
+}
+
+// Client calls the admin API of a running server.
+type Client struct {
 	socket string
 	http   *http.Client
 }
 
-// dialAdmin connects to the admin socket. The second result is false when
-// no server is there (no socket file, or nobody listening), which means the
+// Dial connects to the admin socket. The second result is false when no
+// server is there (no socket file, or nobody listening), which means the
 // CLI may open the database itself. Any other failure, such as a socket the
 // caller may not use, counts as a server present: the call then reports it.
-func dialAdmin(socketPath string) (*adminClient, bool) {
-	if len(socketPath) > maxSocketPath {
+func Dial(socketPath string) (*Client, bool) {
+	if len(socketPath) > MaxPath {
 		return nil, false // no server can listen there
 	}
 	c, err := net.DialTimeout("unix", socketPath, 2*time.Second)
-	if noServer(err) {
+	if NoServer(err) {
 		return nil, false
 	}
 	if err == nil {
 		c.Close()
 	}
-	return newAdminClient(socketPath), true
+	return NewClient(socketPath), true
 }
 
-// noServer reports connect errors that mean nobody serves the socket.
-func noServer(err error) bool {
+// NoServer reports connect errors that mean nobody serves the socket.
+func NoServer(err error) bool {
 	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ENOTSOCK)
 }
 
-func newAdminClient(socketPath string) *adminClient {
+// NewClient returns a client of the socket at socketPath.
+func NewClient(socketPath string) *Client {
 	var d net.Dialer
-	return &adminClient{
+	return &Client{
 		socket: socketPath,
 		http: &http.Client{Transport: &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -67,18 +87,22 @@ func newAdminClient(socketPath string) *adminClient {
 	}
 }
 
-// call posts the request to /v1/<op> and decodes the answer into out (or
-// the server's error into an *adminError).
-func (c *adminClient) call(ctx context.Context, op string, in adminRequest, out any) error {
+// HTTP is the client's HTTP client, whose every connection goes to the
+// socket (the host of a URL is never resolved).
+func (c *Client) HTTP() *http.Client { return c.http }
+
+// Run posts the request to /v1/<op> and decodes the answer into out (or
+// the server's error into an *adminapi.Error).
+func (c *Client) Run(ctx context.Context, op string, in adminapi.Request, out any) error {
 	// The host is never resolved: every connection goes to the socket.
 	u := url.URL{Scheme: "http", Host: "tsubasa-admin", Path: "/v1/" + op, RawQuery: in.Query.Encode()}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), in.Body)
 	if err != nil {
 		return err
 	}
-	ct := "application/json"
-	if op == "member/import" {
-		ct = "text/csv"
+	ct := in.ContentType
+	if ct == "" {
+		ct = "application/json"
 	}
 	req.Header.Set("Content-Type", ct)
 	resp, err := c.http.Do(req)
@@ -87,7 +111,7 @@ func (c *adminClient) call(ctx context.Context, op string, in adminRequest, out 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		ae := &adminError{}
+		ae := &adminapi.Error{}
 		if err := json.NewDecoder(resp.Body).Decode(ae); err != nil || ae.Message == "" {
 			return fmt.Errorf("admin socket %s: unexpected answer %s", c.socket, resp.Status)
 		}
@@ -100,21 +124,15 @@ func (c *adminClient) call(ctx context.Context, op string, in adminRequest, out 
 	return nil
 }
 
-// directRunner runs operations in this process, on a database no server
-// holds. Results take the same JSON round trip as over the socket, so both
-// paths give the same output.
-type directRunner struct{ ops *adminOps }
+// Direct runs operations in this process, on a database no server holds.
+// Results take the same JSON round trip as over the socket, so both paths
+// give the same output.
+type Direct struct{ Handler Handler }
 
-func (d directRunner) call(ctx context.Context, op string, req adminRequest, out any) error {
-	h, ok := adminRoutes[op]
-	if !ok {
-		return fmt.Errorf("unknown admin operation %q", op)
-	}
-	res, err := h(ctx, d.ops, req)
+// Run runs op with h.
+func (d Direct) Run(ctx context.Context, op string, req adminapi.Request, out any) error {
+	res, err := d.Handler.Handle(ctx, op, req)
 	if err != nil {
-		if ae := asAdminError(err); ae != nil {
-			return ae
-		}
 		return err
 	}
 	b, err := json.Marshal(res)
@@ -122,64 +140,4 @@ func (d directRunner) call(ctx context.Context, op string, req adminRequest, out
 		return err
 	}
 	return json.Unmarshal(b, out)
-}
-
-// adminJSON runs op with in encoded as JSON.
-func (g *globals) adminJSON(ctx context.Context, op string, in, out any) error {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	return g.admin(ctx, op, nil, func() (io.Reader, error) { return bytes.NewReader(b), nil }, out)
-}
-
-// admin runs op through the running server when one answers on the admin
-// socket, or else directly on the database file. body is called once per
-// attempt. Validation errors come back as usage errors (exit status 2).
-func (g *globals) admin(ctx context.Context, op string, query url.Values, body func() (io.Reader, error), out any) error {
-	err := g.runAdmin(ctx, op, query, body, out)
-	var ae *adminError
-	if errors.As(err, &ae) && ae.Status == http.StatusBadRequest {
-		return usageError{err}
-	}
-	return err
-}
-
-func (g *globals) runAdmin(ctx context.Context, op string, query url.Values, body func() (io.Reader, error), out any) error {
-	cfg, err := g.loadConfig()
-	if err != nil {
-		return err
-	}
-	socket := cfg.AdminSocket()
-	if c, ok := dialAdmin(socket); ok {
-		err := callWith(ctx, c, op, query, body, out)
-		if !noServer(err) {
-			return err
-		}
-		// The server stopped between the probe and the call: go direct.
-	}
-	log := slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	d, err := openDeps(ctx, cfg, log, time.Second)
-	if errors.Is(err, bolt.ErrLocked) {
-		return fmt.Errorf("%w\n(no server answers on the admin socket %s: does the running server use another admin.socket?)",
-			err, socket)
-	}
-	if err != nil {
-		return err
-	}
-	ops := newAdminOps(d, nil)
-	ops.progress = g.stderr
-	err = callWith(ctx, directRunner{ops: ops}, op, query, body, out)
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func callWith(ctx context.Context, r adminRunner, op string, query url.Values, body func() (io.Reader, error), out any) error {
-	rd, err := body()
-	if err != nil {
-		return err
-	}
-	return r.call(ctx, op, adminRequest{Body: rd, Query: query}, out)
 }

@@ -1,4 +1,4 @@
-package main
+package adminsock
 
 import (
 	"context"
@@ -15,14 +15,23 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"tsubasa/provider/admin/adminapi"
 )
 
-// adminServer serves the admin API (POST /v1/<op>, JSON in and out) on a
+// Handler runs the admin operations (tsubasa/provider/admin's Service).
+// Its error is an *adminapi.Error for the operator, or an internal failure
+// that is logged and answered with a request id only.
+type Handler interface {
+	Handle(ctx context.Context, op string, req adminapi.Request) (any, error)
+}
+
+// Server serves the admin API (POST /v1/<op>, JSON in and out) on a
 // Unix socket beside the database. Only the server's own user and root may
 // use it: the socket is mode 0600 and, where the system tells, each
 // connection's peer user is checked as well.
-type adminServer struct {
-	ops  *adminOps
+type Server struct {
+	h    Handler
 	path string
 	ln   net.Listener
 	srv  *http.Server
@@ -30,16 +39,16 @@ type adminServer struct {
 	once sync.Once
 }
 
-// maxSocketPath is the longest Unix socket path Linux and the BSDs accept
+// MaxPath is the longest Unix socket path Linux and the BSDs accept
 // (sun_path less its terminating NUL, on the strictest of them).
-const maxSocketPath = 103
+const MaxPath = 103
 
-// newAdminServer listens on socketPath. A socket file left by a server that
-// died is replaced; one where a server still answers is an error.
-func newAdminServer(ops *adminOps, socketPath string, log *slog.Logger) (*adminServer, error) {
-	if len(socketPath) > maxSocketPath {
+// Listen listens on socketPath. A socket file left by a server that died
+// is replaced; one where a server still answers is an error.
+func Listen(h Handler, socketPath string, log *slog.Logger) (*Server, error) {
+	if len(socketPath) > MaxPath {
 		return nil, fmt.Errorf("admin socket path %s is longer than %d bytes; set admin.socket to a shorter one",
-			socketPath, maxSocketPath)
+			socketPath, MaxPath)
 	}
 	if err := os.MkdirAll(filepath.Dir(socketPath), 0o700); err != nil {
 		return nil, fmt.Errorf("admin socket: %w", err)
@@ -57,12 +66,12 @@ func newAdminServer(ops *adminOps, socketPath string, log *slog.Logger) (*adminS
 		ln.Close()
 		return nil, fmt.Errorf("admin socket: %w", err)
 	}
-	s := &adminServer{ops: ops, path: socketPath, log: log}
+	s := &Server{h: h, path: socketPath, log: log}
 	s.ln = &peerCheckListener{Listener: ln, log: log}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/{op...}", s.handle)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusNotFound, &adminError{Message: "unknown admin endpoint; use POST /v1/<op>"})
+		writeJSON(w, http.StatusNotFound, &adminapi.Error{Message: "unknown admin endpoint; use POST /v1/<op>"})
 	})
 	s.srv = &http.Server{
 		Handler:           mux,
@@ -71,25 +80,6 @@ func newAdminServer(ops *adminOps, socketPath string, log *slog.Logger) (*adminS
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
-}
-
-// startAdmin serves the admin API beside the database until ctx ends; wg
-// waits for running operations to finish, so wait on it before closing the
-// store. Keys rotate through the running provider, which signs with the
-// new keys at once.
-func (s *server) startAdmin(ctx context.Context, wg *sync.WaitGroup) error {
-	ops := newAdminOps(s.deps, s.provider.RotateKeys)
-	as, err := newAdminServer(ops, s.deps.cfg.AdminSocket(), s.deps.log)
-	if err != nil {
-		return err
-	}
-	wg.Go(func() {
-		if err := as.Serve(ctx); err != nil {
-			s.deps.log.Error("admin socket stopped", "error", err)
-		}
-		_ = as.Close()
-	})
-	return nil
 }
 
 // removeStaleSocket removes path when it is a socket nobody answers on.
@@ -119,11 +109,11 @@ func removeStaleSocket(path string) error {
 }
 
 // Path returns the socket path.
-func (s *adminServer) Path() string { return s.path }
+func (s *Server) Path() string { return s.path }
 
 // Serve answers requests until ctx ends (then lets running operations
 // finish, for up to 10 seconds) or Close is called.
-func (s *adminServer) Serve(ctx context.Context) error {
+func (s *Server) Serve(ctx context.Context) error {
 	// Operations run to completion on shutdown: a half-done import or key
 	// rotation helps nobody.
 	s.srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
@@ -144,7 +134,7 @@ func (s *adminServer) Serve(ctx context.Context) error {
 }
 
 // Close stops serving at once and removes the socket file.
-func (s *adminServer) Close() error {
+func (s *Server) Close() error {
 	var err error
 	s.once.Do(func() {
 		err = s.srv.Close()
@@ -155,24 +145,19 @@ func (s *adminServer) Close() error {
 	return err
 }
 
-func (s *adminServer) handle(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	op := r.PathValue("op")
 	id := requestID()
 	log := s.log.With("request_id", id, "op", op)
-	h, ok := adminRoutes[op]
-	if !ok {
-		writeJSON(w, http.StatusNotFound, &adminError{Message: fmt.Sprintf("unknown operation %q", op)})
-		return
-	}
-	out, err := h(r.Context(), s.ops, adminRequest{Body: r.Body, Query: r.URL.Query()})
+	out, err := s.h.Handle(r.Context(), op, adminapi.Request{
+		Body: r.Body, ContentType: r.Header.Get("Content-Type"), Query: r.URL.Query()})
 	status := http.StatusOK
 	if err != nil {
-		ae := asAdminError(err)
-		if ae == nil {
+		var ae *adminapi.Error
+		if !errors.As(err, &ae) {
 			log.ErrorContext(r.Context(), "admin operation failed", "error", err)
-			ae = &adminError{Status: http.StatusInternalServerError,
-				Message: "internal error; see the server log, request_id " + id}
+			ae = adminapi.Internal(id)
 		}
 		status, out = ae.Status, ae
 	}

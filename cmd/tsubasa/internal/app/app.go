@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -14,22 +14,22 @@ import (
 	"tsubasa/storage/bolt"
 )
 
-// deps are what both the server and the CLI's direct (no server) mode need:
+// Deps are what both the server and the CLI's direct (no server) mode need:
 // the open database, the server secrets and the member service.
-type deps struct {
-	cfg       config.Config
-	store     *bolt.Store
-	hmacKey   []byte   // hashes tokens, codes, OTPs, client secrets; derives pairwise subs
-	cryptoKey [32]byte // encrypts opaque access tokens and codes
-	cookieKey []byte   // authenticates session cookies
-	hasher    *member.Hasher
-	members   *member.Service
-	log       *slog.Logger
+type Deps struct {
+	Config    config.Config
+	Store     *bolt.Store
+	HMACKey   []byte   // hashes tokens, codes, OTPs, client secrets; derives pairwise subs
+	CryptoKey [32]byte // encrypts opaque access tokens and codes
+	CookieKey []byte   // authenticates session cookies
+	Hasher    *member.Hasher
+	Members   *member.Service
+	Log       *slog.Logger
 }
 
-// openDeps opens the database (failing clearly when another process holds
+// Open opens the database (failing clearly when another process holds
 // it) and loads or creates the server secrets.
-func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger, lockTimeout time.Duration) (*deps, error) {
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, lockTimeout time.Duration) (*Deps, error) {
 	st, err := bolt.Open(cfg.Storage.Bolt.Path, bolt.Options{
 		Timeout: lockTimeout, Logger: log,
 		// Revocations of self-contained access tokens must outlive them.
@@ -38,25 +38,45 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger, lockTime
 	if err != nil {
 		return nil, err
 	}
-	d := &deps{cfg: cfg, store: st, log: log}
+	d := &Deps{Config: cfg, Store: st, Log: log}
 	if err := d.loadSecrets(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
-	d.hasher = member.NewHasher(member.HashOptions{
+	d.Hasher = member.NewHasher(hashOptions(cfg))
+	d.Members = member.NewService(st, d.Hasher, memberOptions(cfg, log))
+	return d, nil
+}
+
+// hashOptions are the password hasher's: password.argon2 and the limiter.
+func hashOptions(cfg config.Config) member.HashOptions {
+	return member.HashOptions{
 		MemoryKiB:     cfg.Password.Argon2.MemoryKiB,
 		Iterations:    cfg.Password.Argon2.Iterations,
 		Parallelism:   cfg.Password.Argon2.Parallelism,
 		MaxConcurrent: cfg.Password.MaxConcurrentHashes,
 		Queue:         cfg.Password.HashQueue,
-	})
-	d.members = member.NewService(st, d.hasher, memberOptions(cfg, log))
-	return d, nil
+	}
 }
 
-func (d *deps) Close() error { return d.store.Close() }
+// PasswordHash returns the server's password hash with cfg's parameters,
+// for n hashes at once and no queue: what a login's verify costs, for the
+// load generator's hash ceiling.
+func PasswordHash(cfg config.Config, n int) func(ctx context.Context, password string) error {
+	o := hashOptions(cfg)
+	o.MaxConcurrent, o.Queue = n, 0
+	h := member.NewHasher(o)
+	return func(ctx context.Context, password string) error {
+		_, err := h.Hash(ctx, password)
+		return err
+	}
+}
 
-func random(n int) func() ([]byte, error) {
+// Close closes the database.
+func (d *Deps) Close() error { return d.Store.Close() }
+
+// Random returns a source of n random bytes, as Store.Secret takes.
+func Random(n int) func() ([]byte, error) {
 	return func() ([]byte, error) {
 		b := make([]byte, n)
 		_, err := rand.Read(b)
@@ -67,18 +87,18 @@ func random(n int) func() ([]byte, error) {
 // loadSecrets derives the server's keys from the configured master secret,
 // or from one generated on first start and kept in the database, so that a
 // restart keeps sessions, codes and tokens valid.
-func (d *deps) loadSecrets(ctx context.Context) error {
-	master := []byte(d.cfg.Secret)
+func (d *Deps) loadSecrets(ctx context.Context) error {
+	master := []byte(d.Config.Secret)
 	if len(master) == 0 {
 		var err error
-		master, err = d.store.Secret(ctx, "master", random(32))
+		master, err = d.Store.Secret(ctx, "master", Random(32))
 		if err != nil {
 			return fmt.Errorf("load server secret: %w", err)
 		}
 	}
-	d.hmacKey = deriveKey(master, "hmac")
-	copy(d.cryptoKey[:], deriveKey(master, "token-encryption"))
-	d.cookieKey = deriveKey(master, "cookie")
+	d.HMACKey = deriveKey(master, "hmac")
+	copy(d.CryptoKey[:], deriveKey(master, "token-encryption"))
+	d.CookieKey = deriveKey(master, "cookie")
 	return nil
 }
 

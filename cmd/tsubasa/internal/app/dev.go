@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -21,20 +21,20 @@ const (
 	demoPassword     = "Sora-Miles-2026"
 )
 
-func demoClientSecret(d *deps) string {
-	return hex.EncodeToString(deriveKey(d.hmacKey, "demo-client"))[:32]
+func demoClientSecret(d *Deps) string {
+	return hex.EncodeToString(deriveKey(d.HMACKey, "demo-client"))[:32]
 }
 
 // seedDev adds the demo client (in memory, like a config client) and the
 // demo member (in the database, once) and prints how to use them.
-func seedDev(ctx context.Context, d *deps, out io.Writer) error {
-	issuer := strings.TrimSuffix(d.cfg.Issuer, "/")
+func seedDev(ctx context.Context, d *Deps, out io.Writer) error {
+	issuer := strings.TrimSuffix(d.Config.Issuer, "/")
 	has := false
-	for _, c := range d.cfg.Clients {
+	for _, c := range d.Config.Clients {
 		has = has || c.ID == demoClientID
 	}
 	if !has {
-		d.cfg.Clients = append(d.cfg.Clients, config.ClientConfig{
+		d.Config.Clients = append(d.Config.Clients, config.ClientConfig{
 			ID:                     demoClientID,
 			Secret:                 demoClientSecret(d),
 			Name:                   "Tsubasa demo",
@@ -42,7 +42,7 @@ func seedDev(ctx context.Context, d *deps, out io.Writer) error {
 			PostLogoutRedirectURIs: []string{issuer + "/demo/"},
 		})
 	}
-	_, err := d.members.CreateMember(ctx, member.NewMember{
+	_, err := d.Members.CreateMember(ctx, member.NewMember{
 		Number:          demoMemberNumber,
 		Password:        demoPassword,
 		PIN:             "246810",
@@ -68,6 +68,6 @@ Tsubasa is running in development mode (no config file).
   Database:      %[6]s
 Do not use development mode in production: see README.md.
 
-`, issuer, demoMemberNumber, demoPassword, demoClientID, demoClientSecret(d), d.cfg.Storage.Bolt.Path)
+`, issuer, demoMemberNumber, demoPassword, demoClientID, demoClientSecret(d), d.Config.Storage.Bolt.Path)
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -21,7 +21,7 @@ type management struct {
 // listenManagement opens metrics.listen, or returns nil when metrics are
 // off. A port that cannot be had fails start-up, naming the key.
 func (s *server) listenManagement(log *slog.Logger) (*management, error) {
-	cfg := s.deps.cfg.Metrics
+	cfg := s.deps.Config.Metrics
 	if !cfg.Enabled {
 		return nil, nil
 	}
@@ -34,7 +34,7 @@ func (s *server) listenManagement(log *slog.Logger) (*management, error) {
 			"metrics_listen", ln.Addr().String())
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", s.metrics.handler())
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	return &management{ln: ln, srv: &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,

@@ -1,13 +1,16 @@
-package main
+package app
 
 import (
 	"io"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
+
+	"tsubasa/config"
 )
 
 // TestServeProfiled is a tool, not a test: it runs the real server in this
@@ -20,7 +23,7 @@ import (
 // profile goes to LOADTEST_PROFILE_OUT (default cpu.pprof), and the server
 // stops LOADTEST_PROFILE_LINGER (default 5) seconds after it. For example:
 //
-//	go test -c -o /tmp/tsubasa.test ./cmd/tsubasa
+//	go test -c -o /tmp/tsubasa.test ./cmd/tsubasa/internal/app
 //	LOADTEST_PROFILE_CONFIG=lt.yaml LOADTEST_PROFILE_OUT=sso.pprof \
 //	  /tmp/tsubasa.test -test.run TestServeProfiled -test.timeout 0 &
 //	tsubasa loadtest --config lt.yaml … --scenario sso --duration 12s
@@ -50,12 +53,31 @@ func TestServeProfiled(t *testing.T) {
 		time.Sleep(length)
 		pprof.StopCPUProfile()
 		time.Sleep(linger)
-		// run stops the server on SIGTERM, as in production.
 		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
 	}()
-	if code := run([]string{"serve", "--config", cfg}, io.Discard, os.Stderr); code != 0 {
-		t.Fatalf("serve exited with %d", code)
+	c := loadConfig(t, cfg)
+	// Serve stops on SIGTERM, as the command does in production.
+	ctx, stop := signal.NotifyContext(t.Context(), syscall.SIGTERM)
+	defer stop()
+	if err := Serve(ctx, c, io.Discard, os.Stderr); err != nil {
+		t.Fatalf("serve: %v", err)
 	}
+}
+
+// loadConfig reads a config file as the command does.
+func loadConfig(t testing.TB, path string) config.Config {
+	t.Helper()
+	cfg, err := config.Load(path, os.Environ())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Dev {
+		config.DevDefaults(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 func envSeconds(name string, def int) time.Duration {

@@ -1,49 +1,34 @@
-package main
+package app
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/spf13/cobra"
-
-	"tsubasa/storage"
+	"tsubasa/config"
 )
 
-func newServeCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "serve",
-		Short: "Run the identity provider",
-		Long: `Run the identity provider. Without --config Tsubasa runs in development mode:
-issuer http://localhost:8080, database under ./tsubasa-data/, a demo client and
-member printed below, and a demo relying party at http://localhost:8080/demo/.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.serve(cmd.Context())
-		},
-	}
-}
-
-func (g *globals) serve(ctx context.Context) error {
-	cfg, err := g.loadConfig()
-	if err != nil {
-		return err
-	}
-	log := newLogger(cfg, g.stderr)
+// Serve runs the server of cfg until ctx ends: the HTTP listener, the
+// management listener (metrics.listen), the admin socket, key rotation and
+// the janitor, and the outbox worker. Logs go to stderr; development mode
+// prints its demo client and member to stdout.
+func Serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) error {
+	log := newLogger(cfg, stderr)
 	slog.SetDefault(log) // zitadel/oidc logs through the default logger
 	tuneRuntime(cfg, log)
-	d, err := openDeps(ctx, cfg, log, time.Second)
+	d, err := Open(ctx, cfg, log, time.Second)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	if cfg.Dev {
-		if err := seedDev(ctx, d, g.stdout); err != nil {
+		if err := seedDev(ctx, d, stdout); err != nil {
 			return err
 		}
 	}
@@ -111,5 +96,3 @@ func (g *globals) serve(ctx context.Context) error {
 	}
 	return nil
 }
-
-func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }

@@ -1,36 +1,41 @@
-package main
+package app
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
+	"tsubasa/cmd/tsubasa/internal/demo"
+	"tsubasa/cmd/tsubasa/internal/metrics"
 	loginui "tsubasa/login-ui"
 	"tsubasa/provider"
 	"tsubasa/provider/clientaddr"
+	"tsubasa/provider/member"
+	"tsubasa/storage"
 )
 
 // server is the assembled HTTP application.
 type server struct {
-	deps     *deps
+	deps     *Deps
 	provider *provider.Provider
 	ui       *loginui.UI
 	msg      *messaging
-	metrics  *metrics
+	metrics  *metrics.Metrics
 	handler  http.Handler
 	// addrs derives each request's client address (trusted_proxies).
 	addrs *clientaddr.Resolver
 }
 
-func newServer(ctx context.Context, d *deps) (*server, error) {
-	cfg := d.cfg
+func newServer(ctx context.Context, d *Deps) (*server, error) {
+	cfg := d.Config
 	logout := &logoutPages{}
 	p, err := provider.New(ctx, provider.Options{
 		Issuer:          cfg.Issuer,
-		Store:           d.store,
-		Clients:         staticClients(cfg, d.hmacKey),
-		HMACKey:         d.hmacKey,
-		CryptoKey:       d.cryptoKey,
+		Store:           d.Store,
+		Clients:         staticClients(cfg, d.HMACKey),
+		HMACKey:         d.HMACKey,
+		CryptoKey:       d.CryptoKey,
 		AccessTokenTTL:  cfg.Tokens.AccessTokenTTL,
 		IDTokenTTL:      cfg.Tokens.IDTokenTTL,
 		RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL,
@@ -44,12 +49,12 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 		EndSession:      logout.endSession,
 		LogoutRefused:   logout.refused,
 		Dev:             cfg.Dev,
-		Logger:          d.log,
+		Logger:          d.Log,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s := &server{deps: d, provider: p, metrics: newMetrics()}
+	s := &server{deps: d, provider: p, metrics: metrics.New()}
 	if s.addrs, err = clientResolver(cfg); err != nil {
 		return nil, err
 	}
@@ -61,8 +66,8 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 		return nil, err
 	}
 	ui, err := loginui.New(loginui.Options{
-		Store:    d.store,
-		Members:  d.members,
+		Store:    d.Store,
+		Members:  d.Members,
 		Callback: p.AuthCallbackURL(),
 		Answer:   p.AnswerAuthRequest,
 		Fail:     p.FailAuthRequest,
@@ -70,7 +75,7 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 			return p.ClientName(ctx, id)
 		},
 		Subject:    p.Subject,
-		CookieKey:  d.cookieKey,
+		CookieKey:  d.CookieKey,
 		Secure:     strings.HasPrefix(cfg.Issuer, "https://"),
 		SessionTTL: cfg.Session.TTL,
 		IdleTTL:    cfg.Session.IdleTTL,
@@ -83,7 +88,7 @@ func newServer(ctx context.Context, d *deps) (*server, error) {
 		ThemeDir:     cfg.Brand.ThemeDir,
 		StepUpMaxAge: cfg.OTP.StepUpMaxAge,
 		Features:     features,
-		Logger:       d.log,
+		Logger:       d.Log,
 		// Credential changes end every other session (member.Service).
 		KeepSessionOnCredentialChange: cfg.Session.KeepCurrentOnCredentialChange,
 	})
@@ -109,18 +114,18 @@ func (s *server) routes() http.Handler {
 	mux.Handle("/end_session", s.ui.LangSwitch(op))
 	mux.Handle("/authorize/callback", s.ui.GuardCallback(op))
 	mux.Handle("/authorize", s.ui.LangSwitch(s.ui.SSO(friendlyAuthorizeErrors(op, s.ui))))
-	if s.deps.cfg.Telephone.Enabled {
-		mux.Handle("POST /api/telephone/verify", &telephoneAPI{provider: s.provider, members: s.deps.members, log: s.deps.log})
+	if s.deps.Config.Telephone.Enabled {
+		mux.Handle("POST /api/telephone/verify", member.NewTelephoneAPI(s.deps.Members, s.telephoneToken, s.deps.Log))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
-	if s.deps.cfg.Dev {
-		mux.Handle("/demo/", newDemo(s.deps.cfg, demoClientSecret(s.deps)))
+	if s.deps.Config.Dev {
+		mux.Handle("/demo/", demo.New(s.deps.Config.Issuer, demoClientID, demoClientSecret(s.deps)))
 		mux.HandleFunc("GET /dev/outbox", s.msg.devOutbox)
 	}
 	mux.Handle("/", op)
 	var h http.Handler = mux
-	h = s.metrics.instrument(h)
+	h = s.metrics.Instrument(h)
 	h = http.MaxBytesHandler(h, 1<<20)
 	// Before anything reads an address: one derivation per request.
 	h = s.addrs.Handler(h)
@@ -128,11 +133,26 @@ func (s *server) routes() http.Handler {
 }
 
 func (s *server) ready(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.deps.store.ClientByID(r.Context(), "\x00ready"); err != nil && !isNotFound(err) {
+	if _, err := s.deps.Store.ClientByID(r.Context(), "\x00ready"); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
 		return
 	}
 	_, _ = w.Write([]byte("ready\n"))
+}
+
+// telephoneToken checks a telephone API request's token: the provider owns
+// tokens, the member package the PIN check, and this maps one's answer to
+// the other's terms.
+func (s *server) telephoneToken(ctx context.Context, bearer string) (member.TelephoneCaller, error) {
+	tok, err := s.provider.ServiceToken(ctx, bearer, provider.ScopeTelephone)
+	caller := member.TelephoneCaller{ClientID: tok.ClientID, MemberID: tok.MemberID}
+	switch {
+	case errors.Is(err, provider.ErrMemberToken):
+		return caller, member.ErrTokenForMember
+	case errors.Is(err, provider.ErrInsufficientScope):
+		return caller, member.ErrTokenScope
+	}
+	return caller, err
 }
 
 // friendlyAuthorizeErrors replaces op's plain-text answer to an

@@ -1,10 +1,9 @@
-package main
+package app
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"tsubasa/provider/member"
 )
 
 // FuzzTelephoneBody drives the call-centre PIN API of the assembled server
@@ -91,24 +92,19 @@ clients:
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		f.Fatal(err)
 	}
-	var out, errb bytes.Buffer
-	if code := run([]string{"--config", cfgPath, "member", "create", "--number", "8888888", "--pin", "135790",
-		"--family-name", "山田"}, &out, &errb); code != 0 {
-		f.Fatalf("member create: %s", errb.String())
-	}
-	g := &globals{configPath: cfgPath, stdout: io.Discard, stderr: io.Discard}
-	cfg, err := g.loadConfig()
-	if err != nil {
-		f.Fatal(err)
-	}
+	cfg := loadConfig(f, cfgPath)
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	f.Cleanup(func() { slog.SetDefault(prev) })
-	d, err := openDeps(f.Context(), cfg, slog.New(slog.DiscardHandler), time.Second)
+	d, err := Open(f.Context(), cfg, slog.New(slog.DiscardHandler), time.Second)
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { d.Close() })
+	if _, err := d.Members.CreateMember(f.Context(), member.NewMember{Number: "8888888", PIN: "135790",
+		FamilyName: "山田", Verified: true}); err != nil {
+		f.Fatalf("member create: %v", err)
+	}
 	s, err := newServer(f.Context(), d)
 	if err != nil {
 		f.Fatal(err)

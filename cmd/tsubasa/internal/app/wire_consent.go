@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -13,12 +13,12 @@ import (
 // for third-party clients and the member's linked-apps page. It is always
 // on, since without it third-party clients would get no consent page.
 func (s *server) wireConsent() (loginui.Feature, error) {
-	loc, err := s.deps.cfg.Alerts.Location()
+	loc, err := s.deps.Config.Alerts.Location()
 	if err != nil {
 		return nil, err
 	}
 	var siem *slog.Logger
-	if s.deps.cfg.Log.AuditJSON {
+	if s.deps.Config.Log.AuditJSON {
 		siem = newSIEMLogger(os.Stderr)
 	}
 	p := s.provider
@@ -34,8 +34,8 @@ func (s *server) wireConsent() (loginui.Feature, error) {
 			}, nil
 		},
 		Revoke:   p.RevokeClientGrants,
-		Store:    s.deps.store,
-		Audit:    audit.New(s.deps.store, siem),
+		Store:    s.deps.Store,
+		Audit:    audit.New(s.deps.Store, siem),
 		Location: loc,
 	}), nil
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"tsubasa/cmd/tsubasa/internal/metrics"
 	"tsubasa/config"
 	"tsubasa/provider/notify"
 )
@@ -28,8 +29,8 @@ type messaging struct {
 	devSMS   *notify.OutboxSMS
 }
 
-func newMessaging(d *deps, met *metrics) (*messaging, error) {
-	cfg := d.cfg
+func newMessaging(d *Deps, met *metrics.Metrics) (*messaging, error) {
+	cfg := d.Config
 	m := &messaging{}
 	var err error
 	if m.renderer, err = notify.NewRenderer(); err != nil {
@@ -55,34 +56,34 @@ func newMessaging(d *deps, met *metrics) (*messaging, error) {
 		tw := cfg.SMS.Twilio
 		m.sms, err = notify.NewTwilioSender(tw.BaseURL, tw.AccountSID, tw.AuthToken, tw.From, nil)
 	default: // outbox: development only (config validation enforces it)
-		m.devSMS = notify.NewOutboxSMS(0, d.log)
+		m.devSMS = notify.NewOutboxSMS(0, d.Log)
 		m.sms = m.devSMS
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sms: %w", err)
 	}
-	sm := newSMSMetrics(met.reg)
+	sm := met.SMS()
 	guard, err := notify.NewSMSGuard(m.sms, notify.SMSGuardOptions{
 		Policy:     notify.NewSMSPolicy(cfg.OTP.SMSCountries),
-		Budget:     d.store,
+		Budget:     d.Store,
 		MaxPerHour: cfg.SMS.MaxPerHour,
-		Hooks:      sm.hooks(),
-		Logger:     d.log,
+		Hooks:      sm.Hooks(),
+		Logger:     d.Log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sms: %w", err)
 	}
-	sm.watch(guard)
+	sm.Watch(guard)
 	m.sms = guard
-	m.worker = notify.NewOutboxWorker(d.store, m.mail, m.sms, notify.WorkerOptions{Logger: d.log})
+	m.worker = notify.NewOutboxWorker(d.Store, m.mail, m.sms, notify.WorkerOptions{Logger: d.Log})
 	return m, nil
 }
 
 // mailerFor is real SMTP when a host is configured; without one (development
 // only) mail lands in the in-memory outbox.
-func mailerFor(cfg config.Config, s config.SMTPConfig, d *deps) (notify.Mailer, error) {
+func mailerFor(cfg config.Config, s config.SMTPConfig, d *Deps) (notify.Mailer, error) {
 	if s.Host == "" {
-		return notify.NewOutboxMailer(0, d.log), nil
+		return notify.NewOutboxMailer(0, d.Log), nil
 	}
 	from := s.From
 	if from == "" {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"net/mail"
@@ -14,9 +14,9 @@ import (
 // go by the OTP mailer (mail.otp_smtp when set) and the SMS driver, never
 // through the durable outbox.
 func (s *server) wireOTP() (loginui.Feature, error) {
-	cfg := s.deps.cfg
+	cfg := s.deps.Config
 	o := cfg.OTP
-	svc, err := otp.NewService(s.deps.store, s.msg.otpMail, s.msg.sms, s.msg.renderer, otp.Options{
+	svc, err := otp.NewService(s.deps.Store, s.msg.otpMail, s.msg.sms, s.msg.renderer, otp.Options{
 		TTL:             o.TTL,
 		MaxAttempts:     o.MaxAttempts,
 		ResendInterval:  o.ResendInterval,
@@ -24,9 +24,9 @@ func (s *server) wireOTP() (loginui.Feature, error) {
 		Formats:         o.Formats,
 		PictogramLength: o.PictogramLength,
 		SMSCountries:    append([]string{}, o.SMSCountries...), // non-nil: an empty list turns SMS off
-		HMACKey:         deriveKey(s.deps.hmacKey, "otp"),
+		HMACKey:         deriveKey(s.deps.HMACKey, "otp"),
 		Brand:           cfg.Brand.Name,
-		Logger:          s.deps.log,
+		Logger:          s.deps.Log,
 	})
 	if err != nil {
 		return nil, err

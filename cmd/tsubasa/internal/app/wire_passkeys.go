@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -20,20 +20,20 @@ import (
 // http://127.0.0.1:8080 and no passkeys.rp_id the feature is off, with a
 // warning, rather than failing start-up.
 func (s *server) wirePasskeys() (loginui.Feature, error) {
-	cfg := s.deps.cfg
+	cfg := s.deps.Config
 	if net.ParseIP(cfg.PasskeyRPID()) != nil {
-		s.deps.log.Warn("passkeys are off: the issuer's host is an IP address, for which browsers refuse passkeys; use a host name (localhost in development) or set passkeys.rp_id",
+		s.deps.Log.Warn("passkeys are off: the issuer's host is an IP address, for which browsers refuse passkeys; use a host name (localhost in development) or set passkeys.rp_id",
 			"rp_id", cfg.PasskeyRPID())
 		return nil, nil
 	}
-	svc, err := passkey.New(s.deps.store, passkey.Options{
+	svc, err := passkey.New(s.deps.Store, passkey.Options{
 		RPID:          cfg.PasskeyRPID(),
 		RPDisplayName: cfg.PasskeyRPDisplayName(),
 		Origins:       cfg.PasskeyOrigins(),
 		// The state lives in the server-side session anyway; sealing it
 		// keeps the challenge unreadable in the database too.
-		StateKey: deriveKey(s.deps.hmacKey, "passkey-ceremony-state"),
-		Logger:   s.deps.log,
+		StateKey: deriveKey(s.deps.HMACKey, "passkey-ceremony-state"),
+		Logger:   s.deps.Log,
 	})
 	if err != nil {
 		return nil, err

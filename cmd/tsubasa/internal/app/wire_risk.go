@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -21,14 +21,14 @@ import (
 // logger, which writes every event it records as a JSON line on stderr too
 // when log.audit_json is set (for a SIEM).
 func (s *server) wireRisk() (loginui.Feature, error) {
-	cfg := s.deps.cfg
+	cfg := s.deps.Config
 	loc, err := cfg.Alerts.Location()
 	if err != nil {
 		return nil, fmt.Errorf("alerts.time_zone: %w", err)
 	}
-	auditLog := audit.New(s.deps.store, siemLogger(cfg))
-	engine := risk.New(s.deps.store, s.msg.renderer, risk.Options{
-		HMACKey:       deriveKey(s.deps.hmacKey, "device-cookie"),
+	auditLog := audit.New(s.deps.Store, siemLogger(cfg))
+	engine := risk.New(s.deps.Store, s.msg.renderer, risk.Options{
+		HMACKey:       deriveKey(s.deps.HMACKey, "device-cookie"),
 		Brand:         cfg.Brand.Name,
 		Location:      loc,
 		ZoneLabel:     cfg.Alerts.ZoneLabel,
@@ -36,11 +36,11 @@ func (s *server) wireRisk() (loginui.Feature, error) {
 		AlertsEnabled: cfg.Alerts.Enabled,
 		Audit:         auditLog,
 		Kick:          s.msg.worker.Kick,
-		Logger:        s.deps.log,
+		Logger:        s.deps.Log,
 	})
 	return loginui.Risk(loginui.RiskOptions{
 		Engine:    engine,
-		Store:     s.deps.store,
+		Store:     s.deps.Store,
 		Audit:     auditLog,
 		Secure:    strings.HasPrefix(cfg.Issuer, "https://"),
 		Location:  loc,

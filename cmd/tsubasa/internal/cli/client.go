@@ -1,14 +1,14 @@
-package main
+package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
+
+	"tsubasa/provider/admin/adminapi"
 )
 
 func newClientCmd(g *globals) *cobra.Command {
@@ -29,8 +29,8 @@ open the database file directly.`,
 			Short: "List clients",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				var out []clientView
-				if err := g.adminJSON(cmd.Context(), "client/list", empty{}, &out); err != nil {
+				out, err := call(cmd.Context(), g, adminapi.ClientList, adminapi.Empty{})
+				if err != nil {
 					return err
 				}
 				return p.print(out, func(w io.Writer) {
@@ -48,8 +48,8 @@ open the database file directly.`,
 			Short: "Show a client (never its secret)",
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var out clientView
-				if err := g.adminJSON(cmd.Context(), "client/show", idInput{ID: args[0]}, &out); err != nil {
+				out, err := call(cmd.Context(), g, adminapi.ClientShow, adminapi.IDInput{ID: args[0]})
+				if err != nil {
 					return err
 				}
 				return p.print(out, func(w io.Writer) { printClient(w, out) })
@@ -60,8 +60,8 @@ open the database file directly.`,
 			Short: "Remove a client and revoke its tokens",
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var out removedClient
-				if err := g.adminJSON(cmd.Context(), "client/remove", idInput{ID: args[0]}, &out); err != nil {
+				out, err := call(cmd.Context(), g, adminapi.ClientRemove, adminapi.IDInput{ID: args[0]})
+				if err != nil {
 					return err
 				}
 				return p.print(out, func(w io.Writer) {
@@ -74,8 +74,8 @@ open the database file directly.`,
 			Short: "Give a confidential client a new secret (the old one stops working)",
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var out clientOutput
-				if err := g.adminJSON(cmd.Context(), "client/rotate-secret", idInput{ID: args[0]}, &out); err != nil {
+				out, err := call(cmd.Context(), g, adminapi.ClientRotateSecret, adminapi.IDInput{ID: args[0]})
+				if err != nil {
 					return err
 				}
 				return p.print(out, func(w io.Writer) {
@@ -89,7 +89,7 @@ open the database file directly.`,
 }
 
 func newClientAddCmd(g *globals, p *printer) *cobra.Command {
-	var in clientInput
+	var in adminapi.ClientInput
 	cmd := &cobra.Command{
 		Use:   "add --id ID --redirect-uri URI [flags]",
 		Short: "Add a client; a confidential client's secret is shown once",
@@ -98,8 +98,8 @@ secret, printed once: only its hash is stored. Grant types, scopes and the
 ID token algorithm default as for clients of the config file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out clientOutput
-			if err := g.adminJSON(cmd.Context(), "client/add", in, &out); err != nil {
+			out, err := call(cmd.Context(), g, adminapi.ClientAdd, in)
+			if err != nil {
 				return err
 			}
 			return p.print(out, func(w io.Writer) {
@@ -129,7 +129,7 @@ ID token algorithm default as for clients of the config file.`,
 	return cmd
 }
 
-func clientType(c clientView) string {
+func clientType(c adminapi.ClientView) string {
 	t := "confidential"
 	if c.Public {
 		t = "public"
@@ -140,7 +140,7 @@ func clientType(c clientView) string {
 	return t
 }
 
-func printClient(w io.Writer, c clientView) {
+func printClient(w io.Writer, c adminapi.ClientView) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
 	row("ID", c.ID)
@@ -162,47 +162,4 @@ func printClient(w io.Writer, c clientView) {
 func printSecret(w io.Writer, secret string) {
 	fmt.Fprintf(w, "Client secret: %s\n", secret)
 	fmt.Fprintln(w, "Store it now: it is not shown again (only its hash is kept).")
-}
-
-// printer writes a result as JSON (--json) or for people.
-type printer struct {
-	g    *globals
-	json bool
-}
-
-// addOutputFlag gives cmd and its subcommands --json.
-func addOutputFlag(cmd *cobra.Command, g *globals) *printer {
-	p := &printer{g: g}
-	cmd.PersistentFlags().BoolVar(&p.json, "json", false, "print JSON for scripts instead of text")
-	return p
-}
-
-func (p *printer) print(v any, human func(w io.Writer)) error {
-	if p.json {
-		enc := json.NewEncoder(p.g.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
-	}
-	human(p.g.stdout)
-	return nil
-}
-
-func table(w io.Writer, headers ...string) *tabwriter.Writer {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(headers, "\t"))
-	return tw
-}
-
-func formatTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -7,18 +7,20 @@ import (
 	"strings"
 	"testing"
 
+	"tsubasa/cmd/tsubasa/internal/app"
 	"tsubasa/provider"
+	"tsubasa/provider/admin/adminapi"
 )
 
 // Every CLI scenario runs twice: directly on the database file (no server),
 // and through a running server's admin socket while the test holds the
 // database, which proves the command did not open the file.
 // inspect gives the scenario the open database between commands.
-func bothModes(t *testing.T, scenario func(t *testing.T, e *cliEnv, inspect func(func(d *deps)))) {
+func bothModes(t *testing.T, scenario func(t *testing.T, e *cliEnv, inspect func(func(d *app.Deps)))) {
 	t.Run("direct", func(t *testing.T) {
 		t.Parallel()
 		e := newCLIEnv(t)
-		scenario(t, e, func(fn func(d *deps)) {
+		scenario(t, e, func(fn func(d *app.Deps)) {
 			d := e.openDeps()
 			defer d.Close()
 			fn(d)
@@ -29,7 +31,7 @@ func bothModes(t *testing.T, scenario func(t *testing.T, e *cliEnv, inspect func
 		e := newCLIEnv(t)
 		d, _, _ := e.startServer()
 		e.requireLocked()
-		scenario(t, e, func(fn func(d *deps)) { fn(d) })
+		scenario(t, e, func(fn func(d *app.Deps)) { fn(d) })
 		e.requireLocked()
 	})
 }
@@ -38,7 +40,7 @@ var secretLine = regexp.MustCompile(`(?m)^Client secret: (\S+)$`)
 
 func TestCLIClients(t *testing.T) {
 	t.Parallel()
-	bothModes(t, func(t *testing.T, e *cliEnv, inspect func(func(d *deps))) {
+	bothModes(t, func(t *testing.T, e *cliEnv, inspect func(func(d *app.Deps))) {
 		out := e.ok("client", "add", "--id", "shop", "--name", "Sky Shop",
 			"--redirect-uri", "https://shop.example.com/cb", "--redirect-uri", "https://shop.example.com/cb2",
 			"--post-logout-redirect-uri", "https://shop.example.com/", "--third-party",
@@ -74,13 +76,13 @@ func TestCLIClients(t *testing.T) {
 			"client", "add", "--id", "bad", "--redirect-uri", "https://a.example.com/cb",
 			"--post-logout-redirect-uri", "https://a.example.com/#x")
 
-		var app clientOutput
-		e.okJSON(&app, "client", "add", "--id", "app", "--public", "--redirect-uri", "http://127.0.0.1:8765/cb")
-		if app.Secret != "" || !app.Client.Public {
-			t.Errorf("public client: %+v", app)
+		var appOut adminapi.ClientOutput
+		e.okJSON(&appOut, "client", "add", "--id", "app", "--public", "--redirect-uri", "http://127.0.0.1:8765/cb")
+		if appOut.Secret != "" || !appOut.Client.Public {
+			t.Errorf("public client: %+v", appOut)
 		}
 
-		var list []clientView
+		var list []adminapi.ClientView
 		e.okJSON(&list, "client", "list")
 		var ids []string
 		for _, c := range list {
@@ -93,7 +95,7 @@ func TestCLIClients(t *testing.T) {
 			t.Errorf("client list:\n%s", out)
 		}
 
-		var rotated clientOutput
+		var rotated adminapi.ClientOutput
 		e.okJSON(&rotated, "client", "rotate-secret", "shop")
 		if rotated.Secret == "" || rotated.Secret == secret {
 			t.Errorf("rotate-secret gave %q (old %q)", rotated.Secret, secret)
@@ -102,12 +104,12 @@ func TestCLIClients(t *testing.T) {
 		e.fails(1, []string{"config file"}, "client", "rotate-secret", "from-file")
 		e.fails(1, []string{`no client "nobody"`}, "client", "rotate-secret", "nobody")
 
-		inspect(func(d *deps) {
-			stored, err := d.store.ClientByID(t.Context(), "shop")
+		inspect(func(d *app.Deps) {
+			stored, err := d.Store.ClientByID(t.Context(), "shop")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !hmac.Equal(stored.SecretHash, provider.HashSecret(d.hmacKey, rotated.Secret)) {
+			if !hmac.Equal(stored.SecretHash, provider.HashSecret(d.HMACKey, rotated.Secret)) {
 				t.Error("stored hash does not match the rotated secret")
 			}
 			if bytes.Contains(stored.SecretHash, []byte(rotated.Secret)) {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"tsubasa/cmd/tsubasa/internal/adminsock"
+	"tsubasa/cmd/tsubasa/internal/app"
 	"tsubasa/config"
 	"tsubasa/provider"
+	"tsubasa/provider/admin"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
 )
@@ -61,6 +66,9 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	return e
 }
 
+// run runs the CLI as the binary does.
+func run(args []string, stdout, stderr io.Writer) int { return Run(args, stdout, stderr, "test") }
+
 // run runs the CLI and returns its output and exit code.
 func (e *cliEnv) run(args ...string) (stdout, stderr string, code int) {
 	e.t.Helper()
@@ -105,9 +113,9 @@ func (e *cliEnv) okJSON(v any, args ...string) {
 }
 
 // openDeps opens the environment's database as the server would.
-func (e *cliEnv) openDeps() *deps {
+func (e *cliEnv) openDeps() *app.Deps {
 	e.t.Helper()
-	d, err := openDeps(e.t.Context(), e.cfg, slog.New(slog.DiscardHandler), time.Second)
+	d, err := app.Open(e.t.Context(), e.cfg, slog.New(slog.DiscardHandler), time.Second)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -117,15 +125,21 @@ func (e *cliEnv) openDeps() *deps {
 // startServer opens the database and serves the admin API on the
 // configured socket, as a running server does. rotations counts key
 // rotations that went through the server's rotate function.
-func (e *cliEnv) startServer() (d *deps, srv *adminServer, rotations *atomic.Int32) {
+func (e *cliEnv) startServer() (d *app.Deps, srv *adminsock.Server, rotations *atomic.Int32) {
 	e.t.Helper()
 	d = e.openDeps()
 	rotations = &atomic.Int32{}
-	ops := newAdminOps(d, func(ctx context.Context) ([]storage.SigningKey, error) {
+	opts := d.AdminOptions()
+	opts.RotateKeys = func(ctx context.Context) ([]storage.SigningKey, error) {
 		rotations.Add(1)
-		return provider.RotateKeys(ctx, d.store, 2048, time.Now(), time.Hour)
-	})
-	srv, err := newAdminServer(ops, e.cfg.AdminSocket(), slog.New(slog.DiscardHandler))
+		return provider.RotateKeys(ctx, d.Store, 2048, time.Now(), time.Hour)
+	}
+	ops, err := admin.New(opts)
+	if err != nil {
+		d.Close()
+		e.t.Fatal(err)
+	}
+	srv, err = adminsock.Listen(ops, e.cfg.AdminSocket(), slog.New(slog.DiscardHandler))
 	if err != nil {
 		d.Close()
 		e.t.Fatal(err)
@@ -158,96 +172,6 @@ func (e *cliEnv) requireLocked() {
 	}
 }
 
-func TestAdminSocketModeAndCleanup(t *testing.T) {
-	t.Parallel()
-	e := newCLIEnv(t)
-	d := e.openDeps()
-	defer d.Close()
-	path := e.cfg.AdminSocket()
-	srv, err := newAdminServer(newAdminOps(d, nil), path, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
-		t.Errorf("socket mode %v, want a socket with 0600", fi.Mode())
-	}
-	if _, ok := dialAdmin(path); !ok {
-		t.Error("dialAdmin: no server found on a listening socket")
-	}
-	if _, err := newAdminServer(newAdminOps(d, nil), path, slog.New(slog.DiscardHandler)); err == nil ||
-		!strings.Contains(err.Error(), "another server answers") {
-		t.Errorf("second server on a live socket: %v", err)
-	}
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("socket file left after Close: %v", err)
-	}
-	if _, ok := dialAdmin(path); ok {
-		t.Error("dialAdmin: server found after Close")
-	}
-}
-
-func TestAdminSocketReplacesStaleSocket(t *testing.T) {
-	t.Parallel()
-	e := newCLIEnv(t)
-	d := e.openDeps()
-	defer d.Close()
-	path := e.cfg.AdminSocket()
-	// A socket file whose server is gone, as a crash leaves it.
-	stale, err := listenUnixNoUnlink(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stale.Close()
-	if _, err := os.Lstat(path); err != nil {
-		t.Fatalf("stale socket missing: %v", err)
-	}
-	if _, ok := dialAdmin(path); ok {
-		t.Error("dialAdmin: server found on a stale socket")
-	}
-	srv, err := newAdminServer(newAdminOps(d, nil), path, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("stale socket not replaced: %v", err)
-	}
-	srv.Close()
-
-	// A regular file in the way is left alone.
-	if err := os.WriteFile(path, []byte("not a socket"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := newAdminServer(newAdminOps(d, nil), path, slog.New(slog.DiscardHandler)); err == nil ||
-		!strings.Contains(err.Error(), "not a socket") {
-		t.Errorf("regular file at socket path: %v", err)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "not a socket" {
-		t.Error("regular file at the socket path was changed")
-	}
-}
-
-func TestPeerAllowed(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		uid, self uint32
-		want      bool
-	}{
-		{1000, 1000, true},
-		{0, 1000, true},
-		{1001, 1000, false},
-		{1000, 0, false},
-		{0, 0, true},
-	} {
-		if got := peerAllowed(tc.uid, tc.self); got != tc.want {
-			t.Errorf("peerAllowed(%d, %d) = %v, want %v", tc.uid, tc.self, got, tc.want)
-		}
-	}
-}
-
 // TestCLIDatabaseHeldWithoutSocket: a process holds the database but no
 // server answers on the socket (e.g. one configured with another
 // admin.socket). The command must fail clearly, not wait or corrupt.
@@ -258,4 +182,77 @@ func TestCLIDatabaseHeldWithoutSocket(t *testing.T) {
 	defer d.Close()
 	e.fails(1, []string{"locked", "no server answers on the admin socket " + e.cfg.AdminSocket()},
 		"client", "list")
+}
+
+// TestAdminAPIErrors checks the wire format: JSON errors with the field and
+// a status that says what went wrong.
+func TestAdminAPIErrors(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+	e.startServer()
+	c := adminsock.NewClient(e.cfg.AdminSocket()).HTTP()
+	post := func(op, body string) (int, map[string]string) {
+		t.Helper()
+		resp, err := c.Post("http://tsubasa-admin/v1/"+op, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("%s: Content-Type %q", op, ct)
+		}
+		var m map[string]string
+		if resp.StatusCode != http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+				t.Fatalf("%s: error body: %v", op, err)
+			}
+		}
+		return resp.StatusCode, m
+	}
+	for _, tc := range []struct {
+		name, op, body string
+		status         int
+		field, message string
+	}{
+		{"added", "client/add", `{"id":"web","redirect_uris":["https://web.example.com/cb"]}`, 200, "", ""},
+		{"duplicate", "client/add", `{"id":"web","redirect_uris":["https://web.example.com/cb"]}`, 409, "id", `client "web" already exists`},
+		{"config client", "client/add", `{"id":"from-file","redirect_uris":["https://x.example.com/cb"]}`, 409, "id", "config file"},
+		{"relative redirect", "client/add", `{"id":"x","redirect_uris":["/cb"]}`, 400, "redirect_uris[0]", `"/cb"`},
+		{"fragment", "client/add", `{"id":"x","redirect_uris":["https://x.example.com/cb","https://x.example.com/cb#f"]}`, 400, "redirect_uris[1]", `"https://x.example.com/cb#f"`},
+		{"wildcard", "client/add", `{"id":"x","redirect_uris":["https://*.example.com/cb"]}`, 400, "redirect_uris[0]", "wildcards"},
+		{"bad grant", "client/add", `{"id":"x","redirect_uris":["https://x.example.com/cb"],"grant_types":["password"]}`, 400, "grant_types[0]", `"password"`},
+		{"bad scope", "client/add", `{"id":"x","redirect_uris":["https://x.example.com/cb"],"scopes":["admin"]}`, 400, "scopes[0]", `"admin"`},
+		{"bad alg", "client/add", `{"id":"x","redirect_uris":["https://x.example.com/cb"],"id_token_alg":"HS256"}`, 400, "id_token_alg", "HS256"},
+		{"public with client credentials", "client/add", `{"id":"x","public":true,"grant_types":["client_credentials"]}`, 400, "grant_types[0]", "public"},
+		{"unknown field", "client/add", `{"id":"x","secret":"mine"}`, 400, "", "malformed request"},
+		{"missing client", "client/show", `{"id":"nobody"}`, 404, "", `no client "nobody"`},
+		{"bad number", "member/create", `{"number":"12","family_name_latin":"SATO"}`, 400, "number", "7 or 9 digits"},
+		{"missing member", "member/show", `{"number":"7654321"}`, 404, "", "no member 7654321"},
+		{"bad status", "member/status", `{"number":"7654321","status":"gone"}`, 400, "status", "disabled or active"},
+		{"unknown op", "nothing/here", `{}`, 404, "", "unknown operation"},
+	} {
+		status, body := post(tc.op, tc.body)
+		if status != tc.status {
+			t.Errorf("%s: status %d, want %d (%v)", tc.name, status, tc.status, body)
+			continue
+		}
+		if status == 200 {
+			continue
+		}
+		if body["field"] != tc.field {
+			t.Errorf("%s: field %q, want %q", tc.name, body["field"], tc.field)
+		}
+		if !strings.Contains(body["error"], tc.message) {
+			t.Errorf("%s: error %q lacks %q", tc.name, body["error"], tc.message)
+		}
+	}
+	// Only POST /v1/<op> exists.
+	resp, err := c.Get("http://tsubasa-admin/v1/client/list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Error("GET answered 200")
+	}
 }

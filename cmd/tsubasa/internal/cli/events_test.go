@@ -1,13 +1,12 @@
-package main
+package cli
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"tsubasa/cmd/tsubasa/internal/app"
+	"tsubasa/provider/admin/adminapi"
 	"tsubasa/provider/audit"
 	"tsubasa/storage"
 )
@@ -17,18 +16,18 @@ import (
 // directly.
 func TestCLIEvents(t *testing.T) {
 	t.Parallel()
-	bothModes(t, func(t *testing.T, e *cliEnv, inspect func(func(d *deps))) {
+	bothModes(t, func(t *testing.T, e *cliEnv, inspect func(func(d *app.Deps))) {
 		e.ok("member", "create", "--number", "7654321", "--password", "Blue-Sky-Flight-88", "--family-name", "空野")
 		if out := e.ok("events", "--member", "7654321"); !strings.Contains(out, "member.created") {
 			t.Errorf("events after create:\n%s", out)
 		}
 		at := time.Date(2099, 6, 30, 15, 0, 0, 0, time.UTC) // after member.created
-		inspect(func(d *deps) {
-			m, err := d.store.MemberByNumber(t.Context(), "7654321")
+		inspect(func(d *app.Deps) {
+			m, err := d.Store.MemberByNumber(t.Context(), "7654321")
 			if err != nil {
 				t.Fatal(err)
 			}
-			l := audit.New(d.store, nil)
+			l := audit.New(d.Store, nil)
 			for i, ev := range []storage.Event{
 				{Type: audit.EventLoginFailed, Reason: "bad_credentials", IP: "203.0.113.9"},
 				{Type: audit.EventLoginSucceeded, Success: true, Method: "pwd", ClientID: "web", IP: "203.0.113.7",
@@ -49,7 +48,7 @@ func TestCLIEvents(t *testing.T) {
 		if strings.Contains(out, "123456") {
 			t.Errorf("events print a secret:\n%s", out)
 		}
-		var js eventsOutput
+		var js adminapi.EventsOutput
 		e.okJSON(&js, "events", "--member", "7654321")
 		if js.Number != "7654321" || len(js.Events) != 3 || js.Events[0].Type != audit.EventLoginSucceeded ||
 			js.Events[0].Detail["otp_code"] != audit.Redacted || js.Events[2].Type != "member.created" {
@@ -59,22 +58,4 @@ func TestCLIEvents(t *testing.T) {
 		e.fails(2, []string{"limit"}, "events", "--member", "7654321", "--limit", "-1")
 		e.fails(1, []string{"member"}, "events")
 	})
-}
-
-// TestSIEMLogger: audit events become one JSON line each, with the
-// request id of the request that caused them.
-func TestSIEMLogger(t *testing.T) {
-	var buf bytes.Buffer
-	l := audit.New(nil, newSIEMLogger(&buf))
-	ctx := context.WithValue(t.Context(), requestIDKey{}, "req-1")
-	l.Emit(ctx, storage.Event{ID: "e1", Type: audit.EventLoginSucceeded, MemberID: "m1", Success: true})
-	var line map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
-		t.Fatalf("not a JSON line: %q", buf.String())
-	}
-	for k, want := range map[string]any{"msg": "audit", "event_type": "login.succeeded", "member_id": "m1", "request_id": "req-1", "success": true} {
-		if line[k] != want {
-			t.Errorf("%s = %v, want %v", k, line[k], want)
-		}
-	}
 }

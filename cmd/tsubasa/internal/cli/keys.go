@@ -1,10 +1,12 @@
-package main
+package cli
 
 import (
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"tsubasa/provider/admin/adminapi"
 )
 
 func newKeysCmd(g *globals) *cobra.Command {
@@ -16,7 +18,7 @@ key per algorithm; the old ones stop signing but stay published until every
 token they signed has expired. Private keys are never shown.`,
 	}
 	p := addOutputFlag(cmd, g)
-	show := func(keys []keyView) func(io.Writer) {
+	show := func(keys []adminapi.KeyView) func(io.Writer) {
 		return func(w io.Writer) {
 			tw := table(w, "KID", "ALG", "STATUS", "CREATED", "RETIRED", "EXPIRES")
 			for _, k := range keys {
@@ -32,8 +34,8 @@ token they signed has expired. Private keys are never shown.`,
 			Short: "List signing keys",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				var out []keyView
-				if err := g.adminJSON(cmd.Context(), "keys/list", empty{}, &out); err != nil {
+				out, err := call(cmd.Context(), g, adminapi.KeysList, adminapi.Empty{})
+				if err != nil {
 					return err
 				}
 				return p.print(out, show(out))
@@ -44,8 +46,8 @@ token they signed has expired. Private keys are never shown.`,
 			Short: "Rotate signing keys now",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				var out []keyView
-				if err := g.adminJSON(cmd.Context(), "keys/rotate", empty{}, &out); err != nil {
+				out, err := call(cmd.Context(), g, adminapi.KeysRotate, adminapi.Empty{})
+				if err != nil {
 					return err
 				}
 				return p.print(out, func(w io.Writer) {

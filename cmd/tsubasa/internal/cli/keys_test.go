@@ -1,14 +1,17 @@
-package main
+package cli
 
 import (
 	"strings"
 	"testing"
+
+	"tsubasa/cmd/tsubasa/internal/app"
+	"tsubasa/provider/admin/adminapi"
 )
 
 func TestCLIKeys(t *testing.T) {
 	t.Parallel()
-	bothModes(t, func(t *testing.T, e *cliEnv, _ func(func(d *deps))) {
-		var keys []keyView
+	bothModes(t, func(t *testing.T, e *cliEnv, _ func(func(d *app.Deps))) {
+		var keys []adminapi.KeyView
 		e.okJSON(&keys, "keys", "rotate")
 		if got := keyStatuses(keys); got != "RS256/active ES256/active" && got != "ES256/active RS256/active" {
 			t.Errorf("after one rotation: %s", got)
@@ -54,7 +57,7 @@ func TestCLIKeysRotateThroughServer(t *testing.T) {
 	}
 }
 
-func keyStatuses(keys []keyView) string {
+func keyStatuses(keys []adminapi.KeyView) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k.Algorithm + "/" + k.Status

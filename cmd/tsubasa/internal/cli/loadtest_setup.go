@@ -1,20 +1,19 @@
-package main
+package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
+	"tsubasa/cmd/tsubasa/internal/adminsock"
+	"tsubasa/cmd/tsubasa/internal/loadtest"
 	"tsubasa/config"
-	"tsubasa/provider"
+	"tsubasa/provider/admin/adminapi"
 )
 
 // Load-test members are numbered from 9000000 unless --member says
@@ -40,75 +39,49 @@ type setupResult struct {
 // loadtestSetup creates (or re-creates) the load-test client and the
 // members through the running server's admin socket, or on the database
 // file when no server holds it, and fills o with them.
-func (g *globals) loadtestSetup(ctx context.Context, cfg config.Config, o *loadOptions) (setupResult, error) {
-	alg := strings.ToUpper(o.alg)
-	if alg != provider.AlgRS256 && alg != provider.AlgES256 {
-		return setupResult{}, usageError{fmt.Errorf("loadtest: --alg %q: RS256 or ES256", o.alg)}
+func (g *globals) loadtestSetup(ctx context.Context, cfg config.Config, o *loadtest.Options, algFlag string) (setupResult, error) {
+	alg := strings.ToUpper(algFlag)
+	if alg != "RS256" && alg != "ES256" {
+		return setupResult{}, usageError{fmt.Errorf("loadtest: --alg %q: RS256 or ES256", algFlag)}
 	}
-	if o.clientID == "" {
-		o.clientID = "loadtest-" + strings.ToLower(alg)
+	if o.ClientID == "" {
+		o.ClientID = "loadtest-" + strings.ToLower(alg)
 	}
-	if o.member == "" {
-		o.member = defaultLoadMember
+	if o.Member == "" {
+		o.Member = defaultLoadMember
 	}
-	if err := checkNeeds(*o, needsNothing); err != nil {
+	if err := loadtest.CheckMember(o.Member); err != nil {
 		return setupResult{}, err
 	}
-	res := setupResult{ClientID: o.clientID, RedirectURI: o.redirectURI, IDTokenAlg: alg,
-		Member: o.member, Members: o.members, Password: o.password}
-	err := withAdmin(ctx, cfg, g, func(r adminRunner) error {
-		secret, err := setupClient(ctx, r, clientInput{
-			ID:           o.clientID,
+	res := setupResult{ClientID: o.ClientID, RedirectURI: o.RedirectURI, IDTokenAlg: alg,
+		Member: o.Member, Members: o.Members, Password: o.Password}
+	err := g.withAdmin(ctx, func(r adminsock.Runner) error {
+		secret, err := setupClient(ctx, r, adminapi.ClientInput{
+			ID:           o.ClientID,
 			Name:         "Load test (" + alg + ")",
-			RedirectURIs: []string{o.redirectURI},
-			GrantTypes:   []string{provider.GrantAuthorizationCode, provider.GrantRefreshToken, provider.GrantClientCredentials},
-			Scopes:       []string{"openid", "profile", "email", provider.ScopeMembership, "offline_access"},
-			IDTokenAlg:   alg,
+			RedirectURIs: []string{o.RedirectURI},
+			// The admin API checks these names as it checks the config file's.
+			GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"},
+			Scopes:     []string{"openid", "profile", "email", "membership", "offline_access"},
+			IDTokenAlg: alg,
 		})
 		if err != nil {
 			return err
 		}
-		res.ClientSecret, o.clientSecret = secret, secret
-		l := &loader{o: *o, firstMember: atoiOr(o.member)}
-		res.Created, err = setupMembers(ctx, r, l)
+		res.ClientSecret, o.ClientSecret = secret, secret
+		res.Created, err = setupMembers(ctx, r, *o)
 		return err
 	})
 	if err != nil {
 		return res, fmt.Errorf("loadtest setup: %w", err)
 	}
 	res.Flags = fmt.Sprintf("--issuer %s --client %s --client-secret %s --redirect-uri %s --member %s --members %d --password %s",
-		o.issuer, o.clientID, shellQuote(res.ClientSecret), o.redirectURI, o.member, o.members, shellQuote(o.password))
+		o.Issuer, o.ClientID, shellQuote(res.ClientSecret), o.RedirectURI, o.Member, o.Members, shellQuote(o.Password))
 	return res, nil
 }
 
-// withAdmin runs f with the running server's admin socket, or directly on
-// the database when no server answers there.
-func withAdmin(ctx context.Context, cfg config.Config, g *globals, f func(adminRunner) error) error {
-	if c, ok := dialAdmin(cfg.AdminSocket()); ok {
-		return f(c)
-	}
-	log := slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	d, err := openDeps(ctx, cfg, log, time.Second)
-	if err != nil {
-		return err
-	}
-	err = f(directRunner{ops: newAdminOps(d, nil)})
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func callJSON(ctx context.Context, r adminRunner, op string, in, out any) error {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	return r.call(ctx, op, adminRequest{Body: bytes.NewReader(b)}, out)
-}
-
 func adminStatus(err error) int {
-	var ae *adminError
+	var ae *adminapi.Error
 	if errors.As(err, &ae) {
 		return ae.Status
 	}
@@ -117,15 +90,13 @@ func adminStatus(err error) int {
 
 // setupClient adds the client, replacing one of the same id (removing it
 // revokes its tokens: a fresh start), and returns its secret.
-func setupClient(ctx context.Context, r adminRunner, in clientInput) (string, error) {
-	var out clientOutput
-	err := callJSON(ctx, r, "client/add", in, &out)
+func setupClient(ctx context.Context, r adminsock.Runner, in adminapi.ClientInput) (string, error) {
+	out, err := adminsock.Call(ctx, r, adminapi.ClientAdd, in)
 	if adminStatus(err) == http.StatusConflict {
-		var removed removedClient
-		if err := callJSON(ctx, r, "client/remove", idInput{ID: in.ID}, &removed); err != nil {
+		if _, err := adminsock.Call(ctx, r, adminapi.ClientRemove, adminapi.IDInput{ID: in.ID}); err != nil {
 			return "", fmt.Errorf("replacing client %s: %w", in.ID, err)
 		}
-		err = callJSON(ctx, r, "client/add", in, &out)
+		out, err = adminsock.Call(ctx, r, adminapi.ClientAdd, in)
 	}
 	if err != nil {
 		return "", fmt.Errorf("client %s: %w", in.ID, err)
@@ -136,7 +107,7 @@ func setupClient(ctx context.Context, r adminRunner, in clientInput) (string, er
 // setupMembers creates the members a few at a time (each costs a password
 // hash); a member that exists gets the password again. It returns how many
 // it created.
-func setupMembers(ctx context.Context, r adminRunner, l *loader) (int, error) {
+func setupMembers(ctx context.Context, r adminsock.Runner, o loadtest.Options) (int, error) {
 	var (
 		mu      sync.Mutex
 		created int
@@ -147,8 +118,8 @@ func setupMembers(ctx context.Context, r adminRunner, l *loader) (int, error) {
 	for range 4 {
 		wg.Go(func() {
 			for i := range next {
-				number := l.memberNumber(i)
-				err := setupMember(ctx, r, number, l.o.password)
+				number := loadtest.MemberNumber(o.Member, i)
+				err := setupMember(ctx, r, number, o.Password)
 				mu.Lock()
 				if err == nil {
 					created++
@@ -159,7 +130,7 @@ func setupMembers(ctx context.Context, r adminRunner, l *loader) (int, error) {
 			}
 		})
 	}
-	for i := range l.o.members {
+	for i := range o.Members {
 		mu.Lock()
 		stop := first != nil
 		mu.Unlock()
@@ -178,29 +149,28 @@ func setupMembers(ctx context.Context, r adminRunner, l *loader) (int, error) {
 
 var errMemberExisted = errors.New("member existed")
 
-func setupMember(ctx context.Context, r adminRunner, number, password string) error {
-	var view memberView
-	err := callJSON(ctx, r, "member/create", memberInput{
+func setupMember(ctx context.Context, r adminsock.Runner, number, password string) error {
+	_, err := adminsock.Call(ctx, r, adminapi.MemberCreate, adminapi.MemberInput{
 		Number: number, Password: password,
 		FamilyNameLatin: "Loadtest", GivenNameLatin: "Member",
 		Email: "loadtest+" + number + "@example.com", Country: "JP", Locale: "en",
-	}, &view)
+	})
 	if adminStatus(err) != http.StatusConflict {
 		return err
 	}
-	err = callJSON(ctx, r, "member/password", passwordInput{Number: number, Password: password}, &empty{})
-	var ae *adminError
+	_, err = adminsock.Call(ctx, r, adminapi.MemberPassword, adminapi.PasswordInput{Number: number, Password: password})
+	var ae *adminapi.Error
 	if err != nil && !(errors.As(err, &ae) && ae.Field == "password" && strings.Contains(ae.Message, "equals the current")) {
 		return err
 	}
-	if err := callJSON(ctx, r, "member/status", statusInput{Number: number, Status: "enable"}, &view); err != nil {
+	if _, err := adminsock.Call(ctx, r, adminapi.MemberStatus, adminapi.StatusInput{Number: number, Status: "enable"}); err != nil {
 		return err
 	}
 	return errMemberExisted
 }
 
-func printSetup(g *globals, o loadOptions, res setupResult) error {
-	if o.json {
+func printSetup(g *globals, o loadtest.Options, res setupResult) error {
+	if o.JSON {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
@@ -208,7 +178,7 @@ func printSetup(g *globals, o loadOptions, res setupResult) error {
 	last := fmt.Sprintf("%0*d", len(res.Member), atoiOr(res.Member)+res.Members-1)
 	fmt.Fprintf(g.stdout, "Load-test client %s (ID tokens %s) and members %s to %s (%d new) are ready.\n",
 		res.ClientID, res.IDTokenAlg, res.Member, last, res.Created)
-	fmt.Fprintf(g.stdout, "Client secret: %s\n\nRun a scenario (%s) with:\n\n", res.ClientSecret, strings.Join(scenarioNames(), ", "))
+	fmt.Fprintf(g.stdout, "Client secret: %s\n\nRun a scenario (%s) with:\n\n", res.ClientSecret, strings.Join(loadtest.Scenarios(), ", "))
 	cfgFlag := ""
 	if g.configPath != "" {
 		cfgFlag = " --config " + shellQuote(g.configPath)

@@ -1,17 +1,17 @@
-package main
+package cli
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"tsubasa/provider/admin/adminapi"
 	"tsubasa/provider/member"
 )
 
@@ -29,9 +29,8 @@ admin socket; otherwise they open the database file directly.`,
 			Short: short,
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var out memberView
-				in := statusInput{Number: args[0], Status: status}
-				if err := g.adminJSON(cmd.Context(), "member/status", in, &out); err != nil {
+				out, err := call(cmd.Context(), g, adminapi.MemberStatus, adminapi.StatusInput{Number: args[0], Status: status})
+				if err != nil {
 					return err
 				}
 				return p.print(out, func(w io.Writer) {
@@ -51,8 +50,8 @@ admin socket; otherwise they open the database file directly.`,
 			Short: "Show a member (never credential hashes)",
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var out memberView
-				if err := g.adminJSON(cmd.Context(), "member/show", numberInput{Number: args[0]}, &out); err != nil {
+				out, err := call(cmd.Context(), g, adminapi.MemberShow, adminapi.NumberInput{Number: args[0]})
+				if err != nil {
 					return err
 				}
 				return p.print(out, func(w io.Writer) { printMember(w, out) })
@@ -67,7 +66,7 @@ admin socket; otherwise they open the database file directly.`,
 }
 
 func newMemberCreateCmd(g *globals, p *printer) *cobra.Command {
-	var in memberInput
+	var in adminapi.MemberInput
 	var fromStdin bool
 	cmd := &cobra.Command{
 		Use:   "create --number NUMBER --family-name NAME [flags]",
@@ -84,8 +83,8 @@ member with only a PIN must set a password at the next web login.`,
 				}
 				in.Password = pw
 			}
-			var out memberView
-			if err := g.adminJSON(cmd.Context(), "member/create", in, &out); err != nil {
+			out, err := call(cmd.Context(), g, adminapi.MemberCreate, in)
+			if err != nil {
 				return err
 			}
 			return p.print(out, func(w io.Writer) {
@@ -113,7 +112,7 @@ member with only a PIN must set a password at the next web login.`,
 }
 
 func newMemberPasswordCmd(g *globals, p *printer) *cobra.Command {
-	var in passwordInput
+	var in adminapi.PasswordInput
 	var fromStdin bool
 	cmd := &cobra.Command{
 		Use:   "set-password NUMBER (--password PASSWORD | --password-stdin)",
@@ -131,13 +130,13 @@ func newMemberPasswordCmd(g *globals, p *printer) *cobra.Command {
 			if in.Password == "" {
 				return usageError{errors.New("give --password or --password-stdin")}
 			}
-			var out passwordOutput
-			if err := g.adminJSON(cmd.Context(), "member/password", in, &out); err != nil {
+			out, err := call(cmd.Context(), g, adminapi.MemberPassword, in)
+			if err != nil {
 				return err
 			}
 			return p.print(struct {
 				Number string `json:"number"`
-				passwordOutput
+				adminapi.PasswordOutput
 			}{in.Number, out}, func(w io.Writer) {
 				fmt.Fprintf(w, "Password of member %s changed. Every session of the member ended (%d) and every token was revoked (%d stored; access tokens issued before are refused too).\n",
 					in.Number, out.EndedSessions, out.RevokedTokens)
@@ -187,12 +186,8 @@ can; through a running server the import competes with logins.`,
 				_, err := f.Seek(0, io.SeekStart)
 				return f, err
 			}
-			var q url.Values
-			if verified {
-				q = url.Values{"contacts_verified": {"true"}}
-			}
-			var out importResult
-			if err := g.admin(cmd.Context(), "member/import", q, body, &out); err != nil {
+			out, err := send(cmd.Context(), g, adminapi.MemberImport, adminapi.ImportInput{ContactsVerified: verified}, body)
+			if err != nil {
 				return err
 			}
 			if err := p.print(out, func(w io.Writer) { printImport(w, out) }); err != nil {
@@ -208,7 +203,7 @@ can; through a running server the import competes with logins.`,
 	return cmd
 }
 
-func printImport(w io.Writer, r importResult) {
+func printImport(w io.Writer, r adminapi.ImportResult) {
 	fmt.Fprintf(w, "Created %d members; skipped %d already present; %d rows refused.\n",
 		r.Created, r.Skipped, len(r.Errors))
 	for _, e := range r.Errors {
@@ -216,7 +211,7 @@ func printImport(w io.Writer, r importResult) {
 	}
 }
 
-func printMember(w io.Writer, m memberView) {
+func printMember(w io.Writer, m adminapi.MemberView) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
 	verified := func(v string, ok bool) string {

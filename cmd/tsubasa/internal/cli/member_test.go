@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -9,12 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"tsubasa/cmd/tsubasa/internal/app"
+	"tsubasa/provider/admin/adminapi"
 	"tsubasa/storage"
 )
 
 func TestCLIMembers(t *testing.T) {
 	t.Parallel()
-	bothModes(t, func(t *testing.T, e *cliEnv, inspect func(func(d *deps))) {
+	bothModes(t, func(t *testing.T, e *cliEnv, inspect func(func(d *app.Deps))) {
 		out := e.ok("member", "create", "--number", "123-4567", "--password", "Blue-Sky-Flight-88",
 			"--pin", "135790", "--family-name", "山田", "--given-name", "花子",
 			"--family-name-latin", "yamada", "--given-name-latin", "hanako",
@@ -39,7 +41,7 @@ func TestCLIMembers(t *testing.T) {
 				t.Errorf("member show lacks %q:\n%s", want, show)
 			}
 		}
-		var mv memberView
+		var mv adminapi.MemberView
 		e.okJSON(&mv, "member", "show", "1234567")
 		if !mv.HasPassword || !mv.HasPIN || !mv.EmailVerified || !mv.PhoneVerified || mv.CreatedAt.IsZero() {
 			t.Errorf("member show --json: %+v", mv)
@@ -54,8 +56,8 @@ func TestCLIMembers(t *testing.T) {
 		if out := e.ok("member", "disable", "1234567"); !strings.Contains(out, "now disabled") {
 			t.Errorf("member disable: %s", out)
 		}
-		inspect(func(d *deps) {
-			m, err := d.store.MemberByNumber(t.Context(), "1234567")
+		inspect(func(d *app.Deps) {
+			m, err := d.Store.MemberByNumber(t.Context(), "1234567")
 			if err != nil || m.Status != storage.MemberDisabled {
 				t.Errorf("after disable: %v %v", m.Status, err)
 			}
@@ -68,13 +70,13 @@ func TestCLIMembers(t *testing.T) {
 		e.fails(2, []string{"--password"}, "member", "set-password", "1234567")
 		// The operator's path ends the member's sessions and tokens as the
 		// member's own pages do.
-		inspect(func(d *deps) {
-			m, _ := d.store.MemberByNumber(t.Context(), "1234567")
+		inspect(func(d *app.Deps) {
+			m, _ := d.Store.MemberByNumber(t.Context(), "1234567")
 			now := time.Now().UTC()
-			if err := d.store.CreateSession(t.Context(), storage.Session{ID: "cli-s1", MemberID: m.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			if err := d.Store.CreateSession(t.Context(), storage.Session{ID: "cli-s1", MemberID: m.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
-			if err := d.store.CreateTokens(t.Context(), storage.Token{ID: "cli-r1", Kind: storage.RefreshToken, MemberID: m.ID, ClientID: "web",
+			if err := d.Store.CreateTokens(t.Context(), storage.Token{ID: "cli-r1", Kind: storage.RefreshToken, MemberID: m.ID, ClientID: "web",
 				SessionID: "cli-s1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
@@ -83,18 +85,18 @@ func TestCLIMembers(t *testing.T) {
 			t.Errorf("member set-password:\n%s", out)
 		}
 		var hashAfter string
-		inspect(func(d *deps) {
-			m, err := d.store.MemberByNumber(t.Context(), "1234567")
+		inspect(func(d *app.Deps) {
+			m, err := d.Store.MemberByNumber(t.Context(), "1234567")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := d.store.SessionByID(t.Context(), "cli-s1"); err == nil {
+			if _, err := d.Store.SessionByID(t.Context(), "cli-s1"); err == nil {
 				t.Error("the member's session survived set-password")
 			}
-			if _, err := d.store.TokenByID(t.Context(), "cli-r1"); err == nil {
+			if _, err := d.Store.TokenByID(t.Context(), "cli-r1"); err == nil {
 				t.Error("the member's refresh token survived set-password")
 			}
-			ok, _, err := d.hasher.Verify(t.Context(), m.PasswordHash, "Another-Route-2027")
+			ok, _, err := d.Hasher.Verify(t.Context(), m.PasswordHash, "Another-Route-2027")
 			if !ok || err != nil {
 				t.Errorf("new password does not verify: %v", err)
 			}
@@ -103,15 +105,15 @@ func TestCLIMembers(t *testing.T) {
 
 		// --password-stdin, through the root command to give it standard input.
 		var stdout, stderr bytes.Buffer
-		root := newRootCmd(&stdout, &stderr)
+		root := newRootCmd(&stdout, &stderr, "test")
 		root.SetIn(strings.NewReader("Third-Sky-Path-2028\n"))
 		root.SetArgs([]string{"--config", e.cfgPath, "member", "set-password", "1234567", "--password-stdin"})
 		if err := root.ExecuteContext(t.Context()); err != nil {
 			t.Fatalf("set-password --password-stdin: %v (%s)", err, stderr.String())
 		}
-		inspect(func(d *deps) {
-			m, _ := d.store.MemberByNumber(t.Context(), "1234567")
-			ok, _, err := d.hasher.Verify(t.Context(), m.PasswordHash, "Third-Sky-Path-2028")
+		inspect(func(d *app.Deps) {
+			m, _ := d.Store.MemberByNumber(t.Context(), "1234567")
+			ok, _, err := d.Hasher.Verify(t.Context(), m.PasswordHash, "Third-Sky-Path-2028")
 			if !ok || err != nil || m.PasswordHash == hashAfter {
 				t.Errorf("password from stdin not set: %v", err)
 			}
@@ -121,7 +123,7 @@ func TestCLIMembers(t *testing.T) {
 
 func TestCLIMemberImport(t *testing.T) {
 	t.Parallel()
-	bothModes(t, func(t *testing.T, e *cliEnv, _ func(func(d *deps))) {
+	bothModes(t, func(t *testing.T, e *cliEnv, _ func(func(d *app.Deps))) {
 		dir := t.TempDir()
 		good := filepath.Join(dir, "members.csv")
 		csv := "number,family_name_latin,given_name_latin,email,country,pin\n" +
@@ -138,7 +140,7 @@ func TestCLIMemberImport(t *testing.T) {
 		if !strings.Contains(out, "Created 2 members") || !strings.Contains(out, "line 3:") {
 			t.Errorf("import report:\n%s", out)
 		}
-		var again importResult
+		var again adminapi.ImportResult
 		out, errs, code = e.run("member", "import", good, "--json")
 		if code != 1 {
 			t.Fatalf("re-import: exit %d: %s", code, errs)
@@ -146,7 +148,7 @@ func TestCLIMemberImport(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &again); err != nil || again.Created != 0 || again.Skipped != 2 || len(again.Errors) != 1 {
 			t.Errorf("re-import: %+v %v", again, err)
 		}
-		var mv memberView
+		var mv adminapi.MemberView
 		e.okJSON(&mv, "member", "show", "222222222")
 		if !mv.HasPIN || mv.HasPassword || mv.EmailVerified {
 			t.Errorf("imported member: %+v", mv)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,18 +14,13 @@ import (
 	"tsubasa/config"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
-func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// run executes the CLI and returns the process exit code.
-func run(args []string, stdout, stderr io.Writer) int {
+// Run executes the CLI with args (without the program name) and returns
+// the process exit code: 0, 1 for a failure, 2 for a usage error. version
+// is what `tsubasa version` prints.
+func Run(args []string, stdout, stderr io.Writer, version string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := newRootCmd(stdout, stderr)
+	root := newRootCmd(stdout, stderr, version)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "tsubasa:", err)
@@ -46,10 +41,11 @@ type globals struct {
 	configPath string
 	stdout     io.Writer
 	stderr     io.Writer
+	version    string
 }
 
-func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	g := &globals{stdout: stdout, stderr: stderr}
+func newRootCmd(stdout, stderr io.Writer, version string) *cobra.Command {
+	g := &globals{stdout: stdout, stderr: stderr, version: version}
 	root := &cobra.Command{
 		Use:           "tsubasa",
 		Short:         "Tsubasa: an OpenID Connect provider for loyalty-programme members",
@@ -98,7 +94,7 @@ func newVersionCmd(g *globals) *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintln(g.stdout, "tsubasa", version)
+			_, err := fmt.Fprintln(g.stdout, "tsubasa", g.version)
 			return err
 		},
 	}

@@ -1,4 +1,4 @@
-package main
+package demo
 
 import (
 	"bytes"
@@ -14,31 +14,32 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/securecookie"
 	"golang.org/x/oauth2"
-
-	"tsubasa/config"
 )
 
-// demo is a small relying party served at /demo/ in development mode: it
-// logs in through Tsubasa like any web app would (code flow with PKCE, over
-// HTTP to the issuer) and shows the ID token claims and userinfo.
+// demo is the relying party: one confidential client of the issuer.
 type demo struct {
-	issuer string
-	oauth  oauth2.Config
-	cookie *securecookie.SecureCookie
+	issuer   string
+	clientID string
+	oauth    oauth2.Config
+	cookie   *securecookie.SecureCookie
 
 	once     sync.Once
 	provider *oidc.Provider
 	initErr  error
 }
 
-func newDemo(cfg config.Config, secret string) http.Handler {
-	issuer := strings.TrimSuffix(cfg.Issuer, "/")
+// New returns the demo relying party, to be served at /demo/: it logs in
+// at issuer as the confidential client clientID with secret, whose
+// redirect URI must be <issuer>/demo/callback.
+func New(issuer, clientID, secret string) http.Handler {
+	issuer = strings.TrimSuffix(issuer, "/")
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	d := &demo{
-		issuer: issuer,
+		issuer:   issuer,
+		clientID: clientID,
 		oauth: oauth2.Config{
-			ClientID:     demoClientID,
+			ClientID:     clientID,
 			ClientSecret: secret,
 			RedirectURL:  issuer + "/demo/callback",
 			Scopes:       []string{oidc.ScopeOpenID, "profile", "email", "phone", "membership"},
@@ -137,7 +138,7 @@ func (d *demo) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw, _ := tok.Extra("id_token").(string)
-	idt, err := d.provider.Verifier(&oidc.Config{ClientID: demoClientID}).Verify(ctx, raw)
+	idt, err := d.provider.Verifier(&oidc.Config{ClientID: d.clientID}).Verify(ctx, raw)
 	if err != nil || idt.Nonce != f.Nonce {
 		d.render(w, demoData{Error: "The ID token did not verify."})
 		return
@@ -149,7 +150,7 @@ func (d *demo) callback(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		_ = ui.Claims(&info)
 	}
-	q := url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {d.issuer + "/demo/"}, "client_id": {demoClientID}}
+	q := url.Values{"id_token_hint": {raw}, "post_logout_redirect_uri": {d.issuer + "/demo/"}, "client_id": {d.clientID}}
 	d.render(w, demoData{IDToken: pretty(claims), Userinfo: pretty(info), Logout: d.issuer + "/end_session?" + q.Encode()})
 }
 

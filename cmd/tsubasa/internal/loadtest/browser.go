@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 // The browser's side of the code flows: following redirects, the SSO
 // /authorize on the lean path, and the login form.
@@ -27,7 +27,7 @@ func (w *worker) follow(ctx context.Context, u string) (cb, page *url.URL, body 
 			if err != nil {
 				return nil, nil, nil, statusError("redirect", resp, b)
 			}
-			if strings.HasPrefix(next.String(), w.l.o.redirectURI) {
+			if strings.HasPrefix(next.String(), w.l.o.RedirectURI) {
 				return next, nil, nil, nil
 			}
 			u = next.String()
@@ -79,7 +79,7 @@ func (w *worker) authorizeSSO(ctx context.Context, u string) (cb, page *url.URL,
 		if err != nil || a.location == "" {
 			return nil, nil, nil, answerError("redirect", a)
 		}
-		if strings.HasPrefix(next.String(), w.l.o.redirectURI) {
+		if strings.HasPrefix(next.String(), w.l.o.RedirectURI) {
 			return next, nil, nil, nil
 		}
 		return w.follow(ctx, next.String())
@@ -106,7 +106,7 @@ func (w *worker) login(ctx context.Context, page *url.URL, body []byte) (*url.UR
 	form := url.Values{
 		"authRequestID": {htmlUnescape(string(rest[:j]))},
 		"member_number": {w.number},
-		"password":      {w.l.o.password},
+		"password":      {w.l.o.Password},
 	}
 	target := page.ResolveReference(&url.URL{Path: "/login"})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(form.Encode()))
@@ -127,7 +127,7 @@ func (w *worker) login(ctx context.Context, page *url.URL, body []byte) (*url.UR
 	if err != nil {
 		return nil, statusError("POST /login", resp, b)
 	}
-	if strings.HasPrefix(next.String(), w.l.o.redirectURI) {
+	if strings.HasPrefix(next.String(), w.l.o.RedirectURI) {
 		return next, nil
 	}
 	if strings.HasPrefix(next.Path, "/login/") {

@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"bytes"
@@ -61,7 +61,7 @@ func newWorker(l *loader, id int) *worker {
 	w.number = l.memberNumber(id)
 	w.client = &http.Client{
 		Transport: l.transport,
-		Timeout:   l.o.timeout,
+		Timeout:   l.o.Timeout,
 		// Redirects are followed by hand: each hop is a request measured on
 		// its own, and the flow stops at the relying party's redirect URI.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -203,10 +203,10 @@ func (w *worker) codeFlow(ctx context.Context, password bool) (tokenResponse, er
 	verifier, state := randomToken(32), randomToken(12)
 	sum := sha256.Sum256([]byte(verifier))
 	q := url.Values{
-		"client_id":             {l.o.clientID},
-		"redirect_uri":          {l.o.redirectURI},
+		"client_id":             {l.o.ClientID},
+		"redirect_uri":          {l.o.RedirectURI},
 		"response_type":         {"code"},
-		"scope":                 {l.o.scopes},
+		"scope":                 {l.o.Scopes},
 		"state":                 {state},
 		"nonce":                 {randomToken(12)},
 		"code_challenge":        {base64.RawURLEncoding.EncodeToString(sum[:])},
@@ -243,7 +243,7 @@ func (w *worker) codeFlow(ctx context.Context, password bool) (tokenResponse, er
 	return w.token(ctx, "code exchange", url.Values{
 		"grant_type":    {"authorization_code"},
 		"code":          {cq.Get("code")},
-		"redirect_uri":  {l.o.redirectURI},
+		"redirect_uri":  {l.o.RedirectURI},
 		"code_verifier": {verifier},
 	}.Encode())
 }

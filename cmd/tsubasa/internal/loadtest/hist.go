@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"math/bits"

@@ -1,10 +1,11 @@
-package main
+package loadtest
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,83 +16,45 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/spf13/cobra"
-
-	"tsubasa/config"
 )
 
-// loadOptions are the loadtest command's flags.
-type loadOptions struct {
-	issuer       string
-	scenario     string
-	concurrency  int
-	duration     time.Duration
-	timeout      time.Duration
-	clientID     string
-	clientSecret string
-	redirectURI  string
-	member       string // first member number
-	members      int    // members numbered from member on, spread over workers
-	password     string
-	scopes       string
-	pid          int
-	sourceAddrs  int
-	honorRetry   bool
-	json         bool
-	setup        bool
-	alg          string
-	cpuProfile   string
+// Options are a run's settings: the loadtest command's flags.
+type Options struct {
+	Issuer       string // the server's issuer URL
+	Scenario     string // one of Scenarios
+	Concurrency  int    // workers (simulated clients)
+	Duration     time.Duration
+	Timeout      time.Duration // of one HTTP request
+	ClientID     string
+	ClientSecret string
+	RedirectURI  string // default <issuer>/loadtest/cb
+	Member       string // first member number
+	Members      int    // members numbered from Member on, spread over workers
+	Password     string // the members' password
+	Scopes       string // scopes to ask for, space-separated
+	PID          int    // server process to watch (Linux)
+	SourceAddrs  int    // loopback source addresses to spread connections over
+	// HonorRetryAfter makes a worker wait as Retry-After says after a 429
+	// or 503 (at most the rest of the run).
+	HonorRetryAfter bool
+	JSON            bool   // print one JSON object instead of a table
+	CPUProfile      string // write a CPU profile of this command to the file
+	// Hash is the server's password hash, which the login scenario times
+	// for the hash ceiling; required for it.
+	Hash *HashSpec
 }
 
-func newLoadtestCmd(g *globals) *cobra.Command {
-	o := loadOptions{}
-	cmd := &cobra.Command{
-		Use:   "loadtest --issuer URL --scenario NAME [flags]",
-		Short: "Drive a running server with load and report throughput and latency",
-		Long: `Drive a running Tsubasa with concurrent clients for a while and report
-iterations and requests per second, latency percentiles and errors per HTTP
-status. Scenarios:
+// UsageError is a run refused for its options (the command's exit code 2).
+type UsageError struct{ error }
 
-` + scenarioHelp() + `
---setup creates a confidential client and --members members through the
-running server's admin socket (found through --config) and prints the flags
-to use; with --scenario it then runs the load with them. The login scenario
-also reports the password-hash ceiling: argon2id time per hash (the
-config's parameters, measured here) times the cores. --pid names the server
-process whose resident memory to watch.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.loadtest(cmd.Context(), o, cmd.Flags().Changed("members"))
-		},
-	}
-	f := cmd.Flags()
-	f.StringVar(&o.issuer, "issuer", "", "issuer URL of the server (default: the config's issuer)")
-	f.StringVar(&o.scenario, "scenario", "", "scenario: "+strings.Join(scenarioNames(), ", "))
-	f.IntVar(&o.concurrency, "concurrency", 16, "concurrent workers (simulated clients)")
-	f.DurationVar(&o.duration, "duration", 10*time.Second, "how long to run")
-	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
-	f.StringVar(&o.clientID, "client", "", "client id")
-	f.StringVar(&o.clientSecret, "client-secret", "", "client secret")
-	f.StringVar(&o.redirectURI, "redirect-uri", "", "redirect URI of the client (default: <issuer>/loadtest/cb)")
-	f.StringVar(&o.member, "member", "", "member number (the first of --members consecutive numbers)")
-	f.IntVar(&o.members, "members", 1, "members to log in as, numbered from --member; with --setup, members to create (default 50)")
-	f.StringVar(&o.password, "password", "", "the members' password (with --setup: default Tsubame-Flight-2026)")
-	f.StringVar(&o.scopes, "scope", "openid profile email membership offline_access", "scopes to ask for")
-	f.IntVar(&o.pid, "pid", 0, "server process id: report its peak resident memory (Linux)")
-	f.IntVar(&o.sourceAddrs, "source-addrs", 0,
-		"spread connections over this many loopback source addresses 127.0.0.1… (loopback issuers only), as if from many clients")
-	f.BoolVar(&o.honorRetry, "honor-retry-after", true, "after a 429 or 503, wait as Retry-After says (at most the rest of the run)")
-	f.BoolVar(&o.json, "json", false, "print one JSON object instead of a table")
-	f.BoolVar(&o.setup, "setup", false, "create the load-test client and members through the admin socket")
-	f.StringVar(&o.alg, "alg", "ES256", "with --setup: ID token algorithm of the client, RS256 or ES256 (the client id ends in it)")
-	f.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of this command (not the server) to the file")
-	return cmd
-}
+func (e UsageError) Unwrap() error { return e.error }
 
-func scenarioHelp() string {
+func usage(format string, args ...any) error { return UsageError{fmt.Errorf(format, args...)} }
+
+// ScenarioHelp describes every scenario, a line each.
+func ScenarioHelp() string {
 	var b strings.Builder
-	for _, n := range scenarioNames() {
+	for _, n := range Scenarios() {
 		fmt.Fprintf(&b, "  %-19s %s\n", n, scenarios[n].help)
 	}
 	return b.String()
@@ -109,7 +72,7 @@ type endpoints struct {
 
 // loader is one run's shared, read-only state.
 type loader struct {
-	o            loadOptions
+	o            Options
 	transport    *http.Transport
 	discoveryURL string
 	ep           endpoints
@@ -125,64 +88,41 @@ type loader struct {
 }
 
 func (l *loader) memberNumber(worker int) string {
-	n := l.firstMember + worker%max(l.o.members, 1)
-	return fmt.Sprintf("%0*d", len(l.o.member), n)
+	n := l.firstMember + worker%max(l.o.Members, 1)
+	return fmt.Sprintf("%0*d", len(l.o.Member), n)
 }
 
-func (g *globals) loadtest(ctx context.Context, o loadOptions, membersSet bool) error {
-	if o.scenario == "" && !o.setup {
-		return usageError{errors.New("loadtest: --scenario is required (or --setup): " + strings.Join(scenarioNames(), ", "))}
+// Validate checks the options a run needs whatever its scenario: a known
+// scenario (when one is named), workers and a duration.
+func Validate(o Options) error {
+	if _, ok := scenarios[o.Scenario]; o.Scenario != "" && !ok {
+		return usage("loadtest: unknown scenario %q; one of %s", o.Scenario, strings.Join(Scenarios(), ", "))
 	}
-	sc, ok := scenarios[o.scenario]
-	if o.scenario != "" && !ok {
-		return usageError{fmt.Errorf("loadtest: unknown scenario %q; one of %s", o.scenario, strings.Join(scenarioNames(), ", "))}
+	if o.Concurrency < 1 || o.Duration <= 0 {
+		return usage("loadtest: --concurrency must be at least 1 and --duration positive")
 	}
-	if o.concurrency < 1 || o.duration <= 0 {
-		return usageError{errors.New("loadtest: --concurrency must be at least 1 and --duration positive")}
+	return nil
+}
+
+// Run drives the server at o.Issuer with o.Scenario for o.Duration and
+// prints the report to stdout.
+func Run(ctx context.Context, o Options, stdout io.Writer) error {
+	if o.Scenario == "" {
+		return usage("loadtest: --scenario is required: %s", strings.Join(Scenarios(), ", "))
 	}
-	var cfg *config.Config
-	loadCfg := func() (config.Config, error) {
-		if cfg == nil {
-			c, err := g.loadConfig()
-			if err != nil {
-				return c, err
-			}
-			cfg = &c
-		}
-		return *cfg, nil
+	if err := Validate(o); err != nil {
+		return err
 	}
-	if o.issuer == "" {
-		c, err := loadCfg()
-		if err != nil {
-			return err
-		}
-		o.issuer = c.Issuer
-	}
-	o.issuer = strings.TrimSuffix(o.issuer, "/")
-	if o.redirectURI == "" {
-		o.redirectURI = o.issuer + "/loadtest/cb"
-	}
-	if o.setup {
-		if !membersSet {
-			o.members = 50
-		}
-		if o.password == "" {
-			o.password = defaultLoadPassword
-		}
-		c, err := loadCfg()
-		if err != nil {
-			return err
-		}
-		res, err := g.loadtestSetup(ctx, c, &o)
-		if err != nil {
-			return err
-		}
-		if o.scenario == "" {
-			return printSetup(g, o, res)
-		}
+	sc := scenarios[o.Scenario]
+	o.Issuer = strings.TrimSuffix(o.Issuer, "/")
+	if o.RedirectURI == "" {
+		o.RedirectURI = o.Issuer + "/loadtest/cb"
 	}
 	if err := checkNeeds(o, sc.needs); err != nil {
 		return err
+	}
+	if o.Scenario == "login" && o.Hash == nil {
+		return errors.New("loadtest: the login scenario measures the password hash, and none was given")
 	}
 	l, err := newLoader(ctx, o)
 	if err != nil {
@@ -190,15 +130,11 @@ func (g *globals) loadtest(ctx context.Context, o loadOptions, membersSet bool) 
 	}
 	defer l.transport.CloseIdleConnections()
 	var hash *hashMeter
-	if o.scenario == "login" {
-		c, err := loadCfg()
-		if err != nil {
-			return fmt.Errorf("loadtest: the login scenario measures the password hash with the config's parameters: %w", err)
-		}
-		hash = startHashMeter(c)
+	if o.Scenario == "login" {
+		hash = startHashMeter(*o.Hash)
 	}
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
 		if err != nil {
 			return err
 		}
@@ -218,60 +154,72 @@ func (g *globals) loadtest(ctx context.Context, o loadOptions, membersSet bool) 
 	if hash != nil {
 		rep.Hash = hash.finish(rep.IterationsPerSecond)
 	}
-	if o.json {
-		enc := json.NewEncoder(g.stdout)
+	if o.JSON {
+		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	printReport(g.stdout, rep)
+	printReport(stdout, rep)
 	return nil
 }
 
-func checkNeeds(o loadOptions, n needs) error {
+// CheckMember checks a member number given as --member.
+func CheckMember(number string) error {
+	if _, err := strconv.Atoi(number); err != nil || (len(number) != 7 && len(number) != 9) {
+		return usage("loadtest: --member %q is not a member number (7 or 9 digits)", number)
+	}
+	return nil
+}
+
+// MemberNumber is the i-th member number from first on, as wide as first.
+func MemberNumber(first string, i int) string {
+	n, _ := strconv.Atoi(first)
+	return fmt.Sprintf("%0*d", len(first), n+i)
+}
+
+func checkNeeds(o Options, n needs) error {
 	var missing []string
 	if n >= needsClient {
-		if o.clientID == "" {
+		if o.ClientID == "" {
 			missing = append(missing, "--client")
 		}
-		if o.clientSecret == "" {
+		if o.ClientSecret == "" {
 			missing = append(missing, "--client-secret")
 		}
 	}
 	if n >= needsMember {
-		if o.member == "" {
+		if o.Member == "" {
 			missing = append(missing, "--member")
 		}
-		if o.password == "" {
+		if o.Password == "" {
 			missing = append(missing, "--password")
 		}
 	}
 	if len(missing) > 0 {
-		return usageError{fmt.Errorf("loadtest: scenario %s needs %s (run with --setup to create them)", o.scenario, strings.Join(missing, ", "))}
+		return usage("loadtest: scenario %s needs %s (run with --setup to create them)", o.Scenario, strings.Join(missing, ", "))
 	}
-	if o.member != "" {
-		if _, err := strconv.Atoi(o.member); err != nil || (len(o.member) != 7 && len(o.member) != 9) {
-			return usageError{fmt.Errorf("loadtest: --member %q is not a member number (7 or 9 digits)", o.member)}
-		}
+	if o.Member != "" {
+		return CheckMember(o.Member)
 	}
 	return nil
 }
 
 // newLoader builds the HTTP transport (keep-alive, a pooled connection per
 // worker) and reads the server's endpoints from discovery.
-func newLoader(ctx context.Context, o loadOptions) (*loader, error) {
-	u, err := url.Parse(o.issuer)
+func newLoader(ctx context.Context, o Options) (*loader, error) {
+	u, err := url.Parse(o.Issuer)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, usageError{fmt.Errorf("loadtest: --issuer %q is not an http(s) URL", o.issuer)}
+		return nil, usage("loadtest: --issuer %q is not an http(s) URL", o.Issuer)
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	dial := dialer.DialContext
-	if o.sourceAddrs > 0 {
+	if o.SourceAddrs > 0 {
 		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return nil, usageError{errors.New("loadtest: --source-addrs needs a loopback issuer")}
+			return nil, usage("loadtest: --source-addrs needs a loopback issuer")
 		}
 		var next atomic.Uint32
 		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			k := next.Add(1) % uint32(o.sourceAddrs)
+			k := next.Add(1) % uint32(o.SourceAddrs)
 			d := *dialer
 			d.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, byte(k>>16), byte(k>>8), byte(k)+1)}
 			return d.DialContext(ctx, "tcp4", addr)
@@ -282,17 +230,17 @@ func newLoader(ctx context.Context, o loadOptions) (*loader, error) {
 		transport: &http.Transport{
 			Proxy:               http.ProxyFromEnvironment,
 			DialContext:         dial,
-			MaxIdleConns:        2 * o.concurrency,
-			MaxIdleConnsPerHost: o.concurrency,
+			MaxIdleConns:        2 * o.Concurrency,
+			MaxIdleConnsPerHost: o.Concurrency,
 			IdleConnTimeout:     90 * time.Second,
 			TLSHandshakeTimeout: 10 * time.Second,
 			DisableCompression:  true,
 		},
-		discoveryURL: o.issuer + "/.well-known/openid-configuration",
-		basicAuth:    "Basic " + basic(o.clientID, o.clientSecret),
+		discoveryURL: o.Issuer + "/.well-known/openid-configuration",
+		basicAuth:    "Basic " + basic(o.ClientID, o.ClientSecret),
 	}
-	if o.member != "" {
-		l.firstMember, _ = strconv.Atoi(o.member)
+	if o.Member != "" {
+		l.firstMember, _ = strconv.Atoi(o.Member)
 	}
 	w := newWorker(l, 0)
 	body, err := w.getOK(ctx, "discovery", l.discoveryURL, "")

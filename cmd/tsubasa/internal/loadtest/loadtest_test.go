@@ -1,15 +1,15 @@
-package main
+package loadtest
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -102,11 +102,6 @@ func TestJWTAlgAndHelpers(t *testing.T) {
 	if jwtAlg("garbage") != "" {
 		t.Error("jwtAlg of garbage must be empty")
 	}
-	for in, want := range map[string]string{"abc-_./:=@9": "abc-_./:=@9", "a b": "'a b'", "it's": `'it'\''s'`, "": "''"} {
-		if got := shellQuote(in); got != want {
-			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
-		}
-	}
 	page := `<html><head><title>Login</title></head><body><div class="alert" role="alert"><p class="error"><span>!</span> Too busy</p></div><form>…</form></body></html>`
 	if got := answerText([]byte(page)); !strings.HasPrefix(got, "! Too busy") {
 		t.Errorf("answerText of a page = %q", got)
@@ -120,25 +115,31 @@ func TestJWTAlgAndHelpers(t *testing.T) {
 	if got := htmlUnescape("a&#43;b&amp;c"); got != "a+b&c" {
 		t.Errorf("htmlUnescape = %q", got)
 	}
-	l := &loader{o: loadOptions{member: "9000000", members: 3}, firstMember: 9000000}
+	l := &loader{o: Options{Member: "9000000", Members: 3}, firstMember: 9000000}
 	if got := l.memberNumber(4); got != "9000001" {
 		t.Errorf("memberNumber(4) = %q", got)
 	}
 }
 
-func TestLoadtestUsage(t *testing.T) {
-	for _, args := range [][]string{
-		{"loadtest"},
-		{"loadtest", "--issuer", "http://127.0.0.1:1", "--scenario", "nope"},
-		{"loadtest", "--issuer", "http://127.0.0.1:1", "--scenario", "sso", "--client", "c", "--client-secret", "s"},
-		{"loadtest", "--issuer", "http://127.0.0.1:1", "--scenario", "jwks", "--concurrency", "0"},
-		{"loadtest", "--issuer", "http://127.0.0.1:1", "--scenario", "login", "--client", "c", "--client-secret", "s",
-			"--member", "12", "--password", "p"},
+// TestRunRefusesBadOptions: options no run can use are refused as usage
+// errors before anything is sent.
+func TestRunRefusesBadOptions(t *testing.T) {
+	for _, o := range []Options{
+		{Issuer: "http://127.0.0.1:1", Concurrency: 1, Duration: time.Second},
+		{Issuer: "http://127.0.0.1:1", Scenario: "nope", Concurrency: 1, Duration: time.Second},
+		{Issuer: "http://127.0.0.1:1", Scenario: "sso", ClientID: "c", ClientSecret: "s", Concurrency: 1, Duration: time.Second},
+		{Issuer: "http://127.0.0.1:1", Scenario: "jwks", Concurrency: 0, Duration: time.Second},
+		{Issuer: "http://127.0.0.1:1", Scenario: "login", ClientID: "c", ClientSecret: "s", Member: "12", Password: "p",
+			Concurrency: 1, Duration: time.Second},
+		{Issuer: "ftp://127.0.0.1:1", Scenario: "jwks", Concurrency: 1, Duration: time.Second},
 	} {
-		var out, errb bytes.Buffer
-		if code := run(args, &out, &errb); code != 2 {
-			t.Errorf("%v: exit %d, want 2 (usage)\n%s", args, code, errb.String())
+		var ue UsageError
+		if err := Run(t.Context(), o, io.Discard); !errors.As(err, &ue) {
+			t.Errorf("%+v: %v, want a usage error", o, err)
 		}
+	}
+	if got := MemberNumber("0900000", 12); got != "0900012" {
+		t.Errorf("MemberNumber = %q", got)
 	}
 }
 
@@ -207,16 +208,16 @@ func TestLoadtestAgainstFake(t *testing.T) {
 		wantErr  string
 	}{{"discovery", false, ""}, {"jwks", false, ""}, {"jwks", true, "503"}, {"client-credentials", false, ""}} {
 		fail.Store(c.fail)
-		var out, errb bytes.Buffer
-		args := []string{"loadtest", "--issuer", srv.URL, "--scenario", c.scenario, "--concurrency", "2",
-			"--duration", "200ms", "--json", "--client", "c", "--client-secret", "s"}
+		var out bytes.Buffer
+		o := Options{Issuer: srv.URL, Scenario: c.scenario, Concurrency: 2, Duration: 200 * time.Millisecond,
+			Timeout: 30 * time.Second, JSON: true, ClientID: "c", ClientSecret: "s", HonorRetryAfter: true}
 		_, err := os.Stat("/proc/self/status")
 		withProc := err == nil
 		if withProc {
-			args = append(args, "--pid", strconv.Itoa(os.Getpid()))
+			o.PID = os.Getpid()
 		}
-		if code := run(args, &out, &errb); code != 0 {
-			t.Fatalf("%v: exit %d\n%s", args, code, errb.String())
+		if err := Run(t.Context(), o, &out); err != nil {
+			t.Fatalf("%+v: %v", o, err)
 		}
 		var rep map[string]any
 		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
@@ -247,8 +248,8 @@ func TestLoadtestChecks(t *testing.T) {
 	srv := fakeOP(t, &fail)
 	ctx := t.Context()
 	for _, lean := range []bool{true, false} {
-		l, err := newLoader(ctx, loadOptions{issuer: srv.URL, concurrency: 1, timeout: 5 * time.Second,
-			clientID: "c", clientSecret: "s"})
+		l, err := newLoader(ctx, Options{Issuer: srv.URL, Concurrency: 1, Timeout: 5 * time.Second,
+			ClientID: "c", ClientSecret: "s"})
 		if err != nil {
 			t.Fatal(err)
 		}

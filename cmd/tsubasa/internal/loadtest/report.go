@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"encoding/base64"
@@ -45,11 +45,11 @@ type loadReport struct {
 func newReport(l *loader, workers []*worker, elapsed time.Duration) *loadReport {
 	var iter, req latencyHist
 	rep := &loadReport{
-		Scenario: l.o.scenario, Issuer: l.o.issuer, Concurrency: l.o.concurrency,
+		Scenario: l.o.Scenario, Issuer: l.o.Issuer, Concurrency: l.o.Concurrency,
 		DurationS: float64(elapsed.Milliseconds()) / 1000, Errors: map[string]uint64{}, ErrorSamples: map[string]string{},
 	}
-	if scenarios[l.o.scenario].needs >= needsClient {
-		rep.ClientID = l.o.clientID
+	if scenarios[l.o.Scenario].needs >= needsClient {
+		rep.ClientID = l.o.ClientID
 	}
 	for _, w := range workers {
 		iter.merge(&w.iter)

@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"context"
@@ -12,22 +12,22 @@ import (
 func (l *loader) run(ctx context.Context, sc scenario) (*loadReport, error) {
 	if sc.setup != nil {
 		if err := sc.setup(ctx, l); err != nil {
-			return nil, fmt.Errorf("loadtest: preparing %s: %w", l.o.scenario, err)
+			return nil, fmt.Errorf("loadtest: preparing %s: %w", l.o.Scenario, err)
 		}
 	}
-	workers := make([]*worker, l.o.concurrency)
+	workers := make([]*worker, l.o.Concurrency)
 	for i := range workers {
 		workers[i] = newWorker(l, i)
 	}
 	if sc.prepare != nil {
 		if err := prepareAll(ctx, workers, sc); err != nil {
-			return nil, fmt.Errorf("loadtest: preparing %s: %w", l.o.scenario, err)
+			return nil, fmt.Errorf("loadtest: preparing %s: %w", l.o.Scenario, err)
 		}
 	}
 	var server *procSampler
-	if l.o.pid > 0 {
+	if l.o.PID > 0 {
 		var err error
-		if server, err = startProc(l.o.pid); err != nil {
+		if server, err = startProc(l.o.PID); err != nil {
 			return nil, fmt.Errorf("loadtest: %w", err)
 		}
 	}
@@ -35,8 +35,8 @@ func (l *loader) run(ctx context.Context, sc scenario) (*loadReport, error) {
 	// In-flight iterations finish after the deadline (a request cut short
 	// is not the server's error), within one request timeout.
 	start := time.Now()
-	deadline := start.Add(l.o.duration)
-	runCtx, cancel := context.WithDeadline(ctx, deadline.Add(l.o.timeout))
+	deadline := start.Add(l.o.Duration)
+	runCtx, cancel := context.WithDeadline(ctx, deadline.Add(l.o.Timeout))
 	defer cancel()
 	var wg sync.WaitGroup
 	for _, w := range workers {
@@ -108,7 +108,7 @@ func (w *worker) loop(ctx context.Context, sc scenario, deadline time.Time) {
 				return // interrupted: not the server's error
 			}
 			w.fail(err)
-			if w.retryAfter > 0 && w.l.o.honorRetry {
+			if w.retryAfter > 0 && w.l.o.HonorRetryAfter {
 				sleepCtx(ctx, min(w.retryAfter, time.Until(deadline)))
 			}
 			continue

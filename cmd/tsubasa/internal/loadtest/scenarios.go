@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"bytes"
@@ -162,7 +162,8 @@ var scenarios = map[string]scenario{
 	},
 }
 
-func scenarioNames() []string {
+// Scenarios are the scenarios' names, sorted.
+func Scenarios() []string {
 	names := make([]string, 0, len(scenarios))
 	for n := range scenarios {
 		names = append(names, n)

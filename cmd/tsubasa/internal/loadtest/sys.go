@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"bufio"
@@ -13,10 +13,22 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
-	"tsubasa/config"
-	"tsubasa/provider/member"
 )
+
+// HashSpec is the server's password hash: its argon2id parameters and a
+// way to run it. The login scenario times it to report the hash ceiling.
+// The command builds it from the server's config, with the server's own
+// hasher: this package knows no server code.
+type HashSpec struct {
+	MemoryKiB   uint32
+	Iterations  uint32
+	Parallelism uint8 // at least 1
+	// MaxConcurrent is password.max_concurrent_hashes (0: one per CPU).
+	MaxConcurrent int
+	// New returns the server's hash function running at most n hashes at
+	// once, each slot keeping its working memory as the server's do.
+	New func(n int) func(ctx context.Context, password string) error
+}
 
 // hashCeiling is the most password logins per second the server's machine
 // can do: each login verifies one argon2id hash, which holds a core for its
@@ -55,7 +67,7 @@ type hashCeiling struct {
 // there. It times hashes on both sides of the run.
 type hashMeter struct {
 	c        hashCeiling
-	hasher   *member.Hasher
+	hasher   func(ctx context.Context, password string) error
 	alone    []time.Duration // CPU time of each hash alone
 	together time.Duration   // CPU time of the hashes run Hashes at once
 	rounds   int             // of Hashes at once, timed
@@ -71,20 +83,17 @@ const (
 )
 
 // startHashMeter warms the hasher and times hashes before the run.
-func startHashMeter(cfg config.Config) *hashMeter {
-	a := cfg.Password.Argon2
-	// A validated config (loadConfig) has every parameter set.
-	m := &hashMeter{c: hashCeiling{MemoryKiB: a.MemoryKiB, Iterations: a.Iterations, Parallelism: a.Parallelism}}
+func startHashMeter(spec HashSpec) *hashMeter {
+	m := &hashMeter{c: hashCeiling{MemoryKiB: spec.MemoryKiB, Iterations: spec.Iterations, Parallelism: max(spec.Parallelism, 1)}}
 	c := &m.c
 	// A hash with parallelism p keeps p cores busy; the server's limiter
 	// runs max_concurrent_hashes at once (default: one per CPU).
 	c.Cores = runtime.NumCPU()
 	c.Hashes = max(c.Cores/int(c.Parallelism), 1)
-	if n := cfg.Password.MaxConcurrentHashes; n > 0 {
+	if n := spec.MaxConcurrent; n > 0 {
 		c.Hashes = min(c.Hashes, n)
 	}
-	m.hasher = member.NewHasher(member.HashOptions{MemoryKiB: c.MemoryKiB, Iterations: c.Iterations,
-		Parallelism: c.Parallelism, MaxConcurrent: c.Hashes})
+	m.hasher = spec.New(c.Hashes)
 	// The first hashes of a process fault their memory in and take about
 	// twice as long as the rest: they are not timed. Each slot gets its
 	// memory in the first round at once.
@@ -97,7 +106,7 @@ func startHashMeter(cfg config.Config) *hashMeter {
 }
 
 func (m *hashMeter) hash() {
-	if _, err := m.hasher.Hash(context.Background(), "Loadtest-password"); err != nil {
+	if err := m.hasher(context.Background(), "Loadtest-password"); err != nil {
 		panic(err) // only ErrBusy or a context's end, neither possible here
 	}
 }

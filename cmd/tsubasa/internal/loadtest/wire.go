@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"bufio"
@@ -182,7 +182,7 @@ func (w *worker) exchange(ctx context.Context, req []byte, start time.Time) (ans
 		c := w.lean
 		// Each request gets the timeout, up to an eighth more: the deadline
 		// is moved only now and then, not for each request.
-		if t := w.l.o.timeout; t > 0 && c.deadline.Sub(start) < t {
+		if t := w.l.o.Timeout; t > 0 && c.deadline.Sub(start) < t {
 			c.deadline = start.Add(t + t/8)
 			if err := c.conn.SetDeadline(c.deadline); err != nil {
 				w.closeLean()

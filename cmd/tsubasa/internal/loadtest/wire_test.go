@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"bufio"
@@ -19,7 +19,7 @@ func TestLeanExchange(t *testing.T) {
 	var fail atomic.Bool
 	srv := fakeOP(t, &fail)
 	ctx := t.Context()
-	l, err := newLoader(ctx, loadOptions{issuer: srv.URL, concurrency: 1, timeout: 200 * time.Millisecond})
+	l, err := newLoader(ctx, Options{Issuer: srv.URL, Concurrency: 1, Timeout: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestLeanExchange(t *testing.T) {
 	}
 	ctx2, cancel := context.WithCancel(ctx)
 	time.AfterFunc(50*time.Millisecond, cancel)
-	w.l.o.timeout = time.Minute
+	w.l.o.Timeout = time.Minute
 	start = time.Now()
 	if _, err := w.send(ctx2, slow, "", ""); err == nil || time.Since(start) > 500*time.Millisecond {
 		t.Errorf("context ended: %v after %v", err, time.Since(start))
@@ -157,7 +157,7 @@ func TestAuthorizeSSOLean(t *testing.T) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	l, err := newLoader(t.Context(), loadOptions{issuer: srv.URL, concurrency: 1, timeout: time.Second, redirectURI: srv.URL + "/cb"})
+	l, err := newLoader(t.Context(), Options{Issuer: srv.URL, Concurrency: 1, Timeout: time.Second, RedirectURI: srv.URL + "/cb"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package metrics
 
 import (
 	"net/http"
@@ -11,16 +11,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are the server's Prometheus metrics, on their own registry.
-type metrics struct {
+// Metrics are the server's Prometheus metrics, on their own registry.
+type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	logins   *prometheus.CounterVec
 }
 
-func newMetrics() *metrics {
-	m := &metrics{
+// New registers the metrics, the Go runtime's and the process's included.
+func New() *Metrics {
+	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tsubasa_http_requests_total", Help: "HTTP requests by endpoint and status code.",
@@ -38,7 +39,9 @@ func newMetrics() *metrics {
 	return m
 }
 
-func (m *metrics) handler() http.Handler {
+// Handler serves the metrics for a scraper (the management listener only:
+// it has no authentication).
+func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
@@ -81,9 +84,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// instrument counts requests and login outcomes (by the login form's answer:
+// Instrument counts requests and login outcomes (by the login form's answer:
 // a redirect is a success, 401 a failure, 429 throttled, 503 busy).
-func (m *metrics) instrument(next http.Handler) http.Handler {
+func (m *Metrics) Instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}

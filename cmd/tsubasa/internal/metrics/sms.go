@@ -1,4 +1,4 @@
-package main
+package metrics
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 	"tsubasa/provider/notify"
 )
 
-// smsMetrics count what the SMS guard does (notify.SMSHooks) and show its
+// SMSMetrics count what the SMS guard does (notify.SMSHooks) and show its
 // budget. The budget gauge reads the shared count from storage at each
 // scrape, so it is right across replicas and falls as the hour moves on.
-type smsMetrics struct {
+type SMSMetrics struct {
 	reg      prometheus.Registerer
 	sent     prometheus.Counter
 	failed   prometheus.Counter
@@ -21,8 +21,13 @@ type smsMetrics struct {
 	warnings prometheus.Counter
 }
 
-func newSMSMetrics(reg prometheus.Registerer) *smsMetrics {
-	m := &smsMetrics{
+// SMS registers the SMS guard's metrics beside m's.
+func (m *Metrics) SMS() *SMSMetrics {
+	return newSMSMetrics(m.reg)
+}
+
+func newSMSMetrics(reg prometheus.Registerer) *SMSMetrics {
+	m := &SMSMetrics{
 		reg: reg,
 		sent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tsubasa_sms_sent_total", Help: "SMS the driver accepted.",
@@ -45,7 +50,8 @@ func newSMSMetrics(reg prometheus.Registerer) *smsMetrics {
 	return m
 }
 
-func (m *smsMetrics) hooks() notify.SMSHooks {
+// Hooks are the guard's hooks that count.
+func (m *SMSMetrics) Hooks() notify.SMSHooks {
 	return notify.SMSHooks{
 		Sent:    m.sent.Inc,
 		Failed:  m.failed.Inc,
@@ -54,8 +60,8 @@ func (m *smsMetrics) hooks() notify.SMSHooks {
 	}
 }
 
-// watch adds the budget gauges of g.
-func (m *smsMetrics) watch(g *notify.SMSGuard) {
+// Watch adds the budget gauges of g.
+func (m *SMSMetrics) Watch(g *notify.SMSGuard) {
 	used := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tsubasa_sms_budget_used",
 		Help: "SMS counted against sms.max_per_hour in the last hour, by every replica (NaN when storage cannot be read).",
