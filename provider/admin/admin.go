@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"tsubasa/provider"
 	"tsubasa/provider/admin/adminapi"
 	"tsubasa/provider/member"
 	"tsubasa/provider/notify"
@@ -30,11 +31,10 @@ type Store interface {
 type Options struct {
 	Store   Store
 	Members *member.Service
-	// Static are the clients of the config file, secrets hashed: listed
-	// and shown here, never changed.
-	Static []storage.Client
-	// HMACKey hashes client secrets (as the provider checks them).
-	HMACKey []byte
+	// Clients is the provider's client registry: clients change only
+	// through it, so the running provider sees a change at once. The
+	// config file's clients are listed and shown, never changed.
+	Clients *provider.ClientRegistry
 	// CheckClient applies the config file's defaults and rules to a new
 	// client, so that a client added here is exactly as valid as one
 	// written in the file. It returns the client with its defaults, or an
@@ -56,8 +56,7 @@ type Options struct {
 type Service struct {
 	store     Store
 	members   *member.Service
-	static    map[string]storage.Client
-	hmacKey   []byte
+	clients   *provider.ClientRegistry
 	check     func(adminapi.ClientInput) (adminapi.ClientInput, error)
 	rotate    func(ctx context.Context) ([]storage.SigningKey, error)
 	sms       notify.SMSPolicy
@@ -69,20 +68,17 @@ type Service struct {
 
 // New builds the operations.
 func New(o Options) (*Service, error) {
-	if o.Store == nil || o.Members == nil || o.CheckClient == nil || o.RotateKeys == nil {
-		return nil, errors.New("admin: Store, Members, CheckClient and RotateKeys are required")
+	if o.Store == nil || o.Members == nil || o.Clients == nil || o.CheckClient == nil || o.RotateKeys == nil {
+		return nil, errors.New("admin: Store, Members, Clients, CheckClient and RotateKeys are required")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	s := &Service{
-		store: o.Store, members: o.Members, static: map[string]storage.Client{}, hmacKey: o.HMACKey,
+		store: o.Store, members: o.Members, clients: o.Clients,
 		check: o.CheckClient, rotate: o.RotateKeys,
 		sms: notify.NewSMSPolicy(o.SMSCountries), countries: o.SMSCountries,
 		progress: o.Progress, now: o.Now, backups: newBackups(),
-	}
-	for _, c := range o.Static {
-		s.static[c.ID] = c
 	}
 	return s, nil
 }

@@ -2,11 +2,7 @@ package admin
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
-	"fmt"
-	"slices"
 	"strings"
 
 	"tsubasa/provider"
@@ -30,25 +26,12 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// newClientSecret returns 32 random bytes, base64url: 256 bits, safe in
-// URLs and HTTP Basic authentication alike.
-func newClientSecret() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
 func (s *Service) addClient(ctx context.Context, in adminapi.ClientInput) (adminapi.ClientOutput, error) {
 	in.ID = strings.TrimSpace(in.ID)
 	in.Name = strings.TrimSpace(in.Name)
 	cc, err := s.check(in)
 	if err != nil {
 		return adminapi.ClientOutput{}, err
-	}
-	if _, ok := s.static[cc.ID]; ok {
-		return adminapi.ClientOutput{}, adminapi.Conflict("id", "client %q already exists in the config file", cc.ID)
 	}
 	now := s.now().UTC()
 	c := storage.Client{
@@ -66,28 +49,23 @@ func (s *Service) addClient(ctx context.Context, in adminapi.ClientInput) (admin
 		CreatedAt:              now,
 		UpdatedAt:              now,
 	}
-	var secret string
-	if !c.Public {
-		if secret, err = newClientSecret(); err != nil {
-			return adminapi.ClientOutput{}, err
-		}
-		c.SecretHash = provider.HashSecret(s.hmacKey, secret)
-	}
-	if err := s.store.CreateClient(ctx, c); err != nil {
-		if errors.Is(err, storage.ErrAlreadyExists) {
-			return adminapi.ClientOutput{}, adminapi.Conflict("id", "client %q already exists", c.ID)
-		}
+	secret, err := s.clients.Create(ctx, c)
+	switch {
+	case errors.Is(err, provider.ErrStaticClient):
+		return adminapi.ClientOutput{}, adminapi.Conflict("id", "client %q already exists in the config file", c.ID)
+	case errors.Is(err, storage.ErrAlreadyExists):
+		return adminapi.ClientOutput{}, adminapi.Conflict("id", "client %q already exists", c.ID)
+	case err != nil:
 		return adminapi.ClientOutput{}, err
 	}
 	return adminapi.ClientOutput{Client: viewClient(c, adminapi.SourceDatabase), Secret: secret}, nil
 }
 
 func (s *Service) listClients(ctx context.Context, _ adminapi.Empty) ([]adminapi.ClientView, error) {
-	out := make([]adminapi.ClientView, 0, len(s.static))
-	for _, c := range s.static {
+	var out []adminapi.ClientView
+	for _, c := range s.clients.StaticClients() {
 		out = append(out, viewClient(c, adminapi.SourceConfig))
 	}
-	slices.SortFunc(out, func(a, b adminapi.ClientView) int { return strings.Compare(a.ID, b.ID) })
 	stored, err := s.store.ListClients(ctx)
 	if err != nil {
 		return nil, err
@@ -99,7 +77,7 @@ func (s *Service) listClients(ctx context.Context, _ adminapi.Empty) ([]adminapi
 }
 
 func (s *Service) showClient(ctx context.Context, in adminapi.IDInput) (adminapi.ClientView, error) {
-	if c, ok := s.static[in.ID]; ok {
+	if c, ok := s.clients.Static(in.ID); ok {
 		return viewClient(c, adminapi.SourceConfig), nil
 	}
 	c, err := s.storedClient(ctx, in.ID)
@@ -120,66 +98,42 @@ func (s *Service) storedClient(ctx context.Context, id string) (storage.Client, 
 	return c, err
 }
 
-// staticOnly refuses changes to clients of the config file, which the file
-// would bring back at the next start.
-func (s *Service) staticOnly(id string) error {
-	if _, ok := s.static[id]; ok {
+// clientError words the registry's refusals for the operator.
+func clientError(id string, err error) error {
+	switch {
+	case errors.Is(err, provider.ErrStaticClient):
 		return adminapi.Conflict("id", "client %q is defined in the config file; change it there", id)
+	case errors.Is(err, storage.ErrNotFound):
+		return adminapi.NotFound("no client %q", id)
+	case errors.Is(err, provider.ErrPublicClient):
+		return adminapi.Invalid("id", "client %q is public and has no secret", id)
 	}
-	return nil
+	return err
 }
 
-// removeClient deletes the client and revokes its tokens, so that nothing it
-// was issued keeps working.
+// removeClient deletes the client through the provider's registry, which
+// forgets it at once: its secret, and every token issued to it, fail from
+// the next request on, and its members' consents go with it.
 func (s *Service) removeClient(ctx context.Context, in adminapi.IDInput) (adminapi.RemovedClient, error) {
-	id := in.ID
-	if err := s.staticOnly(id); err != nil {
-		return adminapi.RemovedClient{}, err
+	if in.ID == "" {
+		return adminapi.RemovedClient{}, adminapi.Invalid("id", "a client id is required")
 	}
-	if _, err := s.storedClient(ctx, id); err != nil {
-		return adminapi.RemovedClient{}, err
-	}
-	if err := s.store.DeleteClient(ctx, id); err != nil {
-		if errors.Is(err, storage.ErrNotFound) {
-			return adminapi.RemovedClient{}, adminapi.NotFound("no client %q", id)
-		}
-		return adminapi.RemovedClient{}, err
-	}
-	n, err := s.store.DeleteTokens(ctx, storage.TokenFilter{ClientID: id})
+	removed, err := s.clients.Remove(ctx, in.ID)
 	if err != nil {
-		return adminapi.RemovedClient{}, fmt.Errorf("client %s removed, but revoking its tokens failed: %w", id, err)
+		return adminapi.RemovedClient{}, clientError(in.ID, err)
 	}
-	return adminapi.RemovedClient{ID: id, RevokedTokens: n}, nil
+	return adminapi.RemovedClient{ID: in.ID, RevokedTokens: removed.Tokens, RemovedConsents: removed.Consents}, nil
 }
 
-// rotateClientSecret replaces the secret at once: the old one stops working.
+// rotateClientSecret replaces the secret through the provider's registry:
+// the old one fails from the next request on.
 func (s *Service) rotateClientSecret(ctx context.Context, in adminapi.IDInput) (adminapi.ClientOutput, error) {
-	id := in.ID
-	if err := s.staticOnly(id); err != nil {
-		return adminapi.ClientOutput{}, err
+	if in.ID == "" {
+		return adminapi.ClientOutput{}, adminapi.Invalid("id", "a client id is required")
 	}
-	c, err := s.storedClient(ctx, id)
+	c, secret, err := s.clients.RotateSecret(ctx, in.ID)
 	if err != nil {
-		return adminapi.ClientOutput{}, err
+		return adminapi.ClientOutput{}, clientError(in.ID, err)
 	}
-	if c.Public {
-		return adminapi.ClientOutput{}, adminapi.Invalid("id", "client %q is public and has no secret", id)
-	}
-	secret, err := newClientSecret()
-	if err != nil {
-		return adminapi.ClientOutput{}, err
-	}
-	hash, now := provider.HashSecret(s.hmacKey, secret), s.now().UTC()
-	err = s.store.UpdateClient(ctx, id, func(c storage.Client) (storage.Client, error) {
-		c.SecretHash, c.UpdatedAt = hash, now
-		return c, nil
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return adminapi.ClientOutput{}, adminapi.NotFound("no client %q", id)
-	}
-	if err != nil {
-		return adminapi.ClientOutput{}, err
-	}
-	c.SecretHash, c.UpdatedAt = hash, now
 	return adminapi.ClientOutput{Client: viewClient(c, adminapi.SourceDatabase), Secret: secret}, nil
 }

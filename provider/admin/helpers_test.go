@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"tsubasa/provider"
 	"tsubasa/provider/admin/adminapi"
 	"tsubasa/provider/member"
 	"tsubasa/storage"
@@ -25,10 +26,14 @@ func newService(t *testing.T, check func(adminapi.ClientInput) (adminapi.ClientI
 	}
 	t.Cleanup(func() { st.Close() })
 	h := member.NewHasher(member.HashOptions{MemoryKiB: 8192, Iterations: 1, Parallelism: 1})
+	reg, err := provider.NewClientRegistry(nil, st, make([]byte, 32), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc, err := New(Options{
 		Store:       st,
 		Members:     member.NewService(st, h, member.Options{Logger: slog.New(slog.DiscardHandler)}),
-		HMACKey:     make([]byte, 32),
+		Clients:     reg,
 		CheckClient: check,
 		RotateKeys: func(context.Context) ([]storage.SigningKey, error) {
 			return nil, errors.New("keys do not rotate in this test")

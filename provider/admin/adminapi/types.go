@@ -60,10 +60,12 @@ type ClientOutput struct {
 	Secret string     `json:"secret,omitempty"`
 }
 
-// RemovedClient is what removing a client ended.
+// RemovedClient is what removing a client ended: its stored tokens (its
+// access tokens are revoked too, uncounted) and its members' consents.
 type RemovedClient struct {
-	ID            string `json:"id"`
-	RevokedTokens int    `json:"revoked_tokens"`
+	ID              string `json:"id"`
+	RevokedTokens   int    `json:"revoked_tokens"`
+	RemovedConsents int    `json:"removed_consents"`
 }
 
 // NumberInput names a member by number, as typed (spaces, hyphens and

@@ -23,11 +23,13 @@ import (
 
 // startAdmin serves the admin API on the socket beside the database until
 // ctx ends; wg waits for running operations to finish, so wait on it before
-// closing the store. Keys rotate through the running provider, which signs
-// with the new keys at once.
+// closing the store. Clients change and keys rotate through the running
+// provider, which sees both at once.
 func (s *server) startAdmin(ctx context.Context, wg *sync.WaitGroup) error {
-	opts := s.deps.AdminOptions()
-	opts.RotateKeys = s.provider.RotateKeys
+	opts, err := s.deps.AdminOptions(s.provider)
+	if err != nil {
+		return err
+	}
 	svc, err := admin.New(opts)
 	if err != nil {
 		return err
@@ -45,26 +47,35 @@ func (s *server) startAdmin(ctx context.Context, wg *sync.WaitGroup) error {
 	return nil
 }
 
-// AdminOptions are the admin operations over d as the CLI's direct mode
-// runs them, with no server: keys rotate in the database only, which is
-// right when no provider is running to sign with them.
-func (d *Deps) AdminOptions() admin.Options {
+// AdminOptions are the admin operations over d. With p, the running
+// provider, clients change through its registry and keys rotate through
+// it, so it serves the change from the next request on. Without (the CLI's
+// direct mode, when no server holds the database) they change in the
+// database only, which is right when no provider runs.
+func (d *Deps) AdminOptions(p *provider.Provider) (admin.Options, error) {
 	cfg := d.Config
-	return admin.Options{
+	o := admin.Options{
 		Store:        d.Store,
 		Members:      d.Members,
-		Static:       staticClients(cfg, d.HMACKey),
-		HMACKey:      d.HMACKey,
 		CheckClient:  clientChecker(cfg),
 		SMSCountries: cfg.OTP.SMSCountries,
-		RotateKeys: func(ctx context.Context) ([]storage.SigningKey, error) {
-			retention := provider.Options{
-				IDTokenTTL:     cfg.Tokens.IDTokenTTL,
-				AccessTokenTTL: cfg.Tokens.AccessTokenTTL,
-			}.KeyRetention()
-			return provider.RotateKeys(ctx, d.Store, cfg.Keys.RSABits, time.Now(), retention)
-		},
 	}
+	if p != nil {
+		o.Clients, o.RotateKeys = p.Clients(), p.RotateKeys
+		return o, nil
+	}
+	var err error
+	if o.Clients, err = provider.NewClientRegistry(staticClients(cfg, d.HMACKey), d.Store, d.HMACKey, nil); err != nil {
+		return o, err
+	}
+	o.RotateKeys = func(ctx context.Context) ([]storage.SigningKey, error) {
+		retention := provider.Options{
+			IDTokenTTL:     cfg.Tokens.IDTokenTTL,
+			AccessTokenTTL: cfg.Tokens.AccessTokenTTL,
+		}.KeyRetention()
+		return provider.RotateKeys(ctx, d.Store, cfg.Keys.RSABits, time.Now(), retention)
+	}
+	return o, nil
 }
 
 // OpenAdmin opens the database of cfg in this process and returns the
@@ -81,7 +92,11 @@ func OpenAdmin(ctx context.Context, cfg config.Config, stderr io.Writer) (r admi
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := d.AdminOptions()
+	opts, err := d.AdminOptions(nil)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
 	opts.Progress = stderr
 	svc, err := admin.New(opts)
 	if err != nil {

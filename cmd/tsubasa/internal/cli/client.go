@@ -57,7 +57,7 @@ open the database file directly.`,
 		},
 		&cobra.Command{
 			Use:   "remove ID",
-			Short: "Remove a client and revoke its tokens",
+			Short: "Remove a client, revoke its tokens and forget its members' consents",
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				out, err := call(cmd.Context(), g, adminapi.ClientRemove, adminapi.IDInput{ID: args[0]})
@@ -65,7 +65,8 @@ open the database file directly.`,
 					return err
 				}
 				return p.print(out, func(w io.Writer) {
-					fmt.Fprintf(w, "Removed client %s; revoked %d tokens.\n", out.ID, out.RevokedTokens)
+					fmt.Fprintf(w, "Removed client %s; revoked %d stored tokens (and every access token it was issued); removed %d members' consents.\n",
+						out.ID, out.RevokedTokens, out.RemovedConsents)
 				})
 			},
 		},

@@ -129,7 +129,11 @@ func (e *cliEnv) startServer() (d *app.Deps, srv *adminsock.Server, rotations *a
 	e.t.Helper()
 	d = e.openDeps()
 	rotations = &atomic.Int32{}
-	opts := d.AdminOptions()
+	opts, err := d.AdminOptions(nil)
+	if err != nil {
+		d.Close()
+		e.t.Fatal(err)
+	}
 	opts.RotateKeys = func(ctx context.Context) ([]storage.SigningKey, error) {
 		rotations.Add(1)
 		return provider.RotateKeys(ctx, d.Store, 2048, time.Now(), time.Hour)
