@@ -13,7 +13,7 @@
 //	                         holds the database, in this process (app.OpenAdmin)
 //	backup, restore          package backup (a hot backup streams through the admin socket)
 //	loadtest                 package loadtest; --setup creates its client and members
-//	                         through the admin API
+//	                         through the admin API, only with loadtest.allow_setup
 //
 // The CLI builds nothing from config itself: it reads the config to find
 // the socket, the database and the issuer, and leaves constructors to the

@@ -35,7 +35,9 @@ status. Scenarios:
 ` + loadtest.ScenarioHelp() + `
 --setup creates a confidential client and --members members through the
 running server's admin socket (found through --config) and prints the flags
-to use; with --scenario it then runs the load with them. The login scenario
+to use; with --scenario it then runs the load with them. The members'
+password is fixed and printed, so --setup runs only with a config that sets
+loadtest.allow_setup: true. The login scenario
 also reports the password-hash ceiling: argon2id time per hash (the
 config's parameters, measured here) times the cores. --pid names the server
 process whose resident memory to watch.`,
@@ -68,6 +70,12 @@ process whose resident memory to watch.`,
 	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of this command (not the server) to the file")
 	return cmd
 }
+
+// errSetupNotAllowed refuses --setup against a config not marked for load
+// testing: the members it creates have a fixed, published password.
+var errSetupNotAllowed = errors.New("loadtest --setup refused: it creates members whose password is fixed and printed, " +
+	"so it runs only with a config marked for load testing; set loadtest.allow_setup: true " +
+	"(or TSUBASA_LOADTEST_ALLOW_SETUP=true) on a server for load tests, never on one that real members use")
 
 // asUsage makes the load generator's usage errors the CLI's (exit code 2).
 func asUsage(err error) error {
@@ -117,6 +125,9 @@ func (g *globals) loadtest(ctx context.Context, o loadtest.Options, lf loadFlags
 		c, err := loadCfg()
 		if err != nil {
 			return err
+		}
+		if !c.Loadtest.AllowSetup {
+			return errSetupNotAllowed
 		}
 		res, err := g.loadtestSetup(ctx, c, &o, lf.alg)
 		if err != nil {

@@ -41,7 +41,7 @@ type setupResult struct {
 // file when no server holds it, and fills o with them.
 func (g *globals) loadtestSetup(ctx context.Context, cfg config.Config, o *loadtest.Options, algFlag string) (setupResult, error) {
 	alg := strings.ToUpper(algFlag)
-	if alg != "RS256" && alg != "ES256" {
+	if alg != config.AlgRS256 && alg != config.AlgES256 {
 		return setupResult{}, usageError{fmt.Errorf("loadtest: --alg %q: RS256 or ES256", algFlag)}
 	}
 	if o.ClientID == "" {
@@ -60,10 +60,9 @@ func (g *globals) loadtestSetup(ctx context.Context, cfg config.Config, o *loadt
 			ID:           o.ClientID,
 			Name:         "Load test (" + alg + ")",
 			RedirectURIs: []string{o.RedirectURI},
-			// The admin API checks these names as it checks the config file's.
-			GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials"},
-			Scopes:     []string{"openid", "profile", "email", "membership", "offline_access"},
-			IDTokenAlg: alg,
+			GrantTypes:   []string{config.GrantAuthorizationCode, config.GrantRefreshToken, config.GrantClientCredentials},
+			Scopes:       []string{"openid", "profile", "email", "membership", "offline_access"},
+			IDTokenAlg:   alg,
 		})
 		if err != nil {
 			return err
