@@ -80,7 +80,7 @@ type loader struct {
 	firstMember  int
 	sharedJar    http.CookieJar // token scenarios: a logged-in browser
 
-	// leanAddr and leanHost are where the lean path (loadtest_wire.go)
+	// leanAddr and leanHost are where the lean path (wire.go)
 	// connects and the Host it names; empty when net/http carries all.
 	leanAddr, leanHost string
 	// The requests of the one-request scenarios and the token endpoint.
