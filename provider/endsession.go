@@ -25,10 +25,6 @@ import (
 // post_logout_redirect_uri given with a client_id alone as if the member
 // had logged out.
 
-// endSessionPath is op's default end-session endpoint, which discovery
-// publishes.
-const endSessionPath = "/end_session"
-
 // LogoutRequest is an end-session request that passed validation.
 type LogoutRequest struct {
 	// ClientID is the relying party asking: the client of the
