@@ -80,9 +80,9 @@ func (d *Deps) AdminOptions(p *provider.Provider) (admin.Options, error) {
 
 // OpenAdmin opens the database of cfg in this process and returns the
 // admin operations over it, for the CLI when no server answers on the
-// admin socket; close closes the database. Import progress and warnings go
+// admin socket; closeDB closes the database. Import progress and warnings go
 // to stderr.
-func OpenAdmin(ctx context.Context, cfg config.Config, stderr io.Writer) (r adminsock.Runner, close func() error, err error) {
+func OpenAdmin(ctx context.Context, cfg config.Config, stderr io.Writer) (r adminsock.Runner, closeDB func() error, err error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d, err := Open(ctx, cfg, log, time.Second)
 	if errors.Is(err, bolt.ErrLocked) {

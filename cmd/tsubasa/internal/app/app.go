@@ -75,8 +75,8 @@ func PasswordHash(cfg config.Config, n int) func(ctx context.Context, password s
 // Close closes the database.
 func (d *Deps) Close() error { return d.Store.Close() }
 
-// Random returns a source of n random bytes, as Store.Secret takes.
-func Random(n int) func() ([]byte, error) {
+// random returns a source of n random bytes, as Store.Secret takes.
+func random(n int) func() ([]byte, error) {
 	return func() ([]byte, error) {
 		b := make([]byte, n)
 		_, err := rand.Read(b)
@@ -91,7 +91,7 @@ func (d *Deps) loadSecrets(ctx context.Context) error {
 	master := []byte(d.Config.Secret)
 	if len(master) == 0 {
 		var err error
-		master, err = d.Store.Secret(ctx, "master", Random(32))
+		master, err = d.Store.Secret(ctx, "master", random(32))
 		if err != nil {
 			return fmt.Errorf("load server secret: %w", err)
 		}

@@ -1,12 +1,11 @@
 package cli
 
 import (
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"tsubasa/cmd/tsubasa/internal/app"
 )
 
 // TestCLIBackupRestoreDirect: without a server the backup opens the file
@@ -53,7 +52,12 @@ func TestCLIBackupThroughServer(t *testing.T) {
 	// Enough data for several chunks (1 MiB each): the backup spans many
 	// reads.
 	for i := range 3 {
-		if _, err := d.Store.Secret(t.Context(), "bulk"+string(rune('a'+i)), app.Random(1<<20)); err != nil {
+		bulk := func() ([]byte, error) {
+			b := make([]byte, 1<<20)
+			_, err := rand.Read(b)
+			return b, err
+		}
+		if _, err := d.Store.Secret(t.Context(), "bulk"+string(rune('a'+i)), bulk); err != nil {
 			t.Fatal(err)
 		}
 	}
