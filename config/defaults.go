@@ -95,6 +95,8 @@ func Default() Config {
 		Telephone: TelephoneConfig{Enabled: true},
 		Metrics:   MetricsConfig{Enabled: true, Listen: defaultMetricsListen},
 		Runtime:   RuntimeConfig{GCPercent: 400},
+		// Off: --setup creates members with a published password.
+		Loadtest: LoadtestConfig{AllowSetup: false},
 
 		// Nobody's forwarding headers are believed until proxies are listed.
 		TrustedProxies: []string{},

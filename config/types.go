@@ -48,6 +48,7 @@ type Config struct {
 	Telephone TelephoneConfig `yaml:"telephone"`
 	Metrics   MetricsConfig   `yaml:"metrics"`
 	Runtime   RuntimeConfig   `yaml:"runtime"`
+	Loadtest  LoadtestConfig  `yaml:"loadtest"`
 }
 
 // LogConfig shapes the single slog logger built in cmd.
@@ -298,6 +299,14 @@ type RuntimeConfig struct {
 	// store's fsync holds a scheduler slot while the disk works, and the
 	// extra slot keeps every CPU busy meanwhile.
 	MaxProcs int `yaml:"max_procs"`
+}
+
+// LoadtestConfig marks a deployment as one the load generator may set up.
+type LoadtestConfig struct {
+	// AllowSetup lets `tsubasa loadtest --setup` create its client and its
+	// members, whose password is fixed and published. Never on a server
+	// that real members use.
+	AllowSetup bool `yaml:"allow_setup"`
 }
 
 // Enumerated values, so that consumers do not spell them again.

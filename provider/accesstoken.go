@@ -185,6 +185,24 @@ var errTokenInvalid = errors.New("provider: access token invalid, expired or rev
 // decrypted from a bearer value, after checking that it is an access
 // token of that subject, unexpired and not revoked.
 func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (storage.Token, error) {
+	t, err := p.accessTokenRecord(ctx, id, subject)
+	if err != nil {
+		return storage.Token{}, err
+	}
+	// A removed client's tokens are revoked with it; a token minted by a
+	// replica that had not yet seen the removal (ClientRegistry) is refused
+	// here, once this process has.
+	if _, err := p.clients.get(ctx, t.ClientID); errors.Is(err, storage.ErrNotFound) {
+		return storage.Token{}, errTokenInvalid
+	} else if err != nil {
+		return storage.Token{}, fmt.Errorf("provider: client of the token: %w", err)
+	}
+	return t, nil
+}
+
+// accessTokenRecord decodes (or, for an older token, reads) the access
+// token and checks its subject, expiry and revocation.
+func (p *Provider) accessTokenRecord(ctx context.Context, id, subject string) (storage.Token, error) {
 	if !strings.HasPrefix(id, accessPrefix) {
 		t, err := p.store.TokenByID(ctx, id) // issued before self-contained tokens
 		if err != nil || t.Kind != storage.AccessToken || t.Subject != subject || t.Expired(p.now()) {

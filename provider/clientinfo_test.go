@@ -18,7 +18,7 @@ func newClientInfoProvider(t *testing.T, static ...storage.Client) (*Provider, *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	reg, err := newClientRegistry(static, st, time.Now)
+	reg, err := NewClientRegistry(static, st, make([]byte, 32), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

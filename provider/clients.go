@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -116,26 +118,60 @@ func isLoopbackURL(raw string) bool {
 	return h == "localhost" || h == "127.0.0.1" || h == "::1"
 }
 
-// clientRegistry merges clients from the config file (immutable, in memory)
-// with clients stored in the database, and caches both: the token endpoint
-// looks a client up on every request.
-type clientRegistry struct {
-	static map[string]storage.Client
-	store  storage.Clients
-	ttl    time.Duration
-	now    func() time.Time
+// ClientRegistry is the relying parties: the clients of the config file
+// (immutable, in memory) and the clients stored in the database, and the
+// only way the stored ones change (Create, Remove, RotateSecret), so that
+// a change takes effect on the next request. The running provider has one
+// (Provider.Clients); the CLI's direct mode, with no provider running,
+// builds its own with NewClientRegistry.
+//
+// Stored clients are cached: the token endpoint looks a client up on every
+// request. The cache is process memory, safe to lose: a change made
+// through this registry drops the client from it at once, and an entry is
+// read again from storage after clientCacheTTL, the bound on how stale a
+// change made by another process can be here (see the package doc on
+// replicas).
+type ClientRegistry struct {
+	static  map[string]storage.Client
+	store   storage.Clients
+	hmacKey []byte
+	ttl     time.Duration
+	now     func() time.Time
 
 	mu    sync.RWMutex
 	cache map[string]cachedClient
+	// gen counts the changes made through the registry: a lookup caches
+	// what it read only if no change came between its read and its
+	// caching, so an in-flight read never brings a removed client back.
+	gen uint64
 }
+
+// clientCacheTTL is how long a stored client is used from memory before it
+// is read again; maxCachedClients bounds the cache.
+const (
+	clientCacheTTL   = 5 * time.Second
+	maxCachedClients = 10000
+)
 
 type cachedClient struct {
 	c       storage.Client
 	fetched time.Time
 }
 
-func newClientRegistry(static []storage.Client, store storage.Clients, now func() time.Time) (*clientRegistry, error) {
-	r := &clientRegistry{static: map[string]storage.Client{}, store: store, ttl: 5 * time.Second, now: now, cache: map[string]cachedClient{}}
+// ErrStaticClient: the client is defined in the config file, which would
+// bring it back at the next start; it changes only there.
+var ErrStaticClient = errors.New("provider: the client is defined in the config file")
+
+// NewClientRegistry returns the registry of the config file's clients
+// (secrets hashed with HashSecret) and the clients of store. hmacKey
+// hashes the secrets it generates, as Options.HMACKey; now is the clock
+// (time.Now when nil).
+func NewClientRegistry(static []storage.Client, store storage.Clients, hmacKey []byte, now func() time.Time) (*ClientRegistry, error) {
+	if now == nil {
+		now = time.Now
+	}
+	r := &ClientRegistry{static: map[string]storage.Client{}, store: store, hmacKey: hmacKey,
+		ttl: clientCacheTTL, now: now, cache: map[string]cachedClient{}}
 	for _, c := range static {
 		if _, dup := r.static[c.ID]; dup {
 			return nil, fmt.Errorf("provider: client %q configured twice", c.ID)
@@ -145,16 +181,35 @@ func newClientRegistry(static []storage.Client, store storage.Clients, now func(
 	return r, nil
 }
 
+// Clients is the provider's registry of relying parties: change stored
+// clients through it, so the provider sees the change at once.
+func (p *Provider) Clients() *ClientRegistry { return p.clients }
+
+// Static returns the config file's client of that id.
+func (r *ClientRegistry) Static(id string) (storage.Client, bool) {
+	c, ok := r.static[id]
+	return c, ok
+}
+
+// StaticClients returns the config file's clients, by id.
+func (r *ClientRegistry) StaticClients() []storage.Client {
+	out := make([]storage.Client, 0, len(r.static))
+	for _, c := range r.static {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b storage.Client) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
 // get returns a client by id, from config first, then the database.
-// Database clients are cached briefly so that a CLI change (through the
-// running server) takes effect within seconds without a read per request.
-func (r *clientRegistry) get(ctx context.Context, id string) (storage.Client, error) {
+func (r *ClientRegistry) get(ctx context.Context, id string) (storage.Client, error) {
 	if c, ok := r.static[id]; ok {
 		return c, nil
 	}
 	now := r.now()
 	r.mu.RLock()
 	cc, ok := r.cache[id]
+	gen := r.gen
 	r.mu.RUnlock()
 	if ok && now.Sub(cc.fetched) < r.ttl {
 		return cc.c, nil
@@ -162,23 +217,104 @@ func (r *clientRegistry) get(ctx context.Context, id string) (storage.Client, er
 	c, err := r.store.ClientByID(ctx, id)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			r.forget(id)
+			r.mu.Lock()
+			delete(r.cache, id)
+			r.mu.Unlock()
 		}
 		return storage.Client{}, err
 	}
 	r.mu.Lock()
-	if len(r.cache) > 10000 {
-		clear(r.cache)
+	if r.gen == gen {
+		if len(r.cache) >= maxCachedClients {
+			clear(r.cache)
+		}
+		r.cache[id] = cachedClient{c: c, fetched: now}
 	}
-	r.cache[id] = cachedClient{c: c, fetched: now}
 	r.mu.Unlock()
 	return c, nil
 }
 
-func (r *clientRegistry) forget(id string) {
+// changed drops id from the cache after a change to it has committed.
+func (r *ClientRegistry) changed(id string) {
 	r.mu.Lock()
+	r.gen++
 	delete(r.cache, id)
 	r.mu.Unlock()
+}
+
+// Create stores a new client. A confidential one gets a random secret,
+// returned here only: the store keeps its HMAC. ErrStaticClient or
+// storage.ErrAlreadyExists when the id is taken.
+func (r *ClientRegistry) Create(ctx context.Context, c storage.Client) (secret string, err error) {
+	if _, ok := r.static[c.ID]; ok {
+		return "", ErrStaticClient
+	}
+	c.SecretHash = nil
+	if !c.Public {
+		if secret, err = newClientSecret(); err != nil {
+			return "", err
+		}
+		c.SecretHash = HashSecret(r.hmacKey, secret)
+	}
+	if err := r.store.CreateClient(ctx, c); err != nil {
+		return "", err
+	}
+	r.changed(c.ID)
+	return secret, nil
+}
+
+// Remove deletes a stored client, its members' consents and every token it
+// holds (storage.Clients.DeleteClient), and forgets it: its secret and its
+// tokens fail from the next request on. ErrStaticClient, or
+// storage.ErrNotFound.
+func (r *ClientRegistry) Remove(ctx context.Context, id string) (storage.RemovedClient, error) {
+	if _, ok := r.static[id]; ok {
+		return storage.RemovedClient{}, ErrStaticClient
+	}
+	removed, err := r.store.DeleteClient(ctx, id)
+	r.changed(id) // also after a failure: the next lookup reads storage
+	return removed, err
+}
+
+// RotateSecret gives a stored confidential client a new random secret and
+// returns the client and the secret; the old secret fails from the next
+// request on. ErrStaticClient, storage.ErrNotFound, or ErrPublicClient.
+func (r *ClientRegistry) RotateSecret(ctx context.Context, id string) (storage.Client, string, error) {
+	if _, ok := r.static[id]; ok {
+		return storage.Client{}, "", ErrStaticClient
+	}
+	secret, err := newClientSecret()
+	if err != nil {
+		return storage.Client{}, "", err
+	}
+	hash, now := HashSecret(r.hmacKey, secret), r.now().UTC()
+	var out storage.Client
+	err = r.store.UpdateClient(ctx, id, func(c storage.Client) (storage.Client, error) {
+		if c.Public {
+			return c, ErrPublicClient
+		}
+		c.SecretHash, c.UpdatedAt = hash, now
+		out = c
+		return c, nil
+	})
+	r.changed(id)
+	if err != nil {
+		return storage.Client{}, "", err
+	}
+	return out, secret, nil
+}
+
+// ErrPublicClient: a public client has no secret to rotate.
+var ErrPublicClient = errors.New("provider: the client is public and has no secret")
+
+// newClientSecret returns 32 random bytes, base64url: 256 bits, safe in
+// URLs and HTTP Basic authentication alike.
+func newClientSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // checkSecret compares the HMAC of secret with the stored hash in constant time.

@@ -48,6 +48,38 @@
 // functions cmd wires: Options.LoginURL and AnswerAuthRequest for logins,
 // Options.EndSession and Options.LogoutRefused for logouts.
 //
+// # Clients
+//
+// ClientRegistry (clients.go) holds the config file's clients and the
+// stored ones, and is the only way stored clients change: the admin
+// operations (provider/admin) add, remove and rotate secrets through the
+// running provider's registry (Provider.Clients), so a removed client, or
+// an old secret, fails from the very next request on. Removal is one
+// storage commit (storage.Clients.DeleteClient): the client, its members'
+// consents, its stored tokens and the recorded revocation of its
+// self-contained access tokens. An access token is checked against its
+// client as well as the revocations, so a token whose client is gone never
+// works, whoever minted it.
+//
+// Stored clients are cached in process memory for clientCacheTTL (5 s):
+// the token endpoint reads a client on every request. The cache is safe to
+// lose, and safe to be stale for that bound only: a change made through
+// this process's registry drops the client at once; a change made by
+// another process reaches this one within 5 s. Today that other process
+// can only be the CLI's direct mode, which runs when no server holds the
+// database. With several replicas (the PostgreSQL backend of a later
+// issue) it is another replica: that backend must close the window by
+// notifying every replica of each client change (LISTEN/NOTIFY on a
+// clients channel, each replica forgetting the client named), and until
+// it does, the 5 s bound is the documented staleness of a removal or a
+// rotation on the other replicas (a token minted there in that window is
+// still refused wherever the removal has been seen, since its client is
+// gone).
+//
+// # Where it sits
+//
 // Sub-packages are the authentication domain (member, otp, passkey, risk,
-// notify, acr …); this package imports none of them except acr.
+// notify, audit, acr, clientaddr); this package imports none of them except
+// acr. provider/admin, the administration operations, sits above it: it
+// uses this package and the domains, and only cmd uses it.
 package provider

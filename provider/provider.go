@@ -73,7 +73,7 @@ type Options struct {
 type Provider struct {
 	opts    Options
 	store   Store
-	clients *clientRegistry
+	clients *ClientRegistry
 	keys    *keyRing
 	op      *op.Provider
 	now     func() time.Time
@@ -101,7 +101,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.DefaultAlg == "" {
 		o.DefaultAlg = AlgRS256
 	}
-	reg, err := newClientRegistry(o.Clients, o.Store, o.Now)
+	reg, err := NewClientRegistry(o.Clients, o.Store, o.HMACKey, o.Now)
 	if err != nil {
 		return nil, err
 	}

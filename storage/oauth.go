@@ -35,8 +35,21 @@ type Clients interface {
 	CreateClient(ctx context.Context, c Client) error
 	ClientByID(ctx context.Context, id string) (Client, error)
 	UpdateClient(ctx context.Context, id string, fn func(Client) (Client, error)) error
-	DeleteClient(ctx context.Context, id string) error
+	// DeleteClient deletes the client and, in the same commit, every
+	// member's consent for it and every token it holds: the stored ones
+	// are deleted and the revocation of the others recorded, as
+	// DeleteTokens(TokenFilter{ClientID: id}) does. Nothing issued to the
+	// client keeps working, and a client created later under the same id
+	// inherits no consent. It returns what it deleted; ErrNotFound, writing
+	// nothing, when there is no such client.
+	DeleteClient(ctx context.Context, id string) (RemovedClient, error)
 	ListClients(ctx context.Context) ([]Client, error)
+}
+
+// RemovedClient is what DeleteClient deleted with the client.
+type RemovedClient struct {
+	Tokens   int // stored tokens (refresh tokens, older access tokens)
+	Consents int // members' consents
 }
 
 // AuthRequest is an authorization request between /authorize and the code

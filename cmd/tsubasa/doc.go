@@ -1,6 +1,5 @@
-// Command tsubasa is the Tsubasa binary and the project's only composition
-// root: the one place where configuration becomes constructors and the
-// packages meet.
+// Command tsubasa is the Tsubasa binary: main hands the command line to
+// the CLI, and everything else lives in a package named for its concern.
 //
 // Subcommands:
 //
@@ -13,25 +12,36 @@
 //	loadtest                      drive a running server and report throughput and latency
 //	version
 //
-// bbolt allows one process per database file, so every command other than
-// serve first tries the running server's admin socket (admin*.go: JSON over
-// HTTP on a Unix socket beside the database, owner-only, peer uid checked)
-// and opens the file itself only when no server answers; both paths run the
-// same adminOps methods.
+// Who calls whom (arrows point down only; graph_test.go checks them with
+// `go list`, size_test.go keeps this package within its line budget):
 //
-// Assembly (serve.go, server.go): openDeps opens the database and derives
-// the server keys from one master secret (HKDF, keyderive.go); newServer
-// builds the OpenID provider, the messaging (wire_notify.go: SMTP mailers,
-// SMS driver, durable outbox worker), and the login UI with its features,
-// each wired from config in its own file (wire_otp.go, wire_risk.go,
-// wire_consent.go, wire_passkeys.go); wire_logout.go passes the provider's
-// validated end-session requests to the login UI, which is built after the
-// provider. routes() mounts the login UI's pages,
-// SSO in front of /authorize, the guarded authorization callback, the
-// telephone PIN API, health, the development pages (demo relying party,
-// outbox), and hands everything else to the provider; in front of it all,
-// the client address middleware built from trusted_proxies
-// (clientaddr.go, package provider/clientaddr). /metrics is served only on
-// the management listener, metrics.listen (management.go). serve first
-// sets the garbage collector from the runtime section (gcruntime.go).
+//	main (this package)
+//	  └─ internal/cli          the cobra tree: flags, config loading, printing, exit codes
+//	       ├─ internal/app     the composition root: Serve, OpenAdmin, PasswordHash
+//	       │    ├─ login-ui, provider, provider/<domain>, storage/bolt   built from config here only
+//	       │    ├─ provider/admin      the admin operations (served on the socket)
+//	       │    ├─ internal/adminsock  the admin socket's server
+//	       │    ├─ internal/metrics    Prometheus metrics, on the management listener
+//	       │    └─ internal/demo       the development demo relying party
+//	       ├─ internal/adminsock   the admin socket's client, and Direct (in process)
+//	       ├─ internal/backup      backup and restore of the database file
+//	       └─ internal/loadtest    the load generator: a tool, importing nothing of ours
+//
+// The composition root is a package of its own (internal/app) rather than
+// package main because the CLI must call it (serve, and the admin commands
+// when no server holds the database) and a package cannot import main.
+// The root stays the only place that turns config into constructors: the
+// CLI reads config for what it needs to find (the socket, the database
+// file, the issuer) and asks app for everything it builds, and the graph
+// test allows login-ui, the provider, the admin operations and the bbolt
+// store to be imported under cmd by app alone (backup copies the bbolt
+// file).
+//
+// bbolt allows one process per database file, so every command other than
+// serve first tries the running server's admin socket (internal/adminsock:
+// JSON over HTTP on a Unix socket beside the database, owner-only, peer uid
+// checked) and opens the file itself only when no server answers; both
+// paths run the same operations (provider/admin, their types in
+// provider/admin/adminapi). What the server assembles, and its route map,
+// are in internal/app's package doc.
 package main

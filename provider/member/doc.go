@@ -4,8 +4,16 @@
 // throttling, the legacy 6-digit PIN and its migration to a real password,
 // the call centre's telephone PIN check, and bulk import from CSV.
 //
-// It depends only on storage (Members, Events and Devices) and takes plain
+// It depends only on storage (Members, Events and Devices), and on
+// clientaddr for the address of a telephone API request, and takes plain
 // option structs; cmd builds them from the configuration.
+//
+// The call centre reaches the telephone PIN check over HTTP:
+// NewTelephoneAPI serves POST /api/telephone/verify (telephone_http.go).
+// Tokens are the OpenID provider's, which this package does not import:
+// the composition root passes a TelephoneAuthorizer built on the
+// provider's service-token check, which accepts only a client's own
+// client_credentials token carrying the telephone scope.
 //
 // # Web login (Service.Authenticate)
 //

@@ -2,6 +2,9 @@ package bolt
 
 import (
 	"context"
+	"fmt"
+
+	"go.etcd.io/bbolt"
 
 	"tsubasa/storage"
 )
@@ -27,9 +30,82 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(storage.Cli
 	return updateOne(ctx, s, clients, []byte(id), fn)
 }
 
-// DeleteClient deletes the client.
-func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	return deleteOne(ctx, s, clients, []byte(id))
+// DeleteClient deletes the client, every member's consent for it and its
+// stored tokens, and records the revocation of its unstored tokens, in one
+// commit; see storage.Clients.
+func (s *Store) DeleteClient(ctx context.Context, id string) (storage.RemovedClient, error) {
+	if id == "" {
+		return storage.RemovedClient{}, clients.notFound(nil)
+	}
+	f := storage.TokenFilter{ClientID: id}
+	ix, prefix, err := filterIndex(f)
+	if err != nil {
+		return storage.RemovedClient{}, err
+	}
+	var (
+		out storage.RemovedClient
+		key string
+	)
+	now := s.now().UTC()
+	err = s.write(ctx, func(tx *bbolt.Tx) error {
+		out = storage.RemovedClient{}
+		c, err := clients.get(tx, []byte(id))
+		if err != nil {
+			return abort(err)
+		}
+		if err := clients.del(tx, &c); err != nil {
+			return err
+		}
+		if out.Consents, err = deleteConsentsOf(tx, id); err != nil {
+			return err
+		}
+		if key, err = s.revoked.put(tx, f, now); err != nil {
+			return err
+		}
+		ts, err := selectTokens(tx, f, ix, prefix)
+		if err != nil {
+			return err
+		}
+		for i := range ts {
+			if !matches(f, &ts[i]) {
+				continue
+			}
+			if err := tokens.del(tx, &ts[i]); err != nil {
+				return err
+			}
+			out.Tokens++
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.RemovedClient{}, err
+	}
+	s.revoked.remember(key, now)
+	return out, nil
+}
+
+// deleteConsentsOf deletes every member's consent for the client. Consents
+// are keyed by member first (a member's are one prefix), so this scans
+// them all: it runs only when a client is removed.
+func deleteConsentsOf(tx *bbolt.Tx, clientID string) (int, error) {
+	var gone []storage.Consent
+	c := tx.Bucket(consents.bucket).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if _, rest := splitIkey(k); string(rest) != clientID {
+			continue
+		}
+		var cs storage.Consent
+		if err := decode(v, &cs); err != nil {
+			return 0, fmt.Errorf("bolt: %s: %w", consents.name(k), err)
+		}
+		gone = append(gone, cs)
+	}
+	for i := range gone {
+		if err := consents.del(tx, &gone[i]); err != nil {
+			return 0, err
+		}
+	}
+	return len(gone), nil
 }
 
 // ListClients returns every stored client, by id.

@@ -84,14 +84,51 @@ var clientTests = []test{
 		ctx := t.Context()
 		ok(t, s.CreateClient(ctx, client("a")))
 		ok(t, s.CreateClient(ctx, client("b")))
-		ok(t, s.DeleteClient(ctx, "a"))
+		must(s.DeleteClient(ctx, "a"))(t)
 		_, err := s.ClientByID(ctx, "a")
 		isErr(t, err, storage.ErrNotFound)
 		equal(t, sortClients(must(s.ListClients(ctx))(t)), []storage.Client{client("b")})
 		ok(t, s.CreateClient(ctx, client("a"))) // the id is free again
 	}},
-	{"DeleteClient/unknown id returns ErrNotFound", func(t *testing.T, s storage.Store) {
-		isErr(t, s.DeleteClient(t.Context(), "nobody"), storage.ErrNotFound)
+	{"DeleteClient/unknown id returns ErrNotFound and revokes nothing", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.PutConsent(ctx, consent("m1", "nobody")))
+		_, err := s.DeleteClient(ctx, "nobody")
+		isErr(t, err, storage.ErrNotFound)
+		_, err = s.DeleteClient(ctx, "")
+		isErr(t, err, storage.ErrNotFound)
+		tok := token("x", storage.AccessToken, "m1", "nobody", "", "", "")
+		tok.CreatedAt = time.Now().Add(-time.Minute)
+		equal(t, must(s.TokenRevoked(ctx, tok))(t), false)
+		equal(t, must(s.ConsentByID(ctx, "m1", "nobody"))(t), consent("m1", "nobody"))
+	}},
+	{"DeleteClient/deletes every member's consent for the client and no other consent", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.CreateClient(ctx, client("a")))
+		for _, c := range []storage.Consent{consent("m1", "a"), consent("m2", "a"), consent("m11", "a"), consent("m1", "b"), consent("m1", "ab")} {
+			ok(t, s.PutConsent(ctx, c))
+		}
+		equal(t, must(s.DeleteClient(ctx, "a"))(t).Consents, 3)
+		for _, m := range []string{"m1", "m2", "m11"} {
+			_, err := s.ConsentByID(ctx, m, "a")
+			isErr(t, err, storage.ErrNotFound)
+		}
+		equal(t, sortConsents(must(s.ListConsents(ctx, "m1"))(t)), []storage.Consent{consent("m1", "ab"), consent("m1", "b")})
+	}},
+	{"DeleteClient/revokes every token of the client, stored or not, and no other client's", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.CreateClient(ctx, client("c1")))
+		all := tokenSet()
+		ok(t, s.CreateTokens(ctx, all...))
+		equal(t, must(s.DeleteClient(ctx, "c1"))(t).Tokens, 5)
+		equal(t, ids(must(s.ListTokens(ctx, storage.TokenFilter{ClientID: "c1"}))(t)), "")
+		equal(t, ids(must(s.ListTokens(ctx, storage.TokenFilter{ClientID: "c2"}))(t)), "a2,r2")
+		for _, tok := range all { // as self-contained tokens, never stored
+			equal(t, must(s.TokenRevoked(ctx, tok))(t), tok.ClientID == "c1")
+			later := tok
+			later.CreatedAt = time.Now().Add(time.Hour) // issued after the removal
+			equal(t, must(s.TokenRevoked(ctx, later))(t), false)
+		}
 	}},
 	{"ListClients/returns every client", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()

@@ -16,9 +16,10 @@ type loadSetup struct {
 // TestLoadtest creates the load-test client and members through the running
 // server's admin socket, then runs every scenario briefly against the real
 // server: each must complete iterations without a single error and report
-// the fields operators and scripts read.
+// the fields operators and scripts read. The config is marked for load
+// testing: --setup refuses any other.
 func TestLoadtest(t *testing.T) {
-	s := Start(t, Options{})
+	s := Start(t, Options{Extra: "loadtest:\n  allow_setup: true\n"})
 	var setup loadSetup
 	out := s.CLI(t, false, "loadtest", "--setup", "--members", "4", "--json")
 	if err := json.Unmarshal([]byte(out), &setup); err != nil || setup.ClientID != "loadtest-es256" || setup.Flags == "" {

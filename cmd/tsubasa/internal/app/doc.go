@@ -1,0 +1,36 @@
+// Package app is Tsubasa's composition root: the one place where the
+// configuration becomes constructors and the packages meet. The CLI calls
+// its entry points: Serve runs the server; OpenAdmin opens the database
+// for the admin operations when no server holds it; PasswordHash gives the
+// load generator the server's own hash.
+//
+// Assembly (serve.go, server.go): Open opens the database and derives the
+// server keys from one master secret (HKDF, keyderive.go); newServer
+// builds the OpenID provider, the messaging (wire_notify.go: SMTP mailers,
+// SMS driver behind the SMS guard, durable outbox worker), and the login
+// UI with its features, each wired from config in its own file
+// (wire_otp.go, wire_risk.go, wire_consent.go, wire_passkeys.go);
+// wire_logout.go passes the provider's validated end-session requests to
+// the login UI, which is built after the provider. routes() mounts the
+// login UI's pages, SSO in front of /authorize, the guarded authorization
+// callback, the telephone PIN API (provider/member), health, the
+// development pages (the demo relying party of package demo, the outbox),
+// and hands everything else to the provider; in front of it all, the
+// client address middleware built from trusted_proxies (clientaddr.go).
+// /metrics (package metrics) is served only on the management listener,
+// metrics.listen (management.go). The admin operations (provider/admin)
+// are served on the admin socket (adminsock) with the running provider's
+// key rotation (admin.go). Serve first sets the garbage collector from the
+// runtime section (gcruntime.go) and builds the one logger (logging.go).
+//
+// Route map of the public listener:
+//
+//	/login, /login/…, /logout, /logged-out, /account…, /static/, /theme.css   login UI
+//	/authorize                      SSO, then the provider; errors it must not redirect: the UI's page
+//	/authorize/callback             the provider, behind the UI's guard
+//	/end_session                    the provider, which hands valid requests to the UI
+//	POST /api/telephone/verify      member's telephone PIN check (telephone.enabled)
+//	GET /healthz, GET /readyz       health
+//	/demo/, GET /dev/outbox         development mode only
+//	everything else                 the provider (discovery, /keys, /oauth/token, /userinfo, …)
+package app

@@ -1,0 +1,230 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"tsubasa/cmd/tsubasa/internal/demo"
+	"tsubasa/cmd/tsubasa/internal/metrics"
+	loginui "tsubasa/login-ui"
+	"tsubasa/provider"
+	"tsubasa/provider/clientaddr"
+	"tsubasa/provider/member"
+	"tsubasa/storage"
+)
+
+// server is the assembled HTTP application.
+type server struct {
+	deps     *Deps
+	provider *provider.Provider
+	ui       *loginui.UI
+	msg      *messaging
+	metrics  *metrics.Metrics
+	handler  http.Handler
+	// addrs derives each request's client address (trusted_proxies).
+	addrs *clientaddr.Resolver
+}
+
+func newServer(ctx context.Context, d *Deps) (*server, error) {
+	cfg := d.Config
+	logout := &logoutPages{}
+	p, err := provider.New(ctx, provider.Options{
+		Issuer:          cfg.Issuer,
+		Store:           d.Store,
+		Clients:         staticClients(cfg, d.HMACKey),
+		HMACKey:         d.HMACKey,
+		CryptoKey:       d.CryptoKey,
+		AccessTokenTTL:  cfg.Tokens.AccessTokenTTL,
+		IDTokenTTL:      cfg.Tokens.IDTokenTTL,
+		RefreshTokenTTL: cfg.Tokens.RefreshTokenTTL,
+		CodeTTL:         cfg.Tokens.CodeTTL,
+		AuthRequestTTL:  cfg.Tokens.AuthRequestTTL,
+		DefaultAlg:      cfg.Keys.Algorithm,
+		RotationPeriod:  cfg.Keys.RotationPeriod,
+		RSABits:         cfg.Keys.RSABits,
+		LoginURL:        loginui.LoginURL,
+		UILocales:       loginui.Languages(),
+		EndSession:      logout.endSession,
+		LogoutRefused:   logout.refused,
+		Dev:             cfg.Dev,
+		Logger:          d.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &server{deps: d, provider: p, metrics: metrics.New()}
+	if s.addrs, err = clientResolver(cfg); err != nil {
+		return nil, err
+	}
+	if s.msg, err = newMessaging(d, s.metrics); err != nil {
+		return nil, err
+	}
+	features, err := s.features()
+	if err != nil {
+		return nil, err
+	}
+	ui, err := loginui.New(loginui.Options{
+		Store:    d.Store,
+		Members:  d.Members,
+		Callback: p.AuthCallbackURL(),
+		Answer:   p.AnswerAuthRequest,
+		Fail:     p.FailAuthRequest,
+		ClientName: func(ctx context.Context, id string) string {
+			return p.ClientName(ctx, id)
+		},
+		Subject:    p.Subject,
+		CookieKey:  d.CookieKey,
+		Secure:     strings.HasPrefix(cfg.Issuer, "https://"),
+		SessionTTL: cfg.Session.TTL,
+		IdleTTL:    cfg.Session.IdleTTL,
+		Brand: loginui.Brand{
+			Name:         cfg.Brand.Name,
+			LogoURL:      cfg.Brand.LogoURL,
+			PrimaryColor: cfg.Brand.PrimaryColor,
+			SupportURL:   cfg.Brand.SupportURL,
+		},
+		ThemeDir:     cfg.Brand.ThemeDir,
+		StepUpMaxAge: cfg.OTP.StepUpMaxAge,
+		Features:     features,
+		Logger:       d.Log,
+		// Credential changes end every other session (member.Service).
+		KeepSessionOnCredentialChange: cfg.Session.KeepCurrentOnCredentialChange,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.ui = ui
+	logout.ui = ui
+	s.handler = s.routes()
+	return s, nil
+}
+
+// routes: the login UI's pages, the guarded callback, operational
+// endpoints, and everything else to the OpenID provider.
+func (s *server) routes() http.Handler {
+	mux := http.NewServeMux()
+	ui := s.ui.Handler()
+	for _, p := range []string{"/login", "/login/", "/logged-out", "/static/", "/theme.css", "/account", "/account/"} {
+		mux.Handle(p, ui)
+	}
+	mux.Handle(loginui.LogoutPath, ui)
+	op := s.provider.Handler()
+	mux.Handle("/end_session", s.ui.LangSwitch(op))
+	mux.Handle("/authorize/callback", s.ui.GuardCallback(op))
+	mux.Handle("/authorize", s.ui.LangSwitch(s.ui.SSO(friendlyAuthorizeErrors(op, s.ui))))
+	if s.deps.Config.Telephone.Enabled {
+		mux.Handle("POST /api/telephone/verify", member.NewTelephoneAPI(s.deps.Members, s.telephoneToken, s.deps.Log))
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", s.ready)
+	if s.deps.Config.Dev {
+		mux.Handle("/demo/", demo.New(s.deps.Config.Issuer, demoClientID, demoClientSecret(s.deps)))
+		mux.HandleFunc("GET /dev/outbox", s.msg.devOutbox)
+	}
+	mux.Handle("/", op)
+	var h http.Handler = mux
+	h = s.metrics.Instrument(h)
+	h = http.MaxBytesHandler(h, 1<<20)
+	// Before anything reads an address: one derivation per request.
+	h = s.addrs.Handler(h)
+	return withRequestID(h)
+}
+
+func (s *server) ready(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.deps.Store.ClientByID(r.Context(), "\x00ready"); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// telephoneToken checks a telephone API request's token: the provider owns
+// tokens, the member package the PIN check, and this maps one's answer to
+// the other's terms.
+func (s *server) telephoneToken(ctx context.Context, bearer string) (member.TelephoneCaller, error) {
+	tok, err := s.provider.ServiceToken(ctx, bearer, provider.ScopeTelephone)
+	caller := member.TelephoneCaller{ClientID: tok.ClientID, MemberID: tok.MemberID}
+	switch {
+	case errors.Is(err, provider.ErrMemberToken):
+		return caller, member.ErrTokenForMember
+	case errors.Is(err, provider.ErrInsufficientScope):
+		return caller, member.ErrTokenScope
+	}
+	return caller, err
+}
+
+// friendlyAuthorizeErrors replaces op's plain-text answer to an
+// authorization request it must not redirect (unknown client, bad
+// redirect_uri) with the login UI's error page. The redirect URI is shown
+// nowhere and never followed.
+func friendlyAuthorizeErrors(next http.Handler, ui *loginui.UI) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cw := &captureWriter{ResponseWriter: w}
+		next.ServeHTTP(cw, r)
+		if cw.captured {
+			// Only the redirect URI is shown: op's own text may carry internals.
+			ui.RenderError(w, r, http.StatusBadRequest, "error.client", redirectDetail(r))
+		}
+	})
+}
+
+// captureWriter swallows a plain-text 400 so it can be replaced.
+type captureWriter struct {
+	http.ResponseWriter
+	captured bool
+	decided  bool
+}
+
+func (w *captureWriter) WriteHeader(code int) {
+	if !w.decided {
+		w.decided = true
+		if code == http.StatusBadRequest && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+			w.captured = true
+			w.Header().Del("Content-Type")
+			w.Header().Del("X-Content-Type-Options")
+			return
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *captureWriter) Write(b []byte) (int, error) {
+	if !w.decided {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.captured {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func redirectDetail(r *http.Request) string {
+	if v := r.FormValue("redirect_uri"); v != "" {
+		return "redirect_uri: " + v
+	}
+	return ""
+}
+
+// features are the login UI's optional parts, each wired in its own file.
+func (s *server) features() ([]loginui.Feature, error) {
+	var out []loginui.Feature
+	// Each wire function lives in wire_<feature>.go and returns nil while
+	// its feature is switched off by config.
+	for _, wire := range []func() (loginui.Feature, error){
+		s.wireRisk,
+		s.wireOTP,
+		s.wirePasskeys,
+		s.wireConsent,
+	} {
+		f, err := wire()
+		if err != nil {
+			return nil, err
+		}
+		if f != nil {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"tsubasa/provider/admin/adminapi"
+)
+
+func newClientCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "client",
+		Short: "Manage relying parties (OAuth clients)",
+		Long: `Manage the relying parties stored in the database. Clients of the config
+file are listed too but change only with the file.
+
+With a server running, commands go through its admin socket; otherwise they
+open the database file directly.`,
+	}
+	p := addOutputFlag(cmd, g)
+	cmd.AddCommand(
+		newClientAddCmd(g, p),
+		&cobra.Command{
+			Use:   "list",
+			Short: "List clients",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				out, err := call(cmd.Context(), g, adminapi.ClientList, adminapi.Empty{})
+				if err != nil {
+					return err
+				}
+				return p.print(out, func(w io.Writer) {
+					tw := table(w, "ID", "NAME", "TYPE", "SOURCE", "REDIRECT URIS")
+					for _, c := range out {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, clientType(c), c.Source,
+							orDash(strings.Join(c.RedirectURIs, " ")))
+					}
+					tw.Flush()
+				})
+			},
+		},
+		&cobra.Command{
+			Use:   "show ID",
+			Short: "Show a client (never its secret)",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				out, err := call(cmd.Context(), g, adminapi.ClientShow, adminapi.IDInput{ID: args[0]})
+				if err != nil {
+					return err
+				}
+				return p.print(out, func(w io.Writer) { printClient(w, out) })
+			},
+		},
+		&cobra.Command{
+			Use:   "remove ID",
+			Short: "Remove a client, revoke its tokens and forget its members' consents",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				out, err := call(cmd.Context(), g, adminapi.ClientRemove, adminapi.IDInput{ID: args[0]})
+				if err != nil {
+					return err
+				}
+				return p.print(out, func(w io.Writer) {
+					fmt.Fprintf(w, "Removed client %s; revoked %d stored tokens (and every access token it was issued); removed %d members' consents.\n",
+						out.ID, out.RevokedTokens, out.RemovedConsents)
+				})
+			},
+		},
+		&cobra.Command{
+			Use:   "rotate-secret ID",
+			Short: "Give a confidential client a new secret (the old one stops working)",
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				out, err := call(cmd.Context(), g, adminapi.ClientRotateSecret, adminapi.IDInput{ID: args[0]})
+				if err != nil {
+					return err
+				}
+				return p.print(out, func(w io.Writer) {
+					fmt.Fprintf(w, "New secret of client %s. The old secret no longer works.\n", out.Client.ID)
+					printSecret(w, out.Secret)
+				})
+			},
+		},
+	)
+	return cmd
+}
+
+func newClientAddCmd(g *globals, p *printer) *cobra.Command {
+	var in adminapi.ClientInput
+	cmd := &cobra.Command{
+		Use:   "add --id ID --redirect-uri URI [flags]",
+		Short: "Add a client; a confidential client's secret is shown once",
+		Long: `Add a relying party. A confidential client (the default) gets a random
+secret, printed once: only its hash is stored. Grant types, scopes and the
+ID token algorithm default as for clients of the config file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out, err := call(cmd.Context(), g, adminapi.ClientAdd, in)
+			if err != nil {
+				return err
+			}
+			return p.print(out, func(w io.Writer) {
+				fmt.Fprintf(w, "Added client %s.\n\n", out.Client.ID)
+				printClient(w, out.Client)
+				if out.Secret != "" {
+					fmt.Fprintln(w)
+					printSecret(w, out.Secret)
+				}
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.ID, "id", "", "client id (required)")
+	f.StringVar(&in.Name, "name", "", "name shown to members (default: the id)")
+	f.StringArrayVar(&in.RedirectURIs, "redirect-uri", nil, "redirect URI (repeatable)")
+	f.StringArrayVar(&in.PostLogoutRedirectURIs, "post-logout-redirect-uri", nil, "post-logout redirect URI (repeatable)")
+	f.BoolVar(&in.Public, "public", false, "public client (no secret, PKCE required): apps and single-page sites")
+	f.BoolVar(&in.ThirdParty, "third-party", false, "third-party client: members are asked for consent")
+	f.StringArrayVar(&in.GrantTypes, "grant-type", nil,
+		"authorization_code, refresh_token or client_credentials (repeatable)")
+	f.StringArrayVar(&in.Scopes, "scope", nil, "scope the client may ask for (repeatable)")
+	f.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm: RS256 or ES256")
+	f.StringVar(&in.LogoURI, "logo-uri", "", "logo shown on the consent page")
+	f.StringVar(&in.PolicyURI, "policy-uri", "", "privacy policy linked from the consent page")
+	_ = cmd.MarkFlagRequired("id")
+	return cmd
+}
+
+func clientType(c adminapi.ClientView) string {
+	t := "confidential"
+	if c.Public {
+		t = "public"
+	}
+	if c.ThirdParty {
+		t += ", third-party"
+	}
+	return t
+}
+
+func printClient(w io.Writer, c adminapi.ClientView) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
+	row("ID", c.ID)
+	row("Name", c.Name)
+	row("Type", clientType(c))
+	row("Defined in", c.Source)
+	row("Redirect URIs", strings.Join(c.RedirectURIs, " "))
+	row("Post-logout URIs", strings.Join(c.PostLogoutRedirectURIs, " "))
+	row("Grant types", strings.Join(c.GrantTypes, " "))
+	row("Scopes", strings.Join(c.Scopes, " "))
+	row("ID token alg", c.IDTokenAlg)
+	row("Logo URI", c.LogoURI)
+	row("Policy URI", c.PolicyURI)
+	row("Created", formatTime(c.CreatedAt))
+	row("Updated", formatTime(c.UpdatedAt))
+	tw.Flush()
+}
+
+func printSecret(w io.Writer, secret string) {
+	fmt.Fprintf(w, "Client secret: %s\n", secret)
+	fmt.Fprintln(w, "Store it now: it is not shown again (only its hash is kept).")
+}

@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"tsubasa/cmd/tsubasa/internal/app"
+	"tsubasa/provider/admin/adminapi"
+)
+
+func TestCLIKeys(t *testing.T) {
+	t.Parallel()
+	bothModes(t, func(t *testing.T, e *cliEnv, _ func(func(d *app.Deps))) {
+		var keys []adminapi.KeyView
+		e.okJSON(&keys, "keys", "rotate")
+		if got := keyStatuses(keys); got != "RS256/active ES256/active" && got != "ES256/active RS256/active" {
+			t.Errorf("after one rotation: %s", got)
+		}
+		e.okJSON(&keys, "keys", "rotate")
+		active, retired := 0, 0
+		for _, k := range keys {
+			switch k.Status {
+			case "active":
+				active++
+			case "retired":
+				retired++
+				if k.RetiredAt.IsZero() || !k.ExpiresAt.After(k.RetiredAt) {
+					t.Errorf("retired key %s: retired %v, expires %v", k.ID, k.RetiredAt, k.ExpiresAt)
+				}
+			}
+		}
+		if active != 2 || retired != 2 {
+			t.Errorf("after two rotations: %s", keyStatuses(keys))
+		}
+		out := e.ok("keys", "list")
+		for _, k := range keys {
+			if !strings.Contains(out, k.ID) {
+				t.Errorf("keys list lacks %s:\n%s", k.ID, out)
+			}
+		}
+		jsonOut := e.ok("keys", "list", "--json")
+		if strings.Contains(strings.ToLower(jsonOut+out), "private") || strings.Contains(jsonOut, "MII") {
+			t.Errorf("keys list shows private material:\n%s", jsonOut)
+		}
+	})
+}
+
+// TestCLIKeysRotateThroughServer checks that a rotation through the socket
+// uses the server's rotate function, so the running provider re-reads its keys.
+func TestCLIKeysRotateThroughServer(t *testing.T) {
+	t.Parallel()
+	e := newCLIEnv(t)
+	_, _, rotations := e.startServer()
+	e.ok("keys", "rotate")
+	if n := rotations.Load(); n != 1 {
+		t.Errorf("server rotate function called %d times, want 1", n)
+	}
+}
+
+func keyStatuses(keys []adminapi.KeyView) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k.Algorithm + "/" + k.Status
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"tsubasa/cmd/tsubasa/internal/adminsock"
+	"tsubasa/cmd/tsubasa/internal/loadtest"
+	"tsubasa/config"
+	"tsubasa/provider/admin/adminapi"
+)
+
+// Load-test members are numbered from 9000000 unless --member says
+// otherwise, out of the way of real numbers.
+const (
+	defaultLoadPassword = "Tsubame-Flight-2026"
+	defaultLoadMember   = "9000000"
+)
+
+// setupResult is what --setup created: the flags for the load.
+type setupResult struct {
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	RedirectURI  string `json:"redirect_uri"`
+	IDTokenAlg   string `json:"id_token_alg"`
+	Member       string `json:"member"`
+	Members      int    `json:"members"`
+	Created      int    `json:"created_members"`
+	Password     string `json:"password"`
+	Flags        string `json:"flags"`
+}
+
+// loadtestSetup creates (or re-creates) the load-test client and the
+// members through the running server's admin socket, or on the database
+// file when no server holds it, and fills o with them.
+func (g *globals) loadtestSetup(ctx context.Context, cfg config.Config, o *loadtest.Options, algFlag string) (setupResult, error) {
+	alg := strings.ToUpper(algFlag)
+	if alg != config.AlgRS256 && alg != config.AlgES256 {
+		return setupResult{}, usageError{fmt.Errorf("loadtest: --alg %q: RS256 or ES256", algFlag)}
+	}
+	if o.ClientID == "" {
+		o.ClientID = "loadtest-" + strings.ToLower(alg)
+	}
+	if o.Member == "" {
+		o.Member = defaultLoadMember
+	}
+	if err := loadtest.CheckMember(o.Member); err != nil {
+		return setupResult{}, err
+	}
+	res := setupResult{ClientID: o.ClientID, RedirectURI: o.RedirectURI, IDTokenAlg: alg,
+		Member: o.Member, Members: o.Members, Password: o.Password}
+	err := g.withAdmin(ctx, func(r adminsock.Runner) error {
+		secret, err := setupClient(ctx, r, adminapi.ClientInput{
+			ID:           o.ClientID,
+			Name:         "Load test (" + alg + ")",
+			RedirectURIs: []string{o.RedirectURI},
+			GrantTypes:   []string{config.GrantAuthorizationCode, config.GrantRefreshToken, config.GrantClientCredentials},
+			Scopes:       []string{"openid", "profile", "email", "membership", "offline_access"},
+			IDTokenAlg:   alg,
+		})
+		if err != nil {
+			return err
+		}
+		res.ClientSecret, o.ClientSecret = secret, secret
+		res.Created, err = setupMembers(ctx, r, *o)
+		return err
+	})
+	if err != nil {
+		return res, fmt.Errorf("loadtest setup: %w", err)
+	}
+	res.Flags = fmt.Sprintf("--issuer %s --client %s --client-secret %s --redirect-uri %s --member %s --members %d --password %s",
+		o.Issuer, o.ClientID, shellQuote(res.ClientSecret), o.RedirectURI, o.Member, o.Members, shellQuote(o.Password))
+	return res, nil
+}
+
+func adminStatus(err error) int {
+	var ae *adminapi.Error
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
+}
+
+// setupClient adds the client, replacing one of the same id (removing it
+// revokes its tokens: a fresh start), and returns its secret.
+func setupClient(ctx context.Context, r adminsock.Runner, in adminapi.ClientInput) (string, error) {
+	out, err := adminsock.Call(ctx, r, adminapi.ClientAdd, in)
+	if adminStatus(err) == http.StatusConflict {
+		if _, err := adminsock.Call(ctx, r, adminapi.ClientRemove, adminapi.IDInput{ID: in.ID}); err != nil {
+			return "", fmt.Errorf("replacing client %s: %w", in.ID, err)
+		}
+		out, err = adminsock.Call(ctx, r, adminapi.ClientAdd, in)
+	}
+	if err != nil {
+		return "", fmt.Errorf("client %s: %w", in.ID, err)
+	}
+	return out.Secret, nil
+}
+
+// setupMembers creates the members a few at a time (each costs a password
+// hash); a member that exists gets the password again. It returns how many
+// it created.
+func setupMembers(ctx context.Context, r adminsock.Runner, o loadtest.Options) (int, error) {
+	var (
+		mu      sync.Mutex
+		created int
+		first   error
+		wg      sync.WaitGroup
+	)
+	next := make(chan int)
+	for range 4 {
+		wg.Go(func() {
+			for i := range next {
+				number := loadtest.MemberNumber(o.Member, i)
+				err := setupMember(ctx, r, number, o.Password)
+				mu.Lock()
+				if err == nil {
+					created++
+				} else if !errors.Is(err, errMemberExisted) && first == nil {
+					first = fmt.Errorf("member %s: %w", number, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i := range o.Members {
+		mu.Lock()
+		stop := first != nil
+		mu.Unlock()
+		if stop || ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return created, first
+}
+
+var errMemberExisted = errors.New("member existed")
+
+func setupMember(ctx context.Context, r adminsock.Runner, number, password string) error {
+	_, err := adminsock.Call(ctx, r, adminapi.MemberCreate, adminapi.MemberInput{
+		Number: number, Password: password,
+		FamilyNameLatin: "Loadtest", GivenNameLatin: "Member",
+		Email: "loadtest+" + number + "@example.com", Country: "JP", Locale: "en",
+	})
+	if adminStatus(err) != http.StatusConflict {
+		return err
+	}
+	_, err = adminsock.Call(ctx, r, adminapi.MemberPassword, adminapi.PasswordInput{Number: number, Password: password})
+	var ae *adminapi.Error
+	if err != nil && !(errors.As(err, &ae) && ae.Field == "password" && strings.Contains(ae.Message, "equals the current")) {
+		return err
+	}
+	if _, err := adminsock.Call(ctx, r, adminapi.MemberStatus, adminapi.StatusInput{Number: number, Status: "enable"}); err != nil {
+		return err
+	}
+	return errMemberExisted
+}
+
+func printSetup(g *globals, o loadtest.Options, res setupResult) error {
+	if o.JSON {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	last := fmt.Sprintf("%0*d", len(res.Member), atoiOr(res.Member)+res.Members-1)
+	fmt.Fprintf(g.stdout, "Load-test client %s (ID tokens %s) and members %s to %s (%d new) are ready.\n",
+		res.ClientID, res.IDTokenAlg, res.Member, last, res.Created)
+	fmt.Fprintf(g.stdout, "Client secret: %s\n\nRun a scenario (%s) with:\n\n", res.ClientSecret, strings.Join(loadtest.Scenarios(), ", "))
+	cfgFlag := ""
+	if g.configPath != "" {
+		cfgFlag = " --config " + shellQuote(g.configPath)
+	}
+	fmt.Fprintf(g.stdout, "  tsubasa loadtest%s %s --scenario sso --concurrency 16 --duration 10s\n", cfgFlag, res.Flags)
+	return nil
+}
+
+// atoiOr is s as a number, 0 if it is none (checked earlier).
+func atoiOr(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,229 @@
+package adminapi
+
+import (
+	"net/url"
+	"time"
+)
+
+// Empty is the request or response of an operation that has none.
+type Empty struct{}
+
+// IDInput names a client.
+type IDInput struct {
+	ID string `json:"id"`
+}
+
+// ClientInput is a new relying party. Empty grant types, scopes and ID
+// token algorithm take the same defaults as clients in the config file.
+type ClientInput struct {
+	ID                     string   `json:"id"`
+	Name                   string   `json:"name,omitempty"`
+	RedirectURIs           []string `json:"redirect_uris,omitempty"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	Public                 bool     `json:"public,omitempty"`
+	ThirdParty             bool     `json:"third_party,omitempty"`
+	GrantTypes             []string `json:"grant_types,omitempty"`
+	Scopes                 []string `json:"scopes,omitempty"`
+	IDTokenAlg             string   `json:"id_token_alg,omitempty"`
+	LogoURI                string   `json:"logo_uri,omitempty"`
+	PolicyURI              string   `json:"policy_uri,omitempty"`
+}
+
+// Where a client is defined (ClientView.Source).
+const (
+	SourceDatabase = "database"
+	SourceConfig   = "config"
+)
+
+// ClientView is a client as shown to the operator: never its secret hash.
+type ClientView struct {
+	ID                     string    `json:"id"`
+	Name                   string    `json:"name"`
+	Source                 string    `json:"source"` // database or config
+	Public                 bool      `json:"public"`
+	ThirdParty             bool      `json:"third_party"`
+	RedirectURIs           []string  `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
+	GrantTypes             []string  `json:"grant_types"`
+	Scopes                 []string  `json:"scopes"`
+	IDTokenAlg             string    `json:"id_token_alg"`
+	LogoURI                string    `json:"logo_uri,omitempty"`
+	PolicyURI              string    `json:"policy_uri,omitempty"`
+	CreatedAt              time.Time `json:"created_at,omitzero"`
+	UpdatedAt              time.Time `json:"updated_at,omitzero"`
+}
+
+// ClientOutput answers add and rotate-secret. Secret is the only time the
+// client secret is ever shown: only its HMAC is stored.
+type ClientOutput struct {
+	Client ClientView `json:"client"`
+	Secret string     `json:"secret,omitempty"`
+}
+
+// RemovedClient is what removing a client ended: its stored tokens (its
+// access tokens are revoked too, uncounted) and its members' consents.
+type RemovedClient struct {
+	ID              string `json:"id"`
+	RevokedTokens   int    `json:"revoked_tokens"`
+	RemovedConsents int    `json:"removed_consents"`
+}
+
+// NumberInput names a member by number, as typed (spaces, hyphens and
+// full-width digits allowed).
+type NumberInput struct {
+	Number string `json:"number"`
+}
+
+// StatusInput disables or enables a member.
+type StatusInput struct {
+	Number string `json:"number"`
+	Status string `json:"status"` // disabled or active
+}
+
+// PasswordInput sets a member's password.
+type PasswordInput struct {
+	Number   string `json:"number"`
+	Password string `json:"password"`
+}
+
+// PasswordOutput is what setting a password ended: like every credential
+// change it ends the member's sessions and revokes their tokens.
+type PasswordOutput struct {
+	EndedSessions int `json:"ended_sessions"`
+	RevokedTokens int `json:"revoked_tokens"`
+}
+
+// MemberInput is a new member given by an operator.
+type MemberInput struct {
+	Number          string `json:"number"`
+	Password        string `json:"password,omitempty"`
+	PIN             string `json:"pin,omitempty"`
+	FamilyName      string `json:"family_name,omitempty"`
+	GivenName       string `json:"given_name,omitempty"`
+	FamilyNameLatin string `json:"family_name_latin,omitempty"`
+	GivenNameLatin  string `json:"given_name_latin,omitempty"`
+	Email           string `json:"email,omitempty"`
+	Phone           string `json:"phone,omitempty"`
+	Country         string `json:"country,omitempty"`
+	Locale          string `json:"locale,omitempty"`
+}
+
+// MemberView is a member as shown to the operator: whether credentials are
+// set, never their hashes.
+type MemberView struct {
+	Number             string    `json:"number"`
+	FamilyName         string    `json:"family_name,omitempty"`
+	GivenName          string    `json:"given_name,omitempty"`
+	FamilyNameLatin    string    `json:"family_name_latin,omitempty"`
+	GivenNameLatin     string    `json:"given_name_latin,omitempty"`
+	Email              string    `json:"email,omitempty"`
+	EmailVerified      bool      `json:"email_verified"`
+	Phone              string    `json:"phone,omitempty"`
+	PhoneVerified      bool      `json:"phone_verified"`
+	Country            string    `json:"country,omitempty"`
+	Locale             string    `json:"locale,omitempty"`
+	Status             string    `json:"status"`
+	OTPChannel         string    `json:"otp_channel"`
+	HasPassword        bool      `json:"has_password"`
+	HasPIN             bool      `json:"has_pin"`
+	MustChangePassword bool      `json:"must_change_password"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
+	// Set by disable: what was ended so the member is out everywhere.
+	EndedSessions int `json:"ended_sessions,omitempty"`
+	RevokedTokens int `json:"revoked_tokens,omitempty"`
+	// Set by create and show when the phone cannot get SMS codes: why.
+	SMSRefused string `json:"sms_refused,omitempty"`
+}
+
+// ImportInput are the options of a member import; the CSV file is the body.
+type ImportInput struct {
+	// ContactsVerified marks imported email addresses and phone numbers
+	// as verified.
+	ContactsVerified bool
+}
+
+// Query is how ImportInput travels.
+func (in ImportInput) Query() url.Values {
+	if !in.ContactsVerified {
+		return nil
+	}
+	return url.Values{"contacts_verified": {"true"}}
+}
+
+// ImportInputFrom reads ImportInput back from the query.
+func ImportInputFrom(q url.Values) ImportInput {
+	return ImportInput{ContactsVerified: q.Get("contacts_verified") == "true"}
+}
+
+// ImportResult sums up a member import.
+type ImportResult struct {
+	Created int              `json:"created"`
+	Skipped int              `json:"skipped"` // numbers already taken: a re-run creates nothing twice
+	Errors  []ImportRowError `json:"errors"`
+}
+
+// ImportRowError is a row an import refused.
+type ImportRowError struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// DefaultEventsLimit is how many events events/list returns unless told.
+const DefaultEventsLimit = 50
+
+// EventsInput asks for a member's audit events.
+type EventsInput struct {
+	Number string `json:"number"`
+	Limit  int    `json:"limit,omitempty"`
+}
+
+// EventView is an audit event as the admin API returns it, secrets in its
+// detail redacted.
+type EventView struct {
+	ID        string            `json:"id"`
+	Time      time.Time         `json:"time"`
+	Type      string            `json:"type"`
+	Success   bool              `json:"success"`
+	Reason    string            `json:"reason,omitempty"`
+	Method    string            `json:"method,omitempty"`
+	ClientID  string            `json:"client_id,omitempty"`
+	DeviceID  string            `json:"device_id,omitempty"`
+	IP        string            `json:"ip,omitempty"`
+	UserAgent string            `json:"user_agent,omitempty"`
+	Detail    map[string]string `json:"detail,omitempty"`
+}
+
+// EventsOutput is a member's events, newest first.
+type EventsOutput struct {
+	Number string      `json:"number"`
+	Events []EventView `json:"events"`
+}
+
+// KeyView is a signing key as shown to the operator: never the private key.
+type KeyView struct {
+	ID        string    `json:"kid"`
+	Algorithm string    `json:"alg"`
+	Status    string    `json:"status"` // active, retired (still published) or expired
+	CreatedAt time.Time `json:"created_at"`
+	RetiredAt time.Time `json:"retired_at,omitzero"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// BackupBegun names a running hot backup.
+type BackupBegun struct {
+	ID string `json:"id"`
+}
+
+// BackupIDInput names a running hot backup.
+type BackupIDInput struct {
+	ID string `json:"id"`
+}
+
+// BackupChunk is the next part of a hot backup; the last says Done, with
+// the total size.
+type BackupChunk struct {
+	Data []byte `json:"data"`
+	Done bool   `json:"done,omitempty"`
+	Size int64  `json:"size,omitempty"` // total bytes, with Done
+}
