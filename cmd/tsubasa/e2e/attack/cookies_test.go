@@ -21,14 +21,15 @@ import (
 // so the browser never tries http again).
 
 // setCookies records every Set-Cookie a browser is sent, redirects
-// included, and the Strict-Transport-Security of every page (a 200 HTML
-// answer: the hosted pages, which set HSTS; see SECURITY.md).
+// included, and the Strict-Transport-Security of every answer over https
+// (pages, redirects and the OAuth answers alike: the first answer a member
+// gets may be a relying party's redirect through /authorize).
 type setCookies struct {
 	base http.RoundTripper
 	mu   sync.Mutex
 	got  []*http.Cookie
 	raw  []string
-	hsts map[string]string // path of a page → its Strict-Transport-Security
+	hsts map[string]string // "status method path" of an https answer → its Strict-Transport-Security
 }
 
 func (c *setCookies) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -40,8 +41,8 @@ func (c *setCookies) RoundTrip(req *http.Request) (*http.Response, error) {
 	defer c.mu.Unlock()
 	c.got = append(c.got, resp.Cookies()...)
 	c.raw = append(c.raw, resp.Header.Values("Set-Cookie")...)
-	if resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-		c.hsts[req.URL.Path] = resp.Header.Get("Strict-Transport-Security")
+	if req.URL.Scheme == "https" {
+		c.hsts[fmt.Sprintf("%d %s %s", resp.StatusCode, req.Method, req.URL.Path)] = resp.Header.Get("Strict-Transport-Security")
 	}
 	return resp, nil
 }
@@ -160,13 +161,17 @@ func TestAttackSessionCookieFlags(t *testing.T) {
 		loginThrough(t, s, b, issuer, e2e.MemberNumber, e2e.MemberPass)
 		checkCookies(t, c, true)
 		c.mu.Lock()
-		for path, hsts := range c.hsts {
+		for answer, hsts := range c.hsts {
 			if age := hstsMaxAge(hsts); age < 365*24*3600 {
-				t.Errorf("page %s: Strict-Transport-Security %q, want a max-age of a year or more", path, hsts)
+				t.Errorf("answer %s: Strict-Transport-Security %q, want a max-age of a year or more", answer, hsts)
 			}
 		}
-		if len(c.hsts) < 2 {
-			t.Errorf("HSTS checked on %d pages (%v), want the login and account pages", len(c.hsts), c.hsts)
+		var authorize bool
+		for answer := range c.hsts {
+			authorize = authorize || strings.HasSuffix(answer, " GET /authorize")
+		}
+		if len(c.hsts) < 3 || !authorize {
+			t.Errorf("HSTS checked on %v; want /authorize's redirect, the login and the account pages", c.hsts)
 		}
 		c.mu.Unlock()
 

@@ -127,10 +127,27 @@ func (s *server) routes() http.Handler {
 	var h http.Handler = mux
 	h = s.metrics.Instrument(h)
 	h = http.MaxBytesHandler(h, 1<<20)
+	if strings.HasPrefix(s.deps.Config.Issuer, "https://") {
+		h = withHSTS(h)
+	}
 	// Before anything reads an address: one derivation per request.
 	h = s.addrs.Handler(h)
 	return withRequestID(h)
 }
+
+// withHSTS sends Strict-Transport-Security on every answer of an https
+// issuer, not only on the hosted pages: a member's first request may be a
+// relying party's redirect to /authorize, and its answer must already pin
+// https for the pages that follow.
+func withHSTS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", hstsValue)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hstsValue is two years, sub-domains included, as the login UI sends it.
+const hstsValue = "max-age=63072000; includeSubDomains"
 
 func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.deps.Store.ClientByID(r.Context(), "\x00ready"); err != nil && !errors.Is(err, storage.ErrNotFound) {
