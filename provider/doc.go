@@ -78,8 +78,14 @@
 //
 // # Where it sits
 //
-// Sub-packages are the authentication domain (member, otp, passkey, risk,
-// notify, audit, acr, clientaddr); this package imports none of them except
-// acr. provider/admin, the administration operations, sits above it: it
-// uses this package and the domains, and only cmd uses it.
+// Sub-packages are the authentication domains, in two layers: the lower
+// ones {acr, audit, notify, clientaddr} import only storage (acr and
+// clientaddr nothing at all); the upper ones {member, otp, passkey, risk}
+// build on storage and the lower ones (otp sends through notify and rates
+// with acr, passkey rates with acr, risk records through audit and alerts
+// through notify) and never import one another. This package imports none
+// of them except acr. provider/admin, the administration operations, sits
+// above it: it uses this package and the domains, and only cmd uses it.
+// login-ui uses the domains but not this package. cmd/tsubasa/graph_test.go
+// enforces every one of these arrows.
 package provider
