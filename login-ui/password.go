@@ -7,6 +7,8 @@ import (
 
 	"tsubasa/provider/member"
 	"tsubasa/storage"
+
+	"github.com/gorilla/sessions"
 )
 
 type setPasswordPage struct {
@@ -41,24 +43,35 @@ func (u *UI) setPasswordStep() step {
 }
 
 func (u *UI) showSetPassword(w http.ResponseWriter, r *http.Request) {
-	sess := u.session(r)
-	req, ok := u.request(w, r, sess, r.URL.Query().Get("authRequestID"))
+	_, req, _, ok := u.setPasswordFlow(w, r, r.URL.Query().Get("authRequestID"))
 	if !ok {
-		return
-	}
-	st, ok := u.flowOrError(w, r, sess, req)
-	if !ok {
-		return
-	}
-	if !st.SetPass {
-		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
-		return
-	}
-	if u.secondFactorUnavailable(st) {
-		u.renderError(w, r, http.StatusForbidden, "login.error.second_factor_unavailable")
 		return
 	}
 	u.renderSetPassword(w, r, req.ID, negotiate(r, req.UILocales), http.StatusOK, "", nil)
+}
+
+// setPasswordFlow is the login in progress for the request, when it is at
+// the set-password step and can finish (a second factor it owes can be
+// given); otherwise it has answered with the error page.
+func (u *UI) setPasswordFlow(w http.ResponseWriter, r *http.Request, reqID string) (*sessions.Session, storage.AuthRequest, flowState, bool) {
+	sess := u.session(r)
+	req, ok := u.request(w, r, sess, reqID)
+	if !ok {
+		return nil, req, flowState{}, false
+	}
+	st, ok := u.flowOrError(w, r, sess, req)
+	if !ok {
+		return nil, req, st, false
+	}
+	if !st.SetPass {
+		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
+		return nil, req, st, false
+	}
+	if u.secondFactorUnavailable(st) {
+		u.renderError(w, r, http.StatusForbidden, "login.error.second_factor_unavailable")
+		return nil, req, st, false
+	}
+	return sess, req, st, true
 }
 
 func (u *UI) renderSetPassword(w http.ResponseWriter, r *http.Request, reqID, lang string, status int, errKey string, failed []member.Violation) {
@@ -68,21 +81,8 @@ func (u *UI) renderSetPassword(w http.ResponseWriter, r *http.Request, reqID, la
 }
 
 func (u *UI) postSetPassword(w http.ResponseWriter, r *http.Request) {
-	sess := u.session(r)
-	req, ok := u.request(w, r, sess, r.PostFormValue("authRequestID"))
+	sess, req, st, ok := u.setPasswordFlow(w, r, r.PostFormValue("authRequestID"))
 	if !ok {
-		return
-	}
-	st, ok := u.flowOrError(w, r, sess, req)
-	if !ok {
-		return
-	}
-	if !st.SetPass {
-		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
-		return
-	}
-	if u.secondFactorUnavailable(st) {
-		u.renderError(w, r, http.StatusForbidden, "login.error.second_factor_unavailable")
 		return
 	}
 	lang := negotiate(r, req.UILocales)

@@ -59,23 +59,8 @@ func (s *Store) DeleteClient(ctx context.Context, id string) (storage.RemovedCli
 		if out.Consents, err = deleteConsentsOf(tx, id); err != nil {
 			return err
 		}
-		if key, err = s.revoked.put(tx, f, now); err != nil {
-			return err
-		}
-		ts, err := selectTokens(tx, f, ix, prefix)
-		if err != nil {
-			return err
-		}
-		for i := range ts {
-			if !matches(f, &ts[i]) {
-				continue
-			}
-			if err := tokens.del(tx, &ts[i]); err != nil {
-				return err
-			}
-			out.Tokens++
-		}
-		return nil
+		key, out.Tokens, err = s.revokeTokens(tx, f, ix, prefix, now)
+		return err
 	})
 	if err != nil {
 		return storage.RemovedClient{}, err

@@ -148,30 +148,39 @@ func (s *Store) DeleteTokens(ctx context.Context, f storage.TokenFilter) (int, e
 	)
 	now := s.now().UTC()
 	err = s.write(ctx, func(tx *bbolt.Tx) error {
-		n = 0
 		var err error
-		if key, err = s.revoked.put(tx, f, now); err != nil {
-			return err
-		}
-		ts, err := selectTokens(tx, f, ix, prefix)
-		if err != nil {
-			return err
-		}
-		for i := range ts {
-			if !matches(f, &ts[i]) {
-				continue
-			}
-			if err := tokens.del(tx, &ts[i]); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
+		key, n, err = s.revokeTokens(tx, f, ix, prefix, now)
+		return err
 	})
 	if err == nil {
 		s.revoked.remember(key, now)
 	}
 	return n, err
+}
+
+// revokeTokens records the revocation of what f covers at now and deletes
+// the stored tokens it selects, in tx, returning the revocation's key (for
+// remember, once tx commits) and how many tokens it deleted.
+func (s *Store) revokeTokens(tx *bbolt.Tx, f storage.TokenFilter, ix *index[storage.Token], prefix []byte, now time.Time) (string, int, error) {
+	key, err := s.revoked.put(tx, f, now)
+	if err != nil {
+		return "", 0, err
+	}
+	ts, err := selectTokens(tx, f, ix, prefix)
+	if err != nil {
+		return "", 0, err
+	}
+	n := 0
+	for i := range ts {
+		if !matches(f, &ts[i]) {
+			continue
+		}
+		if err := tokens.del(tx, &ts[i]); err != nil {
+			return "", 0, err
+		}
+		n++
+	}
+	return key, n, nil
 }
 
 // selectTokens returns the candidates for f (to be narrowed by matches): the
