@@ -57,10 +57,43 @@ func (s *Service) VerifyTelephonePIN(ctx context.Context, number, pin, ip string
 		return TelephoneNotVerified, nil
 	}
 	ev.MemberID = m.ID
+	m, lockedFor, err := s.reserveTelephone(ctx, m.ID, now)
+	switch {
+	case errors.Is(err, errThrottled):
+		adm.close()
+		ev.Type, ev.Reason = EventTelephoneLocked, ReasonThrottled
+		ev.Detail = map[string]string{"retry_after": lockedFor.Round(time.Second).String()}
+		s.event(ctx, ev)
+		return TelephoneLocked, nil
+	case err != nil:
+		return "", fmt.Errorf("member: recording attempt: %w", err)
+	}
+	hash := m.PINHash
+	if !isPINShape(pin) {
+		hash = "" // a dummy verify
+	}
+	ok, newHash, err := adm.check(ctx, hash, pin)
+	switch {
+	case errors.Is(err, ErrHashFormat):
+		s.log.ErrorContext(ctx, "stored PIN hash unreadable", "member_id", m.ID, "error", err)
+	case err != nil:
+		return "", err
+	}
+	adm.close()
+	return s.settleTelephone(ctx, m, ok, newHash, ev)
+}
 
-	// Reserve the attempt first, as on the web, so parallel guesses count.
-	var lockedFor time.Duration
-	err = s.store.UpdateMember(ctx, m.ID, func(old storage.Member) (storage.Member, error) {
+// reserveTelephone counts an attempt on the member's telephone channel
+// before its PIN is checked, as the web login does, so that parallel
+// guesses count; it fails with errThrottled (and how long the lock has
+// left) while the channel is locked. The attempt that reaches the limit
+// locks the channel already.
+func (s *Service) reserveTelephone(ctx context.Context, id string, now time.Time) (storage.Member, time.Duration, error) {
+	var (
+		m         storage.Member
+		lockedFor time.Duration
+	)
+	err := s.store.UpdateMember(ctx, id, func(old storage.Member) (storage.Member, error) {
 		if now.Before(old.PhoneLockedUntil) {
 			lockedFor = old.PhoneLockedUntil.Sub(now)
 			return old, errThrottled
@@ -75,30 +108,13 @@ func (s *Service) VerifyTelephonePIN(ctx context.Context, number, pin, ip string
 		m = old
 		return old, nil
 	})
-	if errors.Is(err, errThrottled) {
-		adm.close()
-		ev.Type, ev.Reason = EventTelephoneLocked, ReasonThrottled
-		ev.Detail = map[string]string{"retry_after": lockedFor.Round(time.Second).String()}
-		s.event(ctx, ev)
-		return TelephoneLocked, nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("member: recording attempt: %w", err)
-	}
+	return m, lockedFor, err
+}
 
-	hash := m.PINHash
-	if !isPINShape(pin) {
-		hash = "" // a dummy verify
-	}
-	ok, newHash, err := adm.check(ctx, hash, pin)
-	switch {
-	case errors.Is(err, ErrHashFormat):
-		s.log.ErrorContext(ctx, "stored PIN hash unreadable", "member_id", m.ID, "error", err)
-	case err != nil:
-		return "", err
-	}
-	adm.close()
-
+// settleTelephone records the outcome of a checked PIN: a failure (and the
+// lock it reached), or a success that clears the count and replaces a
+// hash made with old parameters, unless the PIN changed meanwhile.
+func (s *Service) settleTelephone(ctx context.Context, m storage.Member, ok bool, newHash string, ev storage.Event) (TelephoneResult, error) {
 	if !ok || m.Status != storage.MemberActive {
 		ev.Reason = ReasonBadCredentials
 		if m.Status != storage.MemberActive {
@@ -106,15 +122,15 @@ func (s *Service) VerifyTelephonePIN(ctx context.Context, number, pin, ip string
 		}
 		s.event(ctx, ev)
 		if m.PhoneFailures >= s.opts.TelephoneMaxFailures {
-			s.event(ctx, storage.Event{Type: EventTelephoneLocked, MemberID: m.ID, IP: ip, Method: MethodPIN,
-				Time: now, Reason: ReasonBadCredentials})
+			s.event(ctx, storage.Event{Type: EventTelephoneLocked, MemberID: m.ID, IP: ev.IP, Method: MethodPIN,
+				Time: ev.Time, Reason: ReasonBadCredentials})
 			return TelephoneLocked, nil
 		}
 		return TelephoneNotVerified, nil
 	}
 	old := m.PINHash
 	ev.Type, ev.Success = EventTelephoneVerified, true
-	err = s.updateWithEvent(ctx, m.ID, func(cur storage.Member) (storage.Member, error) {
+	err := s.updateWithEvent(ctx, m.ID, func(cur storage.Member) (storage.Member, error) {
 		cur.PhoneFailures, cur.PhoneLockedUntil = 0, time.Time{}
 		if newHash != "" && cur.PINHash == old {
 			cur.PINHash = newHash
