@@ -36,37 +36,44 @@ func tuneRuntime(cfg config.Config, log *slog.Logger) {
 		}
 		runtime.GOMAXPROCS(procs)
 	}
-	gc, limit := cfg.Runtime.GCPercent, memoryLimit(cfg)
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gc)
-	} else {
-		gc = gcPercent()
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(limit)
-	} else {
-		limit = debug.SetMemoryLimit(-1)
-	}
+	gc, limit := RuntimeSettings(cfg)
+	debug.SetGCPercent(gc)
+	debug.SetMemoryLimit(limit)
 	log.Info("go runtime", "gc_percent", gc, "memory_limit_mib", limit>>20, "max_procs", procs)
+}
+
+// RuntimeSettings are the collector settings serve runs under: the
+// config's runtime section, or GOGC and GOMEMLIMIT where the environment
+// sets them (the runtime has read those already). The load command times
+// password hashes under the same settings.
+func RuntimeSettings(cfg config.Config) (gcPercent int, memoryLimit int64) {
+	gcPercent, memoryLimit = cfg.Runtime.GCPercent, memoryLimitOf(cfg)
+	if os.Getenv("GOGC") != "" {
+		gcPercent = currentGCPercent()
+	}
+	if os.Getenv("GOMEMLIMIT") != "" {
+		memoryLimit = debug.SetMemoryLimit(-1)
+	}
+	return gcPercent, memoryLimit
 }
 
 // defaultProcs is the runtime's own GOMAXPROCS, read before anything
 // changes it: the CPUs this process may use.
 var defaultProcs = runtime.GOMAXPROCS(0)
 
-// gcPercent is the current GOGC. SetGCPercent(-1) reads it by turning
+// currentGCPercent is the current GOGC. SetGCPercent(-1) reads it by turning
 // collection off, so it is put back at once.
-func gcPercent() int {
+func currentGCPercent() int {
 	gc := debug.SetGCPercent(-1)
 	debug.SetGCPercent(gc)
 	return gc
 }
 
-// memoryLimit is runtime.memory_limit_mib in bytes, or when 0, 128 MiB
+// memoryLimitOf is runtime.memory_limit_mib in bytes, or when 0, 128 MiB
 // plus twice the argon2id memory of as many hashes as the limiter runs:
 // what the hashes in flight hold, and as much again for the blocks of
 // finished hashes that the next collection frees.
-func memoryLimit(cfg config.Config) int64 {
+func memoryLimitOf(cfg config.Config) int64 {
 	if mib := cfg.Runtime.MemoryLimitMiB; mib > 0 {
 		return int64(mib) << 20
 	}

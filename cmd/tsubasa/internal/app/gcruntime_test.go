@@ -12,18 +12,18 @@ import (
 func TestMemoryLimit(t *testing.T) {
 	cfg := config.Default()
 	cfg.Runtime.MemoryLimitMiB = 300
-	if got := memoryLimit(cfg); got != 300<<20 {
+	if got := memoryLimitOf(cfg); got != 300<<20 {
 		t.Errorf("set limit: %d MiB", got>>20)
 	}
 	cfg.Runtime.MemoryLimitMiB = 0
 	cfg.Password.MaxConcurrentHashes = 3
 	cfg.Password.Argon2.MemoryKiB = 8192
-	if got := memoryLimit(cfg); got != (128+2*3*8)<<20 {
+	if got := memoryLimitOf(cfg); got != (128+2*3*8)<<20 {
 		t.Errorf("derived limit: %d MiB, want 176", got>>20)
 	}
 	cfg.Password.MaxConcurrentHashes = 0
 	cfg.Password.Argon2.MemoryKiB = 0
-	if got, want := memoryLimit(cfg), int64(128<<20+2*runtime.NumCPU()*19456<<10); got != want {
+	if got, want := memoryLimitOf(cfg), int64(128<<20+2*runtime.NumCPU()*19456<<10); got != want {
 		t.Errorf("derived limit with defaults: %d, want %d", got, want)
 	}
 }
@@ -41,7 +41,7 @@ func TestTuneRuntimeLeavesTheEnvironmentAlone(t *testing.T) {
 	for range 2 { // the default is the runtime's choice plus one, however often it is applied
 		tuneRuntime(cfg, log)
 	}
-	if gc, limit := gcPercent(), debug.SetMemoryLimit(-1); gc != 400 || limit != 250<<20 {
+	if gc, limit := currentGCPercent(), debug.SetMemoryLimit(-1); gc != 400 || limit != 250<<20 {
 		t.Errorf("from the config: GOGC %d, limit %d MiB; want 400 and 250", gc, limit>>20)
 	}
 	if got := runtime.GOMAXPROCS(0); got != defaultProcs+1 {
@@ -61,7 +61,7 @@ func TestTuneRuntimeLeavesTheEnvironmentAlone(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "500MiB")
 	t.Setenv("GOMAXPROCS", "3")
 	tuneRuntime(cfg, log)
-	if gc, limit := gcPercent(), debug.SetMemoryLimit(-1); gc != 150 || limit != 500<<20 {
+	if gc, limit := currentGCPercent(), debug.SetMemoryLimit(-1); gc != 150 || limit != 500<<20 {
 		t.Errorf("with the environment set: GOGC %d, limit %d MiB; want 150 and 500", gc, limit>>20)
 	}
 	if got := runtime.GOMAXPROCS(0); got != 3 {

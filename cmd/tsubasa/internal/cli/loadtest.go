@@ -151,9 +151,10 @@ func (g *globals) loadtest(ctx context.Context, o loadtest.Options, lf loadFlags
 // scenario's hash ceiling.
 func hashSpec(cfg config.Config) *loadtest.HashSpec {
 	a := cfg.Password.Argon2
+	gc, limit := app.RuntimeSettings(cfg)
 	return &loadtest.HashSpec{
 		MemoryKiB: a.MemoryKiB, Iterations: a.Iterations, Parallelism: a.Parallelism,
-		MaxConcurrent: cfg.Password.MaxConcurrentHashes,
+		MaxConcurrent: cfg.Password.MaxConcurrentHashes, GCPercent: gc, MemoryLimit: limit,
 		New: func(n int) func(ctx context.Context, password string) error {
 			return app.PasswordHash(cfg, n)
 		},

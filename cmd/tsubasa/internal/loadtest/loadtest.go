@@ -129,6 +129,19 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 		return err
 	}
 	defer l.transport.CloseIdleConnections()
+	// The load's own heap is small and short-lived: collect it less often,
+	// leaving the CPU to the server when both share a machine.
+	gc, limit := 400, int64(-1)
+	if o.Hash != nil && o.Hash.GCPercent != 0 {
+		// The hashes are timed under the server's own collector settings:
+		// each allocates its working memory afresh, and what that costs
+		// depends on them.
+		gc, limit = o.Hash.GCPercent, o.Hash.MemoryLimit
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(gc))
+	if limit > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+	}
 	var hash *hashMeter
 	if o.Scenario == "login" {
 		hash = startHashMeter(*o.Hash)
@@ -144,9 +157,6 @@ func Run(ctx context.Context, o Options, stdout io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	// The load's own heap is small and short-lived: collect it less often,
-	// leaving the CPU to the server when both share a machine.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	rep, err := l.run(ctx, sc)
 	if err != nil {
 		return err

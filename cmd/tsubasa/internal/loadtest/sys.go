@@ -26,8 +26,13 @@ type HashSpec struct {
 	// MaxConcurrent is password.max_concurrent_hashes (0: one per CPU).
 	MaxConcurrent int
 	// New returns the server's hash function running at most n hashes at
-	// once, each slot keeping its working memory as the server's do.
+	// once, as the server's limiter does.
 	New func(n int) func(ctx context.Context, password string) error
+	// GCPercent and MemoryLimit are the server's collector settings
+	// (GOGC, and GOMEMLIMIT in bytes; 0 and -1 when unknown): the command
+	// runs under them, so that hashes are timed as the server runs them.
+	GCPercent   int
+	MemoryLimit int64
 }
 
 // hashCeiling is the most password logins per second the server's machine
