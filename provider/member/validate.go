@@ -102,6 +102,16 @@ func validateNew(ctx context.Context, nm NewMember, policy *Policy) (validated, 
 	if m.Email == "" && m.Phone != "" {
 		m.OTPChannel = storage.ChannelSMS
 	}
+	v.secrets(ctx, nm, policy, fe)
+	if fe.empty() {
+		return v, nil
+	}
+	return v, fe
+}
+
+// secrets validates the new member's password (or imported hash) against
+// the policy and the legacy PIN's shape.
+func (v *validated) secrets(ctx context.Context, nm NewMember, policy *Policy, fe *FieldErrors) {
 	switch {
 	case nm.Password != "" && nm.PasswordHash != "":
 		fe.add("password", ErrPasswordAndHash)
@@ -112,7 +122,7 @@ func validateNew(ctx context.Context, nm NewMember, policy *Policy) (validated, 
 		v.passwordHash = nm.PasswordHash
 	case nm.Password != "":
 		if policy != nil {
-			if vs := policy.Check(ctx, nm.Password, *m); len(vs) > 0 {
+			if vs := policy.Check(ctx, nm.Password, v.m); len(vs) > 0 {
 				fe.add("password", &PolicyError{Violations: vs})
 				fe.Violations = vs
 			}
@@ -126,10 +136,6 @@ func validateNew(ctx context.Context, nm NewMember, policy *Policy) (validated, 
 		}
 		v.pin = pin
 	}
-	if fe.empty() {
-		return v, nil
-	}
-	return v, fe
 }
 
 // cleanName trims and NFC-normalises a name, refusing control characters
