@@ -88,7 +88,7 @@
 // # Several processes: what is kept in memory
 //
 // Two caches live in each process, each safe to be stale for at most
-// Options.RevocationDelay (default 1s; the README states it):
+// Options.RevocationDelay (default 1s; storage.postgres.revocation_delay):
 //
 //   - the revocations of tokens that are not stored (revocations.go): all
 //     of them, for TokenRevoked, which is on every userinfo, introspection

@@ -200,3 +200,42 @@ func TestSMSBudgetHoldsAcrossReplicas(t *testing.T) {
 		t.Fatalf("SMSCount = %d, %v; want 25", n, err)
 	}
 }
+
+// Each step of a login may land on another replica: the authorization
+// request and the session are rows every replica reads and updates.
+func TestLoginStepsOnAnyReplica(t *testing.T) {
+	ctx := t.Context()
+	a, b := twoReplicas(t, postgres.Options{})
+	r := storage.AuthRequest{ID: "ar-1", ClientID: "web", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	if err := a.CreateAuthRequest(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CreateSession(ctx, storage.Session{ID: "sid", Data: map[string]string{"auth_request": r.ID}, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.UpdateAuthRequest(ctx, r.ID, func(r storage.AuthRequest) (storage.AuthRequest, error) {
+		r.BrowserSession = "sid"
+		return r, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.UpdateAuthRequest(ctx, r.ID, func(r storage.AuthRequest) (storage.AuthRequest, error) {
+		if r.BrowserSession != "sid" {
+			return r, errors.New("the binding made on the other replica is missing")
+		}
+		r.MemberID, r.Done = "m1", true
+		return r, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SaveAuthCode(ctx, storage.AuthCode{Hash: "h", AuthRequestID: r.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	_, got, err := b.ClaimAuthCode(ctx, "h", t0)
+	if err != nil || got.MemberID != "m1" || got.BrowserSession != "sid" {
+		t.Fatalf("claim on the other replica: %+v, %v", got, err)
+	}
+	if sess, err := a.SessionByID(ctx, "sid"); err != nil || sess.Data["auth_request"] != r.ID {
+		t.Fatalf("session made on the other replica: %+v, %v", sess, err)
+	}
+}
