@@ -118,8 +118,9 @@
 // compared with the token's CreatedAt from the issuing replica's.
 //
 // LISTEN needs a session: the URL must reach PostgreSQL directly or through
-// a pooler in session mode (PgBouncer's transaction mode drops
-// notifications, and Open fails when LISTEN does).
+// a pooler in session mode. PgBouncer's transaction mode accepts LISTEN and
+// never delivers: Open fails when its listener cannot connect or its first
+// ping does not come back within 10s.
 //
 // Clients and signing keys are not cached here; the provider's caches of
 // them, and their invalidation across replicas, are the provider's

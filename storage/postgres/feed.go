@@ -45,13 +45,21 @@ type feed struct {
 
 	freshAt atomic.Int64 // since base, when the last ping back was sent; 0: never
 
-	mu   sync.Mutex
-	seq  uint64
-	sent map[uint64]int64 // ping sequence → since base at sending
+	mu    sync.Mutex
+	seq   uint64
+	sent  map[uint64]int64 // ping sequence → since base at sending
+	first chan struct{}    // closed when the first ping comes back
+	once  sync.Once
 
 	cancel context.CancelFunc
 	done   chan struct{}
 }
+
+// maxOutstandingPings bounds the pings remembered while none comes back.
+const maxOutstandingPings = 64
+
+// firstPingWait is how long Open waits for its first ping to come back.
+const firstPingWait = 10 * time.Second
 
 func newFeed(s *Store, cfg *pgx.ConnConfig) *feed {
 	c := cfg.Copy()
@@ -64,7 +72,7 @@ func newFeed(s *Store, cfg *pgx.ConnConfig) *feed {
 	delete(c.RuntimeParams, "statement_timeout")
 	bound := s.opts.RevocationDelay
 	return &feed{s: s, cfg: c, ping: "tsubasa_ping_" + ping,
-		period: bound / 2, bound: bound, base: time.Now(), sent: map[uint64]int64{}}
+		period: bound / 2, bound: bound, base: time.Now(), sent: map[uint64]int64{}, first: make(chan struct{})}
 }
 
 // fresh reports whether every change committed elsewhere more than the
@@ -74,9 +82,10 @@ func (f *feed) fresh() bool {
 	return at > 0 && time.Since(f.base)-time.Duration(at) <= f.bound
 }
 
-// start connects the listener (failing Open when it cannot: a database
-// reached through a pooler that drops LISTEN is refused, not silently
-// stale) and runs it until stop.
+// start connects the listener and runs it until stop. It fails Open when
+// the listener cannot connect, or its first ping does not come back (a
+// pooler in transaction mode takes LISTEN and never delivers): such a
+// store would answer every revocation check from the database.
 func (f *feed) start(ctx context.Context) error {
 	conn, err := f.connect(ctx)
 	if err != nil {
@@ -85,7 +94,19 @@ func (f *feed) start(ctx context.Context) error {
 	lctx, cancel := context.WithCancel(context.Background())
 	f.cancel, f.done = cancel, make(chan struct{})
 	go f.run(lctx, conn)
-	return nil
+	t := time.NewTimer(firstPingWait)
+	defer t.Stop()
+	select {
+	case <-f.first:
+		return nil
+	case <-ctx.Done():
+		err = ctx.Err()
+	case <-t.C:
+		err = errors.New("postgres: notifications sent to this database do not come back to its listener " +
+			"within " + firstPingWait.String() + ": reach PostgreSQL directly or through a pooler in session mode")
+	}
+	f.stop()
+	return err
 }
 
 func (f *feed) stop() {
@@ -176,6 +197,7 @@ func (f *feed) sendPing(ctx context.Context) error {
 	f.seq++
 	seq := f.seq
 	f.sent[seq] = int64(time.Since(f.base))
+	delete(f.sent, seq-maxOutstandingPings) // lost: it will not come back
 	f.mu.Unlock()
 	_, err := f.s.pool.Exec(ctx, "SELECT pg_notify($1, $2)", f.ping, strconv.FormatUint(seq, 10))
 	return err
@@ -199,6 +221,7 @@ func (f *feed) handle(channel, payload string) error {
 		f.mu.Unlock()
 		if ok && at > f.freshAt.Load() {
 			f.freshAt.Store(at)
+			f.once.Do(func() { close(f.first) })
 		}
 		return nil
 	}

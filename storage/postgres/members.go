@@ -45,18 +45,20 @@ func (s *Store) CreateMembers(ctx context.Context, ms []storage.Member) ([]error
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		clear(errs)
 		b := &pgx.Batch{}
+		var queued []int // indexes of ms in the batch
 		for i := range ms {
-			if err := members.checkKey(&ms[i]); err != nil {
-				return err
+			if errs[i] = members.checkKey(&ms[i]); errs[i] != nil {
+				continue // as bolt: this member fails, the others go on
 			}
 			args, err := members.args(&ms[i])
 			if err != nil {
 				return err
 			}
 			b.Queue(createMemberSQL, args...)
+			queued = append(queued, i)
 		}
 		res := tx.SendBatch(ctx, b)
-		for i := range ms {
+		for _, i := range queued {
 			// A member taken by an earlier one of ms, or already stored,
 			// inserts no row.
 			tag, err := res.Exec()
