@@ -23,8 +23,9 @@ import (
 // errNoBinaries: PostgreSQL is not installed where Debian puts it.
 var errNoBinaries = errors.New("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
 
-// binGlob is where Debian's postgresql-<version> packages put the server.
-const binGlob = "/usr/lib/postgresql/*/bin"
+// binGlob is where Debian's postgresql-<version> packages put the server
+// (a variable for the test of a machine without it).
+var binGlob = "/usr/lib/postgresql/*/bin"
 
 // superuser is the bootstrap superuser initdb creates.
 const superuser = "tsubasa"
