@@ -226,6 +226,8 @@ func (f *feed) handle(channel, payload string) error {
 		return nil
 	}
 	switch {
+	case payload == "M":
+		f.s.members.reset()
 	case strings.HasPrefix(payload, "m"):
 		f.s.members.changed(payload[1:])
 	case payload == "R":

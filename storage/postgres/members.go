@@ -26,8 +26,14 @@ const (
 )
 
 // memberChanged is the notification payload for a change to member id:
-// every process drops it from its member cache.
-func memberChanged(id string) string { return "m" + id }
+// every process drops it from its member cache ("M", too long for a
+// notification: every process empties it).
+func memberChanged(id string) string {
+	if len(id) > 3500 {
+		return "M"
+	}
+	return "m" + id
+}
 
 // CreateMember stores a new member; the id, number and WebAuthn handle must
 // be free.
