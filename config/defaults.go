@@ -27,7 +27,8 @@ func Default() Config {
 		Listen: defaultListen,
 		Log:    LogConfig{Level: LogLevelInfo, Format: LogFormatText},
 		Storage: StorageConfig{
-			Bolt: BoltConfig{Path: defaultDBPath},
+			Bolt:     BoltConfig{Path: defaultDBPath},
+			Postgres: defaultPostgres(),
 		},
 		Brand: BrandConfig{Name: "Tsubasa", PrimaryColor: "#0b3d91"},
 		Tokens: TokensConfig{
@@ -104,6 +105,13 @@ func Default() Config {
 	}
 }
 
+// defaultPostgres is unused until url is set. TLS verifies the server's
+// name: a database reached over a network is authenticated by default.
+func defaultPostgres() PostgresConfig {
+	return PostgresConfig{MaxConns: 10, StatementTimeout: 5 * time.Second, SSLMode: SSLModeVerifyFull,
+		RevocationDelay: time.Second, AutoMigrate: true}
+}
+
 func defaultSMTP() SMTPConfig {
 	return SMTPConfig{Port: 587, TLS: TLSStartTLS}
 }
@@ -132,7 +140,7 @@ func DevDefaults(c *Config) {
 	if c.Listen == "" {
 		c.Listen = defaultListen
 	}
-	if c.Storage.Bolt.Path == "" {
+	if c.Storage.Bolt.Path == "" && c.Storage.Postgres.URL == "" {
 		c.Storage.Bolt.Path = defaultDBPath
 	}
 }

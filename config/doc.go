@@ -18,14 +18,17 @@
 //     separated (TSUBASA_OTP_SMS_COUNTRIES=JP,US); map entries add the key
 //     (TSUBASA_OTP_FORMATS_LOGIN=pictogram); the client list is one YAML or
 //     JSON document in TSUBASA_CLIENTS. A TSUBASA_* variable that names no
-//     key is an error, except TSUBASA_CONFIG and TSUBASA_REQUIRE_BROWSER.
+//     key is an error, except TSUBASA_CONFIG, TSUBASA_REQUIRE_BROWSER and
+//     TSUBASA_REQUIRE_POSTGRES.
 //     The names come from the yaml tags by reflection: EnvNames lists them.
 //  4. Secret files: for each key X with a sibling X_file (secret,
 //     password, token, auth_token), X is read from the file with trailing
 //     line breaks removed. Setting both is an error.
 //
 // Client defaults (grant types, scopes, ID token algorithm) are then filled
-// in by ClientConfig.WithDefaults.
+// in by ClientConfig.WithDefaults. storage.bolt.path gets its default last,
+// and only when storage.postgres.url is empty: a Config with both was given
+// both by the operator, and Validate refuses it.
 //
 // # Validation
 //

@@ -18,6 +18,9 @@ const (
 var nonConfigEnv = map[string]bool{
 	"TSUBASA_CONFIG":          true, // path of the config file, read by cmd
 	"TSUBASA_REQUIRE_BROWSER": true, // browser tests fail instead of skipping
+	// PostgreSQL tests fail instead of skipping (set by .ci/run, so every
+	// process the tests start sees it).
+	"TSUBASA_REQUIRE_POSTGRES": true,
 }
 
 // envVar is one overridable key. Names are TSUBASA_ followed by the key's

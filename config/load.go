@@ -25,6 +25,9 @@ import (
 // matching fs.ErrNotExist.
 func Load(path string, environ []string) (Config, error) {
 	c := Default()
+	// storage.bolt.path gets its default below, once it is known whether
+	// PostgreSQL was chosen: only an operator's bolt.path is "both set".
+	c.Storage.Bolt.Path = ""
 	root := reflect.ValueOf(&c).Elem()
 	var errs []error
 	if path != "" {
@@ -40,6 +43,9 @@ func Load(path string, environ []string) (Config, error) {
 		c.Clients[i] = c.Clients[i].WithDefaults(c.Keys.Algorithm)
 	}
 	resolveFiles(root, "", &errs)
+	if c.Storage.Bolt.Path == "" && c.Storage.Postgres.URL == "" {
+		c.Storage.Bolt.Path = defaultDBPath
+	}
 	if len(errs) > maxReported {
 		more := len(errs) - maxReported
 		errs = append(errs[:maxReported], fmt.Errorf("… and %d more problems", more))

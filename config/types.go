@@ -58,14 +58,39 @@ type LogConfig struct {
 	AuditJSON bool   `yaml:"audit_json"` // audit events as JSON lines as well
 }
 
-// StorageConfig selects the storage backend; bbolt is the only one today.
+// StorageConfig selects the storage backend: the embedded bbolt file, or
+// PostgreSQL for several replicas when postgres.url is set. Load gives
+// bolt.path its default only when postgres.url is empty, so a Config
+// that has both was given both, which Validate refuses.
 type StorageConfig struct {
-	Bolt BoltConfig `yaml:"bolt"`
+	Bolt     BoltConfig     `yaml:"bolt"`
+	Postgres PostgresConfig `yaml:"postgres"`
 }
 
 // BoltConfig is the embedded bbolt database.
 type BoltConfig struct {
 	Path string `yaml:"path"`
+}
+
+// PostgresConfig is the shared database of several replicas.
+type PostgresConfig struct {
+	// URL is postgres://user:password@host:port/database; empty = bbolt.
+	URL     string `yaml:"url" secret:"true"`
+	URLFile string `yaml:"url_file"`
+	// MaxConns is the size of each replica's connection pool.
+	MaxConns int `yaml:"max_conns"`
+	// StatementTimeout bounds every statement (PostgreSQL's statement_timeout).
+	StatementTimeout time.Duration `yaml:"statement_timeout"`
+	// SSLMode is disable, require, verify-ca or verify-full.
+	SSLMode string `yaml:"sslmode"`
+	// SSLRootCert is the CA file for verify-ca and verify-full; empty = the system's.
+	SSLRootCert string `yaml:"sslrootcert"`
+	// RevocationDelay bounds how long a revocation (or a member change)
+	// made on one replica may go unseen by another.
+	RevocationDelay time.Duration `yaml:"revocation_delay"`
+	// AutoMigrate applies pending schema migrations at start; off, a
+	// replica refuses to start until they are applied.
+	AutoMigrate bool `yaml:"auto_migrate"`
 }
 
 // AdminConfig is the local administration socket used by the CLI.

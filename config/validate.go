@@ -48,7 +48,7 @@ func (c Config) Validate() error {
 	v.proxies(c.TrustedProxies, c.ProxyHeader)
 	v.oneOf("log.level", c.Log.Level, LogLevelDebug, LogLevelInfo, LogLevelWarn, LogLevelError)
 	v.oneOf("log.format", c.Log.Format, LogFormatJSON, LogFormatText)
-	v.nonEmpty("storage.bolt.path", c.Storage.Bolt.Path)
+	v.storage(c.Storage)
 	v.brand(c.Brand)
 	v.clients(c.Clients, c.Keys.Algorithm)
 	v.tokens(c.Tokens)

@@ -62,6 +62,15 @@ type Outbox interface {
 	// DueMessages returns pending messages whose NextAttemptAt is not after
 	// now, oldest first (by NextAttemptAt, then CreatedAt), at most limit.
 	DueMessages(ctx context.Context, now time.Time, limit int) ([]OutboxMessage, error)
+	// ClaimDueMessages is DueMessages for one worker among several (in
+	// any number of processes): it returns what DueMessages would and, in
+	// the same step, moves each message's NextAttemptAt to leaseUntil, so
+	// that no caller gets it again before then. Concurrent callers get
+	// disjoint messages. A worker records the outcome with
+	// UpdateOutboxMessage before leaseUntil; one that stops half-way
+	// leaves its messages due again at leaseUntil. The messages are
+	// returned as stored after the claim. leaseUntil must be after now.
+	ClaimDueMessages(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]OutboxMessage, error)
 	OutboxMessageByID(ctx context.Context, id string) (OutboxMessage, error)
 	UpdateOutboxMessage(ctx context.Context, id string, fn func(OutboxMessage) (OutboxMessage, error)) error
 }

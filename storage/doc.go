@@ -2,7 +2,8 @@
 // role interfaces through which every other package reaches persistent state.
 //
 // It imports only the standard library so that any backend (the embedded
-// bolt backend in storage/bolt, or a future PostgreSQL one) can implement it,
+// bolt backend in storage/bolt, or the PostgreSQL one in storage/postgres,
+// which several processes share) can implement it,
 // and so that consumers depend on the narrowest role they need rather than on
 // a database. Store embeds every role plus Close.
 //
@@ -27,6 +28,11 @@
 //     (ReserveSMS, DueMessages) take now and treat an expired record as
 //     ErrNotFound or out of the window. DeleteExpired(now), called by a
 //     janitor, removes what has expired.
+//   - What decides a security outcome (single use, limits, lockouts,
+//     revocation) holds across every process that shares a backend: the
+//     claims and UpdateX are atomic in the database, not in memory, and
+//     a backend's caches say how stale they may be (storage/postgres:
+//     a configured bound).
 //   - One clock is the backend's own: the time a revocation is recorded at
 //     (DeleteTokens, ChangeCredentials). An access token issued before a
 //     revocation that covers it is refused (TokenRevoked), so the

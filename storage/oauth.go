@@ -103,7 +103,9 @@ type AuthCode struct {
 
 // AuthRequests stores authorization requests and their codes. A request is
 // durable once a code has been saved for it; before that a backend may keep
-// it in memory only (a crash loses logins in progress, never a code).
+// it in memory only (a crash loses logins in progress, never a code), if
+// it is the only process: a backend shared by several keeps every request
+// where each of them finds it, since any of them may serve the next step.
 type AuthRequests interface {
 	CreateAuthRequest(ctx context.Context, r AuthRequest) error
 	AuthRequestByID(ctx context.Context, id string) (AuthRequest, error)

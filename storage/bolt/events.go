@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"errors"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -132,6 +133,52 @@ func (s *Store) DueMessages(ctx context.Context, now time.Time, limit int) ([]st
 	})
 	return out, err
 }
+
+// ClaimDueMessages returns the messages DueMessages would and moves their
+// NextAttemptAt to leaseUntil in the same commit; see storage.Outbox. One
+// process owns the file, and its writes are serialised, so concurrent
+// claimers get disjoint messages.
+func (s *Store) ClaimDueMessages(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]storage.OutboxMessage, error) {
+	if !leaseUntil.After(now) {
+		return nil, errLease
+	}
+	// Workers poll: answer "nothing due" from a read, without a commit
+	// (and its fsync) that would change nothing.
+	if due, err := s.DueMessages(ctx, now, 1); err != nil || len(due) == 0 {
+		return nil, err
+	}
+	var out []storage.OutboxMessage
+	end := appendTimeKey(nil, now)
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		out = nil
+		var due []storage.OutboxMessage
+		c := tx.Bucket(bOutboxDue).Cursor()
+		for k, pk := c.First(); k != nil && bytes.Compare(k[:timeKeyLen], end) <= 0; k, pk = c.Next() {
+			if limit > 0 && len(due) >= limit {
+				break
+			}
+			m, err := outbox.get(tx, pk)
+			if err != nil {
+				return err
+			}
+			due = append(due, m)
+		}
+		// Moved after the walk: each put moves the message's entry in
+		// the index the cursor is on.
+		for i := range due {
+			old := outbox.keys(&due[i])
+			due[i].NextAttemptAt = leaseUntil.UTC()
+			if err := outbox.put(tx, old, &due[i]); err != nil {
+				return err
+			}
+		}
+		out = due
+		return nil
+	})
+	return out, err
+}
+
+var errLease = errors.New("bolt: claim due messages: the lease must end after now")
 
 // OutboxMessageByID returns one message.
 func (s *Store) OutboxMessageByID(ctx context.Context, id string) (storage.OutboxMessage, error) {

@@ -19,13 +19,20 @@
 // races: 100 goroutines on one UpdateMember and on one UpdateDevice (a
 // device's login throttle), 50 concurrent claims of one code, refresh
 // token or OTP with exactly one winner, 20 concurrent first callers of
-// Secret, 100 concurrent SMS reservations against a budget of 30.
+// Secret, 100 concurrent SMS reservations against a budget of 30, 10
+// outbox workers claiming 20 messages, each exactly once.
+//
+// The suite opens one store per case, so it checks what one process sees.
+// What several processes sharing a backend must also keep (single use and
+// limits across pools, revocations reaching the others) is the backend's
+// own tests' (storage/postgres).
 //
 // Where the storage contract leaves a choice, the suite pins one so that
 // backends agree: deleting a missing record returns ErrNotFound;
 // ClaimAuthCode and RotateRefreshToken return the record as stored after
 // the claim (Consumed set); an unconsumed code whose auth request is gone
-// is ErrNotFound; DueMessages orders by NextAttemptAt, then CreatedAt;
+// is ErrNotFound; DueMessages (and ClaimDueMessages) order by
+// NextAttemptAt, then CreatedAt, then id;
 // ListSessions, DeleteSessions, ListTokens and DeleteTokens refuse an empty
 // filter. Lists other than ListEvents and DueMessages are compared as sets.
 //

@@ -39,7 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Passkeys", passkeyTests},
 		{"Consents", consentTests},
 		{"Events", eventTests},
-		{"Outbox", outboxTests},
+		{"Outbox", append(outboxTests, claimTests...)},
 		{"Logins", loginTests},
 		{"MemberEvents", memberEventTests},
 		{"CredentialChanges", credentialTests},

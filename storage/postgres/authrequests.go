@@ -1,0 +1,160 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"tsubasa/storage"
+)
+
+// Authorization requests are rows from CreateAuthRequest on (bolt keeps
+// them in memory until their code): any replica may serve any step of a
+// login, so each step must find the request in the database.
+var authRequests = newTable(table[storage.AuthRequest]{
+	kind:   "auth request",
+	key:    []string{"id"},
+	keyOf:  func(r *storage.AuthRequest) []any { return []any{r.ID} },
+	cols:   []string{"expires_at", "expires_ns"},
+	colsOf: func(r *storage.AuthRequest) []any { return []any{r.ExpiresAt, ns(r.ExpiresAt)} },
+}, "auth_requests")
+
+var authCodes = newTable(table[storage.AuthCode]{
+	kind:  "auth code",
+	key:   []string{"hash"},
+	keyOf: func(c *storage.AuthCode) []any { return []any{c.Hash} },
+	cols:  []string{"auth_request_id", "consumed", "expires_at", "expires_ns"},
+	colsOf: func(c *storage.AuthCode) []any {
+		return []any{c.AuthRequestID, c.Consumed, c.ExpiresAt, ns(c.ExpiresAt)}
+	},
+	// The key is a hash of a bearer secret: keep it out of error messages.
+	label:    func([]any) string { return "auth code" },
+	consumed: func(c *storage.AuthCode) *bool { return &c.Consumed },
+}, "auth_codes")
+
+const (
+	// claimCodeSQL is the claim of a code: one statement, so that of
+	// concurrent claims (in any number of processes) exactly one finds the
+	// row unconsumed; the others wait for its row lock and then find it
+	// consumed.
+	claimCodeSQL = `UPDATE auth_codes SET consumed = true
+WHERE hash = $1 AND NOT consumed AND (expires_at, expires_ns) > ($2, $3)
+RETURNING data`
+	// takeRequestSQL deletes the claimed code's request and returns it.
+	takeRequestSQL = "DELETE FROM auth_requests WHERE id = $1 RETURNING data"
+)
+
+// CreateAuthRequest stores a new authorization request.
+func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
+	return createOne(ctx, s, authRequests, r)
+}
+
+// AuthRequestByID returns the request, even when expired.
+func (s *Store) AuthRequestByID(ctx context.Context, id string) (storage.AuthRequest, error) {
+	return getOne(ctx, s, authRequests, id)
+}
+
+// UpdateAuthRequest applies fn to the request, its row locked meanwhile:
+// of concurrent binders on any replica, each sees the one before.
+func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(storage.AuthRequest) (storage.AuthRequest, error)) error {
+	return updateOne(ctx, s, authRequests, []any{id}, fn)
+}
+
+// DeleteAuthRequest deletes the request (its codes expire on their own).
+func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
+	return deleteOne(ctx, s, authRequests, id)
+}
+
+// SaveAuthCode stores a new authorization code.
+func (s *Store) SaveAuthCode(ctx context.Context, c storage.AuthCode) error {
+	return createOne(ctx, s, authCodes, c)
+}
+
+// PeekAuthCode returns the code and its request; see storage.AuthRequests.
+func (s *Store) PeekAuthCode(ctx context.Context, hash string, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
+	if err := s.live(ctx); err != nil {
+		return storage.AuthCode{}, storage.AuthRequest{}, err
+	}
+	return findCode(ctx, s.pool, hash, now)
+}
+
+// findCode reads the code and its request and decides as a claim would:
+// an unknown or expired code, or one whose request is gone, is ErrNotFound;
+// a consumed one ErrConsumed, returned with the code (and the request if
+// still there).
+func findCode(ctx context.Context, q querier, hash string, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
+	c, err := authCodes.get(ctx, q, hash)
+	if err != nil {
+		return storage.AuthCode{}, storage.AuthRequest{}, err
+	}
+	if !now.Before(c.ExpiresAt) {
+		return storage.AuthCode{}, storage.AuthRequest{}, notFound("auth code expired at " + c.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	r, rerr := authRequests.get(ctx, q, c.AuthRequestID)
+	if rerr != nil && !isNotFound(rerr) {
+		return storage.AuthCode{}, storage.AuthRequest{}, rerr
+	}
+	if c.Consumed {
+		// A replay: hand back what the first claim saw, so the caller can
+		// revoke what it minted. The request is gone by now, as a rule.
+		if rerr != nil {
+			r = storage.AuthRequest{}
+		}
+		return c, r, fmt.Errorf("postgres: auth code of auth request %q: %w", c.AuthRequestID, storage.ErrConsumed)
+	}
+	if rerr != nil {
+		return storage.AuthCode{}, storage.AuthRequest{}, fmt.Errorf("postgres: auth code: %w", rerr)
+	}
+	return c, r, nil
+}
+
+// ClaimAuthCode marks the code consumed, deletes its request, stores ts and
+// returns the code (as now stored) and the request, in one transaction;
+// see storage.AuthRequests.
+func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time, ts ...storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
+	var (
+		code storage.AuthCode
+		req  storage.AuthRequest
+	)
+	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		code, req = storage.AuthCode{}, storage.AuthRequest{}
+		if !storable(hash) {
+			return notFound("auth code")
+		}
+		var data []byte
+		err := tx.QueryRow(ctx, claimCodeSQL, hash, now, ns(now)).Scan(&data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Lost, replayed, expired or unknown: findCode says which,
+			// and hands a replay what the first claim saw.
+			var ferr error
+			code, req, ferr = findCode(ctx, tx, hash, now)
+			if ferr == nil {
+				ferr = fmt.Errorf("postgres: auth code: not claimed for no known reason")
+			}
+			return ferr
+		}
+		if err != nil {
+			return wrap("claim auth code", err)
+		}
+		var c storage.AuthCode
+		if err := decode(data, &c); err != nil {
+			return wrap("claim auth code", err)
+		}
+		c.Consumed = true
+		// The request goes with its code: the caller has it now, and a
+		// replay needs only the code's AuthRequestID.
+		r, err := authRequests.scan(tx.QueryRow(ctx, takeRequestSQL, c.AuthRequestID), []any{c.AuthRequestID})
+		if err != nil {
+			return fmt.Errorf("postgres: auth code: %w", err) // rolled back: the code stays unclaimed
+		}
+		if err := createTokens(ctx, tx, ts); err != nil {
+			return err
+		}
+		code, req = c, r
+		return nil
+	})
+	return code, req, err
+}

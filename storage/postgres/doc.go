@@ -1,0 +1,137 @@
+// Package postgres is Tsubasa's storage backend for several replicas: any
+// number of processes share one PostgreSQL database through
+// github.com/jackc/pgx/v5 (a pgxpool per process). Open it with Open; it
+// passes the storagetest conformance suite, every case, as storage/bolt
+// does.
+//
+// # Schema and migrations
+//
+// The schema is a sequence of SQL files embedded from migrations/
+// (NNNN_name.sql, versions 1, 2, … without gaps). Open applies the pending
+// ones (Migrate does only that, ReadStatus reports where a database
+// stands), all in one transaction that first takes a transaction-scoped
+// advisory lock: replicas that start together queue on the lock, the first
+// migrates, the others find nothing pending. The versions applied are
+// recorded in schema_migrations with the SHA-256 of their SQL. Open refuses
+// a database with a version this code does not know (ErrSchemaTooNew: a
+// newer Tsubasa migrated it, and this one does not know what changed), or
+// whose applied SQL differs from the embedded one; with
+// Options.NoMigrate, for operators who migrate before a rollout, it also
+// refuses one with migrations pending (ErrSchemaBehind) instead of applying
+// them. Migrations run without the statement timeout.
+//
+// Every table keeps the whole record as JSON (data), as bolt does, so that
+// records round-trip exactly (nanosecond times in UTC, nil apart from empty
+// slices and maps, nil pointers), and beside it the columns that lookups,
+// filters, uniqueness and expiry need, each with its index (see
+// migrations/0001_initial.sql): member by id, number and WebAuthn handle;
+// tokens by id, member, client, session, family and authorization request;
+// sessions by member and device; one OTP per member and purpose; devices,
+// consents and passkeys by member; events by member and time; pending
+// outbox messages by due time; and every expiring kind by expiry. A time
+// that SQL compares is a timestamptz (microseconds) and the nanoseconds
+// below it, compared as a row, so SQL decides exactly as the Go value
+// would. The plans of these lookups on a million members are checked to use
+// their index (TestHotLookupsUseIndexes). Member email and phone are not
+// lookup paths of the storage roles, so they have no index.
+//
+// Strings that PostgreSQL text cannot hold (invalid UTF-8, NUL) are never
+// stored keys: a lookup by one finds nothing instead of failing.
+//
+// # Writes and single use
+//
+// Every write is one transaction (READ COMMITTED); one that PostgreSQL
+// aborts as a deadlock victim runs again. UpdateX reads the row with
+// SELECT … FOR UPDATE, applies fn and writes it back, so concurrent updates
+// in any number of processes are serialised on the row (fn may run more
+// than once). Single use is one statement: a code's claim is UPDATE
+// auth_codes SET consumed = true WHERE hash = $1 AND NOT consumed AND not
+// expired RETURNING, a refresh token's the same on tokens; of concurrent
+// claims exactly one finds the row unconsumed (the others wait for its row
+// lock, then find it consumed), and a claim that cannot finish (its request
+// gone, a token id taken) rolls back and leaves the code or token
+// unclaimed. One-time passwords are claimed through UpdateOTP, whose row
+// lock makes the check of fn and the write one step. Unique keys are
+// constraints, and a violation is ErrAlreadyExists. CreateTokens,
+// CreateMembers and ClaimAuthCode's tokens are sent as one batch.
+//
+// Secret inserts with ON CONFLICT DO NOTHING and then reads: the first
+// transaction to commit wins in every process. ReserveSMS locks
+// sms_budget (SHARE ROW EXCLUSIVE, which only reservations take) for its
+// check and count. ChangeCredentials locks the member's row, then deletes
+// the sessions and tokens and returns what its DELETE … RETURNING removed.
+// DeleteExpired deletes in chunks with FOR UPDATE SKIP LOCKED, so janitors
+// on several replicas share the work without a lease, and a row another
+// transaction holds is left for the next run. ClaimDueMessages locks due
+// outbox rows with SKIP LOCKED and leases them, so outbox workers on
+// several replicas take disjoint messages; the worker must claim with it
+// rather than read DueMessages. Work that one replica must do alone (key
+// rotation) still needs a lease of its own in the database.
+//
+// # Units
+//
+// A request's unit (storage.Units) holds AppendEvent, CreateSession and
+// RecordLogin without an alert as functions, not as an open transaction:
+// no connection is held while the request works. The request's next write
+// that cannot be held runs them first, in its own transaction, and itself
+// behind a savepoint: its own expected failure (a replayed code, say) rolls
+// back to the savepoint and the held writes still commit, as bolt's aborts
+// do; a held write that fails fails the transaction, and the unit keeps the
+// error for its commit function. The commit function runs what is left in
+// one transaction. The observable semantics are the units conformance
+// cases'.
+//
+// Authorization requests are rows from CreateAuthRequest on (bolt keeps
+// them in memory until their code), because any replica may serve any
+// step of a login.
+//
+// # Several processes: what is kept in memory
+//
+// Two caches live in each process, each safe to be stale for at most
+// Options.RevocationDelay (default 1s; storage.postgres.revocation_delay):
+//
+//   - the revocations of tokens that are not stored (revocations.go): all
+//     of them, for TokenRevoked, which is on every userinfo, introspection
+//     and bearer check and so answers with a few map lookups;
+//   - decoded members for MemberByID (memberCache), at most 10,000.
+//
+// Writes that the other processes must see (DeleteTokens,
+// ChangeCredentials, UpdateMember, UpdateMemberWithEvents) send a
+// notification (pg_notify) in their own transaction: it is delivered to
+// every listening process when the transaction commits, or never. Each
+// process has a listener, a connection of its own (application_name
+// tsubasa-listener-…), that applies them. PostgreSQL delivers the
+// notifications of different transactions in commit order, so the
+// listener proves how fresh it is with pings: every RevocationDelay/2 it
+// notifies a channel of its own through the pool and notes when; when the
+// ping comes back, everything committed before that moment has been
+// applied. The caches answer only while that moment is less than
+// RevocationDelay ago; otherwise TokenRevoked asks the database (all the
+// filter keys that could select the token, by primary key) and MemberByID
+// reads the row. A listener that loses its connection reconnects with
+// LISTEN first, then reads every revocation again and empties the member
+// cache. So a revocation or a member change made on any replica is
+// enforced on every other within RevocationDelay, whether the listener
+// works, hangs or reconnects; a database error in TokenRevoked is an
+// error, never "not revoked". The bound assumes the replicas' clocks agree
+// (NTP): a revocation is stamped with the revoking replica's clock and
+// compared with the token's CreatedAt from the issuing replica's.
+//
+// LISTEN needs a session: the URL must reach PostgreSQL directly or through
+// a pooler in session mode. PgBouncer's transaction mode accepts LISTEN and
+// never delivers: Open fails when its listener cannot connect or its first
+// ping does not come back within 10s.
+//
+// Clients and signing keys are not cached here; the provider's caches of
+// them, and their invalidation across replicas, are the provider's
+// concern.
+//
+// # Connections
+//
+// Options set the pool size (MaxConns, default 10; the listener is one
+// more connection), the statement timeout (default 5s, PostgreSQL's
+// statement_timeout on every pooled connection) and the TLS mode (SSLMode:
+// disable, require, verify-ca or verify-full; allow and prefer are refused
+// because they fall back to plain text silently; SSLRootCert names the
+// CA file). Errors never quote the URL's password.
+package postgres
