@@ -42,9 +42,42 @@ func (s *Store) UpdateClient(ctx context.Context, id string, fn func(storage.Cli
 	return updateOne(ctx, s, clients, []any{id}, fn)
 }
 
-// DeleteClient deletes the client.
-func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	return deleteOne(ctx, s, clients, id)
+// DeleteClient deletes the client, every member's consent for it and its
+// stored tokens, and records the revocation of its unstored tokens, in one
+// transaction; see storage.Clients. An unknown client changes nothing.
+func (s *Store) DeleteClient(ctx context.Context, id string) (storage.RemovedClient, error) {
+	f := storage.TokenFilter{ClientID: id}
+	where, args, err := tokenWhere(f)
+	if err != nil {
+		return storage.RemovedClient{}, notFound(clients.name([]any{id}))
+	}
+	var (
+		out      storage.RemovedClient
+		remember func()
+	)
+	now := s.now().UTC()
+	err = s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		out = storage.RemovedClient{}
+		if err := clients.remove(ctx, tx, id); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, "DELETE FROM consents WHERE client_id = $1", id)
+		if err != nil {
+			return wrap("delete consents", err)
+		}
+		out.Consents = int(tag.RowsAffected())
+		if tag, err = tx.Exec(ctx, "DELETE FROM tokens WHERE "+where, args...); err != nil {
+			return wrap("delete tokens", err)
+		}
+		out.Tokens = int(tag.RowsAffected())
+		remember, err = s.putRevocation(ctx, tx, f, now)
+		return err
+	})
+	if err != nil {
+		return storage.RemovedClient{}, err
+	}
+	remember()
+	return out, nil
 }
 
 // ListClients returns every stored client, by id.

@@ -129,6 +129,8 @@ CREATE TABLE consents (
     data      json NOT NULL,
     PRIMARY KEY (member_id, client_id)
 );
+-- Removing a client deletes every member's consent for it.
+CREATE INDEX consents_by_client ON consents (client_id);
 
 -- The audit log: a member's events newest first is a backward scan of
 -- events_by_member.
