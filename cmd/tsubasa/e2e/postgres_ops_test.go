@@ -128,7 +128,9 @@ func TestReadyzFollowsPostgres(t *testing.T) {
 			}
 		}
 	}
-	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH ALLOW_CONNECTIONS true") })
+	t.Cleanup(func() {
+		_, _ = admin.Exec(context.Background(), "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH ALLOW_CONNECTIONS true")
+	})
 
 	allow(false)
 	waitReadyz(t, s, http.StatusServiceUnavailable)
