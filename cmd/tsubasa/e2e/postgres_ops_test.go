@@ -115,7 +115,6 @@ func TestReadyzFollowsPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close(context.Background())
 	allow := func(on bool) {
 		t.Helper()
 		sql := "ALTER DATABASE " + pgx.Identifier{name}.Sanitize() + " WITH ALLOW_CONNECTIONS " + map[bool]string{true: "true", false: "false"}[on]
@@ -129,7 +128,9 @@ func TestReadyzFollowsPostgres(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() {
+		// A failed case leaves the database open again for pgtest's drop.
 		_, _ = admin.Exec(context.Background(), "ALTER DATABASE "+pgx.Identifier{name}.Sanitize()+" WITH ALLOW_CONNECTIONS true")
+		admin.Close(context.Background())
 	})
 
 	allow(false)
