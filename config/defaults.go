@@ -203,12 +203,20 @@ func (c Config) PasskeyOrigins() []string {
 }
 
 // AdminSocket is admin.socket, or the database path with ".sock" appended.
+// With PostgreSQL it is empty: there is no admin socket, since the CLI
+// opens the shared database itself (Validate refuses admin.socket there).
 func (c Config) AdminSocket() string {
+	if c.UsesPostgres() {
+		return ""
+	}
 	if c.Admin.Socket != "" {
 		return c.Admin.Socket
 	}
 	return c.Storage.Bolt.Path + ".sock"
 }
+
+// UsesPostgres reports whether storage.postgres.url chooses PostgreSQL.
+func (c Config) UsesPostgres() bool { return c.Storage.Postgres.URL != "" }
 
 // ForOTP is the SMTP server for one-time-password mail: OTPSMTP when set,
 // otherwise SMTP. An empty From on the result means MailConfig.From.

@@ -10,11 +10,14 @@ import (
 
 const pgURL = "postgres://tsubasa:hunter2@db.internal:5432/tsubasa"
 
+// clusterSecret is a master secret long enough for Validate.
+const clusterSecret = "a-master-secret-every-replica-shares-0123456789"
+
 // devLoad loads doc (YAML, may be empty) with environ, in dev mode so
 // that only the storage keys decide validity.
 func devLoad(t *testing.T, doc string, environ ...string) Config {
 	t.Helper()
-	c, err := loadYAML(t, doc, append([]string{"TSUBASA_DEV=true"}, environ...)...)
+	c, err := loadYAML(t, doc, append([]string{"TSUBASA_DEV=true", "TSUBASA_SECRET=" + clusterSecret}, environ...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +136,39 @@ func TestPostgresValidation(t *testing.T) {
 	}
 	c := Default()
 	c.Dev, c.Storage.Bolt.Path, c.Storage.Postgres.URL = true, "", pgURL+"?sslmode=verify-full&host=/run/postgresql"
+	c.Secret = clusterSecret
 	if err := c.Validate(); err != nil {
 		t.Fatalf("a URL agreeing with sslmode: %v", err)
+	}
+}
+
+// Replicas must share one configured master secret (none is generated on
+// PostgreSQL), and there is no admin socket to configure: the CLI opens
+// the database itself.
+func TestPostgresNeedsASharedSecretAndNoSocket(t *testing.T) {
+	c := Default()
+	c.Dev, c.Storage.Bolt.Path, c.Storage.Postgres.URL = true, "", pgURL
+	c.Admin.Socket = "/run/tsubasa.sock"
+	if got := problemsAt(t, c, "secret"); len(got) != 1 || !strings.Contains(got[0], "secret_file") {
+		t.Errorf("problems at secret: %q, want one asking for secret_file", got)
+	}
+	if got := problemsAt(t, c, "admin.socket"); len(got) != 1 || !strings.Contains(got[0], "directly") {
+		t.Errorf("problems at admin.socket: %q", got)
+	}
+	if c.AdminSocket() != "" {
+		t.Errorf("AdminSocket() = %q with PostgreSQL, want none", c.AdminSocket())
+	}
+	c.Secret, c.Admin.Socket = clusterSecret, ""
+	if err := c.Validate(); err != nil {
+		t.Fatalf("a PostgreSQL config with a secret: %v", err)
+	}
+	b := Default()
+	b.Dev = true
+	if err := b.Validate(); err != nil {
+		t.Fatalf("bolt without a secret (generated and stored) must stay valid: %v", err)
+	}
+	if b.AdminSocket() != b.Storage.Bolt.Path+".sock" {
+		t.Errorf("bolt's admin socket = %q", b.AdminSocket())
 	}
 }
 

@@ -49,6 +49,7 @@ func (c Config) Validate() error {
 	v.oneOf("log.level", c.Log.Level, LogLevelDebug, LogLevelInfo, LogLevelWarn, LogLevelError)
 	v.oneOf("log.format", c.Log.Format, LogFormatJSON, LogFormatText)
 	v.storage(c.Storage)
+	v.cluster(c)
 	v.brand(c.Brand)
 	v.clients(c.Clients, c.Keys.Algorithm)
 	v.tokens(c.Tokens)

@@ -39,4 +39,9 @@
 //     revocation's time must come from the same clock as the tokens' issue
 //     times; backends take it from their options (default time.Now), and
 //     tests inject the provider's clock there.
+//   - Exporter and Importer move a whole store to another backend
+//     (tsubasa migrate-storage): Export yields every record of a Kind as
+//     stored, Import writes them back exactly, one commit per call, into
+//     a store no server uses yet. Authorization requests and codes, logins
+//     in progress, are not among the kinds.
 package storage

@@ -22,5 +22,7 @@ type Store interface {
 	Units
 	Janitor
 	SMSBudget
+	Exporter
+	Importer
 	Close() error
 }

@@ -8,7 +8,9 @@
 //	client add|list|show|remove|rotate-secret
 //	keys list|rotate
 //	events --member N             a member's audit log
-//	backup --out F, restore --from F
+//	backup --out F, restore --from F   (bbolt; on PostgreSQL they name pg_dump and PITR)
+//	db status|migrate             the PostgreSQL schema's migrations
+//	migrate-storage --from bolt PATH --to postgres [URL]   copy a bbolt file into PostgreSQL
 //	loadtest                      drive a running server and report throughput and latency
 //	version
 //
@@ -37,7 +39,9 @@
 // store to be imported under cmd by app alone (backup copies the bbolt
 // file).
 //
-// bbolt allows one process per database file, so every command other than
+// On PostgreSQL (storage.postgres.url) the admin commands open the shared
+// database in their own process, as many at once as need to. With bbolt,
+// which allows one process per database file, every command other than
 // serve first tries the running server's admin socket (internal/adminsock:
 // JSON over HTTP on a Unix socket beside the database, owner-only, peer uid
 // checked) and opens the file itself only when no server answers; both

@@ -131,7 +131,7 @@ var rules = []rule{
 	{why: "only the CLI calls the composition root",
 		matches: not(is("cmd/tsubasa/internal/cli")), allow: only(not(is("cmd/tsubasa/internal/app"))), direct: true,
 		names: []string{"cmd/tsubasa/internal/cli", "cmd/tsubasa/internal/app"}},
-	{why: "under cmd, only the composition root builds the server (login-ui, the provider, the admin operations, the bbolt store; backup copies the file)",
+	{why: "under cmd, only the composition root builds the server (login-ui, the provider, the admin operations, the bbolt and PostgreSQL stores; backup copies the bbolt file)",
 		matches: either(is("cmd/tsubasa"), under("cmd")),
 		allow: func(pkg, dep string) bool {
 			if pkg == "cmd/tsubasa/internal/app" {
@@ -139,6 +139,9 @@ var rules = []rule{
 			}
 			if dep == "storage/bolt" {
 				return pkg == "cmd/tsubasa/internal/backup"
+			}
+			if dep == "storage/postgres" {
+				return false
 			}
 			return !is("login-ui", "provider", "provider/admin")(dep)
 		},

@@ -72,6 +72,10 @@
 // refresh token or a code, or a session's login state, writes the record
 // alone.
 //
+// Export and Import (export.go) read a kind's bucket as stored and write
+// through the same tables as the roles, so a copy keeps every index; a
+// revocation is remembered in memory once its import commits.
+//
 // # Free list
 //
 // The file is opened with bbolt's NoFreelistSync: a commit does not write

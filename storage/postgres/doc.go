@@ -126,6 +126,15 @@
 // them, and their invalidation across replicas, are the provider's
 // concern.
 //
+// # Export, import and readiness
+//
+// Export reads every record of a kind in one read-only REPEATABLE READ
+// transaction; Import writes a batch through the tables' own inserts in
+// one transaction (export.go), and a batch of revocations is announced
+// to every process ("R": read them all again). Ping checks the database
+// through the pool, which replaces connections the server ended, for
+// /readyz.
+//
 // # Connections
 //
 // Options set the pool size (MaxConns, default 10; the listener is one

@@ -206,3 +206,12 @@ func notify(ctx context.Context, tx pgx.Tx, payload string) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }
+
+// Ping reports whether the database answers, through the pool (which
+// replaces connections the server ended): for readiness probes.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.live(ctx); err != nil {
+		return err
+	}
+	return wrap("ping", s.pool.Ping(ctx))
+}

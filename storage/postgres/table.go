@@ -26,6 +26,9 @@ type table[T any] struct {
 	// own, points at the field the consumed column overrides.
 	consumed func(*T) *bool
 
+	// table is the SQL table's name.
+	table string
+
 	sel, selForUpdate, insert, upsert, update, del string
 }
 
@@ -35,6 +38,7 @@ func newTable[T any](t table[T], name string) *table[T] {
 		where = append(where, fmt.Sprintf("%s = $%d", k, i+1))
 	}
 	w := strings.Join(where, " AND ")
+	t.table = name
 	cols := "data"
 	if t.consumed != nil {
 		cols = "data, consumed"

@@ -47,12 +47,15 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Janitor", janitorTests},
 		{"SMSBudget", smsBudgetTests},
 		{"Records", recordTests},
+		{"Export", exportTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			for _, tc := range g.tests {
 				t.Run(tc.name, func(t *testing.T) {
 					t.Parallel()
+					openers.Store(t, open)
+					t.Cleanup(func() { openers.Delete(t) })
 					s := &closeOnce{Store: open(t)}
 					t.Cleanup(func() {
 						if err := s.Close(); err != nil {

@@ -10,7 +10,13 @@
 // (browser_a11y_test.go): language, headings, labels and names, alerts,
 // focus rings, contrast, and nothing wider than a 320 px screen.
 //
-// The harness (harness.go: Start, Server, Options; rp.go: RP, Browser,
+// With Options.Postgres (a database from PostgresURL, one per test from
+// the throwaway cluster of storage/postgres/pgtest, stopped when the
+// suite ends) a server stores in PostgreSQL instead, with a shared
+// secret_file, so several servers on one database are replicas
+// (harness_storage.go; ServeFails runs a server that must refuse to start).
+//
+// The harness (harness.go: Start, Configure, Server, Options; rp.go: RP, Browser,
 // Page, Flow; member.go, mail.go; wire.go: WireDo and CheckWire, the one
 // header check every OAuth/OIDC answer passes, and CheckErrorFields;
 // serving.go: RequireServing after a fault or an attack; keys.go: the

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"tsubasa/storage/postgres/pgtest"
 )
 
 // binary is the tsubasa executable built once for the whole suite.
@@ -38,7 +40,7 @@ func Main(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build tsubasa:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Run(m) // stops the PostgreSQL cluster a test started
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -102,6 +104,26 @@ type Options struct {
 	// MetricsPort is metrics.listen's port on 127.0.0.1 (default a free
 	// one: servers of parallel tests cannot share 9090).
 	MetricsPort int
+	// Postgres is a database URL (PostgresURL makes one): the server
+	// stores there instead of a bbolt file, with sslmode disable and
+	// secret_file set (every server of a test on one database shares the
+	// secret, as replicas must).
+	Postgres string
+	// SecretFile is secret_file (default on PostgreSQL: a file in Dir
+	// holding PostgresSecret; on bbolt: none, the secret is generated).
+	SecretFile string
+}
+
+// PostgresSecret is the master secret of PostgreSQL servers unless
+// Options.SecretFile names another.
+const PostgresSecret = "e2e-master-secret-that-every-replica-shares-0123456789"
+
+// PostgresURL returns a new, empty database of the suite's throwaway
+// PostgreSQL cluster, dropped when t ends. Without PostgreSQL it skips t
+// (fails it under TSUBASA_REQUIRE_POSTGRES=1).
+func PostgresURL(t *testing.T) string {
+	t.Helper()
+	return pgtest.NewDatabase(t, "")
 }
 
 // baseConfig is a production-like config: no dev mode, cheap argon2 for
@@ -156,6 +178,17 @@ clients:
 // Start runs a server and stops it when the test ends.
 func Start(t *testing.T, o Options) *Server {
 	t.Helper()
+	s := Configure(t, o)
+	s.launch(t, o.Env)
+	s.waitReady(t)
+	return s
+}
+
+// Configure writes the server's config (and on PostgreSQL its secret
+// file) without starting it: its CLI works, and Start or ServeFails with
+// the same Dir and Port serve it.
+func Configure(t *testing.T, o Options) *Server {
+	t.Helper()
 	if o.Host == "" {
 		o.Host = "127.0.0.1"
 	}
@@ -178,6 +211,7 @@ func Start(t *testing.T, o Options) *Server {
 		o.MetricsPort = FreePort(t)
 	}
 	cfg := fmt.Sprintf(baseConfig, issuer, listen, o.Dir, o.PINUntil, o.SMTPPort, o.MetricsPort) + o.Extra
+	cfg = storageConfig(t, cfg, o)
 	if o.SMSURL != "" {
 		cfg = strings.Replace(cfg, "http://127.0.0.1:9/unused", o.SMSURL, 1)
 	}
@@ -190,11 +224,20 @@ func Start(t *testing.T, o Options) *Server {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Issuer: issuer, Dir: o.Dir, Config: path, out: &syncBuffer{}, done: make(chan struct{}),
+	done := make(chan struct{})
+	close(done) // not running
+	return &Server{Issuer: issuer, Dir: o.Dir, Config: path, out: &syncBuffer{}, done: done,
 		Metrics: fmt.Sprintf("http://127.0.0.1:%d", o.MetricsPort)}
-	s.cmd = exec.Command(binary, "serve", "--config", path)
+}
+
+// launch starts `tsubasa serve` on the written config, stopped when the
+// test ends.
+func (s *Server) launch(t *testing.T, env []string) {
+	t.Helper()
+	s.done = make(chan struct{})
+	s.cmd = exec.Command(binary, "serve", "--config", s.Config)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	s.cmd.Env = append(cleanEnv(), o.Env...)
+	s.cmd.Env = append(cleanEnv(), env...)
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -205,8 +248,6 @@ func Start(t *testing.T, o Options) *Server {
 			t.Logf("server output:\n%s", s.out.String())
 		}
 	})
-	s.waitReady(t)
-	return s
 }
 
 // cleanEnv keeps TSUBASA_* variables of the developer's shell from leaking

@@ -59,14 +59,18 @@ var (
 
 // Main runs the tests of m and then stops the cluster, if a test started
 // one. Call it from TestMain.
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit, for a TestMain with work of its own after
+// the tests: it returns m.Run's code once the cluster is stopped.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if shared != nil {
 		if err := shared.stop(); err != nil {
 			fmt.Fprintln(os.Stderr, "pgtest:", err)
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // Get returns the shared cluster, starting it on first use. Without

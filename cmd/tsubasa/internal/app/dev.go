@@ -68,6 +68,6 @@ Tsubasa is running in development mode (no config file).
   Database:      %[6]s
 Do not use development mode in production: see README.md.
 
-`, issuer, demoMemberNumber, demoPassword, demoClientID, demoClientSecret(d), d.Config.Storage.Bolt.Path)
+`, issuer, demoMemberNumber, demoPassword, demoClientID, demoClientSecret(d), databaseName(d.Config))
 	return nil
 }

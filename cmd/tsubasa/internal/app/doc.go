@@ -4,8 +4,12 @@
 // for the admin operations when no server holds it; PasswordHash gives the
 // load generator the server's own hash.
 //
-// Assembly (serve.go, server.go): Open opens the database and derives the
-// server keys from one master secret (HKDF, keyderive.go); newServer
+// Assembly (serve.go, server.go): Open opens the database (storage.go:
+// the bbolt file, or PostgreSQL when storage.postgres.url is set, with
+// its pool, timeouts, TLS, revocation delay and auto_migrate) and derives
+// the server keys from one master secret (HKDF, keyderive.go), whose
+// check value in the database makes a process given another secret
+// refuse to start (keycheck.go); newServer
 // builds the OpenID provider, the messaging (wire_notify.go: SMTP mailers,
 // SMS driver behind the SMS guard, durable outbox worker), and the login
 // UI with its features, each wired from config in its own file
@@ -20,7 +24,14 @@
 // /metrics (package metrics) is served only on the management listener,
 // metrics.listen (management.go). The admin operations (provider/admin)
 // are served on the admin socket (adminsock) with the running provider's
-// key rotation (admin.go). Serve first sets the garbage collector from the
+// key rotation (admin.go), for bbolt only: on PostgreSQL the CLI opens the
+// database itself, and each replica reads the signing keys again every
+// keyReloadEvery (keyreload.go), so a rotation made elsewhere is used and
+// published here within that bound. /readyz probes the database within
+// readyTimeout (a PostgreSQL ping through the pool, which replaces the
+// connections a restarted server ended). schema.go runs `tsubasa db`, and
+// migratestorage.go copies a bbolt file into PostgreSQL through the
+// storage.Exporter and storage.Importer roles. Serve first sets the garbage collector from the
 // runtime section (gcruntime.go) and builds the one logger (logging.go).
 //
 // Route map of the public listener:

@@ -63,7 +63,11 @@ func Serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 			log.Error("outbox worker stopped", "err", err)
 		}
 	})
-	if err := s.startAdmin(ctx, &wg); err != nil {
+	if cfg.UsesPostgres() {
+		// No admin socket: the CLI opens the shared database itself, and
+		// its key rotations reach this replica at the next reload.
+		wg.Go(func() { s.reloadKeys(ctx) })
+	} else if err := s.startAdmin(ctx, &wg); err != nil {
 		return err
 	}
 	errc := make(chan error, 2)
@@ -73,7 +77,7 @@ func Serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 		metricsAt = mgmt.ln.Addr().String()
 		go func() { errc <- fmt.Errorf("metrics.listen: %w", mgmt.srv.Serve(mgmt.ln)) }()
 	}
-	log.Info("tsubasa serving", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "dev", cfg.Dev, "database", cfg.Storage.Bolt.Path,
+	log.Info("tsubasa serving", "issuer", cfg.Issuer, "listen", ln.Addr().String(), "dev", cfg.Dev, "database", databaseName(cfg),
 		"metrics_listen", metricsAt, "trusted_proxies", len(cfg.TrustedProxies))
 	select {
 	case err := <-errc:

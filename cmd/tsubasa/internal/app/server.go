@@ -12,7 +12,6 @@ import (
 	"tsubasa/provider"
 	"tsubasa/provider/clientaddr"
 	"tsubasa/provider/member"
-	"tsubasa/storage"
 )
 
 // server is the assembled HTTP application.
@@ -150,7 +149,8 @@ func withHSTS(next http.Handler) http.Handler {
 const hstsValue = "max-age=63072000; includeSubDomains"
 
 func (s *server) ready(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.deps.Store.ClientByID(r.Context(), "\x00ready"); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if err := storeReady(r.Context(), s.deps.Store); err != nil {
+		s.deps.Log.WarnContext(r.Context(), "not ready: the database does not answer", "err", err)
 		http.Error(w, "storage unavailable", http.StatusServiceUnavailable)
 		return
 	}

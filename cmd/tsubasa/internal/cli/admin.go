@@ -15,7 +15,8 @@ import (
 // the admin API: through the running server's admin socket when one
 // answers (bbolt allows one process per file, so the CLI cannot open the
 // database while the server runs), or directly on the database file when
-// no server holds it. Both ways run the same operations, so a command
+// no server holds it. On PostgreSQL they always run directly: many
+// processes may share the database, and there is no socket. Both ways run the same operations, so a command
 // behaves the same whichever way it ran.
 
 // call runs op with in through the server or directly. Validation errors
@@ -60,7 +61,9 @@ func (g *globals) withAdmin(ctx context.Context, f func(adminsock.Runner) error)
 	if err != nil {
 		return err
 	}
-	if c, ok := adminsock.Dial(cfg.AdminSocket()); ok {
+	// PostgreSQL has no admin socket: any number of processes share it,
+	// so the CLI opens it directly while the replicas run.
+	if c, ok := adminsock.Dial(cfg.AdminSocket()); ok && !cfg.UsesPostgres() {
 		err := f(c)
 		if !adminsock.NoServer(err) {
 			return err

@@ -55,10 +55,20 @@ anything is replaced; the previous database is kept as <database>.bak.`,
 	return cmd
 }
 
+// errPostgresBackup is what backup and restore answer on PostgreSQL: the
+// database is the operator's, and PostgreSQL's own tools copy it
+// consistently while the replicas run.
+var errPostgresBackup = errors.New("storage.postgres.url is set: Tsubasa does not back up or restore PostgreSQL itself. " +
+	"Use PostgreSQL's tools: pg_dump (a consistent logical copy while the replicas run; pg_restore or psql to restore it), " +
+	"or pg_basebackup with WAL archiving for point-in-time recovery (PITR). See \"Several replicas on PostgreSQL\" in README.md")
+
 func (g *globals) backup(ctx context.Context, out string) error {
 	cfg, err := g.loadConfig()
 	if err != nil {
 		return err
+	}
+	if cfg.UsesPostgres() {
+		return errPostgresBackup
 	}
 	how := "through the running server"
 	n, err := backup.Write(ctx, out, func(w io.Writer) (int64, error) {
@@ -81,6 +91,9 @@ func (g *globals) restore(ctx context.Context, from string) error {
 	cfg, err := g.loadConfig()
 	if err != nil {
 		return err
+	}
+	if cfg.UsesPostgres() {
+		return errPostgresBackup
 	}
 	if _, ok := adminsock.Dial(cfg.AdminSocket()); ok {
 		return fmt.Errorf("restore: a server answers on the admin socket %s; stop it first", cfg.AdminSocket())

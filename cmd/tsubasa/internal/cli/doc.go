@@ -11,7 +11,11 @@
 //	member, client, keys,    the admin API (provider/admin, its types in adminapi): through the
 //	events                   running server's admin socket (adminsock), or, when no server
 //	                         holds the database, in this process (app.OpenAdmin)
-//	backup, restore          package backup (a hot backup streams through the admin socket)
+//	                         (always in this process on PostgreSQL: no socket, many processes)
+//	backup, restore          package backup (a hot backup streams through the admin socket);
+//	                         refused on PostgreSQL, whose own tools (pg_dump, PITR) are named
+//	db status|migrate        app.SchemaStatus, app.MigrateSchema (PostgreSQL only)
+//	migrate-storage          app.MigrateStorage: a bbolt file into an empty PostgreSQL database
 //	loadtest                 package loadtest; --setup creates its client and members
 //	                         through the admin API, only with loadtest.allow_setup
 //

@@ -65,6 +65,8 @@ func newRootCmd(stdout, stderr io.Writer, version string) *cobra.Command {
 		newBackupCmd(g), newRestoreCmd(g),
 		newEventsCmd(g),
 		newLoadtestCmd(g),
+		newDBCmd(g),
+		newMigrateStorageCmd(g),
 	)
 	return root
 }
