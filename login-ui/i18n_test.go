@@ -11,8 +11,8 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"tsubasa/storage"
 	"text/template/parse"
+	"tsubasa/storage"
 	"unicode"
 )
 
@@ -342,7 +342,9 @@ func TestRenderEveryLanguage(t *testing.T) {
 			{"login", func(w http.ResponseWriter, r *http.Request) {
 				u.renderLogin(w, r, storage.AuthRequest{ID: "ar-1", ClientID: "web"}, http.StatusOK, "", "login.error.invalid", nil)
 			}},
-			{"error", func(w http.ResponseWriter, r *http.Request) { u.renderError(w, r, http.StatusBadRequest, "error.request_expired") }},
+			{"error", func(w http.ResponseWriter, r *http.Request) {
+				u.renderError(w, r, http.StatusBadRequest, "error.request_expired")
+			}},
 			{"logged out", u.loggedOut},
 		} {
 			r := httptest.NewRequest("GET", "/login", nil)

@@ -16,7 +16,7 @@ type page struct {
 	Brand    Brand
 	// Switch is the language menu: every configured language, named in
 	// itself, the page's own marked Current.
-	Switch []langLink
+	Switch   []langLink
 	Error    string // catalog key of an error to announce, if any
 	ErrorArg any
 	cat      catalog
