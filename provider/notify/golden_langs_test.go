@@ -1,0 +1,3 @@
+package notify
+
+func goldenLanguages() []string { return []string{"ja", "en"} }
