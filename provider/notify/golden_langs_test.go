@@ -1,3 +1,0 @@
-package notify
-
-func goldenLanguages() []string { return []string{"ja", "en"} }
