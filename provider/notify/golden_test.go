@@ -40,7 +40,7 @@ func TestMailLanguage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		r        *Renderer
+		r         *Renderer
 		tag, want string
 	}{
 		{all, "", "ja"}, {all, "ja-JP", "ja"}, {all, "en-GB", "en"}, {all, "fr", "en"},
