@@ -30,6 +30,7 @@ func Default() Config {
 			Bolt: BoltConfig{Path: defaultDBPath},
 		},
 		Brand: BrandConfig{Name: "Tsubasa", PrimaryColor: "#0b3d91"},
+		UI:    UIConfig{Languages: []string{"ja", "en", "zh-Hans", "zh-Hant", "ko"}},
 		Tokens: TokensConfig{
 			AccessTokenTTL:  15 * time.Minute,
 			IDTokenTTL:      time.Hour,
