@@ -111,6 +111,14 @@ func (s langSet) negotiate(r *http.Request, uiLocales []string) string {
 	}
 	if al := r.Header.Get("Accept-Language"); al != "" {
 		if tags, _, err := language.ParseAcceptLanguage(al); err == nil && len(tags) > 0 {
+			// In the browser's order: "zh-HK,zh;q=0.8" is Traditional
+			// Chinese, though the matcher, weighing all at once, rates
+			// zh's exact match to zh-Hans above zh-HK's to zh-Hant.
+			for _, t := range tags {
+				if _, idx, conf := s.matcher.Match(t); conf >= language.High {
+					return s.names[idx]
+				}
+			}
 			if _, idx, conf := s.matcher.Match(tags...); conf > language.No {
 				return s.names[idx]
 			}

@@ -149,6 +149,8 @@ func TestNegotiate(t *testing.T) {
 		{"zh alone is Simplified", nil, "", "zh", "zh-Hans"},
 		{"zh-TW is Traditional", nil, "", "zh-TW,zh;q=0.9,en;q=0.8", "zh-Hant"},
 		{"zh-HK is Traditional", nil, "", "zh-HK", "zh-Hant"},
+		{"zh-HK before a plain zh", nil, "", "zh-HK,zh;q=0.9,en;q=0.8", "zh-Hant"},
+		{"zh-SG before a plain zh-TW", nil, "", "zh-SG,zh-TW;q=0.5", "zh-Hans"},
 		{"zh-MO is Traditional", nil, "", "zh-MO", "zh-Hant"},
 		{"ko-KR", nil, "", "ko-KR,ko;q=0.9,en-US;q=0.8", "ko"},
 		{"ui_locales zh-TW", []string{"zh-TW"}, "", "ja", "zh-Hant"},

@@ -20,5 +20,14 @@ func Shipped() config.Shipped {
 			langs = append(langs, l)
 		}
 	}
+	// In the default's order (the menu's), then any other.
+	def := config.Default().UI.Languages
+	rank := func(l string) int {
+		if i := slices.Index(def, l); i >= 0 {
+			return i
+		}
+		return len(def)
+	}
+	slices.SortStableFunc(langs, func(a, b string) int { return rank(a) - rank(b) })
 	return config.Shipped{Languages: langs}
 }
