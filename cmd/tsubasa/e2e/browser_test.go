@@ -179,7 +179,7 @@ func chooseLang(lang string) chromedp.Action[chromedp.Void] {
 		if _, err := chromedp.Click(chromedp.CSS(`nav.lang summary`))(ctx, t); err != nil {
 			return err
 		}
-		_, err := chromedp.Click(chromedp.CSS(`nav.lang a[lang="` + lang + `"]`))(ctx, t)
+		_, err := chromedp.Click(chromedp.CSS(`nav.lang a[lang="`+lang+`"]`))(ctx, t)
 		return err
 	})
 }
