@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMailGolden pins every mail kind in every shipped language, text and
@@ -159,6 +160,39 @@ func TestMailCatalogPlaceholders(t *testing.T) {
 			if n := len(mailVerbRe.FindAllString(v, -1)); n > len(mailVerbRe.FindAllString(ref, -1)) && n > len(mailVerbRe.FindAllString(cat["en"][k], -1)) {
 				t.Errorf("%s %s takes more values than the template gives: %q", lang, k, v)
 			}
+		}
+	}
+}
+
+// TestMailMemberZone: an alert for a member whose own zone is known shows
+// the moment there too, when its clock differs from the service's; a
+// member in Korea (the same clock as Japan) reads one time.
+func TestMailMemberZone(t *testing.T) {
+	r := newTestRenderer(t)
+	taipei := time.FixedZone("Asia/Taipei", 8*3600)
+	seoul := time.FixedZone("Asia/Seoul", 9*3600)
+	india := time.FixedZone("Asia/Kolkata", 5*3600+1800)
+	for _, tc := range []struct {
+		lang string
+		own  *time.Location
+		want string
+	}{
+		{"zh-Hant", taipei, "[日期時間 Date/Time] 2025年7月1日 00:00 (JST) / 2025年6月30日 23:00 (UTC+8)\n"},
+		{"ko", seoul, "[일시 Date/Time] 2025년 7월 1일 00:00 (JST)\n"},
+		{"en", india, "[Date/Time] 2025/07/01 00:00:00(JST) / 2025/06/30 20:30:00(UTC+5:30)\n"},
+		{"ja", nil, "[Date/Time] 2025/07/01 00:00:00(JST)\n"},
+	} {
+		d := sampleLoginAlert()
+		d.MemberLocation = tc.own
+		_, text, html, err := r.Render(KindLoginAlert, tc.lang, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text, tc.want) {
+			t.Errorf("%s, member zone %v: text lacks %q:\n%s", tc.lang, tc.own, tc.want, text)
+		}
+		if tc.own == taipei && !strings.Contains(html, "2025年6月30日 23:00 (UTC&#43;8)") {
+			t.Errorf("html lacks the member's time")
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -93,14 +94,48 @@ func (v view) Reason() string {
 
 // When is the data's time in the view's language, in the zone of the
 // data's location: "2025/07/01 00:00:00(JST)" in the seed's languages.
+// Where the member's own zone is known and its clock differs at that
+// moment, the time there follows: "2025年7月1日 00:00 (JST) / 2025年6月30日
+// 23:00 (UTC+8)", so a member abroad need not convert to recognise a login.
 func (v view) When() string {
+	var at time.Time
+	var loc, own *time.Location
+	var label string
 	switch d := v.D.(type) {
 	case LoginAlertData:
-		return v.when(d.When, d.Location, d.ZoneLabel)
+		at, loc, own, label = d.When, d.Location, d.MemberLocation, d.ZoneLabel
 	case AppLinkedData:
-		return v.when(d.When, d.Location, d.ZoneLabel)
+		at, loc, own, label = d.When, d.Location, d.MemberLocation, d.ZoneLabel
+	default:
+		return ""
 	}
-	return ""
+	out := v.when(at, loc, label)
+	if own == nil {
+		return out
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	_, service := at.In(loc).Zone()
+	_, member := at.In(own).Zone()
+	if service == member {
+		return out
+	}
+	return out + " / " + v.when(at, own, utcOffset(member))
+}
+
+// utcOffset names an offset the same way in every language: "UTC+8",
+// "UTC-3:30".
+func utcOffset(seconds int) string {
+	sign := "+"
+	if seconds < 0 {
+		sign, seconds = "-", -seconds
+	}
+	h, m := seconds/3600, seconds%3600/60
+	if m != 0 {
+		return fmt.Sprintf("UTC%s%d:%02d", sign, h, m)
+	}
+	return fmt.Sprintf("UTC%s%d", sign, h)
 }
 
 func (v view) when(t time.Time, loc *time.Location, label string) string {

@@ -127,6 +127,11 @@ func TestLanguagesMail(t *testing.T) {
 	if i, j := strings.Index(text, "如果這次登入並非您本人所為"), strings.Index(text, "(English version)"); i < 0 || j < i {
 		t.Errorf("the alert is not Traditional Chinese first, English after:\n%s", text)
 	}
+	// The member lives in Taiwan, an hour behind Japan: the alert gives
+	// both times.
+	if !regexp.MustCompile(`\[日期時間 Date/Time\] \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2} \(JST\) / \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2} \(UTC\+8\)\n`).MatchString(text) {
+		t.Errorf("the alert does not give the time in Japan and in Taiwan:\n%s", text)
+	}
 	if !strings.Contains(text, "[會員號碼 Member No.] "+maskedNumber) {
 		t.Errorf("the alert's facts are not labelled in both languages:\n%s", text)
 	}
