@@ -57,6 +57,9 @@ func (s *screens) all(page, ready string) {
 		if got := Value(s.c, chromedp.Evaluate[string](`document.documentElement.lang`)); got != lang {
 			s.t.Errorf("%s with lang=%s is in %q", page, lang, got)
 		}
+		if n := Value(s.c, chromedp.Evaluate[int](`document.querySelectorAll('footer.site a[href^="https://"]').length`)); n != 3 {
+			s.t.Errorf("%s in %s: %d of the help, privacy and terms links in the footer", page, lang, n)
+		}
 		for _, w := range screenWidths {
 			s.c.Do(w.set)
 			if f := s.c.Shot(page + "-" + lang + "-" + w.name); f != "" {
@@ -79,7 +82,8 @@ func TestBrowserScreenshots(t *testing.T) {
 	start := time.Now()
 	smtp := notifytest.NewSMTPServer(t)
 	o := Options{Host: "localhost", Extra: "otp:\n  on_login: always\n  formats:\n    login: pictogram\n" +
-		"passkeys:\n  registration_requires: any_otp\n"}
+		"passkeys:\n  registration_requires: any_otp\n" +
+		"brand:\n  support_url: https://help.sora.example/\n  privacy_url: https://sora.example/privacy\n  terms_url: https://sora.example/terms\n"}
 	_, o.SMTPPort = smtp.Addr()
 	s := StartWithMember(t, o)
 	s.CLI(t, false, "member", "create", "--number", "8888888", "--pin", "135790", "--family-name", "山田", "--given-name", "太郎")
