@@ -156,8 +156,5 @@ func (v view) Tagline() view {
 	if o := v.Other(); o != nil && o.Lang == LocaleEN {
 		return *o
 	}
-	if v.Lang == LocaleEN {
-		return v
-	}
 	return v
 }
