@@ -31,6 +31,7 @@ func Default() Config {
 			Postgres: defaultPostgres(),
 		},
 		Brand: BrandConfig{Name: "Tsubasa", PrimaryColor: "#0b3d91"},
+		UI:    UIConfig{Languages: []string{"ja", "en", "zh-Hans", "zh-Hant", "ko"}},
 		Tokens: TokensConfig{
 			AccessTokenTTL:  15 * time.Minute,
 			IDTokenTTL:      time.Hour,

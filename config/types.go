@@ -33,6 +33,7 @@ type Config struct {
 	Storage   StorageConfig   `yaml:"storage"`
 	Admin     AdminConfig     `yaml:"admin"`
 	Brand     BrandConfig     `yaml:"brand"`
+	UI        UIConfig        `yaml:"ui"`
 	Clients   []ClientConfig  `yaml:"clients"`
 	Tokens    TokensConfig    `yaml:"tokens"`
 	Keys      KeysConfig      `yaml:"keys"`
@@ -106,6 +107,18 @@ type BrandConfig struct {
 	PrimaryColor string `yaml:"primary_color"` // #rgb or #rrggbb
 	ThemeDir     string `yaml:"theme_dir"`     // overrides for templates/static
 	SupportURL   string `yaml:"support_url"`
+	// PrivacyURL and TermsURL are the programme's privacy notice and terms
+	// of use, linked with SupportURL at the foot of every page and mail.
+	PrivacyURL string `yaml:"privacy_url"`
+	TermsURL   string `yaml:"terms_url"`
+}
+
+// UIConfig is what members see of the service as a whole.
+type UIConfig struct {
+	// Languages the pages and mails speak, as BCP 47 tags with shipped
+	// catalogs (ja, en, zh-Hans, zh-Hant, ko); the first is the fallback
+	// for a member or browser that prefers none of them.
+	Languages []string `yaml:"languages"`
 }
 
 // ClientConfig is a relying party declared in the configuration file.

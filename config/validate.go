@@ -38,8 +38,12 @@ func (e *ValidationError) Error() string {
 // outside data it consults is the time zone database (compiled in as a
 // fallback). Client defaults are applied before the client checks, so a
 // Config built in code is judged as Load would complete it.
-func (c Config) Validate() error {
-	v := &checker{dev: c.Dev}
+func (c Config) Validate() error { return c.ValidateShipped(Shipped{}) }
+
+// ValidateShipped is Validate, and also checks each name the configuration
+// gives against what the binary ships (see Shipped).
+func (c Config) ValidateShipped(s Shipped) error {
+	v := &checker{dev: c.Dev, shipped: s}
 	v.issuer(c.Issuer)
 	v.listen(c.Listen)
 	if c.Secret != "" && len(c.Secret) < 32 {
@@ -51,6 +55,7 @@ func (c Config) Validate() error {
 	v.storage(c.Storage)
 	v.cluster(c)
 	v.brand(c.Brand)
+	v.ui(c.UI)
 	v.clients(c.Clients, c.Keys.Algorithm)
 	v.tokens(c.Tokens)
 	v.keys(c.Keys)
@@ -79,6 +84,7 @@ func (c Config) Validate() error {
 
 type checker struct {
 	dev      bool
+	shipped  Shipped
 	problems []Problem
 }
 

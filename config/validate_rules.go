@@ -26,6 +26,8 @@ func (v *checker) brand(b BrandConfig) {
 	if b.SupportURL != "" && !strings.HasPrefix(b.SupportURL, "mailto:") {
 		v.webURL("brand.support_url", b.SupportURL, false)
 	}
+	v.optionalURL("brand.privacy_url", b.PrivacyURL)
+	v.optionalURL("brand.terms_url", b.TermsURL)
 }
 
 func (v *checker) clients(cs []ClientConfig, defaultAlg string) {

@@ -123,13 +123,13 @@ func noticeKey(r *http.Request) string {
 // memberLang is the page language for a logged-in member: their explicit
 // choice (cookie) first, then their profile, then the browser.
 func (u *UI) memberLang(r *http.Request, m storage.Member) string {
-	if c, err := r.Cookie(langCookie); err == nil && validLang(c.Value) {
+	if c, err := r.Cookie(langCookie); err == nil && u.langs.has(c.Value) {
 		return c.Value
 	}
-	if validLang(m.Locale) {
+	if u.langs.has(m.Locale) {
 		return m.Locale
 	}
-	return negotiate(r, nil)
+	return u.langs.negotiate(r, nil)
 }
 
 // accountLogout ends the browser's session and revokes its tokens, as

@@ -203,7 +203,7 @@ func (f *consentFeature) show(w http.ResponseWriter, r *http.Request) {
 		granted = prev.Scopes
 	}
 	p := consentPage{
-		page:          u.newPage(r, consentLang(r, req, m), "consent.title"),
+		page:          u.newPage(r, u.consentLang(r, req, m), "consent.title"),
 		AuthRequestID: req.ID,
 		App:           safeClient(c),
 		MaskedNumber:  notify.MaskMemberNumber(m.Number),
@@ -320,12 +320,12 @@ func (u *UI) rebind(ctx context.Context, req storage.AuthRequest, sessID string)
 
 // consentLang: the app's ui_locales, then the member's explicit choice
 // (cookie), then the member's profile, then the browser.
-func consentLang(r *http.Request, req storage.AuthRequest, m storage.Member) string {
+func (u *UI) consentLang(r *http.Request, req storage.AuthRequest, m storage.Member) string {
 	prefs := slices.Clone(req.UILocales)
-	if c, err := r.Cookie(langCookie); (err != nil || !validLang(c.Value)) && validLang(m.Locale) {
+	if c, err := r.Cookie(langCookie); (err != nil || !u.langs.has(c.Value)) && u.langs.has(m.Locale) {
 		prefs = append(prefs, m.Locale)
 	}
-	return negotiate(r, prefs)
+	return u.langs.negotiate(r, prefs)
 }
 
 // safeClient keeps only links a page may show: the logo over https (the

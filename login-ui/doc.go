@@ -68,7 +68,22 @@
 // Options.Fail, Options.ClientName) or calls (EndSession, LogoutRefused:
 // the provider's validated end-session requests and its refusals). Pages use no inline script or style,
 // so the CSP is default-src 'self'; every word on a page comes from the
-// catalogs in locales/<lang>/<area>.json (a test enforces it). Each page is
+// catalogs in locales/<lang>/<area>.json (a test enforces it).
+//
+// Languages (i18n.go): each folder under locales/ is a language, named by
+// its canonical BCP 47 tag (ja, en, zh-Hans, zh-Hant, ko) and holding every
+// key of the Japanese catalog (start-up and a test refuse less; another
+// test checks each message's placeholders). Options.Languages
+// (ui.languages) picks those a deployment speaks, the first the fallback.
+// A page's language is the request's ui_locales, then the language cookie
+// (set by ?lang= on any GET, which redirects back to the same page), then
+// Accept-Language read in the browser's order; each tag is matched by
+// language and script, so zh-CN and zh-SG read zh-Hans, zh-TW and zh-HK
+// zh-Hant, ko-KR ko. <html lang> is the tag served. The language menu in
+// the layout is a <details> disclosure of links, each language named in
+// itself with lang and hreflang, the current one aria-current: no script,
+// usable at 320 px. The footer links the programme's help, privacy and
+// terms pages (Brand) in the page's language. Each page is
 // parsed from templates/layout.html, templates/partials.html (blocks shared
 // by several pages, such as the new-password fields) and its own file.
 package loginui

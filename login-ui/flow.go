@@ -131,7 +131,7 @@ func (u *UI) showLogin(w http.ResponseWriter, r *http.Request) {
 
 func (u *UI) renderLogin(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, status int, number, errKey string, errArg any) {
 	p := loginPage{
-		page:          u.newPage(r, negotiate(r, req.UILocales), "login.title"),
+		page:          u.newPage(r, u.langs.negotiate(r, req.UILocales), "login.title"),
 		AuthRequestID: req.ID,
 		ClientName:    u.clientName(r.Context(), req),
 		MemberNumber:  number,

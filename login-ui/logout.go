@@ -207,11 +207,11 @@ func (u *UI) showLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Query().Get("stayed") == "1" { // the answer "Stay logged in", after its POST
-		u.render(w, r, http.StatusOK, "logout", logoutPage{page: u.newPage(r, negotiate(r, nil), "logout.stayed.title"), Mode: "stayed"})
+		u.render(w, r, http.StatusOK, "logout", logoutPage{page: u.newPage(r, u.langs.negotiate(r, nil), "logout.stayed.title"), Mode: "stayed"})
 		return
 	}
 	pend, ok := u.pending(sessionData(sess))
-	p := logoutPage{page: u.newPage(r, negotiate(r, pend.locales), "logout.title"), Mode: "confirm"}
+	p := logoutPage{page: u.newPage(r, u.langs.negotiate(r, pend.locales), "logout.title"), Mode: "confirm"}
 	if ok {
 		p.LogoutID = pend.id
 		if pend.client != "" {
@@ -324,7 +324,7 @@ func (u *UI) endSession(w http.ResponseWriter, r *http.Request, sess *sessions.S
 func (u *UI) LogoutRefused(w http.ResponseWriter, r *http.Request, reason LogoutReason, status int, uiLocales []string) {
 	u.setSecurityHeaders(w, r)
 	key, detail := refusalText(reason)
-	p := logoutPage{page: u.newPage(r, negotiate(r, uiLocales), "logout.refused.title"), Mode: "refused",
+	p := logoutPage{page: u.newPage(r, u.langs.negotiate(r, uiLocales), "logout.refused.title"), Mode: "refused",
 		Message: key, Detail: detail, LoggedIn: loggedIn(u.session(r))}
 	u.render(w, r, status, "logout", p)
 }
@@ -356,5 +356,5 @@ func (u *UI) loggedOut(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, LogoutPath, http.StatusSeeOther)
 		return
 	}
-	u.render(w, r, http.StatusOK, "logged_out", u.newPage(r, negotiate(r, nil), "logged_out.title"))
+	u.render(w, r, http.StatusOK, "logged_out", u.newPage(r, u.langs.negotiate(r, nil), "logged_out.title"))
 }

@@ -72,7 +72,7 @@ func (u *UI) loginEntry(r *http.Request, sess *sessions.Session, req storage.Aut
 		lead = "otp.login.lead_step_up"
 	}
 	return otpEntry{
-		sess: sess, titleKey: "otp.login.title", leadKey: lead, lang: negotiate(r, req.UILocales),
+		sess: sess, titleKey: "otp.login.title", leadKey: lead, lang: u.langs.negotiate(r, req.UILocales),
 		member: st.Member, purpose: otpPurpose(st), allowed: u.otp.Service.Channels(st.Member),
 		action: otpStepPath, resend: otpStepPath + "/resend",
 		hidden: []hiddenField{{"authRequestID", req.ID}},

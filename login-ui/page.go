@@ -9,11 +9,13 @@ import (
 )
 
 // page is what every page's data embeds: language, brand, the language
-// switcher and the message catalog (through T).
+// menu and the message catalog (through T).
 type page struct {
 	Lang     string
 	TitleKey string
 	Brand    Brand
+	// Switch is the language menu: every configured language, named in
+	// itself, the page's own marked Current.
 	Switch   []langLink
 	Error    string // catalog key of an error to announce, if any
 	ErrorArg any
@@ -26,6 +28,9 @@ type langLink struct {
 	URL     string
 	Current bool
 }
+
+// LangName is the page's language named in itself (日本語, English …).
+func (p page) LangName() string { return p.cat.T(p.Lang, "common.language_name") }
 
 // T translates a catalog key into the page's language.
 func (p page) T(key string, args ...any) string { return p.cat.T(p.Lang, key, args...) }
@@ -51,13 +56,14 @@ func (u *UI) newPage(r *http.Request, lang, titleKey string) page {
 			base.Set("authRequestID", id)
 		}
 	}
-	for _, l := range []struct{ code, label string }{{"ja", "日本語"}, {"en", "English"}} {
+	for _, code := range u.langs.names {
 		q := url.Values{}
 		for k, v := range base {
 			q[k] = v
 		}
-		q.Set("lang", l.code)
-		p.Switch = append(p.Switch, langLink{Code: l.code, Label: l.label, URL: r.URL.Path + "?" + q.Encode(), Current: l.code == lang})
+		q.Set("lang", code)
+		p.Switch = append(p.Switch, langLink{Code: code, Label: u.cat.T(code, "common.language_name"),
+			URL: r.URL.Path + "?" + q.Encode(), Current: code == lang})
 	}
 	return p
 }
@@ -71,7 +77,7 @@ type errorPage struct {
 
 // renderError shows a friendly error page with a way back.
 func (u *UI) renderError(w http.ResponseWriter, r *http.Request, status int, key string) {
-	p := errorPage{page: u.newPage(r, negotiate(r, nil), "error.title"), Message: key, BackURL: u.opts.Brand.SupportURL}
+	p := errorPage{page: u.newPage(r, u.langs.negotiate(r, nil), "error.title"), Message: key, BackURL: u.opts.Brand.SupportURL}
 	u.render(w, r, status, "error", p)
 }
 
@@ -80,7 +86,7 @@ func (u *UI) renderError(w http.ResponseWriter, r *http.Request, status int, key
 // is shown as plain text.
 func (u *UI) RenderError(w http.ResponseWriter, r *http.Request, status int, key, detail string) {
 	u.securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := errorPage{page: u.newPage(r, negotiate(r, nil), "error.title"), Message: key, Detail: detail, BackURL: u.opts.Brand.SupportURL}
+		p := errorPage{page: u.newPage(r, u.langs.negotiate(r, nil), "error.title"), Message: key, Detail: detail, BackURL: u.opts.Brand.SupportURL}
 		u.render(w, r, status, "error", p)
 	})).ServeHTTP(w, r)
 }

@@ -135,7 +135,7 @@ func (f *passkeyFeature) showNew(w http.ResponseWriter, r *http.Request) {
 // asks for a code and comes back).
 func (f *passkeyFeature) accountCall(w http.ResponseWriter, r *http.Request) (storage.Member, bool) {
 	sess := f.u.session(r)
-	lang := negotiate(r, nil)
+	lang := f.u.langs.negotiate(r, nil)
 	m, ok := f.u.ssoMember(r.Context(), sess)
 	switch {
 	case !ok:

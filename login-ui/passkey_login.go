@@ -38,7 +38,7 @@ import (
 func (f *passkeyFeature) loginRequest(w http.ResponseWriter, r *http.Request, sess *sessions.Session) (storage.AuthRequest, bool) {
 	id := r.URL.Query().Get("authRequestID")
 	fail := func(status int, code string) (storage.AuthRequest, bool) {
-		writeJSON(w, status, jsonError{Error: code, Message: f.u.cat.T(negotiate(r, nil), "error."+code)})
+		writeJSON(w, status, jsonError{Error: code, Message: f.u.cat.T(f.u.langs.negotiate(r, nil), "error."+code)})
 		return storage.AuthRequest{}, false
 	}
 	if id == "" {
@@ -64,7 +64,7 @@ func (f *passkeyFeature) loginRequest(w http.ResponseWriter, r *http.Request, se
 func (f *passkeyFeature) loginFailure(w http.ResponseWriter, r *http.Request, req storage.AuthRequest, status int, code string, unknown bool) {
 	writeJSON(w, status, jsonError{
 		Error:             code,
-		Message:           f.u.cat.T(negotiate(r, req.UILocales), "passkey.login.error"),
+		Message:           f.u.cat.T(f.u.langs.negotiate(r, req.UILocales), "passkey.login.error"),
 		UnknownCredential: unknown,
 	})
 }
@@ -169,5 +169,5 @@ func (f *passkeyFeature) recordFailure(ctx context.Context, r *http.Request, req
 // jsonServerError answers a fetch whose handling failed on our side.
 func (f *passkeyFeature) jsonServerError(w http.ResponseWriter, r *http.Request, err error) {
 	f.u.log.ErrorContext(r.Context(), "passkey: server error", "err", err)
-	writeJSON(w, http.StatusInternalServerError, jsonError{Error: "server", Message: f.u.cat.T(negotiate(r, nil), "error.server")})
+	writeJSON(w, http.StatusInternalServerError, jsonError{Error: "server", Message: f.u.cat.T(f.u.langs.negotiate(r, nil), "error.server")})
 }

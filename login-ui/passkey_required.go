@@ -45,7 +45,7 @@ func (f *passkeyFeature) showRequired(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := passkeyRequiredPage{
-		page:          u.newPage(r, negotiate(r, req.UILocales), "passkey.required.title"),
+		page:          u.newPage(r, u.langs.negotiate(r, req.UILocales), "passkey.required.title"),
 		AuthRequestID: req.ID,
 		HasPasskeys:   len(keys) > 0,
 	}

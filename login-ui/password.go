@@ -47,7 +47,7 @@ func (u *UI) showSetPassword(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u.renderSetPassword(w, r, req.ID, negotiate(r, req.UILocales), http.StatusOK, "", nil)
+	u.renderSetPassword(w, r, req.ID, u.langs.negotiate(r, req.UILocales), http.StatusOK, "", nil)
 }
 
 // setPasswordFlow is the login in progress for the request, when it is at
@@ -85,7 +85,7 @@ func (u *UI) postSetPassword(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	lang := negotiate(r, req.UILocales)
+	lang := u.langs.negotiate(r, req.UILocales)
 	pw, confirm := r.PostFormValue("new_password"), r.PostFormValue("confirm_password")
 	if pw != confirm {
 		u.renderSetPassword(w, r, req.ID, lang, http.StatusUnprocessableEntity, "set_password.error.mismatch", nil)

@@ -58,7 +58,7 @@ type resetPage struct {
 func (u *UI) renderReset(w http.ResponseWriter, r *http.Request, status int, p resetPage) {
 	title := map[string]string{"number": "reset.title", "password": "reset.password.title", "done": "reset.done.title"}[p.Stage]
 	errKey := p.Error
-	p.page = u.newPage(r, negotiate(r, nil), title)
+	p.page = u.newPage(r, u.langs.negotiate(r, nil), title)
 	p.Error = errKey
 	if p.Stage == "password" {
 		p.newPasswordForm = u.newPasswordForm(p.Failed)
@@ -109,7 +109,7 @@ func (u *UI) postReset(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if id == m.ID {
-		u.sendReset(ctx, r, m, negotiate(r, nil))
+		u.sendReset(ctx, r, m, u.langs.negotiate(r, nil))
 	}
 	http.Redirect(w, r, resetPath+"/code", http.StatusSeeOther)
 }
@@ -148,7 +148,7 @@ func (u *UI) resetEntry(r *http.Request, sess *sessions.Session) (otpEntry, bool
 		cancel = LoginURL(reqID)
 	}
 	return otpEntry{
-		sess: sess, titleKey: "reset.code.title", leadKey: "reset.code.lead", lang: negotiate(r, nil),
+		sess: sess, titleKey: "reset.code.title", leadKey: "reset.code.lead", lang: u.langs.negotiate(r, nil),
 		member: storage.Member{ID: id}, purpose: otp.PurposeReset, generic: true,
 		action: resetPath + "/code", resend: resetPath + "/code/resend", cancel: cancel,
 	}, true

@@ -44,7 +44,8 @@ type RiskOptions struct {
 // sign out a device or everywhere, and "this wasn't me".
 type riskFeature struct {
 	RiskOptions
-	cat catalog // for dates in the member's language
+	cat   catalog // for dates in the member's language
+	langs langSet // for the alert's language
 }
 
 // Risk enables device recognition, login alerts and the member's login
@@ -54,7 +55,7 @@ func Risk(o RiskOptions) Feature {
 }
 
 func (f *riskFeature) register(u *UI) error {
-	f.cat = u.cat
+	f.cat, f.langs = u.cat, u.langs
 	if f.Engine == nil || f.Store == nil || f.Audit == nil {
 		return errors.New("loginui: the risk feature needs an engine, a store and an audit logger")
 	}
@@ -145,7 +146,7 @@ func (f *riskFeature) recordLogin(w http.ResponseWriter, r *http.Request, sess *
 	}
 	err = f.Engine.RecordLogin(ctx, risk.LoginEvent{
 		Member: st.Member, ClientID: req.ClientID, Method: loginMethod(st.AMR),
-		Env: env, Assessment: a, Locale: negotiate(r, req.UILocales),
+		Env: env, Assessment: a, Locale: f.langs.negotiate(r, req.UILocales),
 	})
 	if err != nil {
 		return err

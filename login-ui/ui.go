@@ -56,6 +56,10 @@ type Brand struct {
 	LogoURL      string
 	PrimaryColor string
 	SupportURL   string
+	// PrivacyURL and TermsURL are the programme's privacy notice and terms
+	// of use, linked with SupportURL in every page's footer.
+	PrivacyURL string
+	TermsURL   string
 }
 
 // Options configure the UI. cmd builds them.
@@ -84,7 +88,11 @@ type Options struct {
 	SessionTTL time.Duration
 	IdleTTL    time.Duration
 	Brand      Brand
-	ThemeDir   string // optional directory overriding templates/ and static/
+	// Languages are the languages the pages speak (ui.languages), each a
+	// folder of catalogs under locales/ (Shipped), the fallback first;
+	// empty means every shipped language.
+	Languages []string
+	ThemeDir  string // optional directory overriding templates/ and static/
 	// StepUpMaxAge is how old a one-time password may be for the account
 	// pages that show or change member information.
 	StepUpMaxAge time.Duration
@@ -104,6 +112,7 @@ type UI struct {
 	store    Store
 	sessions *sessionStore
 	cat      catalog
+	langs    langSet
 	pages    map[string]*template.Template
 	static   fs.FS
 	now      func() time.Time
@@ -156,6 +165,10 @@ func New(o Options) (*UI, error) {
 	if miss := cat.missing(); len(miss) > 0 {
 		return nil, fmt.Errorf("loginui: catalog keys missing: %s", strings.Join(miss, ", "))
 	}
+	langs, err := newLangSet(o.Languages, cat)
+	if err != nil {
+		return nil, err
+	}
 	static, err := fs.Sub(sfs, "static")
 	if err != nil {
 		return nil, err
@@ -168,6 +181,7 @@ func New(o Options) (*UI, error) {
 		opts:      o,
 		store:     o.Store,
 		cat:       cat,
+		langs:     langs,
 		pages:     map[string]*template.Template{},
 		static:    static,
 		now:       o.Now,
@@ -273,7 +287,9 @@ func (u *UI) setSecurityHeaders(w http.ResponseWriter, r *http.Request) {
 // LangSwitch handles ?lang= on any GET: remember the choice in a cookie and
 // come back to the same page without the parameter, keeping the place in
 // the flow. cmd also puts it in front of /authorize, whose error page has
-// the switcher too.
+// the switcher too. A tag of another region or spelling of a configured
+// language (zh-TW for zh-Hant) is remembered as the configured one; any
+// other value is ignored.
 func (u *UI) LangSwitch(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lang := r.URL.Query().Get("lang")
@@ -281,7 +297,7 @@ func (u *UI) LangSwitch(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if validLang(lang) {
+		if lang = u.langs.match(lang); lang != "" {
 			http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
 				HttpOnly: true, Secure: u.opts.Secure, SameSite: http.SameSiteLaxMode})
 		}

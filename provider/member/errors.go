@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"tsubasa/provider/notify"
 )
 
 // Sentinel errors. Test with errors.Is; wrapped errors keep them.
@@ -36,7 +38,7 @@ var (
 	ErrNameFormat           = errors.New("member: name has invalid characters or is too long")
 	ErrNameLatin            = errors.New("member: passport name must use Latin letters")
 	ErrCountry              = errors.New("member: country must be an ISO 3166-1 alpha-2 code")
-	ErrLocale               = errors.New("member: locale must be ja or en")
+	ErrLocale               = errors.New("member: locale must name one of the languages " + strings.Join(notify.Languages(), ", "))
 	ErrPasswordAndHash      = errors.New("member: give either a password or a password hash, not both")
 	ErrPasswordPolicy       = errors.New("member: password does not meet the policy")
 	ErrStatus               = errors.New("member: unknown member status")

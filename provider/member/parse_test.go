@@ -2,6 +2,7 @@ package member
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -89,5 +90,28 @@ func TestParsePhone(t *testing.T) {
 		if got != tc.want || !errors.Is(err, tc.err) {
 			t.Errorf("ParsePhone(%q, %q) = %q, %v; want %q, %v", tc.in, tc.region, got, err, tc.want, tc.err)
 		}
+	}
+}
+
+// TestCleanLocale: a member's language is stored by its catalog's name,
+// whichever tag the operator wrote; a language without catalogs is
+// refused, naming those there are.
+func TestCleanLocale(t *testing.T) {
+	for in, want := range map[string]string{
+		"": "ja", "ja": "ja", "ja-JP": "ja", "JA": "ja", "en_US": "en", "en-GB": "en",
+		"zh-CN": "zh-Hans", "zh-SG": "zh-Hans", "zh": "zh-Hans", "zh-Hans": "zh-Hans", "zh_CN": "zh-Hans",
+		"zh-TW": "zh-Hant", "zh-HK": "zh-Hant", "zh-Hant-TW": "zh-Hant", "ko": "ko", "ko-KR": "ko",
+	} {
+		if got, err := cleanLocale(in); err != nil || got != want {
+			t.Errorf("cleanLocale(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"fr", "de-DE", "x", "ja-JP-u-ca-japanese-x-!!"} {
+		if got, err := cleanLocale(in); !errors.Is(err, ErrLocale) {
+			t.Errorf("cleanLocale(%q) = %q, %v; want ErrLocale", in, got, err)
+		}
+	}
+	if !strings.Contains(ErrLocale.Error(), "zh-Hant") {
+		t.Errorf("ErrLocale %q does not list the languages", ErrLocale)
 	}
 }

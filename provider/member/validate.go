@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 	"golang.org/x/text/width"
 
+	"tsubasa/provider/notify"
 	"tsubasa/storage"
 )
 
@@ -33,7 +34,7 @@ type NewMember struct {
 	Email                           string
 	Phone                           string // any common notation; Country (or JP) is the default region
 	Country                         string // ISO 3166-1 alpha-2
-	Locale                          string // ja (default) or en
+	Locale                          string // a language of notify.Languages, as any tag naming it; default ja
 	// Verified marks the given email and phone as verified: an operator
 	// checked them.
 	Verified bool
@@ -181,15 +182,16 @@ func cleanCountry(s string) (string, error) {
 	return s, nil
 }
 
-// cleanLocale accepts ja or en, also as a tag such as ja-JP or en_US.
+// cleanLocale accepts a language mail is written in (notify.Languages),
+// as any tag that names it (ja-JP, en_US, zh-CN and zh-SG for zh-Hans,
+// zh-TW and zh-HK for zh-Hant, ko-KR), and keeps its canonical name;
+// empty is Japanese.
 func cleanLocale(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return "ja", nil
 	}
-	base, _, _ := strings.Cut(strings.ReplaceAll(s, "_", "-"), "-")
-	if base != "ja" && base != "en" {
-		return "", ErrLocale
+	if l, ok := notify.MatchLanguage(s); ok {
+		return l, nil
 	}
-	return base, nil
+	return "", ErrLocale
 }

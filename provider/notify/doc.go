@@ -46,15 +46,42 @@
 // directly by the caller and never through the durable outbox, whose
 // records hold bodies at rest.
 //
-// # Templates
+// # Templates and languages
 //
 // Renderer renders a kind (KindOTP, KindLoginAlert, KindAppLinked,
-// KindContactVerify) in Japanese or English from that kind's data struct
-// into a subject, a text body and an HTML body. Templates are embedded,
-// parsed once, and checked for completeness at construction. OTP and
-// address-confirmation mail is in the member's language; alerts are
-// bilingual, the member's language first, as in the login alert the model
-// airline sends.
+// KindContactVerify) from that kind's data struct into a subject, a text
+// body and an HTML body, and SMSText the one-time password's SMS. The
+// templates (templates/, embedded) hold only structure; every word is in
+// locales/<tag>.json, one catalog per language named by its BCP 47 tag
+// (ja, en, zh-Hans, zh-Hant, ko). Languages lists them; a language is
+// added by adding its catalog, which must have every key of the Japanese
+// one (the constructor refuses less, and a test checks the numbers each
+// message prints). cmd passes the configured languages (ui.languages,
+// the first the fallback) and the programme's help, privacy and terms
+// links, which end every mail in every language.
+//
+// A mail's language is the member's (or the page's) tag matched to a
+// configured language as the pages match it: zh-CN and zh-SG are zh-Hans,
+// zh-TW and zh-HK zh-Hant, ko-KR ko; no preference is the fallback, any
+// other language English where it is configured. Dates and times are
+// written in that language's way, in the alerts' zone with its label:
+// 2025/07/01 00:00:00(JST) in the seed's Japanese and English, 2025年7月1日
+// 00:00 (JST) in Chinese, 2025년 7월 1일 00:00 (JST) in Korean.
+//
+// One-time passwords and address confirmations are in that language
+// alone: the member who asked reads them at once. Alerts (a login from a
+// new device, an app linked) are bilingual, as the model airline's login
+// alert is ("*English follows Japanese."), and view.go says why:
+//
+//   - a Japanese member reads Japanese, then English; an English member
+//     English, then Japanese: the seed sample's layout, unchanged, subject
+//     "Japanese/English" for both;
+//   - a member in any other language reads it first, then English, never
+//     Japanese: English is what a programme's members share, and a third
+//     language would push the English part down for nothing. The facts
+//     block labels each line in both ("[会员号码 Member No.]").
+//   - where English (or, for an English member, Japanese) is not among the
+//     configured languages, the alert is in the member's language alone.
 //
 // # Durable outbox
 //

@@ -47,9 +47,12 @@ type LoginAlertData struct {
 	When         time.Time
 	Location     *time.Location // where When is shown, e.g. Asia/Tokyo; nil means UTC
 	ZoneLabel    string         // e.g. "JST"; empty uses the zone's abbreviation
-	Device       string         // e.g. "iPhone(mobile)"
-	Browser      string         // e.g. "chrome"
-	IP           string
+	// MemberLocation is the member's own zone where it is known; When is
+	// shown in it too when its clock differs from Location's.
+	MemberLocation *time.Location
+	Device         string // e.g. "iPhone(mobile)"
+	Browser        string // e.g. "chrome"
+	IP             string
 	// ChangePasswordURL is required; NotMeURL ("this wasn't me") is
 	// shown when set.
 	ChangePasswordURL string
@@ -76,6 +79,8 @@ type AppLinkedData struct {
 	When         time.Time
 	Location     *time.Location
 	ZoneLabel    string
+	// MemberLocation: as in LoginAlertData.
+	MemberLocation *time.Location
 	// ManageURL lists linked apps and revokes them; ChangePasswordURL is
 	// required; NotMeURL is shown when set.
 	ManageURL         string

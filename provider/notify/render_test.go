@@ -232,12 +232,12 @@ func TestNewRendererFSMissingTemplate(t *testing.T) {
 		fsys[name] = &fstest.MapFile{Data: b}
 	}
 	_, err := NewRendererFS(fsys)
-	if err == nil || !strings.Contains(err.Error(), "contact_verify.html.ja") {
-		t.Fatalf("err = %v, want one naming contact_verify.html.ja", err)
+	if err == nil || !strings.Contains(err.Error(), "contact_verify.html") {
+		t.Fatalf("err = %v, want one naming contact_verify.html", err)
 	}
-	fsys["contact_verify.html"] = &fstest.MapFile{Data: []byte(`{{define "contact_verify.html.ja"}}x{{end}}`)}
-	if _, err := NewRendererFS(fsys); err == nil || !strings.Contains(err.Error(), "contact_verify.html.en") {
-		t.Fatalf("err = %v, want one naming contact_verify.html.en", err)
+	fsys["contact_verify.html"] = &fstest.MapFile{Data: []byte(`{{define "contact_verify.html"}}x{{end}}`)}
+	if _, err := NewRendererFS(fsys); err != nil {
+		t.Fatalf("with every template: %v", err)
 	}
 }
 

@@ -51,18 +51,13 @@ func mailPurpose(p string) string {
 		return "passkey_register"
 	case PurposeContact:
 		return "account_change"
+	case PurposeReset:
+		return "password_reset"
 	}
-	return "" // step-up and reset read as a plain identity check
+	return "" // step-up reads as a plain identity check
 }
 
-func label(i int, locale string) string {
-	if isJapanese(locale) {
-		return pictograms[i].ja
-	}
-	return pictograms[i].en
-}
-
-// smsBody is a short text in the member's language. Pictograms go as
+// smsBody is a short text in the member's language (notify's catalogs). Pictograms go as
 // symbol and word, "🍎(りんご)", which the text fallback also accepts.
 func (s *Service) smsBody(purpose string, c code, locale string, minutes int) string {
 	val := c.digits
@@ -73,18 +68,11 @@ func (s *Service) smsBody(purpose string, c code, locale string, minutes int) st
 		}
 		val = strings.Join(parts, " ")
 	}
-	if isJapanese(locale) {
-		what := "認証コード"
-		if purpose == PurposeContact {
-			what = "電話番号の確認コード"
-		}
-		return fmt.Sprintf("[%s] %s %s（%d分間有効）。このコードを他人に教えないでください。", s.o.Brand, what, val, minutes)
-	}
-	what := "Your code is"
+	key := "sms.otp"
 	if purpose == PurposeContact {
-		what = "Your phone confirmation code is"
+		key = "sms.contact"
 	}
-	return fmt.Sprintf("[%s] %s %s (valid %d min). Never share it.", s.o.Brand, what, val, minutes)
+	return s.render.SMSText(locale, key, s.o.Brand, val, minutes)
 }
 
 // validMinutes is the lifetime as the mail states it, rounded up.

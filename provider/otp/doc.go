@@ -3,7 +3,7 @@
 // registration, password reset), delivering it by mail or SMS, and checking
 // what the member enters. It also owns the two code formats, six digits and
 // pictograms (a sequence drawn from a fixed set of emoji, each with a word in
-// Japanese and English, as one airline's programme uses), and the resend
+// every language mail is written in, as one airline's programme uses), and the resend
 // throttle.
 //
 // It depends on storage (OTPs and Events), on notify (Mailer, SMSSender,
@@ -70,7 +70,8 @@
 // Mail is rendered with notify.KindOTP (notify.KindContactVerify for a
 // six-digit contact check) in the member's language and handed straight to
 // the Mailer, never to the durable outbox, whose records would hold the
-// code at rest. SMS is a short text in the member's language. A failure
+// code at rest. SMS is a short text in the member's language, from notify's catalogs; a
+// reset's mail says the code is for a password reset. A failure
 // comes back as *DeliveryError; the challenge stays stored, so a code that
 // did arrive late still works, and the member can retry (a new code) or
 // choose the other channel. SMS is offered only for a verified number of

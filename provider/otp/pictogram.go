@@ -2,9 +2,13 @@ package otp
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"tsubasa/provider/notify"
 )
 
 // Pictogram is one symbol of the pictogram format, with the word shown
@@ -63,34 +67,60 @@ var pictograms = [...]pictogram{
 	{"🏠", "いえ", "house", []string{"home"}},
 }
 
+// pictogramWords are the words of the set in the languages after
+// Japanese and English, in the set's order (the array length keeps them
+// in step with it): what a member of that language reads under each
+// symbol, and what the text fallback accepts from anyone. A language with
+// a mail catalog (notify.Languages) and no words here shows the English
+// ones; a test fails on it.
+var pictogramWords = map[string][len(pictograms)]string{
+	"zh-Hans": {"苹果", "香蕉", "葡萄", "草莓", "西瓜", "狗", "猫", "熊猫", "大象", "企鹅", "鱼", "乌龟", "樱花", "蘑菇", "仙人掌", "月亮",
+		"星星", "彩虹", "火", "汽车", "自行车", "飞机", "轮船", "闹钟", "钥匙", "雨伞", "礼物", "气球", "足球", "吉他", "相机", "房子"},
+	"zh-Hant": {"蘋果", "香蕉", "葡萄", "草莓", "西瓜", "狗", "貓", "熊貓", "大象", "企鵝", "魚", "烏龜", "櫻花", "蘑菇", "仙人掌", "月亮",
+		"星星", "彩虹", "火", "汽車", "腳踏車", "飛機", "輪船", "鬧鐘", "鑰匙", "雨傘", "禮物", "氣球", "足球", "吉他", "相機", "房子"},
+	"ko": {"사과", "바나나", "포도", "딸기", "수박", "강아지", "고양이", "판다", "코끼리", "펭귄", "물고기", "거북이", "벚꽃", "버섯", "선인장", "달",
+		"별", "무지개", "불", "자동차", "자전거", "비행기", "배", "시계", "열쇠", "우산", "선물", "풍선", "공", "기타", "카메라", "집"},
+}
+
 // maxPictogramLength bounds what ParsePictogramInput accepts, and the
 // configurable length.
 const maxPictogramLength = 10
 
-// Pictograms returns the full set in display order with labels in locale
-// ("ja", or anything else for English): the buttons of the entry page.
+// Pictograms returns the full set in display order with labels in the
+// language of locale (notify.NormalizeLocale: Japanese when empty,
+// English for a language with no words): the buttons of the entry page.
 func Pictograms(locale string) []Pictogram {
-	ja := isJapanese(locale)
 	out := make([]Pictogram, len(pictograms))
 	for i, p := range pictograms {
-		out[i] = Pictogram{Index: i, Symbol: p.symbol, Label: p.en}
-		if ja {
-			out[i].Label = p.ja
-		}
+		out[i] = Pictogram{Index: i, Symbol: p.symbol, Label: label(i, locale)}
 	}
 	return out
 }
 
-func isJapanese(locale string) bool {
-	l := strings.ToLower(strings.TrimSpace(locale))
-	return l == "" || l == "ja" || strings.HasPrefix(l, "ja-") || strings.HasPrefix(l, "ja_")
+// label is pictogram i's word in the language of locale.
+func label(i int, locale string) string {
+	switch lang := notify.NormalizeLocale(locale); lang {
+	case notify.LocaleJA:
+		return pictograms[i].ja
+	case notify.LocaleEN:
+		return pictograms[i].en
+	default:
+		if w, ok := pictogramWords[lang]; ok {
+			return w[i]
+		}
+		return pictograms[i].en
+	}
 }
 
 // words maps every folded symbol, label and alias to its index.
 var words = func() map[string]int {
 	m := make(map[string]int)
 	for i, p := range pictograms {
-		for _, w := range append([]string{p.symbol, p.ja, p.en}, p.aliases...) {
+		all := append([]string{p.symbol, p.ja, p.en}, p.aliases...)
+		for _, lang := range slices.Sorted(maps.Keys(pictogramWords)) {
+			all = append(all, pictogramWords[lang][i])
+		}
+		for _, w := range all {
 			k := fold(w)
 			if j, dup := m[k]; dup && j != i {
 				panic("otp: pictogram word " + w + " is not unique")
@@ -122,8 +152,8 @@ var maxWordRunes = func() int {
 // ParsePictogramInput turns what the entry form posted into the canonical
 // code: the indices joined by dots, e.g. "3.17.5.29". values holds either
 // one index per position from the pictogram buttons ("3", "17", …) or the
-// text fallback: words in Japanese or English separated by spaces, commas
-// or 、, in any case, full or half width, kana as hiragana or katakana, run
+// text fallback: words in any language of the set separated by spaces,
+// commas or 、, in any case, full or half width, kana as hiragana or katakana, run
 // together or not; pasted symbols work too, and a symbol followed by its
 // own word (as in the SMS, "🍎(りんご)") counts once. Empty values are
 // ignored, so post the values of one entry method only. The length is not

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"tsubasa/provider/notify"
 	"unicode/utf8"
 )
 
@@ -38,7 +39,7 @@ func TestPictogramSpace(t *testing.T) {
 }
 
 func TestPictogramWordsUnique(t *testing.T) {
-	for _, locale := range []string{"ja", "en"} {
+	for _, locale := range notify.Languages() {
 		seen := map[string]int{}
 		for _, p := range Pictograms(locale) {
 			if p.Label == "" || p.Symbol == "" {
@@ -73,7 +74,11 @@ func TestPictogramWordsUnique(t *testing.T) {
 	// Every word must parse back to its own pictogram (the words map
 	// panics at start-up on a clash across languages and aliases).
 	for i, p := range pictograms {
-		for _, w := range append([]string{p.symbol, p.ja, p.en}, p.aliases...) {
+		words := append([]string{p.symbol, p.ja, p.en}, p.aliases...)
+		for _, w := range pictogramWords {
+			words = append(words, w[i])
+		}
+		for _, w := range words {
 			if got, err := ParsePictogramInput([]string{w}); err != nil || got != canonicalPictograms([]int{i}) {
 				t.Errorf("%q parses to %q, %v; want %d", w, got, err, i)
 			}
@@ -81,6 +86,28 @@ func TestPictogramWordsUnique(t *testing.T) {
 	}
 	if n := utf8.RuneCountInString(string(halfKana)); n != 0xFF9D-0xFF61+1 {
 		t.Fatalf("half-width kana table has %d entries", n)
+	}
+}
+
+// TestPictogramWordsEveryLanguage: every language mail is written in has
+// its own words under the symbols, not the English fallback.
+func TestPictogramWordsEveryLanguage(t *testing.T) {
+	for _, lang := range notify.Languages() {
+		if lang == "ja" || lang == "en" {
+			continue
+		}
+		if _, ok := pictogramWords[lang]; !ok {
+			t.Errorf("no pictogram words for %s: add them to pictogramWords", lang)
+			continue
+		}
+		for i, p := range Pictograms(lang) {
+			if p.Label == pictograms[i].en {
+				t.Errorf("%s pictogram %d shows the English %q", lang, i, p.Label)
+			}
+		}
+	}
+	if got := Pictograms("zh-TW")[6].Label; got != "貓" {
+		t.Errorf("zh-TW shows cat as %q, want the Traditional 貓", got)
 	}
 }
 
@@ -117,6 +144,14 @@ func TestParsePictogramInput(t *testing.T) {
 		{"same index twice", []string{"0", "0"}, "0.0"},
 		{"index next to a symbol", []string{"0", "🍎"}, "0.0"},
 		{"camera is not turtle plus ra", []string{"かめら かめ"}, "30.11"},
+		{"zh-Hans words with 、", []string{"苹果、猫、汽车、星星"}, "0.6.19.16"},
+		{"zh-Hans full-width comma", []string{"苹果，熊猫，鱼"}, "0.7.10"},
+		{"zh-Hant words", []string{"蘋果 貓 汽車 星星"}, "0.6.19.16"},
+		{"zh run together, panda before cat", []string{"熊猫猫鱼火"}, "7.6.10.18"},
+		{"zh sms echo", []string{"🍎(苹果) 🐱(猫)"}, "0.6"},
+		{"ko words", []string{"사과, 고양이, 자동차, 별"}, "0.6.19.16"},
+		{"ko run together", []string{"사과고양이배집"}, "0.6.22.31"},
+		{"ko rainbow is one word", []string{"무지개 달"}, "17.15"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParsePictogramInput(tc.in)

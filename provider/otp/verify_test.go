@@ -30,6 +30,10 @@ func TestIssueAndVerify(t *testing.T) {
 		{"sms digits en", nil, ChannelSMS, "en", FormatDigits, 6, "+81 90-****-5678", "Never share it"},
 		{"sms pictograms ja", pictogram, ChannelSMS, "ja", FormatPictogram, 4, "+81 90-****-5678", "（10分間有効）"},
 		{"sms pictograms en", pictogram, ChannelSMS, "en", FormatPictogram, 4, "+81 90-****-5678", "(valid 10 min)"},
+		{"email digits zh-TW", nil, ChannelEmail, "zh-TW", FormatDigits, 6, "h***@example.com", "一次性密碼"},
+		{"email digits ko", nil, ChannelEmail, "ko-KR", FormatDigits, 6, "h***@example.com", "일회용 비밀번호"},
+		{"sms digits zh-Hans", nil, ChannelSMS, "zh-CN", FormatDigits, 6, "+81 90-****-5678", "（10分钟内有效）"},
+		{"sms digits ko", nil, ChannelSMS, "ko", FormatDigits, 6, "+81 90-****-5678", "(10분간 유효)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fx := newFixture(t, tc.tweak)

@@ -37,7 +37,8 @@
 // with retries and backoff, so a mail server that is down neither slows nor
 // fails a login and a crash loses no alert. RecordAppLinked does the same
 // for app.linked and the app-linked mail. Alerts hold the masked member
-// number, the time in the configured zone, device, browser and IP, and
-// links to change the password and to report "this wasn't me"; never a
-// secret.
+// number, the time in the configured zone (and in the member's own,
+// where the country of residence keeps one clock: zone.go), device,
+// browser and IP, and links to change the password and to report "this
+// wasn't me"; never a secret.
 package risk

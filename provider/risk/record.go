@@ -70,7 +70,7 @@ func (e *Engine) RecordLogin(ctx context.Context, ev LoginEvent) error {
 		var err error
 		alert, event.Detail["alert"], err = e.alert(now, m, ev.Locale, notify.KindLoginAlert, notify.LoginAlertData{
 			Brand: e.o.Brand, MemberNumber: m.Number, When: now,
-			Location: e.o.Location, ZoneLabel: e.o.ZoneLabel,
+			Location: e.o.Location, ZoneLabel: e.o.ZoneLabel, MemberLocation: memberZone(m.Country),
 			Device: DisplayDevice(dev), Browser: DisplayBrowser(dev), IP: dev.LastIP,
 			ChangePasswordURL: e.o.BaseURL + ChangePasswordPath, NotMeURL: e.o.BaseURL + NotMePath,
 		})
@@ -99,7 +99,7 @@ func (e *Engine) RecordAppLinked(ctx context.Context, m storage.Member, clientID
 	event.Detail = map[string]string{"app": clean(appName)}
 	alert, status, err := e.alert(now, m, "", notify.KindAppLinked, notify.AppLinkedData{
 		Brand: e.o.Brand, MemberNumber: m.Number, AppName: appName, When: now,
-		Location: e.o.Location, ZoneLabel: e.o.ZoneLabel,
+		Location: e.o.Location, ZoneLabel: e.o.ZoneLabel, MemberLocation: memberZone(m.Country),
 		ManageURL:         e.o.BaseURL + ManageAppsPath,
 		ChangePasswordURL: e.o.BaseURL + ChangePasswordPath, NotMeURL: e.o.BaseURL + NotMePath,
 	})

@@ -67,6 +67,9 @@ var describe = function (el) {
 };
 var shown = function (el) {
   var cs = getComputedStyle(el);
+  // The content of a closed <details> (the language menu) has boxes but
+  // is not rendered (content-visibility): checkVisibility knows.
+  if (el.checkVisibility && !el.checkVisibility()) return false;
   return cs.visibility !== 'hidden' && el.getClientRects().length > 0;
 };
 var nameOf = function (el) {

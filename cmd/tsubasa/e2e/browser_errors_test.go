@@ -65,7 +65,7 @@ func TestBrowserErrorPages(t *testing.T) {
 	} {
 		c.Do(view.set, chromedp.Navigate(s.Issuer+"/authorize?"+q.Encode()+"&lang=ja"), chromedp.WaitVisible(chromedp.CSS(`.detail code`)))
 		c.Shot("bad-redirect-uri-" + view.name + "-ja")
-		c.Do(chromedp.Click(chromedp.CSS(`nav.lang a[lang="en"]`)), waitText("h1", "Something went wrong"), chromedp.WaitVisible(chromedp.CSS(`.detail code`)))
+		c.Do(chooseLang("en"), waitText("h1", "Something went wrong"), chromedp.WaitVisible(chromedp.CSS(`.detail code`)))
 		c.Shot("bad-redirect-uri-" + view.name + "-en")
 		if loc := c.Location(); !strings.HasPrefix(loc, s.Issuer+"/authorize?") {
 			t.Errorf("the error page moved to %s", loc)

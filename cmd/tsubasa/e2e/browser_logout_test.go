@@ -46,7 +46,7 @@ func TestBrowserLogout(t *testing.T) {
 	if lead := c.Text(`#logout-q`); !strings.Contains(lead, "Tsubasa demo") {
 		t.Errorf("the question does not name the app: %q", lead)
 	}
-	c.Do(chromedp.Click(chromedp.CSS(`nav.lang a[lang="ja"]`)), waitURL(s.Issuer+"/logout"), chromedp.WaitVisible(chromedp.CSS(`#logout-confirm`)))
+	c.Do(chooseLang("ja"), waitURL(s.Issuer+"/logout"), chromedp.WaitVisible(chromedp.CSS(`#logout-confirm`)))
 	c.Shot("logout-question-ja")
 	if h := c.Text("h1"); h != "ログアウトの確認" {
 		t.Errorf("Japanese heading %q", h)

@@ -40,7 +40,7 @@ func TestBrowserPINMigration(t *testing.T) {
 	s.CLI(t, false, "member", "create", "--number", number, "--pin", pin, "--family-name", "山田", "--given-name", "太郎")
 	c := NewChrome(t)
 	c.Do(chromedp.Navigate(s.Issuer+"/demo/login"), waitURL(s.Issuer+"/login"),
-		chromedp.Click(chromedp.CSS(`nav.lang a[lang="ja"]`)), chromedp.WaitVisible(chromedp.CSS(`nav.lang span[lang="ja"]`)))
+		chooseLang("ja"), chromedp.WaitVisible(chromedp.CSS(`nav.lang span[lang="ja"]`)))
 	c.Shot("login-ja")
 	c.LoginForm(number, pin)
 	c.Do(waitURL(s.Issuer+"/login/password"), chromedp.WaitVisible(chromedp.CSS(`#new_password`)))
@@ -200,7 +200,7 @@ func TestBrowserThirdPartyConsent(t *testing.T) {
 		t.Errorf("consent heading in the member's language: %q", h)
 	}
 	before := c.Location()
-	c.Do(chromedp.Click(chromedp.CSS(`nav.lang a[lang="en"]`)), chromedp.WaitVisible(chromedp.CSS(`nav.lang span[lang="en"]`)))
+	c.Do(chooseLang("en"), chromedp.WaitVisible(chromedp.CSS(`nav.lang span[lang="en"]`)))
 	c.Shot("consent-en")
 	if c.Location() != before {
 		t.Errorf("switching language left the consent page: %s", c.Location())

@@ -87,8 +87,20 @@ func Value[T any](c *Chrome, a chromedp.Action[T]) T {
 }
 
 // Shot saves a full-page PNG named after the step and checks the page's
-// accessibility (A11y), so every page a journey shows is checked.
-func (c *Chrome) Shot(name string) {
+// accessibility (A11y), so every page a journey shows is checked. It
+// returns the file's name in the artifact directory ("" if none was taken).
+func (c *Chrome) Shot(name string) string {
+	c.t.Helper()
+	file := c.Picture(name)
+	if file != "" && name != "failure" {
+		c.A11y()
+	}
+	return file
+}
+
+// Picture saves a full-page PNG named after the step, without the
+// accessibility check, and returns its file name in the artifact directory.
+func (c *Chrome) Picture(name string) string {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	defer cancel()
@@ -103,16 +115,14 @@ func (c *Chrome) Shot(name string) {
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		c.t.Logf("screenshot %s: %v", name, err)
-		return
+		return ""
 	}
 	c.shots++
-	path := filepath.Join(c.t.ArtifactDir(), fmt.Sprintf("%02d-%s.png", c.shots, name))
-	if err := os.WriteFile(path, png, 0o644); err != nil {
+	file := fmt.Sprintf("%02d-%s.png", c.shots, name)
+	if err := os.WriteFile(filepath.Join(c.t.ArtifactDir(), file), png, 0o644); err != nil {
 		c.t.Errorf("save screenshot: %v", err)
 	}
-	if name != "failure" {
-		c.A11y()
-	}
+	return file
 }
 
 // Text returns the visible text of the first element matching a CSS selector.
@@ -158,5 +168,18 @@ func waitURL(prefix string) chromedp.Action[chromedp.Void] {
 			case <-time.After(50 * time.Millisecond):
 			}
 		}
+	})
+}
+
+// chooseLang picks a language from the page's language menu: open it,
+// then follow the language's link (a disclosure, so it works with
+// JavaScript off too).
+func chooseLang(lang string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		if _, err := chromedp.Click(chromedp.CSS(`nav.lang summary`))(ctx, t); err != nil {
+			return err
+		}
+		_, err := chromedp.Click(chromedp.CSS(`nav.lang a[lang="`+lang+`"]`))(ctx, t)
+		return err
 	})
 }

@@ -78,7 +78,7 @@ func TestWireDiscoveryAndKeys(t *testing.T) {
 		"grant_types_supported":                         {"authorization_code", "refresh_token", "client_credentials"},
 		"subject_types_supported":                       {"public", "pairwise"},
 		"acr_values_supported":                          {"urn:tsubasa:acr:pwd", "urn:tsubasa:acr:otp", "phr"},
-		"ui_locales_supported":                          {"ja", "en"},
+		"ui_locales_supported":                          {"ja", "en", "zh-Hans", "zh-Hant", "ko"},
 		"token_endpoint_auth_methods_supported":         {"none", "client_secret_basic", "client_secret_post"},
 		"introspection_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post"},
 		"revocation_endpoint_auth_methods_supported":    {"none", "client_secret_basic", "client_secret_post"},

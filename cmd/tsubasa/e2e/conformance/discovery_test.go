@@ -47,7 +47,7 @@ func discoveryEndpointVerification(t *testing.T, p *provider) {
 		"response_modes_supported":              {"query", "fragment"},
 		"token_endpoint_auth_methods_supported": {"none", "client_secret_basic", "client_secret_post"},
 		"code_challenge_methods_supported":      {"S256"},
-		"ui_locales_supported":                  {"ja", "en"},
+		"ui_locales_supported":                  {"ja", "en", "zh-Hans", "zh-Hant", "ko"},
 	}
 	for name, values := range want {
 		if _, ok := p.meta[name].([]any); !ok {

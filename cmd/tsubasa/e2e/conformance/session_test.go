@@ -181,6 +181,10 @@ func uiLocales(t *testing.T, p *provider) {
 		{"en-GB", "ja", "en"},
 		{"ja-JP en", "en", "ja"},
 		{"de", "en", "en"},
+		{"zh-TW", "ja", "zh-Hant"},
+		{"zh-CN ja", "en", "zh-Hans"},
+		{"ko-KR", "en-US", "ko"},
+		{"fr", "zh-HK,zh;q=0.8", "zh-Hant"},
 	} {
 		b := e2e.NewBrowser(t, p.s)
 		a := p.newAuthz(web, "openid").set("ui_locales", tt.uiLocales)

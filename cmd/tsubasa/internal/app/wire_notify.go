@@ -33,7 +33,11 @@ func newMessaging(d *Deps, met *metrics.Metrics) (*messaging, error) {
 	cfg := d.Config
 	m := &messaging{}
 	var err error
-	if m.renderer, err = notify.NewRenderer(); err != nil {
+	m.renderer, err = notify.NewRendererWith(notify.RendererOptions{
+		Languages: cfg.UI.Languages,
+		Links:     notify.Links{Support: cfg.Brand.SupportURL, Privacy: cfg.Brand.PrivacyURL, Terms: cfg.Brand.TermsURL},
+	})
+	if err != nil {
 		return nil, err
 	}
 	if m.mail, err = mailerFor(cfg, cfg.Mail.SMTP, d); err != nil {

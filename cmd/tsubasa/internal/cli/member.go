@@ -105,7 +105,7 @@ member with only a PIN must set a password at the next web login.`,
 	f.StringVar(&in.Email, "email", "", "email address")
 	f.StringVar(&in.Phone, "phone", "", "mobile phone number (E.164, or national for --country)")
 	f.StringVar(&in.Country, "country", "", "country of residence, ISO 3166-1 alpha-2 (e.g. JP)")
-	f.StringVar(&in.Locale, "locale", "", "preferred language: ja (default) or en")
+	f.StringVar(&in.Locale, "locale", "", "preferred language: ja (default), en, zh-Hans, zh-Hant or ko, or a tag naming one (zh-TW, ko-KR)")
 	_ = cmd.MarkFlagRequired("number")
 	cmd.MarkFlagsMutuallyExclusive("password", "password-stdin")
 	return cmd

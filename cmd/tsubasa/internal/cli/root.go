@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"tsubasa/cmd/tsubasa/internal/app"
 	"tsubasa/config"
 )
 
@@ -84,7 +85,7 @@ func (g *globals) loadConfig() (config.Config, error) {
 	if cfg.Dev {
 		config.DevDefaults(&cfg)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ValidateShipped(app.Shipped()); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
