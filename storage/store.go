@@ -22,5 +22,7 @@ type Store interface {
 	Units
 	Janitor
 	SMSBudget
+	PushedRequests
+	JTIs
 	Close() error
 }

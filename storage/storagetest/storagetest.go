@@ -47,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Janitor", janitorTests},
 		{"SMSBudget", smsBudgetTests},
 		{"Records", recordTests},
+		{"PushedRequests", pushedRequestTests},
+		{"JTIs", jtiTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
