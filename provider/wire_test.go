@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
 
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
@@ -28,6 +31,9 @@ type wireEnv struct {
 	st     *bolt.Store
 	h      http.Handler
 	member storage.Member
+	// partner signs the client assertions and request objects of client
+	// partner (private_key_jwt, every grant, keys inline).
+	partner partnerKey
 
 	clock *storagetest.Clock
 }
@@ -61,7 +67,10 @@ func newWireEnv(t *testing.T) *wireEnv {
 		{ID: "backend", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{"https://backend.example/cb"},
 			GrantTypes: []string{GrantClientCredentials}, Scopes: []string{ScopeTelephone, "openid"}},
 	}
-	e := &wireEnv{st: st, clock: storagetest.NewClock(time.Now().UTC())}
+	pk := newPartnerKey(t, "partner-key-1")
+	clients = append(clients, storage.Client{ID: "partner", TokenEndpointAuthMethod: "private_key_jwt", JWKS: pk.jwks,
+		RedirectURIs: []string{"https://partner.example/cb"}, GrantTypes: all, Scopes: scopes})
+	e := &wireEnv{st: st, clock: storagetest.NewClock(time.Now().UTC()), partner: pk}
 	e.p, err = New(t.Context(), Options{
 		Issuer: wireIssuer, Store: st, Clients: clients, HMACKey: key, CryptoKey: [32]byte{7},
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour,
@@ -347,19 +356,26 @@ func TestErrorDescriptions(t *testing.T) {
 			t.Errorf("scope %q: %d %v, want invalid_scope saying %q without quotes", scope, rec.Code, got, want)
 		}
 	}
-	for body, want := range map[string]string{
-		`{"error":"invalid_grant"}`:                            errorDescriptions["invalid_grant"],
-		`{"error":"invalid_grant","error_description":""}`:     errorDescriptions["invalid_grant"],
-		`{"error":"x_custom"}`:                                 "the request was refused",
-		`{"error":"invalid_grant","error_description":"mine"}`: "mine",
+	for e, want := range map[*oidc.Error]string{
+		oidc.ErrInvalidGrant():                                errorDescriptions["invalid_grant"],
+		oidc.ErrInvalidGrant().WithDescription(""):            errorDescriptions["invalid_grant"],
+		{ErrorType: "x_custom"}:                               "the request was refused",
+		oidc.ErrInvalidGrant().WithDescription("mine"):        "mine",
+		oidc.ErrInvalidClient():                               errorDescriptions["invalid_client"],
+		oidc.ErrServerError().WithParent(errors.New("inner")): errorDescriptions["server_error"],
 	} {
+		rec := httptest.NewRecorder()
+		writeOAuthError(rec, e)
 		var got map[string]string
-		if err := json.Unmarshal(describeError([]byte(body)), &got); err != nil || got["error_description"] != want {
-			t.Errorf("describeError(%s) = %v (%v), want the description %q", body, got, err, want)
+		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || got["error_description"] != want || got["error"] != string(e.ErrorType) {
+			t.Errorf("writeOAuthError(%s) = %v (%v), want the description %q", e.ErrorType, got, err, want)
 		}
-	}
-	if got := describeError([]byte("not json")); string(got) != "not json" {
-		t.Errorf("describeError changed a body that is no JSON: %q", got)
+		if strings.Contains(rec.Body.String(), "inner") {
+			t.Errorf("writeOAuthError sent the cause: %s", rec.Body.String())
+		}
+		if (rec.Code == http.StatusUnauthorized) != (rec.Header().Get("WWW-Authenticate") == basicChallenge) {
+			t.Errorf("writeOAuthError(%s): %d with challenge %q", e.ErrorType, rec.Code, rec.Header().Get("WWW-Authenticate"))
+		}
 	}
 }
 
