@@ -70,6 +70,7 @@ func (c Config) Validate() error {
 	v.alerts(c.Alerts)
 	v.passkeys(c)
 	v.metrics(c.Metrics, c.Listen)
+	v.partner(c.PAR, c.Outbound)
 	if len(v.problems) == 0 {
 		return nil
 	}
