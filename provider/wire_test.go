@@ -50,6 +50,12 @@ const (
 
 func newWireEnv(t *testing.T) *wireEnv {
 	t.Helper()
+	return newWireEnvWith(t, nil)
+}
+
+// newWireEnvWith is newWireEnv with the provider's options changed by set.
+func newWireEnvWith(t *testing.T, set func(*Options)) *wireEnv {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "wire.db"), bolt.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +77,7 @@ func newWireEnv(t *testing.T) *wireEnv {
 	clients = append(clients, storage.Client{ID: "partner", TokenEndpointAuthMethod: "private_key_jwt", JWKS: pk.jwks,
 		RedirectURIs: []string{"https://partner.example/cb"}, GrantTypes: all, Scopes: scopes})
 	e := &wireEnv{st: st, clock: storagetest.NewClock(time.Now().UTC()), partner: pk}
-	e.p, err = New(t.Context(), Options{
+	o := Options{
 		Issuer: wireIssuer, Store: st, Clients: clients, HMACKey: key, CryptoKey: [32]byte{7},
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour,
 		CodeTTL: time.Minute, AuthRequestTTL: 30 * time.Minute, UILocales: []string{"ja", "en"},
@@ -79,7 +85,11 @@ func newWireEnv(t *testing.T) *wireEnv {
 		EndSession:    func(http.ResponseWriter, *http.Request, LogoutRequest) {},
 		LogoutRefused: func(w http.ResponseWriter, _ *http.Request, ref LogoutRefusal) { w.WriteHeader(ref.Status) },
 		Now:           e.clock.Now, Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	if set != nil {
+		set(&o)
+	}
+	e.p, err = New(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
