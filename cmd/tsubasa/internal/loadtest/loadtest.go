@@ -33,12 +33,12 @@ type Options struct {
 	ClientAuth  string
 	ClientKey   string
 	RedirectURI string // default <issuer>/loadtest/cb
-	Member       string // first member number
-	Members      int    // members numbered from Member on, spread over workers
-	Password     string // the members' password
-	Scopes       string // scopes to ask for, space-separated
-	PID          int    // server process to watch (Linux)
-	SourceAddrs  int    // loopback source addresses to spread connections over
+	Member      string // first member number
+	Members     int    // members numbered from Member on, spread over workers
+	Password    string // the members' password
+	Scopes      string // scopes to ask for, space-separated
+	PID         int    // server process to watch (Linux)
+	SourceAddrs int    // loopback source addresses to spread connections over
 	// HonorRetryAfter makes a worker wait as Retry-After says after a 429
 	// or 503 (at most the rest of the run).
 	HonorRetryAfter bool
