@@ -14,10 +14,10 @@ import (
 // partner checks the sections of partner-grade OAuth: pushed
 // authorization requests and outbound requests.
 func (v *checker) partner(par PARConfig, out OutboundConfig) {
-	// RFC 9126 §2.2 suggests a short lifetime: the request_uri is a
-	// reference the browser carries within seconds of the push.
-	if par.RequestURITTL < 5*time.Second || par.RequestURITTL > 10*time.Minute {
-		v.add("par.request_uri_ttl", "must be from 5s to 10m (got %s)", par.RequestURITTL)
+	// The request_uri is a reference the browser carries within seconds
+	// of the push (RFC 9126 §2.2); FAPI 2.0 wants under 600 s.
+	if par.RequestURITTL < 5*time.Second || par.RequestURITTL > 5*time.Minute {
+		v.add("par.request_uri_ttl", "must be from 5s to 5m (got %s)", par.RequestURITTL)
 	}
 	if out.Timeout < 100*time.Millisecond || out.Timeout > time.Minute {
 		v.add("outbound.timeout", "must be from 100ms to 1m (got %s)", out.Timeout)

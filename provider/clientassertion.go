@@ -24,10 +24,10 @@ import (
 //     (never none, never an HMAC: a key-confusion "signature" made with
 //     the client's public key is not one);
 //   - iss and sub are the client's id, and client_id, when sent, too;
-//   - aud is this issuer and nothing else: the issuer identifier as a
-//     string, or a list of that one value (the audience-injection fix of
-//     FAPI 2.0 §5.3.2.1 and RFC 7523bis: a token endpoint URL, or a list
-//     with another audience in it, is refused);
+//   - aud is this issuer's identifier, as a JSON string: not the token
+//     endpoint's URL, not a list (FAPI 2.0 Security Profile §5.3.2.1 and
+//     RFC 7523bis, against audience injection: an assertion a client made
+//     for one server is never good at another, nor one made for a list);
 //   - exp is present, not past, and at most assertionMaxLifetime ahead
 //     (a short-lived proof, not a credential); nbf and iat, when present,
 //     not in the future; jti is present;
@@ -54,7 +54,7 @@ const (
 type assertionClaims struct {
 	Issuer    string           `json:"iss"`
 	Subject   string           `json:"sub"`
-	Audience  jwt.Audience     `json:"aud"`
+	Audience  json.RawMessage  `json:"aud"`
 	Expiry    *jwt.NumericDate `json:"exp"`
 	NotBefore *jwt.NumericDate `json:"nbf"`
 	IssuedAt  *jwt.NumericDate `json:"iat"`
@@ -122,8 +122,8 @@ func parseAssertion(raw, issuer, formID string, now time.Time) (*jwt.JSONWebToke
 		return bad("the client assertion's iss and sub must both be the client_id")
 	case formID != "" && formID != c.Issuer:
 		return bad("client_id differs from the client assertion's iss and sub")
-	case len(c.Audience) != 1 || c.Audience[0] != issuer:
-		return bad("the client assertion's aud must be the issuer identifier " + issuer + ", and only it")
+	case !isJSONString(c.Audience, issuer):
+		return bad("the client assertion's aud must be the issuer identifier " + issuer + ", as a single string")
 	case c.Expiry == nil:
 		return bad("the client assertion must have exp")
 	case !now.Before(c.Expiry.Time().Add(assertionLeeway)):
@@ -137,6 +137,12 @@ func parseAssertion(raw, issuer, formID string, now time.Time) (*jwt.JSONWebToke
 		return bad("the client assertion must have a jti (at most 256 characters)")
 	}
 	return tok, c, nil
+}
+
+// isJSONString reports whether raw is the JSON string want.
+func isJSONString(raw json.RawMessage, want string) bool {
+	var s string
+	return len(raw) > 0 && raw[0] == '"' && json.Unmarshal(raw, &s) == nil && s == want
 }
 
 // verifyWithClientKeys reports whether tok's signature verifies with one

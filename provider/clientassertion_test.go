@@ -64,7 +64,7 @@ func TestClientAssertionChecks(t *testing.T) {
 		{"the same assertion again", good, nil, http.StatusUnauthorized, "used before"},
 		{"aud is the token endpoint", e.partner.sign(t, claims("aud", wireIssuer+"/oauth/token"), nil), nil, http.StatusUnauthorized, "aud"},
 		{"aud lists another audience too", e.partner.sign(t, claims("aud", []string{wireIssuer, "https://other.example"}), nil), nil, http.StatusUnauthorized, "aud"},
-		{"aud is a list of the issuer alone", e.partner.sign(t, claims("aud", []string{wireIssuer}), nil), nil, http.StatusOK, ""},
+		{"aud is a list of the issuer alone", e.partner.sign(t, claims("aud", []string{wireIssuer}), nil), nil, http.StatusUnauthorized, "single string"},
 		{"no exp", e.partner.sign(t, claims("exp", nil), nil), nil, http.StatusUnauthorized, "exp"},
 		{"expired", e.partner.sign(t, claims("exp", now.Add(-time.Minute).Unix()), nil), nil, http.StatusUnauthorized, "expired"},
 		{"exp an hour ahead", e.partner.sign(t, claims("exp", now.Add(time.Hour).Unix()), nil), nil, http.StatusUnauthorized, "too long"},
