@@ -75,7 +75,7 @@ func parseRequestObjectJWS(raw string) (*jose.JSONWebSignature, *oidc.Error) {
 	if strings.Count(raw, ".") == 4 {
 		return nil, errRequestObject("encrypted request objects are not supported: sign it, do not encrypt it")
 	}
-	obj, err := jose.ParseSigned(raw, clientSigningAlgs)
+	obj, err := jose.ParseSignedCompact(raw, clientSigningAlgs)
 	if err != nil || len(obj.Signatures) != 1 {
 		return nil, errRequestObject("the request object must be a JWT signed with one of: %s", strings.Join(strs(clientSigningAlgs), ", "))
 	}
