@@ -236,9 +236,23 @@ func TestAuthorizationResponsesCarryIss(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	rec := httptest.NewRecorder()
-	e.p.AnswerAuthRequest(rec, httptest.NewRequest(http.MethodGet, wireIssuer+"/login", nil), id)
+	// op's callback answers with the code too (cmd guards it; the login
+	// UI answers through AnswerAuthRequest), once.
+	rec := e.serve(httptest.NewRequest(http.MethodGet, wireIssuer+"/authorize/callback?id="+url.QueryEscape(id), nil))
 	loc, _ := url.Parse(rec.Header().Get("Location"))
+	if loc == nil || loc.Query().Get("code") == "" || loc.Query().Get("iss") != wireIssuer {
+		t.Errorf("callback response %q: want a code and iss", rec.Header().Get("Location"))
+	}
+	_, id = e.authorizeQuery(t, partnerParams())
+	if err := e.st.UpdateAuthRequest(t.Context(), id, func(r storage.AuthRequest) (storage.AuthRequest, error) {
+		r.Done, r.MemberID, r.AuthTime, r.MemberStamp = true, e.member.ID, e.clock.Now(), e.member.SecurityStamp
+		return r, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rec = httptest.NewRecorder()
+	e.p.AnswerAuthRequest(rec, httptest.NewRequest(http.MethodGet, wireIssuer+"/login", nil), id)
+	loc, _ = url.Parse(rec.Header().Get("Location"))
 	if loc == nil || loc.Query().Get("code") == "" || loc.Query().Get("iss") != wireIssuer {
 		t.Errorf("code response %q: want a code and iss", rec.Header().Get("Location"))
 	}

@@ -151,3 +151,30 @@ func TestPartnerClientCredentialsPrivateKeyJWT(t *testing.T) {
 		t.Errorf("a private_key_jwt client by Basic: %d %s", w.Status, w.Body)
 	}
 }
+
+// TestWirePushedAuthorizationRequests: the pushed authorization request
+// endpoint answers as the other client endpoints do: POST with a form body
+// only, each parameter once, JSON errors that are never cached, a Basic
+// challenge on a failed authentication, 413 for a body over the limit.
+func TestWirePushedAuthorizationRequests(t *testing.T) {
+	s := Start(t, Options{})
+	f := NewFlow()
+	params := AuthParams(s, "spa", f, "openid")
+	ok := form(t, s, "/oauth/par", params, "", "")
+	CheckWire(t, "push by a public client", ok, false)
+	if ok.Status != http.StatusCreated || ok.JSON(t)["request_uri"] == nil {
+		t.Fatalf("push by a public client: %d %s", ok.Status, ok.Body)
+	}
+	wantError(t, "GET", get(t, s, "/oauth/par?"+params.Encode(), ""), http.StatusMethodNotAllowed, "invalid_request")
+	req := NewFormRequest(t.Context(), s.Issuer+"/oauth/par?client_id=spa", params.Encode())
+	wantError(t, "parameters in the URL", WireDo(t, req), http.StatusBadRequest, "invalid_request")
+	twice := AuthParams(s, "spa", f, "openid")
+	twice.Add("redirect_uri", s.Issuer+"/rp/callback")
+	wantError(t, "redirect_uri twice", form(t, s, "/oauth/par", twice, "", ""), http.StatusBadRequest, "invalid_request")
+	wantError(t, "a wrong secret", form(t, s, "/oauth/par", AuthParams(s, "web", f, "openid"), "web", "wrong"),
+		http.StatusUnauthorized, "invalid_client")
+	big := NewFormRequest(t.Context(), s.Issuer+"/oauth/par", params.Encode()+"&pad="+strings.Repeat("x", 2<<20))
+	wantError(t, "a 2 MiB body", WireDo(t, big), http.StatusRequestEntityTooLarge, "invalid_request")
+	bad := NewFormRequest(t.Context(), s.Issuer+"/oauth/par", "client_id=spa&state=%zz")
+	wantError(t, "a malformed form", WireDo(t, bad), http.StatusBadRequest, "invalid_request")
+}
