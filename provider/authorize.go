@@ -79,6 +79,10 @@ func (p *Provider) authorize(prov *op.Provider) http.HandlerFunc {
 func (p *Provider) resolveRequest(w http.ResponseWriter, r *http.Request, a *authorizer) bool {
 	ctx := r.Context()
 	switch {
+	case r.Form.Get("request") != "" && r.Form.Get("request_uri") != "":
+		// RFC 9101 §5: one or the other; which would be the request?
+		a.refuse(w, r, oidc.ErrInvalidRequest().WithDescription("request and request_uri must not both be sent"))
+		return false
 	case isPushedURI(r.Form.Get("request_uri")):
 		params, ok := p.claimPushed(ctx, r.Form)
 		if !ok {

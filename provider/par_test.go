@@ -201,6 +201,12 @@ func TestRequestObjects(t *testing.T) {
 			t.Errorf("%s: %v, want invalid_request_object with the state and iss", name, q)
 		}
 	}
+	// request and request_uri together: neither is taken.
+	both := query(e.partner.sign(t, e.objectClaims(), typ))
+	both.Set("request_uri", decode(t, e.push(t, partnerParams()))["request_uri"].(string))
+	if rec, id := e.authorizeQuery(t, both); id != "" || !strings.Contains(rec.Header().Get("Location"), "error=invalid_request") {
+		t.Errorf("request and request_uri: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
 	// Without a redirect URI in the query, an object that does not verify
 	// has nowhere to be answered: the error page.
 	q := query(other.sign(t, e.objectClaims(), nil))
