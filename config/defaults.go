@@ -99,6 +99,8 @@ func Default() Config {
 		Runtime:   RuntimeConfig{GCPercent: 400},
 		// Off: --setup creates members with a published password.
 		Loadtest: LoadtestConfig{AllowSetup: false},
+		PAR:      PARConfig{RequestURITTL: 60 * time.Second},
+		Outbound: OutboundConfig{Timeout: 5 * time.Second, MaxResponseBytes: 256 << 10},
 
 		// Nobody's forwarding headers are believed until proxies are listed.
 		TrustedProxies: []string{},

@@ -50,6 +50,8 @@ type Config struct {
 	Metrics   MetricsConfig   `yaml:"metrics"`
 	Runtime   RuntimeConfig   `yaml:"runtime"`
 	Loadtest  LoadtestConfig  `yaml:"loadtest"`
+	PAR       PARConfig       `yaml:"par"`
+	Outbound  OutboundConfig  `yaml:"outbound"`
 }
 
 // LogConfig shapes the single slog logger built in cmd.
@@ -138,6 +140,21 @@ type ClientConfig struct {
 	IDTokenSignedResponseAlg string   `yaml:"id_token_signed_response_alg"`
 	LogoURI                  string   `yaml:"logo_uri"`
 	PolicyURI                string   `yaml:"policy_uri"`
+	// TokenEndpointAuthMethod is how the client authenticates at the token,
+	// pushed request, revocation and introspection endpoints:
+	// client_secret_basic, client_secret_post, private_key_jwt or none.
+	// Empty: none for a public client, its secret by either method
+	// otherwise.
+	TokenEndpointAuthMethod string `yaml:"token_endpoint_auth_method"`
+	// JWKS is the client's public keys, a JWK Set as JSON text, for
+	// private_key_jwt and signed request objects; JWKSURI is where the
+	// client publishes them instead (fetched through outbound).
+	JWKS    string `yaml:"jwks"`
+	JWKSURI string `yaml:"jwks_uri"`
+	// RequirePushedAuthorizationRequests: the client's authorization
+	// requests must come through the pushed authorization request
+	// endpoint (RFC 9126).
+	RequirePushedAuthorizationRequests bool `yaml:"require_pushed_authorization_requests"`
 }
 
 // TokensConfig holds the lifetimes of what the provider issues.

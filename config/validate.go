@@ -76,6 +76,7 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.alerts(c.Alerts)
 	v.passkeys(c)
 	v.metrics(c.Metrics, c.Listen)
+	v.partner(c.PAR, c.Outbound)
 	if len(v.problems) == 0 {
 		return nil
 	}

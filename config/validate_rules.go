@@ -50,9 +50,10 @@ func (v *checker) clients(cs []ClientConfig, defaultAlg string) {
 		switch {
 		case cl.Public && hasSecret:
 			v.add(p+".secret", "public clients must not have a secret or secret_file")
-		case !cl.Public && !hasSecret:
-			v.add(p+".secret", "confidential clients need secret or secret_file (or set public: true)")
+		case !cl.Public && !hasSecret && cl.TokenEndpointAuthMethod != AuthMethodPrivateKey:
+			v.add(p+".secret", "confidential clients need secret or secret_file (or set public: true, or token_endpoint_auth_method: private_key_jwt with keys)")
 		}
+		v.clientAuth(p, cl, hasSecret)
 		v.redirectURIs(p+".redirect_uris", cl.RedirectURIs)
 		v.redirectURIs(p+".post_logout_redirect_uris", cl.PostLogoutRedirectURIs)
 		for j, g := range cl.GrantTypes {

@@ -8,8 +8,11 @@ import (
 	"strconv"
 	"strings"
 
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"tsubasa/storage"
 )
 
 // authorizer is op's Authorizer (the op.Provider) with Tsubasa's checks in
@@ -23,14 +26,21 @@ import (
 // response types, id_token_hint).
 //
 // One authorizer serves one request: form is that request's parameters,
-// as parsed, for what op does not decode (request_uri).
+// as parsed (or as a pushed request or a request object gave them), for
+// what op does not decode (request_uri); pushed says the request came
+// through the pushed authorization request endpoint (par.go).
+//
+// Its Encoder adds iss to every answer (RFC 9207, iss.go).
 type authorizer struct {
 	*op.Provider
-	p    *Provider
-	form url.Values
+	p      *Provider
+	form   url.Values
+	pushed bool
 }
 
 var _ op.AuthorizeValidator = authorizer{}
+
+func (a authorizer) Encoder() httphelper.Encoder { return a.p.responder.enc }
 
 // authorize serves /authorize: op's handler with an authorizer, behind
 // the checks of the raw parameters op cannot make. op keeps the first
@@ -48,11 +58,56 @@ func (p *Provider) authorize(prov *op.Provider) http.HandlerFunc {
 		err := r.ParseForm()
 		a := authorizer{Provider: prov, p: p, form: r.Form}
 		if problem := formProblem(r.Form); err == nil && problem != "" {
-			a.refuse(w, r, problem)
+			a.refuse(w, r, oidc.ErrInvalidRequest().WithDescription("%s", problem))
+			return
+		}
+		if err == nil && !p.resolveRequest(w, r, &a) {
 			return
 		}
 		op.Authorize(w, r, a)
 	}
+}
+
+// resolveRequest replaces a request made by reference (a pushed request's
+// request_uri: par.go) or by value (a signed request object:
+// requestobject.go) with the parameters it stands for, before op reads
+// them: r.Form becomes those parameters, and the query's others are
+// ignored (RFC 9126 §4, RFC 9101 §6.3). It reports false when it has
+// answered the request itself. A request object of a client without keys,
+// or of an unknown client, and a request_uri Tsubasa did not hand out,
+// are left for ValidateAuthRequest to refuse.
+func (p *Provider) resolveRequest(w http.ResponseWriter, r *http.Request, a *authorizer) bool {
+	ctx := r.Context()
+	switch {
+	case r.Form.Get("request") != "" && r.Form.Get("request_uri") != "":
+		// RFC 9101 §5: one or the other; which would be the request?
+		a.refuse(w, r, oidc.ErrInvalidRequest().WithDescription("request and request_uri must not both be sent"))
+		return false
+	case isPushedURI(r.Form.Get("request_uri")):
+		params, ok := p.claimPushed(ctx, r.Form)
+		if !ok {
+			p.requestURIRefused(w, r)
+			return false
+		}
+		a.pushed = true
+		r.Form = params
+	case r.Form.Get("request") != "":
+		c, err := p.clients.get(ctx, r.Form.Get("client_id"))
+		if err != nil || !hasKeys(c) {
+			return true
+		}
+		params, oerr := p.requestObjectParams(ctx, c, r.Form.Get("request"))
+		if oerr != nil {
+			p.log.InfoContext(ctx, "request object refused", "client_id", c.ID, "reason", oerr.Description)
+			a.refuse(w, r, oerr)
+			return false
+		}
+		r.Form = params
+	default:
+		return true
+	}
+	a.form = r.Form
+	return true
 }
 
 // authorizeParams are the parameters /authorize reads (OpenID Connect
@@ -82,21 +137,20 @@ func formProblem(form url.Values) string {
 	return ""
 }
 
-// refuse answers a request formProblem found wrong with invalid_request:
-// at the redirect URI when the client and its redirect URI are sound and
-// given once, else on the error page. A repeated state is echoed as
-// neither value.
-func (a authorizer) refuse(w http.ResponseWriter, r *http.Request, problem string) {
+// refuse answers a request found wrong before op decodes it (formProblem,
+// a request object that does not verify) with e: at the redirect URI of
+// the query when the client and its redirect URI are sound and given once,
+// else on the error page. A repeated state is echoed as neither value.
+func (a authorizer) refuse(w http.ResponseWriter, r *http.Request, e *oidc.Error) {
 	f := a.form
 	req := &oidc.AuthRequest{ClientID: f.Get("client_id"), RedirectURI: f.Get("redirect_uri"),
 		ResponseType: oidc.ResponseType(f.Get("response_type")), ResponseMode: oidc.ResponseMode(f.Get("response_mode"))}
 	if len(f["state"]) == 1 {
 		req.State = f.Get("state")
 	}
-	e := oidc.ErrInvalidRequest().WithDescription("%s", problem)
 	if len(f["client_id"]) > 1 || len(f["redirect_uri"]) > 1 {
-		e = oidc.ErrInvalidRequestRedirectURI().WithDescription("%s", problem)
-	} else if _, err := a.redirectURI(r.Context(), req); err != nil {
+		e = oidc.ErrInvalidRequestRedirectURI().WithDescription("%s", e.Description)
+	} else if _, _, err := a.redirectURI(r.Context(), req); err != nil {
 		e = oidc.DefaultToServerError(err, "")
 	} else {
 		_ = checkResponse(req) // for its choice of the mode to answer in
@@ -105,7 +159,7 @@ func (a authorizer) refuse(w http.ResponseWriter, r *http.Request, problem strin
 }
 
 func (a authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ op.Storage, verifier *op.IDTokenHintVerifier) (string, error) {
-	client, err := a.redirectURI(ctx, req)
+	c, client, err := a.redirectURI(ctx, req)
 	if err != nil {
 		return "", err
 	}
@@ -115,44 +169,50 @@ func (a authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthReque
 	if err := a.refuseRequestObjects(req); err != nil {
 		return "", err
 	}
+	if (c.RequirePAR || a.p.opts.RequirePAR) && !a.pushed {
+		return "", requirePARError()
+	}
 	return op.ValidateAuthRequestClient(ctx, req, client, verifier)
 }
 
 // redirectURI checks that req's redirect URI is, exactly, one its client
 // registered and one op's rules allow; its errors are never redirected.
-func (a authorizer) redirectURI(ctx context.Context, req *oidc.AuthRequest) (op.Client, error) {
+func (a authorizer) redirectURI(ctx context.Context, req *oidc.AuthRequest) (storage.Client, op.Client, error) {
 	c, err := a.p.clients.get(ctx, req.ClientID)
 	if err != nil {
-		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client").WithParent(err)
+		return c, nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client").WithParent(err)
 	}
 	// op un-escapes the redirect URI before matching it; an error must only
 	// ever be sent to the exact registered string.
 	if !slices.Contains(c.RedirectURIs, req.RedirectURI) {
-		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is not registered for this client")
+		return c, nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is not registered for this client")
 	}
 	client := a.p.opClient(c)
 	// op's rules for the redirect URI's scheme, as for a code response:
 	// it is the only response Tsubasa sends, and an error redirect carries
 	// no token (op refuses http redirect URIs for token responses).
 	if err := op.ValidateAuthReqRedirectURI(client, req.RedirectURI, oidc.ResponseTypeCode); err != nil {
-		return nil, err
+		return c, nil, err
 	}
-	return client, nil
+	return c, client, nil
 }
 
-// refuseRequestObjects answers a request object, by value or by
-// reference, with the error OpenID Connect Core 1.0 §6.1 and §6.2 name
-// for a provider without them (discovery says request_parameter_supported
-// and request_uri_parameter_supported false). Going on without the object
-// would answer a request other than the one the client made, with
-// parameters (nonce, max_age, acr_values …) it put only there. A
-// request_uri is never fetched.
+// refuseRequestObjects answers what resolveRequest left: a request
+// object of a client that registered no keys to verify it with, and a
+// request_uri that is not one the pushed authorization request endpoint
+// handed out, with the errors OpenID Connect Core 1.0 §6.1 and §6.2 name
+// for them (discovery says request_uri_parameter_supported false). Going
+// on without the object would answer a request other than the one the
+// client made, with parameters (nonce, max_age, acr_values …) it put only
+// there. A request_uri is never fetched: a URL of the client's choosing
+// fetched on every authorization request is an outbound request a
+// stranger could aim, and pushed requests give a client the same without it.
 func (a authorizer) refuseRequestObjects(req *oidc.AuthRequest) error {
 	switch {
 	case a.form.Get("request_uri") != "":
-		return (&oidc.Error{ErrorType: "request_uri_not_supported"}).WithDescription("request_uri is not supported: send the parameters in the query or the form")
+		return (&oidc.Error{ErrorType: "request_uri_not_supported"}).WithDescription("request_uri is supported only as the pushed authorization request endpoint hands it out: push the request there, or send the parameters in the query or the form")
 	case req.RequestParam != "":
-		return oidc.ErrRequestNotSupported().WithDescription("request objects are not supported: send the parameters in the query or the form")
+		return oidc.ErrRequestNotSupported().WithDescription("request objects are supported only from clients that registered keys (jwks or jwks_uri): send the parameters in the query or the form")
 	}
 	return nil
 }

@@ -122,26 +122,11 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		return nil, (&oidc.Error{ErrorType: "unsupported_response_type"}).WithDescription("only response_type=code is supported")
 	}
 	if req.RequestParam != "" {
-		return nil, oidc.ErrRequestNotSupported().WithDescription("request objects are not supported")
+		// authorizer refused it already, or resolved it into the request.
+		return nil, oidc.ErrRequestNotSupported().WithDescription("the request object was not verified")
 	}
-	switch req.CodeChallengeMethod {
-	case oidc.CodeChallengeMethodS256:
-		if req.CodeChallenge == "" {
-			return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge is required with code_challenge_method")
-		}
-	case "":
-		if req.CodeChallenge != "" {
-			// RFC 7636 defaults to plain when the method is absent; plain is refused.
-			return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
-		}
-		if c.Public {
-			return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for public clients")
-		}
-	default:
-		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
-	}
-	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
-		return nil, oidc.ErrInvalidScope().WithDescription("the openid scope is required")
+	if err := p.requestRules(c, req); err != nil {
+		return nil, err
 	}
 	scopes := make([]string, 0, len(req.Scopes)+1)
 	for _, sc := range req.Scopes {
@@ -185,6 +170,32 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	return &authRequest{r: r}, nil
+}
+
+// requestRules are Tsubasa's rules for an authorization request beyond
+// op's: PKCE with S256 only (required for public clients), and the openid
+// scope. The pushed authorization request endpoint applies them too.
+func (p *Provider) requestRules(c storage.Client, req *oidc.AuthRequest) *oidc.Error {
+	switch req.CodeChallengeMethod {
+	case oidc.CodeChallengeMethodS256:
+		if req.CodeChallenge == "" {
+			return oidc.ErrInvalidRequest().WithDescription("code_challenge is required with code_challenge_method")
+		}
+	case "":
+		if req.CodeChallenge != "" {
+			// RFC 7636 defaults to plain when the method is absent; plain is refused.
+			return oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+		}
+		if c.Public {
+			return oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for public clients")
+		}
+	default:
+		return oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+	}
+	if !slices.Contains(req.Scopes, oidc.ScopeOpenID) {
+		return oidc.ErrInvalidScope().WithDescription("the openid scope is required")
+	}
+	return nil
 }
 
 func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
@@ -237,13 +248,19 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 
 var errCodeIssued = errors.New("code already issued")
 
-// AuthRequestByCode finds the request of a code. The code is claimed later,
-// in the same commit as the tokens minted from it (claimCode), so the
-// exchange commits once; until then it is only looked at. A code already
-// claimed is a replay: everything minted from it is revoked (RFC 6749
-// §4.1.2).
-func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
-	p := s.p
+// AuthRequestByCode is op's way to a code's request, from op's own token
+// endpoint, which Tsubasa serves itself (token.go): reached anyway, it
+// finds nothing.
+func (s *opStorage) AuthRequestByCode(context.Context, string) (op.AuthRequest, error) {
+	return nil, oidc.ErrServerError().WithDescription("the token endpoint is served by the provider, not op")
+}
+
+// codeRequest finds the request of a code presented at the token endpoint
+// with ex. The code is claimed later, in the same commit as the tokens
+// minted from it (claimCode), so the exchange commits once; until then it
+// is only looked at. A code already claimed is a replay: everything minted
+// from it is revoked (RFC 6749 §4.1.2).
+func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*authRequest, error) {
 	key := p.claimedCodeKey(code)
 	c, r, err := p.store.PeekAuthCode(ctx, key, p.now())
 	switch {
@@ -271,7 +288,7 @@ func (s *opStorage) AuthRequestByCode(ctx context.Context, code string) (op.Auth
 		return nil, err
 	}
 	a.codeKey = key
-	if ex, ok := ctx.Value(exchangeKey{}).(exchange); ok && !checkExchange(ex, a) {
+	if !checkExchange(ex, a) {
 		// Whoever presents a code with the wrong client, redirect URI or
 		// verifier gets no second try, and neither does anyone else: the
 		// code is used up now. op's own checks then refuse the exchange

@@ -11,14 +11,22 @@ import (
 	"tsubasa/storage"
 )
 
-// authenticateClient authenticates the client of a request to one of
-// Tsubasa's own endpoints that takes the given methods (metadata.go):
-// client_secret_basic (RFC 6749 §2.3.1: id and secret form-encoded, then
-// Basic), client_secret_post (in the body: the form is r.PostForm), or none (a
-// public client naming itself with client_id). A request uses one method
-// (§2.3). Every failure past the method check is the same invalid_client
-// with the same text, and an unknown client costs the HMAC a known one
-// does, so the answer does not tell whether a client exists.
+// authenticateClient authenticates the client of a request to an endpoint
+// that takes the given methods (metadata.go): client_secret_basic (RFC 6749
+// §2.3.1: id and secret form-encoded, then Basic), client_secret_post (in
+// the body: the form is r.PostForm), private_key_jwt (a client assertion,
+// RFC 7523 §2.2, OpenID Connect Core 1.0 §9: clientassertion.go), or none
+// (a public client naming itself with client_id). It is the one place
+// every endpoint authenticates clients: the token endpoint, the pushed
+// authorization request endpoint, revocation and introspection.
+//
+// A request uses one method (§2.3), and a client only the one it
+// registered (its token_endpoint_auth_method; a client without one, from
+// before it, uses none when public and either secret method otherwise).
+// Every failure past the method check is the same invalid_client with the
+// same text, and an unknown client costs the HMAC a known one does, so the
+// answer does not tell whether a client exists or how it authenticates;
+// the log says which check failed.
 //
 // The form must be parsed.
 func (p *Provider) authenticateClient(r *http.Request, methods []oidc.AuthMethod) (storage.Client, *oidc.Error) {
@@ -29,6 +37,9 @@ func (p *Provider) authenticateClient(r *http.Request, methods []oidc.AuthMethod
 	if !slices.Contains(methods, method) {
 		return storage.Client{}, methodRefused(method)
 	}
+	if method == oidc.AuthMethodPrivateKeyJWT {
+		return p.assertedClient(r, id)
+	}
 	if id == "" {
 		return storage.Client{}, oidc.ErrInvalidClient().WithDescription("client_id is required")
 	}
@@ -36,25 +47,53 @@ func (p *Provider) authenticateClient(r *http.Request, methods []oidc.AuthMethod
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return storage.Client{}, oidc.ErrServerError().WithParent(err)
 	}
-	failed := oidc.ErrInvalidClient().WithDescription("client authentication failed")
 	if method == oidc.AuthMethodNone {
-		if err != nil || !c.Public {
-			return storage.Client{}, failed
+		if err != nil || !registeredMethod(c, method) {
+			return storage.Client{}, p.authFailed(r, id, "not a public client")
 		}
 		return c, nil
 	}
-	if !p.checkSecret(c, secret) { // a zero Client when unknown: still hashed
-		return storage.Client{}, failed
+	// A zero Client when unknown: the HMAC is still spent.
+	if !p.checkSecret(c, secret) || !registeredMethod(c, method) {
+		return storage.Client{}, p.authFailed(r, id, "no such client, a wrong secret, or not its method")
 	}
 	return c, nil
+}
+
+// errAuthFailed is every client authentication failure's answer.
+func errAuthFailed() *oidc.Error {
+	return oidc.ErrInvalidClient().WithDescription("client authentication failed")
+}
+
+// authFailed logs why client id failed to authenticate and returns the
+// answer, which does not say.
+func (p *Provider) authFailed(r *http.Request, id, why string) *oidc.Error {
+	p.log.InfoContext(r.Context(), "client authentication failed", "client_id", id, "reason", why)
+	return errAuthFailed()
+}
+
+// registeredMethod reports whether c authenticates by m.
+func registeredMethod(c storage.Client, m oidc.AuthMethod) bool {
+	switch c.TokenEndpointAuthMethod {
+	case "":
+		if c.Public {
+			return m == oidc.AuthMethodNone
+		}
+		return m == oidc.AuthMethodBasic || m == oidc.AuthMethodPost
+	case string(oidc.AuthMethodNone):
+		return c.Public && m == oidc.AuthMethodNone
+	default:
+		return !c.Public && c.TokenEndpointAuthMethod == string(m)
+	}
 }
 
 // clientCredentials reads what the request presents to authenticate its
 // client, and by which method.
 func clientCredentials(r *http.Request) (id, secret string, method oidc.AuthMethod, oerr *oidc.Error) {
 	form := r.PostForm
-	if len(form["client_id"]) > 1 || len(form["client_secret"]) > 1 {
-		return "", "", "", oidc.ErrInvalidRequest().WithDescription("client_id and client_secret may be sent once")
+	if len(form["client_id"]) > 1 || len(form["client_secret"]) > 1 ||
+		len(form["client_assertion"]) > 1 || len(form["client_assertion_type"]) > 1 {
+		return "", "", "", oidc.ErrInvalidRequest().WithDescription("client_id, client_secret and the client assertion may be sent once")
 	}
 	basicID, basicSecret, basic := r.BasicAuth()
 	assertion := form.Has("client_assertion") || form.Has("client_assertion_type")
@@ -90,38 +129,23 @@ func methodRefused(m oidc.AuthMethod) *oidc.Error {
 	return oidc.ErrInvalidClient().WithDescription("client authentication by %s is not supported here", m)
 }
 
-// requireAuthMethods refuses, in front of an endpoint where op
-// authenticates the client, a request that authenticates by a method not in
-// methods (metadata.go), or by two: op would try some of them (a client
-// assertion at the refresh grant ends in a server error) and take Basic
-// over a secret in the form at the client credentials grant. The form must
-// be parsed; a CORS preflight passes.
-func requireAuthMethods(methods []oidc.AuthMethod, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
-			_, _, m, oerr := clientCredentials(r)
-			if oerr == nil && !slices.Contains(methods, m) {
-				oerr = methodRefused(m)
-			}
-			if oerr != nil {
-				writeOAuthError(w, oerr)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// writeOAuthError answers with e as JSON: 401 for invalid_client (the
-// Basic challenge is added by withWireHeaders), 500 for server_error, 400
-// otherwise, as RFC 6749 §5.2 has it. The cause (e.Parent) is not sent.
+// writeOAuthError answers with e as JSON: 401 with a Basic challenge for
+// invalid_client (RFC 6749 §5.2: MUST when the client used the
+// Authorization header; RFC 9110 §15.5.2: every 401 carries a challenge),
+// 500 for server_error, 400 otherwise. The cause (e.Parent) is not sent;
+// a bare code gets the description of errorDescriptions.
 func writeOAuthError(w http.ResponseWriter, e *oidc.Error) {
 	status := http.StatusBadRequest
 	switch e.ErrorType {
 	case oidc.InvalidClient:
 		status = http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", basicChallenge)
 	case oidc.ServerError:
 		status = http.StatusInternalServerError
 	}
-	writeError(w, status, string(e.ErrorType), e.Description)
+	desc := e.Description
+	if desc == "" {
+		desc = describe(string(e.ErrorType))
+	}
+	writeError(w, status, string(e.ErrorType), desc)
 }

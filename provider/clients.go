@@ -242,15 +242,16 @@ func (r *ClientRegistry) changed(id string) {
 	r.mu.Unlock()
 }
 
-// Create stores a new client. A confidential one gets a random secret,
-// returned here only: the store keeps its HMAC. ErrStaticClient or
+// Create stores a new client. A confidential one that authenticates with
+// a secret gets a random one, returned here only: the store keeps its
+// HMAC. A private_key_jwt client gets none. ErrStaticClient or
 // storage.ErrAlreadyExists when the id is taken.
 func (r *ClientRegistry) Create(ctx context.Context, c storage.Client) (secret string, err error) {
 	if _, ok := r.static[c.ID]; ok {
 		return "", ErrStaticClient
 	}
 	c.SecretHash = nil
-	if !c.Public {
+	if usesSecret(c) {
 		if secret, err = newClientSecret(); err != nil {
 			return "", err
 		}
@@ -293,6 +294,9 @@ func (r *ClientRegistry) RotateSecret(ctx context.Context, id string) (storage.C
 		if c.Public {
 			return c, ErrPublicClient
 		}
+		if !usesSecret(c) {
+			return c, ErrKeyClient
+		}
 		c.SecretHash, c.UpdatedAt = hash, now
 		out = c
 		return c, nil
@@ -306,6 +310,15 @@ func (r *ClientRegistry) RotateSecret(ctx context.Context, id string) (storage.C
 
 // ErrPublicClient: a public client has no secret to rotate.
 var ErrPublicClient = errors.New("provider: the client is public and has no secret")
+
+// ErrKeyClient: a private_key_jwt client authenticates with its keys and
+// has no secret to rotate.
+var ErrKeyClient = errors.New("provider: the client authenticates with its keys and has no secret")
+
+// usesSecret reports whether c authenticates with a secret.
+func usesSecret(c storage.Client) bool {
+	return !c.Public && c.TokenEndpointAuthMethod != string(oidc.AuthMethodPrivateKeyJWT)
+}
 
 // newClientSecret returns 32 random bytes, base64url: 256 bits, safe in
 // URLs and HTTP Basic authentication alike.

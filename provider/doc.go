@@ -3,23 +3,91 @@
 // rotation, claims and pairwise subjects, and the single-use and rotation
 // rules for codes and refresh tokens.
 //
-// Endpoints (paths relative to the issuer; routes.go says which are op's
-// and which Tsubasa's):
+// Endpoints (paths relative to the issuer; routes.go has the table, one
+// file per endpoint):
 //
 //	/.well-known/openid-configuration  discovery, built from the tables in metadata.go
 //	/keys                              JWKS: active and retired-but-valid keys
-//	/authorize                         GET or POST; op's, behind Tsubasa's checks (authorize.go);
-//	                                   stores the request, sends the browser to the login UI
+//	/authorize                         GET or POST; op's, behind Tsubasa's checks (authorize.go), after
+//	                                   a pushed request (par.go) or a signed request object
+//	                                   (requestobject.go) has become its parameters; stores the request,
+//	                                   sends the browser to the login UI
 //	/authorize/callback?id=            op's callback for a finished request (the login UI answers
 //	                                   through AnswerAuthRequest instead, one round trip sooner)
-//	/oauth/token                       code (+PKCE), refresh_token (rotating), client_credentials;
-//	                                   any other grant_type is refused before op sees it
+//	/oauth/par                         RFC 9126 pushed authorization requests (par.go)
+//	/oauth/token                       code (+PKCE), refresh_token (rotating), client_credentials (token.go)
 //	/userinfo                          claims for the access token's scopes, RFC 6750 errors (userinfo.go)
 //	/oauth/introspect                  RFC 7662, for the token's own client (introspect.go)
-//	/revoke                            RFC 7009; another client's token is left alone, answered 200
+//	/revoke                            RFC 7009; another client's token is left alone, answered 200 (revoke.go)
 //	/end_session                       GET or POST; RP-initiated logout, validated here (endsession.go)
 //	                                   and handed to the login UI, which ends the session or asks first
-//	/device_authorization              404 (op routes it; the device grant is not offered)
+//	/device_authorization              404 (the device grant is not offered yet)
+//
+// Every client authentication, at the token, pushed request, revocation
+// and introspection endpoints, is one function (clientauth.go):
+// client_secret_basic, client_secret_post, none, and private_key_jwt
+// (clientassertion.go: RFC 7523, its jti kept in storage so a replay
+// fails on every replica), each client by the one method it registered.
+// Every authorization response, code or error, carries iss (RFC 9207:
+// iss.go).
+//
+// # How Tsubasa extends op
+//
+// op (zitadel/oidc) offers two ways in. Its legacy Provider is a router
+// over op.Storage; its Server interface (ExtendedLegacyServer embedding
+// LegacyServer) lets an implementation replace one endpoint method at a
+// time. Tsubasa keeps the legacy Provider, as the design notes ask, and
+// takes over the HTTP endpoints themselves: each is Tsubasa's handler, one
+// file, in the table of routes.go, and calls op's exported building blocks
+// (op.Authorize with Tsubasa's AuthorizeValidator, op.CreateTokenResponse,
+// op.AuthResponse, op.AuthorizeCallback) for what op does well: decoding
+// an authorization request, minting and signing tokens, encrypting codes,
+// building redirects. The Server interface was read and not taken:
+//
+//   - it is experimental until op's v4;
+//   - its HTTP layer answers an error of every check after
+//     VerifyAuthRequest (prompt, scopes, the redirect URI's scheme, the
+//     response type) as JSON instead of at the redirect URI (RFC 6749
+//     §4.1.2.1), answers invalid_client with 400, and writes the text of
+//     any error that is not an OAuth error into the response: each would
+//     need correcting again, which is what this move does away with;
+//   - what this issue adds is mostly outside it: the pushed authorization
+//     request endpoint has no method (it would be a route added beside the
+//     Server, as here), DPoP needs the request at the resource endpoints
+//     Tsubasa already serves (userinfo, introspection), and its token
+//     dispatch is a fixed switch too.
+//
+// So the extension points are Tsubasa's own, and each later part of the
+// partner issue is one file or one package beside the others:
+//
+//   - a new endpoint (the device authorization endpoint) is one handler
+//     and one line in routes.go's table (and its wire class);
+//   - a new grant (the device code) is one entry in grantTypes
+//     (metadata.go) and one handler in token.go's grants table; its
+//     request type implements grant (tokens.go), which is how the token
+//     and ID token code learn the member, session and acr, so no type
+//     switch can drop a grant it does not know (a request that is not a
+//     grant is refused with a server error, never minted without claims);
+//   - a new client authentication method is one case in clientauth.go and
+//     the tables of metadata.go;
+//   - a sender-constrained token (DPoP) is one check in serveToken between
+//     client authentication and the grant handler, and one at the
+//     resource endpoints, all Tsubasa's;
+//   - a new request source at /authorize is one case in resolveRequest
+//     (authorize.go), like pushed requests and request objects;
+//   - outgoing requests to addresses a client registered (jwks_uri; later
+//     back-channel logout and webhooks) go through provider/outbound,
+//     which refuses special-use addresses on the address it dials.
+//
+// What op still answers itself is /keys by methods other than GET and
+// HEAD; its token, revocation, introspection, userinfo, end-session and
+// device endpoints are never reached. The wrappers that corrected or
+// steered op's token, revocation and introspection answers (an error
+// description added after the fact, the Basic challenge, the grant gate,
+// the method gate, the client context) are gone with those endpoints.
+// Two remain outside this package, both at /authorize: cmd's error page
+// for op's plain 400, and the login UI's SSO answer, which holds back
+// op's redirect to the login page.
 //
 // What is supported (response types and modes, grants, client
 // authentication methods, subject types, scopes, claims) is a table in
@@ -30,9 +98,11 @@
 // description on every error.
 //
 // What op leaves to Tsubasa and this package does: exact redirect URI
-// matching, S256-only PKCE (required for public clients), refusing request
-// objects (request and request_uri) and repeated parameters, atomic single
-// use of codes, claimed in the commit that stores their tokens (a replay
+// matching, S256-only PKCE (required for public clients), request objects
+// verified against the client's keys (unsigned ones, and those of clients
+// without keys, refused; a request_uri never fetched), pushed requests
+// claimed once by their own client, refusing repeated parameters, atomic
+// single use of codes, claimed in the commit that stores their tokens (a replay
 // revokes what the code minted; a revocation of its session since it was
 // issued refuses it), end-session validation (hints from our own keys,
 // exact post_logout_redirect_uri, state appended),
@@ -76,16 +146,25 @@
 // still refused wherever the removal has been seen, since its client is
 // gone).
 //
+// Clients' public keys (jwks inline or at a jwks_uri) are cached in
+// process memory too (clientkeys.go): a jwks_uri's set for at most 5
+// minutes, fetched again sooner when a signature names a key id the set
+// lacks (at most every 30 s). Safe to lose; stale for at most that bound
+// (a key a partner withdrew verifies that much longer on each replica).
+// Whether an assertion's jti was used, and whether a pushed request was
+// claimed, is decided in storage, never here.
+//
 // # Where it sits
 //
 // Sub-packages are the authentication domains, in two layers: the lower
-// ones {acr, audit, notify, clientaddr} import only storage (acr and
-// clientaddr nothing at all); the upper ones {member, otp, passkey, risk}
-// build on storage and the lower ones (otp sends through notify and rates
-// with acr, passkey rates with acr, risk records through audit and alerts
-// through notify) and never import one another. This package imports none
-// of them except acr. provider/admin, the administration operations, sits
-// above it: it uses this package and the domains, and only cmd uses it.
+// ones {acr, audit, notify, clientaddr, outbound} import only storage
+// (acr, clientaddr and outbound nothing at all); the upper ones {member,
+// otp, passkey, risk} build on storage and the lower ones (otp sends
+// through notify and rates with acr, passkey rates with acr, risk records
+// through audit and alerts through notify) and never import one another.
+// This package imports none of them except acr and outbound.
+// provider/admin, the administration operations, sits above it: it uses
+// this package and the domains, and only cmd uses it.
 // login-ui uses the domains but not this package. cmd/tsubasa/graph_test.go
 // enforces every one of these arrows.
 package provider

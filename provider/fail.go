@@ -17,12 +17,12 @@ func (p *Provider) FailAuthRequest(w http.ResponseWriter, r *http.Request, id, c
 	ctx := r.Context()
 	rec, err := p.store.AuthRequestByID(ctx, id)
 	if err != nil {
-		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request"), p.op)
+		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request"), p.responder)
 		return
 	}
 	_ = p.store.DeleteAuthRequest(ctx, id)
 	e := authError(code).WithDescription("%s", description)
-	op.AuthRequestError(w, r, &authRequest{r: rec}, e, p.op)
+	op.AuthRequestError(w, r, &authRequest{r: rec}, e, p.responder)
 }
 
 // ClientName is a client's display name for the login pages.
@@ -71,12 +71,12 @@ func authError(code string) *oidc.Error {
 func (p *Provider) AnswerAuthRequest(w http.ResponseWriter, r *http.Request, id string) {
 	a, err := (&opStorage{p}).AuthRequestByID(r.Context(), id)
 	if err != nil {
-		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request"), p.op)
+		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request"), p.responder)
 		return
 	}
 	if !a.Done() {
-		op.AuthRequestError(w, r, a, oidc.ErrInteractionRequired().WithDescription("the member has not finished logging in"), p.op)
+		op.AuthRequestError(w, r, a, oidc.ErrInteractionRequired().WithDescription("the member has not finished logging in"), p.responder)
 		return
 	}
-	op.AuthResponse(a, p.op, w, r)
+	op.AuthResponse(a, p.responder, w, r)
 }

@@ -11,7 +11,7 @@ import (
 // 400 that cmd turns into the error page; nor is /end_session, which
 // serveEndSession answers before op (endsession.go) with the login UI's page.
 var formEndpoints = map[string]bool{
-	"/oauth/token": true, "/oauth/introspect": true, "/revoke": true, "/userinfo": true,
+	"/oauth/token": true, "/oauth/introspect": true, "/revoke": true, "/userinfo": true, parPath: true,
 }
 
 // guardForms answers a request to a form endpoint whose form does not parse

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -53,18 +54,25 @@ var subjectTypes = []string{"public", "pairwise"}
 // CreateAuthRequest).
 var codeChallengeMethods = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 
-// Client authentication per endpoint: requireAuthMethods refuses any other
-// method in front of op's token and revocation endpoints, and Tsubasa's
-// introspection (introspect.go) takes only its own. Behind the gate op
-// authenticates public clients by none (client.AuthMethod) and
-// confidential ones by their secret in the Basic header or the form (it
-// takes either from a client whose AuthMethod is Basic); metadata_test.go
-// plays every method at every endpoint against these lists.
+// Client authentication per endpoint: authenticateClient (clientauth.go)
+// takes only the endpoint's methods, and of those only the one a client
+// registered (its token_endpoint_auth_method). metadata_test.go plays
+// every method at every endpoint against these lists. The pushed
+// authorization request endpoint authenticates as the token endpoint does
+// (RFC 9126 §2); introspection is for confidential clients only.
 var (
-	tokenAuthMethods         = []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost}
+	tokenAuthMethods = []oidc.AuthMethod{oidc.AuthMethodNone, oidc.AuthMethodBasic, oidc.AuthMethodPost,
+		oidc.AuthMethodPrivateKeyJWT}
 	revocationAuthMethods    = tokenAuthMethods
-	introspectionAuthMethods = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost}
+	parAuthMethods           = tokenAuthMethods
+	introspectionAuthMethods = []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodPrivateKeyJWT}
 )
+
+// clientSigningAlgs are the algorithms Tsubasa accepts on what clients sign:
+// client assertions (private_key_jwt) and request objects. Asymmetric
+// only: no HMAC, which would need a shared secret the server keeps in the
+// clear, and never none.
+var clientSigningAlgs = []jose.SignatureAlgorithm{jose.ES256, jose.PS256, jose.RS256, jose.EdDSA}
 
 var supportedScopes = []string{"openid", "profile", "email", "phone", ScopeMembership, "offline_access"}
 
@@ -91,6 +99,7 @@ type discoveryDocument struct {
 	RevocationEndpoint     string   `json:"revocation_endpoint"`
 	IntrospectionEndpoint  string   `json:"introspection_endpoint"`
 	EndSessionEndpoint     string   `json:"end_session_endpoint"`
+	PAREndpoint            string   `json:"pushed_authorization_request_endpoint"`
 	DeviceEndpoint         string   `json:"device_authorization_endpoint,omitempty"`
 	ScopesSupported        []string `json:"scopes_supported"`
 	ResponseTypesSupported []string `json:"response_types_supported"`
@@ -105,6 +114,14 @@ type discoveryDocument struct {
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
 	CodeChallengeMethodsSupported             []string `json:"code_challenge_methods_supported"`
 
+	// The algorithms of private_key_jwt assertions at each endpoint that
+	// takes them (RFC 8414 §2), and of request objects (OpenID Connect
+	// Discovery 1.0 §3).
+	TokenEndpointAuthSigningAlgs         []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	RevocationEndpointAuthSigningAlgs    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
+	IntrospectionEndpointAuthSigningAlgs []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
+	RequestObjectSigningAlgs             []string `json:"request_object_signing_alg_values_supported"`
+
 	ClaimsSupported              []string `json:"claims_supported"`
 	UILocalesSupported           []string `json:"ui_locales_supported,omitempty"`
 	ClaimsParameterSupported     bool     `json:"claims_parameter_supported"`
@@ -112,6 +129,10 @@ type discoveryDocument struct {
 	RequestURIParameterSupported bool     `json:"request_uri_parameter_supported"`
 	FrontchannelLogoutSupported  bool     `json:"frontchannel_logout_supported"`
 	BackchannelLogoutSupported   bool     `json:"backchannel_logout_supported"`
+	// RFC 9126 §5: whether every client must push its requests.
+	RequirePAR bool `json:"require_pushed_authorization_requests"`
+	// RFC 9207 §3: every authorization response carries iss (iss.go).
+	AuthorizationResponseIssSupported bool `json:"authorization_response_iss_parameter_supported"`
 }
 
 func strs[T ~string](l []T) []string {
@@ -144,6 +165,7 @@ func (p *Provider) discovery(ctx context.Context, prov *op.Provider) (discoveryD
 		RevocationEndpoint:     prov.RevocationEndpoint().Absolute(iss),
 		IntrospectionEndpoint:  prov.IntrospectionEndpoint().Absolute(iss),
 		EndSessionEndpoint:     prov.EndSessionEndpoint().Absolute(iss),
+		PAREndpoint:            iss + parPath,
 		ScopesSupported:        slices.Clone(supportedScopes),
 		ResponseTypesSupported: strs(supportedResponseTypes()),
 		ResponseModesSupported: strs(responseModes),
@@ -157,11 +179,21 @@ func (p *Provider) discovery(ctx context.Context, prov *op.Provider) (discoveryD
 		IntrospectionEndpointAuthMethodsSupported: strs(introspectionAuthMethods),
 		CodeChallengeMethodsSupported:             strs(codeChallengeMethods),
 
+		TokenEndpointAuthSigningAlgs:         strs(clientSigningAlgs),
+		RevocationEndpointAuthSigningAlgs:    strs(clientSigningAlgs),
+		IntrospectionEndpointAuthSigningAlgs: strs(clientSigningAlgs),
+		RequestObjectSigningAlgs:             strs(clientSigningAlgs),
+
 		ClaimsSupported:    slices.Clone(supportedClaims),
 		UILocalesSupported: slices.Clone(p.opts.UILocales),
-		// Request objects are refused (CreateAuthRequest; op.Config), the
-		// claims parameter is ignored, and logout is RP-initiated only.
-		RequestParameterSupported: prov.RequestObjectSupported(),
+		// Signed request objects by value, from clients with keys
+		// (requestobject.go); a request_uri only as the pushed
+		// authorization request endpoint hands it out, never fetched
+		// (par.go). The claims parameter is ignored, and logout is
+		// RP-initiated only.
+		RequestParameterSupported:         true,
+		RequirePAR:                        p.opts.RequirePAR,
+		AuthorizationResponseIssSupported: true,
 	}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 
@@ -33,34 +34,43 @@ func TestDiscoveryAdvertisesWhatWorks(t *testing.T) {
 		return l
 	}
 	for key, want := range map[string][]string{
-		"response_types_supported":                      {"code"},
-		"response_modes_supported":                      {"query", "fragment"},
-		"grant_types_supported":                         {"authorization_code", "refresh_token", "client_credentials"},
-		"subject_types_supported":                       {"public", "pairwise"},
-		"acr_values_supported":                          acr.Levels(),
-		"ui_locales_supported":                          {"ja", "en"},
-		"code_challenge_methods_supported":              {"S256"},
-		"id_token_signing_alg_values_supported":         {"RS256", "ES256"},
-		"token_endpoint_auth_methods_supported":         {"none", "client_secret_basic", "client_secret_post"},
-		"revocation_endpoint_auth_methods_supported":    {"none", "client_secret_basic", "client_secret_post"},
-		"introspection_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post"},
-		"scopes_supported":                              supportedScopes,
-		"claims_supported":                              supportedClaims,
+		"response_types_supported":                                 {"code"},
+		"response_modes_supported":                                 {"query", "fragment"},
+		"grant_types_supported":                                    {"authorization_code", "refresh_token", "client_credentials"},
+		"subject_types_supported":                                  {"public", "pairwise"},
+		"acr_values_supported":                                     acr.Levels(),
+		"ui_locales_supported":                                     {"ja", "en"},
+		"code_challenge_methods_supported":                         {"S256"},
+		"id_token_signing_alg_values_supported":                    {"RS256", "ES256"},
+		"token_endpoint_auth_methods_supported":                    {"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"revocation_endpoint_auth_methods_supported":               {"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"introspection_endpoint_auth_methods_supported":            {"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"token_endpoint_auth_signing_alg_values_supported":         {"ES256", "PS256", "RS256", "EdDSA"},
+		"revocation_endpoint_auth_signing_alg_values_supported":    {"ES256", "PS256", "RS256", "EdDSA"},
+		"introspection_endpoint_auth_signing_alg_values_supported": {"ES256", "PS256", "RS256", "EdDSA"},
+		"request_object_signing_alg_values_supported":              {"ES256", "PS256", "RS256", "EdDSA"},
+		"scopes_supported":                                         supportedScopes,
+		"claims_supported":                                         supportedClaims,
 	} {
 		if got := list(key); !slices.Equal(got, want) {
 			t.Errorf("%s = %v, want %v", key, got, want)
 		}
 	}
-	for _, key := range []string{"claims_parameter_supported", "request_parameter_supported",
-		"request_uri_parameter_supported", "frontchannel_logout_supported", "backchannel_logout_supported"} {
+	for _, key := range []string{"claims_parameter_supported", "request_uri_parameter_supported",
+		"frontchannel_logout_supported", "backchannel_logout_supported", "require_pushed_authorization_requests"} {
 		if string(raw[key]) != "false" {
 			t.Errorf("%s = %s, want an explicit false", key, raw[key])
+		}
+	}
+	for _, key := range []string{"request_parameter_supported", "authorization_response_iss_parameter_supported"} {
+		if string(raw[key]) != "true" {
+			t.Errorf("%s = %s, want true", key, raw[key])
 		}
 	}
 	for key, path := range map[string]string{
 		"authorization_endpoint": "/authorize", "token_endpoint": "/oauth/token", "userinfo_endpoint": "/userinfo",
 		"jwks_uri": "/keys", "revocation_endpoint": "/revoke", "introspection_endpoint": "/oauth/introspect",
-		"end_session_endpoint": "/end_session",
+		"end_session_endpoint": "/end_session", "pushed_authorization_request_endpoint": "/oauth/par",
 	} {
 		if got := string(raw[key]); got != `"`+wireIssuer+path+`"` {
 			t.Errorf("%s = %s, want %s%s", key, got, wireIssuer, path)
@@ -186,11 +196,11 @@ func TestResponseTablesDecideTheAuthorizationEndpoint(t *testing.T) {
 		{with("response_type", ""), wireRedirect + "?", "invalid_request"},
 		{with("client_id", "loopback", "redirect_uri", wireLoopback), wireLoopback + "?", "invalid_request"},
 		{with("client_id", "loopback", "redirect_uri", wireLoopback, "response_type", "code"), "/login?", ""},
-		// Request objects (OpenID Connect Core 1.0 §6.1, §6.2): refused,
-		// not answered as if they were not there.
+		// Request objects (OpenID Connect Core 1.0 §6.1, §6.2) of a client
+		// without keys, and a request_uri by reference: refused, not
+		// answered as if they were not there.
 		{with("response_type", "code", "request", "eyJhbGciOiJub25lIn0.eyJub25jZSI6Im4yIn0."), wireRedirect + "?", "request_not_supported"},
 		{with("response_type", "code", "request_uri", "https://rp.example/request.jwt"), wireRedirect + "?", "request_uri_not_supported"},
-		{with("response_type", "code", "request_uri", "urn:ietf:params:oauth:request_uri:x"), wireRedirect + "?", "request_uri_not_supported"},
 		{with("response_type", "code", "client_id", "backend", "redirect_uri", "https://backend.example/cb"),
 			"https://backend.example/cb?", "unauthorized_client"},
 	} {
@@ -224,7 +234,7 @@ func TestResponseTablesDecideTheAuthorizationEndpoint(t *testing.T) {
 // authenticates by every method its list advertises, and by no other.
 func TestClientAuthMethodsMatchTables(t *testing.T) {
 	e := newWireEnv(t)
-	assertion := url.Values{"client_assertion_type": {oidc.ClientAssertionTypeJWTAssertion}, "client_assertion": {"x.y.z"}}
+	assertion := url.Values{"client_assertion_type": {oidc.ClientAssertionTypeJWTAssertion}}
 	for _, ep := range []struct {
 		path    string
 		methods []oidc.AuthMethod
@@ -251,10 +261,11 @@ func TestClientAuthMethodsMatchTables(t *testing.T) {
 				form.Set("client_id", "web")
 				form.Set("client_secret", wireSecret)
 			case oidc.AuthMethodPrivateKeyJWT:
-				form.Set("client_id", "web")
+				form.Set("client_id", "partner")
 				for k, v := range assertion {
 					form[k] = v
 				}
+				form.Set("client_assertion", e.partner.assertion(t, "partner", wireIssuer, e.clock.Now(), time.Minute))
 			}
 			rec := e.post(ep.path, form, id, secret)
 			if rec.Code >= 500 {

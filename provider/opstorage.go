@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -86,27 +85,32 @@ func (s *opStorage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, strin
 
 // SetUserinfoFromRequest fills the ID token's claims for its scopes and adds
 // sid (and acr, for ID tokens from a refresh, which op leaves out).
+//
+// An ID token is only ever minted for a member's grant: a request that is
+// not a grant (tokens.go) or names no member is refused, not signed with
+// its member claims missing.
 func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
-	var memberID, sid, acrValue string
-	switch r := req.(type) {
-	case *authRequest:
-		memberID, sid = r.r.MemberID, r.r.SessionID
-	case *refreshRequest:
-		memberID, sid, acrValue = r.t.MemberID, r.t.SessionID, r.t.ACR
-	default:
-		return nil
+	g, ok := req.(grant)
+	if !ok {
+		return oidc.ErrServerError().WithParent(fmt.Errorf("%w: %T", errNotAGrant, req))
 	}
-	m, err := s.p.store.MemberByID(ctx, memberID)
+	t := g.record()
+	if t.MemberID == "" {
+		return oidc.ErrServerError().WithParent(errors.New("provider: an ID token for a grant without a member"))
+	}
+	m, err := s.p.store.MemberByID(ctx, t.MemberID)
 	if err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
 	setClaims(info, m, scopes)
 	info.Subject = req.GetSubject()
-	if sid != "" {
-		info.AppendClaims("sid", sid)
+	if t.SessionID != "" {
+		info.AppendClaims("sid", t.SessionID)
 	}
-	if acrValue != "" {
-		info.AppendClaims("acr", acrValue)
+	// op writes acr for an op.AuthRequest only (CreateIDToken); every
+	// other grant's comes from here.
+	if _, fromOp := req.(op.AuthRequest); !fromOp && t.ACR != "" {
+		info.AppendClaims("acr", t.ACR)
 	}
 	return nil
 }
@@ -205,43 +209,14 @@ func (s *opStorage) Health(ctx context.Context) error {
 	return nil
 }
 
-// clientKey carries the authenticating client's id from the token endpoint
-// into SigningKey, which op calls without the client.
+// clientKey carries the authenticated client's id from the token endpoint
+// (token.go) into SigningKey, which op calls without the client.
 type clientKey struct{}
 
-// exchangeKey carries what a code exchange presents besides the code into
-// AuthRequestByCode (see checkExchange).
-type exchangeKey struct{}
-
+// exchange is what a code exchange presents besides the code (see
+// checkExchange).
 type exchange struct {
 	clientID, redirectURI, verifier string
-}
-
-// withClientContext notes which client calls the token endpoint so that its
-// ID tokens are signed with the algorithm it registered, and for a code
-// exchange what it presents with the code.
-func (p *Provider) withClientContext(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && r.URL.Path == "/oauth/token" {
-			formErr := r.ParseForm() // op parses it again: a no-op
-			id, _, ok := r.BasicAuth()
-			if ok {
-				id, _ = url.QueryUnescape(id)
-			} else if formErr == nil {
-				id = r.PostForm.Get("client_id")
-			}
-			ctx := r.Context()
-			if id != "" {
-				ctx = context.WithValue(ctx, clientKey{}, id)
-			}
-			if formErr == nil && r.PostForm.Get("grant_type") == string(oidc.GrantTypeCode) {
-				ctx = context.WithValue(ctx, exchangeKey{}, exchange{clientID: id,
-					redirectURI: r.PostForm.Get("redirect_uri"), verifier: r.PostForm.Get("code_verifier")})
-			}
-			r = r.WithContext(ctx)
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 func (p *Provider) algFor(ctx context.Context) string {

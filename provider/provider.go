@@ -14,6 +14,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"tsubasa/provider/outbound"
 	"tsubasa/storage"
 )
 
@@ -26,6 +27,8 @@ type Store interface {
 	storage.Keys
 	storage.Sessions
 	storage.Consents
+	storage.PushedRequests
+	storage.JTIs
 	storage.Janitor
 }
 
@@ -63,6 +66,21 @@ type Options struct {
 	// LogoutRefused shows the member why an end-session request was
 	// refused: nothing was ended, and the browser is not redirected.
 	LogoutRefused func(w http.ResponseWriter, r *http.Request, ref LogoutRefusal)
+	// RequestURIRefused shows the member that the request_uri /authorize
+	// was given is unknown, expired, used or another client's: they start
+	// again from the app (par.go). Nil: a plain 400.
+	RequestURIRefused func(w http.ResponseWriter, r *http.Request)
+
+	// PARTTL is how long a pushed request's request_uri lives (RFC 9126
+	// §2.2 expires_in; default 60 s). RequirePAR makes every client push
+	// its authorization requests (discovery's
+	// require_pushed_authorization_requests).
+	PARTTL     time.Duration
+	RequirePAR bool
+	// Outbound fetches what clients registered by URL (jwks_uri); nil is
+	// an outbound.Client with its defaults, which refuses special-use
+	// addresses.
+	Outbound *outbound.Client
 
 	Dev    bool // allow an http issuer
 	Now    func() time.Time
@@ -71,14 +89,16 @@ type Options struct {
 
 // Provider is Tsubasa's OpenID Provider: zitadel/oidc's op on top of storage.
 type Provider struct {
-	opts    Options
-	store   Store
-	clients *ClientRegistry
-	keys    *keyRing
-	op      *op.Provider
-	now     func() time.Time
-	log     *slog.Logger
-	handler http.Handler
+	opts       Options
+	store      Store
+	clients    *ClientRegistry
+	keys       *keyRing
+	clientKeys *clientKeyCache
+	op         *op.Provider
+	responder  responder
+	now        func() time.Time
+	log        *slog.Logger
+	handler    http.Handler
 }
 
 // New builds the provider, loading (or creating) signing keys.
@@ -101,18 +121,28 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.DefaultAlg == "" {
 		o.DefaultAlg = AlgRS256
 	}
+	if o.PARTTL <= 0 {
+		o.PARTTL = 60 * time.Second
+	}
+	if o.Outbound == nil {
+		o.Outbound = outbound.New(outbound.Options{})
+	}
 	reg, err := NewClientRegistry(o.Clients, o.Store, o.HMACKey, o.Now)
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{opts: o, store: o.Store, clients: reg, now: o.Now, log: o.Logger}
+	p := &Provider{opts: o, store: o.Store, clients: reg, now: o.Now, log: o.Logger,
+		clientKeys: newClientKeyCache(o.Outbound, o.Now)}
 	p.keys = newKeyRing(o.Store, o.RSABits, o.Now, p.keyRetention())
 	if err := p.keys.load(ctx); err != nil {
 		return nil, err
 	}
-	// op's switches agree with the tables in metadata.go. op's own discovery
-	// (and with it SupportedScopes, SupportedClaims and SupportedUILocales,
-	// which it reads for nothing else) is not served.
+	// op's switches agree with the tables in metadata.go where op still
+	// reads them. op authenticates no client (clientauth.go does) and
+	// parses no request object (authorize.go resolves them first), so
+	// those switches stay off; op's own discovery (and with it
+	// SupportedScopes, SupportedClaims and SupportedUILocales, which it
+	// reads for nothing else) is not served.
 	cfg := &op.Config{
 		CryptoKey:               o.CryptoKey,
 		CodeMethodS256:          slices.Contains(codeChallengeMethods, oidc.CodeChallengeMethodS256),
@@ -130,6 +160,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		return nil, fmt.Errorf("provider: %w", err)
 	}
 	p.op = prov
+	p.responder = newResponder(prov, o.Issuer)
 	discovery, err := p.encodeDiscovery(ctx, prov)
 	if err != nil {
 		return nil, fmt.Errorf("provider: discovery: %w", err)
@@ -140,8 +171,8 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 }
 
 // Handler serves the OpenID Provider endpoints (discovery, /authorize,
-// /oauth/token, /userinfo, /oauth/introspect, /revoke, /end_session, /keys);
-// routes.go says which are Tsubasa's and which op's.
+// /oauth/par, /oauth/token, /userinfo, /oauth/introspect, /revoke,
+// /end_session, /keys); routes.go says which are Tsubasa's and which op's.
 func (p *Provider) Handler() http.Handler { return p.handler }
 
 // AuthCallbackURL is where the login UI sends the browser when a request is done.

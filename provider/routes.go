@@ -3,7 +3,6 @@ package provider
 import (
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -15,17 +14,21 @@ import (
 //	withWireHeaders    the headers of every OAuth/OIDC answer (wire.go)
 //	wellKnown          discovery and /keys from prebuilt bytes (wellknown.go)
 //	guardForms         unparsable forms answered 400/413 (formguard.go)
-//	withClientContext  the token endpoint's client and exchange, for storage calls (opstorage.go)
-//	ownEndpoints       /authorize: op's handler behind Tsubasa's checks (authorize.go)
-//	                   /userinfo (userinfo.go), /oauth/introspect (introspect.go): Tsubasa's
-//	                   /oauth/token: the grant gate (gateGrants), then op; /revoke: op
-//	                   token, revocation, introspection: POST with a body only (postBody),
-//	                   client authentication by the advertised methods only (clientauth.go)
-//	                   /end_session: validated here, then handed to the login UI (endsession.go)
+//	ownEndpoints       Tsubasa's endpoints, one file each (the table below):
+//	                   /authorize: op's handler behind Tsubasa's checks and request
+//	                   sources (authorize.go: pushed requests, request objects)
+//	                   /authorize/callback: op's, answering with iss (iss.go)
+//	                   /oauth/par (par.go), /oauth/token (token.go), /revoke (revoke.go),
+//	                   /oauth/introspect (introspect.go): POST with a body only
+//	                   (postBody), clients authenticated in one place (clientauth.go)
+//	                   /userinfo (userinfo.go); /end_session: validated here, then
+//	                   handed to the login UI (endsession.go)
 //	                   /device_authorization: 404 while the device grant is not in grantTypes
-//	op's router        /oauth/token, /revoke, /authorize/callback, /keys by other methods
+//	op's router        /keys by other methods; nothing else of op's is reached
 //
-// Endpoints that take over from op keep its paths and its CORS.
+// Endpoints keep op's paths and its CORS (none at /authorize). Endpoints
+// that need the issuer in their context (op's building blocks read it
+// there) get op's issuer interceptor.
 func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 	withCORS := func(h http.Handler) http.Handler { return h }
 	// op.CreateRouter wraps its routes in rs/cors with these options; a nil
@@ -33,15 +36,18 @@ func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 	if opts := prov.CORSOptions(); opts != nil {
 		withCORS = cors.New(*opts).Handler
 	}
-	issuer := op.NewIssuerInterceptor(prov.IssuerFromRequest)
+	issuer := op.NewIssuerInterceptor(prov.IssuerFromRequest).HandlerFunc
+	authorizePath := prov.AuthorizationEndpoint().Relative()
 	own := ownEndpoints{next: prov, handlers: map[string]http.Handler{
 		// No CORS at /authorize: it is a browser navigation, never a fetch,
 		// and op's CORS would reflect any origin with credentials.
-		prov.AuthorizationEndpoint().Relative(): issuer.HandlerFunc(p.authorize(prov)),
-		prov.UserinfoEndpoint().Relative():      withCORS(http.HandlerFunc(p.serveUserinfo)),
+		authorizePath:                           issuer(p.authorize(prov)),
+		authorizePath + "/callback":             issuer(p.serveCallback),
+		parPath:                                 withCORS(postBody(parParams, issuer(p.servePAR))),
+		prov.TokenEndpoint().Relative():         withCORS(postBody(grantParams, issuer(p.serveToken))),
+		prov.RevocationEndpoint().Relative():    withCORS(postBody(tokenParams, http.HandlerFunc(p.serveRevocation))),
 		prov.IntrospectionEndpoint().Relative(): withCORS(postBody(tokenParams, http.HandlerFunc(p.serveIntrospection))),
-		prov.TokenEndpoint().Relative():         postBody(grantParams, gateGrants(requireAuthMethods(tokenAuthMethods, prov))),
-		prov.RevocationEndpoint().Relative():    postBody(tokenParams, requireAuthMethods(revocationAuthMethods, prov)),
+		prov.UserinfoEndpoint().Relative():      withCORS(http.HandlerFunc(p.serveUserinfo)),
 		prov.EndSessionEndpoint().Relative():    http.HandlerFunc(p.serveEndSession),
 	}}
 	if !slices.Contains(grantTypes, string(oidc.GrantTypeDeviceCode)) {
@@ -49,7 +55,6 @@ func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 		own.handlers[prov.DeviceAuthorizationEndpoint().Relative()] = http.HandlerFunc(notOffered)
 	}
 	var h http.Handler = own
-	h = p.withClientContext(h)
 	h = guardForms(h)
 	h = newWellKnown(prov, withCORS, discovery, p.keys, h)
 	return withWireHeaders(map[string]wireClass{
@@ -58,9 +63,16 @@ func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 		prov.TokenEndpoint().Relative():         wireClientAuth,
 		prov.IntrospectionEndpoint().Relative(): wireClientAuth,
 		prov.RevocationEndpoint().Relative():    wireClientAuth,
+		parPath:                                 wireClientAuth,
 		prov.UserinfoEndpoint().Relative():      wireBearer,
 		prov.EndSessionEndpoint().Relative():    wireLogout,
 	}, h)
+}
+
+// serveCallback is op's callback for a finished request (/authorize/callback?id=),
+// answering through the responder so that the answer carries iss.
+func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
+	op.AuthorizeCallback(w, r, p.responder)
 }
 
 // ownEndpoints sends the paths it has handlers for (exact and unescaped,
@@ -108,32 +120,18 @@ func postBody(params []string, next http.Handler) http.Handler {
 	})
 }
 
-// The parameters the token endpoint (grantParams) and the revocation and
-// introspection endpoints (tokenParams) read: RFC 6749 §2.3.1, §4.1.3,
-// §4.4.2, §6; RFC 7636 §4.5; RFC 7009 §2.1; RFC 7662 §2.1. Others are
-// ignored, repeated or not.
+// The parameters the token endpoint (grantParams), the revocation and
+// introspection endpoints (tokenParams) and the pushed authorization
+// request endpoint (parParams) read: RFC 6749 §2.3.1, §4.1.3, §4.4.2, §6;
+// RFC 7636 §4.5; RFC 7009 §2.1; RFC 7662 §2.1; RFC 7521 §4.2; RFC 9126
+// §2.1. Others are ignored, repeated or not.
 var (
-	grantParams = []string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope",
-		"client_id", "client_secret", "client_assertion", "client_assertion_type"}
-	tokenParams = []string{"token", "token_type_hint", "client_id", "client_secret"}
+	clientAuthParams = []string{"client_id", "client_secret", "client_assertion", "client_assertion_type"}
+	grantParams      = append([]string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope"},
+		clientAuthParams...)
+	tokenParams = append([]string{"token", "token_type_hint"}, clientAuthParams...)
+	parParams   = append(slices.Clone(authorizeParams), clientAuthParams...)
 )
-
-// gateGrants refuses at the token endpoint every grant type that is not in
-// grantTypes (metadata.go) with unsupported_grant_type, before op
-// dispatches it: op would otherwise try the JWT bearer grant (failing it
-// as a server error), token exchange or the device code. grant_type is read
-// as op reads it (FormValue; postBody has refused a query). A missing
-// grant_type is op's to refuse (invalid_request).
-func gateGrants(next http.Handler) http.Handler {
-	supported := "supported grant types: " + strings.Join(grantTypes, ", ")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if g := r.FormValue("grant_type"); g != "" && !slices.Contains(grantTypes, g) {
-			writeError(w, http.StatusBadRequest, string(oidc.UnsupportedGrantType), supported)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
 
 // notOffered answers an endpoint of a grant Tsubasa does not offer.
 func notOffered(w http.ResponseWriter, _ *http.Request) {

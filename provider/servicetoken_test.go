@@ -71,7 +71,10 @@ func (e *serviceEnv) bearer(t *testing.T, tok storage.Token) string {
 func TestServiceTokenAcceptsOnlyClientCredentialsTokens(t *testing.T) {
 	e := newServiceEnv(t)
 	now := time.Now().UTC()
-	own := e.p.accessToken(&clientCredentialsRequest{clientID: "call-centre", scopes: []string{ScopeTelephone}}, now)
+	own, err := e.p.accessToken(&clientCredentialsRequest{clientID: "call-centre", scopes: []string{ScopeTelephone}}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
 	member := storage.Token{ID: "t2", Kind: storage.AccessToken, ClientID: "legacy-app", MemberID: "m1", Subject: "m1",
 		Scopes: []string{"openid", ScopeTelephone}, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
 	noScope := own

@@ -48,6 +48,8 @@ type benchEnv struct {
 	handler http.Handler
 	member  storage.Member
 	seq     atomic.Int64 // makes auth request ids unique
+	// partner signs the assertions of client "pkjwt" (private_key_jwt, ES256).
+	partner partnerKey
 }
 
 func newBenchEnv(b *testing.B) *benchEnv {
@@ -66,6 +68,9 @@ func newBenchEnv(b *testing.B) *benchEnv {
 			Scopes:     []string{"openid", "profile", "email", ScopeMembership, "offline_access"}, IDTokenAlg: alg,
 		})
 	}
+	partner := newPartnerKey(b, "bench-partner")
+	clients = append(clients, storage.Client{ID: "pkjwt", Name: "pkjwt", TokenEndpointAuthMethod: "private_key_jwt",
+		JWKS: partner.jwks, GrantTypes: []string{GrantClientCredentials}, Scopes: []string{"openid"}})
 	ctx := context.Background()
 	p, err := New(ctx, Options{
 		Issuer: benchIssuer, Store: st, Clients: clients, HMACKey: key, CryptoKey: [32]byte{1, 2, 3},
@@ -87,7 +92,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	if err := st.CreateMember(ctx, m); err != nil {
 		b.Fatal(err)
 	}
-	return &benchEnv{p: p, st: st, handler: p.Handler(), member: m}
+	return &benchEnv{p: p, st: st, handler: p.Handler(), member: m, partner: partner}
 }
 
 // doneRequest is an auth request a member has completed, as the login UI

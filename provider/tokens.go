@@ -14,6 +14,39 @@ import (
 	"tsubasa/storage"
 )
 
+// grant is what every request Tsubasa mints tokens for tells the token and
+// claims code about itself: the record its tokens start from (client,
+// member, session, auth time, acr, amr, family, authorization request).
+// A new grant's request type implements it, and the code that mints and
+// fills claims asks the request instead of switching on its type: a
+// request that does not implement it is refused with a server error
+// rather than minted with claims missing.
+type grant interface {
+	op.TokenRequest
+	record() storage.Token
+}
+
+var (
+	_ grant = (*authRequest)(nil)
+	_ grant = (*refreshRequest)(nil)
+	_ grant = (*clientCredentialsRequest)(nil)
+)
+
+func (a *authRequest) record() storage.Token {
+	return storage.Token{ClientID: a.r.ClientID, MemberID: a.r.MemberID, AuthTime: a.r.AuthTime, ACR: a.r.ACR,
+		AMR: a.r.AMR, SessionID: a.r.SessionID, AuthRequestID: a.r.ID}
+}
+
+func (r *refreshRequest) record() storage.Token {
+	return storage.Token{ClientID: r.t.ClientID, MemberID: r.t.MemberID, AuthTime: r.t.AuthTime, ACR: r.t.ACR,
+		AMR: r.t.AMR, SessionID: r.t.SessionID, FamilyID: r.t.FamilyID, AuthRequestID: r.t.AuthRequestID}
+}
+
+func (r *clientCredentialsRequest) record() storage.Token { return storage.Token{ClientID: r.clientID} }
+
+// errNotAGrant: op handed the token code a request type Tsubasa does not mint for.
+var errNotAGrant = errors.New("provider: a token request of an unknown kind")
+
 // refreshRequest adapts a stored refresh token to op.RefreshTokenRequest.
 type refreshRequest struct {
 	t      storage.Token
@@ -39,36 +72,26 @@ func (r *clientCredentialsRequest) GetAudience() []string { return []string{r.cl
 func (r *clientCredentialsRequest) GetScopes() []string   { return r.scopes }
 
 // accessToken builds the access token record for a request.
-func (p *Provider) accessToken(req op.TokenRequest, now time.Time) storage.Token {
-	t := storage.Token{
-		ID:        newID(16),
-		Kind:      storage.AccessToken,
-		Subject:   req.GetSubject(),
-		Audience:  req.GetAudience(),
-		Scopes:    req.GetScopes(),
-		CreatedAt: now,
-		ExpiresAt: now.Add(p.opts.AccessTokenTTL),
+func (p *Provider) accessToken(req op.TokenRequest, now time.Time) (storage.Token, error) {
+	g, ok := req.(grant)
+	if !ok {
+		return storage.Token{}, oidc.ErrServerError().WithParent(fmt.Errorf("%w: %T", errNotAGrant, req))
 	}
-	switch r := req.(type) {
-	case *authRequest:
-		t.ClientID, t.MemberID = r.r.ClientID, r.r.MemberID
-		t.AuthTime, t.ACR, t.AMR = r.r.AuthTime, r.r.ACR, r.r.AMR
-		t.SessionID, t.AuthRequestID = r.r.SessionID, r.r.ID
-	case *refreshRequest:
-		t.ClientID, t.MemberID = r.t.ClientID, r.t.MemberID
-		t.AuthTime, t.ACR, t.AMR = r.t.AuthTime, r.t.ACR, r.t.AMR
-		t.SessionID, t.FamilyID, t.AuthRequestID = r.t.SessionID, r.t.FamilyID, r.t.AuthRequestID
-	case *clientCredentialsRequest:
-		t.ClientID = r.clientID
-	}
-	return t
+	t := g.record()
+	t.ID, t.Kind = newID(16), storage.AccessToken
+	t.Subject, t.Audience, t.Scopes = req.GetSubject(), req.GetAudience(), req.GetScopes()
+	t.CreatedAt, t.ExpiresAt = now, now.Add(p.opts.AccessTokenTTL)
+	return t, nil
 }
 
 // CreateAccessToken mints a self-contained access token (accesstoken.go):
 // nothing is written.
 func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	p := s.p
-	t := p.accessToken(req, p.now().UTC())
+	t, err := p.accessToken(req, p.now().UTC())
+	if err != nil {
+		return "", time.Time{}, err
+	}
 	id, err := encodeAccessToken(t)
 	if err != nil {
 		return "", time.Time{}, oidc.ErrServerError().WithParent(err)
@@ -87,7 +110,10 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
 	p := s.p
 	now := p.now().UTC()
-	access := p.accessToken(req, now)
+	access, err := p.accessToken(req, now)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
 	value := newRefreshValue(now)
 	refresh := access
 	refresh.ID = p.refreshTokenID(value)

@@ -1,11 +1,8 @@
 package provider
 
 import (
-	"bytes"
 	"encoding/json"
-	"mime"
 	"net/http"
-	"strconv"
 )
 
 // realm names Tsubasa's protection space in WWW-Authenticate challenges.
@@ -22,20 +19,17 @@ const realm = "tsubasa"
 //   - nothing is sniffed as another type or framed: nosniff, a CSP with no
 //     sources and frame-ancestors 'none', X-Frame-Options: DENY. end_session
 //     gets frame-ancestors only, as it may answer with a page.
-//   - a 401 at an endpoint that authenticates clients carries a Basic
-//     challenge (RFC 6749 §5.2: MUST when the client used the Authorization
-//     header; RFC 9110 §15.5.2: every 401 carries a challenge). Userinfo
-//     writes its Bearer challenges itself (userinfo.go).
-//   - an error at those endpoints carries an error_description: op
-//     refuses some requests with a bare code (a refresh token that is
-//     unknown, used or another client's; a grant the client may not use),
-//     which leaves the relying party's developer nothing to go on.
+//
+// Every endpoint of these classes is Tsubasa's own handler (routes.go), so
+// errors are written whole where they are decided (writeOAuthError: a
+// description always, a Basic challenge on every invalid_client), and
+// nothing here has to correct an answer after the fact.
 type wireClass int
 
 const (
 	wireNone       wireClass = iota
 	wireMetadata             // discovery, the key set: public JSON
-	wireClientAuth           // token, introspection, revocation
+	wireClientAuth           // token, introspection, revocation, pushed authorization requests
 	wireBearer               // userinfo
 	wireLogout               // end_session
 )
@@ -69,62 +63,14 @@ func withWireHeaders(classes map[string]wireClass, next http.Handler) http.Handl
 		if class != wireMetadata {
 			noStore(w)
 		}
-		if class != wireClientAuth {
-			next.ServeHTTP(w, r)
-			return
-		}
-		d := &errorDescriber{ResponseWriter: &clientChallenge{ResponseWriter: w}}
-		next.ServeHTTP(d, r)
-		d.flush()
+		next.ServeHTTP(w, r)
 	})
 }
 
-// errorDescriber holds back a JSON error answer until it is complete and
-// gives it the description of its code (errorDescriptions) if it has
-// none. Other answers pass through untouched.
-type errorDescriber struct {
-	http.ResponseWriter
-	status int
-	held   *bytes.Buffer // the error's body, while held
-}
-
-func (d *errorDescriber) WriteHeader(code int) {
-	if d.status != 0 {
-		return
-	}
-	d.status = code
-	if mt, _, _ := mime.ParseMediaType(d.Header().Get("Content-Type")); code >= 400 && mt == "application/json" {
-		d.held = &bytes.Buffer{}
-		return
-	}
-	d.ResponseWriter.WriteHeader(code)
-}
-
-func (d *errorDescriber) Write(b []byte) (int, error) {
-	if d.status == 0 {
-		d.WriteHeader(http.StatusOK)
-	}
-	if d.held != nil {
-		return d.held.Write(b)
-	}
-	return d.ResponseWriter.Write(b)
-}
-
-func (d *errorDescriber) Unwrap() http.ResponseWriter { return d.ResponseWriter }
-
-// flush sends a held error answer, described.
-func (d *errorDescriber) flush() {
-	if d.held == nil {
-		return
-	}
-	body := describeError(d.held.Bytes())
-	d.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	d.ResponseWriter.WriteHeader(d.status)
-	_, _ = d.ResponseWriter.Write(body)
-}
-
-// errorDescriptions are the descriptions of the codes op may send bare
-// (RFC 6749 §5.2 names what each means).
+// errorDescriptions are the descriptions of codes given bare (RFC 6749
+// §5.2 names what each means): op's building blocks return some of its
+// errors without one, which would leave the relying party's developer
+// nothing to go on.
 var errorDescriptions = map[string]string{
 	"invalid_grant":          "the code or refresh token is invalid, expired or revoked, or was issued to another client",
 	"invalid_request":        "the request is missing a required parameter or has an invalid one",
@@ -135,56 +81,15 @@ var errorDescriptions = map[string]string{
 	"server_error":           "the server could not complete the request",
 }
 
-// describeError adds the description of its code to an OAuth error body
-// that has none; any other body is returned as it is.
-func describeError(body []byte) []byte {
-	var m map[string]any
-	if json.Unmarshal(body, &m) != nil {
-		return body
+// describe is the description of a bare error code.
+func describe(code string) string {
+	if desc, ok := errorDescriptions[code]; ok {
+		return desc
 	}
-	code, _ := m["error"].(string)
-	if desc, _ := m["error_description"].(string); code == "" || desc != "" {
-		return body
-	}
-	desc, ok := errorDescriptions[code]
-	if !ok {
-		desc = "the request was refused"
-	}
-	m["error_description"] = desc
-	out, err := json.Marshal(m)
-	if err != nil {
-		return body
-	}
-	return append(out, '\n')
-}
-
-// clientChallenge adds the Basic challenge to a 401 (op answers
-// invalid_client without one).
-type clientChallenge struct {
-	http.ResponseWriter
-	decided bool
+	return "the request was refused"
 }
 
 const basicChallenge = `Basic realm="` + realm + `", charset="UTF-8"`
-
-func (c *clientChallenge) WriteHeader(code int) {
-	if !c.decided {
-		c.decided = true
-		if code == http.StatusUnauthorized && c.Header().Get("WWW-Authenticate") == "" {
-			c.Header().Set("WWW-Authenticate", basicChallenge)
-		}
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *clientChallenge) Write(b []byte) (int, error) {
-	if !c.decided {
-		c.WriteHeader(http.StatusOK)
-	}
-	return c.ResponseWriter.Write(b)
-}
-
-func (c *clientChallenge) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // oauthError is the JSON body of an OAuth error answer (RFC 6749 §5.2).
 type oauthError struct {

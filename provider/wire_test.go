@@ -28,6 +28,9 @@ type wireEnv struct {
 	st     *bolt.Store
 	h      http.Handler
 	member storage.Member
+	// partner signs the client assertions and request objects of client
+	// partner (private_key_jwt, every grant, keys inline).
+	partner partnerKey
 
 	clock *storagetest.Clock
 }
@@ -43,6 +46,12 @@ const (
 )
 
 func newWireEnv(t *testing.T) *wireEnv {
+	t.Helper()
+	return newWireEnvWith(t, nil)
+}
+
+// newWireEnvWith is newWireEnv with the provider's options changed by set.
+func newWireEnvWith(t *testing.T, set func(*Options)) *wireEnv {
 	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "wire.db"), bolt.Options{})
 	if err != nil {
@@ -61,8 +70,11 @@ func newWireEnv(t *testing.T) *wireEnv {
 		{ID: "backend", SecretHash: HashSecret(key, wireSecret), RedirectURIs: []string{"https://backend.example/cb"},
 			GrantTypes: []string{GrantClientCredentials}, Scopes: []string{ScopeTelephone, "openid"}},
 	}
-	e := &wireEnv{st: st, clock: storagetest.NewClock(time.Now().UTC())}
-	e.p, err = New(t.Context(), Options{
+	pk := newPartnerKey(t, "partner-key-1")
+	clients = append(clients, storage.Client{ID: "partner", TokenEndpointAuthMethod: "private_key_jwt", JWKS: pk.jwks,
+		RedirectURIs: []string{"https://partner.example/cb"}, GrantTypes: all, Scopes: scopes})
+	e := &wireEnv{st: st, clock: storagetest.NewClock(time.Now().UTC()), partner: pk}
+	o := Options{
 		Issuer: wireIssuer, Store: st, Clients: clients, HMACKey: key, CryptoKey: [32]byte{7},
 		AccessTokenTTL: 15 * time.Minute, IDTokenTTL: time.Hour, RefreshTokenTTL: 24 * time.Hour,
 		CodeTTL: time.Minute, AuthRequestTTL: 30 * time.Minute, UILocales: []string{"ja", "en"},
@@ -70,7 +82,11 @@ func newWireEnv(t *testing.T) *wireEnv {
 		EndSession:    func(http.ResponseWriter, *http.Request, LogoutRequest) {},
 		LogoutRefused: func(w http.ResponseWriter, _ *http.Request, ref LogoutRefusal) { w.WriteHeader(ref.Status) },
 		Now:           e.clock.Now, Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	if set != nil {
+		set(&o)
+	}
+	e.p, err = New(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,36 +346,6 @@ func TestPostBodyOnly(t *testing.T) {
 		if rec := e.serve(req); rec.Code != http.StatusNoContent || rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example" {
 			t.Errorf("CORS preflight to %s: %d %v", path, rec.Code, rec.Header())
 		}
-	}
-}
-
-// TestErrorDescriptions: every error at the client endpoints has a
-// description (op's bare codes get their code's), made only of the
-// characters RFC 6749 §5.2 allows, even where it names what the client
-// sent.
-func TestErrorDescriptions(t *testing.T) {
-	e := newWireEnv(t)
-	for scope, want := range map[string]string{"admin": "scope admin is not allowed", `a"b\c`: "not a scope token"} {
-		rec := e.post("/oauth/token", url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}, "backend", wireSecret)
-		got := decode(t, rec)
-		desc, _ := got["error_description"].(string)
-		if rec.Code != http.StatusBadRequest || got["error"] != "invalid_scope" || !strings.Contains(desc, want) || strings.ContainsAny(desc, `"\`) {
-			t.Errorf("scope %q: %d %v, want invalid_scope saying %q without quotes", scope, rec.Code, got, want)
-		}
-	}
-	for body, want := range map[string]string{
-		`{"error":"invalid_grant"}`:                            errorDescriptions["invalid_grant"],
-		`{"error":"invalid_grant","error_description":""}`:     errorDescriptions["invalid_grant"],
-		`{"error":"x_custom"}`:                                 "the request was refused",
-		`{"error":"invalid_grant","error_description":"mine"}`: "mine",
-	} {
-		var got map[string]string
-		if err := json.Unmarshal(describeError([]byte(body)), &got); err != nil || got["error_description"] != want {
-			t.Errorf("describeError(%s) = %v (%v), want the description %q", body, got, err, want)
-		}
-	}
-	if got := describeError([]byte("not json")); string(got) != "not json" {
-		t.Errorf("describeError changed a body that is no JSON: %q", got)
 	}
 }
 

@@ -24,7 +24,8 @@
 //     OTPs, client secrets and opaque tokens).
 //   - Expiry is the caller's clock. Plain reads return a record even past
 //     its ExpiresAt (callers check Expired(now)); the single-use claims
-//     (ClaimAuthCode, RotateRefreshToken) and the time-windowed roles
+//     (ClaimAuthCode, RotateRefreshToken, ClaimPushedRequest, UseJTI) and
+//     the time-windowed roles
 //     (ReserveSMS, DueMessages) take now and treat an expired record as
 //     ErrNotFound or out of the window. DeleteExpired(now), called by a
 //     janitor, removes what has expired.

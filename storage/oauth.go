@@ -21,8 +21,21 @@ type Client struct {
 	IDTokenAlg             string // RS256 or ES256
 	LogoURI                string
 	PolicyURI              string
-	CreatedAt              time.Time
-	UpdatedAt              time.Time
+	// TokenEndpointAuthMethod is how the client authenticates (RFC 7591
+	// §2): client_secret_basic, client_secret_post, private_key_jwt or
+	// none. Empty, as for clients stored before it: none for a public
+	// client, its secret by either method otherwise.
+	TokenEndpointAuthMethod string
+	// JWKS is the client's public keys as a JWK Set (JSON), for
+	// private_key_jwt and signed request objects; JWKSURI is where the
+	// client publishes them instead. At most one is set.
+	JWKS    string
+	JWKSURI string
+	// RequirePAR: the client's authorization requests must come through
+	// the pushed authorization request endpoint (RFC 9126 §6).
+	RequirePAR bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // LogValue keeps the secret hash out of logs.

@@ -24,5 +24,7 @@ type Store interface {
 	SMSBudget
 	Exporter
 	Importer
+	PushedRequests
+	JTIs
 	Close() error
 }

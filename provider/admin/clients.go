@@ -16,6 +16,7 @@ func viewClient(c storage.Client, source string) adminapi.ClientView {
 		RedirectURIs: nonNil(c.RedirectURIs), PostLogoutRedirectURIs: nonNil(c.PostLogoutRedirectURIs),
 		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), IDTokenAlg: c.IDTokenAlg,
 		LogoURI: c.LogoURI, PolicyURI: c.PolicyURI, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, JWKS: c.JWKS, JWKSURI: c.JWKSURI, RequirePAR: c.RequirePAR,
 	}
 }
 
@@ -48,6 +49,11 @@ func (s *Service) addClient(ctx context.Context, in adminapi.ClientInput) (admin
 		PolicyURI:              cc.PolicyURI,
 		CreatedAt:              now,
 		UpdatedAt:              now,
+		// A private_key_jwt client gets no secret (ClientRegistry.Create).
+		TokenEndpointAuthMethod: cc.TokenEndpointAuthMethod,
+		JWKS:                    cc.JWKS,
+		JWKSURI:                 cc.JWKSURI,
+		RequirePAR:              cc.RequirePAR,
 	}
 	secret, err := s.clients.Create(ctx, c)
 	switch {
@@ -107,6 +113,8 @@ func clientError(id string, err error) error {
 		return adminapi.NotFound("no client %q", id)
 	case errors.Is(err, provider.ErrPublicClient):
 		return adminapi.Invalid("id", "client %q is public and has no secret", id)
+	case errors.Is(err, provider.ErrKeyClient):
+		return adminapi.Invalid("id", "client %q authenticates with its keys (private_key_jwt) and has no secret; change its keys at its jwks_uri", id)
 	}
 	return err
 }

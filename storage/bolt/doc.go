@@ -20,10 +20,12 @@
 //	devices, consents    keyed by ikey(member id, id): a member's are one prefix
 //	secrets              raw bytes by name
 //	sms_budget           timeKey(minute) → that minute's SMS count (smsbudget.go)
+//	pushed_requests      by the HMAC of the request_uri (RFC 9126; partner.go)
+//	used_jtis            by the caller's key of a client assertion's jti (partner.go)
 //	meta                 "schema" → version byte
 //
-// Buckets added after files of schema version 1 were in use (sms_budget)
-// are created by a read-write open but not required by the schema check,
+// Buckets added after files of schema version 1 were in use (sms_budget,
+// pushed_requests, used_jtis and their expiry indexes) are created by a read-write open but not required by the schema check,
 // so backups taken before them still verify and restore.
 //
 // Index buckets map a derived key to the primary key. ikey(field, rest) is

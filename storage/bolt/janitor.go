@@ -23,6 +23,8 @@ var expiring = []struct {
 	{"sessions", sessions},
 	{"otps", otps},
 	{"outbox", outbox},
+	{"pushed_requests", pushedRequests},
+	{"used_jtis", usedJTIs},
 }
 
 // janitorChunk bounds how many records one commit of DeleteExpired

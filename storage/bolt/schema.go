@@ -69,11 +69,15 @@ var (
 		bConsents, bEvents, bEventsByMember, bOutbox, bOutboxDue, bOutboxByExpiry,
 		bRevocations,
 	}
-	bSMSBudget = []byte("sms_budget")
+	bSMSBudget         = []byte("sms_budget")
+	bPushedRequests    = []byte("pushed_requests")
+	bPushedRequestsExp = []byte("pushed_requests_by_expiry")
+	bUsedJTIs          = []byte("used_jtis")
+	bUsedJTIsExp       = []byte("used_jtis_by_expiry")
 	// lateBuckets came after files of this schema version were in use: a
 	// read-write open creates them, but checkSchema does not require them,
 	// so a backup taken before they existed still verifies and restores.
-	lateBuckets = [][]byte{bSMSBudget}
+	lateBuckets = [][]byte{bSMSBudget, bPushedRequests, bPushedRequestsExp, bUsedJTIs, bUsedJTIsExp}
 )
 
 func initSchema(tx *bbolt.Tx) error {

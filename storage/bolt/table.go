@@ -244,7 +244,11 @@ func (t *table[T]) byPrefix(tx *bbolt.Tx, prefix []byte) ([]T, error) {
 // due reports whether the expiry index starts with an entry not after now,
 // that is whether deleteExpired would visit anything.
 func (t *table[T]) due(tx *bbolt.Tx, now time.Time) bool {
-	k, _ := tx.Bucket(t.expBucket).Cursor().First()
+	b := tx.Bucket(t.expBucket)
+	if b == nil {
+		return false // a late bucket a read-only open of an older file lacks
+	}
+	k, _ := b.Cursor().First()
 	return len(k) >= timeKeyLen && bytes.Compare(k[:timeKeyLen], appendTimeKey(nil, now)) <= 0
 }
 

@@ -48,6 +48,10 @@ var load = []string{
 	 FROM generate_series(1, 200000) i`,
 	`INSERT INTO token_revocations (key, shape, revoked_at, revoked_ns, expires_at)
 	 SELECT decode(md5(i::text), 'hex'), 8, now(), 0, now() + (i % 1440) * interval '1 minute' FROM generate_series(1, 50000) i`,
+	`INSERT INTO pushed_requests (id, client_id, consumed, expires_at, expires_ns, data)
+	 SELECT md5(i::text), 'c' || (i % 40), i % 2 = 0, now() + (i % 2) * interval '1 minute', 0, '{}' FROM generate_series(1, 100000) i`,
+	`INSERT INTO used_jtis (key, expires_at, expires_ns)
+	 SELECT md5(i::text), now() + (i % 5) * interval '1 minute', 0 FROM generate_series(1, 100000) i`,
 	`ANALYZE`,
 }
 
@@ -92,6 +96,9 @@ func hotQueries(now time.Time) []query {
 		{"due outbox messages", dueSQL, []any{now, int16(0), 50}},
 		{"outbox claim", dueSQL + " FOR UPDATE SKIP LOCKED", []any{now, int16(0), 50}},
 		{"expired revocations", deleteRevocationsSQL, []any{now}},
+		{"pushed request claim", claimPushedSQL, []any{"c4ca4238a0b923820dcc509a6f75849b", "c1", now, int16(0)}},
+		{"pushed request state", pushedStateSQL, []any{"c4ca4238a0b923820dcc509a6f75849b", "c1", now, int16(0)}},
+		{"jti use", useJTISQL, []any{"c4ca4238a0b923820dcc509a6f75849b", now, int16(0), now, int16(0)}},
 	}
 	for _, f := range []storage.TokenFilter{
 		{MemberID: "m10"}, {ClientID: "c10", MemberID: "m10"}, {SessionID: "s3"}, {FamilyID: "f2"},

@@ -23,6 +23,8 @@ var expiring = []struct{ name, sql string }{
 	{"otps", expireSQL("otps", "id", "expires_at, expires_ns")},
 	// Messages with no ExpiresAt (pending ones, and those kept) are NULL.
 	{"outbox", expireSQL("outbox", "id", "expires_at, expires_ns")},
+	{"pushed_requests", expireSQL("pushed_requests", "id", "expires_at, expires_ns")},
+	{"used_jtis", expireSQL("used_jtis", "key", "expires_at, expires_ns")},
 }
 
 func expireSQL(table, key, expiry string) string {

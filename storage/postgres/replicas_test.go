@@ -117,6 +117,22 @@ func TestClaimsFromTwoPoolsHaveOneWinner(t *testing.T) {
 		}
 		oneWinner(t, raceOn(both, 40, func(s *postgres.Store, _ int) error { return s.UpdateOTP(ctx, "o1", claim) }))
 	})
+
+	t.Run("pushed authorization request", func(t *testing.T) {
+		if err := a.CreatePushedRequest(ctx, storage.PushedRequest{ID: "pr1", ClientID: "partner", CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		oneWinner(t, raceOn(both, 40, func(s *postgres.Store, _ int) error {
+			_, err := s.ClaimPushedRequest(ctx, "pr1", "partner", t0)
+			return err
+		}))
+	})
+
+	t.Run("client assertion jti", func(t *testing.T) {
+		oneWinner(t, raceOn(both, 40, func(s *postgres.Store, _ int) error {
+			return s.UseJTI(ctx, storage.UsedJTI{Key: "partner-jti-1", ExpiresAt: t0.Add(5 * time.Minute)}, t0)
+		}))
+	})
 }
 
 // Outbox workers on two replicas never get the same message.

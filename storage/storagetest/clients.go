@@ -25,8 +25,12 @@ func client(id string) storage.Client {
 		Scopes:                 []string{"openid", "profile"},
 		IDTokenAlg:             "ES256",
 		LogoURI:                "https://" + id + ".example/logo.png",
-		CreatedAt:              at(-time.Hour),
-		UpdatedAt:              at(-time.Minute),
+		// The partner fields round-trip like the rest.
+		TokenEndpointAuthMethod: "private_key_jwt",
+		JWKSURI:                 "https://" + id + ".example/jwks.json",
+		RequirePAR:              true,
+		CreatedAt:               at(-time.Hour),
+		UpdatedAt:               at(-time.Minute),
 	}
 }
 

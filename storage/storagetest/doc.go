@@ -18,9 +18,10 @@
 // sessions and tokens in one commit, or nothing when it is refused; and
 // races: 100 goroutines on one UpdateMember and on one UpdateDevice (a
 // device's login throttle), 50 concurrent claims of one code, refresh
-// token or OTP with exactly one winner, 20 concurrent first callers of
-// Secret, 100 concurrent SMS reservations against a budget of 30, 10
-// outbox workers claiming 20 messages, each exactly once.
+// token, OTP or pushed authorization request, and 50 concurrent uses of
+// one client-assertion jti, with exactly one winner, 20 concurrent first
+// callers of Secret, 100 concurrent SMS reservations against a budget of
+// 30, 10 outbox workers claiming 20 messages, each exactly once.
 //
 // The suite opens one store per case, so it checks what one process sees.
 // What several processes sharing a backend must also keep (single use and

@@ -60,6 +60,18 @@ func expirySet(t *testing.T, s storage.Store) int {
 		ok(t, s.EnqueueMessage(ctx, m))
 	}
 	dead += 2
+
+	deadPAR, usedPAR, livePAR := pushed("dead-par", "c1"), pushed("dead-par-used", "c1"), pushed("live-par", "c1")
+	deadPAR.ExpiresAt, usedPAR.ExpiresAt, livePAR.ExpiresAt = now, now.Add(-time.Second), now.Add(time.Second)
+	for _, r := range []storage.PushedRequest{deadPAR, usedPAR, livePAR} {
+		ok(t, s.CreatePushedRequest(ctx, r))
+	}
+	must(s.ClaimPushedRequest(ctx, "dead-par-used", "c1", at(0)))(t)
+	dead += 2
+
+	ok(t, s.UseJTI(ctx, storage.UsedJTI{Key: "dead-jti", ExpiresAt: now}, at(0)))
+	ok(t, s.UseJTI(ctx, storage.UsedJTI{Key: "live-jti", ExpiresAt: now.Add(time.Second)}, at(0)))
+	dead++
 	return dead
 }
 
@@ -79,6 +91,8 @@ var janitorTests = []test{
 		_, gone["dead-o"] = s.CurrentOTP(ctx, "m1", "login")
 		_, gone["dead-sent"] = s.OutboxMessageByID(ctx, "dead-sent")
 		_, gone["dead-failed"] = s.OutboxMessageByID(ctx, "dead-failed")
+		_, gone["dead-par"] = s.ClaimPushedRequest(ctx, "dead-par", "c1", at(0))
+		_, gone["dead-par-used"] = s.ClaimPushedRequest(ctx, "dead-par-used", "c1", at(0))
 		for id, err := range gone {
 			if !isNotFound(err) {
 				t.Errorf("%s: error = %v, want ErrNotFound after DeleteExpired", id, err)
@@ -94,6 +108,10 @@ var janitorTests = []test{
 		}
 		_, _, err := s.ClaimAuthCode(ctx, "live-code", now)
 		ok(t, err)
+		must(s.ClaimPushedRequest(ctx, "live-par", "c1", at(0)))(t)
+		// The expired jti is gone (a use succeeds), the live one holds.
+		ok(t, s.UseJTI(ctx, storage.UsedJTI{Key: "dead-jti", ExpiresAt: now.Add(time.Hour)}, at(0)))
+		isErr(t, s.UseJTI(ctx, storage.UsedJTI{Key: "live-jti", ExpiresAt: now.Add(time.Hour)}, at(0)), storage.ErrConsumed)
 
 		// Index entries went with the records.
 		equal(t, ids(must(s.ListTokens(ctx, storage.TokenFilter{MemberID: "m1"}))(t)), "live-r")

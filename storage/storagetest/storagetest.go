@@ -48,6 +48,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"SMSBudget", smsBudgetTests},
 		{"Records", recordTests},
 		{"Export", exportTests},
+		{"PushedRequests", pushedRequestTests},
+		{"JTIs", jtiTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

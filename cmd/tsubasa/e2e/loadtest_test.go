@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,6 +52,21 @@ func TestLoadtest(t *testing.T) {
 		}
 		if rep := runLoad(t, s, rs, "sso"); rep.IDTokenAlg != "RS256" {
 			t.Errorf("ID tokens signed %q, want RS256", rep.IDTokenAlg)
+		}
+	})
+	t.Run("private_key_jwt", func(t *testing.T) {
+		// A partner-style client: a key instead of a secret, a new
+		// assertion for every request.
+		var pk loadSetup
+		key := filepath.Join(t.TempDir(), "loadtest.jwk")
+		out := s.CLI(t, false, "loadtest", "--setup", "--members", "4", "--client-auth", "private_key_jwt",
+			"--client-key", key, "--json")
+		if err := json.Unmarshal([]byte(out), &pk); err != nil || pk.ClientID != "loadtest-es256-pkjwt" ||
+			!strings.Contains(pk.Flags, "--client-key") || strings.Contains(pk.Flags, "--client-secret") {
+			t.Fatalf("setup output: %v\n%s", err, out)
+		}
+		for _, sc := range []string{"client-credentials", "introspect", "refresh"} {
+			runLoad(t, s, pk, sc)
 		}
 	})
 }

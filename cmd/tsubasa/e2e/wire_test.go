@@ -79,9 +79,9 @@ func TestWireDiscoveryAndKeys(t *testing.T) {
 		"subject_types_supported":                       {"public", "pairwise"},
 		"acr_values_supported":                          {"urn:tsubasa:acr:pwd", "urn:tsubasa:acr:otp", "phr"},
 		"ui_locales_supported":                          {"ja", "en", "zh-Hans", "zh-Hant", "ko"},
-		"token_endpoint_auth_methods_supported":         {"none", "client_secret_basic", "client_secret_post"},
-		"introspection_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post"},
-		"revocation_endpoint_auth_methods_supported":    {"none", "client_secret_basic", "client_secret_post"},
+		"token_endpoint_auth_methods_supported":         {"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"introspection_endpoint_auth_methods_supported": {"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"revocation_endpoint_auth_methods_supported":    {"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
 	} {
 		if _, ok := meta[key]; !ok {
 			t.Errorf("discovery lacks %s", key)
@@ -96,10 +96,20 @@ func TestWireDiscoveryAndKeys(t *testing.T) {
 			t.Errorf("claims_supported lacks %s", claim)
 		}
 	}
-	for _, key := range []string{"frontchannel_logout_supported", "request_parameter_supported", "request_uri_parameter_supported"} {
+	for _, key := range []string{"frontchannel_logout_supported", "request_uri_parameter_supported"} {
 		if v, ok := meta[key]; !ok || v != false {
 			t.Errorf("%s = %v (present: %v), want an explicit false", key, v, ok)
 		}
+	}
+	// Signed request objects from clients with keys; iss in every
+	// authorization response (RFC 9207).
+	for _, key := range []string{"request_parameter_supported", "authorization_response_iss_parameter_supported"} {
+		if v, ok := meta[key]; !ok || v != true {
+			t.Errorf("%s = %v (present: %v), want true", key, v, ok)
+		}
+	}
+	if meta["pushed_authorization_request_endpoint"] != s.Issuer+"/oauth/par" {
+		t.Errorf("pushed_authorization_request_endpoint = %v", meta["pushed_authorization_request_endpoint"])
 	}
 	if meta["end_session_endpoint"] != s.Issuer+"/end_session" {
 		t.Errorf("end_session_endpoint = %v", meta["end_session_endpoint"])

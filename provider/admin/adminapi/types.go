@@ -27,6 +27,15 @@ type ClientInput struct {
 	IDTokenAlg             string   `json:"id_token_alg,omitempty"`
 	LogoURI                string   `json:"logo_uri,omitempty"`
 	PolicyURI              string   `json:"policy_uri,omitempty"`
+	// TokenEndpointAuthMethod, JWKS (a JWK Set as JSON), JWKSURI and
+	// RequirePAR are the partner settings of config's clients
+	// (token_endpoint_auth_method, jwks, jwks_uri,
+	// require_pushed_authorization_requests). A private_key_jwt client
+	// gets no secret.
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
+	JWKS                    string `json:"jwks,omitempty"`
+	JWKSURI                 string `json:"jwks_uri,omitempty"`
+	RequirePAR              bool   `json:"require_pushed_authorization_requests,omitempty"`
 }
 
 // Where a client is defined (ClientView.Source).
@@ -37,20 +46,27 @@ const (
 
 // ClientView is a client as shown to the operator: never its secret hash.
 type ClientView struct {
-	ID                     string    `json:"id"`
-	Name                   string    `json:"name"`
-	Source                 string    `json:"source"` // database or config
-	Public                 bool      `json:"public"`
-	ThirdParty             bool      `json:"third_party"`
-	RedirectURIs           []string  `json:"redirect_uris"`
-	PostLogoutRedirectURIs []string  `json:"post_logout_redirect_uris"`
-	GrantTypes             []string  `json:"grant_types"`
-	Scopes                 []string  `json:"scopes"`
-	IDTokenAlg             string    `json:"id_token_alg"`
-	LogoURI                string    `json:"logo_uri,omitempty"`
-	PolicyURI              string    `json:"policy_uri,omitempty"`
-	CreatedAt              time.Time `json:"created_at,omitzero"`
-	UpdatedAt              time.Time `json:"updated_at,omitzero"`
+	ID                     string   `json:"id"`
+	Name                   string   `json:"name"`
+	Source                 string   `json:"source"` // database or config
+	Public                 bool     `json:"public"`
+	ThirdParty             bool     `json:"third_party"`
+	RedirectURIs           []string `json:"redirect_uris"`
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	GrantTypes             []string `json:"grant_types"`
+	Scopes                 []string `json:"scopes"`
+	IDTokenAlg             string   `json:"id_token_alg"`
+	LogoURI                string   `json:"logo_uri,omitempty"`
+	PolicyURI              string   `json:"policy_uri,omitempty"`
+	// TokenEndpointAuthMethod is the registered method ("" for the
+	// defaults: none when public, a secret by either method otherwise).
+	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
+	// JWKS is the client's public key set, JWKSURI where it publishes one.
+	JWKS       string    `json:"jwks,omitempty"`
+	JWKSURI    string    `json:"jwks_uri,omitempty"`
+	RequirePAR bool      `json:"require_pushed_authorization_requests,omitempty"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
 }
 
 // ClientOutput answers add and rotate-secret. Secret is the only time the

@@ -164,3 +164,24 @@ CREATE TABLE sms_budget (
     minute timestamptz PRIMARY KEY,
     count  integer NOT NULL
 );
+
+-- Pushed authorization requests (RFC 9126): claimed once, by their client,
+-- kept consumed until they expire so a second use is told from an unknown
+-- one.
+CREATE TABLE pushed_requests (
+    id         text PRIMARY KEY,
+    client_id  text NOT NULL,
+    consumed   boolean NOT NULL,
+    expires_at timestamptz NOT NULL,
+    expires_ns smallint NOT NULL,
+    data       json NOT NULL
+);
+CREATE INDEX pushed_requests_by_expiry ON pushed_requests (expires_at, expires_ns);
+
+-- The jtis of client assertions, until the assertions expire.
+CREATE TABLE used_jtis (
+    key        text PRIMARY KEY,
+    expires_at timestamptz NOT NULL,
+    expires_ns smallint NOT NULL
+);
+CREATE INDEX used_jtis_by_expiry ON used_jtis (expires_at, expires_ns);

@@ -45,7 +45,7 @@ func discoveryEndpointVerification(t *testing.T, p *provider) {
 		"scopes_supported":                      {"openid", "profile", "email", "phone", "membership", "offline_access"},
 		"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials"},
 		"response_modes_supported":              {"query", "fragment"},
-		"token_endpoint_auth_methods_supported": {"none", "client_secret_basic", "client_secret_post"},
+		"token_endpoint_auth_methods_supported": {"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"code_challenge_methods_supported":      {"S256"},
 		"ui_locales_supported":                  {"ja", "en", "zh-Hans", "zh-Hant", "ko"},
 	}
@@ -81,14 +81,19 @@ func discoveryEndpointVerification(t *testing.T, p *provider) {
 	}
 	// What is not supported says false, not nothing: absent
 	// request_uri_parameter_supported means true.
-	for _, name := range []string{"claims_parameter_supported", "request_parameter_supported", "request_uri_parameter_supported",
+	for _, name := range []string{"claims_parameter_supported", "request_uri_parameter_supported",
 		"frontchannel_logout_supported", "backchannel_logout_supported"} {
 		if v, ok := p.meta[name]; !ok || v != false {
 			t.Errorf("%s = %v (present %v), want false", name, v, ok)
 		}
 	}
-	if _, ok := p.meta["request_object_signing_alg_values_supported"]; ok {
-		t.Error("request_object_signing_alg_values_supported without request objects")
+	// Signed request objects, from clients with keys (§6.1); never
+	// unsigned ones.
+	if v := p.meta["request_parameter_supported"]; v != true {
+		t.Errorf("request_parameter_supported = %v, want true", v)
+	}
+	if algs := p.list("request_object_signing_alg_values_supported"); len(algs) == 0 || slices.Contains(algs, "none") {
+		t.Errorf("request_object_signing_alg_values_supported = %v: want signature algorithms, and never none", algs)
 	}
 	checkKeySet(t, p)
 }

@@ -119,22 +119,26 @@ var problemPath = regexp.MustCompile(`^clients\[0\]\.([a-z_]+)(?:\[(\d+)\])?$`)
 func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.ClientInput, error) {
 	return func(in adminapi.ClientInput) (adminapi.ClientInput, error) {
 		cc := config.ClientConfig{
-			ID:                       in.ID,
-			Name:                     strings.TrimSpace(in.Name),
-			RedirectURIs:             in.RedirectURIs,
-			PostLogoutRedirectURIs:   in.PostLogoutRedirectURIs,
-			Public:                   in.Public,
-			ThirdParty:               in.ThirdParty,
-			GrantTypes:               in.GrantTypes,
-			Scopes:                   in.Scopes,
-			IDTokenSignedResponseAlg: in.IDTokenAlg,
-			LogoURI:                  in.LogoURI,
-			PolicyURI:                in.PolicyURI,
+			ID:                                 in.ID,
+			Name:                               strings.TrimSpace(in.Name),
+			RedirectURIs:                       in.RedirectURIs,
+			PostLogoutRedirectURIs:             in.PostLogoutRedirectURIs,
+			Public:                             in.Public,
+			ThirdParty:                         in.ThirdParty,
+			GrantTypes:                         in.GrantTypes,
+			Scopes:                             in.Scopes,
+			IDTokenSignedResponseAlg:           in.IDTokenAlg,
+			LogoURI:                            in.LogoURI,
+			PolicyURI:                          in.PolicyURI,
+			TokenEndpointAuthMethod:            in.TokenEndpointAuthMethod,
+			JWKS:                               in.JWKS,
+			JWKSURI:                            in.JWKSURI,
+			RequirePushedAuthorizationRequests: in.RequirePAR,
 		}.WithDefaults(cfg.Keys.Algorithm)
 		if cc.Name == "" {
 			cc.Name = cc.ID
 		}
-		if !cc.Public {
+		if !cc.Public && cc.TokenEndpointAuthMethod != config.AuthMethodPrivateKey {
 			cc.Secret = "generated below; stands in so the secret rule passes"
 		}
 		if err := clientProblems(cfg, cc); err != nil {
@@ -144,6 +148,8 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			ID: cc.ID, Name: cc.Name, RedirectURIs: cc.RedirectURIs, PostLogoutRedirectURIs: cc.PostLogoutRedirectURIs,
 			Public: cc.Public, ThirdParty: cc.ThirdParty, GrantTypes: cc.GrantTypes, Scopes: cc.Scopes,
 			IDTokenAlg: cc.IDTokenSignedResponseAlg, LogoURI: cc.LogoURI, PolicyURI: cc.PolicyURI,
+			TokenEndpointAuthMethod: cc.TokenEndpointAuthMethod, JWKS: cc.JWKS, JWKSURI: cc.JWKSURI,
+			RequirePAR: cc.RequirePushedAuthorizationRequests,
 		}, nil
 	}
 }
@@ -206,6 +212,10 @@ func clientValue(cc config.ClientConfig, key, index string) (string, bool) {
 		return cc.LogoURI, true
 	case "policy_uri":
 		return cc.PolicyURI, true
+	case "token_endpoint_auth_method":
+		return cc.TokenEndpointAuthMethod, true
+	case "jwks_uri":
+		return cc.JWKSURI, true
 	}
 	return "", false
 }

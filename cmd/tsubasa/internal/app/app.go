@@ -130,6 +130,11 @@ func staticClients(cfg config.Config, hmacKey []byte) []storage.Client {
 			IDTokenAlg:             c.IDTokenSignedResponseAlg,
 			LogoURI:                c.LogoURI,
 			PolicyURI:              c.PolicyURI,
+			// Partner clients (README "Partner apps").
+			TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
+			JWKS:                    c.JWKS,
+			JWKSURI:                 c.JWKSURI,
+			RequirePAR:              c.RequirePushedAuthorizationRequests,
 		}
 		if c.Secret != "" {
 			sc.SecretHash = provider.HashSecret(hmacKey, c.Secret)

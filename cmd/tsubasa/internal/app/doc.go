@@ -15,7 +15,9 @@
 // UI with its features, each wired from config in its own file
 // (wire_otp.go, wire_risk.go, wire_consent.go, wire_passkeys.go);
 // wire_logout.go passes the provider's validated end-session requests to
-// the login UI, which is built after the provider. routes() mounts the
+// the login UI, which is built after the provider; wire_partner.go builds
+// the outbound client (jwks_uri fetches) and gives the provider the UI's
+// page for an unusable request_uri. routes() mounts the
 // login UI's pages, SSO in front of /authorize, the guarded authorization
 // callback, the telephone PIN API (provider/member), health, the
 // development pages (the demo relying party of package demo, the outbox),
@@ -43,5 +45,5 @@
 //	POST /api/telephone/verify      member's telephone PIN check (telephone.enabled)
 //	GET /healthz, GET /readyz       health
 //	/demo/, GET /dev/outbox         development mode only
-//	everything else                 the provider (discovery, /keys, /oauth/token, /userinfo, …)
+//	everything else                 the provider (discovery, /keys, /oauth/par, /oauth/token, /userinfo, …)
 package app

@@ -28,7 +28,7 @@ type server struct {
 
 func newServer(ctx context.Context, d *Deps) (*server, error) {
 	cfg := d.Config
-	logout := &logoutPages{}
+	logout, partner := &logoutPages{}, &partnerPages{}
 	p, err := provider.New(ctx, provider.Options{
 		Issuer:          cfg.Issuer,
 		Store:           d.Store,
@@ -49,6 +49,11 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		LogoutRefused:   logout.refused,
 		Dev:             cfg.Dev,
 		Logger:          d.Log,
+		// Partner-grade OAuth (wire_partner.go).
+		RequestURIRefused: partner.requestURIRefused,
+		PARTTL:            cfg.PAR.RequestURITTL,
+		RequirePAR:        cfg.PAR.Required,
+		Outbound:          outboundClient(cfg),
 	})
 	if err != nil {
 		return nil, err
@@ -98,7 +103,7 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		return nil, err
 	}
 	s.ui = ui
-	logout.ui = ui
+	logout.ui, partner.ui = ui, ui
 	s.handler = s.routes()
 	return s, nil
 }

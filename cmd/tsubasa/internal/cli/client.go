@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -95,7 +96,9 @@ func newClientAddCmd(g *globals, p *printer) *cobra.Command {
 		Use:   "add --id ID --redirect-uri URI [flags]",
 		Short: "Add a client; a confidential client's secret is shown once",
 		Long: `Add a relying party. A confidential client (the default) gets a random
-secret, printed once: only its hash is stored. Grant types, scopes and the
+secret, printed once: only its hash is stored. A partner that authenticates
+with its keys (--token-endpoint-auth-method private_key_jwt, with --jwks,
+--jwks-file or --jwks-uri) gets no secret. Grant types, scopes and the
 ID token algorithm default as for clients of the config file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -126,8 +129,39 @@ ID token algorithm default as for clients of the config file.`,
 	f.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm: RS256 or ES256")
 	f.StringVar(&in.LogoURI, "logo-uri", "", "logo shown on the consent page")
 	f.StringVar(&in.PolicyURI, "policy-uri", "", "privacy policy linked from the consent page")
+	f.StringVar(&in.TokenEndpointAuthMethod, "token-endpoint-auth-method", "",
+		"client_secret_basic, client_secret_post, private_key_jwt (no secret: give --jwks, --jwks-file or --jwks-uri) or none")
+	f.StringVar(&in.JWKS, "jwks", "", "the client's public keys, a JWK Set as JSON")
+	f.StringVar(&in.JWKSURI, "jwks-uri", "", "https URL where the client publishes its public keys")
+	f.BoolVar(&in.RequirePAR, "require-pushed-authorization-requests", false,
+		"the client must push its authorization requests to /oauth/par first (RFC 9126)")
+	jwksFile := f.String("jwks-file", "", "file holding the client's public keys, a JWK Set as JSON")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error { return readJWKSFile(cmd, &in, *jwksFile) }
 	_ = cmd.MarkFlagRequired("id")
 	return cmd
+}
+
+// readJWKSFile reads --jwks-file into the client's jwks, after checking
+// that the keys are given one way only.
+func readJWKSFile(cmd *cobra.Command, in *adminapi.ClientInput, name string) error {
+	n := 0
+	for _, f := range []string{"jwks", "jwks-file", "jwks-uri"} {
+		if cmd.Flags().Changed(f) {
+			n++
+		}
+	}
+	if n > 1 {
+		return usageError{fmt.Errorf("give the client's keys one way: --jwks, --jwks-file or --jwks-uri")}
+	}
+	if name == "" {
+		return nil
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return usageError{fmt.Errorf("--jwks-file: %w", err)}
+	}
+	in.JWKS = string(b)
+	return nil
 }
 
 func clientType(c adminapi.ClientView) string {
@@ -155,9 +189,27 @@ func printClient(w io.Writer, c adminapi.ClientView) {
 	row("ID token alg", c.IDTokenAlg)
 	row("Logo URI", c.LogoURI)
 	row("Policy URI", c.PolicyURI)
+	if c.TokenEndpointAuthMethod != "" {
+		row("Authentication", c.TokenEndpointAuthMethod)
+	}
+	row("Keys", clientKeys(c))
+	if c.RequirePAR {
+		row("Requests", "must be pushed (/oauth/par)")
+	}
 	row("Created", formatTime(c.CreatedAt))
 	row("Updated", formatTime(c.UpdatedAt))
 	tw.Flush()
+}
+
+// clientKeys says where c's public keys are, not what they are.
+func clientKeys(c adminapi.ClientView) string {
+	switch {
+	case c.JWKSURI != "":
+		return c.JWKSURI
+	case c.JWKS != "":
+		return "inline JWK Set"
+	}
+	return ""
 }
 
 func printSecret(w io.Writer, secret string) {

@@ -35,7 +35,10 @@ status. Scenarios:
 ` + loadtest.ScenarioHelp() + `
 --setup creates a confidential client and --members members through the
 running server's admin socket (found through --config) and prints the flags
-to use; with --scenario it then runs the load with them. The members'
+to use; with --scenario it then runs the load with them. With --client-auth
+private_key_jwt the client authenticates with a key instead of a secret:
+--setup makes a P-256 key, writes its private half to --client-key and
+registers the public half. The members'
 password is fixed and printed, so --setup runs only with a config that sets
 loadtest.allow_setup: true. The login scenario
 also reports the password-hash ceiling: argon2id time per hash (the
@@ -55,6 +58,10 @@ process whose resident memory to watch.`,
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
 	f.StringVar(&o.ClientID, "client", "", "client id")
 	f.StringVar(&o.ClientSecret, "client-secret", "", "client secret")
+	f.StringVar(&o.ClientAuth, "client-auth", loadtest.ClientAuthBasic,
+		"how the client authenticates: client_secret_basic, or private_key_jwt (a fresh assertion per request, signed with --client-key)")
+	f.StringVar(&o.ClientKey, "client-key", "",
+		"with --client-auth private_key_jwt: file of the client's private key (a JWK); --setup writes it")
 	f.StringVar(&o.RedirectURI, "redirect-uri", "", "redirect URI of the client (default: <issuer>/loadtest/cb)")
 	f.StringVar(&o.Member, "member", "", "member number (the first of --members consecutive numbers)")
 	f.IntVar(&o.Members, "members", 1, "members to log in as, numbered from --member; with --setup, members to create (default 50)")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +27,9 @@ const (
 // setupResult is what --setup created: the flags for the load.
 type setupResult struct {
 	ClientID     string `json:"client_id"`
-	ClientSecret string `json:"client_secret"`
+	ClientSecret string `json:"client_secret,omitempty"`
+	ClientAuth   string `json:"client_auth"`
+	ClientKey    string `json:"client_key,omitempty"` // the private key's file, with private_key_jwt
 	RedirectURI  string `json:"redirect_uri"`
 	IDTokenAlg   string `json:"id_token_alg"`
 	Member       string `json:"member"`
@@ -44,8 +47,15 @@ func (g *globals) loadtestSetup(ctx context.Context, cfg config.Config, o *loadt
 	if alg != config.AlgRS256 && alg != config.AlgES256 {
 		return setupResult{}, usageError{fmt.Errorf("loadtest: --alg %q: RS256 or ES256", algFlag)}
 	}
+	pkjwt := o.ClientAuth == loadtest.ClientAuthPrivateKeyJWT
 	if o.ClientID == "" {
 		o.ClientID = "loadtest-" + strings.ToLower(alg)
+		if pkjwt {
+			o.ClientID += "-pkjwt"
+		}
+	}
+	if pkjwt && o.ClientKey == "" {
+		return setupResult{}, usageError{errors.New("loadtest --setup --client-auth private_key_jwt: --client-key FILE is required (the private key is written there)")}
 	}
 	if o.Member == "" {
 		o.Member = defaultLoadMember
@@ -54,16 +64,25 @@ func (g *globals) loadtestSetup(ctx context.Context, cfg config.Config, o *loadt
 		return setupResult{}, err
 	}
 	res := setupResult{ClientID: o.ClientID, RedirectURI: o.RedirectURI, IDTokenAlg: alg,
-		Member: o.Member, Members: o.Members, Password: o.Password}
+		Member: o.Member, Members: o.Members, Password: o.Password, ClientAuth: loadtest.ClientAuthBasic}
+	in := adminapi.ClientInput{
+		ID:           o.ClientID,
+		Name:         "Load test (" + alg + ")",
+		RedirectURIs: []string{o.RedirectURI},
+		GrantTypes:   []string{config.GrantAuthorizationCode, config.GrantRefreshToken, config.GrantClientCredentials},
+		Scopes:       []string{"openid", "profile", "email", "membership", "offline_access"},
+		IDTokenAlg:   alg,
+	}
+	if pkjwt {
+		jwks, err := writeClientKey(o.ClientKey, o.ClientID)
+		if err != nil {
+			return res, err
+		}
+		in.TokenEndpointAuthMethod, in.JWKS = config.AuthMethodPrivateKey, jwks
+		res.ClientAuth, res.ClientKey = loadtest.ClientAuthPrivateKeyJWT, o.ClientKey
+	}
 	err := g.withAdmin(ctx, func(r adminsock.Runner) error {
-		secret, err := setupClient(ctx, r, adminapi.ClientInput{
-			ID:           o.ClientID,
-			Name:         "Load test (" + alg + ")",
-			RedirectURIs: []string{o.RedirectURI},
-			GrantTypes:   []string{config.GrantAuthorizationCode, config.GrantRefreshToken, config.GrantClientCredentials},
-			Scopes:       []string{"openid", "profile", "email", "membership", "offline_access"},
-			IDTokenAlg:   alg,
-		})
+		secret, err := setupClient(ctx, r, in)
 		if err != nil {
 			return err
 		}
@@ -74,9 +93,26 @@ func (g *globals) loadtestSetup(ctx context.Context, cfg config.Config, o *loadt
 	if err != nil {
 		return res, fmt.Errorf("loadtest setup: %w", err)
 	}
-	res.Flags = fmt.Sprintf("--issuer %s --client %s --client-secret %s --redirect-uri %s --member %s --members %d --password %s",
-		o.Issuer, o.ClientID, shellQuote(res.ClientSecret), o.RedirectURI, o.Member, o.Members, shellQuote(o.Password))
+	auth := "--client-secret " + shellQuote(res.ClientSecret)
+	if pkjwt {
+		auth = "--client-auth private_key_jwt --client-key " + shellQuote(o.ClientKey)
+	}
+	res.Flags = fmt.Sprintf("--issuer %s --client %s %s --redirect-uri %s --member %s --members %d --password %s",
+		o.Issuer, o.ClientID, auth, o.RedirectURI, o.Member, o.Members, shellQuote(o.Password))
 	return res, nil
+}
+
+// writeClientKey makes the load-test client's key, writes its private
+// half to path (owner-only) and returns the public JWK Set to register.
+func writeClientKey(path, clientID string) (string, error) {
+	private, jwks, err := loadtest.NewClientKey(clientID + "-1")
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, private, 0o600); err != nil {
+		return "", fmt.Errorf("loadtest setup: --client-key: %w", err)
+	}
+	return jwks, nil
 }
 
 func adminStatus(err error) int {
@@ -177,7 +213,12 @@ func printSetup(g *globals, o loadtest.Options, res setupResult) error {
 	last := fmt.Sprintf("%0*d", len(res.Member), atoiOr(res.Member)+res.Members-1)
 	fmt.Fprintf(g.stdout, "Load-test client %s (ID tokens %s) and members %s to %s (%d new) are ready.\n",
 		res.ClientID, res.IDTokenAlg, res.Member, last, res.Created)
-	fmt.Fprintf(g.stdout, "Client secret: %s\n\nRun a scenario (%s) with:\n\n", res.ClientSecret, strings.Join(loadtest.Scenarios(), ", "))
+	if res.ClientKey != "" {
+		fmt.Fprintf(g.stdout, "Client key (private_key_jwt): %s\n", res.ClientKey)
+	} else {
+		fmt.Fprintf(g.stdout, "Client secret: %s\n", res.ClientSecret)
+	}
+	fmt.Fprintf(g.stdout, "\nRun a scenario (%s) with:\n\n", strings.Join(loadtest.Scenarios(), ", "))
 	cfgFlag := ""
 	if g.configPath != "" {
 		cfgFlag = " --config " + shellQuote(g.configPath)

@@ -170,7 +170,11 @@ type tokenResponse struct {
 // wants an access token back.
 func (w *worker) token(ctx context.Context, step string, form string) (tokenResponse, error) {
 	var tr tokenResponse
-	a, err := w.send(ctx, w.l.token, w.l.basicAuth, form)
+	auth, form, err := w.l.auth.apply(form)
+	if err != nil {
+		return tr, err
+	}
+	a, err := w.send(ctx, w.l.token, auth, form)
 	if err != nil {
 		return tr, err
 	}

@@ -27,13 +27,18 @@ type Options struct {
 	Timeout      time.Duration // of one HTTP request
 	ClientID     string
 	ClientSecret string
-	RedirectURI  string // default <issuer>/loadtest/cb
-	Member       string // first member number
-	Members      int    // members numbered from Member on, spread over workers
-	Password     string // the members' password
-	Scopes       string // scopes to ask for, space-separated
-	PID          int    // server process to watch (Linux)
-	SourceAddrs  int    // loopback source addresses to spread connections over
+	// ClientAuth is how the client authenticates: ClientAuthBasic (the
+	// default) or ClientAuthPrivateKeyJWT with the private JWK in the file
+	// ClientKey (clientauth.go).
+	ClientAuth  string
+	ClientKey   string
+	RedirectURI string // default <issuer>/loadtest/cb
+	Member      string // first member number
+	Members     int    // members numbered from Member on, spread over workers
+	Password    string // the members' password
+	Scopes      string // scopes to ask for, space-separated
+	PID         int    // server process to watch (Linux)
+	SourceAddrs int    // loopback source addresses to spread connections over
 	// HonorRetryAfter makes a worker wait as Retry-After says after a 429
 	// or 503 (at most the rest of the run).
 	HonorRetryAfter bool
@@ -76,7 +81,7 @@ type loader struct {
 	transport    *http.Transport
 	discoveryURL string
 	ep           endpoints
-	basicAuth    string
+	auth         *clientAuth
 	firstMember  int
 	sharedJar    http.CookieJar // token scenarios: a logged-in browser
 
@@ -100,6 +105,11 @@ func Validate(o Options) error {
 	}
 	if o.Concurrency < 1 || o.Duration <= 0 {
 		return usage("loadtest: --concurrency must be at least 1 and --duration positive")
+	}
+	switch o.ClientAuth {
+	case "", ClientAuthBasic, ClientAuthPrivateKeyJWT:
+	default:
+		return usage("loadtest: --client-auth %q: %s or %s", o.ClientAuth, ClientAuthBasic, ClientAuthPrivateKeyJWT)
 	}
 	return nil
 }
@@ -193,7 +203,10 @@ func checkNeeds(o Options, n needs) error {
 		if o.ClientID == "" {
 			missing = append(missing, "--client")
 		}
-		if o.ClientSecret == "" {
+		switch {
+		case o.ClientAuth == ClientAuthPrivateKeyJWT && o.ClientKey == "":
+			missing = append(missing, "--client-key")
+		case o.ClientAuth != ClientAuthPrivateKeyJWT && o.ClientSecret == "":
 			missing = append(missing, "--client-secret")
 		}
 	}
@@ -247,7 +260,6 @@ func newLoader(ctx context.Context, o Options) (*loader, error) {
 			DisableCompression:  true,
 		},
 		discoveryURL: o.Issuer + "/.well-known/openid-configuration",
-		basicAuth:    "Basic " + basic(o.ClientID, o.ClientSecret),
 	}
 	if o.Member != "" {
 		l.firstMember, _ = strconv.Atoi(o.Member)
@@ -259,6 +271,9 @@ func newLoader(ctx context.Context, o Options) (*loader, error) {
 	}
 	if err := json.Unmarshal(body, &l.ep); err != nil || l.ep.Token == "" || l.ep.Issuer == "" {
 		return nil, fmt.Errorf("loadtest: %s is not an OpenID discovery document", l.discoveryURL)
+	}
+	if l.auth, err = newClientAuth(o, l.ep.Issuer); err != nil {
+		return nil, err
 	}
 	l.leanAddr, l.leanHost = leanTarget(u, l.transport.Proxy)
 	l.discovery = l.newCall(http.MethodGet, l.discoveryURL)

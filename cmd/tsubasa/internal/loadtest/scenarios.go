@@ -80,7 +80,7 @@ var scenarios = map[string]scenario{
 		},
 	},
 	"client-credentials": {
-		help:  "client_credentials grant with HTTP basic authentication",
+		help:  "client_credentials grant, the client authenticated as --client-auth says",
 		needs: needsClient,
 		run: func(ctx context.Context, w *worker) error {
 			_, err := w.token(ctx, "client credentials", "grant_type=client_credentials")
@@ -114,7 +114,11 @@ var scenarios = map[string]scenario{
 		prepare:      prepareTokens,
 		prepareSlots: 16,
 		run: func(ctx context.Context, w *worker) error {
-			a, err := w.send(ctx, w.l.introspect, w.l.basicAuth, w.tokenForm)
+			auth, form, err := w.l.auth.apply(w.tokenForm)
+			if err != nil {
+				return err
+			}
+			a, err := w.send(ctx, w.l.introspect, auth, form)
 			switch {
 			case err != nil:
 				return err
