@@ -17,11 +17,13 @@ import (
 // expire, when the janitor takes them.
 
 var pushedRequests = newTable(table[storage.PushedRequest]{
-	kind:   "pushed request",
-	key:    []string{"id"},
-	keyOf:  func(r *storage.PushedRequest) []any { return []any{r.ID} },
-	cols:   []string{"client_id", "consumed", "expires_at", "expires_ns"},
-	colsOf: func(r *storage.PushedRequest) []any { return []any{r.ClientID, r.Consumed, r.ExpiresAt, ns(r.ExpiresAt)} },
+	kind:  "pushed request",
+	key:   []string{"id"},
+	keyOf: func(r *storage.PushedRequest) []any { return []any{r.ID} },
+	cols:  []string{"client_id", "consumed", "expires_at", "expires_ns"},
+	colsOf: func(r *storage.PushedRequest) []any {
+		return []any{r.ClientID, r.Consumed, r.ExpiresAt, ns(r.ExpiresAt)}
+	},
 	// The key is the HMAC of a request_uri: keep it out of error messages.
 	label:    func([]any) string { return "pushed request" },
 	consumed: func(r *storage.PushedRequest) *bool { return &r.Consumed },
