@@ -105,6 +105,7 @@ type MemberEvents interface {
 type Janitor interface {
 	// DeleteExpired deletes every record whose ExpiresAt is not after now
 	// (auth requests, codes, tokens, sessions, OTPs, finished outbox
-	// messages) and returns how many.
+	// messages, throttles, single-use claims, lapsed counts of login
+	// attempts) and returns how many.
 	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 }

@@ -22,5 +22,9 @@ type Store interface {
 	Units
 	Janitor
 	SMSBudget
+	Throttles
+	LoginAttempts
+	SingleUse
+	ChangeNotifier
 	Close() error
 }

@@ -44,8 +44,12 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"MemberEvents", memberEventTests},
 		{"CredentialChanges", credentialTests},
 		{"Units", unitTests},
-		{"Janitor", janitorTests},
+		{"Janitor", append(janitorTests, limitExpiryTests...)},
 		{"SMSBudget", smsBudgetTests},
+		{"Throttles", throttleTests},
+		{"LoginAttempts", flightTests},
+		{"SingleUse", onceTests},
+		{"ChangeNotifier", changeTests},
 		{"Records", recordTests},
 	}
 	for _, g := range groups {
