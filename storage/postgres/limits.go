@@ -22,14 +22,19 @@ import (
 //     so concurrent first updates of a key meet on its unique index),
 //     locks the rows in key order (FOR UPDATE, so two updates of
 //     overlapping keys cannot deadlock), applies fn and writes back.
-//   - EnterLogin is one statement. It locks the member's row, and the
+//   - EnterLogin is one statement (one round trip: no BEGIN, no COMMIT,
+//     and outside the request's unit), committed without waiting for the
+//     WAL to reach the disk (synchronous_commit off for this transaction
+//     alone): a count lost by a crash of the database is one of attempts
+//     that were answered with an error, since an attempt's failure is
+//     stored, durably, before it is answered. It locks the member's row, and the
 //     device's, FOR SHARE, which returns their newest committed version
 //     (READ COMMITTED re-reads a row it locks) and keeps a write of them
 //     from committing until the statement ends, and it counts the attempt
 //     with INSERT … ON CONFLICT DO UPDATE, whose row lock serialises the
 //     counts. A failure stored before an attempt left is therefore in the
 //     record it returns, and an attempt that has not left is in the count.
-//   - ClaimOnce is one statement: INSERT … ON CONFLICT DO UPDATE … WHERE
+//   - ClaimOnce is one statement, the same way: INSERT … ON CONFLICT DO UPDATE … WHERE
 //     the claim there has expired, RETURNING: of concurrent claims one
 //     inserts, the others wait for its row and find it live.
 
@@ -40,7 +45,8 @@ const (
 	throttleWriteSQL  = "UPDATE throttles SET expires_ns = $2, data = $3 WHERE key = $1"
 	throttleDeleteSQL = "DELETE FROM throttles WHERE key = $1"
 
-	enterLoginSQL = `WITH m AS (SELECT data FROM members WHERE id = $1 FOR SHARE),
+	enterLoginSQL = `WITH async AS (SELECT set_config('synchronous_commit', 'off', true)),
+m AS (SELECT data FROM members WHERE id = $1 FOR SHARE),
 d AS (SELECT data FROM devices WHERE member_id = $1 AND id = $2 FOR SHARE),
 c AS (
 	INSERT INTO login_flights AS f (member_id, device_id, n, until_ns)
@@ -50,7 +56,7 @@ c AS (
 		n = CASE WHEN f.until_ns <= $3 THEN 1 ELSE f.n + 1 END,
 		until_ns = CASE WHEN f.until_ns <= $3 THEN EXCLUDED.until_ns ELSE greatest(f.until_ns, EXCLUDED.until_ns) END
 	RETURNING device_id, n)
-SELECT (SELECT data FROM m), (SELECT data FROM d), c.device_id, c.n FROM c`
+SELECT (SELECT data FROM m), (SELECT data FROM d), c.device_id, c.n FROM c, async`
 	leaveLoginSQL = "UPDATE login_flights SET n = n - 1 WHERE member_id = $1 AND device_id = $2 AND n > 0"
 
 	claimOnceSQL = `INSERT INTO single_use AS u (key, expires_ns) VALUES ($1, $2)
@@ -214,6 +220,23 @@ func checkLimitKey(what, key string) error {
 	return nil
 }
 
+// statement runs fn, one statement, on the pool: a transaction of its
+// own, without BEGIN and COMMIT round trips, and outside the context's
+// unit (what it counts takes effect at once, whatever the request holds).
+// It runs fn again when PostgreSQL aborted it to break a deadlock.
+func (s *Store) statement(ctx context.Context, fn func(q querier) error) error {
+	if err := s.live(ctx); err != nil {
+		return err
+	}
+	var err error
+	for range maxTries {
+		if err = fn(s.pool); !retryable(err) {
+			break
+		}
+	}
+	return err
+}
+
 // EnterLogin counts an attempt in flight and reads its records, in one
 // statement (see the top of this file).
 func (s *Store) EnterLogin(ctx context.Context, memberID, deviceID string, now, until time.Time) (storage.LoginFlight, error) {
@@ -231,8 +254,8 @@ func (s *Store) EnterLogin(ctx context.Context, memberID, deviceID string, now, 
 		budget       string
 		n            int
 	)
-	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		return tx.QueryRow(ctx, enterLoginSQL, memberID, deviceID, nanos(now), nanos(until)).Scan(&mdata, &ddata, &budget, &n)
+	err := s.statement(ctx, func(q querier) error {
+		return q.QueryRow(ctx, enterLoginSQL, memberID, deviceID, nanos(now), nanos(until)).Scan(&mdata, &ddata, &budget, &n)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return storage.LoginFlight{}, notFound(members.name([]any{memberID}))
@@ -272,9 +295,9 @@ func (s *Store) ClaimOnce(ctx context.Context, key string, now, expiresAt time.T
 		return err
 	}
 	var claimed bool
-	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	err := s.statement(ctx, func(q querier) error {
 		var one int
-		err := tx.QueryRow(ctx, claimOnceSQL, key, nanos(expiresAt), nanos(now)).Scan(&one)
+		err := q.QueryRow(ctx, claimOnceSQL, key, nanos(expiresAt), nanos(now)).Scan(&one)
 		claimed = err == nil
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
