@@ -390,3 +390,49 @@ func TestClientChangesHeardOnOtherReplicas(t *testing.T) {
 		}
 	}
 }
+
+// Janitors run on every replica at once: they share the work (SKIP
+// LOCKED), fail nothing, and delete each expired record once between them.
+func TestJanitorsOnReplicasShareTheWork(t *testing.T) {
+	ctx := t.Context()
+	stores := threeReplicas(t)
+	const tokens, throttles = 2500, 300
+	var ts []storage.Token
+	for i := range tokens {
+		ts = append(ts, storage.Token{ID: fmt.Sprint("t", i), Kind: storage.RefreshToken, FamilyID: fmt.Sprint("f", i),
+			CreatedAt: t0, ExpiresAt: t0.Add(time.Minute)})
+	}
+	if err := stores[0].CreateTokens(ctx, ts...); err != nil {
+		t.Fatal(err)
+	}
+	for i := range throttles {
+		if err := stores[1].UpdateThrottles(ctx, t0, []string{fmt.Sprint("k", i)}, func(ts []storage.Throttle) ([]storage.Throttle, error) {
+			ts[0].Count, ts[0].ExpiresAt = 1, t0.Add(time.Minute)
+			return ts, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := stores[2].ClaimOnce(ctx, fmt.Sprint("c", i), t0, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts := make([]int, 6)
+	errs := raceOn(stores, 6, func(s *postgres.Store, i int) error {
+		var err error
+		counts[i], err = s.DeleteExpired(ctx, t0.Add(time.Hour))
+		return err
+	})
+	total := 0
+	for i, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += counts[i]
+	}
+	if want := tokens + 2*throttles; total != want {
+		t.Errorf("the janitors deleted %d records between them (%v), want %d", total, counts, want)
+	}
+	if n, err := stores[0].DeleteExpired(ctx, t0.Add(time.Hour)); err != nil || n != 0 {
+		t.Errorf("left behind: %d, %v", n, err)
+	}
+}
