@@ -50,12 +50,14 @@ var errThrottled = errors.New("member: throttled")
 func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult, error) {
 	a := &attempt{s: s, in: in, start: time.Now(), now: s.now(), pinShape: isPINShape(in.Secret)}
 	a.pinOpen = s.pinWebOpen(a.now)
-	l, err := a.look(ctx)
+	// The address first, and alone: a refused address looks nothing up,
+	// so its quick, unpadded answer tells nothing about the number.
+	retry, err := s.addressWait(ctx, in.IP, a.now)
 	if err != nil {
-		return LoginResult{}, err
+		return LoginResult{}, fmt.Errorf("member: reading the address's failures: %w", err)
 	}
-	if l.wait > 0 {
-		return LoginResult{}, a.throttled(ctx, budget{}, l.wait, "address")
+	if retry > 0 {
+		return LoginResult{}, a.throttled(ctx, budget{}, retry, "address")
 	}
 	// Be admitted to hashing before recording anything: ErrBusy must cost
 	// the member no failure. A slot is then held only while a hash runs,
@@ -67,12 +69,13 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	a.adm = adm
 	defer adm.close()
 
-	if l.number == "" {
+	number, nerr := ParseNumber(in.Number)
+	if nerr != nil || len(in.Secret) > maxSecretBytes {
 		return LoginResult{}, a.unknown(ctx, in.Secret[:min(len(in.Secret), maxSecretBytes)])
 	}
-	m, err := l.member, l.err
+	m, err := s.store.MemberByNumber(ctx, number)
 	if errors.Is(err, storage.ErrNotFound) {
-		retry, err := s.reserveUnknown(storage.Direct(ctx), l.number, a.now)
+		retry, err := s.reserveUnknown(storage.Direct(ctx), number, a.now)
 		switch {
 		case err != nil:
 			return LoginResult{}, fmt.Errorf("member: counting the attempt: %w", err)
@@ -95,40 +98,6 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	}
 	defer s.leave(ctx, r.budget)
 	return a.check(ctx, r)
-}
-
-// lookup is what an attempt reads before anything else.
-type lookup struct {
-	wait   time.Duration  // until the address's window of failures has room; 0: now
-	number string         // the canonical number; "" when malformed, or the secret too long
-	member storage.Member // the number's member
-	err    error          // of looking the member up (ErrNotFound: no such member)
-}
-
-// look reads the address's window and the number's member at once: two
-// reads in the time of one (two round trips that overlap, on PostgreSQL).
-// The member is looked up whatever the window says, so a refused address
-// costs one read more, never a hash. Only a failure to read the window is
-// returned; the lookup's is the caller's to judge.
-func (a *attempt) look(ctx context.Context) (lookup, error) {
-	var (
-		l       lookup
-		waitErr error
-	)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		l.wait, waitErr = a.s.addressWait(ctx, a.in.IP, a.now)
-	}()
-	if n, err := ParseNumber(a.in.Number); err == nil && len(a.in.Secret) <= maxSecretBytes {
-		l.number = n
-		l.member, l.err = a.s.store.MemberByNumber(ctx, n)
-	}
-	<-done
-	if waitErr != nil {
-		return l, fmt.Errorf("member: reading the address's failures: %w", waitErr)
-	}
-	return l, nil
 }
 
 // unknown answers a number that is malformed or belongs to no member,

@@ -88,11 +88,13 @@
 //     latest lease given (a replica that dies leaves its counts for that
 //     long). LeaveLogin is held in the request's unit, so a login that
 //     succeeds uncounts itself in the transaction of what it answers with.
-//     A password login on PostgreSQL therefore makes one statement more
+//     A password login on PostgreSQL therefore makes one round trip more
 //     than it used to before its hash (EnterLogin, which also replaces
-//     the member and device reads) and one more statement inside the
-//     commit it makes anyway (LeaveLogin); the address's window adds one
-//     read.
+//     the member and device reads, and waits for no WAL flush) and one
+//     more statement inside the commit it makes anyway (LeaveLogin); the
+//     address's window adds one read before anything else (a refused
+//     address must look nothing up). BenchmarkLoginStorage
+//     (provider/member) measures the whole.
 //   - SingleUse: ClaimOnce is one statement, INSERT … ON CONFLICT DO
 //     UPDATE … WHERE the existing claim has expired, RETURNING: of
 //     concurrent claims one inserts, the others find it live.
