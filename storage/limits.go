@@ -13,7 +13,9 @@ import (
 // several processes on one backend each of them must see the others', so
 // they are storage's. storage/bolt, one process per file, keeps them in
 // its own memory, where they are exact; storage/postgres keeps them in
-// tables every replica reads.
+// tables every replica reads. Apart from LeaveLogin, which a unit holds,
+// none of them commits what a request's unit holds (see Units): they take
+// effect at once, whatever the request has yet to store.
 
 // Throttle is the state of one rate limit, kept under a key its owner
 // chooses ("login/ip/192.0.2.1", a member number, a member and a purpose).

@@ -21,7 +21,14 @@ import (
 //     placeholder for every key that has no row (ON CONFLICT DO NOTHING,
 //     so concurrent first updates of a key meet on its unique index),
 //     locks the rows in key order (FOR UPDATE, so two updates of
-//     overlapping keys cannot deadlock), applies fn and writes back.
+//     overlapping keys cannot deadlock), applies fn and writes back,
+//     outside the request's unit. It commits without waiting for the WAL
+//     to reach the disk: a crash of
+//     the database may forget the last moment's throttle counts (as a
+//     restart of the bolt backend forgets all of them), never a lockout,
+//     a failure or a single use, which are stored durably; and a failed
+//     login of an unknown number then costs the same flushes as one of a
+//     member (their answers must not differ in time).
 //   - EnterLogin is one statement (one round trip: no BEGIN, no COMMIT,
 //     and outside the request's unit), committed without waiting for the
 //     WAL to reach the disk (synchronous_commit off for this transaction
@@ -40,6 +47,7 @@ import (
 
 const (
 	throttleSQL       = "SELECT data FROM throttles WHERE key = $1 AND expires_ns > $2"
+	asyncCommitSQL    = "SELECT set_config('synchronous_commit', 'off', true)"
 	throttleHoldSQL   = "INSERT INTO throttles (key, expires_ns, data) SELECT k, $2, '{}' FROM unnest($1::text[]) AS k ORDER BY k ON CONFLICT (key) DO NOTHING"
 	throttleLockSQL   = "SELECT key, expires_ns, data FROM throttles WHERE key = ANY ($1) ORDER BY key FOR UPDATE"
 	throttleWriteSQL  = "UPDATE throttles SET expires_ns = $2, data = $3 WHERE key = $1"
@@ -113,8 +121,13 @@ func (s *Store) UpdateThrottles(ctx context.Context, now time.Time, keys []strin
 			return fmt.Errorf("postgres: update throttles: key %q given twice", k)
 		}
 	}
+	if err := s.live(ctx); err != nil {
+		return err
+	}
 	sorted := slices.Sorted(slices.Values(keys))
-	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	// Outside the request's unit: its held writes must not be carried
+	// into a commit that does not wait for the disk.
+	return s.tx(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		cur, err := lockThrottles(ctx, tx, sorted, now)
 		if err != nil {
 			return err
@@ -151,12 +164,15 @@ func (s *Store) UpdateThrottles(ctx context.Context, now time.Time, keys []strin
 // in one round trip.
 func lockThrottles(ctx context.Context, tx pgx.Tx, sorted []string, now time.Time) (map[string]storage.Throttle, error) {
 	b := &pgx.Batch{}
+	b.Queue(asyncCommitSQL)
 	b.Queue(throttleHoldSQL, sorted, nanos(now))
 	b.Queue(throttleLockSQL, sorted)
 	res := tx.SendBatch(ctx, b)
 	defer res.Close()
-	if _, err := res.Exec(); err != nil {
-		return nil, wrap("update throttles", err)
+	for range 2 {
+		if _, err := res.Exec(); err != nil {
+			return nil, wrap("update throttles", err)
+		}
 	}
 	rows, err := res.Query()
 	if err != nil {
