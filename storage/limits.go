@@ -56,8 +56,8 @@ type Throttles interface {
 
 // LoginFlight is a web login attempt counted in flight (LoginAttempts).
 type LoginFlight struct {
-	// Member is the member record read after the attempt was counted,
-	// never from a cache.
+	// Member is the member record read after the attempt was counted, as
+	// the last write left it (never from a cache that may be stale).
 	Member Member
 	// Device is the device record the attempt counts against, read after
 	// the count too; nil when it counts against the member.
