@@ -135,18 +135,20 @@ func (w *OutboxWorker) Run(ctx context.Context) error {
 // The error is about reading the store; delivery outcomes are recorded on
 // the messages.
 //
-// Messages are claimed (storage.Outbox.ClaimDueMessages): a batch is this
-// worker's until leaseUntil, and no other worker, in this process or
-// another replica, gets it before then. A message is sent only while its
-// lease leaves room for a whole try and its record (SendTimeout plus
-// recordTime); the rest of a batch that a slow server left without that
-// room is given back at once, for the next claim, by any worker.
+// Messages are claimed (storage.Outbox.ClaimDueMessages), at most
+// maxClaim at a time: a batch is this worker's until leaseUntil, and no
+// other worker, in this process or another replica, gets it before then.
+// A message is sent only while its lease leaves room for a whole try and
+// its record (SendTimeout plus recordTime); the rest of a batch that a
+// slow server left without that room is given back at once, for the next
+// claim, by any worker.
 func (w *OutboxWorker) RunOnce(ctx context.Context) (int, error) {
 	tried := 0
 	for range maxBatchesPerRound {
 		now := w.opts.Now()
 		leaseUntil := now.Add(w.lease())
-		due, err := w.store.ClaimDueMessages(ctx, now, w.opts.BatchSize, leaseUntil)
+		claim := min(w.opts.BatchSize, maxClaim)
+		due, err := w.store.ClaimDueMessages(ctx, now, claim, leaseUntil)
 		if err != nil {
 			return tried, fmt.Errorf("notify: outbox: claiming due messages: %w", err)
 		}
@@ -158,22 +160,31 @@ func (w *OutboxWorker) RunOnce(ctx context.Context) (int, error) {
 			w.deliver(ctx, m, leaseUntil)
 			tried++
 		}
-		if len(due) < w.opts.BatchSize {
+		if len(due) < claim {
 			break
 		}
 	}
 	return tried, nil
 }
 
-// recordTime bounds the write that records a try's outcome.
-const recordTime = 10 * time.Second
+const (
+	// recordTime bounds the write that records a try's outcome.
+	recordTime = 10 * time.Second
+	// leaseSlack is the part of a lease beyond one try and its record:
+	// the time quick sends of a batch share.
+	leaseSlack = 5 * time.Second
+	// maxClaim bounds a batch claimed at once, so that what a slow
+	// server makes the worker give back stays small.
+	maxClaim = 10
+)
 
 // lease is how long a claimed batch is this worker's: room for one try
-// and its record, and a minute more so that a batch of quick sends is not
-// given back half-way. A worker that dies with messages claimed delays
-// them by at most this much; another worker sends them then.
+// and its record, and a little more for the quick sends of the rest of
+// the batch. A worker that dies with messages claimed (a crash, a replica
+// gone) delays them by at most this much, 45 s by default; another
+// worker, or the same process restarted, sends them then.
 func (w *OutboxWorker) lease() time.Duration {
-	return w.opts.SendTimeout + recordTime + time.Minute
+	return w.opts.SendTimeout + recordTime + leaseSlack
 }
 
 // giveBack makes claimed messages that were not tried due again at once.
