@@ -61,8 +61,9 @@ func (l LockoutOptions) forDevice() LockoutOptions {
 // count or in the record, never in neither. Until an attempt is answered
 // its result is known to no one, so a crash that forgets the count loses
 // nothing; with several replicas, a replica that dies leaves its counts
-// in the database until flightLease passes, holding the budget tighter
-// meanwhile, never looser.
+// in the database until flightLease after the budget's latest attempt
+// (the count lapses as a whole), holding the budget tighter meanwhile,
+// never looser.
 
 // flightLease bounds how long an attempt is counted in flight without
 // leaving: longer than any attempt runs (the hash limiter's queue bounds
