@@ -127,13 +127,16 @@ func isLoopbackURL(raw string) bool {
 //
 // Stored clients are cached: the token endpoint looks a client up on every
 // request. The cache is process memory, safe to lose: a change made
-// through this registry drops the client from it at once, and an entry is
-// read again from storage after clientCacheTTL, the bound on how stale a
-// change made by another process can be here (see the package doc on
-// replicas).
+// through this registry drops the client from it at once; a change made by
+// another process (another replica, the command line) drops it when the
+// store says so (storage.ChangeNotifier), and the cache answers only while
+// the store vouches that it has said everything (ChangesCurrent). An entry
+// is read again after clientCacheTTL in any case, the bound for a store
+// that cannot notify (see the package doc on replicas).
 type ClientRegistry struct {
 	static  map[string]storage.Client
 	store   storage.Clients
+	notes   storage.ChangeNotifier // nil when the store cannot notify
 	hmacKey []byte
 	ttl     time.Duration
 	now     func() time.Time
@@ -178,7 +181,32 @@ func NewClientRegistry(static []storage.Client, store storage.Clients, hmacKey [
 		}
 		r.static[c.ID] = c
 	}
+	if n, ok := store.(storage.ChangeNotifier); ok {
+		r.notes = n
+		// For the registry's life, which is the process's: the
+		// subscription is never ended.
+		n.OnChange(storage.ChangeClients, r.heard)
+	}
 	return r, nil
+}
+
+// heard drops a client another process changed ("": any of them).
+func (r *ClientRegistry) heard(id string) {
+	if id == "" {
+		r.mu.Lock()
+		r.gen++
+		clear(r.cache)
+		r.mu.Unlock()
+		return
+	}
+	r.changed(id)
+}
+
+// cacheCurrent reports whether cached entries may answer: always without
+// notifications (the TTL bounds them), and with them only while the store
+// says every change committed elsewhere has reached heard.
+func (r *ClientRegistry) cacheCurrent() bool {
+	return r.notes == nil || r.notes.ChangesCurrent()
 }
 
 // Clients is the provider's registry of relying parties: change stored
@@ -211,7 +239,7 @@ func (r *ClientRegistry) get(ctx context.Context, id string) (storage.Client, er
 	cc, ok := r.cache[id]
 	gen := r.gen
 	r.mu.RUnlock()
-	if ok && now.Sub(cc.fetched) < r.ttl {
+	if ok && now.Sub(cc.fetched) < r.ttl && r.cacheCurrent() {
 		return cc.c, nil
 	}
 	c, err := r.store.ClientByID(ctx, id)

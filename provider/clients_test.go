@@ -118,14 +118,14 @@ func TestClientRegistryChangesTakeEffectAtOnce(t *testing.T) {
 	}
 }
 
-// TestClientRegistryStaleForAtMostTheTTL: a change made behind the
-// registry's back (another process: the CLI's direct mode, or a replica)
-// is seen once the cached entry is older than clientCacheTTL, the bound
-// the package doc states.
+// TestClientRegistryStaleForAtMostTheTTL: on a store that cannot tell of
+// changes (storage.ChangeNotifier), a change made behind the registry's
+// back is seen once the cached entry is older than clientCacheTTL, the
+// bound the package doc states.
 func TestClientRegistryStaleForAtMostTheTTL(t *testing.T) {
 	clk := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
 	st := openBolt(t)
-	r := newRegistry(t, st, clk.now)
+	r := newRegistry(t, struct{ storage.Clients }{st}, clk.now) // no notifications
 	ctx := t.Context()
 	if err := st.CreateClient(ctx, storage.Client{ID: "shop", Name: "old"}); err != nil {
 		t.Fatal(err)
@@ -143,6 +143,68 @@ func TestClientRegistryStaleForAtMostTheTTL(t *testing.T) {
 	clk.add(time.Millisecond)
 	if c, _ := r.get(ctx, "shop"); c.Name != "new" {
 		t.Errorf("a change behind the registry is still unseen after the TTL: %q", c.Name)
+	}
+}
+
+// TestClientRegistryHearsChangesMadeElsewhere: a change made behind the
+// registry's back (another process on the store: a replica, the command
+// line) reaches it through the store's notifications, and the next lookup
+// sees it, within the cache's lifetime.
+func TestClientRegistryHearsChangesMadeElsewhere(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	st := openBolt(t)
+	r := newRegistry(t, st, clk.now)
+	ctx := t.Context()
+	if err := st.CreateClient(ctx, storage.Client{ID: "shop", Name: "old", SecretHash: []byte("old")}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := r.get(ctx, "shop"); c.Name != "old" {
+		t.Fatalf("first lookup: %q", c.Name)
+	}
+	if err := st.UpdateClient(ctx, "shop", func(c storage.Client) (storage.Client, error) {
+		c.Name, c.SecretHash = "new", []byte("rotated")
+		return c, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := r.get(ctx, "shop"); c.Name != "new" || string(c.SecretHash) != "rotated" {
+		t.Errorf("after a rotation elsewhere the cache answered %q", c.Name)
+	}
+	if _, err := st.DeleteClient(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.get(ctx, "shop"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("after a removal elsewhere: %v, want ErrNotFound", err)
+	}
+}
+
+// unvouched is a store whose notifications cannot be trusted to be
+// complete (a PostgreSQL listener that lost its connection): it delivers
+// none, and ChangesCurrent says so.
+type unvouched struct{ *bolt.Store }
+
+func (unvouched) OnChange(string, func(string)) func() { return func() {} }
+func (unvouched) ChangesCurrent() bool                 { return false }
+
+// TestClientRegistryReadsTheStoreWhileNotCurrent: while the store cannot
+// vouch for its notifications, the registry answers from the store, not
+// its cache.
+func TestClientRegistryReadsTheStoreWhileNotCurrent(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	st := openBolt(t)
+	r := newRegistry(t, unvouched{st}, clk.now)
+	ctx := t.Context()
+	if err := st.CreateClient(ctx, storage.Client{ID: "shop", Name: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := r.get(ctx, "shop"); c.Name != "old" {
+		t.Fatalf("first lookup: %q", c.Name)
+	}
+	if _, err := st.DeleteClient(ctx, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.get(ctx, "shop"); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("a removal unheard, the cache answered: %v", err)
 	}
 }
 

@@ -131,20 +131,23 @@
 // client as well as the revocations, so a token whose client is gone never
 // works, whoever minted it.
 //
-// Stored clients are cached in process memory for clientCacheTTL (5 s):
-// the token endpoint reads a client on every request. The cache is safe to
-// lose, and safe to be stale for that bound only: a change made through
-// this process's registry drops the client at once; a change made by
-// another process reaches this one within 5 s. Today that other process
-// can only be the CLI's direct mode, which runs when no server holds the
-// database. With several replicas (the PostgreSQL backend of a later
-// issue) it is another replica: that backend must close the window by
-// notifying every replica of each client change (LISTEN/NOTIFY on a
-// clients channel, each replica forgetting the client named), and until
-// it does, the 5 s bound is the documented staleness of a removal or a
-// rotation on the other replicas (a token minted there in that window is
-// still refused wherever the removal has been seen, since its client is
-// gone).
+// Stored clients are cached in process memory: the token endpoint reads a
+// client on every request. The cache is safe to lose, and never answers
+// with a client changed elsewhere once the store has said so: a change
+// made through this process's registry drops the client at once; a change
+// made by another process (another replica, the command line's direct
+// mode) drops it when the store notifies it (storage.ChangeNotifier:
+// storage/bolt before the write returns, storage/postgres through its
+// LISTEN/NOTIFY feed, in milliseconds), and the cache answers only while
+// the store vouches that every change committed more than its bound ago
+// has been notified (ChangesCurrent; storage/postgres: RevocationDelay,
+// 1 s by default), reading the store otherwise. So a removed client or a
+// rotated secret fails on every replica from the notification on, and
+// within RevocationDelay in any case. An entry is read again after
+// clientCacheTTL (5 s) too, the only bound for a store that cannot notify.
+// A token minted on a replica that had not heard of a removal yet is
+// still refused wherever the removal has been heard, since its client is
+// gone.
 //
 // Clients' public keys (jwks inline or at a jwks_uri) are cached in
 // process memory too (clientkeys.go): a jwks_uri's set for at most 5
@@ -154,6 +157,20 @@
 // Whether an assertion's jti was used, and whether a pushed request was
 // claimed, is decided in storage, never here.
 //
+// # Signing keys
+//
+// The key ring (keys.go) holds the parsed keys in memory and is a cache of
+// the stored ones, kept current on every replica (keyrotation.go): it
+// reloads them every 15 s, and at once when the store notifies a key
+// change, rebuilding nothing when they are unchanged. A new key is
+// published at once and signs only 2 minutes later (SigningKey.ActiveAt),
+// once every replica publishes it and every relying party's cached key
+// set (max-age 60 s) holds it; its predecessor signs until then and stays
+// published for the tokens' lifetime. One replica alone creates the first
+// keys of an empty database and one alone rotates each generation: both
+// are claimed in storage (storage.SingleUse) with a lease, so a replica
+// that dies half-way holds them up for the lease only.
+
 // # Where it sits
 //
 // Sub-packages are the authentication domains, in two layers: the lower

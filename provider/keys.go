@@ -10,6 +10,9 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,9 +33,11 @@ const (
 var algorithms = []string{AlgRS256, AlgES256}
 
 type signingKey struct {
-	id     string
-	alg    jose.SignatureAlgorithm
-	signer crypto.Signer
+	id        string
+	alg       jose.SignatureAlgorithm
+	signer    crypto.Signer
+	activeAt  time.Time // signs from then
+	retiredAt time.Time // until then; zero: no successor scheduled
 }
 
 func (k *signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return k.alg }
@@ -51,51 +56,59 @@ func (k *publicKey) Use() string                        { return "sig" }
 func (k *publicKey) Key() any                           { return k.pub }
 
 // keyRing holds the parsed keys in memory: signing must not read the
-// database or parse DER on every token.
+// database or parse DER on every token. It is a cache of the stored keys,
+// kept current on every replica (keyrotation.go): reloaded every
+// keyReloadEvery, and at once when the store notifies a key change.
 type keyRing struct {
-	store     storage.Keys
+	store     KeyStore
 	rsaBits   int
 	now       func() time.Time
 	retention time.Duration
+	log       *slog.Logger
+	// reload is signalled by a change notification (never blocks).
+	reload chan struct{}
 
-	mu     sync.RWMutex
-	active map[string]*signingKey // by algorithm
-	public []op.Key
-	newest time.Time
+	mu      sync.RWMutex
+	signers map[string][]*signingKey // by algorithm, newest ActiveAt first
+	public  []op.Key
+	newest  storage.SigningKey // the most recently created key
+	seen    string             // fingerprint of the keys installed
 	// jwks is public as op's /keys would write it, swapped whole by install
 	// so readers need no lock.
 	jwks atomic.Pointer[document]
 }
 
-func newKeyRing(store storage.Keys, rsaBits int, now func() time.Time, retention time.Duration) *keyRing {
+// KeyStore is what the key ring needs from storage: the keys, and claims
+// so that one replica alone creates the first keys or rotates a
+// generation.
+type KeyStore interface {
+	storage.Keys
+	storage.SingleUse
+}
+
+func newKeyRing(store KeyStore, rsaBits int, now func() time.Time, retention time.Duration, log *slog.Logger) *keyRing {
 	if rsaBits < 2048 {
 		rsaBits = 2048
 	}
-	return &keyRing{store: store, rsaBits: rsaBits, now: now, retention: retention}
+	return &keyRing{store: store, rsaBits: rsaBits, now: now, retention: retention, log: log, reload: make(chan struct{}, 1)}
 }
 
-// load reads every key, creating an active key for each algorithm that has none.
+// load reads every key, creating an active key for each algorithm that has
+// none (firstKeys).
 func (r *keyRing) load(ctx context.Context) error {
 	keys, err := r.store.ListKeys(ctx)
 	if err != nil {
 		return fmt.Errorf("provider: list keys: %w", err)
 	}
-	for _, alg := range algorithms {
-		if !hasActive(keys, alg) {
-			k, err := NewSigningKey(alg, r.rsaBits, r.now())
-			if err != nil {
-				return err
-			}
-			if err := r.store.CreateKey(ctx, k); err != nil {
-				return fmt.Errorf("provider: store key: %w", err)
-			}
-			keys = append(keys, k)
-		}
+	if keys, err = r.firstKeys(ctx, keys); err != nil {
+		return err
 	}
 	return r.install(keys)
 }
 
-func hasActive(keys []storage.SigningKey, alg string) bool {
+// hasKey reports whether keys hold an unretired key of alg (signing now,
+// or from its ActiveAt on).
+func hasKey(keys []storage.SigningKey, alg string) bool {
 	for _, k := range keys {
 		if k.Algorithm == alg && k.RetiredAt.IsZero() {
 			return true
@@ -104,15 +117,33 @@ func hasActive(keys []storage.SigningKey, alg string) bool {
 	return false
 }
 
+// activeAt is when k starts signing.
+func activeAt(k storage.SigningKey) time.Time {
+	if k.ActiveAt.IsZero() {
+		return k.CreatedAt
+	}
+	return k.ActiveAt
+}
+
 func (r *keyRing) install(keys []storage.SigningKey) error {
 	now := r.now()
-	active := map[string]*signingKey{}
-	var public []op.Key
-	var newest time.Time
+	var live []storage.SigningKey
 	for _, k := range keys {
-		if !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
-			continue // retired long enough that nothing it signed is valid
+		if k.ExpiresAt.IsZero() || now.Before(k.ExpiresAt) {
+			live = append(live, k) // the others signed nothing still valid
 		}
+	}
+	seen := fingerprint(live)
+	r.mu.RLock()
+	same := seen == r.seen && r.jwks.Load() != nil
+	r.mu.RUnlock()
+	if same {
+		return nil // nothing changed: keep what is parsed
+	}
+	signers := map[string][]*signingKey{}
+	var public []op.Key
+	var newest storage.SigningKey
+	for _, k := range live {
 		priv, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
 		if err != nil {
 			return fmt.Errorf("provider: key %s: %w", k.ID, err)
@@ -123,47 +154,61 @@ func (r *keyRing) install(keys []storage.SigningKey) error {
 		}
 		alg := jose.SignatureAlgorithm(k.Algorithm)
 		public = append(public, &publicKey{id: k.ID, alg: alg, pub: signer.Public()})
-		if k.RetiredAt.IsZero() {
-			// With several active keys of one algorithm (two rotations racing),
-			// sign with the newest.
-			if cur, ok := active[k.Algorithm]; !ok || k.CreatedAt.After(createdOf(keys, cur.id)) {
-				active[k.Algorithm] = &signingKey{id: k.ID, alg: alg, signer: signer}
-			}
-			if k.CreatedAt.After(newest) {
-				newest = k.CreatedAt
-			}
+		signers[k.Algorithm] = append(signers[k.Algorithm],
+			&signingKey{id: k.ID, alg: alg, signer: signer, activeAt: activeAt(k), retiredAt: k.RetiredAt})
+		if k.CreatedAt.After(newest.CreatedAt) {
+			newest = k
 		}
+	}
+	for _, ks := range signers {
+		// With several keys of one algorithm signing at once (two
+		// rotations racing), sign with the newest.
+		slices.SortStableFunc(ks, func(a, b *signingKey) int { return b.activeAt.Compare(a.activeAt) })
 	}
 	jwks, err := encodeJWKS(public)
 	if err != nil {
 		return err
 	}
 	// The key set is swapped before the signing keys become visible, so a
-	// token signed with a new key never meets a JWKS without it.
+	// token signed with a new key never meets this process's JWKS without
+	// it.
 	r.mu.Lock()
 	r.jwks.Store(jwks)
-	r.active, r.public, r.newest = active, public, newest
+	r.signers, r.public, r.newest, r.seen = signers, public, newest, seen
 	r.mu.Unlock()
 	return nil
 }
 
-func createdOf(keys []storage.SigningKey, id string) time.Time {
+// fingerprint names a key set by what install reads of it.
+func fingerprint(keys []storage.SigningKey) string {
+	var b strings.Builder
 	for _, k := range keys {
-		if k.ID == id {
-			return k.CreatedAt
-		}
+		fmt.Fprintf(&b, "%s/%d/%d/%d/%d;", k.ID, k.CreatedAt.UnixNano(), activeAt(k).UnixNano(),
+			k.RetiredAt.UnixNano(), k.ExpiresAt.UnixNano())
 	}
-	return time.Time{}
+	return b.String()
 }
 
+// signing returns the key that signs alg now: of the keys whose ActiveAt
+// has come and whose RetiredAt has not, the newest. A key published ahead
+// of its ActiveAt does not sign yet; its predecessor signs until then.
 func (r *keyRing) signing(alg string) (*signingKey, error) {
+	now := r.now()
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	k, ok := r.active[alg]
-	if !ok {
-		return nil, fmt.Errorf("provider: no active %s key", alg)
+	for _, k := range r.signers[alg] {
+		if !now.Before(k.activeAt) && (k.retiredAt.IsZero() || now.Before(k.retiredAt)) {
+			return k, nil
+		}
 	}
-	return k, nil
+	// No key in its window (a clock set back, or keys retired by hand):
+	// the newest published key that has begun signing, rather than none.
+	for _, k := range r.signers[alg] {
+		if !now.Before(k.activeAt) {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("provider: no active %s key", alg)
 }
 
 func (r *keyRing) keySet() []op.Key {
@@ -174,67 +219,6 @@ func (r *keyRing) keySet() []op.Key {
 
 // jwksDocument is the published key set, prebuilt by install.
 func (r *keyRing) jwksDocument() *document { return r.jwks.Load() }
-
-// rotate adds a new active key per algorithm and retires the old ones, which
-// stay published for the retention period.
-func (r *keyRing) rotate(ctx context.Context) ([]storage.SigningKey, error) {
-	keys, err := RotateKeys(ctx, r.store, r.rsaBits, r.now(), r.retention)
-	if err != nil {
-		return nil, err
-	}
-	return keys, r.install(keys)
-}
-
-func (r *keyRing) rotateIfDue(ctx context.Context, period time.Duration) (bool, error) {
-	r.mu.RLock()
-	due := r.now().Sub(r.newest) >= period
-	r.mu.RUnlock()
-	if !due {
-		return false, nil
-	}
-	_, err := r.rotate(ctx)
-	return err == nil, err
-}
-
-// RotateKeys creates a new active key for every algorithm, retires the
-// previously active ones (published until now+retention) and deletes keys
-// whose publication has ended. It returns the keys left.
-func RotateKeys(ctx context.Context, store storage.Keys, rsaBits int, now time.Time, retention time.Duration) ([]storage.SigningKey, error) {
-	fresh := make([]storage.SigningKey, 0, len(algorithms))
-	for _, alg := range algorithms {
-		k, err := NewSigningKey(alg, rsaBits, now)
-		if err != nil {
-			return nil, err
-		}
-		fresh = append(fresh, k)
-	}
-	old, err := store.ListKeys(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("provider: list keys: %w", err)
-	}
-	for _, k := range fresh {
-		if err := store.CreateKey(ctx, k); err != nil {
-			return nil, fmt.Errorf("provider: store key: %w", err)
-		}
-	}
-	for _, k := range old {
-		switch {
-		case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
-			if err := store.DeleteKey(ctx, k.ID); err != nil {
-				return nil, fmt.Errorf("provider: delete key %s: %w", k.ID, err)
-			}
-		case k.RetiredAt.IsZero():
-			err := store.UpdateKey(ctx, k.ID, func(k storage.SigningKey) (storage.SigningKey, error) {
-				k.RetiredAt, k.ExpiresAt = now, now.Add(retention)
-				return k, nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("provider: retire key %s: %w", k.ID, err)
-			}
-		}
-	}
-	return store.ListKeys(ctx)
-}
 
 // NewSigningKey generates a key for alg with a random kid.
 func NewSigningKey(alg string, rsaBits int, now time.Time) (storage.SigningKey, error) {
@@ -265,14 +249,4 @@ func NewSigningKey(alg string, rsaBits int, now time.Time) (storage.SigningKey, 
 		PrivateKey: der,
 		CreatedAt:  now.UTC(),
 	}, nil
-}
-
-// RotateKeys rotates the running provider's keys.
-func (p *Provider) RotateKeys(ctx context.Context) ([]storage.SigningKey, error) {
-	return p.keys.rotate(ctx)
-}
-
-// KeyRetention is how long retired keys stay published under these options.
-func (o Options) KeyRetention() time.Duration {
-	return max(o.IDTokenTTL, o.AccessTokenTTL) + 5*time.Minute
 }

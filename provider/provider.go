@@ -30,6 +30,7 @@ type Store interface {
 	storage.PushedRequests
 	storage.JTIs
 	storage.Janitor
+	storage.SingleUse // one replica creates the first keys, one rotates
 }
 
 // Options configure a Provider. cmd builds them from config.
@@ -133,7 +134,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	}
 	p := &Provider{opts: o, store: o.Store, clients: reg, now: o.Now, log: o.Logger,
 		clientKeys: newClientKeyCache(o.Outbound, o.Now)}
-	p.keys = newKeyRing(o.Store, o.RSABits, o.Now, p.keyRetention())
+	p.keys = newKeyRing(o.Store, o.RSABits, o.Now, p.keyRetention(), o.Logger)
 	if err := p.keys.load(ctx); err != nil {
 		return nil, err
 	}
@@ -180,11 +181,13 @@ func (p *Provider) AuthCallbackURL() func(context.Context, string) string {
 	return op.AuthCallbackURL(p.op)
 }
 
-// Run rotates keys on schedule and deletes expired records until ctx ends.
+// Run rotates keys on schedule, keeps them current with the other
+// replicas' (keyrotation.go) and deletes expired records until ctx ends.
 func (p *Provider) Run(ctx context.Context, janitorEvery time.Duration) {
 	if janitorEvery <= 0 {
 		janitorEvery = time.Minute
 	}
+	go p.keys.watch(ctx)
 	t := time.NewTicker(janitorEvery)
 	defer t.Stop()
 	for {

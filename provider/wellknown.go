@@ -16,13 +16,13 @@ import (
 // Their content changes only with the configuration or when the key ring
 // installs keys, so they are built once and served as bytes: discovery at
 // start-up from Tsubasa's tables (metadata.go), the JWKS by op's own
-// function in keyRing.install (load, manual and scheduled rotation).
+// function in keyRing.install (load, reload, manual and scheduled rotation).
 
-// Cache lifetimes. Op sets no Cache-Control on either. A rotation signs with
-// the new key at once (keys are not published ahead of use) and may be run by
-// hand at any time, so a cached key set must go stale quickly: a minute, far
-// below keyRetention, so caches never hold a key set that lacks a key in use
-// for longer than that, nor a dropped key. Discovery changes only with the
+// Cache lifetimes. Op sets no Cache-Control on either. A rotation publishes
+// the new key keyPublishLead (2 min) before it signs (keyrotation.go), which
+// must exceed this lifetime plus the replicas' reload bound, so a cached key
+// set never lacks a key in use; a minute, far below keyRetention, so no
+// cache holds a dropped key for long either. Discovery changes only with the
 // configuration, which takes a restart.
 const (
 	jwksCacheControl      = "public, max-age=60"

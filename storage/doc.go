@@ -24,16 +24,21 @@
 //     OTPs, client secrets and opaque tokens).
 //   - Expiry is the caller's clock. Plain reads return a record even past
 //     its ExpiresAt (callers check Expired(now)); the single-use claims
-//     (ClaimAuthCode, RotateRefreshToken, ClaimPushedRequest, UseJTI) and
-//     the time-windowed roles
-//     (ReserveSMS, DueMessages) take now and treat an expired record as
-//     ErrNotFound or out of the window. DeleteExpired(now), called by a
-//     janitor, removes what has expired.
+//     (ClaimAuthCode, RotateRefreshToken, ClaimPushedRequest, UseJTI,
+//     ClaimOnce) and the time-windowed roles (ReserveSMS, DueMessages,
+//     Throttles, LoginAttempts) take now and treat an expired record as
+//     ErrNotFound, the zero record or out of the window. DeleteExpired(now),
+//     called by a janitor, removes what has expired.
 //   - What decides a security outcome (single use, limits, lockouts,
 //     revocation) holds across every process that shares a backend: the
 //     claims and UpdateX are atomic in the database, not in memory, and
 //     a backend's caches say how stale they may be (storage/postgres:
-//     a configured bound).
+//     a configured bound). The limits that used to live in each
+//     process's memory have roles of their own (limits.go: Throttles,
+//     LoginAttempts, SingleUse), and the caches above storage hear of
+//     changes made by other processes through ChangeNotifier
+//     (changes.go). A backend that is one process by construction
+//     (storage/bolt) may keep them in its memory, where they are exact.
 //   - One clock is the backend's own: the time a revocation is recorded at
 //     (DeleteTokens, ChangeCredentials). An access token issued before a
 //     revocation that covers it is refused (TokenRevoked), so the

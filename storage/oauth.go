@@ -208,14 +208,18 @@ type Tokens interface {
 	ListTokens(ctx context.Context, f TokenFilter) ([]Token, error)
 }
 
-// SigningKey is a token signing key. Retired keys stay published until
-// ExpiresAt, when no token they signed can still be valid.
+// SigningKey is a token signing key. A key is published from CreatedAt,
+// signs from ActiveAt until RetiredAt, and stays published until
+// ExpiresAt, when no token it signed can still be valid. Publishing a key
+// before it signs lets every replica, and every cache of the key set,
+// hold it before the first token it signs is seen.
 type SigningKey struct {
 	ID         string // kid
 	Algorithm  string // RS256 or ES256
 	PrivateKey []byte // PKCS#8 DER
 	CreatedAt  time.Time
-	RetiredAt  time.Time // zero while active
+	ActiveAt   time.Time // signs from then on; zero: from CreatedAt
+	RetiredAt  time.Time // signs until then; zero while no successor is scheduled
 	ExpiresAt  time.Time // zero while active
 }
 

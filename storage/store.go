@@ -26,5 +26,9 @@ type Store interface {
 	Importer
 	PushedRequests
 	JTIs
+	Throttles
+	LoginAttempts
+	SingleUse
+	ChangeNotifier
 	Close() error
 }

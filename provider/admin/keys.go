@@ -15,11 +15,13 @@ func (s *Service) viewKeys(keys []storage.SigningKey) []adminapi.KeyView {
 		switch {
 		case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
 			status = "expired"
-		case !k.RetiredAt.IsZero():
+		case !k.RetiredAt.IsZero() && !now.Before(k.RetiredAt):
 			status = "retired"
+		case now.Before(k.ActiveAt):
+			status = "pending" // published, signing from ActiveAt
 		}
 		out[i] = adminapi.KeyView{ID: k.ID, Algorithm: k.Algorithm, Status: status,
-			CreatedAt: k.CreatedAt, RetiredAt: k.RetiredAt, ExpiresAt: k.ExpiresAt}
+			CreatedAt: k.CreatedAt, ActiveAt: k.ActiveAt, RetiredAt: k.RetiredAt, ExpiresAt: k.ExpiresAt}
 	}
 	return out
 }
@@ -33,7 +35,9 @@ func (s *Service) listKeys(ctx context.Context, _ adminapi.Empty) ([]adminapi.Ke
 }
 
 // rotateKeys rotates through Options.RotateKeys: on the server, the running
-// provider's, which signs with the new keys at once.
+// provider's, which publishes the new keys at once and signs with them
+// two minutes later, once every replica and every cached key set holds
+// them (provider/keyrotation.go).
 func (s *Service) rotateKeys(ctx context.Context, _ adminapi.Empty) ([]adminapi.KeyView, error) {
 	keys, err := s.rotate(ctx)
 	if err != nil {

@@ -3,7 +3,6 @@ package member
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"tsubasa/storage"
@@ -35,12 +34,6 @@ func (b budget) scope() string {
 	return "member"
 }
 
-// lockStore is what counting attempts reads.
-type lockStore interface {
-	storage.Members
-	storage.Devices
-}
-
 func deviceLockState(d storage.Device) lockState {
 	return lockState{failures: d.FailedLogins, last: d.LastFailedLogin, lockedUntil: d.LockedUntil}
 }
@@ -56,76 +49,73 @@ func (l LockoutOptions) forDevice() LockoutOptions {
 	return l
 }
 
-// inFlight counts, per budget, the attempts whose secret is being checked.
-//
-// The lockout must see concurrent attempts (twenty guesses sent at once
-// may not all be checked against a limit of five), but it need not see
-// them in the file: until an attempt is answered its result is known to
-// no one, so a crash that forgets it loses nothing. An attempt is counted
-// here while it runs; a failure is written to the member (or device)
-// record before it is answered; a success clears the record. The limit
-// is the stored state with every attempt in flight counted as a failure,
-// as if each had been recorded before its check.
-type inFlight struct {
-	opts LockoutOptions
-	mu   sync.Mutex
-	n    map[budget]int
-}
+// The lockout must see concurrent attempts (twenty guesses sent at once,
+// to one replica or spread over several, may not all be checked against
+// a limit of five), so an attempt is counted in flight, in storage
+// (storage.LoginAttempts), before its secret is checked, and uncounted
+// when it is answered; a failure is written to the member (or device)
+// record before that, and a success clears the record. The limit is the
+// stored state with every attempt in flight counted as a failure, as if
+// each had been recorded before its check. EnterLogin reads the records
+// after counting, so every attempt sees each earlier one either in the
+// count or in the record, never in neither. Until an attempt is answered
+// its result is known to no one, so a crash that forgets the count loses
+// nothing; with several replicas, a replica that dies leaves its counts
+// in the database until flightLease after the budget's latest attempt
+// (the count lapses as a whole), holding the budget tighter meanwhile,
+// never looser.
+
+// flightLease bounds how long an attempt is counted in flight without
+// leaving: longer than any attempt runs (the hash limiter's queue bounds
+// the wait for a slot; a hash takes tens of milliseconds).
+const flightLease = 2 * time.Minute
 
 // reservation is an admitted attempt.
 type reservation struct {
-	member storage.Member // a fresh copy, read under the lock
+	member storage.Member // read after the attempt was counted
 	budget budget         // what the attempt counts against
 	clear  bool           // nothing was stored against the budget
 }
 
-// reserve admits an attempt on budget b at now, or returns how long the
-// budget stays locked. A device that is not the member's, or any device
+// enter admits an attempt on the budget of the member's device deviceID,
+// or the member's, at now, or returns how long the budget stays locked
+// (and counts nothing). A device that is not the member's, or any device
 // while known devices have no budget (KnownDeviceMaxFailures 0), counts
-// against the member's budget. It reads the records under the lock, so
-// that a failure settling meanwhile is seen either in the file or in the
-// count (its write comes before done uncounts it), never in neither.
-func (f *inFlight) reserve(ctx context.Context, store lockStore, b budget, now time.Time) (reservation, time.Duration, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	m, err := store.MemberByID(ctx, b.member)
+// against the member's budget. An admitted attempt must leave once its
+// outcome is stored.
+func (s *Service) enter(ctx context.Context, memberID, deviceID string, now time.Time) (reservation, time.Duration, error) {
+	l := s.opts.Lockout
+	if l.KnownDeviceMaxFailures <= 0 {
+		deviceID = ""
+	}
+	f, err := s.store.EnterLogin(ctx, memberID, deviceID, now, now.Add(flightLease))
 	if err != nil {
 		return reservation{}, 0, err
 	}
-	opts, st := f.opts, lockStateOf(m)
-	if b.device != "" && f.opts.KnownDeviceMaxFailures > 0 {
-		d, err := store.DeviceByID(ctx, b.member, b.device)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
-			b.device = ""
-		case err != nil:
-			return reservation{}, 0, err
-		default:
-			opts, st = f.opts.forDevice(), deviceLockState(d)
-		}
-	} else {
-		b.device = ""
+	b := budget{member: memberID}
+	opts, st := l, lockStateOf(f.Member)
+	if f.Device != nil {
+		b.device = f.Device.ID
+		opts, st = l.forDevice(), deviceLockState(*f.Device)
 	}
-	r := reservation{member: m, budget: b, clear: st == lockState{}}
-	for range f.n[b] + 1 {
+	r := reservation{member: f.Member, budget: b, clear: st == lockState{}}
+	for range f.InFlight { // the others in flight, then this one
 		var retry time.Duration
 		if st, retry = opts.reserve(st, now); retry > 0 {
+			s.leave(storage.Direct(ctx), b)
 			return r, retry, nil
 		}
 	}
-	if f.n == nil {
-		f.n = map[budget]int{}
-	}
-	f.n[b]++
 	return r, 0, nil
 }
 
-// done uncounts an attempt reserve admitted, after its outcome is stored.
-func (f *inFlight) done(b budget) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.n[b]--; f.n[b] <= 0 {
-		delete(f.n, b)
+// leave uncounts an attempt enter admitted, after its outcome is stored.
+// Under the request's unit it is held, and commits with what the request
+// answers with; a failure to write it is logged (the count lapses after
+// flightLease).
+func (s *Service) leave(ctx context.Context, b budget) {
+	if err := s.store.LeaveLogin(context.WithoutCancel(ctx), b.member, b.device); err != nil {
+		s.log.ErrorContext(ctx, "login attempt not uncounted", "member_id", b.member, "error", err)
 	}
 }
 

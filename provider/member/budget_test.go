@@ -187,8 +187,8 @@ func TestKnownDeviceConcurrentCannotSlipPast(t *testing.T) {
 	if got := f.device(t, m.ID, "dev-known").FailedLogins; got != 3 {
 		t.Errorf("device failures %d, want 3", got)
 	}
-	if n := len(f.svc.flight.n); n != 0 {
-		t.Errorf("%d budgets still in flight", n)
+	if n := stillInFlight(t, f.store, m.ID, "dev-known", f.clock.Now()); n != 0 {
+		t.Errorf("%d attempts still in flight on the device", n)
 	}
 }
 

@@ -4,9 +4,10 @@
 // throttling, the legacy 6-digit PIN and its migration to a real password,
 // the call centre's telephone PIN check, and bulk import from CSV.
 //
-// It depends only on storage (Members, Events and Devices), and on
-// clientaddr for the address of a telephone API request, and takes plain
-// option structs; cmd builds them from the configuration.
+// It depends only on storage (Members, Events, Devices, Throttles and
+// LoginAttempts), and on clientaddr for the address of a telephone API
+// request, and takes plain option structs; cmd builds them from the
+// configuration.
 //
 // The call centre reaches the telephone PIN check over HTTP:
 // NewTelephoneAPI serves POST /api/telephone/verify (telephone_http.go).
@@ -24,12 +25,13 @@
 //	address has PerIPMaxFailures in Window         *ThrottledError
 //	hashing full (running and queued)              ErrBusy (nothing is counted)
 //	number malformed                               dummy hash, failure (below)
-//	number unknown, locked in the memory table     *ThrottledError
-//	number unknown                                 count in memory, dummy hash, failure
+//	number unknown, locked in its throttle         *ThrottledError
+//	number unknown                                 count in its throttle, dummy hash, failure
 //	the attempt's budget is locked (below)         *ThrottledError
 //	(count the attempt against its budget: failures+1, reset first when the last
 //	 one is older than Window; from MaxFailures on, LockedUntil = now +
-//	 BaseDelay·2^(n−MaxFailures), at most MaxDelay)
+//	 BaseDelay·2^(n−MaxFailures), at most MaxDelay; the attempts in flight
+//	 count as failures)
 //	member has a password                          verify it (method pwd)
 //	no password, 6 ASCII digits, PIN open, PIN set verify the PIN (method pin)
 //	otherwise                                      dummy hash
@@ -53,18 +55,34 @@
 // locked by password failures.
 //
 // "PIN open" means now is before Options.PINWebCutover (a zero cutover
-// means never). The attempt is counted before the secret is checked, so
-// parallel guesses see each other and exactly MaxFailures get checked; a
-// success clears the count. Per-address windows, unknown numbers and
-// attempts in flight are counted in this process's memory (bounded maps):
-// with several replicas each counts its own, which multiplies those
-// limits by the replicas but never lifts the member's or a device's
-// stored lock. Unknown numbers go through the same counting in
-// a bounded memory table, and every credential failure is padded to the
+// means never). The attempt is counted in flight before the secret is
+// checked, so parallel guesses see each other and at most MaxFailures get
+// checked; a success clears the count. A failed or throttled answer adds
+// itself to its address's window (only failures count there: see
+// addressWait). Unknown numbers go through the same counting as members,
+// in a throttle record, and every credential failure is padded to the
 // running average duration of failures of known members, so neither the
 // answer nor its timing tells whether a number exists. ErrPINExpired is
 // given for any 6-digit secret after the cutover that is not the password,
 // members or not: the login page uses it to explain the migration.
+//
+// # Several replicas: what is kept where
+//
+// Every count that decides a login's answer is in storage, so it holds
+// across every process sharing the backend: the member's and known
+// devices' lock states in their records, the attempts in flight
+// (storage.LoginAttempts, with a lease of flightLease after which a dead
+// replica's counts lapse), the unknown numbers' lock states and the
+// addresses' windows of failures (storage.Throttles). Twenty guesses
+// spread over three replicas check at most MaxFailures passwords
+// (TestLockoutHoldsAcrossReplicas). storage/bolt, one process per file,
+// keeps the in-flight counts and the throttles in its memory, exactly and
+// without a commit; storage/postgres in tables. What stays in this
+// process's memory decides no limit: the hash limiter's admission (a
+// bound on this process's CPU and memory, not on guesses), and the moving
+// averages that pad failed and throttled answers (each replica pads to
+// its own average of its own known-member failures, which is what an
+// observer of that replica's answers measures).
 //
 // # Telephone PIN (Service.VerifyTelephonePIN)
 //

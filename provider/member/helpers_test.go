@@ -75,3 +75,18 @@ func (f *fixture) events(t testing.TB, memberID string) []storage.Event {
 	}
 	return evs
 }
+
+// stillInFlight is how many attempts are counted in flight on the budget
+// of the member's device deviceID (or the member's, for ""): what a login
+// that ended must not leave behind.
+func stillInFlight(t testing.TB, st storage.LoginAttempts, memberID, deviceID string, now time.Time) int {
+	t.Helper()
+	f, err := st.EnterLogin(context.Background(), memberID, deviceID, now, now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.LeaveLogin(context.Background(), memberID, deviceID); err != nil {
+		t.Fatal(err)
+	}
+	return f.InFlight - 1
+}

@@ -43,18 +43,22 @@ var errThrottled = errors.New("member: throttled")
 // state machine. Errors: ErrInvalidCredentials, ErrPINExpired,
 // *ThrottledError, ErrBusy, or a storage failure.
 //
-// What an attempt holds is released in one place each: the address's
-// place in its window by settle (kept as a failure when the attempt was
-// answered as failed or throttled, given back otherwise), the hashing
+// What an attempt holds is released in one place each: the hashing
 // admission by close (early, before any padding, by failed and throttled),
-// and the budget's count in flight by done.
+// and the budget's count in flight by leave. A failed or throttled answer
+// adds itself to its address's window before it is padded.
 func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult, error) {
 	a := &attempt{s: s, in: in, start: time.Now(), now: s.now(), pinShape: isPINShape(in.Secret)}
 	a.pinOpen = s.pinWebOpen(a.now)
-	if retry := s.ips.reserve(in.IP, a.now); retry > 0 {
+	// The address first, and alone: a refused address looks nothing up,
+	// so its quick, unpadded answer tells nothing about the number.
+	retry, err := s.addressWait(ctx, in.IP, a.now)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("member: reading the address's failures: %w", err)
+	}
+	if retry > 0 {
 		return LoginResult{}, a.throttled(ctx, budget{}, retry, "address")
 	}
-	defer a.settle()
 	// Be admitted to hashing before recording anything: ErrBusy must cost
 	// the member no failure. A slot is then held only while a hash runs,
 	// not across the store's writes.
@@ -71,7 +75,11 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	}
 	m, err := s.store.MemberByNumber(ctx, number)
 	if errors.Is(err, storage.ErrNotFound) {
-		if retry := s.unknown.reserve(number, a.now); retry > 0 {
+		retry, err := s.reserveUnknown(storage.Direct(ctx), number, a.now)
+		switch {
+		case err != nil:
+			return LoginResult{}, fmt.Errorf("member: counting the attempt: %w", err)
+		case retry > 0:
 			return LoginResult{}, a.throttled(ctx, budget{}, retry, "number")
 		}
 		return LoginResult{}, a.unknown(ctx, in.Secret)
@@ -79,16 +87,16 @@ func (s *Service) Authenticate(ctx context.Context, in LoginInput) (LoginResult,
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("member: looking up number: %w", err)
 	}
-	// Count the attempt, in memory, before checking the secret (see
-	// inFlight), against the member's budget or a known device's.
-	r, retry, err := s.flight.reserve(ctx, s.store, budget{member: m.ID, device: in.DeviceID}, a.now)
+	// Count the attempt in flight before checking the secret (see
+	// enter), against the member's budget or a known device's.
+	r, retry, err := s.enter(ctx, m.ID, in.DeviceID, a.now)
 	switch {
 	case err != nil:
 		return LoginResult{}, fmt.Errorf("member: reading lock state: %w", err)
 	case retry > 0:
 		return LoginResult{}, a.throttled(ctx, r.budget, retry, r.budget.scope())
 	}
-	defer s.flight.done(r.budget)
+	defer s.leave(ctx, r.budget)
 	return a.check(ctx, r)
 }
 
@@ -185,23 +193,11 @@ type attempt struct {
 	pinShape bool
 	pinOpen  bool
 	adm      *admission // nil until admitted to hashing
-	counted  bool       // answered as failed or throttled: its address keeps the place
 }
 
-// settle ends the attempt's place in its address's window: a failure
-// keeps it, anything else (a success, busy, a storage error, a request
-// that ended before its check) gives it back.
-func (a *attempt) settle() {
-	if !a.counted {
-		a.s.ips.release(a.in.IP, a.now)
-	}
-	a.s.ips.settle(a.in.IP)
-}
-
-// answered marks the attempt failed or throttled and lets go of its
-// hashing admission before the answer is padded.
+// answered lets go of the attempt's hashing admission before its answer is
+// padded.
 func (a *attempt) answered() {
-	a.counted = true
 	if a.adm != nil {
 		a.adm.close()
 	}
@@ -231,6 +227,9 @@ func (a *attempt) failed(ctx context.Context, b budget, reason string, known boo
 		// be written, neither is the answer.
 		return fmt.Errorf("member: recording failure: %w", werr)
 	}
+	if werr := a.s.addressFailed(ctx, a.in.IP, a.now); werr != nil {
+		return fmt.Errorf("member: recording failure: %w", werr)
+	}
 	if known {
 		a.s.timing.observe(time.Since(a.start))
 	}
@@ -248,6 +247,12 @@ func (a *attempt) throttled(ctx context.Context, b budget, retry time.Duration, 
 		e.Detail["number"] = printableNumber(a.in.Number)
 	}
 	a.s.event(ctx, e)
+	if scope != "address" {
+		// A refused guess still counts against its address, as a failure.
+		if err := a.s.addressFailed(ctx, a.in.IP, a.now); err != nil {
+			a.s.log.ErrorContext(ctx, "throttled attempt not counted against its address", "error", err)
+		}
+	}
 	if b.member != "" {
 		a.s.throttleTiming.observe(time.Since(a.start))
 	}

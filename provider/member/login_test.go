@@ -219,30 +219,6 @@ func TestPerIPLimitCountsFailuresNotInFlight(t *testing.T) {
 	}
 }
 
-func TestIPWindowSettles(t *testing.T) {
-	w := &ipWindow{max: 2, window: time.Minute}
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 5 { // in flight together: none is a failure yet
-		if r := w.reserve("192.0.2.9", now); r != 0 {
-			t.Fatalf("reservation %d refused while nothing settled", i)
-		}
-	}
-	for range 5 {
-		w.settle("192.0.2.9") // all five failed
-	}
-	if r := w.reserve("192.0.2.9", now.Add(time.Second)); r != time.Minute-time.Second {
-		t.Errorf("after five failures: retry %v, want %v", r, time.Minute-time.Second)
-	}
-	if r := w.reserve("192.0.2.9", now.Add(time.Minute)); r != 0 {
-		t.Errorf("after the window: retry %v", r)
-	}
-	w.release("192.0.2.9", now.Add(time.Minute))
-	w.settle("192.0.2.9")
-	if len(w.m) != 0 {
-		t.Errorf("an address with nothing left is still tracked: %v", w.m)
-	}
-}
-
 func TestPINLogin(t *testing.T) {
 	cutover := time.Date(2021, 10, 20, 0, 0, 0, 0, time.UTC)
 	f := newFixture(t, func(o *Options) { o.PINWebCutover = cutover })

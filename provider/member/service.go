@@ -21,6 +21,8 @@ type ServiceStore interface {
 	storage.MemberEvents
 	storage.Devices // the known devices' login budgets
 	storage.CredentialChanges
+	storage.Throttles     // the address and unknown-number throttles
+	storage.LoginAttempts // attempts in flight
 }
 
 // Audit event types written by the Service.
@@ -101,12 +103,9 @@ type Options struct {
 // Service owns member accounts: creation, login, password changes, the
 // telephone PIN check and imports.
 type Service struct {
-	store   ServiceStore
-	hasher  *Hasher
-	opts    Options
-	ips     *ipWindow
-	unknown *unknownNumbers
-	flight  *inFlight
+	store  ServiceStore
+	hasher *Hasher
+	opts   Options
 	// Padding of failed and throttled answers (see failureTiming).
 	timing, throttleTiming failureTiming
 	log                    *slog.Logger
@@ -132,15 +131,7 @@ func NewService(store ServiceStore, h *Hasher, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{
-		store:   store,
-		hasher:  h,
-		opts:    opts,
-		ips:     &ipWindow{max: l.PerIPMaxFailures, window: l.Window},
-		unknown: &unknownNumbers{opts: *l},
-		flight:  &inFlight{opts: *l},
-		log:     opts.Logger,
-	}
+	return &Service{store: store, hasher: h, opts: opts, log: opts.Logger}
 }
 
 func setDefault[T int | time.Duration](v *T, def T) {

@@ -2,21 +2,18 @@ package member
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sync"
 	"time"
 
 	"tsubasa/storage"
 )
 
-// maxTracked bounds the in-memory throttling maps (addresses, unknown
-// numbers) so a flood of distinct keys cannot grow them without end. When
-// full, expired entries are swept and, if still full, an arbitrary entry is
-// dropped: a dropped attacker entry only restarts that key's count.
-const maxTracked = 100_000
-
 // lockState is the per-member web throttle, kept in the member record for
-// members and in memory for unknown numbers, with the same rules for both
-// so a throttled answer does not tell whether a number exists.
+// members, in the device record for known devices, and in a storage
+// throttle for unknown numbers, with the same rules for all so a throttled
+// answer does not tell whether a number exists.
 type lockState struct {
 	failures    int
 	last        time.Time
@@ -59,160 +56,109 @@ func (l LockoutOptions) delay(n int) time.Duration {
 	return d
 }
 
-// stale reports whether an entry no longer influences any answer.
-func (l LockoutOptions) stale(s lockState, now time.Time) bool {
-	return !now.Before(s.lockedUntil) && now.Sub(s.last) > l.Window
+// Keys of the throttles this package keeps in storage (storage.Throttles):
+// shared by every process on the backend, so that a guess counts wherever
+// it lands.
+func numberKey(number string) string { return "login/number/" + number }
+func addressKey(ip string) string    { return "login/address/" + ip }
+
+// lockStateOfThrottle and throttleOf map an unknown number's lock state to
+// its stored record. The record expires once the state no longer
+// influences any answer: its lock is over and its last failure is more
+// than Window old (the next failure would start the count afresh).
+func lockStateOfThrottle(t storage.Throttle) lockState {
+	return lockState{failures: t.Count, last: t.Last, lockedUntil: t.Until}
 }
 
-// unknownNumbers throttles well-formed numbers that belong to no member,
-// exactly as member records are throttled.
-type unknownNumbers struct {
-	opts LockoutOptions
-	mu   sync.Mutex
-	m    map[string]lockState
+func (l LockoutOptions) throttleOf(s lockState) storage.Throttle {
+	return storage.Throttle{Count: s.failures, Last: s.last, Until: s.lockedUntil,
+		ExpiresAt: later(s.lockedUntil, s.last.Add(l.Window).Add(time.Nanosecond))}
 }
 
-func (u *unknownNumbers) reserve(number string, now time.Time) time.Duration {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.m == nil {
-		u.m = map[string]lockState{}
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
 	}
-	s, ok := u.m[number]
-	if !ok && len(u.m) >= maxTracked {
-		for k, v := range u.m {
-			if u.opts.stale(v, now) {
-				delete(u.m, k)
-			}
+	return b
+}
+
+// reserveUnknown counts an attempt on a well-formed number that belongs
+// to no member, exactly as a member's own record would count it, so that
+// a throttled answer does not tell whether a number exists. It returns the
+// time left when the number is locked (nothing counted). Check and count
+// are one storage update: concurrent guesses on any replica see each
+// other.
+func (s *Service) reserveUnknown(ctx context.Context, number string, now time.Time) (time.Duration, error) {
+	var retry time.Duration
+	l := s.opts.Lockout
+	err := s.store.UpdateThrottles(ctx, now, []string{numberKey(number)}, func(ts []storage.Throttle) ([]storage.Throttle, error) {
+		st, r := l.reserve(lockStateOfThrottle(ts[0]), now)
+		if retry = r; r > 0 {
+			return nil, errThrottled
 		}
-		for k := range u.m {
-			if len(u.m) < maxTracked {
-				break
-			}
-			delete(u.m, k)
-		}
+		return []storage.Throttle{l.throttleOf(st)}, nil
+	})
+	if errors.Is(err, errThrottled) {
+		return retry, nil
 	}
-	s, retry := u.opts.reserve(s, now)
-	if retry == 0 {
-		u.m[number] = s
-	}
-	return retry
+	return 0, err
 }
 
-// ipWindow is a sliding window of failed attempts per client address.
-//
-// An attempt reserves a place before its secret is checked and gives it
-// back when it succeeds (release), so only failures stay in the window. The
-// limit compares the settled attempts alone: one address with many
-// concurrent, successful logins (a NAT or a corporate proxy) is not refused
-// for attempts still in flight. The price is a bounded overshoot: attempts
+// The per-address limit is a sliding window of failures (the Times of its
+// throttle, at most PerIPMaxFailures, newest last). An attempt reads it
+// before its secret is checked and is refused when the window is full; a
+// failed or throttled answer adds itself (addressFailed). Only failures
+// count: many members behind one address (a NAT, a corporate proxy)
+// logging in at the same time are not refused because their attempts
+// are in flight together. The price is a bounded overshoot: attempts
 // admitted together while the address was under its limit may all fail,
-// but no more run at once than the hash limiter admits, and the per-member
-// lockout, counted before each check, stays exact.
-type ipWindow struct {
-	max    int
-	window time.Duration
-	mu     sync.Mutex
-	m      map[string]*ipAttempts
+// but no more run at once than the hash limiters of the replicas admit,
+// and the per-member lockout, counted before each check, stays exact.
+
+// addressWait returns how long until the window of ip has room, or 0. An
+// empty ip (a command-line caller) is never limited.
+func (s *Service) addressWait(ctx context.Context, ip string, now time.Time) (time.Duration, error) {
+	limit, window := s.opts.Lockout.PerIPMaxFailures, s.opts.Lockout.Window
+	if ip == "" || limit <= 0 {
+		return 0, nil
+	}
+	t, err := s.store.Throttle(ctx, addressKey(ip), now)
+	if err != nil {
+		return 0, err
+	}
+	ts := inWindow(t.Times, now, window)
+	if len(ts) < limit {
+		return 0, nil
+	}
+	return ts[len(ts)-limit].Add(window).Sub(now), nil
 }
 
-type ipAttempts struct {
-	at       []time.Time // reservations in the window, oldest first
-	inFlight int         // of which not yet settled
+// addressFailed adds a failed (or throttled) attempt at now to the window
+// of ip. It is written at once, inside the answer's padded time.
+func (s *Service) addressFailed(ctx context.Context, ip string, now time.Time) error {
+	limit, window := s.opts.Lockout.PerIPMaxFailures, s.opts.Lockout.Window
+	if ip == "" || limit <= 0 {
+		return nil
+	}
+	return s.store.UpdateThrottles(storage.Direct(ctx), now, []string{addressKey(ip)}, func(ts []storage.Throttle) ([]storage.Throttle, error) {
+		times := append(inWindow(ts[0].Times, now, window), now)
+		slices.SortFunc(times, time.Time.Compare)
+		// Failures older than the newest limit decide no answer.
+		times = times[max(0, len(times)-limit):]
+		return []storage.Throttle{{Times: times, ExpiresAt: times[len(times)-1].Add(window)}}, nil
+	})
 }
 
-// reserve records an attempt from ip at now, or returns how long until the
-// oldest failure in the window expires when the address is at its limit.
-// Every reservation must be settled once (settle), whatever the outcome.
-// An empty ip (a command-line caller) is never limited.
-func (w *ipWindow) reserve(ip string, now time.Time) time.Duration {
-	if ip == "" || w.max <= 0 {
-		return 0
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.m == nil {
-		w.m = map[string]*ipAttempts{}
-	}
-	e := w.m[ip]
-	if e == nil {
-		if len(w.m) >= maxTracked {
-			w.sweep(now)
-		}
-		e = &ipAttempts{}
-		w.m[ip] = e
-	}
-	e.at = w.prune(e.at, now)
-	if settled := len(e.at) - e.inFlight; settled >= w.max {
-		return e.at[0].Add(w.window).Sub(now)
-	}
-	e.at = append(e.at, now)
-	e.inFlight++
-	return 0
-}
-
-// settle marks the reservation made for ip as decided; a failure stays in
-// the window, a success was removed by release first.
-func (w *ipWindow) settle(ip string) {
-	if ip == "" || w.max <= 0 {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if e := w.m[ip]; e != nil {
-		if e.inFlight > 0 {
-			e.inFlight--
-		}
-		if len(e.at) == 0 && e.inFlight == 0 {
-			delete(w.m, ip)
+// inWindow returns the times of ts still in the window ending at now:
+// those less than window before it.
+func inWindow(ts []time.Time, now time.Time, window time.Duration) []time.Time {
+	out := make([]time.Time, 0, len(ts)+1)
+	for _, t := range ts {
+		if now.Sub(t) < window {
+			out = append(out, t)
 		}
 	}
-}
-
-// release removes the reservation made at t by an attempt that succeeded
-// (or was not an attempt at all: busy, storage failure). Call settle too.
-func (w *ipWindow) release(ip string, t time.Time) {
-	if ip == "" || w.max <= 0 {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	e := w.m[ip]
-	if e == nil {
-		return
-	}
-	for i := range e.at {
-		if e.at[i].Equal(t) {
-			e.at = append(e.at[:i:i], e.at[i+1:]...)
-			break
-		}
-	}
-}
-
-func (w *ipWindow) prune(ts []time.Time, now time.Time) []time.Time {
-	i := 0
-	for i < len(ts) && now.Sub(ts[i]) >= w.window {
-		i++
-	}
-	return ts[i:]
-}
-
-// sweep drops addresses with nothing in their window and nothing in
-// flight, then arbitrary idle ones while the map is still full.
-func (w *ipWindow) sweep(now time.Time) {
-	for k, e := range w.m {
-		if e.at = w.prune(e.at, now); len(e.at) == 0 && e.inFlight == 0 {
-			delete(w.m, k)
-		}
-	}
-	for k, e := range w.m {
-		if len(w.m) < maxTracked {
-			break
-		}
-		if e.inFlight == 0 {
-			delete(w.m, k)
-		}
-	}
+	return out
 }
 
 // failureTiming pads credential failures to a common duration: a failure

@@ -97,6 +97,23 @@
 // and failed records get ExpiresAt = now + Retention (30 days by default),
 // after which the storage janitor deletes them with the bodies they hold.
 // OutboxMessage is storage's record, so the worker runs on storage.Outbox.
-// Delivery is at least once: a crash between sending and recording sends
-// the message again.
+//
+// Any number of workers may run on one store, one per replica: each
+// claims a batch of at most 10 (storage.Outbox.ClaimDueMessages, FOR
+// UPDATE SKIP LOCKED on PostgreSQL), which moves the messages'
+// NextAttemptAt to the end of a lease (SendTimeout + 10s + 5s, 45 s by
+// default), so no other worker gets them meanwhile.
+// A worker starts a send only while the lease leaves room for the whole
+// try and its record, and gives back at once what it will not try (a
+// slow server, a shutdown). The guarantee: a message is sent exactly once
+// unless the worker that sent it stops, or cannot write, between the
+// server's acceptance and the record of it (a crash, a database down for
+// longer than the 10s the record may take); then it is sent again, by any
+// worker, once the lease has ended, so delivery is at least once. A
+// message claimed by a replica (or a one-process server) that dies before
+// sending is sent by another worker, or by the restarted server, after
+// the lease, once: a crash delays what was claimed by at most the lease.
+// The lease compares the claiming replica's clock with the others': the
+// replicas' clocks must agree (NTP) to well within its 5 s of slack.
+// Nothing of the outbox is kept in a worker's memory.
 package notify

@@ -10,7 +10,8 @@ import (
 	"tsubasa/storage/storagetest"
 )
 
-// memStore is a tiny OutboxStore. It runs every update function twice and
+// memStore is a tiny OutboxStore (the real ones run the same worker in
+// outbox_replicas_test.go). It runs every update function twice and
 // fails the test if the results differ, which is how it checks that the
 // worker's update is pure as the storage contract demands.
 type memStore struct {
@@ -38,7 +39,7 @@ func (s *memStore) get(id string) OutboxMessage {
 	return s.msgs[id]
 }
 
-func (s *memStore) DueMessages(ctx context.Context, now time.Time, limit int) ([]OutboxMessage, error) {
+func (s *memStore) ClaimDueMessages(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]OutboxMessage, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dueCall++
@@ -59,6 +60,10 @@ func (s *memStore) DueMessages(ctx context.Context, now time.Time, limit int) ([
 	})
 	if len(due) > limit {
 		due = due[:limit]
+	}
+	for i := range due {
+		due[i].NextAttemptAt = leaseUntil
+		s.msgs[due[i].ID] = due[i]
 	}
 	return due, nil
 }

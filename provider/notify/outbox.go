@@ -24,9 +24,11 @@ type OutboxMessage = storage.OutboxMessage
 
 // OutboxStore is the part of storage the worker needs.
 type OutboxStore interface {
-	// DueMessages returns up to limit pending messages whose NextAttemptAt
-	// is not after now, oldest first.
-	DueMessages(ctx context.Context, now time.Time, limit int) ([]OutboxMessage, error)
+	// ClaimDueMessages returns up to limit pending messages whose
+	// NextAttemptAt is not after now, oldest first, and moves their
+	// NextAttemptAt to leaseUntil in the same step, so that no other
+	// worker gets them before then (storage.Outbox).
+	ClaimDueMessages(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]OutboxMessage, error)
 	// UpdateOutboxMessage applies fn to the stored record; fn may run more
 	// than once and must be pure.
 	UpdateOutboxMessage(ctx context.Context, id string, fn func(OutboxMessage) (OutboxMessage, error)) error

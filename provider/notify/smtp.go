@@ -133,7 +133,10 @@ func (s *SMTPMailer) Send(ctx context.Context, m Message) error {
 		return Permanent(fmt.Errorf("notify: smtp client: %w", err))
 	}
 	err = client.DialAndSendWithContext(ctx, msg)
-	if err == nil {
+	if err == nil || msg.IsDelivered() {
+		// The server accepted the message (250 after DATA): what failed
+		// after that (the RSET or QUIT that ends the session, a connection
+		// cut meanwhile) must not make it be sent again.
 		return nil
 	}
 	if ctx.Err() != nil {

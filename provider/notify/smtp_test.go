@@ -99,6 +99,21 @@ func TestSMTPMailerSend(t *testing.T) {
 	}
 }
 
+// TestSMTPMailerAcceptedThenCut: a connection cut after the server has
+// accepted the message (its 250 to DATA), while the session is ended, is
+// no failure: the message was delivered, and a retry would deliver it
+// twice.
+func TestSMTPMailerAcceptedThenCut(t *testing.T) {
+	srv := notifytest.NewSMTPServer(t)
+	srv.DropAfterAccept(true)
+	if err := mailerFor(t, srv, nil).Send(t.Context(), testMessage("hanako@example.com")); err != nil {
+		t.Errorf("Send after the message was accepted: %v, want nil", err)
+	}
+	if n := len(srv.Messages()); n != 1 {
+		t.Errorf("%d messages received, want 1", n)
+	}
+}
+
 func TestSMTPMailerSingleBody(t *testing.T) {
 	srv := notifytest.NewSMTPServer(t)
 	m := mailerFor(t, srv, nil)

@@ -113,7 +113,8 @@ func (w *OutboxWorker) Kick() {
 }
 
 // Run delivers due messages every Interval and on every Kick until ctx
-// ends, then returns nil. Run one worker per store.
+// ends, then returns nil. Any number of workers may run on one store, in
+// one process or on several replicas: each claims what it sends.
 func (w *OutboxWorker) Run(ctx context.Context) error {
 	ticker := time.NewTicker(w.opts.Interval)
 	defer ticker.Stop()
@@ -133,40 +134,95 @@ func (w *OutboxWorker) Run(ctx context.Context) error {
 // RunOnce delivers what is due now and reports how many messages it tried.
 // The error is about reading the store; delivery outcomes are recorded on
 // the messages.
+//
+// Messages are claimed (storage.Outbox.ClaimDueMessages), at most
+// maxClaim at a time: a batch is this worker's until leaseUntil, and no
+// other worker, in this process or another replica, gets it before then.
+// A message is sent only while its lease leaves room for a whole try and
+// its record (SendTimeout plus recordTime); the rest of a batch that a
+// slow server left without that room is given back at once, for the next
+// claim, by any worker.
 func (w *OutboxWorker) RunOnce(ctx context.Context) (int, error) {
 	tried := 0
 	for range maxBatchesPerRound {
-		due, err := w.store.DueMessages(ctx, w.opts.Now(), w.opts.BatchSize)
+		now := w.opts.Now()
+		leaseUntil := now.Add(w.lease())
+		claim := min(w.opts.BatchSize, maxClaim)
+		due, err := w.store.ClaimDueMessages(ctx, now, claim, leaseUntil)
 		if err != nil {
-			return tried, fmt.Errorf("notify: outbox: due messages: %w", err)
+			return tried, fmt.Errorf("notify: outbox: claiming due messages: %w", err)
 		}
-		for _, m := range due {
-			if ctx.Err() != nil {
+		for i, m := range due {
+			if ctx.Err() != nil || w.opts.Now().Add(w.opts.SendTimeout+recordTime).After(leaseUntil) {
+				w.giveBack(ctx, due[i:], leaseUntil)
 				return tried, nil
 			}
-			w.deliver(ctx, m)
+			w.deliver(ctx, m, leaseUntil)
 			tried++
 		}
-		if len(due) < w.opts.BatchSize {
+		if len(due) < claim {
 			break
 		}
 	}
 	return tried, nil
 }
 
-func (w *OutboxWorker) deliver(ctx context.Context, m OutboxMessage) {
+const (
+	// recordTime bounds the write that records a try's outcome.
+	recordTime = 10 * time.Second
+	// leaseSlack is the part of a lease beyond one try and its record:
+	// the time quick sends of a batch share.
+	leaseSlack = 5 * time.Second
+	// maxClaim bounds a batch claimed at once, so that what a slow
+	// server makes the worker give back stays small.
+	maxClaim = 10
+)
+
+// lease is how long a claimed batch is this worker's: room for one try
+// and its record, and a little more for the quick sends of the rest of
+// the batch. A worker that dies with messages claimed (a crash, a replica
+// gone) delays them by at most this much, 45 s by default; another
+// worker, or the same process restarted, sends them then.
+func (w *OutboxWorker) lease() time.Duration {
+	return w.opts.SendTimeout + recordTime + leaseSlack
+}
+
+// giveBack makes claimed messages that were not tried due again at once.
+// A message whose lease is no longer this worker's (it ran out, and
+// another worker claimed it) is left alone.
+func (w *OutboxWorker) giveBack(ctx context.Context, ms []OutboxMessage, leaseUntil time.Time) {
+	now := w.opts.Now()
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTime)
+	defer cancel()
+	for _, m := range ms {
+		err := w.store.UpdateOutboxMessage(uctx, m.ID, func(old OutboxMessage) (OutboxMessage, error) {
+			if old.State == StatePending && old.NextAttemptAt.Equal(leaseUntil) {
+				old.NextAttemptAt = now
+			}
+			return old, nil
+		})
+		if err != nil {
+			w.log.WarnContext(ctx, "outbox message not given back; due again when its lease ends",
+				"message_id", m.ID, "lease_until", leaseUntil, "error", err)
+		}
+	}
+}
+
+func (w *OutboxWorker) deliver(ctx context.Context, m OutboxMessage, leaseUntil time.Time) {
 	sendCtx, cancel := context.WithTimeout(ctx, w.opts.SendTimeout)
 	sendErr := w.send(sendCtx, m)
 	cancel()
 	if sendErr != nil && ctx.Err() != nil {
-		// Shutting down: the message stays due and this try does not count.
+		// Shutting down: this try does not count, and the message is due
+		// again at once, for whichever worker runs next.
+		w.giveBack(ctx, []OutboxMessage{m}, leaseUntil)
 		return
 	}
 	now, jitter := w.opts.Now(), w.jitter()
 	var result OutboxMessage
 	// Record the outcome even if ctx ends now: a sent message that is not
 	// marked sent would go out twice.
-	uctx, ucancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	uctx, ucancel := context.WithTimeout(context.WithoutCancel(ctx), recordTime)
 	defer ucancel()
 	err := w.store.UpdateOutboxMessage(uctx, m.ID, func(old OutboxMessage) (OutboxMessage, error) {
 		result = applyOutcome(old, sendErr, now, jitter, w.opts)

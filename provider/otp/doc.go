@@ -6,9 +6,9 @@
 // every language mail is written in, as one airline's programme uses), and the resend
 // throttle.
 //
-// It depends on storage (OTPs and Events), on notify (Mailer, SMSSender,
-// Renderer) and on acr for amr values; cmd builds Options from the
-// configuration.
+// It depends on storage (OTPs, Events and Throttles), on notify (Mailer,
+// SMSSender, Renderer) and on acr for amr values; cmd builds Options from
+// the configuration.
 //
 // # Challenges
 //
@@ -59,11 +59,17 @@
 // Issue refuses with *ResendWaitError (RetryAfter is the wait to show) when
 // the member's current challenge for the purpose is younger than
 // ResendInterval, or when the member, or the client address, has had
-// ResendPerHour sends in the last hour. The interval is measured from the
-// stored challenge, so it survives a restart; the hourly counts are
-// in-memory sliding windows in bounded maps and start afresh when the
-// process restarts. A send whose delivery failed does not hold up a retry
-// (the interval is waived for it) but does count towards the hourly limits.
+// ResendPerHour sends in the last hour. A send whose delivery failed does
+// not hold up a retry (the interval is waived for it) but does count
+// towards the hourly limits. The interval is measured from the stored
+// challenge and from the last send; the last send and the hourly windows
+// are storage throttles (storage.Throttles, see throttle.go), checked and
+// counted in one update, so every replica sees every send: concurrent
+// resends on several replicas cannot all pass, and ResendPerHour holds
+// for the service as a whole. Nothing of the throttle is kept in this
+// process's memory. (storage/bolt keeps throttles in its own memory, so
+// there the hourly windows start afresh at a restart; the interval still
+// counts from the stored challenge.)
 //
 // # Delivery
 //

@@ -59,7 +59,11 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Challenge, error
 	case !errors.Is(err, storage.ErrNotFound):
 		return Challenge{}, fmt.Errorf("otp: issue: %w", err)
 	}
-	if wait := s.limits.reserve(m.ID, req.Purpose, req.IP, stored.CreatedAt, now); wait > 0 {
+	wait, err := s.limits.reserve(ctx, m.ID, req.Purpose, req.IP, stored.CreatedAt, now)
+	if err != nil {
+		return Challenge{}, fmt.Errorf("otp: issue: resend throttle: %w", err)
+	}
+	if wait > 0 {
 		s.log.InfoContext(ctx, "otp resend throttled", "member_id", m.ID, "purpose", req.Purpose, "retry_after", wait)
 		return Challenge{}, &ResendWaitError{RetryAfter: wait}
 	}
@@ -67,7 +71,7 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Challenge, error
 	format := s.Format(req.Purpose)
 	c, err := newCode(format, s.o.PictogramLength)
 	if err != nil {
-		s.limits.failed(m.ID, req.Purpose, now)
+		s.limits.failed(ctx, m.ID, req.Purpose, now)
 		return Challenge{}, err
 	}
 	rec := storage.OTP{
@@ -83,17 +87,17 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Challenge, error
 	// Render before storing, so a template fault leaves nothing behind.
 	send, err := s.message(rec, c, locale)
 	if err != nil {
-		s.limits.failed(m.ID, req.Purpose, now)
+		s.limits.failed(ctx, m.ID, req.Purpose, now)
 		return Challenge{}, err
 	}
 	if err := s.store.PutOTP(ctx, rec); err != nil {
-		s.limits.failed(m.ID, req.Purpose, now)
+		s.limits.failed(ctx, m.ID, req.Purpose, now)
 		return Challenge{}, fmt.Errorf("otp: store challenge: %w", err)
 	}
 	ch := s.challenge(rec)
 	ev := storage.Event{Type: EventSent, MemberID: m.ID, IP: req.IP, Method: channel, Detail: detail(rec)}
 	if err := send(ctx); err != nil {
-		s.limits.failed(m.ID, req.Purpose, now)
+		s.limits.failed(ctx, m.ID, req.Purpose, now)
 		permanent := notify.IsPermanent(err)
 		ev.Reason = "delivery_failed"
 		s.event(ctx, ev)

@@ -53,6 +53,7 @@ func Purposes() []string {
 type Store interface {
 	storage.OTPs
 	storage.Events
+	storage.Throttles // the resend throttle, shared by every replica
 }
 
 // Options configures a Service. Zero fields take the defaults in brackets.
@@ -134,7 +135,7 @@ func NewService(store Store, mail notify.Mailer, sms notify.SMSSender, r *notify
 	return &Service{
 		store: store, mail: mail, sms: sms, render: r, o: o,
 		key: append([]byte(nil), o.HMACKey...), countries: countries, numbers: notify.NewSMSPolicy(o.SMSCountries), log: o.Logger,
-		limits: newLimiter(o.ResendInterval, o.ResendPerHour),
+		limits: newLimiter(store, o.ResendInterval, o.ResendPerHour, o.Logger),
 	}, nil
 }
 

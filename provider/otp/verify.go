@@ -104,7 +104,7 @@ func (s *Service) verifyOnce(ctx context.Context, cur storage.OTP, input, ip str
 	}
 	switch out {
 	case outcomeOK:
-		s.limits.used(res.MemberID, res.Purpose)
+		s.limits.used(ctx, res.MemberID, res.Purpose, s.now())
 		ev.Type, ev.Success = EventVerified, true
 		s.event(ctx, ev)
 		s.log.InfoContext(ctx, "otp verified", "member_id", res.MemberID, "purpose", res.Purpose, "channel", res.Channel)

@@ -3,10 +3,10 @@
 // login ceremony (button or conditional mediation, i.e. autofill), and the
 // account page's list, rename and delete.
 //
-// It depends on storage (Members, Passkeys, Events) and provider/acr, and
-// takes plain Options; cmd fills the relying party from the configuration
-// (config.PasskeyRPID, PasskeyRPDisplayName, PasskeyOrigins: the issuer's
-// host and origin unless configured). The login UI owns the HTTP side: it
+// It depends on storage (Members, Passkeys, Events, SingleUse) and
+// provider/acr, and takes plain Options; cmd fills the relying party from
+// the configuration (config.PasskeyRPID, PasskeyRPDisplayName,
+// PasskeyOrigins: the issuer's host and origin unless configured). The login UI owns the HTTP side: it
 // checks the SMS one-time password before a registration, keeps the
 // ceremony state in the browser's server-side session, and records the
 // login (acr ACR = "phr", amr from FinishLogin) on the auth request.
@@ -84,14 +84,19 @@
 // plain state is refused. The state expires Options.Timeout (5 minutes)
 // after Begin, checked against Options.Now.
 //
-// Single use: the login UI deletes the state from the session before or
-// right after calling Finish, whatever the outcome, and begins a new
-// ceremony for a new attempt. The Service also remembers the challenges of
-// states already given to Finish until they expire, so a replay within one
-// process fails with ErrStateUsed even if the state was not deleted; this
-// memory does not survive a restart, which is why deleting it is required.
-// Binding to the browser comes from the session; binding to the member
-// (registration) from the state, checked by FinishRegistration.
+// Single use: Finish claims the state's challenge in storage
+// (storage.SingleUse, key "passkey/<challenge>") until the state expires,
+// before it verifies anything, so a state is finished once by every
+// replica together: a replay, or the same request sent to several
+// replicas at once, fails with ErrStateUsed. The login UI also deletes the
+// state from the session before or right after calling Finish, whatever
+// the outcome, and begins a new ceremony for a new attempt. (storage/bolt
+// keeps its claims in memory: a restart forgets them, and a state the
+// session still held could be finished once more within its Timeout;
+// the deletion from the session, which is stored, covers that.) Nothing
+// of a ceremony is kept in this process's memory. Binding to the browser
+// comes from the session; binding to the member (registration) from the
+// state, checked by FinishRegistration.
 //
 // # What the page sends
 //

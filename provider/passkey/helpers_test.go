@@ -28,7 +28,7 @@ const (
 // party as the virtual authenticator sees it, and two members.
 type fixture struct {
 	svc      *Service
-	store    *bolt.Store
+	store    storage.Store
 	clock    *storagetest.Clock
 	rp       virtualwebauthn.RelyingParty
 	alice    storage.Member
@@ -43,6 +43,12 @@ func newFixture(t testing.TB, tweak func(*Options)) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return newFixtureOn(t, st, tweak)
+}
+
+// newFixtureOn is newFixture on a store of the test's choosing.
+func newFixtureOn(t testing.TB, st storage.Store, tweak func(*Options)) *fixture {
+	t.Helper()
 	c := storagetest.NewClock(time.Date(2026, 3, 30, 9, 0, 0, 0, time.UTC))
 	o := Options{
 		RPID:          testRPID,

@@ -61,7 +61,7 @@ func (s *Service) finishLogin(ctx context.Context, state string, response []byte
 		m storage.Member
 		p storage.Passkey
 	)
-	st, err := s.finishState(state, kindLogin)
+	st, err := s.finishState(ctx, state, kindLogin)
 	if err != nil {
 		return m, p, nil, err
 	}

@@ -21,6 +21,7 @@ type Store interface {
 	storage.Members
 	storage.Passkeys
 	storage.Events
+	storage.SingleUse // finished ceremonies, in every process
 }
 
 // Audit event types written by the Service.
@@ -107,7 +108,6 @@ type Service struct {
 	wa    *webauthn.WebAuthn
 	opts  Options
 	state stateCodec
-	spent *spentChallenges
 	log   *slog.Logger
 }
 
@@ -166,7 +166,6 @@ func New(store Store, o Options) (*Service, error) {
 		wa:    wa,
 		opts:  o,
 		state: codec,
-		spent: newSpentChallenges(),
 		log:   o.Logger,
 	}, nil
 }

@@ -97,7 +97,7 @@ func (s *Service) FinishRegistration(ctx context.Context, m storage.Member, stat
 			return storage.Passkey{}, err
 		}
 	}
-	st, err := s.finishState(state, kindRegistration)
+	st, err := s.finishState(ctx, state, kindRegistration)
 	if err != nil {
 		return storage.Passkey{}, err
 	}

@@ -1,6 +1,7 @@
 package passkey
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -10,10 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
+
+	"tsubasa/storage"
 )
 
 // Ceremony kinds recorded in the state, so that one ceremony's state cannot
@@ -132,9 +134,10 @@ func (s *Service) beginState(kind, memberID string, sd *webauthn.SessionData) (s
 
 // finishState decodes a state for a Finish call and spends it: it must be
 // of the right kind, younger than Options.Timeout, and not given to any
-// Finish call before (of this process; the login UI also deletes it from
-// the session, which is what keeps it single-use across restarts).
-func (s *Service) finishState(raw, kind string) (ceremonyState, error) {
+// Finish call before, in this process or any other on the store: its
+// challenge is claimed once in storage (storage.SingleUse) until the
+// state expires. The login UI also deletes the state from the session.
+func (s *Service) finishState(ctx context.Context, raw, kind string) (ceremonyState, error) {
 	st, err := s.state.decode(raw)
 	if err != nil {
 		return st, err
@@ -148,42 +151,12 @@ func (s *Service) finishState(raw, kind string) (ceremonyState, error) {
 		return st, fmt.Errorf("%w: began %s, expired %s", ErrStateExpired,
 			st.CreatedAt.Format(time.RFC3339), expires.Format(time.RFC3339))
 	}
-	if !s.spent.claim(st.Session.Challenge, expires, now) {
+	err = s.store.ClaimOnce(ctx, "passkey/"+st.Session.Challenge, now, expires)
+	switch {
+	case errors.Is(err, storage.ErrConsumed):
 		return st, ErrStateUsed
+	case err != nil:
+		return st, fmt.Errorf("passkey: spending the ceremony state: %w", err)
 	}
 	return st, nil
-}
-
-// spentChallenges remembers the challenges of states already given to a
-// Finish call until they expire, so a copied state cannot be finished
-// twice even if the caller forgets to delete it. Entries live at most one
-// Timeout, so memory is bounded by the ceremony rate.
-type spentChallenges struct {
-	mu        sync.Mutex
-	until     map[string]time.Time
-	lastSweep time.Time
-}
-
-func newSpentChallenges() *spentChallenges {
-	return &spentChallenges{until: make(map[string]time.Time)}
-}
-
-// claim records challenge as spent until expires and reports whether it
-// was still unspent.
-func (c *spentChallenges) claim(challenge string, expires, now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if now.Sub(c.lastSweep) >= time.Minute {
-		for k, t := range c.until {
-			if !now.Before(t) {
-				delete(c.until, k)
-			}
-		}
-		c.lastSweep = now
-	}
-	if _, dup := c.until[challenge]; dup {
-		return false
-	}
-	c.until[challenge] = expires
-	return true
 }

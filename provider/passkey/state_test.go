@@ -73,17 +73,24 @@ func TestCustomTimeout(t *testing.T) {
 	}
 }
 
-func TestSpentChallengesForgetExpired(t *testing.T) {
-	c := newSpentChallenges()
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if !c.claim("a", t0.Add(5*time.Minute), t0) || c.claim("a", t0.Add(5*time.Minute), t0) {
-		t.Fatal("claim is not single-use")
+// TestFinishedStateRefusedByAnotherService: a state finished by one
+// Service is refused by another on the same store (another replica, or
+// this one restarted): the finish is claimed in storage, not in memory.
+func TestFinishedStateRefusedByAnotherService(t *testing.T) {
+	f := newFixture(t, nil)
+	d := newDevice(virtualwebauthn.AuthenticatorOptions{})
+	f.register(t, f.alice, d, "")
+	other, err := New(f.store, f.svc.opts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	c.claim("b", t0.Add(10*time.Minute), t0.Add(6*time.Minute))
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.until["a"]; ok || len(c.until) != 1 {
-		t.Fatalf("expired challenges kept: %v", c.until)
+	options, state, _ := f.svc.BeginLogin(t.Context())
+	resp := f.assert(t, d, options)
+	if _, _, _, err := f.svc.FinishLogin(t.Context(), state, resp); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := other.FinishLogin(t.Context(), state, resp); !errors.Is(err, ErrStateUsed) {
+		t.Fatalf("the same state on another Service: %v, want ErrStateUsed", err)
 	}
 }
 

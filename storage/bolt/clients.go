@@ -17,6 +17,7 @@ var clients = &table[storage.Client]{
 
 // CreateClient stores a new client.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
+	defer s.changes.notify(storage.ChangeClients, c.ID)
 	return createOne(ctx, s, clients, c)
 }
 
@@ -27,6 +28,7 @@ func (s *Store) ClientByID(ctx context.Context, id string) (storage.Client, erro
 
 // UpdateClient applies fn to the client.
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(storage.Client) (storage.Client, error)) error {
+	defer s.changes.notify(storage.ChangeClients, id)
 	return updateOne(ctx, s, clients, []byte(id), fn)
 }
 
@@ -37,6 +39,7 @@ func (s *Store) DeleteClient(ctx context.Context, id string) (storage.RemovedCli
 	if id == "" {
 		return storage.RemovedClient{}, clients.notFound(nil)
 	}
+	defer s.changes.notify(storage.ChangeClients, id)
 	f := storage.TokenFilter{ClientID: id}
 	ix, prefix, err := filterIndex(f)
 	if err != nil {

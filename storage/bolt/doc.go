@@ -78,6 +78,25 @@
 // through the same tables as the roles, so a copy keeps every index; a
 // revocation is remembered in memory once its import commits.
 //
+// # What is kept in memory
+//
+// One process owns the file, so what this process remembers is exact:
+//
+//   - authorization requests until their code is saved (pending.go): a
+//     crash loses logins in progress, never a code;
+//   - decoded members for MemberByID (membercache.go) and a mirror of the
+//     recorded revocations (revocations.go), both changed by the writes
+//     that change what they copy;
+//   - the throttles, the counts of login attempts in flight and the
+//     single-use claims (limits.go: storage.Throttles, LoginAttempts,
+//     SingleUse), which are not written to the file at all: their checks
+//     and counts cost no commit and no fsync. A restart forgets them:
+//     throttle windows start afresh (the lockouts of members and devices
+//     are in their records and stay), and a claim made before it may be
+//     made again;
+//   - the subscribers of client and key changes (changes.go), told before
+//     the write that made a change returns.
+//
 // # Free list
 //
 // The file is opened with bbolt's NoFreelistSync: a commit does not write

@@ -35,7 +35,7 @@ const janitorChunk = 1000
 // with its index entries, and returns how many. Each kind is read through
 // its expiry index, so only what is due is visited.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
-	total := s.pending.deleteExpired(now)
+	total := s.pending.deleteExpired(now) + s.limits.deleteExpired(now)
 	n, err := s.deleteExpiredRevocations(ctx, now)
 	if err != nil {
 		return total, err

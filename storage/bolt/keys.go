@@ -21,6 +21,7 @@ var keys = &table[storage.SigningKey]{
 
 // CreateKey stores a new signing key.
 func (s *Store) CreateKey(ctx context.Context, k storage.SigningKey) error {
+	defer s.changes.notify(storage.ChangeKeys, k.ID)
 	return createOne(ctx, s, keys, k)
 }
 
@@ -35,11 +36,13 @@ func (s *Store) ListKeys(ctx context.Context) ([]storage.SigningKey, error) {
 
 // UpdateKey applies fn to the signing key.
 func (s *Store) UpdateKey(ctx context.Context, id string, fn func(storage.SigningKey) (storage.SigningKey, error)) error {
+	defer s.changes.notify(storage.ChangeKeys, id)
 	return updateOne(ctx, s, keys, []byte(id), fn)
 }
 
 // DeleteKey deletes the signing key.
 func (s *Store) DeleteKey(ctx context.Context, id string) error {
+	defer s.changes.notify(storage.ChangeKeys, id)
 	return deleteOne(ctx, s, keys, []byte(id))
 }
 

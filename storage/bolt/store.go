@@ -57,6 +57,11 @@ type Store struct {
 	members *memberCache
 	// revoked mirrors the token_revocations bucket.
 	revoked *revocations
+	// limits are the throttles, attempts in flight and single-use claims,
+	// in memory (limits.go); changes tells this process's caches about
+	// client and key changes (changes.go).
+	limits  *limits
+	changes *changes
 	now     func() time.Time
 }
 
@@ -99,7 +104,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	s := &Store{db: db, commits: &committer{db: db}, path: path, log: log, pending: newPendingRequests(), members: newMemberCache(),
-		revoked: newRevocations(opts.RevokeFor), now: opts.Now}
+		revoked: newRevocations(opts.RevokeFor), limits: newLimits(), changes: newChanges(), now: opts.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -218,3 +218,43 @@ func BenchmarkImportMembers(b *testing.B) {
 		}
 	}
 }
+
+// EnterLogin and LeaveLogin are what counting a login attempt in flight
+// costs (storage/limits.go), against MemberByNumber, the read every login
+// makes anyway.
+func BenchmarkEnterLeaveLogin(b *testing.B) {
+	s, ctx := benchStore(b), b.Context()
+	if err := s.CreateMember(ctx, alice); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.EnterLogin(ctx, alice.ID, "", benchNow, benchNow.Add(time.Minute)); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.LeaveLogin(ctx, alice.ID, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkMemberByNumberOne(b *testing.B) {
+	s, ctx := benchStore(b), b.Context()
+	if err := s.CreateMember(ctx, alice); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := s.MemberByNumber(ctx, alice.Number); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Throttle is the read of an address's window before every login.
+func BenchmarkThrottle(b *testing.B) {
+	s, ctx := benchStore(b), b.Context()
+	for b.Loop() {
+		if _, err := s.Throttle(ctx, "login/address/192.0.2.1", benchNow); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -66,7 +66,42 @@
 // outbox rows with SKIP LOCKED and leases them, so outbox workers on
 // several replicas take disjoint messages; the worker must claim with it
 // rather than read DueMessages. Work that one replica must do alone (key
-// rotation) still needs a lease of its own in the database.
+// rotation, the first signing keys) takes a lease with ClaimOnce.
+//
+// # Limits and single use
+//
+// What decides a limit or a single use and used to live in each process
+// (storage/limits.go) is in the tables of migration 2, and nothing of it
+// is kept in memory (limits.go):
+//
+//   - Throttles (address and unknown-number login throttles, one-time
+//     password resend windows): UpdateThrottles inserts a placeholder row
+//     for each missing key (ON CONFLICT DO NOTHING), locks the rows in key
+//     order FOR UPDATE, applies fn and writes back, in one transaction
+//     whose first two statements go in one round trip. Concurrent updates
+//     of a key in any process are serialised on its row.
+//   - LoginAttempts: EnterLogin is one statement. It locks the member's
+//     row and the device's FOR SHARE, which returns their newest version
+//     and keeps a write of them from committing until it ends, and counts
+//     the attempt with INSERT … ON CONFLICT DO UPDATE on login_flights,
+//     whose row lock serialises the counts; the count lapses at the
+//     latest lease given (a replica that dies leaves its counts for that
+//     long). LeaveLogin is held in the request's unit, so a login that
+//     succeeds uncounts itself in the transaction of what it answers with.
+//     A password login on PostgreSQL therefore makes one round trip more
+//     than it used to before its hash (EnterLogin, which also replaces
+//     the member and device reads, and waits for no WAL flush) and one
+//     more statement inside the commit it makes anyway (LeaveLogin); the
+//     address's window adds one read before anything else (a refused
+//     address must look nothing up). BenchmarkLoginStorage
+//     (provider/member) measures the whole.
+//   - SingleUse: ClaimOnce is one statement, INSERT … ON CONFLICT DO
+//     UPDATE … WHERE the existing claim has expired, RETURNING: of
+//     concurrent claims one inserts, the others find it live.
+//
+// Times there are Unix nanoseconds (bigint), compared exactly as Go
+// compares them. The janitor deletes expired throttles and claims and
+// lapsed counts with the same SKIP LOCKED chunks as the other tables.
 //
 // # Units
 //
@@ -122,9 +157,12 @@
 // never delivers: Open fails when its listener cannot connect or its first
 // ping does not come back within 10s.
 //
-// Clients and signing keys are not cached here; the provider's caches of
-// them, and their invalidation across replicas, are the provider's
-// concern.
+// Clients and signing keys are not cached here. Their writes notify every
+// process too ("c<id>", "k<id>"), and the feed hands the notifications to
+// the subscribers of OnChange (storage.ChangeNotifier; changes.go): the
+// provider's client cache and key ring, which answer from memory only
+// while ChangesCurrent (the feed's freshness) holds. A listener that
+// reconnects tells them that anything may have changed.
 //
 // # Export, import and readiness
 //

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"tsubasa/storage"
 )
 
 // feed listens for what other processes change (LISTEN/NOTIFY on
@@ -18,7 +20,8 @@ import (
 //
 // Writes that other processes must see notify in their own transaction,
 // so the notification is delivered at commit, or never: a revocation
-// ("r…", revocations.go) and a member change ("m<id>", memberCache).
+// ("r…", revocations.go), a member change ("m<id>", memberCache), and a
+// change of a client or a signing key ("c<id>", "k<id>", changes.go).
 //
 // PostgreSQL delivers the notifications of different transactions in the
 // order the transactions committed. Every ping period (RevocationDelay/2)
@@ -33,8 +36,9 @@ import (
 //
 // When the listener's connection fails, it reconnects (with LISTEN first,
 // so that nothing committed afterwards is missed), reads every revocation
-// again and clears the member cache; until its next ping comes back it is
-// not fresh.
+// again, clears the member cache and tells the subscribers of client and
+// key changes that anything may have changed; until its next ping comes
+// back it is not fresh.
 type feed struct {
 	s      *Store
 	cfg    *pgx.ConnConfig
@@ -132,6 +136,7 @@ func (f *feed) connect(ctx context.Context) (*pgx.Conn, error) {
 		return nil, err
 	}
 	f.s.members.reset()
+	f.s.subs.everything()
 	return conn, nil
 }
 
@@ -226,6 +231,14 @@ func (f *feed) handle(channel, payload string) error {
 		return nil
 	}
 	switch {
+	case payload == "C":
+		f.s.subs.notify(storage.ChangeClients, "")
+	case strings.HasPrefix(payload, "c"):
+		f.s.subs.notify(storage.ChangeClients, payload[1:])
+	case payload == "K":
+		f.s.subs.notify(storage.ChangeKeys, "")
+	case strings.HasPrefix(payload, "k"):
+		f.s.subs.notify(storage.ChangeKeys, payload[1:])
 	case payload == "M":
 		f.s.members.reset()
 	case strings.HasPrefix(payload, "m"):

@@ -27,6 +27,21 @@ var expiring = []struct{ name, sql string }{
 	{"used_jtis", expireSQL("used_jtis", "key", "expires_at, expires_ns")},
 }
 
+// expiringNanos are the tables whose expiry is Unix nanoseconds
+// (migrations/0002_shared_state.sql): throttles, single-use claims, and
+// counts of login attempts whose lease has lapsed.
+var expiringNanos = []struct{ name, sql string }{
+	{"throttles", expireNanosSQL("throttles", "key", "expires_ns")},
+	{"single_use", expireNanosSQL("single_use", "key", "expires_ns")},
+	// A row is locked by its ctid, which the lock keeps from moving.
+	{"login_flights", expireNanosSQL("login_flights", "ctid", "until_ns")},
+}
+
+func expireNanosSQL(table, key, expiry string) string {
+	return "DELETE FROM " + table + " WHERE " + key + " = ANY (ARRAY(SELECT " + key + " FROM " + table +
+		" WHERE " + expiry + " <= $1 ORDER BY " + expiry + " LIMIT " + strconv.Itoa(janitorChunk) + " FOR UPDATE SKIP LOCKED))"
+}
+
 func expireSQL(table, key, expiry string) string {
 	// The oldest first, through the expiry index (ORDER BY and LIMIT
 	// make the planner walk it from the start, whatever it estimates);
@@ -48,20 +63,38 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) (int, error) {
 		return total, err
 	}
 	for _, e := range expiring {
-		for {
-			tag, err := s.pool.Exec(ctx, e.sql, now, ns(now))
-			if err != nil {
-				return total, wrap("delete expired "+e.name, err)
-			}
-			n := int(tag.RowsAffected())
-			total += n
-			if n > 0 {
-				s.log.Debug("expired records deleted", "kind", e.name, "count", n)
-			}
-			if n < janitorChunk {
-				break
-			}
+		n, err := s.deleteChunks(ctx, e.name, e.sql, now, ns(now))
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	for _, e := range expiringNanos {
+		n, err := s.deleteChunks(ctx, e.name, e.sql, nanos(now))
+		total += n
+		if err != nil {
+			return total, err
 		}
 	}
 	return total, nil
+}
+
+// deleteChunks runs a janitor statement until it deletes less than a
+// chunk, and returns how many rows it deleted.
+func (s *Store) deleteChunks(ctx context.Context, name, sql string, args ...any) (int, error) {
+	total := 0
+	for {
+		tag, err := s.pool.Exec(ctx, sql, args...)
+		if err != nil {
+			return total, wrap("delete expired "+name, err)
+		}
+		n := int(tag.RowsAffected())
+		total += n
+		if n > 0 {
+			s.log.Debug("expired records deleted", "kind", name, "count", n)
+		}
+		if n < janitorChunk {
+			return total, nil
+		}
+	}
 }

@@ -29,7 +29,12 @@ var keys = newTable(table[storage.SigningKey]{
 
 // CreateClient stores a new client.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
-	return createOne(ctx, s, clients, c)
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := clients.create(ctx, tx, &c); err != nil {
+			return err
+		}
+		return notify(ctx, tx, clientChanged(c.ID))
+	})
 }
 
 // ClientByID returns the client with the given id.
@@ -39,7 +44,18 @@ func (s *Store) ClientByID(ctx context.Context, id string) (storage.Client, erro
 
 // UpdateClient applies fn to the client.
 func (s *Store) UpdateClient(ctx context.Context, id string, fn func(storage.Client) (storage.Client, error)) error {
-	return updateOne(ctx, s, clients, []any{id}, fn)
+	return updateNotify(ctx, s, clients, id, fn, clientChanged)
+}
+
+// updateNotify is updateOne for a kind whose changes every replica hears
+// of, in the same transaction.
+func updateNotify[T any](ctx context.Context, s *Store, t *table[T], id string, fn func(T) (T, error), payload func(string) string) error {
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := t.updateTx(ctx, tx, []any{id}, fn); err != nil {
+			return err
+		}
+		return notify(ctx, tx, payload(id))
+	})
 }
 
 // DeleteClient deletes the client, every member's consent for it and its
@@ -70,8 +86,10 @@ func (s *Store) DeleteClient(ctx context.Context, id string) (storage.RemovedCli
 			return wrap("delete tokens", err)
 		}
 		out.Tokens = int(tag.RowsAffected())
-		remember, err = s.putRevocation(ctx, tx, f, now)
-		return err
+		if remember, err = s.putRevocation(ctx, tx, f, now); err != nil {
+			return err
+		}
+		return notify(ctx, tx, clientChanged(id))
 	})
 	if err != nil {
 		return storage.RemovedClient{}, err
@@ -90,7 +108,12 @@ func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
 
 // CreateKey stores a new signing key.
 func (s *Store) CreateKey(ctx context.Context, k storage.SigningKey) error {
-	return createOne(ctx, s, keys, k)
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := keys.create(ctx, tx, &k); err != nil {
+			return err
+		}
+		return notify(ctx, tx, keyChanged(k.ID))
+	})
 }
 
 // ListKeys returns every signing key, oldest first.
@@ -107,12 +130,17 @@ func (s *Store) ListKeys(ctx context.Context) ([]storage.SigningKey, error) {
 
 // UpdateKey applies fn to the signing key.
 func (s *Store) UpdateKey(ctx context.Context, id string, fn func(storage.SigningKey) (storage.SigningKey, error)) error {
-	return updateOne(ctx, s, keys, []any{id}, fn)
+	return updateNotify(ctx, s, keys, id, fn, keyChanged)
 }
 
 // DeleteKey deletes the signing key.
 func (s *Store) DeleteKey(ctx context.Context, id string) error {
-	return deleteOne(ctx, s, keys, id)
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := keys.remove(ctx, tx, id); err != nil {
+			return err
+		}
+		return notify(ctx, tx, keyChanged(id))
+	})
 }
 
 const (

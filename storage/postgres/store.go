@@ -32,6 +32,7 @@ type Store struct {
 	feed    *feed        // notifications from the other processes (feed.go)
 	revoked *revocations // in-memory copy of token_revocations
 	members *memberCache // decoded members for MemberByID
+	subs    *subscribers // OnChange's, told by the feed (changes.go)
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -60,7 +61,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s := &Store{pool: pool, log: o.Logger, now: o.Now, opts: o,
-		revoked: newRevocations(o.RevokeFor), members: newMemberCache()}
+		revoked: newRevocations(o.RevokeFor), members: newMemberCache(), subs: newSubscribers()}
 	s.feed = newFeed(s, cfg.ConnConfig)
 	if err := s.feed.start(ctx); err != nil {
 		pool.Close()

@@ -21,7 +21,11 @@
 // token, OTP or pushed authorization request, and 50 concurrent uses of
 // one client-assertion jti, with exactly one winner, 20 concurrent first
 // callers of Secret, 100 concurrent SMS reservations against a budget of
-// 30, 10 outbox workers claiming 20 messages, each exactly once.
+// 30, 10 outbox workers claiming 20 messages, each exactly once; 100
+// concurrent throttle updates (and a limit of 30 checked in them), 50
+// concurrent login attempts counted 1 to 50, 50 concurrent claims of one
+// single-use key with one winner. Changes of clients and signing keys must
+// be heard by the subscribers of ChangeNotifier, by id, in the order made.
 //
 // The suite opens one store per case, so it checks what one process sees.
 // What several processes sharing a backend must also keep (single use and

@@ -56,7 +56,7 @@ var recordTests = []test{
 		roundTrip(t, "token", refresh("r1", "f1"), func(v storage.Token) error { return s.CreateTokens(ctx, v) },
 			func() (storage.Token, error) { return s.TokenByID(ctx, "r1") })
 		k := signingKey("k1", at(0))
-		k.RetiredAt, k.ExpiresAt = at(time.Hour), at(48*time.Hour)
+		k.ActiveAt, k.RetiredAt, k.ExpiresAt = at(time.Minute), at(time.Hour), at(48*time.Hour)
 		roundTrip(t, "signing key", k, func(v storage.SigningKey) error { return s.CreateKey(ctx, v) },
 			func() (storage.SigningKey, error) {
 				ks, err := s.ListKeys(ctx)

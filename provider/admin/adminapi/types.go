@@ -220,8 +220,9 @@ type EventsOutput struct {
 type KeyView struct {
 	ID        string    `json:"kid"`
 	Algorithm string    `json:"alg"`
-	Status    string    `json:"status"` // active, retired (still published) or expired
+	Status    string    `json:"status"` // pending (published, not signing yet), active, retired (still published) or expired
 	CreatedAt time.Time `json:"created_at"`
+	ActiveAt  time.Time `json:"active_at,omitzero"` // signs from then; zero: from CreatedAt
 	RetiredAt time.Time `json:"retired_at,omitzero"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }

@@ -69,6 +69,7 @@ type SMTPServer struct {
 	arrived  chan struct{} // closed and replaced on every new message
 	rcptErr  error
 	delay    time.Duration
+	drop     bool // cut the connection once a message is accepted
 }
 
 // NewSMTPServer starts a server on 127.0.0.1 with a free port. It is stopped
@@ -185,6 +186,16 @@ func (s *SMTPServer) SetDelay(d time.Duration) {
 	s.delay = d
 }
 
+// DropAfterAccept makes the server cut the connection right after it has
+// accepted a message (its 250 to DATA sent), when the client sends its
+// next command: a network failure the client sees although the message
+// was delivered.
+func (s *SMTPServer) DropAfterAccept(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drop = on
+}
+
 // Messages returns a copy of everything received so far.
 func (s *SMTPServer) Messages() []ReceivedMail {
 	s.mu.Lock()
@@ -232,6 +243,11 @@ type session struct {
 	authUser string
 	from     string
 	to       []string
+	// resets counts the resets since a message was accepted while the
+	// server drops after accepting: go-smtp resets the session itself
+	// after answering DATA, so the second is the client's next RSET.
+	resets int
+	accepted bool
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -296,11 +312,21 @@ func (ss *session) Data(r io.Reader) error {
 	m.From, m.To, m.AuthUser = ss.from, append([]string(nil), ss.to...), ss.authUser
 	_, m.TLS = ss.conn.TLSConnectionState()
 	ss.s.record(m)
+	ss.accepted, ss.resets = true, 0
 	return nil
 }
 
 func (ss *session) Reset() {
 	ss.from, ss.to = "", nil
+	ss.s.mu.Lock()
+	drop := ss.s.drop
+	ss.s.mu.Unlock()
+	if drop && ss.accepted {
+		if ss.resets++; ss.resets == 2 {
+			// The net.Conn itself: go-smtp holds its own lock here.
+			_ = ss.conn.Conn().Close()
+		}
+	}
 }
 
 func (ss *session) Logout() error { return nil }

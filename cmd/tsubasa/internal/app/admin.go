@@ -81,8 +81,9 @@ func (d *Deps) AdminOptions(p *provider.Provider) (admin.Options, error) {
 // OpenAdmin opens the database of cfg in this process and returns the
 // admin operations over it, for the CLI when no server answers on the
 // admin socket, and always on PostgreSQL, which any number of processes
-// share (a key rotation reaches the running replicas at their next key
-// reload, keyReloadEvery); closeDB closes the database. Import progress and warnings go
+// share (a key rotation reaches the running replicas' key rings when the
+// store notifies it, or at their next reload: provider/doc.go "Signing
+// keys"); closeDB closes the database. Import progress and warnings go
 // to stderr.
 func OpenAdmin(ctx context.Context, cfg config.Config, stderr io.Writer) (r adminsock.Runner, closeDB func() error, err error) {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

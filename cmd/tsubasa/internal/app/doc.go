@@ -27,9 +27,8 @@
 // metrics.listen (management.go). The admin operations (provider/admin)
 // are served on the admin socket (adminsock) with the running provider's
 // key rotation (admin.go), for bbolt only: on PostgreSQL the CLI opens the
-// database itself, and each replica reads the signing keys again every
-// keyReloadEvery (keyreload.go), so a rotation made elsewhere is used and
-// published here within that bound. /readyz probes the database within
+// database itself, and each replica's key ring hears a rotation made
+// elsewhere (provider/doc.go, "Signing keys"). /readyz probes the database within
 // readyTimeout (a PostgreSQL ping through the pool, which replaces the
 // connections a restarted server ended). schema.go runs `tsubasa db`, and
 // migratestorage.go copies a bbolt file into PostgreSQL through the

@@ -63,12 +63,13 @@ func Serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 			log.Error("outbox worker stopped", "err", err)
 		}
 	})
-	if cfg.UsesPostgres() {
-		// No admin socket: the CLI opens the shared database itself, and
-		// its key rotations reach this replica at the next reload.
-		wg.Go(func() { s.reloadKeys(ctx) })
-	} else if err := s.startAdmin(ctx, &wg); err != nil {
-		return err
+	// On PostgreSQL there is no admin socket: the CLI opens the shared
+	// database itself, and the provider's key ring hears its rotations
+	// (provider.Run keeps it current on every replica).
+	if !cfg.UsesPostgres() {
+		if err := s.startAdmin(ctx, &wg); err != nil {
+			return err
+		}
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
