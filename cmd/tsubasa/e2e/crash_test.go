@@ -263,10 +263,12 @@ func crashCheckShown(t *testing.T, n, out string) {
 
 // crashWaitAlerts waits (bounded) until every acknowledged login's alert
 // has arrived: the outbox is durable, so a crash may repeat one but never
-// lose one.
+// lose one. An alert a killed process had claimed is sent once its lease
+// (about 45 s) has run out: the bound leaves room for that and a slow
+// machine.
 func crashWaitAlerts(t *testing.T, mail *notifytest.SMTPServer, l *crashLedger) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(120 * time.Second)
 	for {
 		got := map[string]int{}
 		for _, m := range mail.Messages() {
