@@ -53,8 +53,7 @@ func (v *checker) clients(cs []ClientConfig, defaultAlg string) {
 		case !cl.Public && !hasSecret:
 			v.add(p+".secret", "confidential clients need secret or secret_file (or set public: true)")
 		}
-		v.redirectURIs(p+".redirect_uris", cl.RedirectURIs)
-		v.redirectURIs(p+".post_logout_redirect_uris", cl.PostLogoutRedirectURIs)
+		v.clientRedirects(p, cl) // validate_apps.go: the web's rules, and native apps'
 		for j, g := range cl.GrantTypes {
 			gp := p + ".grant_types[" + strconv.Itoa(j) + "]"
 			switch g {
@@ -85,6 +84,7 @@ func (v *checker) clients(cs []ClientConfig, defaultAlg string) {
 		v.optionalURL(p+".logo_uri", cl.LogoURI)
 		v.optionalURL(p+".policy_uri", cl.PolicyURI)
 	}
+	v.appRedirectsUnique(cs)
 }
 
 // scopeTelephone is the scope of the call centre's PIN API.

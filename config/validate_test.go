@@ -99,7 +99,7 @@ func TestValidateRules(t *testing.T) {
 		{"redirect fragment", func(c *Config) { c.Clients[0].RedirectURIs = []string{"https://a.example.com/cb#x"} },
 			"clients[0].redirect_uris[0]", badURL},
 		{"redirect custom scheme", func(c *Config) { c.Clients[0].RedirectURIs = []string{"com.example.app:/cb"} },
-			"clients[0].redirect_uris[0]", badURL},
+			"clients[0].redirect_uris[0]", "public: true"},
 		{"redirect wildcard", func(c *Config) { c.Clients[0].RedirectURIs = []string{"https://*.example.com/cb"} },
 			"clients[0].redirect_uris[0]", "wildcards"},
 		{"post logout", func(c *Config) { c.Clients[0].PostLogoutRedirectURIs = []string{"x"} },

@@ -30,7 +30,9 @@
 // description on every error.
 //
 // What op leaves to Tsubasa and this package does: exact redirect URI
-// matching, S256-only PKCE (required for public clients), refusing request
+// matching (with RFC 8252's one exception for native apps: a loopback IP
+// redirect registered without a port takes any port, redirects.go),
+// S256-only PKCE (required for public clients), refusing request
 // objects (request and request_uri) and repeated parameters, atomic single
 // use of codes, claimed in the commit that stores their tokens (a replay
 // revokes what the code minted; a revocation of its session since it was
