@@ -46,6 +46,8 @@ type Config struct {
 	SMS       SMSConfig       `yaml:"sms"`
 	Alerts    AlertsConfig    `yaml:"alerts"`
 	Passkeys  PasskeysConfig  `yaml:"passkeys"`
+	GeoIP     GeoIPConfig     `yaml:"geoip"`    // types_experience.go
+	Contacts  ContactsConfig  `yaml:"contacts"` // types_experience.go
 	Telephone TelephoneConfig `yaml:"telephone"`
 	Metrics   MetricsConfig   `yaml:"metrics"`
 	Runtime   RuntimeConfig   `yaml:"runtime"`
@@ -305,6 +307,10 @@ type PasskeysConfig struct {
 	// RegistrationRequires is the one-time password a member must pass
 	// before adding a passkey: sms or any_otp.
 	RegistrationRequires string `yaml:"registration_requires"`
+
+	Apps              PasskeyAppsConfig `yaml:"apps"`               // types_experience.go
+	OfferAfterLogin   bool              `yaml:"offer_after_login"`  // see types_experience.go
+	ConditionalCreate bool              `yaml:"conditional_create"` // see types_experience.go
 }
 
 // TelephoneConfig is the call-centre PIN verification API.

@@ -75,6 +75,9 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.sms(c.SMS)
 	v.alerts(c.Alerts)
 	v.passkeys(c)
+	v.passkeyApps(c) // validate_experience.go
+	v.geoip(c.GeoIP)
+	v.contacts(c.Contacts)
 	v.metrics(c.Metrics, c.Listen)
 	if len(v.problems) == 0 {
 		return nil

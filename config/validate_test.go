@@ -154,8 +154,8 @@ func TestValidateRules(t *testing.T) {
 		{"rp id url", func(c *Config) { c.Passkeys.RPID = "https://example.com" }, "passkeys.rp_id", "bare host"},
 		{"origin path", func(c *Config) { c.Passkeys.Origins = []string{"https://id.example.com/login"} },
 			"passkeys.origins[0]", "origin"},
-		{"origin foreign", func(c *Config) { c.Passkeys.Origins = []string{"https://evil.example.org"} },
-			"passkeys.origins[0]", "subdomain"},
+		{"origins without the issuer's", func(c *Config) { c.Passkeys.Origins = []string{"https://evil.example.org"} },
+			"passkeys.origins", "issuer's origin"},
 		{"registration", func(c *Config) { c.Passkeys.RegistrationRequires = "none" }, "passkeys.registration_requires", "any_otp"},
 	}
 	for _, tc := range tests {
