@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"SMSBudget", smsBudgetTests},
 		{"Records", recordTests},
 		{"Export", exportTests},
+		{"MemberExperience", experienceTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
