@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"tsubasa/provider/member"
+	"tsubasa/provider/notify"
+	"tsubasa/storage"
 )
 
 // page is what every page's data embeds: language, brand, the language
@@ -119,4 +121,11 @@ func (c catalog) formatTime(lang string, t time.Time, loc *time.Location, dateOn
 		key = "common.date_layout"
 	}
 	return t.In(loc).Format(c.T(lang, key))
+}
+
+// placeName is a login's approximate place in the page's language, as
+// the catalog's security.place.format puts city and country, "" when
+// unknown.
+func (p page) placeName(pl storage.Place) string {
+	return notify.PlaceText(pl, p.Lang, func(city, country string) string { return p.T("security.place.format", city, country) })
 }

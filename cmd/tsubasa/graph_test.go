@@ -26,7 +26,7 @@ const mod = "tsubasa/"
 // The authentication domains under provider/: the lower ones, which the
 // upper ones build on.
 var (
-	lowerDomains = []string{"provider/acr", "provider/audit", "provider/notify", "provider/clientaddr"}
+	lowerDomains = []string{"provider/acr", "provider/audit", "provider/notify", "provider/clientaddr", "provider/geoip"}
 	upperDomains = []string{"provider/member", "provider/otp", "provider/passkey", "provider/risk"}
 )
 
@@ -100,9 +100,9 @@ var rules = []rule{
 	{why: "acr and clientaddr are leaves",
 		matches: is("provider/acr", "provider/clientaddr"), allow: only(nothing),
 		names: []string{"provider/acr", "provider/clientaddr"}},
-	{why: "audit and notify, the lower domains, import only storage",
-		matches: is("provider/audit", "provider/notify"), allow: only(is("storage")),
-		names: []string{"provider/audit", "provider/notify"}},
+	{why: "audit, notify and geoip, the lower domains, import only storage",
+		matches: is("provider/audit", "provider/notify", "provider/geoip"), allow: only(is("storage")),
+		names: []string{"provider/audit", "provider/notify", "provider/geoip"}},
 	{why: "member, otp, passkey and risk import only storage, the lower domains and their own sub-packages, never one another",
 		matches: is(upperDomains...),
 		allow: func(pkg, dep string) bool {
@@ -110,8 +110,8 @@ var rules = []rule{
 		},
 		names: upperDomains},
 	{why: "a domain's test support imports nothing of ours",
-		matches: is("provider/notify/notifytest"), allow: only(nothing),
-		names: []string{"provider/notify/notifytest"}},
+		matches: is("provider/notify/notifytest", "provider/geoip/geoiptest"), allow: only(nothing),
+		names: []string{"provider/notify/notifytest", "provider/geoip/geoiptest"}},
 	{why: "the OpenID provider imports storage and acr, and no other domain",
 		matches: is("provider"), allow: only(is("storage", "provider/acr")), names: []string{"provider"}},
 	{why: "adminapi, the admin API's vocabulary, imports nothing of ours",

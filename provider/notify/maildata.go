@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"tsubasa/storage"
 )
 
 // WhenLayout is how mails print a moment: 2025/07/01 00:00:00(JST).
@@ -53,6 +55,9 @@ type LoginAlertData struct {
 	Device         string // e.g. "iPhone(mobile)"
 	Browser        string // e.g. "chrome"
 	IP             string
+	// Place is roughly where IP is (GeoIP), shown in the mail's language
+	// when known (view.Place).
+	Place storage.Place
 	// ChangePasswordURL is required; NotMeURL ("this wasn't me") is
 	// shown when set.
 	ChangePasswordURL string
