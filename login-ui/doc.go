@@ -40,6 +40,8 @@
 //	         /account/apps (+/unlink)                                              consent_account.go
 //	passkey  /login/passkey/{begin,finish,continue}, login page block             passkey_login.go
 //	         /login/passkey/required (+/cancel)  step when acr_values asks for phr  passkey_required.go
+//	         /login/passkey/offer (+/begin, /finish, /continue)  after-step: a passkey
+//	         offered after a password login, once in 30 days per browser      passkey_offer*.go
 //	         /account/passkeys (+/new, /begin, /finish, /{id}/rename, /{id}/delete) passkey_account.go
 //
 // State machine of one authorization request:
@@ -54,7 +56,9 @@
 //	          the flow began under; it ends every other session), new session id carrying
 //	          the stamp, SSO fields, login hooks (risk, alert)
 //	any step: the member's security stamp changed since the flow began ──▶ void, log in again
-//	finish: after-steps: consent ──▶ complete ──▶ Options.Answer (code to the client)
+//	finish: after-steps: consent ──▶ nudges (at most one per login, never blocking:
+//	        the passkey offer, the contacts check; nudge.go) ──▶ complete ──▶
+//	        Options.Answer (code to the client)
 //	bound ──(prompt=none and a step is needed)──▶ error to the client
 //
 // Every credential change (password, reset, passkey removed, contact,

@@ -129,3 +129,9 @@ func (c catalog) formatTime(lang string, t time.Time, loc *time.Location, dateOn
 func (p page) placeName(pl storage.Place) string {
 	return notify.PlaceText(pl, p.Lang, func(city, country string) string { return p.T("security.place.format", city, country) })
 }
+
+// PasskeyPrimary reports whether the passkey button is the page's primary
+// action. One action per page is primary (solid): on the login page the
+// password form's; a page whose action is the passkey (passkey_required)
+// has a field of this name, which wins over this method.
+func (page) PasskeyPrimary() bool { return false }

@@ -94,6 +94,7 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		ThemeDir:     cfg.Brand.ThemeDir,
 		StepUpMaxAge: cfg.OTP.StepUpMaxAge,
 		Features:     features,
+		Metrics:      s.metrics.Members(),
 		Logger:       d.Log,
 		// Credential changes end every other session (member.Service).
 		KeepSessionOnCredentialChange: cfg.Session.KeepCurrentOnCredentialChange,

@@ -55,6 +55,8 @@ func (s *server) wirePasskeys() (loginui.Feature, error) {
 		RegistrationChannels: channels,
 		Location:             loc,
 		ZoneLabel:            cfg.Alerts.ZoneLabel,
+		OfferAfterLogin:      cfg.Passkeys.OfferAfterLogin,
+		ConditionalCreate:    cfg.Passkeys.ConditionalCreate,
 	}), nil
 }
 
