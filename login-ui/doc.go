@@ -32,6 +32,8 @@
 //	otp      /login/otp (+/resend, /cancel)     second step and step-up          otp_login.go
 //	         /account/otp (+/resend)           fresh-code gate (passkey registration)  otp_gate.go
 //	         /account/contacts (+/email, /phone, /verify, /channel)                 contacts.go
+//	contact checks  /account/contacts/test, /account/contacts/received (the test
+//	         message's link, no login), /login/contacts-check (after-step reminder)  contact_check.go
 //	         /login/reset (+/code, /password, /done)   forgot password            reset.go
 //	risk     login hook: device cookie, RecordLogin, alert                        risk.go
 //	         /account/history, /account/devices (+/{id}/signout), /account/signout-all,

@@ -135,6 +135,8 @@ type UI struct {
 	stepUp      bool                // a one-time-password step-up exists
 	risk        *riskFeature        // login risk and device recognition (risk.go); nil when off
 	otp         *otpFeature         // one-time passwords (otp.go); nil when off
+	// contactCheck is the contacts' test message and reminder (contact_check.go); nil when off.
+	contactCheck *contactCheckFeature
 }
 
 // corePages are the pages every deployment has; a missing one fails start-up.

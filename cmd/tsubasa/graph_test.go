@@ -27,7 +27,7 @@ const mod = "tsubasa/"
 // upper ones build on.
 var (
 	lowerDomains = []string{"provider/acr", "provider/audit", "provider/notify", "provider/clientaddr", "provider/geoip"}
-	upperDomains = []string{"provider/member", "provider/otp", "provider/passkey", "provider/risk"}
+	upperDomains = []string{"provider/member", "provider/otp", "provider/passkey", "provider/risk", "provider/contactcheck"}
 )
 
 // is matches the packages named (paths without the module prefix).
@@ -103,7 +103,7 @@ var rules = []rule{
 	{why: "audit, notify and geoip, the lower domains, import only storage",
 		matches: is("provider/audit", "provider/notify", "provider/geoip"), allow: only(is("storage")),
 		names: []string{"provider/audit", "provider/notify", "provider/geoip"}},
-	{why: "member, otp, passkey and risk import only storage, the lower domains and their own sub-packages, never one another",
+	{why: "member, otp, passkey, risk and contactcheck import only storage, the lower domains and their own sub-packages, never one another",
 		matches: is(upperDomains...),
 		allow: func(pkg, dep string) bool {
 			return dep == "storage" || slices.Contains(lowerDomains, dep) || strings.HasPrefix(dep, pkg+"/")

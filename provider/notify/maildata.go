@@ -171,3 +171,23 @@ func MaskMemberNumber(n string) string {
 	runes := []rune(n)
 	return strings.Repeat("*", count-3) + string(runes[count-3:])
 }
+
+// ContactTestData fills the "contact_test" mail: a test message the member
+// asked for, whose link says it arrived.
+type ContactTestData struct {
+	Brand      string
+	Address    string // the address it was sent to
+	ConfirmURL string // the "received it" link (single use, expiring)
+	ValidHours int    // how long the link works
+}
+
+func (d ContactTestData) validate() error {
+	var errs []error
+	if d.ConfirmURL == "" {
+		errs = append(errs, errors.New("confirm URL required"))
+	}
+	if d.ValidHours <= 0 {
+		errs = append(errs, errors.New("valid hours must be positive"))
+	}
+	return errors.Join(errs...)
+}

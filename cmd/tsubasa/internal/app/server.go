@@ -245,6 +245,7 @@ func (s *server) features() ([]loginui.Feature, error) {
 	for _, wire := range []func() (loginui.Feature, error){
 		s.wireRisk,
 		s.wireOTP,
+		s.wireContactChecks, // wire_contacts.go
 		s.wirePasskeys,
 		s.wireConsent,
 	} {
