@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -189,19 +188,6 @@ func (v *checker) listen(addr string) {
 		return
 	}
 	v.hostPort("listen", addr)
-}
-
-// redirectURIs checks redirect and post-logout URIs: exact strings compared
-// by the provider, so no wildcards and no fragments (RFC 6749 section 3.1.2).
-func (v *checker) redirectURIs(path string, uris []string) {
-	for i, raw := range uris {
-		p := path + "[" + strconv.Itoa(i) + "]"
-		if strings.Contains(raw, "*") {
-			v.add(p, "wildcards are not allowed; list each URI")
-			continue
-		}
-		v.webURL(p, raw, true)
-	}
 }
 
 func validColor(s string) bool {

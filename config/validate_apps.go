@@ -25,7 +25,9 @@ import (
 // (§8.6), so it is refused for every client after the first.
 
 // clientRedirects checks a client's redirect_uris and
-// post_logout_redirect_uris, each by the web's rules or an app's.
+// post_logout_redirect_uris, each by the web's rules or an app's: exact
+// strings compared by the provider, so no wildcards and no fragments (RFC
+// 6749 section 3.1.2).
 func (v *checker) clientRedirects(p string, cl ClientConfig) {
 	for _, f := range []struct {
 		key  string
