@@ -53,8 +53,9 @@ func (c *Chrome) demoLogin(s *Server) {
 // member is offered one on the way back to the app. "Register" goes through
 // the SMS code the programme requires, then the device, then on to the app
 // with the authorization request intact; the authenticator holds the
-// passkey and the next login, by passkey, needs no password. The same
-// browser is not asked again within 30 days. Another browser says "not
+// passkey and the next login, by passkey, needs no password; deleted on
+// the passkeys page, the authenticator forgets it too. The same browser is
+// not asked again within 30 days. Another browser says "not
 // now", once, and is not asked again either. Without JavaScript, or in
 // LINE's in-app browser, nothing is offered and the login goes straight
 // to the app. /metrics counts what was shown, accepted and declined, and
@@ -104,6 +105,13 @@ func TestBrowserPasskeyOffer(t *testing.T) {
 	if claims := c.Text(`pre`); !strings.Contains(claims, `"acr": "phr"`) {
 		t.Errorf("passkey login after the offer:\n%s", claims)
 	}
+	// Deleted on the passkeys page, it is gone from the authenticator too:
+	// the page tells it which passkeys still count
+	// (signalAllAcceptedCredentials).
+	c.Do(chromedp.Navigate(s.Issuer+"/account/passkeys"), chromedp.WaitVisible(chromedp.CSS(`.passkey-item`)),
+		chromedp.Click(chromedp.CSS(`.passkey-item a[href$="/delete"]`)), chromedp.WaitVisible(chromedp.CSS(`form[action$="/delete"] button`)),
+		chromedp.Click(chromedp.CSS(`form[action$="/delete"] button`)), waitURL(s.Issuer+"/account/passkeys?done=deleted"))
+	waitAuthenticatorCredentials(t, auth, 0)
 	c.LogOut(s.Issuer)
 	c.demoLogin(s)
 	c.Do(waitURL(s.Issuer + "/demo/callback"))
