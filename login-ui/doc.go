@@ -25,7 +25,8 @@
 //	GET|POST /account/password        change password (current password, lockout applies); a
 //	                                  credential change: every other session and token ends
 //	POST /account/logout
-//	GET  /theme.css, /static/…        brand colour from config; CSS and the one passkey script
+//	GET  /theme.css, /static/…        brand colour from config; CSS, the passkey script and the
+//	                                  forms' (the show-password toggle: form.js)
 //
 // Features (each in its own files, enabled by cmd through Options.Features):
 //
