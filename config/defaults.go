@@ -93,7 +93,7 @@ func Default() Config {
 			MaxPerHour: 1000,
 		},
 		Alerts:    AlertsConfig{Enabled: true, TimeZone: "Asia/Tokyo", ZoneLabel: "JST"},
-		Passkeys:  PasskeysConfig{RegistrationRequires: PasskeyRegistrationSMS},
+		Passkeys:  PasskeysConfig{RegistrationRequires: PasskeyRegistrationSMS, OfferAfterLogin: true},
 		Telephone: TelephoneConfig{Enabled: true},
 		Metrics:   MetricsConfig{Enabled: true, Listen: defaultMetricsListen},
 		Runtime:   RuntimeConfig{GCPercent: 400},
@@ -101,6 +101,11 @@ func Default() Config {
 		Loadtest: LoadtestConfig{AllowSetup: false},
 		PAR:      PARConfig{RequestURITTL: 60 * time.Second},
 		Outbound: OutboundConfig{Timeout: 5 * time.Second, MaxResponseBytes: 256 << 10},
+
+		// No database, no places; a replaced file is read within a minute.
+		GeoIP: GeoIPConfig{CheckEvery: time.Minute},
+		// No reminder until the operator says how long a confirmation lasts.
+		Contacts: ContactsConfig{TestInterval: time.Minute, TestsPerDay: 5, LinkTTL: 72 * time.Hour},
 
 		// Nobody's forwarding headers are believed until proxies are listed.
 		TrustedProxies: []string{},

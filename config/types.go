@@ -46,6 +46,8 @@ type Config struct {
 	SMS       SMSConfig       `yaml:"sms"`
 	Alerts    AlertsConfig    `yaml:"alerts"`
 	Passkeys  PasskeysConfig  `yaml:"passkeys"`
+	GeoIP     GeoIPConfig     `yaml:"geoip"`    // types_experience.go
+	Contacts  ContactsConfig  `yaml:"contacts"` // types_experience.go
 	Telephone TelephoneConfig `yaml:"telephone"`
 	Metrics   MetricsConfig   `yaml:"metrics"`
 	Runtime   RuntimeConfig   `yaml:"runtime"`
@@ -255,55 +257,6 @@ type OTPConfig struct {
 	PictogramLength int               `yaml:"pictogram_length"`
 }
 
-// MailConfig is outgoing mail.
-type MailConfig struct {
-	From string     `yaml:"from"`
-	SMTP SMTPConfig `yaml:"smtp"`
-	// OTPSMTP is a separate server for one-time passwords; nil = SMTP.
-	// Use MailConfig.ForOTP.
-	OTPSMTP *SMTPConfig `yaml:"otp_smtp"`
-}
-
-// SMTPConfig is one SMTP server. Empty Host = no SMTP (dev outbox).
-type SMTPConfig struct {
-	Host         string `yaml:"host"`
-	Port         int    `yaml:"port"`
-	Username     string `yaml:"username"`
-	Password     string `yaml:"password" secret:"true"`
-	PasswordFile string `yaml:"password_file"`
-	TLS          string `yaml:"tls"`  // none|starttls|tls
-	From         string `yaml:"from"` // empty = mail.from
-}
-
-// SMSConfig selects and configures the SMS driver.
-type SMSConfig struct {
-	Driver  string        `yaml:"driver"` // outbox (dev only)|webhook|twilio
-	Sender  string        `yaml:"sender"` // sender id shown to members
-	Webhook WebhookConfig `yaml:"webhook"`
-	Twilio  TwilioConfig  `yaml:"twilio"`
-	// MaxPerHour is the most SMS the whole service sends in any hour,
-	// every member and replica together: the ceiling of an SMS pumping
-	// attack. Past it SMS are refused (email still works).
-	MaxPerHour int `yaml:"max_per_hour"`
-}
-
-// WebhookConfig is the JSON POST SMS driver.
-type WebhookConfig struct {
-	URL       string        `yaml:"url"`
-	Token     string        `yaml:"token" secret:"true"` // bearer token
-	TokenFile string        `yaml:"token_file"`
-	Timeout   time.Duration `yaml:"timeout"`
-}
-
-// TwilioConfig is the Twilio Messages API driver.
-type TwilioConfig struct {
-	BaseURL       string `yaml:"base_url"`
-	AccountSID    string `yaml:"account_sid"`
-	AuthToken     string `yaml:"auth_token" secret:"true"`
-	AuthTokenFile string `yaml:"auth_token_file"`
-	From          string `yaml:"from"`
-}
-
 // AlertsConfig governs new-device login alerts. TimeZone is also the
 // service's local zone (see Config.PINCutover).
 type AlertsConfig struct {
@@ -322,6 +275,10 @@ type PasskeysConfig struct {
 	// RegistrationRequires is the one-time password a member must pass
 	// before adding a passkey: sms or any_otp.
 	RegistrationRequires string `yaml:"registration_requires"`
+
+	Apps              PasskeyAppsConfig `yaml:"apps"`               // types_experience.go
+	OfferAfterLogin   bool              `yaml:"offer_after_login"`  // see types_experience.go
+	ConditionalCreate bool              `yaml:"conditional_create"` // see types_experience.go
 }
 
 // TelephoneConfig is the call-centre PIN verification API.

@@ -183,8 +183,8 @@ func (a authorizer) redirectURI(ctx context.Context, req *oidc.AuthRequest) (sto
 		return c, nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client").WithParent(err)
 	}
 	// op un-escapes the redirect URI before matching it; an error must only
-	// ever be sent to the exact registered string.
-	if !slices.Contains(c.RedirectURIs, req.RedirectURI) {
+	// ever be sent to the registered string (redirects.go).
+	if !redirectRegistered(c, req.RedirectURI) {
 		return c, nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is not registered for this client")
 	}
 	client := a.p.opClient(c)

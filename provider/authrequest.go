@@ -113,8 +113,9 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	if err != nil {
 		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client").WithParent(err)
 	}
-	// op un-escapes before matching; Tsubasa wants the exact registered string.
-	if !slices.Contains(c.RedirectURIs, req.RedirectURI) {
+	// op un-escapes before matching; Tsubasa wants the registered string
+	// (redirects.go).
+	if !redirectRegistered(c, req.RedirectURI) {
 		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is not registered for this client")
 	}
 	if !supportedResponseType(req.ResponseType) {

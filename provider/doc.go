@@ -98,7 +98,9 @@
 // description on every error.
 //
 // What op leaves to Tsubasa and this package does: exact redirect URI
-// matching, S256-only PKCE (required for public clients), request objects
+// matching (with RFC 8252's one exception for native apps: a loopback IP
+// redirect registered without a port takes any port, redirects.go),
+// S256-only PKCE (required for public clients), request objects
 // verified against the client's keys (unsigned ones, and those of clients
 // without keys, refused; a request_uri never fetched), pushed requests
 // claimed once by their own client, refusing repeated parameters, atomic

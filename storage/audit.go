@@ -19,6 +19,8 @@ type Event struct {
 	Success   bool
 	Reason    string
 	Detail    map[string]string
+	// Place is where IP was, roughly, at the time (GeoIP); zero when unknown.
+	Place Place
 }
 
 // Events is the append-only audit log.

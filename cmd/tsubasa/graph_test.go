@@ -26,8 +26,8 @@ const mod = "tsubasa/"
 // The authentication domains under provider/: the lower ones, which the
 // upper ones build on.
 var (
-	lowerDomains = []string{"provider/acr", "provider/audit", "provider/notify", "provider/clientaddr", "provider/outbound"}
-	upperDomains = []string{"provider/member", "provider/otp", "provider/passkey", "provider/risk"}
+	lowerDomains = []string{"provider/acr", "provider/audit", "provider/notify", "provider/clientaddr", "provider/outbound", "provider/geoip"}
+	upperDomains = []string{"provider/member", "provider/otp", "provider/passkey", "provider/risk", "provider/contactcheck"}
 )
 
 // is matches the packages named (paths without the module prefix).
@@ -100,18 +100,18 @@ var rules = []rule{
 	{why: "acr, clientaddr and outbound are leaves",
 		matches: is("provider/acr", "provider/clientaddr", "provider/outbound"), allow: only(nothing),
 		names: []string{"provider/acr", "provider/clientaddr", "provider/outbound"}},
-	{why: "audit and notify, the lower domains, import only storage",
-		matches: is("provider/audit", "provider/notify"), allow: only(is("storage")),
-		names: []string{"provider/audit", "provider/notify"}},
-	{why: "member, otp, passkey and risk import only storage, the lower domains and their own sub-packages, never one another",
+	{why: "audit, notify and geoip, the lower domains, import only storage",
+		matches: is("provider/audit", "provider/notify", "provider/geoip"), allow: only(is("storage")),
+		names: []string{"provider/audit", "provider/notify", "provider/geoip"}},
+	{why: "member, otp, passkey, risk and contactcheck import only storage, the lower domains and their own sub-packages, never one another",
 		matches: is(upperDomains...),
 		allow: func(pkg, dep string) bool {
 			return dep == "storage" || slices.Contains(lowerDomains, dep) || strings.HasPrefix(dep, pkg+"/")
 		},
 		names: upperDomains},
 	{why: "a domain's test support imports nothing of ours",
-		matches: is("provider/notify/notifytest"), allow: only(nothing),
-		names: []string{"provider/notify/notifytest"}},
+		matches: is("provider/notify/notifytest", "provider/geoip/geoiptest"), allow: only(nothing),
+		names: []string{"provider/notify/notifytest", "provider/geoip/geoiptest"}},
 	{why: "the OpenID provider imports storage, acr and outbound, and no other domain",
 		matches: is("provider"), allow: only(is("storage", "provider/acr", "provider/outbound")), names: []string{"provider"}},
 	{why: "adminapi, the admin API's vocabulary, imports nothing of ours",

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"tsubasa/provider"
@@ -32,6 +33,9 @@ func (s *Service) addClient(ctx context.Context, in adminapi.ClientInput) (admin
 	in.Name = strings.TrimSpace(in.Name)
 	cc, err := s.check(in)
 	if err != nil {
+		return adminapi.ClientOutput{}, err
+	}
+	if err := s.appRedirectsFree(ctx, cc); err != nil {
 		return adminapi.ClientOutput{}, err
 	}
 	now := s.now().UTC()
@@ -144,4 +148,29 @@ func (s *Service) rotateClientSecret(ctx context.Context, in adminapi.IDInput) (
 		return adminapi.ClientOutput{}, clientError(in.ID, err)
 	}
 	return adminapi.ClientOutput{Client: viewClient(c, adminapi.SourceDatabase), Secret: secret}, nil
+}
+
+// appRedirectsFree refuses a native app's redirect URI (a private-use
+// scheme or a loopback redirect without a port) that another client, of
+// the config file or the database, already has: either app could then
+// receive the other's codes (RFC 8252 §8.6). Config validation refuses the
+// same among the file's clients.
+func (s *Service) appRedirectsFree(ctx context.Context, in adminapi.ClientInput) error {
+	others := s.clients.StaticClients()
+	stored, err := s.store.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	others = append(others, stored...)
+	for _, uri := range in.RedirectURIs {
+		if !provider.AppRedirect(uri) {
+			continue
+		}
+		for _, c := range others {
+			if c.ID != in.ID && slices.Contains(c.RedirectURIs, uri) {
+				return adminapi.Conflict("redirect_uri", "%s is already a redirect URI of client %q: an app's redirect URI belongs to one client", uri, c.ID)
+			}
+		}
+	}
+	return nil
 }

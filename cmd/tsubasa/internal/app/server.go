@@ -12,6 +12,7 @@ import (
 	"tsubasa/provider"
 	"tsubasa/provider/clientaddr"
 	"tsubasa/provider/member"
+	"tsubasa/provider/passkey"
 )
 
 // server is the assembled HTTP application.
@@ -24,6 +25,9 @@ type server struct {
 	handler  http.Handler
 	// addrs derives each request's client address (trusted_proxies).
 	addrs *clientaddr.Resolver
+	// wellKnown serves the passkey documents of the programme's apps and
+	// origins (wire_passkeys.go); nil while passkeys are off.
+	wellKnown http.Handler
 }
 
 func newServer(ctx context.Context, d *Deps) (*server, error) {
@@ -95,6 +99,7 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		ThemeDir:     cfg.Brand.ThemeDir,
 		StepUpMaxAge: cfg.OTP.StepUpMaxAge,
 		Features:     features,
+		Metrics:      s.metrics.Members(),
 		Logger:       d.Log,
 		// Credential changes end every other session (member.Service).
 		KeepSessionOnCredentialChange: cfg.Session.KeepCurrentOnCredentialChange,
@@ -123,6 +128,11 @@ func (s *server) routes() http.Handler {
 	mux.Handle("/authorize", s.ui.LangSwitch(s.ui.SSO(friendlyAuthorizeErrors(op, s.ui))))
 	if s.deps.Config.Telephone.Enabled {
 		mux.Handle("POST /api/telephone/verify", member.NewTelephoneAPI(s.deps.Members, s.telephoneToken, s.deps.Log))
+	}
+	if s.wellKnown != nil {
+		for _, p := range []string{passkey.PathAppleAppSiteAssociation, passkey.PathAssetLinks, passkey.PathWebAuthn} {
+			mux.Handle(p, s.wellKnown)
+		}
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -240,6 +250,7 @@ func (s *server) features() ([]loginui.Feature, error) {
 	for _, wire := range []func() (loginui.Feature, error){
 		s.wireRisk,
 		s.wireOTP,
+		s.wireContactChecks, // wire_contacts.go
 		s.wirePasskeys,
 		s.wireConsent,
 	} {
