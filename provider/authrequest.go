@@ -335,10 +335,12 @@ func (p *Provider) credentialsChanged(ctx context.Context, r storage.AuthRequest
 
 // checkExchange reports whether an exchange presents the code with what
 // op's checks (ValidateAccessTokenRequest, AuthorizeCodeChallenge) will
-// accept: the request's client and redirect URI, and the PKCE verifier.
+// accept: the request's client and redirect URI, and the PKCE verifier;
+// and a proof by the DPoP key the code is bound to, if any.
 func checkExchange(ex exchange, a *authRequest) bool {
 	return ex.clientID == a.r.ClientID && ex.redirectURI == a.r.RedirectURI &&
-		op.AuthorizeCodeChallenge(ex.verifier, a.GetCodeChallenge()) == nil
+		op.AuthorizeCodeChallenge(ex.verifier, a.GetCodeChallenge()) == nil &&
+		(a.r.DPoPJKT == "" || ex.jkt == a.r.DPoPJKT) // RFC 9449 §10
 }
 
 // claimCode claims the code a request was found by, creating ts in the same
@@ -346,7 +348,7 @@ func checkExchange(ex exchange, a *authRequest) bool {
 // A lost claim is a replay, answered as AuthRequestByCode answers one.
 func (p *Provider) claimCode(ctx context.Context, a *authRequest, ts ...storage.Token) error {
 	if a.refused {
-		return oidc.ErrInvalidGrant().WithDescription("the code was presented with the wrong client, redirect URI or code_verifier")
+		return oidc.ErrInvalidGrant().WithDescription("the code was presented with the wrong client, redirect URI, code_verifier or DPoP key")
 	}
 	c, _, err := p.store.ClaimAuthCode(ctx, a.codeKey, p.now(), ts...)
 	switch {

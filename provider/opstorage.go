@@ -174,8 +174,18 @@ func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.In
 	if t.Kind == storage.AccessToken {
 		resp.JWTID = t.ID
 	}
+	resp.Claims = map[string]any{}
 	if t.ACR != "" {
-		resp.Claims = map[string]any{"acr": t.ACR}
+		// RFC 9470 §3: acr and auth_time, so that a resource server can
+		// ask for a stronger or fresher login (insufficient_user_authentication).
+		resp.Claims["acr"] = t.ACR
+	}
+	if t.JKT != "" {
+		// RFC 9449 §6.2: the key the token is bound to.
+		if t.Kind == storage.AccessToken {
+			resp.TokenType = tokenTypeDPoP
+		}
+		resp.Claims["cnf"] = map[string]string{"jkt": t.JKT}
 	}
 	return nil
 }
@@ -217,6 +227,7 @@ type clientKey struct{}
 // checkExchange).
 type exchange struct {
 	clientID, redirectURI, verifier string
+	jkt                             string // the DPoP proof's key, if any
 }
 
 func (p *Provider) algFor(ctx context.Context) string {

@@ -81,6 +81,11 @@ type Options struct {
 	// an outbound.Client with its defaults, which refuses special-use
 	// addresses.
 	Outbound *outbound.Client
+	// DPoPProofMaxAge is how old a DPoP proof's iat may be (default 60 s);
+	// DPoPNonceTTL, when set, makes every proof carry a server nonce at
+	// most that old (RFC 9449 §8; dpopnonce.go).
+	DPoPProofMaxAge time.Duration
+	DPoPNonceTTL    time.Duration
 
 	Dev    bool // allow an http issuer
 	Now    func() time.Time
@@ -94,6 +99,7 @@ type Provider struct {
 	clients    *ClientRegistry
 	keys       *keyRing
 	clientKeys *clientKeyCache
+	nonces     *dpopNonces
 	op         *op.Provider
 	responder  responder
 	now        func() time.Time
@@ -127,12 +133,16 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.Outbound == nil {
 		o.Outbound = outbound.New(outbound.Options{})
 	}
+	if o.DPoPProofMaxAge <= 0 {
+		o.DPoPProofMaxAge = time.Minute
+	}
 	reg, err := NewClientRegistry(o.Clients, o.Store, o.HMACKey, o.Now)
 	if err != nil {
 		return nil, err
 	}
 	p := &Provider{opts: o, store: o.Store, clients: reg, now: o.Now, log: o.Logger,
-		clientKeys: newClientKeyCache(o.Outbound, o.Now)}
+		clientKeys: newClientKeyCache(o.Outbound, o.Now),
+		nonces:     newDPoPNonces(o.HMACKey, false, o.DPoPNonceTTL, o.Now)}
 	p.keys = newKeyRing(o.Store, o.RSABits, o.Now, p.keyRetention())
 	if err := p.keys.load(ctx); err != nil {
 		return nil, err
