@@ -166,6 +166,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	for _, t := range req.UILocales {
 		r.UILocales = append(r.UILocales, t.String())
 	}
+	applyExtras(ctx, &r) // dpop_jkt, claims: requestextras.go
 	if err := p.store.CreateAuthRequest(ctx, r); err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
@@ -186,8 +187,8 @@ func (p *Provider) requestRules(c storage.Client, req *oidc.AuthRequest) *oidc.E
 			// RFC 7636 defaults to plain when the method is absent; plain is refused.
 			return oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 		}
-		if c.Public {
-			return oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for public clients")
+		if c.Public || isFAPI2(c) {
+			return oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for public clients and FAPI 2.0 clients")
 		}
 	default:
 		return oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
@@ -225,7 +226,9 @@ func (p *Provider) wrapAuthRequest(ctx context.Context, r storage.AuthRequest) (
 // second visit to the callback is refused.
 func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	p := s.p
+	var clientID string
 	err := p.store.UpdateAuthRequest(ctx, id, func(r storage.AuthRequest) (storage.AuthRequest, error) {
+		clientID = r.ClientID
 		if r.CodeIssued {
 			return r, errCodeIssued
 		}
@@ -239,7 +242,7 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 		return oidc.ErrServerError().WithParent(err)
 	}
 	now := p.now().UTC()
-	c := storage.AuthCode{Hash: p.codeKey(id, code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(p.opts.CodeTTL)}
+	c := storage.AuthCode{Hash: p.codeKey(id, code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(p.codeTTL(ctx, clientID))}
 	if err := p.store.SaveAuthCode(ctx, c); err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}

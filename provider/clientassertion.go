@@ -83,6 +83,10 @@ func (p *Provider) assertedClient(r *http.Request, formID string) (storage.Clien
 	case c.TokenEndpointAuthMethod != string(oidc.AuthMethodPrivateKeyJWT):
 		return storage.Client{}, p.authFailed(r, c.ID, "a client assertion from a client that does not use private_key_jwt")
 	}
+	if !signingAlgAllowed(c, tok.Headers[0].Algorithm) {
+		p.log.InfoContext(ctx, "client authentication failed", "client_id", c.ID, "reason", "an algorithm its profile does not allow")
+		return storage.Client{}, errAlgNotAllowed()
+	}
 	if !p.verifyWithClientKeys(r, c, tok) {
 		return storage.Client{}, p.authFailed(r, c.ID, "the client assertion's signature does not verify with the client's keys")
 	}

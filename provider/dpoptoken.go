@@ -129,3 +129,21 @@ func writeTokenResponse(w http.ResponseWriter, resp any, jkt string) {
 }
 
 const tokenTypeDPoP = "DPoP"
+
+// pushedProof checks the DPoP proof a pushed request may come with (RFC
+// 9449 §10.1) and binds the code to its key: dpop_jkt is set to its
+// thumbprint, and a dpop_jkt the client sent must be that one.
+func (p *Provider) pushedProof(w http.ResponseWriter, r *http.Request, c storage.Client, params map[string][]string) *oidc.Error {
+	if r.Header.Get("DPoP") == "" {
+		return nil // optional here, even for clients that must bind their tokens
+	}
+	jkt, oerr := p.requestProof(w, r, c, p.ResourceURL(parPath))
+	if oerr != nil {
+		return oerr
+	}
+	if v := params["dpop_jkt"]; len(v) > 0 && v[0] != jkt {
+		return oidc.ErrInvalidRequest().WithDescription("dpop_jkt is not the thumbprint of the DPoP proof's key")
+	}
+	params["dpop_jkt"] = []string{jkt}
+	return nil
+}

@@ -103,6 +103,7 @@ func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserI
 		return oidc.ErrServerError().WithParent(err)
 	}
 	setClaims(info, m, scopes)
+	requestedIDTokenClaims(info, m, req.GetScopes(), t.IDTokenClaims) // the claims parameter
 	info.Subject = req.GetSubject()
 	if t.SessionID != "" {
 		info.AppendClaims("sid", t.SessionID)
