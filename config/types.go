@@ -52,6 +52,7 @@ type Config struct {
 	Loadtest  LoadtestConfig  `yaml:"loadtest"`
 	PAR       PARConfig       `yaml:"par"`
 	Outbound  OutboundConfig  `yaml:"outbound"`
+	DPoP      DPoPConfig      `yaml:"dpop"`
 }
 
 // LogConfig shapes the single slog logger built in cmd.
@@ -155,6 +156,12 @@ type ClientConfig struct {
 	// requests must come through the pushed authorization request
 	// endpoint (RFC 9126).
 	RequirePushedAuthorizationRequests bool `yaml:"require_pushed_authorization_requests"`
+	// DPoPBoundAccessTokens: every token request of the client must carry
+	// a DPoP proof (RFC 9449 §5.2), so all its tokens are bound to its key.
+	DPoPBoundAccessTokens bool `yaml:"dpop_bound_access_tokens"`
+	// Profile holds the client to a security profile: "" for none, or
+	// "fapi2" (the FAPI 2.0 Security Profile; see README).
+	Profile string `yaml:"profile"`
 }
 
 // TokensConfig holds the lifetimes of what the provider issues.
@@ -379,6 +386,7 @@ const (
 
 	AlgRS256 = "RS256"
 	AlgES256 = "ES256"
+	AlgPS256 = "PS256"
 
 	OTPOnLoginAlways    = "always"
 	OTPOnLoginNewDevice = "new_device"

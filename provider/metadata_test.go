@@ -41,7 +41,7 @@ func TestDiscoveryAdvertisesWhatWorks(t *testing.T) {
 		"acr_values_supported":                                     acr.Levels(),
 		"ui_locales_supported":                                     {"ja", "en"},
 		"code_challenge_methods_supported":                         {"S256"},
-		"id_token_signing_alg_values_supported":                    {"RS256", "ES256"},
+		"id_token_signing_alg_values_supported":                    {"RS256", "ES256", "PS256"},
 		"token_endpoint_auth_methods_supported":                    {"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"revocation_endpoint_auth_methods_supported":               {"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"introspection_endpoint_auth_methods_supported":            {"client_secret_basic", "client_secret_post", "private_key_jwt"},

@@ -208,7 +208,7 @@ func (s *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 }
 
 func (s *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.RS256, jose.ES256}, nil
+	return []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.PS256}, nil
 }
 
 func (s *opStorage) KeySet(context.Context) ([]op.Key, error) { return s.p.keys.keySet(), nil }

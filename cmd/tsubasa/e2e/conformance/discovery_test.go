@@ -41,7 +41,7 @@ func discoveryEndpointVerification(t *testing.T, p *provider) {
 		// §3: REQUIRED lists, with what each MUST hold or may hold.
 		"response_types_supported":              {"code"},
 		"subject_types_supported":               {"public", "pairwise"},
-		"id_token_signing_alg_values_supported": {"RS256", "ES256"},
+		"id_token_signing_alg_values_supported": {"RS256", "ES256", "PS256"},
 		"scopes_supported":                      {"openid", "profile", "email", "phone", "membership", "offline_access"},
 		"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials"},
 		"response_modes_supported":              {"query", "fragment"},

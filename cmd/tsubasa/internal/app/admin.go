@@ -134,6 +134,8 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			JWKS:                               in.JWKS,
 			JWKSURI:                            in.JWKSURI,
 			RequirePushedAuthorizationRequests: in.RequirePAR,
+			DPoPBoundAccessTokens:              in.DPoPBoundAccessTokens,
+			Profile:                            in.Profile,
 		}.WithDefaults(cfg.Keys.Algorithm)
 		if cc.Name == "" {
 			cc.Name = cc.ID
@@ -149,7 +151,8 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			Public: cc.Public, ThirdParty: cc.ThirdParty, GrantTypes: cc.GrantTypes, Scopes: cc.Scopes,
 			IDTokenAlg: cc.IDTokenSignedResponseAlg, LogoURI: cc.LogoURI, PolicyURI: cc.PolicyURI,
 			TokenEndpointAuthMethod: cc.TokenEndpointAuthMethod, JWKS: cc.JWKS, JWKSURI: cc.JWKSURI,
-			RequirePAR: cc.RequirePushedAuthorizationRequests,
+			RequirePAR: cc.RequirePushedAuthorizationRequests, DPoPBoundAccessTokens: cc.DPoPBoundAccessTokens,
+			Profile: cc.Profile,
 		}, nil
 	}
 }
@@ -216,6 +219,8 @@ func clientValue(cc config.ClientConfig, key, index string) (string, bool) {
 		return cc.TokenEndpointAuthMethod, true
 	case "jwks_uri":
 		return cc.JWKSURI, true
+	case "profile":
+		return cc.Profile, true
 	}
 	return "", false
 }

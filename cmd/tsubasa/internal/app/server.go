@@ -54,6 +54,8 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		PARTTL:            cfg.PAR.RequestURITTL,
 		RequirePAR:        cfg.PAR.Required,
 		Outbound:          outboundClient(cfg),
+		DPoPProofMaxAge:   cfg.DPoP.ProofMaxAge,
+		DPoPNonceTTL:      dpopNonceTTL(cfg),
 	})
 	if err != nil {
 		return nil, err
