@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -16,6 +17,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"golang.org/x/oauth2"
 )
 
 // The client side of DPoP (RFC 9449), written from the RFC with go-jose:
@@ -154,4 +156,10 @@ func (tr Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	target.RawQuery = ""
 	req.Header.Set("DPoP", tr.Key.Proof(tr.T, req.Method, target.String(), ""))
 	return http.DefaultTransport.RoundTrip(req)
+}
+
+// DPoPContext is a context that makes x/oauth2 send its requests through
+// an HTTP client that signs a proof with key for each.
+func DPoPContext(t *testing.T, key *DPoPKey) context.Context {
+	return context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{Transport: Transport{T: t, Key: key}})
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -17,12 +16,6 @@ import (
 // (dpop.go: Transport); the resource requests (userinfo, the telephone
 // API) are written from the RFC, as no Go client library sends them.
 
-// dpopClient is an HTTP client that signs a proof with key for every
-// request, in the context x/oauth2 takes it from.
-func dpopClient(t *testing.T, key *DPoPKey) context.Context {
-	return context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{Transport: Transport{T: t, Key: key}})
-}
-
 // TestDPoPPublicClient: an app (a public client) logs a member in and
 // exchanges the code with a proof: its access token is DPoP-bound (token
 // type DPoP), works at userinfo only with a proof by its key, and its
@@ -34,7 +27,7 @@ func TestDPoPPublicClient(t *testing.T) {
 	rp := NewRP(t, s, "spa", "", "openid", "profile", "offline_access")
 	f := NewFlow()
 	cb := Login(t, NewBrowser(t, s), rp.AuthURL(f), MemberNumber, MemberPass)
-	tok, idt, err := rp.Exchange(dpopClient(t, key), f, cb)
+	tok, idt, err := rp.Exchange(DPoPContext(t, key), f, cb)
 	if err != nil {
 		t.Fatalf("code exchange with a proof: %v", err)
 	}
@@ -54,11 +47,11 @@ func TestDPoPPublicClient(t *testing.T) {
 		t.Errorf("a DPoP-bound token as a Bearer token: %d %v %s", bearer.Status, bearer.Header, bearer.Body)
 	}
 
-	next, err := rp.OAuth.TokenSource(dpopClient(t, key), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+	next, err := rp.OAuth.TokenSource(DPoPContext(t, key), &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
 	if err != nil || next.TokenType != "DPoP" || next.RefreshToken == tok.RefreshToken {
 		t.Fatalf("refresh with the same key: %v (type %q, rotated %v)", err, next.TokenType, next.RefreshToken != tok.RefreshToken)
 	}
-	_, err = rp.OAuth.TokenSource(dpopClient(t, NewDPoPKey(t)), &oauth2.Token{RefreshToken: next.RefreshToken}).Token()
+	_, err = rp.OAuth.TokenSource(DPoPContext(t, NewDPoPKey(t)), &oauth2.Token{RefreshToken: next.RefreshToken}).Token()
 	if !IsOAuthError(err, "invalid_dpop_proof") {
 		t.Errorf("refresh with another key: %v, want invalid_dpop_proof", err)
 	}

@@ -1,7 +1,6 @@
 package attack
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -31,7 +30,7 @@ func boundTokens(t *testing.T, s *e2e.Server, key *e2e.DPoPKey) *oauth2.Token {
 	rp := e2e.NewRP(t, s, "spa", "", "openid", "profile", "offline_access")
 	f := e2e.NewFlow()
 	cb := e2e.Login(t, e2e.NewBrowser(t, s), rp.AuthURL(f), e2e.MemberNumber, e2e.MemberPass)
-	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{Transport: e2e.Transport{T: t, Key: key}})
+	ctx := e2e.DPoPContext(t, key)
 	tok, _, err := rp.Exchange(ctx, f, cb)
 	if err != nil || tok.TokenType != "DPoP" {
 		t.Fatalf("a bound token: %v (type %v)", err, tok)
