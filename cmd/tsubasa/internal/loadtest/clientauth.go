@@ -30,12 +30,12 @@ const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // clientAuth authenticates the load's client.
 type clientAuth struct {
-	basic    string // the Authorization header; "" with assertions
-	signer   jose.Signer
+	basic  string // the Authorization header; "" with assertions
+	signer jose.Signer
 	// assertions are signed before the run (presign.go).
 	assertions *pool
-	clientID string
-	audience string
+	clientID   string
+	audience   string
 }
 
 // newClientAuth prepares o's client authentication for the server of

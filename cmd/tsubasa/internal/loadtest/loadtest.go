@@ -30,14 +30,14 @@ type Options struct {
 	// ClientAuth is how the client authenticates: ClientAuthBasic (the
 	// default) or ClientAuthPrivateKeyJWT with the private JWK in the file
 	// ClientKey (clientauth.go).
-	ClientAuth  string
-	ClientKey   string
+	ClientAuth string
+	ClientKey  string
 	// DPoP sends a DPoP proof (RFC 9449) with every token request and,
 	// for userinfo, the worker's DPoP-bound token with a proof. Presign is
 	// how many client assertions and proofs are signed before the run
 	// (presign.go); 0 signs each inside its request.
-	DPoP    bool
-	Presign int
+	DPoP        bool
+	Presign     int
 	RedirectURI string // default <issuer>/loadtest/cb
 	Member      string // first member number
 	Members     int    // members numbered from Member on, spread over workers

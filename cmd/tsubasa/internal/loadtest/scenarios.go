@@ -88,10 +88,12 @@ var scenarios = map[string]scenario{
 		},
 	},
 	"userinfo": {
-		help:         "GET /userinfo with the worker's access token (DPoP-bound, with a proof, with --dpop)",
-		needs:        needsMember,
-		setup:        setupSharedSession,
-		prepare:      func(ctx context.Context, w *worker) error { return errors.Join(prepareTokens(ctx, w), w.presignUserinfo()) },
+		help:  "GET /userinfo with the worker's access token (DPoP-bound, with a proof, with --dpop)",
+		needs: needsMember,
+		setup: setupSharedSession,
+		prepare: func(ctx context.Context, w *worker) error {
+			return errors.Join(prepareTokens(ctx, w), w.presignUserinfo())
+		},
 		prepareSlots: 16,
 		run: func(ctx context.Context, w *worker) error {
 			var proof string
