@@ -90,14 +90,19 @@ func (p *Provider) assertedClient(r *http.Request, formID string) (storage.Clien
 	if !p.verifyWithClientKeys(r, c, tok) {
 		return storage.Client{}, p.authFailed(r, c.ID, "the client assertion's signature does not verify with the client's keys")
 	}
-	err = p.store.UseJTI(ctx, storage.UsedJTI{
-		Key:       p.tokenHash("client-assertion-jti", c.ID+"\x00"+claims.ID),
-		ExpiresAt: claims.Expiry.Time().Add(assertionLeeway),
-	}, p.now())
+	var iat time.Time
+	if claims.IssuedAt != nil {
+		iat = claims.IssuedAt.Time()
+	}
+	err = p.replay.use(ctx, p.tokenHash("client-assertion-jti", c.ID+"\x00"+claims.ID), iat,
+		claims.Expiry.Time().Add(assertionLeeway))
 	switch {
-	case errors.Is(err, storage.ErrConsumed):
+	case errors.Is(err, errReplayed):
 		p.log.WarnContext(ctx, "client assertion replayed", "client_id", c.ID)
 		return storage.Client{}, oidc.ErrInvalidClient().WithDescription("the client assertion was used before: sign a new one, with a new jti, for every request")
+	case errors.Is(err, errBeforeStart):
+		p.log.InfoContext(ctx, "client assertion made before the server started", "client_id", c.ID)
+		return storage.Client{}, oidc.ErrInvalidClient().WithDescription("the client assertion was made before the server last started: sign a new one")
 	case err != nil:
 		return storage.Client{}, oidc.ErrServerError().WithParent(err)
 	}

@@ -86,6 +86,11 @@ type Options struct {
 	// most that old (RFC 9449 §8; dpopnonce.go).
 	DPoPProofMaxAge time.Duration
 	DPoPNonceTTL    time.Duration
+	// LocalReplay: the store is this process's alone (bbolt: one process
+	// per file), so the single use of client assertions and DPoP proofs
+	// is checked in memory, with a fence at this process's start
+	// (replay.go). False on a store replicas share.
+	LocalReplay bool
 
 	Dev    bool // allow an http issuer
 	Now    func() time.Time
@@ -100,6 +105,7 @@ type Provider struct {
 	keys       *keyRing
 	clientKeys *clientKeyCache
 	nonces     *dpopNonces
+	replay     *replayGuard
 	op         *op.Provider
 	responder  responder
 	now        func() time.Time
@@ -143,6 +149,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	p := &Provider{opts: o, store: o.Store, clients: reg, now: o.Now, log: o.Logger,
 		clientKeys: newClientKeyCache(o.Outbound, o.Now),
 		nonces:     newDPoPNonces(o.HMACKey, false, o.DPoPNonceTTL, o.Now)}
+	if p.replay, err = newReplayGuard(ctx, o.Store, o.LocalReplay, o.Now); err != nil {
+		return nil, err
+	}
 	p.keys = newKeyRing(o.Store, o.RSABits, o.Now, p.keyRetention())
 	if err := p.keys.load(ctx); err != nil {
 		return nil, err

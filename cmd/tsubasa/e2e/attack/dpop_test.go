@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -222,4 +223,46 @@ func privateJWKProof(t *testing.T, key *e2e.DPoPKey, payload string) string {
 		t.Fatalf("private jwk %s", b)
 	}
 	return signPayload(t, jose.ES256, key.Key, payload, map[jose.HeaderKey]any{"jwk": jwk})
+}
+
+// TestAttackReplayAcrossRestart: an attacker who captured a request to
+// userinfo (a DPoP proof) and a client's token request (its assertion)
+// waits for the server to restart, which forgets the single uses it kept
+// in memory (bbolt: provider/replay.go), and replays both. Refused: the
+// new process refuses whatever is dated at or before the last second the
+// old one took in memory. Fresh ones, made after, work.
+func TestAttackReplayAcrossRestart(t *testing.T) {
+	s := e2e.StartWithMember(t, e2e.Options{})
+	key := e2e.NewDPoPKey(t)
+	tok := boundTokens(t, s, key)
+	partner := e2e.NewPartnerKey(t, "batch-1")
+	s.CLI(t, false, "client", "add", "--id", "batch", "--grant-type", "client_credentials", "--scope", "openid",
+		"--token-endpoint-auth-method", "private_key_jwt", "--jwks", partner.JWKS)
+	proof := key.Proof(t, http.MethodGet, s.Issuer+"/userinfo", tok.AccessToken)
+	assertion := partner.Assertion(t, s, "batch")
+	grant := url.Values{"grant_type": {"client_credentials"}}
+	if w := userinfo(t, s, "DPoP "+tok.AccessToken, proof); w.Status != http.StatusOK {
+		t.Fatalf("the proof's first use: %d %s", w.Status, w.Body)
+	}
+	if w := e2e.PostForm(t, s, "/oauth/token", e2e.AssertionForm(grant, assertion)); w.Status != http.StatusOK {
+		t.Fatalf("the assertion's first use: %d %s", w.Status, w.Body)
+	}
+
+	s.Stop(t)
+	u, _ := url.Parse(s.Issuer)
+	port, _ := strconv.Atoi(u.Port())
+	s = e2e.Start(t, e2e.Options{Dir: s.Dir, Port: port})
+	refused(t, "the proof replayed after the restart", userinfo(t, s, "DPoP "+tok.AccessToken, proof), "invalid_dpop_proof")
+	if w := e2e.PostForm(t, s, "/oauth/token", e2e.AssertionForm(grant, assertion)); w.Status != http.StatusUnauthorized {
+		t.Errorf("the assertion replayed after the restart: %d %s", w.Status, w.Body)
+	}
+
+	// Credentials dated in a later second than the old process's last.
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+	if w := key.Get(t, s, "/userinfo", tok.AccessToken); w.Status != http.StatusOK {
+		t.Errorf("a fresh proof after the restart: %d %s", w.Status, w.Body)
+	}
+	if w := e2e.PostForm(t, s, "/oauth/token", e2e.AssertionForm(grant, partner.Assertion(t, s, "batch"))); w.Status != http.StatusOK {
+		t.Errorf("a fresh assertion after the restart: %d %s", w.Status, w.Body)
+	}
 }

@@ -56,6 +56,9 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		Outbound:          outboundClient(cfg),
 		DPoPProofMaxAge:   cfg.DPoP.ProofMaxAge,
 		DPoPNonceTTL:      dpopNonceTTL(cfg),
+		// bbolt is one process per file: single use is checked in memory
+		// there (provider/replay.go); replicas share PostgreSQL's.
+		LocalReplay: !cfg.UsesPostgres(),
 	})
 	if err != nil {
 		return nil, err
