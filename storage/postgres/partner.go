@@ -42,11 +42,11 @@ WHERE id = $1 AND client_id = $2 AND (expires_at, expires_ns) > ($3, $4)`
 	// useJTISQL records a jti unless an unexpired record of it exists:
 	// an expired one is replaced. Of concurrent uses one inserts (or
 	// replaces) and the others, waiting on its row lock, find it live.
-	// jtiUsedSQL tells whether a live record of a jti exists.
-	jtiUsedSQL = `SELECT EXISTS (SELECT 1 FROM used_jtis WHERE key = $1 AND (expires_at, expires_ns) > ($2, $3))`
-	useJTISQL  = `INSERT INTO used_jtis (key, expires_at, expires_ns) VALUES ($1, $2, $3)
+	useJTISQL = `INSERT INTO used_jtis (key, expires_at, expires_ns) VALUES ($1, $2, $3)
 ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at, expires_ns = EXCLUDED.expires_ns
 WHERE (used_jtis.expires_at, used_jtis.expires_ns) <= ($4, $5)`
+	// jtiUsedSQL tells whether a live record of a jti exists.
+	jtiUsedSQL = `SELECT EXISTS (SELECT 1 FROM used_jtis WHERE key = $1 AND (expires_at, expires_ns) > ($2, $3))`
 )
 
 // CreatePushedRequest stores a new pushed request.
