@@ -34,9 +34,12 @@ import (
 //   - the signature verifies with a key of the client (its jwks or the
 //     keys at its jwks_uri: clientkeys.go), the client registered
 //     private_key_jwt;
-//   - the jti has not been used by this client before: it is recorded in
-//     storage (storage.JTIs) until the assertion expires, in one atomic
-//     step, so a replay fails on every replica.
+//   - the client's profile allows the algorithm (fapi2: ES256 or PS256);
+//   - the jti has not been used by this client before: the replay check
+//     (replay.go) remembers it until the assertion expires, in the store
+//     in one atomic step on PostgreSQL (a replay fails on every replica),
+//     in this process's memory on bbolt, behind a fence that a restart
+//     cannot get round.
 //
 // Every failure is invalid_client. Failures of the assertion's form say
 // what is wrong (they tell nothing about the client); a wrong signature,

@@ -33,7 +33,10 @@
 //     revocation) holds across every process that shares a backend: the
 //     claims and UpdateX are atomic in the database, not in memory, and
 //     a backend's caches say how stale they may be (storage/postgres:
-//     a configured bound).
+//     a configured bound). One caller keeps a decision in memory where
+//     the backend is its alone: the provider's replay check of client
+//     assertions and DPoP proofs on bbolt (provider/replay.go says why
+//     that is safe), which uses UseJTI and JTIUsed for what it cannot.
 //   - One clock is the backend's own: the time a revocation is recorded at
 //     (DeleteTokens, ChangeCredentials). An access token issued before a
 //     revocation that covers it is refused (TokenRevoked), so the
