@@ -156,12 +156,9 @@ type ClientConfig struct {
 	// requests must come through the pushed authorization request
 	// endpoint (RFC 9126).
 	RequirePushedAuthorizationRequests bool `yaml:"require_pushed_authorization_requests"`
-	// DPoPBoundAccessTokens: every token request of the client must carry
-	// a DPoP proof (RFC 9449 §5.2), so all its tokens are bound to its key.
-	DPoPBoundAccessTokens bool `yaml:"dpop_bound_access_tokens"`
-	// Profile holds the client to a security profile: "" for none, or
-	// "fapi2" (the FAPI 2.0 Security Profile; see README).
-	Profile string `yaml:"profile"`
+
+	DPoPBoundAccessTokens bool   `yaml:"dpop_bound_access_tokens"` // a DPoP proof with every token request
+	Profile               string `yaml:"profile"`                  // "" or fapi2 (types_partner.go)
 }
 
 // TokensConfig holds the lifetimes of what the provider issues.

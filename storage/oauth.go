@@ -34,15 +34,16 @@ type Client struct {
 	// RequirePAR: the client's authorization requests must come through
 	// the pushed authorization request endpoint (RFC 9126 §6).
 	RequirePAR bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+
 	// DPoPBoundAccessTokens: the client's token requests must carry a DPoP
 	// proof (RFC 9449 §5.2), so every token it gets is bound to its key.
 	DPoPBoundAccessTokens bool
 	// Profile is a security profile the client is held to: "" for none,
 	// "fapi2" for the FAPI 2.0 Security Profile (pushed requests, PKCE,
 	// DPoP-bound tokens, private_key_jwt, ES256 or PS256 only).
-	Profile   string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Profile string
 }
 
 // LogValue keeps the secret hash out of logs.

@@ -36,6 +36,7 @@ type ClientInput struct {
 	JWKS                    string `json:"jwks,omitempty"`
 	JWKSURI                 string `json:"jwks_uri,omitempty"`
 	RequirePAR              bool   `json:"require_pushed_authorization_requests,omitempty"`
+
 	// DPoPBoundAccessTokens and Profile are config's
 	// dpop_bound_access_tokens and profile ("" or fapi2).
 	DPoPBoundAccessTokens bool   `json:"dpop_bound_access_tokens,omitempty"`
@@ -66,14 +67,15 @@ type ClientView struct {
 	// defaults: none when public, a secret by either method otherwise).
 	TokenEndpointAuthMethod string `json:"token_endpoint_auth_method,omitempty"`
 	// JWKS is the client's public key set, JWKSURI where it publishes one.
-	JWKS       string `json:"jwks,omitempty"`
-	JWKSURI    string `json:"jwks_uri,omitempty"`
-	RequirePAR bool   `json:"require_pushed_authorization_requests,omitempty"`
+	JWKS       string    `json:"jwks,omitempty"`
+	JWKSURI    string    `json:"jwks_uri,omitempty"`
+	RequirePAR bool      `json:"require_pushed_authorization_requests,omitempty"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+
 	// DPoPBoundAccessTokens and Profile: see ClientInput.
-	DPoPBoundAccessTokens bool      `json:"dpop_bound_access_tokens,omitempty"`
-	Profile               string    `json:"profile,omitempty"`
-	CreatedAt             time.Time `json:"created_at,omitzero"`
-	UpdatedAt             time.Time `json:"updated_at,omitzero"`
+	DPoPBoundAccessTokens bool   `json:"dpop_bound_access_tokens,omitempty"`
+	Profile               string `json:"profile,omitempty"`
 }
 
 // ClientOutput answers add and rotate-secret. Secret is the only time the

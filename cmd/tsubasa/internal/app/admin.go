@@ -151,8 +151,9 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			Public: cc.Public, ThirdParty: cc.ThirdParty, GrantTypes: cc.GrantTypes, Scopes: cc.Scopes,
 			IDTokenAlg: cc.IDTokenSignedResponseAlg, LogoURI: cc.LogoURI, PolicyURI: cc.PolicyURI,
 			TokenEndpointAuthMethod: cc.TokenEndpointAuthMethod, JWKS: cc.JWKS, JWKSURI: cc.JWKSURI,
-			RequirePAR: cc.RequirePushedAuthorizationRequests, DPoPBoundAccessTokens: cc.DPoPBoundAccessTokens,
-			Profile: cc.Profile,
+			RequirePAR: cc.RequirePushedAuthorizationRequests,
+			// DPoP and the FAPI 2.0 profile (README "Partner apps").
+			DPoPBoundAccessTokens: cc.DPoPBoundAccessTokens, Profile: cc.Profile,
 		}, nil
 	}
 }
