@@ -101,6 +101,7 @@ func Default() Config {
 		Loadtest: LoadtestConfig{AllowSetup: false},
 		PAR:      PARConfig{RequestURITTL: 60 * time.Second},
 		Outbound: OutboundConfig{Timeout: 5 * time.Second, MaxResponseBytes: 256 << 10},
+		DPoP:     DPoPConfig{ProofMaxAge: time.Minute, NonceTTL: 2 * time.Minute},
 
 		// No database, no places; a replaced file is read within a minute.
 		GeoIP: GeoIPConfig{CheckEvery: time.Minute},
@@ -173,6 +174,10 @@ func (cl ClientConfig) WithDefaults(defaultAlg string) ClientConfig {
 		cl.IDTokenSignedResponseAlg = defaultAlg
 		if defaultAlg == "" {
 			cl.IDTokenSignedResponseAlg = AlgRS256
+		}
+		// FAPI 2.0 allows no RS256: its clients default to ES256.
+		if cl.Profile == ProfileFAPI2 && cl.IDTokenSignedResponseAlg == AlgRS256 {
+			cl.IDTokenSignedResponseAlg = AlgES256
 		}
 	}
 	return cl

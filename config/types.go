@@ -54,6 +54,7 @@ type Config struct {
 	Loadtest  LoadtestConfig  `yaml:"loadtest"`
 	PAR       PARConfig       `yaml:"par"`
 	Outbound  OutboundConfig  `yaml:"outbound"`
+	DPoP      DPoPConfig      `yaml:"dpop"`
 }
 
 // LogConfig shapes the single slog logger built in cmd.
@@ -157,6 +158,9 @@ type ClientConfig struct {
 	// requests must come through the pushed authorization request
 	// endpoint (RFC 9126).
 	RequirePushedAuthorizationRequests bool `yaml:"require_pushed_authorization_requests"`
+
+	DPoPBoundAccessTokens bool   `yaml:"dpop_bound_access_tokens"` // a DPoP proof with every token request
+	Profile               string `yaml:"profile"`                  // "" or fapi2 (types_partner.go)
 }
 
 // TokensConfig holds the lifetimes of what the provider issues.
@@ -336,6 +340,7 @@ const (
 
 	AlgRS256 = "RS256"
 	AlgES256 = "ES256"
+	AlgPS256 = "PS256"
 
 	OTPOnLoginAlways    = "always"
 	OTPOnLoginNewDevice = "new_device"

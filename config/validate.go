@@ -79,6 +79,7 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.contacts(c.Contacts)
 	v.metrics(c.Metrics, c.Listen)
 	v.partner(c.PAR, c.Outbound)
+	v.dpop(c.DPoP)
 	if len(v.problems) == 0 {
 		return nil
 	}

@@ -54,6 +54,7 @@ func (v *checker) clients(cs []ClientConfig, defaultAlg string) {
 			v.add(p+".secret", "confidential clients need secret or secret_file (or set public: true, or token_endpoint_auth_method: private_key_jwt with keys)")
 		}
 		v.clientAuth(p, cl, hasSecret)
+		v.clientProfile(p, cl)
 		v.clientRedirects(p, cl) // validate_apps.go: the web's rules, and native apps'
 		for j, g := range cl.GrantTypes {
 			gp := p + ".grant_types[" + strconv.Itoa(j) + "]"
@@ -81,7 +82,7 @@ func (v *checker) clients(cs []ClientConfig, defaultAlg string) {
 				v.telephoneScope(p, j, cl)
 			}
 		}
-		v.oneOf(p+".id_token_signed_response_alg", cl.IDTokenSignedResponseAlg, AlgRS256, AlgES256)
+		v.oneOf(p+".id_token_signed_response_alg", cl.IDTokenSignedResponseAlg, AlgRS256, AlgES256, AlgPS256)
 		v.optionalURL(p+".logo_uri", cl.LogoURI)
 		v.optionalURL(p+".policy_uri", cl.PolicyURI)
 	}
@@ -113,7 +114,7 @@ func (v *checker) tokens(t TokensConfig) {
 }
 
 func (v *checker) keys(k KeysConfig) {
-	v.oneOf("keys.algorithm", k.Algorithm, AlgRS256, AlgES256)
+	v.oneOf("keys.algorithm", k.Algorithm, AlgRS256, AlgES256, AlgPS256)
 	if k.RotationPeriod < 0 {
 		v.add("keys.rotation_period", "must not be negative (0 = rotate manually only)")
 	}

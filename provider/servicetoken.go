@@ -32,6 +32,12 @@ func (p *Provider) ServiceToken(ctx context.Context, bearer, scope string) (stor
 	if err != nil {
 		return storage.Token{}, err
 	}
+	return p.ServiceTokenOf(t, scope)
+}
+
+// ServiceTokenOf is ServiceToken for a token already checked (a DPoP-bound
+// one with its proof, by ResourceToken).
+func (p *Provider) ServiceTokenOf(t storage.Token, scope string) (storage.Token, error) {
 	if t.MemberID != "" || t.Subject != t.ClientID {
 		return t, ErrMemberToken
 	}

@@ -39,6 +39,10 @@
 //     changes made by other processes through ChangeNotifier
 //     (changes.go). A backend that is one process by construction
 //     (storage/bolt) may keep them in its memory, where they are exact.
+//     One caller keeps a decision in memory where the backend is its
+//     alone: the provider's replay check of client assertions and DPoP
+//     proofs on bbolt (provider/replay.go says why that is safe), which
+//     uses UseJTI and JTIUsed for what it cannot.
 //   - One clock is the backend's own: the time a revocation is recorded at
 //     (DeleteTokens, ChangeCredentials). An access token issued before a
 //     revocation that covers it is refused (TokenRevoked), so the

@@ -18,6 +18,7 @@ func viewClient(c storage.Client, source string) adminapi.ClientView {
 		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), IDTokenAlg: c.IDTokenAlg,
 		LogoURI: c.LogoURI, PolicyURI: c.PolicyURI, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, JWKS: c.JWKS, JWKSURI: c.JWKSURI, RequirePAR: c.RequirePAR,
+		DPoPBoundAccessTokens: c.DPoPBoundAccessTokens, Profile: c.Profile,
 	}
 }
 
@@ -58,6 +59,8 @@ func (s *Service) addClient(ctx context.Context, in adminapi.ClientInput) (admin
 		JWKS:                    cc.JWKS,
 		JWKSURI:                 cc.JWKSURI,
 		RequirePAR:              cc.RequirePAR,
+		DPoPBoundAccessTokens:   cc.DPoPBoundAccessTokens,
+		Profile:                 cc.Profile,
 	}
 	secret, err := s.clients.Create(ctx, c)
 	switch {

@@ -14,7 +14,9 @@
 // Tokens are the OpenID provider's, which this package does not import:
 // the composition root passes a TelephoneAuthorizer built on the
 // provider's service-token check, which accepts only a client's own
-// client_credentials token carrying the telephone scope.
+// client_credentials token carrying the telephone scope, as a Bearer
+// token or a DPoP-bound one with its proof (it takes the whole request,
+// since the proof names the method and URL).
 //
 // # Web login (Service.Authenticate)
 //

@@ -36,6 +36,11 @@ type ClientInput struct {
 	JWKS                    string `json:"jwks,omitempty"`
 	JWKSURI                 string `json:"jwks_uri,omitempty"`
 	RequirePAR              bool   `json:"require_pushed_authorization_requests,omitempty"`
+
+	// DPoPBoundAccessTokens and Profile are config's
+	// dpop_bound_access_tokens and profile ("" or fapi2).
+	DPoPBoundAccessTokens bool   `json:"dpop_bound_access_tokens,omitempty"`
+	Profile               string `json:"profile,omitempty"`
 }
 
 // Where a client is defined (ClientView.Source).
@@ -67,6 +72,10 @@ type ClientView struct {
 	RequirePAR bool      `json:"require_pushed_authorization_requests,omitempty"`
 	CreatedAt  time.Time `json:"created_at,omitzero"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+
+	// DPoPBoundAccessTokens and Profile: see ClientInput.
+	DPoPBoundAccessTokens bool   `json:"dpop_bound_access_tokens,omitempty"`
+	Profile               string `json:"profile,omitempty"`
 }
 
 // ClientOutput answers add and rotate-secret. Secret is the only time the

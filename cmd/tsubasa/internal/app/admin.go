@@ -135,6 +135,8 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			JWKS:                               in.JWKS,
 			JWKSURI:                            in.JWKSURI,
 			RequirePushedAuthorizationRequests: in.RequirePAR,
+			DPoPBoundAccessTokens:              in.DPoPBoundAccessTokens,
+			Profile:                            in.Profile,
 		}.WithDefaults(cfg.Keys.Algorithm)
 		if cc.Name == "" {
 			cc.Name = cc.ID
@@ -151,6 +153,8 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			IDTokenAlg: cc.IDTokenSignedResponseAlg, LogoURI: cc.LogoURI, PolicyURI: cc.PolicyURI,
 			TokenEndpointAuthMethod: cc.TokenEndpointAuthMethod, JWKS: cc.JWKS, JWKSURI: cc.JWKSURI,
 			RequirePAR: cc.RequirePushedAuthorizationRequests,
+			// DPoP and the FAPI 2.0 profile (README "Partner apps").
+			DPoPBoundAccessTokens: cc.DPoPBoundAccessTokens, Profile: cc.Profile,
 		}, nil
 	}
 }
@@ -217,6 +221,8 @@ func clientValue(cc config.ClientConfig, key, index string) (string, bool) {
 		return cc.TokenEndpointAuthMethod, true
 	case "jwks_uri":
 		return cc.JWKSURI, true
+	case "profile":
+		return cc.Profile, true
 	}
 	return "", false
 }

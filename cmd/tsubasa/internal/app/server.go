@@ -58,6 +58,11 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		PARTTL:            cfg.PAR.RequestURITTL,
 		RequirePAR:        cfg.PAR.Required,
 		Outbound:          outboundClient(cfg),
+		DPoPProofMaxAge:   cfg.DPoP.ProofMaxAge,
+		DPoPNonceTTL:      dpopNonceTTL(cfg),
+		// bbolt is one process per file: single use is checked in memory
+		// there (provider/replay.go); replicas share PostgreSQL's.
+		LocalReplay: !cfg.UsesPostgres(),
 	})
 	if err != nil {
 		return nil, err
@@ -175,19 +180,29 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// telephoneToken checks a telephone API request's token: the provider owns
-// tokens, the member package the PIN check, and this maps one's answer to
-// the other's terms.
-func (s *server) telephoneToken(ctx context.Context, bearer string) (member.TelephoneCaller, error) {
-	tok, err := s.provider.ServiceToken(ctx, bearer, provider.ScopeTelephone)
-	caller := member.TelephoneCaller{ClientID: tok.ClientID, MemberID: tok.MemberID}
-	switch {
-	case errors.Is(err, provider.ErrMemberToken):
-		return caller, member.ErrTokenForMember
-	case errors.Is(err, provider.ErrInsufficientScope):
-		return caller, member.ErrTokenScope
+// telephoneToken checks a telephone API request's token, Bearer or DPoP:
+// the provider owns tokens, the member package the PIN check, and this
+// maps one's answer to the other's terms.
+func (s *server) telephoneToken(r *http.Request) (member.TelephoneCaller, error) {
+	tok, rerr := s.provider.ResourceToken(r, s.provider.ResourceURL(r.URL.Path), "")
+	if rerr == nil {
+		tok, err := s.provider.ServiceTokenOf(tok, provider.ScopeTelephone)
+		caller := member.TelephoneCaller{ClientID: tok.ClientID, MemberID: tok.MemberID}
+		switch {
+		case errors.Is(err, provider.ErrMemberToken):
+			return caller, member.ErrTokenForMember
+		case errors.Is(err, provider.ErrInsufficientScope):
+			return caller, member.ErrTokenScope
+		}
+		return caller, err
 	}
-	return caller, err
+	refusal := &member.TokenRefusal{Status: rerr.Status, Code: rerr.Code, Description: rerr.Description, Header: http.Header{}}
+	rerr.SetHeaders(refusal.Header)
+	if refusal.Code == "" || refusal.Code == "invalid_request" && rerr.Status == http.StatusUnauthorized {
+		refusal.Code = "invalid_token"
+		refusal.Description = "an access token (Bearer, or DPoP with its proof) with the telephone scope is required"
+	}
+	return member.TelephoneCaller{}, refusal
 }
 
 // friendlyAuthorizeErrors replaces op's plain-text answer to an
