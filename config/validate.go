@@ -77,6 +77,7 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.passkeys(c)
 	v.metrics(c.Metrics, c.Listen)
 	v.partner(c.PAR, c.Outbound)
+	v.adminAPI(c.Admin.API)
 	if len(v.problems) == 0 {
 		return nil
 	}
