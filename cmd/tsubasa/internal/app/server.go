@@ -24,6 +24,8 @@ type server struct {
 	handler  http.Handler
 	// addrs derives each request's client address (trusted_proxies).
 	addrs *clientaddr.Resolver
+	// admin is the HTTP admin API (admin_http.go); nil when off.
+	admin http.Handler
 }
 
 func newServer(ctx context.Context, d *Deps) (*server, error) {
@@ -104,6 +106,9 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 	}
 	s.ui = ui
 	logout.ui, partner.ui = ui, ui
+	if s.admin, err = s.adminHTTP(ctx); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -124,6 +129,9 @@ func (s *server) routes() http.Handler {
 	if s.deps.Config.Telephone.Enabled {
 		mux.Handle("POST /api/telephone/verify", member.NewTelephoneAPI(s.deps.Members, s.telephoneToken, s.deps.Log))
 	}
+	if s.admin != nil {
+		mux.Handle(adminPrefix, s.admin)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if s.deps.Config.Dev {
@@ -133,7 +141,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("/", op)
 	var h http.Handler = mux
 	h = s.metrics.Instrument(h)
-	h = http.MaxBytesHandler(h, 1<<20)
+	h = limitBodies(h, 1<<20, s.admin != nil)
 	if strings.HasPrefix(s.deps.Config.Issuer, "https://") {
 		h = withHSTS(h)
 	}
