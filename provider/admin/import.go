@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -45,6 +47,37 @@ func importFormat(contentType string) (string, error) {
 		Message: fmt.Sprintf("a member import is %s or %s (JSON lines), not %q", adminapi.MediaCSV, adminapi.MediaJSONLines, contentType)}
 }
 
+// checkHeader reads the first line of a CSV import and checks it as the
+// header, returning the whole stream again.
+func checkHeader(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	line, err := br.ReadSlice('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		if errors.Is(err, bufio.ErrBufferFull) {
+			return nil, adminapi.Invalid("file", "the first line, the header, is longer than 64 KiB")
+		}
+		var ae *adminapi.Error
+		if errors.As(err, &ae) {
+			return nil, ae
+		}
+		return nil, adminapi.Invalid("file", "the file could not be read")
+	}
+	line = bytes.Clone(line)
+	if err := member.CheckImportHeader(line); err != nil {
+		return nil, headerError(err)
+	}
+	return io.MultiReader(bytes.NewReader(line), br), nil
+}
+
+// headerError words a refused header (or an empty file) for the operator.
+func headerError(err error) *adminapi.Error {
+	if errors.Is(err, io.EOF) {
+		return adminapi.Invalid("file", "the file is empty: the first line must name the columns (%s)",
+			strings.Join(member.ImportColumns, ", "))
+	}
+	return adminapi.Invalid("file", "%s", strings.TrimPrefix(err.Error(), "member: "))
+}
+
 // importMembers creates members from CSV or JSON lines (columns:
 // member.ImportColumns). Rows that fail are listed in the result; only a
 // failure of the whole import (bad header, unreadable input, storage) is
@@ -71,12 +104,12 @@ func (s *Service) importMembers(ctx context.Context, in adminapi.ImportInput, r 
 	out := importResult(rows, rep, -1)
 	if err != nil {
 		var pe *csv.ParseError
+		var ae *adminapi.Error
 		switch {
-		case errors.Is(err, io.EOF):
-			return out, adminapi.Invalid("file", "the file is empty: the first line must name the columns (%s)",
-				strings.Join(member.ImportColumns, ", "))
-		case errors.As(err, &pe), strings.HasPrefix(err.Error(), "member: import header"):
-			return out, adminapi.Invalid("file", "%s", strings.TrimPrefix(err.Error(), "member: "))
+		case errors.Is(err, io.EOF), errors.As(err, &pe), strings.HasPrefix(err.Error(), "member: import header"):
+			return out, headerError(err)
+		case errors.As(err, &ae):
+			return out, ae // the transport's (a stream over its bound)
 		}
 		return out, fmt.Errorf("import stopped after creating %d members (%d skipped): %w", rep.Created, rep.Skipped, err)
 	}

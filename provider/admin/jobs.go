@@ -45,6 +45,12 @@ func (s *Service) RunJob(ctx context.Context, op string, req adminapi.Request, s
 	if err != nil {
 		return adminapi.JobView{}, err
 	}
+	if format == member.FormatCSV {
+		// A bad header is the request's fault: refuse it before any job.
+		if req.Body, err = checkHeader(req.Body); err != nil {
+			return adminapi.JobView{}, err
+		}
+	}
 	c, now := callerOf(ctx), s.now().UTC()
 	j := storage.Job{ID: newJobID(), Kind: jobKindImport, ClientID: c.ClientID, Agent: c.Agent, State: storage.JobRunning,
 		Progress:  []byte(`{"rows":0,"created":0,"skipped":0,"refused":0,"errors":[]}`),

@@ -164,3 +164,18 @@ func parseJSONRow(raw []byte) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// CheckImportHeader checks the header row of a CSV import (its first
+// line) as Import would, so that a caller can refuse a bad file before
+// it starts a long import. io.EOF for an empty one.
+func CheckImportHeader(line []byte) error {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return fmt.Errorf("member: import: reading header: %w", io.EOF)
+	}
+	header, err := csv.NewReader(bytes.NewReader(line)).Read()
+	if err != nil {
+		return fmt.Errorf("member: import: reading header: %w", err)
+	}
+	_, err = importHeader(header)
+	return err
+}
