@@ -190,7 +190,6 @@ func answerSchema(t *testing.T, doc map[string]any, method, pattern string, stat
 	return nil
 }
 
-
 // TestAdminAnswersMatchTheDocument plays every route on the real server
 // with a token of every scope, and checks each answer, success or
 // problem, against the schema the document gives for its status. Every
