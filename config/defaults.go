@@ -100,6 +100,8 @@ func Default() Config {
 		// Off: --setup creates members with a published password.
 		Loadtest: LoadtestConfig{AllowSetup: false},
 		PAR:      PARConfig{RequestURITTL: 60 * time.Second},
+		Admin: AdminConfig{API: AdminAPIConfig{Enabled: true, RateLimit: 50, Burst: 100, MaxBodyBytes: 64 << 10,
+			MaxImportBytes: 1 << 30, IdempotencyTTL: 24 * time.Hour, JobTTL: 7 * 24 * time.Hour}},
 		Outbound: OutboundConfig{Timeout: 5 * time.Second, MaxResponseBytes: 256 << 10},
 		DPoP:     DPoPConfig{ProofMaxAge: time.Minute, NonceTTL: 2 * time.Minute},
 

@@ -22,6 +22,9 @@ var nonConfigEnv = map[string]bool{
 	// PostgreSQL tests fail instead of skipping (set by .ci/run, so every
 	// process the tests start sees it).
 	"TSUBASA_REQUIRE_POSTGRES": true,
+	// The CLI's --server mode (the HTTP admin API): flags' defaults.
+	"TSUBASA_SERVER": true, "TSUBASA_CLIENT_ID": true, "TSUBASA_CLIENT_SECRET_FILE": true,
+	"TSUBASA_CLIENT_KEY": true, "TSUBASA_AGENT": true,
 }
 
 // envVar is one overridable key. Names are TSUBASA_ followed by the key's

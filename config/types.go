@@ -99,10 +99,13 @@ type PostgresConfig struct {
 	AutoMigrate bool `yaml:"auto_migrate"`
 }
 
-// AdminConfig is the local administration socket used by the CLI.
+// AdminConfig is the administration of the server: the local socket used
+// by the CLI, and the HTTP admin API (types_admin.go).
 type AdminConfig struct {
 	// Socket path. Empty = derived: see Config.AdminSocket.
 	Socket string `yaml:"socket"`
+	// API is the HTTP admin API under /admin/v1/.
+	API AdminAPIConfig `yaml:"api"`
 }
 
 // BrandConfig is what the hosted pages show.
@@ -374,5 +377,5 @@ func Purposes() []string {
 
 // KnownScopes lists the scopes a client may be allowed.
 func KnownScopes() []string {
-	return []string{"openid", "profile", "email", "phone", "membership", "offline_access", "telephone"}
+	return append([]string{"openid", "profile", "email", "phone", "membership", "offline_access", "telephone"}, AdminScopes()...)
 }

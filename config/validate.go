@@ -80,6 +80,7 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.metrics(c.Metrics, c.Listen)
 	v.partner(c.PAR, c.Outbound)
 	v.dpop(c.DPoP)
+	v.adminAPI(c.Admin.API)
 	if len(v.problems) == 0 {
 		return nil
 	}

@@ -81,6 +81,9 @@ func (v *checker) clients(cs []ClientConfig, defaultAlg string) {
 			if s == scopeTelephone {
 				v.telephoneScope(p, j, cl)
 			}
+			if isAdminScope(s) {
+				v.adminScope(p, j, s, cl)
+			}
 		}
 		v.oneOf(p+".id_token_signed_response_alg", cl.IDTokenSignedResponseAlg, AlgRS256, AlgES256, AlgPS256)
 		v.optionalURL(p+".logo_uri", cl.LogoURI)

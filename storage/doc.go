@@ -49,6 +49,11 @@
 //     revocation's time must come from the same clock as the tokens' issue
 //     times; backends take it from their options (default time.Now), and
 //     tests inject the provider's clock there.
+//   - The HTTP admin API keeps its state here too (admin.go): the answers
+//     of requests made with an idempotency key (Idempotency, one atomic
+//     reservation per key), its jobs (Jobs) and a member's audit log read
+//     a page at a time (EventPages), so that any replica answers a retry,
+//     a job's progress or the next page alike.
 //   - Exporter and Importer move a whole store to another backend
 //     (tsubasa migrate-storage): Export yields every record of a Kind as
 //     stored, Import writes them back exactly, one commit per call, into

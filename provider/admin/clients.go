@@ -75,7 +75,7 @@ func (s *Service) addClient(ctx context.Context, in adminapi.ClientInput) (admin
 }
 
 func (s *Service) listClients(ctx context.Context, _ adminapi.Empty) ([]adminapi.ClientView, error) {
-	var out []adminapi.ClientView
+	out := []adminapi.ClientView{}
 	for _, c := range s.clients.StaticClients() {
 		out = append(out, viewClient(c, adminapi.SourceConfig))
 	}

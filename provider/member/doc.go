@@ -126,6 +126,22 @@
 // forced change) checks it first (HashNewPassword) and stores the hash
 // only once the whole login, second factor included, has succeeded.
 //
+// # What an operator changes (operator.go)
+//
+// The admin operations (provider/admin) change accounts through this
+// package too: UpdateProfile (names, country, locale; a new email or
+// phone is a credential change, ChangeContact), RemoveContacts (a lost
+// phone or mailbox stops receiving one-time passwords: a credential
+// change), Unlock (the web, telephone and known devices' lockouts; no
+// credential changes, so sessions stay), and SetPassword with
+// ChangeTemporary, which the member must change at the next login. A
+// Change's Check runs on the stored member inside the atomic update, so an
+// operator's If-Match (the member's version as last read) refuses a change
+// made over someone else's (ErrPrecondition).
+//
+// Imports read CSV with a header row, or JSON lines (one object per line
+// with the same keys): ImportOptions.Format.
+//
 // # Secrets
 //
 // Passwords are NFC-normalised before hashing and verifying. Hashes are

@@ -17,6 +17,7 @@ import (
 	"tsubasa/provider"
 	"tsubasa/provider/admin"
 	"tsubasa/provider/admin/adminapi"
+	"tsubasa/provider/audit"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
 )
@@ -59,6 +60,12 @@ func (d *Deps) AdminOptions(p *provider.Provider) (admin.Options, error) {
 		Members:      d.Members,
 		CheckClient:  clientChecker(cfg),
 		SMSCountries: cfg.OTP.SMSCountries,
+		// Every process (replica, CLI) derives the same key, so a page's
+		// cursor is good wherever the next page is asked for.
+		CursorKey: deriveKey(d.HMACKey, "admin-event-cursor"),
+		JobTTL:    cfg.Admin.API.JobTTL,
+		Audit:     audit.New(d.Store, siemLogger(cfg)),
+		Logger:    d.Log,
 	}
 	if p != nil {
 		o.Clients, o.RotateKeys = p.Clients(), p.RotateKeys

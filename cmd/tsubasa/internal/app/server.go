@@ -28,6 +28,8 @@ type server struct {
 	// wellKnown serves the passkey documents of the programme's apps and
 	// origins (wire_passkeys.go); nil while passkeys are off.
 	wellKnown http.Handler
+	// admin is the HTTP admin API (admin_http.go); nil when off.
+	admin http.Handler
 }
 
 func newServer(ctx context.Context, d *Deps) (*server, error) {
@@ -114,6 +116,9 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 	}
 	s.ui = ui
 	logout.ui, partner.ui = ui, ui
+	if s.admin, err = s.adminHTTP(ctx); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -139,6 +144,9 @@ func (s *server) routes() http.Handler {
 			mux.Handle(p, s.wellKnown)
 		}
 	}
+	if s.admin != nil {
+		mux.Handle(adminPrefix, s.admin)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if s.deps.Config.Dev {
@@ -148,7 +156,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("/", op)
 	var h http.Handler = mux
 	h = s.metrics.Instrument(h)
-	h = http.MaxBytesHandler(h, 1<<20)
+	h = limitBodies(h, 1<<20, s.admin != nil)
 	if strings.HasPrefix(s.deps.Config.Issuer, "https://") {
 		h = withHSTS(h)
 	}
@@ -186,7 +194,7 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 func (s *server) telephoneToken(r *http.Request) (member.TelephoneCaller, error) {
 	tok, rerr := s.provider.ResourceToken(r, s.provider.ResourceURL(r.URL.Path), "")
 	if rerr == nil {
-		tok, err := s.provider.ServiceTokenOf(tok, provider.ScopeTelephone)
+		tok, err := s.provider.ServiceTokenOf(r.Context(), tok, provider.ScopeTelephone)
 		caller := member.TelephoneCaller{ClientID: tok.ClientID, MemberID: tok.MemberID}
 		switch {
 		case errors.Is(err, provider.ErrMemberToken):
