@@ -41,7 +41,13 @@
 // # Writes and single use
 //
 // Every write is one transaction (READ COMMITTED); one that PostgreSQL
-// aborts as a deadlock victim runs again. UpdateX reads the row with
+// aborts as a deadlock victim runs again. A write of one statement
+// (creating, replacing or deleting a record) is sent alone, a
+// transaction of its own without BEGIN and COMMIT: one round trip instead
+// of three. An update sends BEGIN with its SELECT … FOR UPDATE and its
+// UPDATE with COMMIT: two round trips instead of four (pipeline.go). When
+// the request's unit holds writes, these go in their transaction instead
+// (see Units). UpdateX reads the row with
 // SELECT … FOR UPDATE, applies fn and writes it back, so concurrent updates
 // in any number of processes are serialised on the row (fn may run more
 // than once). Single use is one statement: a code's claim is UPDATE

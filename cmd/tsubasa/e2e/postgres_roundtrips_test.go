@@ -113,8 +113,8 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		maxRoundTrips float64
 		readOnly      bool
 	}{
-		{"code flow, password login (authorize → login → code → token)", 5, login, 46, false},
-		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 31, false},
+		{"code flow, password login (authorize → login → code → token)", 5, login, 34, false},
+		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 19, false},
 		{"refresh", 10, refresh, 5, false},
 		{"client_credentials", 40, clientCredentials, 0.5, true},
 		{"userinfo", 40, userinfo, 0.5, true},
