@@ -132,16 +132,17 @@ pgflags=$("$bin" loadtest --config "$dir/pg.yaml" --setup --members "$MEMBERS" -
 pgtargets="--target http://127.0.0.1:$r1port --target http://127.0.0.1:$r2port"
 
 raw=$dir/runs.tsv
-printf 'backend\tscenario\tround\tper_s\tp50_ms\tp99_ms\terrors\ttsubasa_cpu_ms\tpostgres_cpu_ms\tother_cpu_s\tload1\twal_bytes\tcommits\n' >"$raw"
+printf 'backend\tscenario\tround\tper_s\tp50_ms\tp99_ms\terrors\ttsubasa_cpu_ms\tpostgres_cpu_ms\tother_cpu_s\tload1\twal_bytes\twal_syncs\n' >"$raw"
 psql() { "$pgbin/psql" -h "$dir/sock" -p "$pgport" -U tsubasa -d tsubasa -XAtq -c "$1"; }
-# WAL position and commits of the database: PostgreSQL's writes per
-# iteration. The commit count is the statistics collector's, flushed
+# WAL position and WAL flushes (fsyncs, pg_stat_wal.wal_sync): what
+# PostgreSQL writes per iteration, and its write IOPS on the WAL. The
+# flush count is the statistics collector's, which the backends report
 # within about a second: a 10 s run's figure is close, not exact.
-pgstate() { psql "SELECT pg_current_wal_lsn() || ' ' || xact_commit FROM pg_stat_database WHERE datname = 'tsubasa'"; }
+pgstate() { psql "SELECT pg_current_wal_lsn() || ' ' || wal_sync FROM pg_stat_wal"; }
 hz=$(getconf CLK_TCK)
 failed=0
 run() { # $1 backend, $2 scenario, $3 round
-	local flags servers pg0=0 pg1=0 s0 s1 out wal=0 commits=0 st0="" st1=""
+	local flags servers pg0=0 pg1=0 s0 s1 out wal=0 syncs=0 st0="" st1=""
 	if [ "$1" = bolt ]; then flags="--config $dir/bolt.yaml $boltflags"; servers="$b"; cfg=bolt
 	else flags="--config $dir/pg.yaml $pgflags $pgtargets"; servers="$r1 $r2"; cfg=pg; fi
 	s0=$(cputicks $servers); [ "$cfg" = pg ] && pg0=$(cputicks $(pgpids)) && st0=$(pgstate)
@@ -157,17 +158,17 @@ run() { # $1 backend, $2 scenario, $3 round
 		sleep 1.5 # let the backends flush their statistics
 		st1=$(pgstate)
 		wal=$(psql "SELECT pg_wal_lsn_diff('${st1% *}', '${st0% *}')")
-		commits=$((${st1#* } - ${st0#* }))
+		syncs=$((${st1#* } - ${st0#* }))
 	fi
 	echo "$out" >>"$dir/runs.json"
 	jq -r --arg be "$1" --arg r "$3" --argjson st $((s1 - s0)) --argjson pt $((pg1 - pg0)) --argjson hz "$hz" \
-		--arg load "$(cut -d' ' -f1 /proc/loadavg)" --argjson wal "$wal" --argjson commits "$commits" \
+		--arg load "$(cut -d' ' -f1 /proc/loadavg)" --argjson wal "$wal" --argjson syncs "$syncs" \
 		'[$be, .scenario, $r, .iterations_per_second, .p50_ms, .p99_ms, ((.errors | add) // 0),
 		  (if .iterations > 0 then ($st * 1000 / $hz / .iterations * 1000 | round / 1000) else 0 end),
 		  (if .iterations > 0 then ($pt * 1000 / $hz / .iterations * 1000 | round / 1000) else 0 end),
 		  .other_cpu_s, $load,
 		  (if .iterations > 0 then ($wal / .iterations | round) else 0 end),
-		  (if .iterations > 0 then ($commits / .iterations * 100 | round / 100) else 0 end)] | @tsv' <<<"$out" >>"$raw"
+		  (if .iterations > 0 then ($syncs / .iterations * 100 | round / 100) else 0 end)] | @tsv' <<<"$out" >>"$raw"
 	tail -1 "$raw" >&2
 }
 echo "uptime before: $(uptime)" >&2
@@ -183,7 +184,7 @@ echo "uptime after: $(uptime)" >&2
 # Medians per backend and scenario, and PostgreSQL's share of bbolt's rate.
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 col() { awk -F'\t' -v be="$1" -v sc="$2" -v c="$3" '$1==be && $2==sc {print $c}' "$raw" | median; }
-printf '\n%-19s %10s %8s %8s %10s | %10s %8s %8s %10s %10s %9s %8s %7s\n' scenario bolt/s p50 p99 cpu_ms pg/s p50 p99 cpu_ms pg_cpu_ms wal_bytes commits pg/bolt
+printf '\n%-19s %10s %8s %8s %10s | %10s %8s %8s %10s %10s %9s %8s %7s\n' scenario bolt/s p50 p99 cpu_ms pg/s p50 p99 cpu_ms pg_cpu_ms wal_bytes wal_syncs pg/bolt
 for sc in $SCENARIOS; do
 	bo=$(col bolt "$sc" 4); po=$(col postgres "$sc" 4)
 	printf '%-19s %10s %8s %8s %10s | %10s %8s %8s %10s %10s %9s %8s %7s\n' "$sc" "$bo" "$(col bolt "$sc" 5)" "$(col bolt "$sc" 6)" \
