@@ -131,6 +131,6 @@ func (s *Service) supportView(m storage.Member, ss storage.SupportSession) admin
 
 // supportEvent records an event of a session under its member.
 func (s *Service) supportEvent(ctx context.Context, typ string, ss storage.SupportSession, ok bool, reason string) {
-	s.event(ctx, storage.Event{Type: typ, MemberID: ss.MemberID, Success: ok, Method: ss.Channel, Reason: reason,
+	s.event(ctx, storage.Event{Type: typ, MemberID: ss.MemberID, ClientID: callerOf(ctx).ClientID, Success: ok, Method: ss.Channel, Reason: reason,
 		Detail: map[string]string{"support_session": ss.ID, "destination": ss.Masked}})
 }
