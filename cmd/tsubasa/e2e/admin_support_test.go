@@ -124,3 +124,59 @@ func otherCode(code string) string {
 	b[0] = '0' + (b[0]-'0'+1)%10
 	return string(b)
 }
+
+// TestAdminSupportSessionAcrossReplicas: with two replicas on one
+// PostgreSQL behind no sticky balancer, a session started on one is
+// verified on the other, its wrong entries are counted together whichever
+// replica takes them (the fifth, on either, ends it), its code verifies
+// it once on either, and the verified session allows the change on both.
+func TestAdminSupportSessionAcrossReplicas(t *testing.T) {
+	db := PostgresURL(t)
+	smtp := notifytest.NewSMTPServer(t)
+	o := Options{Postgres: db, Extra: "otp:\n  on_login: never\n  resend_interval: 1s\n"}
+	_, o.SMTPPort = smtp.Addr()
+	a := StartWithMember(t, o)
+	o.Env = []string{"TSUBASA_ISSUER=" + a.Issuer}
+	b := Start(t, o)
+	tok := OpsToken(t, a)
+	const agent = "agent-9"
+	v := StartSupport(t, a, tok, MemberNumber, agent)
+	_, code := MailCode(t, smtp, 1)
+	for i, s := range []*Server{b, a, b, a} {
+		if w := VerifySupport(t, s, tok, MemberNumber, v.ID, wrongDigits(code, i), agent); w.Status != http.StatusBadRequest {
+			t.Fatalf("wrong entry %d: %d %s", i+1, w.Status, w.Body)
+		}
+	}
+	if w := VerifySupport(t, b, tok, MemberNumber, v.ID, wrongDigits(code, 4), agent); w.Status != http.StatusConflict {
+		t.Errorf("the fifth wrong entry, after four on two replicas: %d %s", w.Status, w.Body)
+	}
+	if w := VerifySupport(t, a, tok, MemberNumber, v.ID, code, agent); w.Status != http.StatusConflict {
+		t.Errorf("the right code after five wrong entries on two replicas, with five allowed: %d %s", w.Status, w.Body)
+	}
+
+	time.Sleep(1100 * time.Millisecond) // otp.resend_interval
+	v = StartSupport(t, b, tok, MemberNumber, agent)
+	_, code = MailCode(t, smtp, 2)
+	if ok := VerifySupport(t, a, tok, MemberNumber, v.ID, code, agent); ok.Status != http.StatusOK {
+		t.Fatalf("the code on the other replica: %d %s", ok.Status, ok.Body)
+	}
+	if again := VerifySupport(t, b, tok, MemberNumber, v.ID, code, agent); again.Status != http.StatusConflict {
+		t.Errorf("the code again on the first replica: %d %s", again.Status, again.Body)
+	}
+	for i, s := range []*Server{a, b} {
+		body := `{"password":"Temporary-Kite-8` + string(rune('1'+i)) + `","temporary":true,"support_session":"` + v.ID + `"}`
+		if pw := AdminDo(t, s, http.MethodPost, membersPath+MemberNumber+"/password", tok, body, "X-Tsubasa-Agent", agent); pw.Status != http.StatusOK {
+			t.Errorf("a temporary password on replica %d: %d %s", i, pw.Status, pw.Body)
+		}
+	}
+}
+
+// wrongDigits is the i-th of several distinct six-digit codes other than
+// code.
+func wrongDigits(code string, i int) string {
+	c := strings.Repeat(string(rune('0'+i)), 6)
+	if c == code {
+		c = strings.Repeat("9", 6)
+	}
+	return c
+}
