@@ -50,10 +50,15 @@ func (s *Service) verifySupport(ctx context.Context, in adminapi.SupportVerifyIn
 	if err != nil {
 		return adminapi.SupportSessionView{}, err
 	}
+	now := s.now()
+	// A session that takes no more codes says so without spending the
+	// member's hourly entries (Enter in the update below decides).
+	if _, err := ss.Enter(now); err != nil {
+		return adminapi.SupportSessionView{}, s.sessionEnded(ctx, m, ss, err)
+	}
 	if err := s.supportBudget(ctx, m); err != nil {
 		return adminapi.SupportSessionView{}, err
 	}
-	now := s.now()
 	err = s.store.UpdateSupportSession(ctx, ss.ID, func(cur storage.SupportSession) (storage.SupportSession, error) {
 		cur, err := cur.Enter(now)
 		ss = cur
