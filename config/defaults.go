@@ -101,7 +101,8 @@ func Default() Config {
 		Loadtest: LoadtestConfig{AllowSetup: false},
 		PAR:      PARConfig{RequestURITTL: 60 * time.Second},
 		Admin: AdminConfig{API: AdminAPIConfig{Enabled: true, RateLimit: 50, Burst: 100, MaxBodyBytes: 64 << 10,
-			MaxImportBytes: 1 << 30, IdempotencyTTL: 24 * time.Hour, JobTTL: 7 * 24 * time.Hour}},
+			MaxImportBytes: 1 << 30, IdempotencyTTL: 24 * time.Hour, JobTTL: 7 * 24 * time.Hour},
+			Support: defaultAdminSupport()},
 		Outbound: OutboundConfig{Timeout: 5 * time.Second, MaxResponseBytes: 256 << 10},
 		DPoP:     DPoPConfig{ProofMaxAge: time.Minute, NonceTTL: 2 * time.Minute},
 

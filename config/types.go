@@ -106,6 +106,8 @@ type AdminConfig struct {
 	Socket string `yaml:"socket"`
 	// API is the HTTP admin API under /admin/v1/.
 	API AdminAPIConfig `yaml:"api"`
+	// Support is the member support sessions (types_support.go).
+	Support AdminSupportConfig `yaml:"support"`
 }
 
 // BrandConfig is what the hosted pages show.

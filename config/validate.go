@@ -81,6 +81,7 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.partner(c.PAR, c.Outbound)
 	v.dpop(c.DPoP)
 	v.adminAPI(c.Admin.API)
+	v.adminSupport(c.Admin.Support)
 	if len(v.problems) == 0 {
 		return nil
 	}

@@ -54,6 +54,12 @@
 //     reservation per key), its jobs (Jobs) and a member's audit log read
 //     a page at a time (EventPages), so that any replica answers a retry,
 //     a job's progress or the next page alike.
+//   - Member support sessions (support.go, SupportSessions) decide whether
+//     an agent may change a member's credentials: each entry of a code is
+//     counted and the single verification made in one atomic update, so
+//     the attempt bound and single use hold across replicas. Their state
+//     machine is methods of the record (Enter, Verify, Fail), which every
+//     backend's update runs. They last minutes and are not exported.
 //   - Exporter and Importer move a whole store to another backend
 //     (tsubasa migrate-storage): Export yields every record of a Kind as
 //     stored, Import writes them back exactly, one commit per call, into

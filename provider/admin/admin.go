@@ -15,6 +15,7 @@ import (
 	"tsubasa/provider/audit"
 	"tsubasa/provider/member"
 	"tsubasa/provider/notify"
+	"tsubasa/provider/otp"
 	"tsubasa/storage"
 )
 
@@ -31,6 +32,8 @@ type Store interface {
 	storage.Devices
 	storage.Consents
 	storage.Jobs
+	storage.SupportSessions
+	storage.Throttles
 }
 
 // Options configure a Service. The composition root builds them from
@@ -61,6 +64,11 @@ type Options struct {
 	CursorKey []byte
 	// JobTTL is how long a finished job stays readable [7 days].
 	JobTTL time.Duration
+	// OTP sends support sessions' codes (otp.PurposeSupport); nil: support
+	// sessions are not offered.
+	OTP *otp.Service
+	// Support is admin.support.
+	Support SupportOptions
 	// Audit records the events of operators' acts; nil: to Store, with
 	// no SIEM output.
 	Audit  *audit.Logger
@@ -84,6 +92,8 @@ type Service struct {
 	log       *slog.Logger
 	now       func() time.Time
 	backups   *backups
+	otp       *otp.Service
+	support   SupportOptions
 }
 
 // New builds the operations.
@@ -111,7 +121,7 @@ func New(o Options) (*Service, error) {
 		check: o.CheckClient, rotate: o.RotateKeys,
 		sms: notify.NewSMSPolicy(o.SMSCountries), countries: o.SMSCountries,
 		progress: o.Progress, cursorKey: o.CursorKey, jobTTL: o.JobTTL, audit: o.Audit, log: o.Logger,
-		now: o.Now, backups: newBackups(),
+		now: o.Now, backups: newBackups(), otp: o.OTP, support: o.Support.withDefaults(),
 	}
 	return s, nil
 }

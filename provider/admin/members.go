@@ -175,6 +175,9 @@ func (s *Service) setMemberPassword(ctx context.Context, in adminapi.PasswordInp
 	if err != nil {
 		return adminapi.PasswordOutput{}, err
 	}
+	if err := s.requireSupport(ctx, m, in.SupportSession); err != nil {
+		return adminapi.PasswordOutput{}, err
+	}
 	kind := member.ChangeOperator
 	if in.Temporary {
 		kind = member.ChangeTemporary

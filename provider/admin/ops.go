@@ -49,6 +49,9 @@ var table = []operation{
 	jsonOp(adminapi.MemberDeviceRemove, (*Service).removeDevice),
 	jsonOp(adminapi.MemberApps, (*Service).listApps),
 	jsonOp(adminapi.MemberAppUnlink, (*Service).unlinkApp),
+	jsonOp(adminapi.MemberSupportStart, (*Service).startSupport),
+	jsonOp(adminapi.MemberSupportShow, (*Service).showSupport),
+	jsonOp(adminapi.MemberSupportVerify, (*Service).verifySupport),
 
 	jsonOp(adminapi.EventsList, (*Service).listEvents),
 

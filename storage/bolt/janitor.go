@@ -27,6 +27,7 @@ var expiring = []struct {
 	{"used_jtis", usedJTIs},
 	{"idempotency", idempotency},
 	{"jobs", jobs},
+	{"support_sessions", supportSessions},
 }
 
 // janitorChunk bounds how many records one commit of DeleteExpired

@@ -39,6 +39,7 @@ var expiringNanos = []struct{ name, sql string }{
 	// expiry is NULL, never due.
 	{"idempotency", expireNanosSQL("idempotency", "key", "expires_ns")},
 	{"jobs", expireNanosSQL("jobs", "id", "expires_ns")},
+	{"support_sessions", expireNanosSQL("support_sessions", "id", "expires_ns")},
 }
 
 func expireNanosSQL(table, key, expiry string) string {

@@ -28,6 +28,11 @@ var (
 	MemberApps           = Op[NumberInput, AppsOutput]{Name: "member/apps"}
 	MemberAppUnlink      = Op[AppInput, Ended]{Name: "member/apps/unlink"}
 
+	// Member support sessions: proof that the member is on the line.
+	MemberSupportStart  = Op[SupportStartInput, SupportSessionView]{Name: "member/support/start"}
+	MemberSupportShow   = Op[SupportSessionInput, SupportSessionView]{Name: "member/support/show"}
+	MemberSupportVerify = Op[SupportVerifyInput, SupportSessionView]{Name: "member/support/verify"}
+
 	EventsList = Op[EventsInput, EventsOutput]{Name: "events/list"}
 
 	// Jobs the HTTP admin API runs (a member import), by any replica.

@@ -133,6 +133,12 @@ var Routes = []Route{
 	route(get, "/members/{number}/apps", MemberApps, ScopeMembersRead, "List the third-party apps linked to a member"),
 	route(del, "/members/{number}/apps/{client}", MemberAppUnlink, ScopeMembersSupport,
 		"Unlink a third-party app, revoking its tokens"),
+	route(post, "/members/{number}/support-sessions", MemberSupportStart, ScopeMembersSupport,
+		"Start a support session: a one-time code goes to the member's verified channel, for the member to read back", created),
+	route(get, "/members/{number}/support-sessions/{id}", MemberSupportShow, ScopeMembersSupport,
+		"Read a support session's state (never its code)"),
+	route(post, "/members/{number}/support-sessions/{id}/verify", MemberSupportVerify, ScopeMembersSupport,
+		"Enter the code the member read back; a verified session allows the sensitive support changes for a while"),
 	route(get, "/members/{number}/events", EventsList, ScopeEventsRead, "Read a member's audit events, newest first, a page at a time"),
 
 	route(get, "/jobs", JobList, ScopeMembersWrite, "List the newest jobs"),

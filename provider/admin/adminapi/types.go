@@ -105,6 +105,10 @@ type PasswordInput struct {
 	Number    string `json:"number"`
 	Password  string `json:"password"`
 	Temporary bool   `json:"temporary,omitempty"`
+	// SupportSession is a support session verified for the member (see
+	// SupportVerifyInput), which admin.support.require_verified_session
+	// makes the HTTP API require.
+	SupportSession string `json:"support_session,omitempty"`
 }
 
 // PasswordOutput is what setting a password ended: like every credential

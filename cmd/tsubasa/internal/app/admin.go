@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tsubasa/cmd/tsubasa/internal/adminsock"
+	"tsubasa/cmd/tsubasa/internal/metrics"
 	"tsubasa/config"
 	"tsubasa/provider"
 	"tsubasa/provider/admin"
@@ -29,6 +30,9 @@ import (
 func (s *server) startAdmin(ctx context.Context, wg *sync.WaitGroup) error {
 	opts, err := s.deps.AdminOptions(s.provider)
 	if err != nil {
+		return err
+	}
+	if opts.OTP, err = otpService(s.deps, s.msg); err != nil {
 		return err
 	}
 	svc, err := admin.New(opts)
@@ -66,6 +70,8 @@ func (d *Deps) AdminOptions(p *provider.Provider) (admin.Options, error) {
 		JobTTL:    cfg.Admin.API.JobTTL,
 		Audit:     audit.New(d.Store, siemLogger(cfg)),
 		Logger:    d.Log,
+		Support: admin.SupportOptions{Require: cfg.Admin.Support.RequireVerifiedSession, VerifiedFor: cfg.Admin.Support.VerifiedFor,
+			MaxAttempts: cfg.Admin.Support.MaxAttempts, VerifyPerHour: cfg.Admin.Support.VerifyPerHour},
 	}
 	if p != nil {
 		o.Clients, o.RotateKeys = p.Clients(), p.RotateKeys
@@ -108,6 +114,16 @@ func OpenAdmin(ctx context.Context, cfg config.Config, stderr io.Writer) (r admi
 		return nil, nil, err
 	}
 	opts.Progress = stderr
+	// Support codes go out from this process as the server would send
+	// them (SMTP, the SMS driver), under the same limits in storage.
+	msg, err := newMessaging(d, metrics.New())
+	if err == nil {
+		opts.OTP, err = otpService(d, msg)
+	}
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
 	svc, err := admin.New(opts)
 	if err != nil {
 		d.Close()
