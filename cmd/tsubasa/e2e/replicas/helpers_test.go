@@ -1,0 +1,79 @@
+package replicas
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"tsubasa/cmd/tsubasa/e2e"
+)
+
+// landings records, for every answer a browser got through the cluster's
+// proxy, the replica that gave it (e2e.ReplicaHeader).
+type landings struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	seen []landing
+}
+
+type landing struct{ method, path, replica string }
+
+func (l *landings) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(req)
+	if err == nil {
+		l.mu.Lock()
+		l.seen = append(l.seen, landing{req.Method, req.URL.Path, resp.Header.Get(e2e.ReplicaHeader)})
+		l.mu.Unlock()
+	}
+	return resp, err
+}
+
+// all returns what was recorded so far and starts afresh.
+func (l *landings) all() []landing {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.seen
+	l.seen = nil
+	return out
+}
+
+// dialFrom dials from the loopback address from.
+func dialFrom(from string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 10 * time.Second}
+	return d.DialContext
+}
+
+// browserFrom is a browser whose connections come from the loopback
+// address from, recording where its requests land.
+func browserFrom(t *testing.T, s *e2e.Server, from string) (*e2e.Browser, *landings) {
+	t.Helper()
+	b := e2e.NewBrowser(t, s)
+	l := &landings{next: &http.Transport{DialContext: dialFrom(from)}}
+	b.Transport = l
+	return b, l
+}
+
+// mustRotate fails the test unless consecutive requests in seen landed
+// on different replicas and every one of n replicas answered some.
+func mustRotate(t *testing.T, what string, seen []landing, n int) {
+	t.Helper()
+	var replicas []string
+	for i, l := range seen {
+		if l.replica == "" {
+			t.Fatalf("%s: %s %s has no %s: not through the cluster's proxy", what, l.method, l.path, e2e.ReplicaHeader)
+		}
+		if i > 0 && l.replica == seen[i-1].replica {
+			t.Errorf("%s: %s %s and the request before it both landed on replica %s", what, l.method, l.path, l.replica)
+		}
+		if !slices.Contains(replicas, l.replica) {
+			replicas = append(replicas, l.replica)
+		}
+	}
+	if len(replicas) != n {
+		t.Errorf("%s: %d requests landed on replicas %v, want all %d: %v", what, len(seen), replicas, n, seen)
+	}
+}
