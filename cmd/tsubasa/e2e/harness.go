@@ -54,9 +54,10 @@ type Server struct {
 	// Base is where the process listens: the issuer's origin, except for
 	// a replica of a Cluster, whose issuer is the proxy's.
 	Base string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
+
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	done   chan struct{}
 
 	// Metrics is the base URL of the management listener (metrics.listen);
 	// of the first replica for a cluster (MetricsURLs lists them all).
