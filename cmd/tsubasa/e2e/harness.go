@@ -55,9 +55,9 @@ type Server struct {
 	// a replica of a Cluster, whose issuer is the proxy's.
 	Base string
 
-	cmd    *exec.Cmd
-	out    *syncBuffer
-	done   chan struct{}
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
 
 	// Metrics is the base URL of the management listener (metrics.listen);
 	// of the first replica for a cluster (MetricsURLs lists them all).
