@@ -51,17 +51,17 @@ type Server struct {
 	Issuer string
 	Dir    string
 	Config string
-	// Base is where the process listens: the issuer's origin, except for
-	// a replica of a Cluster, whose issuer is the proxy's.
-	Base string
-
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
+	cmd    *exec.Cmd
+	out    *syncBuffer
+	done   chan struct{}
 
 	// Metrics is the base URL of the management listener (metrics.listen);
 	// of the first replica for a cluster (MetricsURLs lists them all).
 	Metrics string
+
+	// Base is where the process listens: the issuer's origin, except for
+	// a replica of a Cluster, whose issuer is the proxy's.
+	Base string
 
 	cluster *Cluster // set on the Server a Cluster shows the suites
 }
