@@ -136,6 +136,9 @@ func PostgresURL(t *testing.T) string {
 	return pgtest.NewDatabase(t, "")
 }
 
+// WebSecret is the secret of the base config's first-party client "web".
+const WebSecret = "web-secret-0123456789"
+
 // baseConfig is a production-like config: no dev mode, cheap argon2 for
 // speed, clients for the suites.
 const baseConfig = `issuer: %[1]s

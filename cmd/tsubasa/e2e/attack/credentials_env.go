@@ -27,14 +27,14 @@ type credEnv struct {
 	rp   *e2e.RP
 }
 
-// startCred starts the server; extra is YAML appended to its config (it
+// startCred starts deployment d; extra is YAML appended to its config (it
 // must set otp:, which the harness would otherwise set to on_login: never).
-func startCred(t *testing.T, o e2e.Options, extra string) *credEnv {
+func startCred(t *testing.T, d e2e.Deployment, o e2e.Options, extra string) *credEnv {
 	t.Helper()
 	e := &credEnv{smtp: notifytest.NewSMTPServer(t)}
 	_, o.SMTPPort = e.smtp.Addr()
 	o.Extra += extra
-	e.s = e2e.StartWithMember(t, o)
+	e.s = d.StartWithMember(t, o)
 	e.rp = e2e.NewRP(t, e.s, "web", "web-secret-0123456789")
 	return e
 }

@@ -93,12 +93,12 @@ func operatorPassword(t *testing.T, e *credEnv, _ bool) *e2e.Browser {
 	return nil
 }
 
-// TestAttackIntruderSessionSurvivesCredentialChange: the intruder holds a
+// IntruderSessionSurvivesCredentialChange: the intruder holds a
 // session with the app's tokens, and a stealthy refresh token (from a
 // browser it dropped, keeping only the token). The
 // member's own app tokens from before the change go too: apps sign in
 // again, linked or not.
-func TestAttackIntruderSessionSurvivesCredentialChange(t *testing.T) {
+func IntruderSessionSurvivesCredentialChange(t *testing.T, d e2e.Deployment) {
 	for _, tc := range []struct {
 		name   string
 		extra  string
@@ -114,7 +114,7 @@ func TestAttackIntruderSessionSurvivesCredentialChange(t *testing.T) {
 		{"operator set-password", "", false, operatorPassword},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := startCred(t, e2e.Options{}, "otp:\n  on_login: never\n"+tc.extra)
+			e := startCred(t, d, e2e.Options{}, "otp:\n  on_login: never\n"+tc.extra)
 			intruder := e.loginApp(t)
 			e.mustWork(t, intruder, "intruder")
 			hidden := e.stealth(t)
@@ -143,10 +143,10 @@ func TestAttackIntruderSessionSurvivesCredentialChange(t *testing.T) {
 	}
 }
 
-// TestAttackIntruderSessionSurvivesPasskeyRemoval: the member removes a
+// IntruderSessionSurvivesPasskeyRemoval: the member removes a
 // passkey (lost phone); the intruder's session and tokens end with it.
-func TestAttackIntruderSessionSurvivesPasskeyRemoval(t *testing.T) {
-	e := startCred(t, e2e.Options{Host: "localhost"}, "otp:\n  on_login: never\npasskeys:\n  registration_requires: any_otp\n")
+func IntruderSessionSurvivesPasskeyRemoval(t *testing.T, d e2e.Deployment) {
+	e := startCred(t, d, e2e.Options{Host: "localhost"}, "otp:\n  on_login: never\npasskeys:\n  registration_requires: any_otp\n")
 	m := e2e.NewBrowser(t, e.s)
 	id := e.registerPasskey(t, m)
 

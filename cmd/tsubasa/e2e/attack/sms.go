@@ -30,14 +30,14 @@ func alertText(body string) string {
 	return strings.TrimSpace(m[1])
 }
 
-// smsServer starts a server with the test member whose mail and SMS go to
-// recording servers.
-func smsServer(t *testing.T, o e2e.Options) (*e2e.Server, *notifytest.SMTPServer, *notifytest.SMSWebhook) {
+// smsServer starts deployment d with the test member whose mail and SMS
+// go to recording servers.
+func smsServer(t *testing.T, d e2e.Deployment, o e2e.Options) (*e2e.Server, *notifytest.SMTPServer, *notifytest.SMSWebhook) {
 	t.Helper()
 	smtp, sms := notifytest.NewSMTPServer(t), notifytest.NewSMSWebhook(t)
 	_, o.SMTPPort = smtp.Addr()
 	o.SMSURL = sms.URL()
-	s := e2e.StartWithMember(t, o)
+	s := d.StartWithMember(t, o)
 	return s, smtp, sms
 }
 
@@ -59,7 +59,7 @@ func stepUp(t *testing.T, s *e2e.Server, smtp *notifytest.SMTPServer, b *e2e.Bro
 	return res
 }
 
-// TestSMSTollFraudNumbersOnContactsPage plays a member resident in Japan
+// SMSTollFraudNumbersOnContactsPage plays a member resident in Japan
 // (sms_countries [JP]) who registers, one after the other, numbers that
 // earn an SMS pumper money: a UK mobile, an international network (+882),
 // a UK premium-rate 0909, a North American number, and Japan's own
@@ -69,8 +69,8 @@ func stepUp(t *testing.T, s *e2e.Server, smtp *notifytest.SMTPServer, b *e2e.Bro
 // the notify unit tests.) Each is refused on the contacts page with a
 // Japanese message, and no SMS reaches the gateway. Before the fix each
 // went on to the code entry and an SMS was sent.
-func TestSMSTollFraudNumbersOnContactsPage(t *testing.T) {
-	s, smtp, sms := smsServer(t, e2e.Options{Extra: "otp:\n  on_login: never\n"})
+func SMSTollFraudNumbersOnContactsPage(t *testing.T, d e2e.Deployment) {
+	s, smtp, sms := smsServer(t, d, e2e.Options{Extra: "otp:\n  on_login: never\n"})
 	b := e2e.NewBrowser(t, s)
 	page := stepUp(t, s, smtp, b, "/account/contacts", 1)
 
@@ -129,7 +129,7 @@ func waitSMS(t *testing.T, sms *notifytest.SMSWebhook, n int) {
 	}
 }
 
-// TestSMSPumpingThroughManyAccountsHitsHourlyCeiling plays a pumper with
+// SMSPumpingThroughManyAccountsHitsHourlyCeiling plays a pumper with
 // many accounts, each with a Japanese mobile number and no email, who logs
 // in to each from a fresh browser so that every login sends an SMS code
 // (the per-member and per-address limits never trip: one send per
@@ -139,9 +139,9 @@ func waitSMS(t *testing.T, sms *notifytest.SMSWebhook, n int) {
 // metrics move. A member with an email address still logs in with a mailed
 // code. Before the fix every login sent its SMS (and sms.max_per_hour did
 // not exist).
-func TestSMSPumpingThroughManyAccountsHitsHourlyCeiling(t *testing.T) {
+func SMSPumpingThroughManyAccountsHitsHourlyCeiling(t *testing.T, d e2e.Deployment) {
 	const budget, accounts = 5, 7
-	s, smtp, sms := smsServer(t, e2e.Options{Extra: "otp:\n  on_login: always\n",
+	s, smtp, sms := smsServer(t, d, e2e.Options{Extra: "otp:\n  on_login: always\n",
 		Env: []string{fmt.Sprintf("TSUBASA_SMS_MAX_PER_HOUR=%d", budget)}})
 	for i := 1; i <= accounts; i++ {
 		s.CLI(t, false, "member", "create", "--number", fmt.Sprintf("800000%d", i), "--password", e2e.MemberPass,

@@ -52,12 +52,12 @@ func clientCredentials(t *testing.T, s *e2e.Server, id, secret string) (int, str
 	return resp.StatusCode, code
 }
 
-// TestAttackRemovedClientKeepsMintingTokens: the app's operator holds its
+// RemovedClientKeepsMintingTokens: the app's operator holds its
 // secret, a member's access and refresh tokens, and has just used the
 // token endpoint (so the server has the client at hand). The client is
 // removed; every one of those must stop working on the next request.
-func TestAttackRemovedClientKeepsMintingTokens(t *testing.T) {
-	s := e2e.StartWithMember(t, e2e.Options{Extra: "otp:\n  on_login: never\n"})
+func RemovedClientKeepsMintingTokens(t *testing.T, d e2e.Deployment) {
+	s := d.StartWithMember(t, e2e.Options{Extra: "otp:\n  on_login: never\n"})
 	secret := addClient(t, s, "--id", "partner", "--redirect-uri", s.Issuer+"/rp/callback",
 		"--grant-type", "authorization_code", "--grant-type", "refresh_token", "--grant-type", "client_credentials")
 	rp := e2e.NewRP(t, s, "partner", secret, oidc.ScopeOpenID, "profile", oidc.ScopeOfflineAccess)
@@ -87,11 +87,11 @@ func TestAttackRemovedClientKeepsMintingTokens(t *testing.T) {
 	}
 }
 
-// TestAttackRotatedSecretStillWorks: the secret leaked and was rotated; the
+// RotatedSecretStillWorks: the secret leaked and was rotated; the
 // one who holds the old secret has just used it. The old secret must be
 // refused on the next request, the new one must work.
-func TestAttackRotatedSecretStillWorks(t *testing.T) {
-	s := e2e.Start(t, e2e.Options{})
+func RotatedSecretStillWorks(t *testing.T, d e2e.Deployment) {
+	s := d.Start(t, e2e.Options{})
 	old := addClient(t, s, "--id", "reports", "--grant-type", "client_credentials")
 	if status, _ := clientCredentials(t, s, "reports", old); status != http.StatusOK {
 		t.Fatalf("client_credentials with the first secret: %d", status)
@@ -111,12 +111,12 @@ func TestAttackRotatedSecretStillWorks(t *testing.T) {
 	}
 }
 
-// TestAttackReaddedClientInheritsConsent: a member allowed a third-party
+// ReaddedClientInheritsConsent: a member allowed a third-party
 // app; the app is removed, and another app is later registered under the
 // same id. The member must be asked again, not find the new app already
 // allowed to read their profile.
-func TestAttackReaddedClientInheritsConsent(t *testing.T) {
-	s := e2e.StartWithMember(t, e2e.Options{Extra: "otp:\n  on_login: never\n"})
+func ReaddedClientInheritsConsent(t *testing.T, d e2e.Deployment) {
+	s := d.StartWithMember(t, e2e.Options{Extra: "otp:\n  on_login: never\n"})
 	add := func() *e2e.RP {
 		secret := addClient(t, s, "--id", "partner", "--name", "Partner", "--third-party", "--redirect-uri", s.Issuer+"/rp/callback")
 		return e2e.NewRP(t, s, "partner", secret, oidc.ScopeOpenID, "profile")
