@@ -20,9 +20,10 @@ import (
 // cache, so for up to the cache's lifetime the removed client, or the old
 // secret, kept working at the token endpoint, and a token minted in that
 // window outlived the removal. Removal and rotation must take effect on the
-// very next request. A client removed must also take its members' consents
-// with it: a new client registered later under the same id must not find
-// them granted.
+// very next request (on several replicas, within
+// storage.postgres.revocation_delay on every one: Settle). A client
+// removed must also take its members' consents with it: a new client
+// registered later under the same id must not find them granted.
 
 var secretLine = regexp.MustCompile(`(?m)^Client secret: (\S+)$`)
 
@@ -70,6 +71,7 @@ func RemovedClientKeepsMintingTokens(t *testing.T, d e2e.Deployment) {
 	}
 
 	s.CLI(t, false, "client", "remove", "partner")
+	s.Settle()
 
 	if status, code := clientCredentials(t, s, "partner", secret); status != http.StatusUnauthorized || code != "invalid_client" {
 		t.Errorf("the removed client's secret at the token endpoint: %d %s, want 401 invalid_client", status, code)
@@ -102,6 +104,7 @@ func RotatedSecretStillWorks(t *testing.T, d e2e.Deployment) {
 	if m == nil {
 		t.Fatalf("rotate-secret showed no secret:\n%s", out)
 	}
+	s.Settle()
 
 	if status, code := clientCredentials(t, s, "reports", old); status != http.StatusUnauthorized || code != "invalid_client" {
 		t.Errorf("the old secret right after the rotation: %d %s, want 401 invalid_client", status, code)
@@ -119,6 +122,7 @@ func ReaddedClientInheritsConsent(t *testing.T, d e2e.Deployment) {
 	s := d.StartWithMember(t, e2e.Options{Extra: "otp:\n  on_login: never\n"})
 	add := func() *e2e.RP {
 		secret := addClient(t, s, "--id", "partner", "--name", "Partner", "--third-party", "--redirect-uri", s.Issuer+"/rp/callback")
+		s.Settle() // every replica forgets the removed client of this id
 		return e2e.NewRP(t, s, "partner", secret, oidc.ScopeOpenID, "profile")
 	}
 	rp := add()

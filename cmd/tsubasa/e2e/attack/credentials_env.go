@@ -131,6 +131,7 @@ func (e *credEnv) mustWork(t *testing.T, h holdings, what string) {
 // /userinfo and at introspection.
 func (e *credEnv) mustBeGone(t *testing.T, h holdings, what string) {
 	t.Helper()
+	e.s.Settle()
 	if e.ssoAnswers(t, h.b) {
 		t.Errorf("%s: the SSO session still answers prompt=none", what)
 	}

@@ -87,6 +87,7 @@ func (m *member) assertLoggedOut(t *testing.T) {
 	if _, err := e2e.Refresh(t, m.rp, m.tok.RefreshToken); !e2e.IsOAuthError(err, "invalid_grant") {
 		t.Errorf("the ended session's refresh token: %v, want invalid_grant", err)
 	}
+	m.s.Settle()
 	if _, err := m.rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(m.tok)); err == nil {
 		t.Error("the ended session's access token still works at userinfo")
 	}

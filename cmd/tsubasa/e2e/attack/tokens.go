@@ -129,6 +129,7 @@ func TokenReplay(t *testing.T, d e2e.Deployment) {
 		if _, err := rp.OAuth.Exchange(t.Context(), code, oauth2.VerifierOption(f.Verifier)); !e2e.IsOAuthError(err, "invalid_grant") {
 			t.Fatalf("the replayed code: %v, want invalid_grant", err)
 		}
+		s.Settle()
 		accessRefused(t, s, "the access token of a replayed code", tok.AccessToken, webIntrospects)
 		refreshRefused(t, rp, "the refresh token of a replayed code", tok.RefreshToken)
 	})
@@ -143,6 +144,7 @@ func TokenReplay(t *testing.T, d e2e.Deployment) {
 		if _, err := rp.OAuth.Exchange(t.Context(), code, oauth2.VerifierOption(f.Verifier)); !e2e.IsOAuthError(err, "invalid_grant") {
 			t.Fatalf("the relying party's exchange after the thief's: %v, want invalid_grant", err)
 		}
+		s.Settle()
 		accessRefused(t, s, "the thief's access token", stolen.AccessToken, webIntrospects)
 		refreshRefused(t, rp, "the thief's refresh token", stolen.RefreshToken)
 	})
@@ -165,6 +167,7 @@ func TokenReplay(t *testing.T, d e2e.Deployment) {
 		// token, refused, and the family is revoked.
 		refreshRefused(t, app, "the app's refresh token after the thief rotated it", tok.RefreshToken)
 		refreshRefused(t, app, "the thief's newest refresh token after the replay", thief.RefreshToken)
+		s.Settle()
 		accessRefused(t, s, "the thief's newest access token after the replay", thief.AccessToken, introspector{})
 		accessRefused(t, s, "the app's first access token after the replay", tok.AccessToken, introspector{})
 	})
