@@ -26,7 +26,7 @@ func newSoftPasskey(t *testing.T, s *e2e.Server) *softPasskey {
 	return &softPasskey{
 		rp:   virtualwebauthn.RelyingParty{ID: "localhost", Name: "Tsubasa", Origin: s.Issuer},
 		auth: virtualwebauthn.NewAuthenticator(),
-		cred: virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, p256Key(t)),
+		cred: virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, e2e.PasskeyKey(t)),
 	}
 }
 

@@ -2,9 +2,11 @@ package replicas
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -76,4 +78,57 @@ func mustRotate(t *testing.T, what string, seen []landing, n int) {
 	if len(replicas) != n {
 		t.Errorf("%s: %d requests landed on replicas %v, want all %d: %v", what, len(seen), replicas, n, seen)
 	}
+}
+
+// replicaOf is the replica that gave resp (e2e.ReplicaHeader).
+func replicaOf(t *testing.T, resp *http.Response) int {
+	t.Helper()
+	i, err := strconv.Atoi(resp.Header.Get(e2e.ReplicaHeader))
+	if err != nil {
+		t.Fatalf("answer without %s: not through the cluster's proxy", e2e.ReplicaHeader)
+	}
+	return i
+}
+
+// everyReplicaWithin checks, on each replica directly, that refused(base)
+// holds within c.RevocationDelay of since (the answer to the revoking act:
+// its commit came before): it polls until each has refused, and once the
+// bound has passed it asks the ones left again, which must refuse. It
+// returns how long after since each replica first refused, for the log.
+func everyReplicaWithin(t *testing.T, c *e2e.Cluster, since time.Time, what string, refused func(base string) bool) []time.Duration {
+	t.Helper()
+	took := make([]time.Duration, len(c.Replicas))
+	left := len(c.Replicas)
+	deadline := since.Add(c.RevocationDelay)
+	for left > 0 {
+		late := time.Now().After(deadline)
+		for i, r := range c.Replicas {
+			if took[i] != 0 {
+				continue
+			}
+			switch {
+			case refused(r.Base):
+				took[i] = max(time.Since(since), time.Nanosecond)
+				left--
+			case late:
+				t.Fatalf("%s: replica %d still accepts it %v after the revoking answer (storage.postgres.revocation_delay %v)",
+					what, i, time.Since(since).Round(time.Millisecond), c.RevocationDelay)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return took
+}
+
+// userinfoStatus is the status /userinfo at base answers access with.
+func userinfoStatus(t *testing.T, base, access string) int {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+access)
+	return e2e.WireDo(t, req).Status
+}
+
+// decodeJSON decodes resp's body into v.
+func decodeJSON(resp *http.Response, v any) error {
+	return json.NewDecoder(resp.Body).Decode(v)
 }
