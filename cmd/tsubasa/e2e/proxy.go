@@ -55,6 +55,7 @@ type backend struct {
 	index     int
 	proxy     *httputil.ReverseProxy
 	downUntil atomic.Int64 // UnixNano; 0 when in the rotation
+	served    atomic.Int64 // requests sent there
 }
 
 // listenProxy listens on 127.0.0.1:port (a free port when 0), so that
@@ -105,8 +106,18 @@ func (p *Proxy) serve(t *testing.T, bases []string) {
 // ServeHTTP sends r to the next replica in the rotation.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b := p.pick()
+	b.served.Add(1)
 	w.Header().Set(ReplicaHeader, strconv.Itoa(b.index))
 	b.proxy.ServeHTTP(w, r)
+}
+
+// Served is how many requests the proxy sent to each replica so far.
+func (p *Proxy) Served() []int64 {
+	out := make([]int64, len(p.backends))
+	for i, b := range p.backends {
+		out[i] = b.served.Load()
+	}
+	return out
 }
 
 // pick is the next replica in turn, skipping those that failed within
