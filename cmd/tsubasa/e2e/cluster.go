@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -172,6 +175,27 @@ func (c *Cluster) output() string {
 		fmt.Fprintf(&b, "--- replica %d (%s) ---\n%s", i, r.Base, r.out.String())
 	}
 	return b.String()
+}
+
+// TryCLI runs a tsubasa subcommand with s's config, as CLI does, but
+// returns its combined output and exit code (-1 when it could not run or
+// ran out of time) instead of failing the test: for goroutines that run
+// commands while servers may die under them.
+func (s *Server) TryCLI(ctx context.Context, args ...string) (string, int) {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, append(args, "--config", s.Config)...)
+	cmd.Env = cleanEnv()
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return string(out), 0
+	case errors.As(err, &ee) && ctx.Err() == nil:
+		return string(out), ee.ExitCode()
+	default:
+		return fmt.Sprintf("%s\n%v", out, err), -1
+	}
 }
 
 // Processes is how many server processes s is: 1, or its cluster's
