@@ -77,7 +77,9 @@ func TestReplicasPasskeyLogin(t *testing.T) {
 	answers := make([]e2e.Page, len(c.Replicas))
 	var wg sync.WaitGroup
 	for i := range answers {
-		wg.Go(func() { answers[i] = passkeyCall(t, c.Server, login, "/login/passkey/finish?authRequestID="+id, assertion) })
+		wg.Go(func() {
+			answers[i] = passkeyCall(t, c.Server, login, "/login/passkey/finish?authRequestID="+id, assertion)
+		})
 	}
 	wg.Wait()
 	var redirect string
