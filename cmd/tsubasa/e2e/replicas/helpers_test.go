@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -131,4 +132,24 @@ func userinfoStatus(t *testing.T, base, access string) int {
 // decodeJSON decodes resp's body into v.
 func decodeJSON(resp *http.Response, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// sendFrom sends req with b's cookies and reads the answer, returning
+// transport errors instead of failing the test: for goroutines, where a
+// test may not stop.
+func sendFrom(b *e2e.Browser, req *http.Request) (e2e.Page, error) {
+	resp, err := b.Do(req)
+	if err != nil {
+		return e2e.Page{}, err
+	}
+	defer resp.Body.Close()
+	return e2e.PageOf(resp), nil
+}
+
+// sameOriginPost is the form post Browser.Post makes, for sendFrom.
+func sameOriginPost(ctx context.Context, pageURL *url.URL, action string, form url.Values) *http.Request {
+	req := e2e.NewFormRequest(ctx, pageURL.ResolveReference(&url.URL{Path: action}).String(), form.Encode())
+	req.Header.Set("Origin", pageURL.Scheme+"://"+pageURL.Host)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return req
 }

@@ -37,10 +37,14 @@ func TestReplicasLockoutAcrossReplicas(t *testing.T) {
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i, g := range gs {
+		form := url.Values{"authRequestID": {g.page.AuthRequestID(t)}, "member_number": {e2e.MemberNumber}, "password": {fmt.Sprintf("Wrong-Guess-%02d", i)}}
 		wg.Go(func() {
 			<-start
-			res := g.b.Post(t, g.page.URL, "/login", url.Values{"authRequestID": {g.page.AuthRequestID(t)},
-				"member_number": {e2e.MemberNumber}, "password": {fmt.Sprintf("Wrong-Guess-%02d", i)}})
+			res, err := sendFrom(g.b, sameOriginPost(t.Context(), g.page.URL, "/login", form))
+			if err != nil {
+				t.Errorf("guess %d: %v", i+1, err)
+				return
+			}
 			statuses[i], replicas[i] = res.Status, res.Header.Get(e2e.ReplicaHeader)
 		})
 	}
