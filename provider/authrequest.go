@@ -166,7 +166,10 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	for _, t := range req.UILocales {
 		r.UILocales = append(r.UILocales, t.String())
 	}
-	if err := p.store.CreateAuthRequest(ctx, r); err != nil {
+	if err := p.store.CreateAuthRequest(ctx, r); storage.Unavailable(err) {
+		// To the relying party as RFC 6749 §4.1.2.1 says: try again later.
+		return nil, temporarilyUnavailable().WithParent(err)
+	} else if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	return &authRequest{r: r}, nil
@@ -267,8 +270,11 @@ func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*
 	case errors.Is(err, storage.ErrConsumed):
 		p.revokeReplayedCode(ctx, c)
 		return nil, oidc.ErrInvalidGrant().WithDescription("the code has already been used").WithParent(err)
-	case err != nil:
+	case errors.Is(err, storage.ErrNotFound):
 		return nil, oidc.ErrInvalidGrant().WithDescription("unknown or expired code").WithParent(err)
+	case err != nil:
+		// The code may be good: a database that did not answer decided nothing.
+		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	if !r.Done || r.MemberID == "" {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization request is not complete")

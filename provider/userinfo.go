@@ -48,6 +48,11 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 		bearerError(w, http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked")
 	case errors.Is(err, ErrInsufficientScope):
 		bearerError(w, http.StatusForbidden, "insufficient_scope", "the access token was not issued with the openid scope")
+	case storage.Unavailable(err):
+		p.log.ErrorContext(r.Context(), "userinfo failed: storage unavailable", "err", err)
+		w.Header().Set("Retry-After", retryAfter)
+		e := temporarilyUnavailable()
+		writeError(w, http.StatusServiceUnavailable, string(e.ErrorType), e.Description)
 	case err != nil:
 		p.log.ErrorContext(r.Context(), "userinfo failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "server_error", "the claims could not be read")
