@@ -198,6 +198,17 @@ func (s *Server) TryCLI(ctx context.Context, args ...string) (string, int) {
 	}
 }
 
+// Exited reports whether the process has ended (a crash, a kill, a
+// stop), for tests that check a fault did not take a replica down.
+func (s *Server) Exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // Processes is how many server processes s is: 1, or its cluster's
 // replicas.
 func (s *Server) Processes() int {
