@@ -18,7 +18,7 @@ import (
 
 // awayStore is a real store whose token, code and member reads fail as a
 // database that does not answer fails (a refused connection) while away
-// is set: the reads every grant and userinfo make first.
+// is set: the reads every grant, userinfo and introspection make.
 type awayStore struct {
 	*bolt.Store
 	away atomic.Bool
@@ -38,6 +38,13 @@ func (s *awayStore) PeekAuthCode(ctx context.Context, hash string, now time.Time
 		return storage.AuthCode{}, storage.AuthRequest{}, errAway
 	}
 	return s.Store.PeekAuthCode(ctx, hash, now)
+}
+
+func (s *awayStore) TokenRevoked(ctx context.Context, t storage.Token) (bool, error) {
+	if s.away.Load() {
+		return false, errAway
+	}
+	return s.Store.TokenRevoked(ctx, t)
 }
 
 func (s *awayStore) MemberByID(ctx context.Context, id string) (storage.Member, error) {
@@ -61,8 +68,8 @@ func tryAgain(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 }
 
 // While the database does not answer, a refresh token, a code and an
-// access token are answered "try again" (503), not invalid_grant or
-// invalid_token: a relying party told invalid_grant drops its refresh
+// access token are answered "try again" (503), not invalid_grant,
+// invalid_token or inactive: a relying party told invalid_grant drops its refresh
 // token, and its member has to log in again for an outage of seconds.
 // Nothing was decided meanwhile: once the database answers, the same
 // refresh token and code work.
@@ -81,8 +88,13 @@ func TestStorageAwayIsTryAgain(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, wireIssuer+"/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer "+access)
 	tryAgain(t, "userinfo", e.serve(req))
+	tryAgain(t, "introspection of the access token", e.post("/oauth/introspect", url.Values{"token": {access}}, "web", wireSecret))
+	tryAgain(t, "introspection of the refresh token", e.post("/oauth/introspect", url.Values{"token": {refresh}}, "web", wireSecret))
 
 	st.away.Store(false)
+	if rec := e.post("/oauth/introspect", url.Values{"token": {access}}, "web", wireSecret); !strings.Contains(rec.Body.String(), `"active":true`) {
+		t.Errorf("introspection of the access token once storage answers: %d %s", rec.Code, rec.Body.String())
+	}
 	if rec := e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret); rec.Code != http.StatusOK {
 		t.Errorf("the same refresh token once storage answers: %d %s", rec.Code, rec.Body.String())
 	}
