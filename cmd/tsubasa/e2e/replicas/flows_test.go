@@ -2,6 +2,7 @@ package replicas
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"tsubasa/cmd/tsubasa/e2e"
@@ -9,7 +10,8 @@ import (
 
 // TestReplicasCodeFlow: a login through the proxy lands each of its
 // requests on another replica (authorize, the login page, the password,
-// the callback to the provider, the code exchange), and works: the code
+// the callback to the provider), though the browser sends them over one
+// kept-alive connection, and works: the code
 // flow with PKCE of a relying party written with coreos/go-oidc and
 // x/oauth2, its ID token verified against the key set any replica
 // publishes, userinfo answered. The member's history shows the browser's
@@ -22,7 +24,13 @@ func TestReplicasCodeFlow(t *testing.T) {
 	b, seen := browserFrom(t, c.Server, "127.0.0.3")
 	f := e2e.NewFlow()
 	cb := e2e.Login(t, b, rp.AuthURL(f), e2e.MemberNumber, e2e.MemberPass)
-	mustRotate(t, "the login's requests", seen.all(), 3)
+	login := seen.all()
+	mustRotate(t, "the login's requests", login, 3)
+	// The browser kept its connection to the proxy: the rotation is per
+	// request, not per connection.
+	if reused := slices.IndexFunc(login, func(l landing) bool { return l.reused }); reused < 0 {
+		t.Errorf("no request of the login went over a kept-alive connection: %v", login)
+	}
 	tok, idt := e2e.MustExchange(t, rp, f, cb)
 	var claims struct {
 		ACR          string `json:"acr"`

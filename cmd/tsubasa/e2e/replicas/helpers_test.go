@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strconv"
@@ -23,13 +24,20 @@ type landings struct {
 	seen []landing
 }
 
-type landing struct{ method, path, replica string }
+// landing is one request: where it went, the replica that answered, and
+// whether it went over a connection an earlier request had opened.
+type landing struct {
+	method, path, replica string
+	reused                bool
+}
 
 func (l *landings) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := l.next.RoundTrip(req)
+	var reused bool
+	trace := &httptrace.ClientTrace{GotConn: func(c httptrace.GotConnInfo) { reused = c.Reused }}
+	resp, err := l.next.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
 	if err == nil {
 		l.mu.Lock()
-		l.seen = append(l.seen, landing{req.Method, req.URL.Path, resp.Header.Get(e2e.ReplicaHeader)})
+		l.seen = append(l.seen, landing{req.Method, req.URL.Path, resp.Header.Get(e2e.ReplicaHeader), reused})
 		l.mu.Unlock()
 	}
 	return resp, err
