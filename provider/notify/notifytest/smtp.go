@@ -246,7 +246,7 @@ type session struct {
 	// resets counts the resets since a message was accepted while the
 	// server drops after accepting: go-smtp resets the session itself
 	// after answering DATA, so the second is the client's next RSET.
-	resets int
+	resets   int
 	accepted bool
 }
 
