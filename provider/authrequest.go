@@ -312,8 +312,10 @@ func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*
 // session (or every session of the member, or the client) while the code
 // was on its way to the relying party. Without this, a code issued just
 // before a logout would mint tokens of the ended session just after it.
+// It reads the database itself (p.fresh): a logout made on another replica
+// a moment ago must stop the code even here.
 func (p *Provider) codeRevoked(ctx context.Context, c storage.AuthCode, r storage.AuthRequest) (bool, error) {
-	return p.store.TokenRevoked(ctx, storage.Token{
+	return p.fresh.TokenRevokedFresh(ctx, storage.Token{
 		ClientID: r.ClientID, MemberID: r.MemberID, SessionID: r.SessionID, AuthRequestID: r.ID,
 		CreatedAt: c.CreatedAt,
 	})
@@ -324,12 +326,13 @@ func (p *Provider) codeRevoked(ctx context.Context, c storage.AuthCode, r storag
 // after the login the request was answered with. The change revokes every
 // token in the commit that makes it, but a login that was checked just
 // before that commit may still complete and hand out a code just after
-// it; the code must mint nothing then.
+// it; the code must mint nothing then. The stamp is read from the
+// database itself (p.fresh), as codeRevoked's revocations are.
 func (p *Provider) credentialsChanged(ctx context.Context, r storage.AuthRequest) (bool, error) {
 	if r.MemberStamp == "" {
 		return false, nil // answered before stamps were recorded
 	}
-	m, err := p.store.MemberByID(ctx, r.MemberID)
+	m, err := p.fresh.MemberByIDFresh(ctx, r.MemberID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return true, nil
 	}

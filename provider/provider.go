@@ -92,6 +92,7 @@ type Options struct {
 type Provider struct {
 	opts       Options
 	store      Store
+	fresh      storage.Fresh // for decisions that outlive stale caches (fresh.go)
 	clients    *ClientRegistry
 	keys       *keyRing
 	clientKeys *clientKeyCache
@@ -132,7 +133,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{opts: o, store: o.Store, clients: reg, now: o.Now, log: o.Logger,
+	p := &Provider{opts: o, store: o.Store, fresh: freshReads(o.Store), clients: reg, now: o.Now, log: o.Logger,
 		clientKeys: newClientKeyCache(o.Outbound, o.Now)}
 	p.keys = newKeyRing(o.Store, o.RSABits, o.Now, p.keyRetention(), o.Logger)
 	if err := p.keys.load(ctx); err != nil {
