@@ -93,14 +93,22 @@ func Default() Config {
 			MaxPerHour: 1000,
 		},
 		Alerts:    AlertsConfig{Enabled: true, TimeZone: "Asia/Tokyo", ZoneLabel: "JST"},
-		Passkeys:  PasskeysConfig{RegistrationRequires: PasskeyRegistrationSMS},
+		Passkeys:  PasskeysConfig{RegistrationRequires: PasskeyRegistrationSMS, OfferAfterLogin: true},
 		Telephone: TelephoneConfig{Enabled: true},
 		Metrics:   MetricsConfig{Enabled: true, Listen: defaultMetricsListen},
 		Runtime:   RuntimeConfig{GCPercent: 400},
 		// Off: --setup creates members with a published password.
 		Loadtest: LoadtestConfig{AllowSetup: false},
 		PAR:      PARConfig{RequestURITTL: 60 * time.Second},
+		Admin: AdminConfig{API: AdminAPIConfig{Enabled: true, RateLimit: 50, Burst: 100, MaxBodyBytes: 64 << 10,
+			MaxImportBytes: 1 << 30, IdempotencyTTL: 24 * time.Hour, JobTTL: 7 * 24 * time.Hour}},
 		Outbound: OutboundConfig{Timeout: 5 * time.Second, MaxResponseBytes: 256 << 10},
+		DPoP:     DPoPConfig{ProofMaxAge: time.Minute, NonceTTL: 2 * time.Minute},
+
+		// No database, no places; a replaced file is read within a minute.
+		GeoIP: GeoIPConfig{CheckEvery: time.Minute},
+		// No reminder until the operator says how long a confirmation lasts.
+		Contacts: ContactsConfig{TestInterval: time.Minute, TestsPerDay: 5, LinkTTL: 72 * time.Hour},
 
 		// Nobody's forwarding headers are believed until proxies are listed.
 		TrustedProxies: []string{},
@@ -168,6 +176,10 @@ func (cl ClientConfig) WithDefaults(defaultAlg string) ClientConfig {
 		cl.IDTokenSignedResponseAlg = defaultAlg
 		if defaultAlg == "" {
 			cl.IDTokenSignedResponseAlg = AlgRS256
+		}
+		// FAPI 2.0 allows no RS256: its clients default to ES256.
+		if cl.Profile == ProfileFAPI2 && cl.IDTokenSignedResponseAlg == AlgRS256 {
+			cl.IDTokenSignedResponseAlg = AlgES256
 		}
 	}
 	return cl

@@ -18,8 +18,10 @@
 //     separated (TSUBASA_OTP_SMS_COUNTRIES=JP,US); map entries add the key
 //     (TSUBASA_OTP_FORMATS_LOGIN=pictogram); the client list is one YAML or
 //     JSON document in TSUBASA_CLIENTS. A TSUBASA_* variable that names no
-//     key is an error, except TSUBASA_CONFIG, TSUBASA_REQUIRE_BROWSER and
-//     TSUBASA_REQUIRE_POSTGRES.
+//     key is an error, except TSUBASA_CONFIG, TSUBASA_REQUIRE_BROWSER,
+//     TSUBASA_REQUIRE_POSTGRES and the CLI's --server settings
+//     (TSUBASA_SERVER, TSUBASA_CLIENT_ID, TSUBASA_CLIENT_SECRET_FILE,
+//     TSUBASA_CLIENT_KEY, TSUBASA_AGENT).
 //     The names come from the yaml tags by reflection: EnvNames lists them.
 //  4. Secret files: for each key X with a sibling X_file (secret,
 //     password, token, auth_token), X is read from the file with trailing

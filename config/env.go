@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -21,6 +22,9 @@ var nonConfigEnv = map[string]bool{
 	// PostgreSQL tests fail instead of skipping (set by .ci/run, so every
 	// process the tests start sees it).
 	"TSUBASA_REQUIRE_POSTGRES": true,
+	// The CLI's --server mode (the HTTP admin API): flags' defaults.
+	"TSUBASA_SERVER": true, "TSUBASA_CLIENT_ID": true, "TSUBASA_CLIENT_SECRET_FILE": true,
+	"TSUBASA_CLIENT_KEY": true, "TSUBASA_AGENT": true,
 }
 
 // envVar is one overridable key. Names are TSUBASA_ followed by the key's
@@ -31,6 +35,8 @@ type envVar struct {
 	key   string // yaml path
 	index []int  // field indexes from Config
 	isMap bool
+	// isList: a list of sections, set whole by one YAML or JSON document.
+	isList bool
 }
 
 var envTable = sync.OnceValue(func() []envVar {
@@ -51,7 +57,12 @@ func collectEnv(t reflect.Type, keys []string, index []int, out *[]envVar) {
 			collectEnv(ft.Elem(), k, idx, out)
 		case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
 			// Lists of sections (clients) are set whole through one
-			// variable holding a YAML or JSON document.
+			// variable holding a YAML or JSON document; clients by
+			// clientsEnv, a nested one (passkeys.apps.android) here.
+			if len(keys) > 0 {
+				*out = append(*out, envVar{name: envPrefix + strings.ToUpper(strings.Join(k, "_")),
+					key: strings.Join(k, "."), index: idx, isList: true})
+			}
 		default:
 			name := envPrefix + strings.ToUpper(strings.Join(k, "_"))
 			if ft.Kind() == reflect.Map {
@@ -135,6 +146,13 @@ func setEnv(root reflect.Value, ev envVar, mapKey, val string) error {
 		}
 	}
 	switch {
+	case ev.isList:
+		where := func(line int) string { return fmt.Sprintf("%s (line %d)", ev.name, line) }
+		list := reflect.New(v.Type()).Elem()
+		if e := decodeYAML([]byte(val), where, list, ev.key); len(e) > 0 {
+			return errors.Join(e...)
+		}
+		v.Set(list)
 	case ev.isMap:
 		if mapKey == "" {
 			return fmt.Errorf("name the entry after the prefix, e.g. %sLOGIN", ev.name)

@@ -23,9 +23,10 @@ func TestExampleLoadsAndValidates(t *testing.T) {
 	if !c.Dev {
 		t.Error("the example must be dev-safe (dev: true)")
 	}
-	// Apart from dev and the demo client, the example shows the defaults, so
+	// Apart from dev, the demo client and the example apps, the example shows the defaults, so
 	// its "Default:" comments and Default() cannot disagree in value.
 	c.Dev, c.Clients = false, nil
+	c.Passkeys.Apps = PasskeyAppsConfig{} // shown with an example app of each platform
 	if len(c.Passkeys.Origins) == 0 {
 		c.Passkeys.Origins = nil
 	}

@@ -46,12 +46,15 @@ type Config struct {
 	SMS       SMSConfig       `yaml:"sms"`
 	Alerts    AlertsConfig    `yaml:"alerts"`
 	Passkeys  PasskeysConfig  `yaml:"passkeys"`
+	GeoIP     GeoIPConfig     `yaml:"geoip"`    // types_experience.go
+	Contacts  ContactsConfig  `yaml:"contacts"` // types_experience.go
 	Telephone TelephoneConfig `yaml:"telephone"`
 	Metrics   MetricsConfig   `yaml:"metrics"`
 	Runtime   RuntimeConfig   `yaml:"runtime"`
 	Loadtest  LoadtestConfig  `yaml:"loadtest"`
 	PAR       PARConfig       `yaml:"par"`
 	Outbound  OutboundConfig  `yaml:"outbound"`
+	DPoP      DPoPConfig      `yaml:"dpop"`
 }
 
 // LogConfig shapes the single slog logger built in cmd.
@@ -96,10 +99,13 @@ type PostgresConfig struct {
 	AutoMigrate bool `yaml:"auto_migrate"`
 }
 
-// AdminConfig is the local administration socket used by the CLI.
+// AdminConfig is the administration of the server: the local socket used
+// by the CLI, and the HTTP admin API (types_admin.go).
 type AdminConfig struct {
 	// Socket path. Empty = derived: see Config.AdminSocket.
 	Socket string `yaml:"socket"`
+	// API is the HTTP admin API under /admin/v1/.
+	API AdminAPIConfig `yaml:"api"`
 }
 
 // BrandConfig is what the hosted pages show.
@@ -155,6 +161,9 @@ type ClientConfig struct {
 	// requests must come through the pushed authorization request
 	// endpoint (RFC 9126).
 	RequirePushedAuthorizationRequests bool `yaml:"require_pushed_authorization_requests"`
+
+	DPoPBoundAccessTokens bool   `yaml:"dpop_bound_access_tokens"` // a DPoP proof with every token request
+	Profile               string `yaml:"profile"`                  // "" or fapi2 (types_partner.go)
 }
 
 // TokensConfig holds the lifetimes of what the provider issues.
@@ -255,55 +264,6 @@ type OTPConfig struct {
 	PictogramLength int               `yaml:"pictogram_length"`
 }
 
-// MailConfig is outgoing mail.
-type MailConfig struct {
-	From string     `yaml:"from"`
-	SMTP SMTPConfig `yaml:"smtp"`
-	// OTPSMTP is a separate server for one-time passwords; nil = SMTP.
-	// Use MailConfig.ForOTP.
-	OTPSMTP *SMTPConfig `yaml:"otp_smtp"`
-}
-
-// SMTPConfig is one SMTP server. Empty Host = no SMTP (dev outbox).
-type SMTPConfig struct {
-	Host         string `yaml:"host"`
-	Port         int    `yaml:"port"`
-	Username     string `yaml:"username"`
-	Password     string `yaml:"password" secret:"true"`
-	PasswordFile string `yaml:"password_file"`
-	TLS          string `yaml:"tls"`  // none|starttls|tls
-	From         string `yaml:"from"` // empty = mail.from
-}
-
-// SMSConfig selects and configures the SMS driver.
-type SMSConfig struct {
-	Driver  string        `yaml:"driver"` // outbox (dev only)|webhook|twilio
-	Sender  string        `yaml:"sender"` // sender id shown to members
-	Webhook WebhookConfig `yaml:"webhook"`
-	Twilio  TwilioConfig  `yaml:"twilio"`
-	// MaxPerHour is the most SMS the whole service sends in any hour,
-	// every member and replica together: the ceiling of an SMS pumping
-	// attack. Past it SMS are refused (email still works).
-	MaxPerHour int `yaml:"max_per_hour"`
-}
-
-// WebhookConfig is the JSON POST SMS driver.
-type WebhookConfig struct {
-	URL       string        `yaml:"url"`
-	Token     string        `yaml:"token" secret:"true"` // bearer token
-	TokenFile string        `yaml:"token_file"`
-	Timeout   time.Duration `yaml:"timeout"`
-}
-
-// TwilioConfig is the Twilio Messages API driver.
-type TwilioConfig struct {
-	BaseURL       string `yaml:"base_url"`
-	AccountSID    string `yaml:"account_sid"`
-	AuthToken     string `yaml:"auth_token" secret:"true"`
-	AuthTokenFile string `yaml:"auth_token_file"`
-	From          string `yaml:"from"`
-}
-
 // AlertsConfig governs new-device login alerts. TimeZone is also the
 // service's local zone (see Config.PINCutover).
 type AlertsConfig struct {
@@ -322,6 +282,10 @@ type PasskeysConfig struct {
 	// RegistrationRequires is the one-time password a member must pass
 	// before adding a passkey: sms or any_otp.
 	RegistrationRequires string `yaml:"registration_requires"`
+
+	Apps              PasskeyAppsConfig `yaml:"apps"`               // types_experience.go
+	OfferAfterLogin   bool              `yaml:"offer_after_login"`  // see types_experience.go
+	ConditionalCreate bool              `yaml:"conditional_create"` // see types_experience.go
 }
 
 // TelephoneConfig is the call-centre PIN verification API.
@@ -379,6 +343,7 @@ const (
 
 	AlgRS256 = "RS256"
 	AlgES256 = "ES256"
+	AlgPS256 = "PS256"
 
 	OTPOnLoginAlways    = "always"
 	OTPOnLoginNewDevice = "new_device"
@@ -412,5 +377,5 @@ func Purposes() []string {
 
 // KnownScopes lists the scopes a client may be allowed.
 func KnownScopes() []string {
-	return []string{"openid", "profile", "email", "phone", "membership", "offline_access", "telephone"}
+	return append([]string{"openid", "profile", "email", "phone", "membership", "offline_access", "telephone"}, AdminScopes()...)
 }

@@ -26,6 +26,19 @@ type OutboundConfig struct {
 	MaxResponseBytes int `yaml:"max_response_bytes"`
 }
 
+// DPoPConfig governs DPoP proofs (RFC 9449).
+type DPoPConfig struct {
+	// ProofMaxAge is how old a proof's iat may be.
+	ProofMaxAge time.Duration `yaml:"proof_max_age"`
+	// RequireNonce makes every proof carry a nonce the server issued (the
+	// DPoP-Nonce header), at most NonceTTL old.
+	RequireNonce bool          `yaml:"require_nonce"`
+	NonceTTL     time.Duration `yaml:"nonce_ttl"`
+}
+
+// ProfileFAPI2 is clients[].profile for the FAPI 2.0 Security Profile.
+const ProfileFAPI2 = "fapi2"
+
 // Client authentication methods (clients[].token_endpoint_auth_method).
 const (
 	AuthMethodBasic      = "client_secret_basic"

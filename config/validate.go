@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -75,8 +74,13 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.sms(c.SMS)
 	v.alerts(c.Alerts)
 	v.passkeys(c)
+	v.passkeyApps(c) // validate_experience.go
+	v.geoip(c.GeoIP)
+	v.contacts(c.Contacts)
 	v.metrics(c.Metrics, c.Listen)
 	v.partner(c.PAR, c.Outbound)
+	v.dpop(c.DPoP)
+	v.adminAPI(c.Admin.API)
 	if len(v.problems) == 0 {
 		return nil
 	}
@@ -187,19 +191,6 @@ func (v *checker) listen(addr string) {
 		return
 	}
 	v.hostPort("listen", addr)
-}
-
-// redirectURIs checks redirect and post-logout URIs: exact strings compared
-// by the provider, so no wildcards and no fragments (RFC 6749 section 3.1.2).
-func (v *checker) redirectURIs(path string, uris []string) {
-	for i, raw := range uris {
-		p := path + "[" + strconv.Itoa(i) + "]"
-		if strings.Contains(raw, "*") {
-			v.add(p, "wildcards are not allowed; list each URI")
-			continue
-		}
-		v.webURL(p, raw, true)
-	}
 }
 
 func validColor(s string) bool {

@@ -97,3 +97,37 @@ func CheckClientJWKS(raw string) error {
 	}
 	return nil
 }
+
+// dpop checks the dpop section.
+func (v *checker) dpop(d DPoPConfig) {
+	// A proof is made for one request, at once: minutes are plenty for
+	// clock skew and retries, and every second more is kept in the replay
+	// store.
+	if d.ProofMaxAge < 5*time.Second || d.ProofMaxAge > 5*time.Minute {
+		v.add("dpop.proof_max_age", "must be from 5s to 5m (got %s)", d.ProofMaxAge)
+	}
+	if d.RequireNonce && (d.NonceTTL < 10*time.Second || d.NonceTTL > time.Hour) {
+		v.add("dpop.nonce_ttl", "must be from 10s to 1h when dpop.require_nonce is true (got %s)", d.NonceTTL)
+	}
+}
+
+// clientProfile checks the security profile client cl (at path p) is
+// held to: fapi2 wants a confidential client that authenticates with its
+// keys and signs its ID tokens with ES256 or PS256.
+func (v *checker) clientProfile(p string, cl ClientConfig) {
+	switch cl.Profile {
+	case "":
+	case ProfileFAPI2:
+		if cl.Public {
+			v.add(p+".public", "the fapi2 profile is for confidential clients only")
+		}
+		if cl.TokenEndpointAuthMethod != AuthMethodPrivateKey {
+			v.add(p+".token_endpoint_auth_method", "the fapi2 profile needs private_key_jwt (got %q)", cl.TokenEndpointAuthMethod)
+		}
+		if cl.IDTokenSignedResponseAlg != AlgES256 && cl.IDTokenSignedResponseAlg != AlgPS256 {
+			v.add(p+".id_token_signed_response_alg", "the fapi2 profile allows ES256 or PS256 only (got %q)", cl.IDTokenSignedResponseAlg)
+		}
+	default:
+		v.add(p+".profile", "must be empty or %s (got %q)", ProfileFAPI2, cl.Profile)
+	}
+}

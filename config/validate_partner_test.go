@@ -63,7 +63,21 @@ func TestPartnerClientRules(t *testing.T) {
 		"jwks with a symmetric key": {func(c *ClientConfig) {
 			c.JWKS = jwksOf(t, jose.JSONWebKey{Key: []byte("0123456789abcdef0123456789abcdef"), KeyID: "k1"})
 		}, "clients[0].jwks"},
-		"jwks with a short RSA key": {func(c *ClientConfig) { c.JWKS = jwksOf(t, jose.JSONWebKey{Key: &small.PublicKey, KeyID: "k1"}) }, "clients[0].jwks"},
+		"jwks with a short RSA key":          {func(c *ClientConfig) { c.JWKS = jwksOf(t, jose.JSONWebKey{Key: &small.PublicKey, KeyID: "k1"}) }, "clients[0].jwks"},
+		"a fapi2 partner (ES256 by default)": {func(c *ClientConfig) { c.Profile = ProfileFAPI2 }, ""},
+		"a DPoP-bound client signing with PS256": {func(c *ClientConfig) {
+			c.DPoPBoundAccessTokens, c.IDTokenSignedResponseAlg = true, AlgPS256
+		}, ""},
+		"a fapi2 partner with RS256 ID tokens": {func(c *ClientConfig) {
+			c.Profile, c.IDTokenSignedResponseAlg = ProfileFAPI2, AlgRS256
+		}, "clients[0].id_token_signed_response_alg"},
+		"a fapi2 partner with a secret": {func(c *ClientConfig) {
+			c.Profile, c.TokenEndpointAuthMethod, c.Secret = ProfileFAPI2, AuthMethodBasic, "s"
+		}, "clients[0].token_endpoint_auth_method"},
+		"a public fapi2 client": {func(c *ClientConfig) {
+			c.Profile, c.Public, c.TokenEndpointAuthMethod, c.JWKS = ProfileFAPI2, true, AuthMethodNone, ""
+		}, "clients[0].public"},
+		"an unknown profile": {func(c *ClientConfig) { c.Profile = "fapi1" }, "clients[0].profile"},
 		"jwks with an encryption key only": {func(c *ClientConfig) {
 			c.JWKS = jwksOf(t, jose.JSONWebKey{Key: &ec.PublicKey, KeyID: "k1", Use: "enc"})
 		}, "clients[0].jwks"},
@@ -103,6 +117,9 @@ func TestPartnerSectionRules(t *testing.T) {
 		"request_uri_ttl too long":    {func(c *Config) { c.PAR.RequestURITTL = time.Hour }, "par.request_uri_ttl"},
 		"outbound timeout of zero":    {func(c *Config) { c.Outbound.Timeout = 0 }, "outbound.timeout"},
 		"outbound body limit of zero": {func(c *Config) { c.Outbound.MaxResponseBytes = 0 }, "outbound.max_response_bytes"},
+		"DPoP proofs of a second":     {func(c *Config) { c.DPoP.ProofMaxAge = time.Second }, "dpop.proof_max_age"},
+		"DPoP proofs of an hour":      {func(c *Config) { c.DPoP.ProofMaxAge = time.Hour }, "dpop.proof_max_age"},
+		"nonces of a second":          {func(c *Config) { c.DPoP.RequireNonce, c.DPoP.NonceTTL = true, time.Second }, "dpop.nonce_ttl"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := prodConfig()

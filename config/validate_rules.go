@@ -54,8 +54,8 @@ func (v *checker) clients(cs []ClientConfig, defaultAlg string) {
 			v.add(p+".secret", "confidential clients need secret or secret_file (or set public: true, or token_endpoint_auth_method: private_key_jwt with keys)")
 		}
 		v.clientAuth(p, cl, hasSecret)
-		v.redirectURIs(p+".redirect_uris", cl.RedirectURIs)
-		v.redirectURIs(p+".post_logout_redirect_uris", cl.PostLogoutRedirectURIs)
+		v.clientProfile(p, cl)
+		v.clientRedirects(p, cl) // validate_apps.go: the web's rules, and native apps'
 		for j, g := range cl.GrantTypes {
 			gp := p + ".grant_types[" + strconv.Itoa(j) + "]"
 			switch g {
@@ -81,11 +81,15 @@ func (v *checker) clients(cs []ClientConfig, defaultAlg string) {
 			if s == scopeTelephone {
 				v.telephoneScope(p, j, cl)
 			}
+			if isAdminScope(s) {
+				v.adminScope(p, j, s, cl)
+			}
 		}
-		v.oneOf(p+".id_token_signed_response_alg", cl.IDTokenSignedResponseAlg, AlgRS256, AlgES256)
+		v.oneOf(p+".id_token_signed_response_alg", cl.IDTokenSignedResponseAlg, AlgRS256, AlgES256, AlgPS256)
 		v.optionalURL(p+".logo_uri", cl.LogoURI)
 		v.optionalURL(p+".policy_uri", cl.PolicyURI)
 	}
+	v.appRedirectsUnique(cs)
 }
 
 // scopeTelephone is the scope of the call centre's PIN API.
@@ -113,7 +117,7 @@ func (v *checker) tokens(t TokensConfig) {
 }
 
 func (v *checker) keys(k KeysConfig) {
-	v.oneOf("keys.algorithm", k.Algorithm, AlgRS256, AlgES256)
+	v.oneOf("keys.algorithm", k.Algorithm, AlgRS256, AlgES256, AlgPS256)
 	if k.RotationPeriod < 0 {
 		v.add("keys.rotation_period", "must not be negative (0 = rotate manually only)")
 	}
@@ -288,9 +292,9 @@ func (v *checker) passkeys(c Config) {
 			v.add(path, "must be an origin: scheme://host[:port] without path or query")
 			continue
 		}
-		if rpOK && !underDomain(u.Hostname(), rpID) {
-			v.add(path, "host must be %q or a subdomain of it (passkeys.rp_id)", rpID)
-		}
+		// An origin outside rpID is a related origin (WebAuthn Level 3
+		// §5.11): /.well-known/webauthn lists it (validate_experience.go).
+		_ = rpOK
 	}
 }
 

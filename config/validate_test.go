@@ -99,7 +99,7 @@ func TestValidateRules(t *testing.T) {
 		{"redirect fragment", func(c *Config) { c.Clients[0].RedirectURIs = []string{"https://a.example.com/cb#x"} },
 			"clients[0].redirect_uris[0]", badURL},
 		{"redirect custom scheme", func(c *Config) { c.Clients[0].RedirectURIs = []string{"com.example.app:/cb"} },
-			"clients[0].redirect_uris[0]", badURL},
+			"clients[0].redirect_uris[0]", "public: true"},
 		{"redirect wildcard", func(c *Config) { c.Clients[0].RedirectURIs = []string{"https://*.example.com/cb"} },
 			"clients[0].redirect_uris[0]", "wildcards"},
 		{"post logout", func(c *Config) { c.Clients[0].PostLogoutRedirectURIs = []string{"x"} },
@@ -154,8 +154,8 @@ func TestValidateRules(t *testing.T) {
 		{"rp id url", func(c *Config) { c.Passkeys.RPID = "https://example.com" }, "passkeys.rp_id", "bare host"},
 		{"origin path", func(c *Config) { c.Passkeys.Origins = []string{"https://id.example.com/login"} },
 			"passkeys.origins[0]", "origin"},
-		{"origin foreign", func(c *Config) { c.Passkeys.Origins = []string{"https://evil.example.org"} },
-			"passkeys.origins[0]", "subdomain"},
+		{"origins without the issuer's", func(c *Config) { c.Passkeys.Origins = []string{"https://evil.example.org"} },
+			"passkeys.origins", "issuer's origin"},
 		{"registration", func(c *Config) { c.Passkeys.RegistrationRequires = "none" }, "passkeys.registration_requires", "any_otp"},
 	}
 	for _, tc := range tests {

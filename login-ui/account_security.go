@@ -45,11 +45,14 @@ type historyPage struct {
 	page
 	Zone string
 	Rows []historyRow
+	// Places: some row has a place, so the page says how rough it is.
+	Places bool
 }
 
 type historyRow struct {
 	When, Device, Browser, IP, Method string
 	OK                                bool
+	Place                             string // where IP was at the time (GeoIP), "" when unknown
 }
 
 type devicesPage struct {
@@ -58,12 +61,14 @@ type devicesPage struct {
 	Notice  string
 	Devices []deviceRow
 	Others  int // active sessions attributed to no known device
+	Places  bool
 }
 
 type deviceRow struct {
 	ID, Name, Browser, FirstSeen, LastSeen, LastIP string
 	Sessions                                       int
 	Current                                        bool
+	Place                                          string // where LastIP was at the last login
 }
 
 // when formats t for lang in the alerts' zone.
@@ -91,8 +96,9 @@ func (u *UI) showHistory(w http.ResponseWriter, r *http.Request) {
 		d := risk.DescribeDevice(e.UserAgent)
 		p.Rows = append(p.Rows, historyRow{
 			When: f.when(p.Lang, e.Time), Device: p.deviceName(d), Browser: p.browserName(d),
-			IP: e.IP, Method: p.methodName(e.Method), OK: e.Success,
+			IP: e.IP, Method: p.methodName(e.Method), OK: e.Success, Place: p.placeName(e.Place),
 		})
+		p.Places = p.Places || p.Rows[len(p.Rows)-1].Place != ""
 		if len(p.Rows) == f.HistoryLimit {
 			break
 		}
@@ -125,8 +131,9 @@ func (u *UI) showDevices(w http.ResponseWriter, r *http.Request) {
 		p.Devices = append(p.Devices, deviceRow{
 			ID: d.ID, Name: p.deviceName(d), Browser: p.browserName(d),
 			FirstSeen: f.when(p.Lang, d.FirstSeenAt), LastSeen: f.when(p.Lang, d.LastSeenAt), LastIP: d.LastIP,
-			Sessions: active[d.ID], Current: d.ID == current,
+			Sessions: active[d.ID], Current: d.ID == current, Place: p.placeName(d.Place),
 		})
+		p.Places = p.Places || !d.Place.IsZero()
 	}
 	for id, n := range active {
 		if !known[id] {

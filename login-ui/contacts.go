@@ -53,6 +53,8 @@ type contactsPage struct {
 	CanSMS      bool
 	SMSResident bool
 	Countries   string
+	// Check is "do messages reach you?" (contact_check.go); nil when off.
+	Check *contactCheckView
 }
 
 // contactsAccess is requireStepUp, or requireMember for a member nothing
@@ -82,6 +84,9 @@ func (u *UI) renderContacts(w http.ResponseWriter, r *http.Request, m storage.Me
 	p.SMSResident = u.smsResident(m)
 	p.Countries = strings.Join(u.otp.SMSCountries, ", ")
 	p.Effect = u.credentialEffect()
+	if u.contactCheck != nil {
+		p.Check = u.contactCheck.view(p.Lang, m)
+	}
 	u.render(w, r, status, "contacts", p)
 }
 
@@ -91,7 +96,7 @@ func (u *UI) showContacts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := contactsPage{}
-	if d := r.URL.Query().Get("done"); slices.Contains([]string{"email", "phone", "channel"}, d) {
+	if d := r.URL.Query().Get("done"); slices.Contains([]string{"email", "phone", "channel", "test_email", "test_sms"}, d) {
 		p.Notice = "contacts.done." + d
 		p.SignedOut = signedOutKey(r)
 	}
@@ -235,12 +240,14 @@ func (u *UI) postContactVerify(w http.ResponseWriter, r *http.Request) {
 	// Save what the code proved: the record's own address or number.
 	field := map[string]string{otp.ChannelEmail: "email", otp.ChannelSMS: "phone"}[rec.Channel]
 	c := contactChange(r, sess, field, otp.MaskDestination(rec.Channel, rec.Destination))
+	// The code came back from there: the contact receives, as of now.
+	now := u.now().UTC()
 	c.Update = func(old storage.Member) (storage.Member, error) {
 		switch rec.Channel {
 		case otp.ChannelEmail:
-			old.Email, old.EmailVerified = rec.Destination, true
+			old.Email, old.EmailVerified, old.EmailConfirmedAt = rec.Destination, true, now
 		case otp.ChannelSMS:
-			old.Phone, old.PhoneVerified = rec.Destination, true
+			old.Phone, old.PhoneVerified, old.PhoneConfirmedAt = rec.Destination, true, now
 		}
 		return old, nil
 	}

@@ -25,13 +25,16 @@
 //	GET|POST /account/password        change password (current password, lockout applies); a
 //	                                  credential change: every other session and token ends
 //	POST /account/logout
-//	GET  /theme.css, /static/…        brand colour from config; CSS and the one passkey script
+//	GET  /theme.css, /static/…        brand colour from config; CSS, the passkey script and the
+//	                                  forms' (the show-password toggle: form.js)
 //
 // Features (each in its own files, enabled by cmd through Options.Features):
 //
 //	otp      /login/otp (+/resend, /cancel)     second step and step-up          otp_login.go
 //	         /account/otp (+/resend)           fresh-code gate (passkey registration)  otp_gate.go
 //	         /account/contacts (+/email, /phone, /verify, /channel)                 contacts.go
+//	contact checks  /account/contacts/test, /account/contacts/received (the test
+//	         message's link, no login), /login/contacts-check (after-step reminder)  contact_check.go
 //	         /login/reset (+/code, /password, /done)   forgot password            reset.go
 //	risk     login hook: device cookie, RecordLogin, alert                        risk.go
 //	         /account/history, /account/devices (+/{id}/signout), /account/signout-all,
@@ -40,6 +43,8 @@
 //	         /account/apps (+/unlink)                                              consent_account.go
 //	passkey  /login/passkey/{begin,finish,continue}, login page block             passkey_login.go
 //	         /login/passkey/required (+/cancel)  step when acr_values asks for phr  passkey_required.go
+//	         /login/passkey/offer (+/begin, /finish, /continue)  after-step: a passkey
+//	         offered after a password login, once in 30 days per browser      passkey_offer*.go
 //	         /account/passkeys (+/new, /begin, /finish, /{id}/rename, /{id}/delete) passkey_account.go
 //
 // State machine of one authorization request:
@@ -54,7 +59,9 @@
 //	          the flow began under; it ends every other session), new session id carrying
 //	          the stamp, SSO fields, login hooks (risk, alert)
 //	any step: the member's security stamp changed since the flow began ──▶ void, log in again
-//	finish: after-steps: consent ──▶ complete ──▶ Options.Answer (code to the client)
+//	finish: after-steps: consent ──▶ nudges (at most one per login, never blocking:
+//	        the passkey offer, the contacts check; nudge.go) ──▶ complete ──▶
+//	        Options.Answer (code to the client)
 //	bound ──(prompt=none and a step is needed)──▶ error to the client
 //
 // Every credential change (password, reset, passkey removed, contact,

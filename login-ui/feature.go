@@ -34,6 +34,10 @@ type flowState struct {
 	// held until establish stores it.
 	NewHash string
 	Member  storage.Member
+	// sess is the browser's session, for after-steps (finish sets it): a
+	// session loaded again from the request would be the one before
+	// establish gave it a new id.
+	sess *sessions.Session
 }
 
 // step is a stage between primary authentication and the established

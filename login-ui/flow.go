@@ -190,6 +190,9 @@ func (u *UI) postLogin(w http.ResponseWriter, r *http.Request) {
 		u.renderLogin(w, r, req, http.StatusUnauthorized, number, "login.error.invalid", nil)
 		return
 	}
+	for _, h := range u.onForm {
+		h(r, sess, req)
+	}
 	u.beginFlow(sess, req, flowState{
 		MemberID: res.Member.ID,
 		AMR:      acr.AMR(res.Method),
@@ -247,6 +250,8 @@ func (u *UI) establish(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 	sess.Values[keyAuthTime] = strconv.FormatInt(u.now().Unix(), 10)
 	sess.Values[keyACR] = st.ACR
 	sess.Values[keyAMR] = strings.Join(st.AMR, " ")
+	sess.Values[keyFreshLogin] = req.ID // nudge.go: after-login nudges follow this login only
+	u.metrics().Login(loginMethod(st.AMR))
 	for _, h := range u.onLogin {
 		if err := h(w, r, sess, st, req); err != nil {
 			u.serverError(w, r, err)
@@ -271,7 +276,7 @@ func (u *UI) establish(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 // completes the request.
 func (u *UI) finish(w http.ResponseWriter, r *http.Request, sess *sessions.Session, req storage.AuthRequest) {
 	ctx := r.Context()
-	st := flowState{ReqID: req.ID, MemberID: value(sess, keyMember), ACR: value(sess, keyACR), AMR: strings.Fields(value(sess, keyAMR))}
+	st := flowState{ReqID: req.ID, MemberID: value(sess, keyMember), ACR: value(sess, keyACR), AMR: strings.Fields(value(sess, keyAMR)), sess: sess}
 	if m, err := u.store.MemberByID(ctx, st.MemberID); err == nil {
 		st.Member = m
 	}

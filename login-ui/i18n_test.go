@@ -82,6 +82,9 @@ var builtins = func() map[string]any {
 		"html", "js", "urlquery", "call", "eq", "ne", "lt", "le", "gt", "ge"} {
 		m[name] = func() {} // parse only checks that a function exists
 	}
+	for name := range pageFuncs {
+		m[name] = func() {}
+	}
 	return m
 }()
 

@@ -101,13 +101,34 @@ type gateRequest struct {
 }
 
 func parseGate(v url.Values) (gateRequest, bool) {
-	g := gateRequest{purpose: v.Get("purpose"), back: localPath(v.Get("return"))}
+	g := gateRequest{purpose: v.Get("purpose"), back: gateBack(v.Get("return"))}
 	for _, c := range v["via"] {
 		if (c == otp.ChannelEmail || c == otp.ChannelSMS) && !slices.Contains(g.via, c) {
 			g.via = append(g.via, c)
 		}
 	}
 	return g, slices.Contains(gatePurposes, g.purpose) && len(g.via) > 0
+}
+
+// gateBack is where a passed gate returns: a local /account path
+// (localPath), or the passkey offer of an authorization request
+// (passkey_offer.go), which the member reached from a login; never
+// anywhere else.
+func gateBack(p string) string {
+	u, err := url.Parse(p)
+	if err == nil && !u.IsAbs() && u.Host == "" && u.Path == offerPath && len(u.Query()) == 1 && u.Query().Get("authRequestID") != "" {
+		return offerPath + "?authRequestID=" + url.QueryEscape(u.Query().Get("authRequestID"))
+	}
+	return localPath(p)
+}
+
+// cancel is where the gate's cancel goes: back to the offer, which is
+// still one click from the app, or to the account pages.
+func (g gateRequest) cancel() string {
+	if strings.HasPrefix(g.back, offerPath+"?") {
+		return g.back
+	}
+	return "/account"
 }
 
 // hidden is what every form of the gate page carries.
@@ -136,7 +157,7 @@ func (u *UI) gateEntry(r *http.Request, sess *sessions.Session, m storage.Member
 	return otpEntry{sess: sess,
 		titleKey: "otp.gate.title." + g.purpose, leadKey: "otp.gate.lead." + g.purpose,
 		lang: u.memberLang(r, m), member: m, purpose: g.purpose, allowed: g.allowed(u.otp.Service.Channels(m)),
-		action: gatePath, resend: gatePath + "/resend", hidden: g.hidden(), cancel: "/account",
+		action: gatePath, resend: gatePath + "/resend", hidden: g.hidden(), cancel: g.cancel(),
 		// Channels the action would accept but the member cannot use yet:
 		// the page explains how to register them.
 		missing: slices.DeleteFunc(slices.Clone(g.via), func(c string) bool { return slices.Contains(u.otp.Service.Channels(m), c) }),

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"tsubasa/provider/member"
+	"tsubasa/provider/notify"
+	"tsubasa/storage"
 )
 
 // page is what every page's data embeds: language, brand, the language
@@ -120,3 +122,16 @@ func (c catalog) formatTime(lang string, t time.Time, loc *time.Location, dateOn
 	}
 	return t.In(loc).Format(c.T(lang, key))
 }
+
+// placeName is a login's approximate place in the page's language, as
+// the catalog's security.place.format puts city and country, "" when
+// unknown.
+func (p page) placeName(pl storage.Place) string {
+	return notify.PlaceText(pl, p.Lang, func(city, country string) string { return p.T("security.place.format", city, country) })
+}
+
+// PasskeyPrimary reports whether the passkey button is the page's primary
+// action. One action per page is primary (solid): on the login page the
+// password form's; a page whose action is the passkey (passkey_required)
+// has a field of this name, which wins over this method.
+func (page) PasskeyPrimary() bool { return false }

@@ -28,6 +28,7 @@ import (
 //	POST /account/passkeys/{id}/rename           form: a new name
 //	GET  /account/passkeys/{id}/delete           confirm (step-up)
 //	POST /account/passkeys/{id}/delete           delete (step-up)
+//	/login/passkey/offer…                        the offer after a password login (passkey_offer.go)
 //
 // The ceremony state never leaves the server: Begin's state goes into the
 // browser's server-side session with the time it was made, and every
@@ -53,6 +54,11 @@ type PasskeyOptions struct {
 	// Location and ZoneLabel show the passkeys' times [UTC; the zone's abbreviation].
 	Location  *time.Location
 	ZoneLabel string
+	// OfferAfterLogin offers a passkey after a password login
+	// (passkey_offer.go); ConditionalCreate lets the browser create one
+	// without a prompt where the login passed the code itself.
+	OfferAfterLogin   bool
+	ConditionalCreate bool
 }
 
 // passkeyFeature is passkey login (button and autofill) and the account
@@ -107,6 +113,7 @@ func (f *passkeyFeature) register(u *UI) error {
 	u.handle("POST /account/passkeys/{id}/rename", f.rename)
 	u.handle("GET /account/passkeys/{id}/delete", f.showDelete)
 	u.handle("POST /account/passkeys/{id}/delete", f.postDelete)
+	f.registerOffer(u) // passkey_offer.go
 	return nil
 }
 

@@ -19,6 +19,9 @@ type passkeyRequiredPage struct {
 	page
 	AuthRequestID string
 	HasPasskeys   bool
+	// PasskeyPrimary: here the passkey is the page's one primary action
+	// (on the login page the password form is; page.PasskeyPrimary).
+	PasskeyPrimary bool
 }
 
 func (f *passkeyFeature) requiredStep() step {
@@ -45,9 +48,10 @@ func (f *passkeyFeature) showRequired(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := passkeyRequiredPage{
-		page:          u.newPage(r, u.langs.negotiate(r, req.UILocales), "passkey.required.title"),
-		AuthRequestID: req.ID,
-		HasPasskeys:   len(keys) > 0,
+		page:           u.newPage(r, u.langs.negotiate(r, req.UILocales), "passkey.required.title"),
+		AuthRequestID:  req.ID,
+		HasPasskeys:    len(keys) > 0,
+		PasskeyPrimary: true,
 	}
 	u.render(w, r, http.StatusOK, "passkey_required", p)
 }

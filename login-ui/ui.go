@@ -100,6 +100,10 @@ type Options struct {
 	// credential in (password, passkey, contact) logged in, under a new
 	// session id; every other session ends either way.
 	KeepSessionOnCredentialChange bool
+	// Metrics counts logins by method and the passkey offer (nudge.go);
+	// nil counts nothing.
+	Metrics Metrics
+
 	// Features are the optional parts enabled for this deployment.
 	Features []Feature
 	Now      func() time.Time
@@ -125,11 +129,14 @@ type UI struct {
 	before      []step              // steps before the login is established
 	after       []step              // steps after it (consent)
 	onLogin     []loginHook         // run when a login is established
+	onForm      []formHook          // run when the password form's login succeeded (nudge.go)
 	sections    []accountSection    // "Manage your account" entries
 	loginExtras []string            // feature blocks on the login page
 	stepUp      bool                // a one-time-password step-up exists
 	risk        *riskFeature        // login risk and device recognition (risk.go); nil when off
 	otp         *otpFeature         // one-time passwords (otp.go); nil when off
+	// contactCheck is the contacts' test message and reminder (contact_check.go); nil when off.
+	contactCheck *contactCheckFeature
 }
 
 // corePages are the pages every deployment has; a missing one fails start-up.
@@ -203,7 +210,7 @@ func New(o Options) (*UI, error) {
 	// itself and the feature blocks it shows.
 	for _, name := range u.pageNames {
 		files := append([]string{"templates/layout.html", "templates/partials.html", "templates/" + name + ".html"}, u.partials[name]...)
-		t, err := template.New("layout.html").ParseFS(tfs, files...)
+		t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(tfs, files...)
 		if err != nil {
 			return nil, fmt.Errorf("loginui: page %s: %w", name, err)
 		}

@@ -37,8 +37,15 @@ const accessPrefix = "a1."
 // Audience, Scopes and AMR, and the times AuthTime, CreatedAt and
 // ExpiresAt as Unix nanoseconds (0 for none) — exact, so that a token
 // compares with the revocations stamped by the same clock. Strings and
-// lists are length-prefixed with uvarints, times are varints.
-const accessFormat = 1
+// lists are length-prefixed with uvarints, times are varints. Format 2
+// appends JKT, the thumbprint of the DPoP key the token is bound to
+// (RFC 9449 §6), inside the encryption like the rest: a token's binding
+// cannot be changed or stripped. Format 1 tokens (bound to no key) are
+// read until they expire.
+const (
+	accessFormat   = 2
+	accessFormatV1 = 1
+)
 
 func appendString(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
@@ -82,6 +89,7 @@ func encodeAccessToken(t storage.Token) (string, error) {
 	for _, at := range []time.Time{t.AuthTime, t.CreatedAt, t.ExpiresAt} {
 		b = binary.AppendVarint(b, unixNano(at))
 	}
+	b = appendString(b, t.JKT)
 	return accessPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
@@ -152,7 +160,7 @@ func decodeAccessToken(id, subject string) (storage.Token, error) {
 	if err != nil {
 		return storage.Token{}, err
 	}
-	if len(raw) == 0 || raw[0] != accessFormat {
+	if len(raw) == 0 || raw[0] != accessFormat && raw[0] != accessFormatV1 {
 		return storage.Token{}, errors.New("provider: access token format not supported")
 	}
 	r := &claimReader{b: raw[1:]}
@@ -165,6 +173,9 @@ func decodeAccessToken(id, subject string) (storage.Token, error) {
 	}
 	for _, f := range []*time.Time{&t.AuthTime, &t.CreatedAt, &t.ExpiresAt} {
 		*f = fromUnixNano(r.varint())
+	}
+	if raw[0] == accessFormat {
+		t.JKT = r.string()
 	}
 	if r.err == nil && len(r.b) != 0 {
 		r.err = errors.New("trailing bytes")
@@ -205,6 +216,9 @@ func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (sto
 func (p *Provider) accessTokenRecord(ctx context.Context, id, subject string) (storage.Token, error) {
 	if !strings.HasPrefix(id, accessPrefix) {
 		t, err := p.store.TokenByID(ctx, id) // issued before self-contained tokens
+		if storage.Unavailable(err) {
+			return storage.Token{}, fmt.Errorf("provider: access token: %w", err)
+		}
 		if err != nil || t.Kind != storage.AccessToken || t.Subject != subject || t.Expired(p.now()) {
 			return storage.Token{}, errTokenInvalid
 		}

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"encoding/base64"
 	"reflect"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ func TestAccessTokenRoundTrip(t *testing.T) {
 		Audience: []string{"web", "api"}, Scopes: []string{"openid", "profile", "offline_access"},
 		AuthTime: now.Add(-time.Minute), ACR: "urn:tsubasa:acr:otp", AMR: []string{"pwd", "otp", "mfa"},
 		SessionID: "sid-1", FamilyID: "fam-1", AuthRequestID: "ar-1",
-		CreatedAt: now, ExpiresAt: now.Add(15 * time.Minute),
+		CreatedAt: now, ExpiresAt: now.Add(15 * time.Minute), JKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
 	}
 	machine := storage.Token{ID: "tok-2", Kind: storage.AccessToken, ClientID: "backend", Subject: "backend",
 		Audience: []string{"backend"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -45,5 +46,26 @@ func TestAccessTokenRoundTrip(t *testing.T) {
 	}
 	if _, err := encodeAccessToken(storage.Token{ClientID: "web", ExpiresAt: now}); err == nil {
 		t.Error("a token without an id was encoded")
+	}
+}
+
+// TestAccessTokenFormat1: a token minted before DPoP (format 1, no key
+// thumbprint) still reads, as bound to no key.
+func TestAccessTokenFormat1(t *testing.T) {
+	now := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)
+	want := storage.Token{ID: "tok-3", Kind: storage.AccessToken, ClientID: "web", Subject: "web",
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	id, err := encodeAccessToken(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := base64.RawURLEncoding.DecodeString(id[len(accessPrefix):])
+	if raw[len(raw)-1] != 0 {
+		t.Fatalf("an unbound token should end with an empty JKT, got %x", raw)
+	}
+	v1 := append([]byte{accessFormatV1}, raw[1:len(raw)-1]...)
+	got, err := decodeAccessToken(accessPrefix+base64.RawURLEncoding.EncodeToString(v1), "web")
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("format 1: %v\n got %+v\nwant %+v", err, got, want)
 	}
 }

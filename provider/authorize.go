@@ -64,6 +64,14 @@ func (p *Provider) authorize(prov *op.Provider) http.HandlerFunc {
 		if err == nil && !p.resolveRequest(w, r, &a) {
 			return
 		}
+		if err == nil {
+			x, oerr := parseExtras(r.Form) // requestextras.go
+			if oerr != nil {
+				a.refuse(w, r, oerr)
+				return
+			}
+			r = r.WithContext(withExtras(r.Context(), x))
+		}
 		op.Authorize(w, r, a)
 	}
 }
@@ -115,7 +123,7 @@ func (p *Provider) resolveRequest(w http.ResponseWriter, r *http.Request, a *aut
 // others are ignored, repeated or not (RFC 6749 §3.1).
 var authorizeParams = []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
 	"response_mode", "display", "prompt", "max_age", "ui_locales", "claims_locales", "id_token_hint", "login_hint",
-	"acr_values", "claims", "code_challenge", "code_challenge_method", "request", "request_uri"}
+	"acr_values", "claims", "code_challenge", "code_challenge_method", "request", "request_uri", "dpop_jkt"}
 
 // formProblem describes what is wrong with an authorization request's
 // parameters before op decodes them, or returns "".
@@ -169,7 +177,7 @@ func (a authorizer) ValidateAuthRequest(ctx context.Context, req *oidc.AuthReque
 	if err := a.refuseRequestObjects(req); err != nil {
 		return "", err
 	}
-	if (c.RequirePAR || a.p.opts.RequirePAR) && !a.pushed {
+	if a.p.requiresPAR(c) && !a.pushed {
 		return "", requirePARError()
 	}
 	return op.ValidateAuthRequestClient(ctx, req, client, verifier)
@@ -183,8 +191,8 @@ func (a authorizer) redirectURI(ctx context.Context, req *oidc.AuthRequest) (sto
 		return c, nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client").WithParent(err)
 	}
 	// op un-escapes the redirect URI before matching it; an error must only
-	// ever be sent to the exact registered string.
-	if !slices.Contains(c.RedirectURIs, req.RedirectURI) {
+	// ever be sent to the registered string (redirects.go).
+	if !redirectRegistered(c, req.RedirectURI) {
 		return c, nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is not registered for this client")
 	}
 	client := a.p.opClient(c)

@@ -113,8 +113,9 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	if err != nil {
 		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client").WithParent(err)
 	}
-	// op un-escapes before matching; Tsubasa wants the exact registered string.
-	if !slices.Contains(c.RedirectURIs, req.RedirectURI) {
+	// op un-escapes before matching; Tsubasa wants the registered string
+	// (redirects.go).
+	if !redirectRegistered(c, req.RedirectURI) {
 		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("redirect_uri is not registered for this client")
 	}
 	if !supportedResponseType(req.ResponseType) {
@@ -166,6 +167,7 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	for _, t := range req.UILocales {
 		r.UILocales = append(r.UILocales, t.String())
 	}
+	applyExtras(ctx, &r) // dpop_jkt, claims: requestextras.go
 	if err := p.store.CreateAuthRequest(ctx, r); storage.Unavailable(err) {
 		// To the relying party as RFC 6749 §4.1.2.1 says: try again later.
 		return nil, temporarilyUnavailable().WithParent(err)
@@ -189,8 +191,8 @@ func (p *Provider) requestRules(c storage.Client, req *oidc.AuthRequest) *oidc.E
 			// RFC 7636 defaults to plain when the method is absent; plain is refused.
 			return oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 		}
-		if c.Public {
-			return oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for public clients")
+		if c.Public || isFAPI2(c) {
+			return oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required for public clients and FAPI 2.0 clients")
 		}
 	default:
 		return oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
@@ -228,7 +230,9 @@ func (p *Provider) wrapAuthRequest(ctx context.Context, r storage.AuthRequest) (
 // second visit to the callback is refused.
 func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	p := s.p
+	var clientID string
 	err := p.store.UpdateAuthRequest(ctx, id, func(r storage.AuthRequest) (storage.AuthRequest, error) {
+		clientID = r.ClientID
 		if r.CodeIssued {
 			return r, errCodeIssued
 		}
@@ -242,7 +246,7 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 		return oidc.ErrServerError().WithParent(err)
 	}
 	now := p.now().UTC()
-	c := storage.AuthCode{Hash: p.codeKey(id, code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(p.opts.CodeTTL)}
+	c := storage.AuthCode{Hash: p.codeKey(id, code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(p.codeTTL(ctx, clientID))}
 	if err := p.store.SaveAuthCode(ctx, c); err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
@@ -344,10 +348,12 @@ func (p *Provider) credentialsChanged(ctx context.Context, r storage.AuthRequest
 
 // checkExchange reports whether an exchange presents the code with what
 // op's checks (ValidateAccessTokenRequest, AuthorizeCodeChallenge) will
-// accept: the request's client and redirect URI, and the PKCE verifier.
+// accept: the request's client and redirect URI, and the PKCE verifier;
+// and a proof by the DPoP key the code is bound to, if any.
 func checkExchange(ex exchange, a *authRequest) bool {
 	return ex.clientID == a.r.ClientID && ex.redirectURI == a.r.RedirectURI &&
-		op.AuthorizeCodeChallenge(ex.verifier, a.GetCodeChallenge()) == nil
+		op.AuthorizeCodeChallenge(ex.verifier, a.GetCodeChallenge()) == nil &&
+		(a.r.DPoPJKT == "" || ex.jkt == a.r.DPoPJKT) // RFC 9449 §10
 }
 
 // claimCode claims the code a request was found by, creating ts in the same
@@ -355,7 +361,7 @@ func checkExchange(ex exchange, a *authRequest) bool {
 // A lost claim is a replay, answered as AuthRequestByCode answers one.
 func (p *Provider) claimCode(ctx context.Context, a *authRequest, ts ...storage.Token) error {
 	if a.refused {
-		return oidc.ErrInvalidGrant().WithDescription("the code was presented with the wrong client, redirect URI or code_verifier")
+		return oidc.ErrInvalidGrant().WithDescription("the code was presented with the wrong client, redirect URI, code_verifier or DPoP key")
 	}
 	c, _, err := p.store.ClaimAuthCode(ctx, a.codeKey, p.now(), ts...)
 	switch {

@@ -34,9 +34,12 @@ import (
 //   - the signature verifies with a key of the client (its jwks or the
 //     keys at its jwks_uri: clientkeys.go), the client registered
 //     private_key_jwt;
-//   - the jti has not been used by this client before: it is recorded in
-//     storage (storage.JTIs) until the assertion expires, in one atomic
-//     step, so a replay fails on every replica.
+//   - the client's profile allows the algorithm (fapi2: ES256 or PS256);
+//   - the jti has not been used by this client before: the replay check
+//     (replay.go) remembers it until the assertion expires, in the store
+//     in one atomic step on PostgreSQL (a replay fails on every replica),
+//     in this process's memory on bbolt, behind a fence that a restart
+//     cannot get round.
 //
 // Every failure is invalid_client. Failures of the assertion's form say
 // what is wrong (they tell nothing about the client); a wrong signature,
@@ -83,17 +86,26 @@ func (p *Provider) assertedClient(r *http.Request, formID string) (storage.Clien
 	case c.TokenEndpointAuthMethod != string(oidc.AuthMethodPrivateKeyJWT):
 		return storage.Client{}, p.authFailed(r, c.ID, "a client assertion from a client that does not use private_key_jwt")
 	}
+	if !signingAlgAllowed(c, tok.Headers[0].Algorithm) {
+		p.log.InfoContext(ctx, "client authentication failed", "client_id", c.ID, "reason", "an algorithm its profile does not allow")
+		return storage.Client{}, errAlgNotAllowed()
+	}
 	if !p.verifyWithClientKeys(r, c, tok) {
 		return storage.Client{}, p.authFailed(r, c.ID, "the client assertion's signature does not verify with the client's keys")
 	}
-	err = p.store.UseJTI(ctx, storage.UsedJTI{
-		Key:       p.tokenHash("client-assertion-jti", c.ID+"\x00"+claims.ID),
-		ExpiresAt: claims.Expiry.Time().Add(assertionLeeway),
-	}, p.now())
+	var iat time.Time
+	if claims.IssuedAt != nil {
+		iat = claims.IssuedAt.Time()
+	}
+	err = p.replay.use(ctx, p.tokenHash("client-assertion-jti", c.ID+"\x00"+claims.ID), iat,
+		claims.Expiry.Time().Add(assertionLeeway))
 	switch {
-	case errors.Is(err, storage.ErrConsumed):
+	case errors.Is(err, errReplayed):
 		p.log.WarnContext(ctx, "client assertion replayed", "client_id", c.ID)
 		return storage.Client{}, oidc.ErrInvalidClient().WithDescription("the client assertion was used before: sign a new one, with a new jti, for every request")
+	case errors.Is(err, errBeforeStart):
+		p.log.InfoContext(ctx, "client assertion made before the server started", "client_id", c.ID)
+		return storage.Client{}, oidc.ErrInvalidClient().WithDescription("the client assertion was made before the server last started: sign a new one")
 	case err != nil:
 		return storage.Client{}, oidc.ErrServerError().WithParent(err)
 	}

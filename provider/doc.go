@@ -26,8 +26,8 @@
 // Every client authentication, at the token, pushed request, revocation
 // and introspection endpoints, is one function (clientauth.go):
 // client_secret_basic, client_secret_post, none, and private_key_jwt
-// (clientassertion.go: RFC 7523, its jti kept in storage so a replay
-// fails on every replica), each client by the one method it registered.
+// (clientassertion.go: RFC 7523, its jti kept by the replay check of
+// replay.go), each client by the one method it registered.
 // Every authorization response, code or error, carries iss (RFC 9207:
 // iss.go).
 //
@@ -70,9 +70,11 @@
 //     grant is refused with a server error, never minted without claims);
 //   - a new client authentication method is one case in clientauth.go and
 //     the tables of metadata.go;
-//   - a sender-constrained token (DPoP) is one check in serveToken between
-//     client authentication and the grant handler, and one at the
-//     resource endpoints, all Tsubasa's;
+//   - a sender-constrained token (DPoP) is one check in serveToken
+//     between client authentication and the grant handler
+//     (requestProof, dpoptoken.go), and one at the resource endpoints
+//     (ResourceToken, dpopresource.go: userinfo and, through cmd, the
+//     telephone API), all Tsubasa's;
 //   - a new request source at /authorize is one case in resolveRequest
 //     (authorize.go), like pushed requests and request objects;
 //   - outgoing requests to addresses a client registered (jwks_uri; later
@@ -98,7 +100,9 @@
 // description on every error.
 //
 // What op leaves to Tsubasa and this package does: exact redirect URI
-// matching, S256-only PKCE (required for public clients), request objects
+// matching (with RFC 8252's one exception for native apps: a loopback IP
+// redirect registered without a port takes any port, redirects.go),
+// S256-only PKCE (required for public clients), request objects
 // verified against the client's keys (unsigned ones, and those of clients
 // without keys, refused; a request_uri never fetched), pushed requests
 // claimed once by their own client, refusing repeated parameters, atomic
@@ -110,7 +114,8 @@
 // refresh rotation with family revocation on reuse, opaque access tokens
 // (self-contained and encrypted, revocable through recorded revocations: no
 // write and no signature per token; accesstoken.go), the sid claim, and
-// per-client ID token algorithms (RS256 by default, ES256 on request), and
+// per-client ID token algorithms (RS256 by default, ES256 or PS256 on
+// request, each algorithm with a key of its own), and
 // service scopes (telephone: servicetoken.go), which a member's login never
 // grants and whose APIs accept only a client's own client_credentials
 // token (ServiceToken).
@@ -118,6 +123,49 @@
 // package only in storage (the auth request record) and through the
 // functions cmd wires: Options.LoginURL and AnswerAuthRequest for logins,
 // Options.EndSession and Options.LogoutRefused for logouts.
+//
+// # DPoP, FAPI 2.0, the claims parameter
+//
+// DPoP (RFC 9449): dpop.go checks a proof on its own, dpopnonce.go makes
+// and checks server nonces (stateless: an HMAC of the time, good on every
+// replica), dpoptoken.go binds what the token endpoint mints, and
+// dpopresource.go checks a bound token where it is used. An access token
+// carries its key's thumbprint inside its encryption (accesstoken.go);
+// a public client's refresh token is bound to the key too (§5), a
+// confidential client's is not (its authentication binds it, and it may
+// move to a new key at a refresh); a code is bound by dpop_jkt or by a
+// proof at the pushed request endpoint (§10). A bound token is refused
+// as a Bearer token anywhere.
+//
+// The FAPI 2.0 Security Profile is a per-client switch (Profile "fapi2",
+// fapi.go): pushed requests, PKCE, a proof at every token request,
+// ES256 or PS256 only, codes of at most 60 s, and refresh tokens that are
+// not rotated (bound to the client's private_key_jwt authentication,
+// FAPI 2.0 §5.3.2.1); config refuses a public fapi2 client, one not on
+// private_key_jwt, and RS256 ID tokens for it.
+//
+// The claims parameter (OpenID Connect Core 1.0 §5.5, requestextras.go)
+// moves claims the granted scopes release into the ID token and makes an
+// essential acr a requirement of the login; it never releases a claim no
+// granted scope does (consent is by scope). With acr and auth_time in
+// introspection (and in the access token's own claims), a resource server
+// can answer insufficient_user_authentication (RFC 9470) and the app come
+// back with acr_values and max_age.
+//
+// # What is kept in process memory
+//
+// The replay check of client assertions and DPoP proofs (replay.go) is
+// in the store on PostgreSQL (one atomic statement, every replica sees
+// it) and in this process's memory on bbolt, where one process holds the
+// file: a durable use is a commit and an fsync per request, which held
+// private_key_jwt's client credentials to about a sixth of a secret
+// client's rate (README "Load testing"). A restart forgets the memory and
+// loses nothing: the process puts each second it takes credentials in on
+// record in the store (one write a second), and a process starting
+// refuses, from memory, whatever is dated at or before the last second
+// on record; credentials dated ahead of the clock, without iat, or met
+// while the memory is full go to the store as before, and the memory
+// path reads the store for them. replay.go has the argument.
 //
 // # Clients
 //
@@ -155,8 +203,9 @@
 // minutes, fetched again sooner when a signature names a key id the set
 // lacks (at most every 30 s). Safe to lose; stale for at most that bound
 // (a key a partner withdrew verifies that much longer on each replica).
-// Whether an assertion's jti was used, and whether a pushed request was
-// claimed, is decided in storage, never here.
+// Whether a pushed request was claimed is decided in storage, never here;
+// whether an assertion's jti was used, in storage or (bbolt) in the
+// replay check's memory, never in this cache.
 //
 // # Signing keys
 //

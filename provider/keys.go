@@ -24,13 +24,17 @@ import (
 )
 
 // Signing algorithms Tsubasa publishes. RS256 is the default for ID tokens,
-// as OpenID Connect requires it be supported; ES256 is offered per client.
+// as OpenID Connect requires it be supported; ES256 and PS256 (RSA-PSS,
+// for FAPI 2.0 clients, which may not use RS256) are offered per client.
+// Each algorithm has a key of its own (one key, one algorithm: RFC 7517
+// §4.4, and a PS256 key never signs RS256), so PS256 has its own RSA key.
 const (
 	AlgRS256 = "RS256"
 	AlgES256 = "ES256"
+	AlgPS256 = "PS256"
 )
 
-var algorithms = []string{AlgRS256, AlgES256}
+var algorithms = []string{AlgRS256, AlgES256, AlgPS256}
 
 type signingKey struct {
 	id        string
@@ -225,7 +229,7 @@ func NewSigningKey(alg string, rsaBits int, now time.Time) (storage.SigningKey, 
 	var priv any
 	var err error
 	switch alg {
-	case AlgRS256:
+	case AlgRS256, AlgPS256:
 		priv, err = rsa.GenerateKey(rand.Reader, max(rsaBits, 2048))
 	case AlgES256:
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -46,8 +46,8 @@ func TestRotationPublishesBeforeSigning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(keys) != 4 || len(publishedKIDs(r)) != 4 {
-		t.Fatalf("after the rotation: %d keys stored, %d published; want 4 and 4", len(keys), len(publishedKIDs(r)))
+	if len(keys) != 2*len(algorithms) || len(publishedKIDs(r)) != 2*len(algorithms) {
+		t.Fatalf("after the rotation: %d keys stored, %d published; want %d of each", len(keys), len(publishedKIDs(r)), 2*len(algorithms))
 	}
 	clock.Advance(keyPublishLead - time.Nanosecond)
 	for alg, kid := range before {
@@ -76,14 +76,14 @@ func TestRingReloadsAnotherRotation(t *testing.T) {
 	if _, err := a.rotate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(publishedKIDs(b)); n != 2 {
-		t.Fatalf("b publishes %d keys before reloading, want 2", n)
+	if n := len(publishedKIDs(b)); n != len(algorithms) {
+		t.Fatalf("b publishes %d keys before reloading, want %d", n, len(algorithms))
 	}
 	if err := b.refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(publishedKIDs(b)); n != 4 {
-		t.Fatalf("b publishes %d keys after reloading, want 4", n)
+	if n := len(publishedKIDs(b)); n != 2*len(algorithms) {
+		t.Fatalf("b publishes %d keys after reloading, want %d", n, 2*len(algorithms))
 	}
 	doc := b.jwksDocument()
 	if err := b.refresh(t.Context()); err != nil {
@@ -114,7 +114,7 @@ func TestRingHearsKeyChanges(t *testing.T) {
 	if err := b.refresh(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(publishedKIDs(b)); n != 4 {
-		t.Fatalf("b publishes %d keys after the notified reload, want 4", n)
+	if n := len(publishedKIDs(b)); n != 2*len(algorithms) {
+		t.Fatalf("b publishes %d keys after the notified reload, want %d", n, 2*len(algorithms))
 	}
 }

@@ -121,6 +121,8 @@ type discoveryDocument struct {
 	RevocationEndpointAuthSigningAlgs    []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
 	IntrospectionEndpointAuthSigningAlgs []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
 	RequestObjectSigningAlgs             []string `json:"request_object_signing_alg_values_supported"`
+	// RFC 9449 §5.1: the algorithms of DPoP proofs.
+	DPoPSigningAlgs []string `json:"dpop_signing_alg_values_supported"`
 
 	ClaimsSupported              []string `json:"claims_supported"`
 	UILocalesSupported           []string `json:"ui_locales_supported,omitempty"`
@@ -183,15 +185,17 @@ func (p *Provider) discovery(ctx context.Context, prov *op.Provider) (discoveryD
 		RevocationEndpointAuthSigningAlgs:    strs(clientSigningAlgs),
 		IntrospectionEndpointAuthSigningAlgs: strs(clientSigningAlgs),
 		RequestObjectSigningAlgs:             strs(clientSigningAlgs),
+		DPoPSigningAlgs:                      strs(dpopSigningAlgs),
 
 		ClaimsSupported:    slices.Clone(supportedClaims),
 		UILocalesSupported: slices.Clone(p.opts.UILocales),
 		// Signed request objects by value, from clients with keys
 		// (requestobject.go); a request_uri only as the pushed
 		// authorization request endpoint hands it out, never fetched
-		// (par.go). The claims parameter is ignored, and logout is
-		// RP-initiated only.
+		// (par.go). The claims parameter is read (requestextras.go), and
+		// logout is RP-initiated only.
 		RequestParameterSupported:         true,
+		ClaimsParameterSupported:          true,
 		RequirePAR:                        p.opts.RequirePAR,
 		AuthorizationResponseIssSupported: true,
 	}, nil

@@ -41,7 +41,7 @@ func TestDiscoveryAdvertisesWhatWorks(t *testing.T) {
 		"acr_values_supported":                                     acr.Levels(),
 		"ui_locales_supported":                                     {"ja", "en"},
 		"code_challenge_methods_supported":                         {"S256"},
-		"id_token_signing_alg_values_supported":                    {"RS256", "ES256"},
+		"id_token_signing_alg_values_supported":                    {"RS256", "ES256", "PS256"},
 		"token_endpoint_auth_methods_supported":                    {"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"revocation_endpoint_auth_methods_supported":               {"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"introspection_endpoint_auth_methods_supported":            {"client_secret_basic", "client_secret_post", "private_key_jwt"},
@@ -49,6 +49,7 @@ func TestDiscoveryAdvertisesWhatWorks(t *testing.T) {
 		"revocation_endpoint_auth_signing_alg_values_supported":    {"ES256", "PS256", "RS256", "EdDSA"},
 		"introspection_endpoint_auth_signing_alg_values_supported": {"ES256", "PS256", "RS256", "EdDSA"},
 		"request_object_signing_alg_values_supported":              {"ES256", "PS256", "RS256", "EdDSA"},
+		"dpop_signing_alg_values_supported":                        {"ES256", "PS256", "RS256", "EdDSA"},
 		"scopes_supported":                                         supportedScopes,
 		"claims_supported":                                         supportedClaims,
 	} {
@@ -56,13 +57,14 @@ func TestDiscoveryAdvertisesWhatWorks(t *testing.T) {
 			t.Errorf("%s = %v, want %v", key, got, want)
 		}
 	}
-	for _, key := range []string{"claims_parameter_supported", "request_uri_parameter_supported",
+	for _, key := range []string{"request_uri_parameter_supported",
 		"frontchannel_logout_supported", "backchannel_logout_supported", "require_pushed_authorization_requests"} {
 		if string(raw[key]) != "false" {
 			t.Errorf("%s = %s, want an explicit false", key, raw[key])
 		}
 	}
-	for _, key := range []string{"request_parameter_supported", "authorization_response_iss_parameter_supported"} {
+	for _, key := range []string{"request_parameter_supported", "authorization_response_iss_parameter_supported",
+		"claims_parameter_supported"} {
 		if string(raw[key]) != "true" {
 			t.Errorf("%s = %s, want true", key, raw[key])
 		}

@@ -103,6 +103,7 @@ func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserI
 		return oidc.ErrServerError().WithParent(err)
 	}
 	setClaims(info, m, scopes)
+	requestedIDTokenClaims(info, m, req.GetScopes(), t.IDTokenClaims) // the claims parameter
 	info.Subject = req.GetSubject()
 	if t.SessionID != "" {
 		info.AppendClaims("sid", t.SessionID)
@@ -177,8 +178,18 @@ func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.In
 	if t.Kind == storage.AccessToken {
 		resp.JWTID = t.ID
 	}
+	resp.Claims = map[string]any{}
 	if t.ACR != "" {
-		resp.Claims = map[string]any{"acr": t.ACR}
+		// RFC 9470 §3: acr and auth_time, so that a resource server can
+		// ask for a stronger or fresher login (insufficient_user_authentication).
+		resp.Claims["acr"] = t.ACR
+	}
+	if t.JKT != "" {
+		// RFC 9449 §6.2: the key the token is bound to.
+		if t.Kind == storage.AccessToken {
+			resp.TokenType = tokenTypeDPoP
+		}
+		resp.Claims["cnf"] = map[string]string{"jkt": t.JKT}
 	}
 	return nil
 }
@@ -200,7 +211,7 @@ func (s *opStorage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 }
 
 func (s *opStorage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{jose.RS256, jose.ES256}, nil
+	return []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.PS256}, nil
 }
 
 func (s *opStorage) KeySet(context.Context) ([]op.Key, error) { return s.p.keys.keySet(), nil }
@@ -220,6 +231,7 @@ type clientKey struct{}
 // checkExchange).
 type exchange struct {
 	clientID, redirectURI, verifier string
+	jkt                             string // the DPoP proof's key, if any
 }
 
 func (p *Provider) algFor(ctx context.Context) string {

@@ -64,6 +64,9 @@ func (p *Provider) servePAR(w http.ResponseWriter, r *http.Request) {
 	}
 	params, oerr := p.pushedParams(ctx, c, r.PostForm)
 	if oerr == nil {
+		oerr = p.pushedProof(w, r, c, params)
+	}
+	if oerr == nil {
 		oerr = p.pushedRequestProblem(ctx, c, params)
 	}
 	if oerr != nil {
@@ -123,6 +126,9 @@ func (p *Provider) pushedRequestProblem(ctx context.Context, c storage.Client, p
 		return asOAuthError(err)
 	}
 	if oerr := p.requestRules(c, req); oerr != nil {
+		return oerr
+	}
+	if _, oerr := parseExtras(params); oerr != nil {
 		return oerr
 	}
 	return nil

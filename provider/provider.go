@@ -82,6 +82,16 @@ type Options struct {
 	// an outbound.Client with its defaults, which refuses special-use
 	// addresses.
 	Outbound *outbound.Client
+	// DPoPProofMaxAge is how old a DPoP proof's iat may be (default 60 s);
+	// DPoPNonceTTL, when set, makes every proof carry a server nonce at
+	// most that old (RFC 9449 §8; dpopnonce.go).
+	DPoPProofMaxAge time.Duration
+	DPoPNonceTTL    time.Duration
+	// LocalReplay: the store is this process's alone (bbolt: one process
+	// per file), so the single use of client assertions and DPoP proofs
+	// is checked in memory, with a fence at this process's start
+	// (replay.go). False on a store replicas share.
+	LocalReplay bool
 
 	Dev    bool // allow an http issuer
 	Now    func() time.Time
@@ -96,6 +106,8 @@ type Provider struct {
 	clients    *ClientRegistry
 	keys       *keyRing
 	clientKeys *clientKeyCache
+	nonces     *dpopNonces
+	replay     *replayGuard
 	op         *op.Provider
 	responder  responder
 	now        func() time.Time
@@ -129,12 +141,19 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.Outbound == nil {
 		o.Outbound = outbound.New(outbound.Options{})
 	}
+	if o.DPoPProofMaxAge <= 0 {
+		o.DPoPProofMaxAge = time.Minute
+	}
 	reg, err := NewClientRegistry(o.Clients, o.Store, o.HMACKey, o.Now)
 	if err != nil {
 		return nil, err
 	}
 	p := &Provider{opts: o, store: o.Store, fresh: freshReads(o.Store), clients: reg, now: o.Now, log: o.Logger,
-		clientKeys: newClientKeyCache(o.Outbound, o.Now)}
+		clientKeys: newClientKeyCache(o.Outbound, o.Now),
+		nonces:     newDPoPNonces(o.HMACKey, false, o.DPoPNonceTTL, o.Now)}
+	if p.replay, err = newReplayGuard(ctx, o.Store, o.LocalReplay, o.Now); err != nil {
+		return nil, err
+	}
 	p.keys = newKeyRing(o.Store, o.RSABits, o.Now, p.keyRetention(), o.Logger)
 	if err := p.keys.load(ctx); err != nil {
 		return nil, err

@@ -61,6 +61,9 @@ func (p *Provider) requestObjectParams(ctx context.Context, c storage.Client, ra
 	if oerr != nil {
 		return nil, oerr
 	}
+	if !signingAlgAllowed(c, obj.Signatures[0].Header.Algorithm) {
+		return nil, errRequestObject("this client is held to the FAPI 2.0 profile: sign request objects with ES256 or PS256")
+	}
 	keys, err := p.clientKeys.keys(ctx, c, obj.Signatures[0].Header.KeyID)
 	if err != nil {
 		p.log.WarnContext(ctx, "client keys unavailable", "client_id", c.ID, "err", err)

@@ -71,7 +71,7 @@ func (e *serviceEnv) bearer(t *testing.T, tok storage.Token) string {
 func TestServiceTokenAcceptsOnlyClientCredentialsTokens(t *testing.T) {
 	e := newServiceEnv(t)
 	now := time.Now().UTC()
-	own, err := e.p.accessToken(&clientCredentialsRequest{clientID: "call-centre", scopes: []string{ScopeTelephone}}, now)
+	own, err := e.p.accessToken(t.Context(), &clientCredentialsRequest{clientID: "call-centre", scopes: []string{ScopeTelephone}}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,10 +29,12 @@ import (
 // asks), then the client, then whether the client holds the grant
 // (unauthorized_client, RFC 6749 §5.2), then the grant's own parameters.
 
-// tokenCall is one authenticated token request.
+// tokenCall is one authenticated token request; jkt is the thumbprint of
+// its DPoP proof's key ("" without one: dpoptoken.go).
 type tokenCall struct {
 	client storage.Client
 	form   url.Values
+	jkt    string
 }
 
 type grantHandler func(p *Provider, ctx context.Context, call tokenCall) (any, *oidc.Error)
@@ -61,18 +63,24 @@ func (p *Provider) serveToken(w http.ResponseWriter, r *http.Request) {
 	if oerr == nil && !slices.Contains(c.GrantTypes, gt) {
 		oerr = oidc.ErrUnauthorizedClient().WithDescription("this client may not use the %s grant", gt)
 	}
+	var jkt string
+	if oerr == nil {
+		jkt, oerr = p.requestProof(w, r, c, p.op.TokenEndpoint().Absolute(p.opts.Issuer))
+	}
 	if oerr != nil {
 		p.writeTokenError(w, r, oerr)
 		return
 	}
-	// SigningKey reads the client from the context: op does not pass it.
+	// SigningKey reads the client from the context: op does not pass it;
+	// the minting code reads the DPoP binding there too.
 	ctx := context.WithValue(r.Context(), clientKey{}, c.ID)
-	resp, oerr := handle(p, ctx, tokenCall{client: c, form: r.PostForm})
+	ctx = context.WithValue(ctx, bindingKey{}, tokenBinding(c, jkt))
+	resp, oerr := handle(p, ctx, tokenCall{client: c, form: r.PostForm, jkt: jkt})
 	if oerr != nil {
 		p.writeTokenError(w, r, oerr)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeTokenResponse(w, resp, jkt)
 }
 
 // writeTokenError logs a server error's cause, which the answer leaves out.
@@ -105,7 +113,7 @@ func (p *Provider) codeGrant(ctx context.Context, call tokenCall) (any, *oidc.Er
 	case redirect == "":
 		return nil, oidc.ErrInvalidRequest().WithDescription("redirect_uri is required")
 	}
-	a, err := p.codeRequest(ctx, code, exchange{clientID: call.client.ID, redirectURI: redirect, verifier: verifier})
+	a, err := p.codeRequest(ctx, code, exchange{clientID: call.client.ID, redirectURI: redirect, verifier: verifier, jkt: call.jkt})
 	if err != nil {
 		return nil, asOAuthError(err)
 	}
@@ -117,6 +125,12 @@ func (p *Provider) codeGrant(ctx context.Context, call tokenCall) (any, *oidc.Er
 	}
 	if err := op.AuthorizeCodeChallenge(verifier, a.GetCodeChallenge()); err != nil {
 		return nil, asOAuthError(err)
+	}
+	switch {
+	case a.r.DPoPJKT != "" && call.jkt == "":
+		return nil, errDPoP("this code is bound to a DPoP key (dpop_jkt): send a proof made with it")
+	case a.r.DPoPJKT != "" && call.jkt != a.r.DPoPJKT:
+		return nil, errDPoP("this code is bound to another DPoP key (dpop_jkt)")
 	}
 	resp, err := op.CreateTokenResponse(ctx, a, p.opClient(call.client), p.op, true, code, "")
 	if err != nil {
@@ -143,6 +157,9 @@ func (p *Provider) refreshGrant(ctx context.Context, call tokenCall) (any, *oidc
 	}
 	if req.GetClientID() != call.client.ID {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was issued to another client")
+	}
+	if oerr := checkRefreshBinding(req.(*refreshRequest).t, call.jkt); oerr != nil {
+		return nil, oerr
 	}
 	if err := op.ValidateRefreshTokenScopes(strings.Fields(call.form.Get("scope")), req); err != nil {
 		return nil, oidc.ErrInvalidScope().WithDescription("scope may only narrow the scopes the refresh token was issued with")

@@ -34,12 +34,13 @@ var (
 
 func (a *authRequest) record() storage.Token {
 	return storage.Token{ClientID: a.r.ClientID, MemberID: a.r.MemberID, AuthTime: a.r.AuthTime, ACR: a.r.ACR,
-		AMR: a.r.AMR, SessionID: a.r.SessionID, AuthRequestID: a.r.ID}
+		AMR: a.r.AMR, SessionID: a.r.SessionID, AuthRequestID: a.r.ID, IDTokenClaims: a.r.IDTokenClaims}
 }
 
 func (r *refreshRequest) record() storage.Token {
 	return storage.Token{ClientID: r.t.ClientID, MemberID: r.t.MemberID, AuthTime: r.t.AuthTime, ACR: r.t.ACR,
-		AMR: r.t.AMR, SessionID: r.t.SessionID, FamilyID: r.t.FamilyID, AuthRequestID: r.t.AuthRequestID}
+		AMR: r.t.AMR, SessionID: r.t.SessionID, FamilyID: r.t.FamilyID, AuthRequestID: r.t.AuthRequestID,
+		IDTokenClaims: r.t.IDTokenClaims}
 }
 
 func (r *clientCredentialsRequest) record() storage.Token { return storage.Token{ClientID: r.clientID} }
@@ -71,8 +72,9 @@ func (r *clientCredentialsRequest) GetSubject() string    { return r.clientID }
 func (r *clientCredentialsRequest) GetAudience() []string { return []string{r.clientID} }
 func (r *clientCredentialsRequest) GetScopes() []string   { return r.scopes }
 
-// accessToken builds the access token record for a request.
-func (p *Provider) accessToken(req op.TokenRequest, now time.Time) (storage.Token, error) {
+// accessToken builds the access token record for a request, bound to the
+// DPoP key of the token request (dpoptoken.go), if any.
+func (p *Provider) accessToken(ctx context.Context, req op.TokenRequest, now time.Time) (storage.Token, error) {
 	g, ok := req.(grant)
 	if !ok {
 		return storage.Token{}, oidc.ErrServerError().WithParent(fmt.Errorf("%w: %T", errNotAGrant, req))
@@ -81,6 +83,7 @@ func (p *Provider) accessToken(req op.TokenRequest, now time.Time) (storage.Toke
 	t.ID, t.Kind = newID(16), storage.AccessToken
 	t.Subject, t.Audience, t.Scopes = req.GetSubject(), req.GetAudience(), req.GetScopes()
 	t.CreatedAt, t.ExpiresAt = now, now.Add(p.opts.AccessTokenTTL)
+	t.JKT = bindingOf(ctx).jkt
 	return t, nil
 }
 
@@ -88,7 +91,7 @@ func (p *Provider) accessToken(req op.TokenRequest, now time.Time) (storage.Toke
 // nothing is written.
 func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	p := s.p
-	t, err := p.accessToken(req, p.now().UTC())
+	t, err := p.accessToken(ctx, req, p.now().UTC())
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -110,15 +113,28 @@ func (s *opStorage) CreateAccessToken(ctx context.Context, req op.TokenRequest) 
 func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
 	p := s.p
 	now := p.now().UTC()
-	access, err := p.accessToken(req, now)
+	access, err := p.accessToken(ctx, req, now)
 	if err != nil {
 		return "", "", time.Time{}, err
+	}
+	bind := bindingOf(ctx)
+	if currentRefreshToken != "" && !bind.rotate {
+		// Not rotated (fapi2: fapi.go): the token stays, and TokenRequestByRefreshToken
+		// has checked it is live. Its access tokens belong to its family.
+		accessID, err := encodeAccessToken(access)
+		if err != nil {
+			return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
+		}
+		return accessID, currentRefreshToken, access.ExpiresAt, nil
 	}
 	value := newRefreshValue(now)
 	refresh := access
 	refresh.ID = p.refreshTokenID(value)
 	refresh.Kind = storage.RefreshToken
 	refresh.ExpiresAt = now.Add(p.opts.RefreshTokenTTL)
+	if !bind.bindRefresh {
+		refresh.JKT = ""
+	}
 	if currentRefreshToken == "" {
 		refresh.FamilyID = timeID(now, 16)
 		access.FamilyID = refresh.FamilyID

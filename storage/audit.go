@@ -19,6 +19,8 @@ type Event struct {
 	Success   bool
 	Reason    string
 	Detail    map[string]string
+	// Place is where IP was, roughly, at the time (GeoIP); zero when unknown.
+	Place Place
 }
 
 // Events is the append-only audit log.
@@ -106,7 +108,7 @@ type Janitor interface {
 	// DeleteExpired deletes every record whose ExpiresAt is not after now
 	// (auth requests, codes, tokens, sessions, OTPs, finished outbox
 	// messages, pushed authorization requests, used jtis, throttles,
-	// single-use claims, lapsed counts of login attempts) and returns how
-	// many.
+	// single-use claims, lapsed counts of login attempts, idempotency
+	// records, jobs) and returns how many.
 	DeleteExpired(ctx context.Context, now time.Time) (int, error)
 }

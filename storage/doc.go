@@ -41,12 +41,21 @@
 //     changes made by other processes through ChangeNotifier
 //     (changes.go). A backend that is one process by construction
 //     (storage/bolt) may keep them in its memory, where they are exact.
+//     One caller keeps a decision in memory where the backend is its
+//     alone: the provider's replay check of client assertions and DPoP
+//     proofs on bbolt (provider/replay.go says why that is safe), which
+//     uses UseJTI and JTIUsed for what it cannot.
 //   - One clock is the backend's own: the time a revocation is recorded at
 //     (DeleteTokens, ChangeCredentials). An access token issued before a
 //     revocation that covers it is refused (TokenRevoked), so the
 //     revocation's time must come from the same clock as the tokens' issue
 //     times; backends take it from their options (default time.Now), and
 //     tests inject the provider's clock there.
+//   - The HTTP admin API keeps its state here too (admin.go): the answers
+//     of requests made with an idempotency key (Idempotency, one atomic
+//     reservation per key), its jobs (Jobs) and a member's audit log read
+//     a page at a time (EventPages), so that any replica answers a retry,
+//     a job's progress or the next page alike.
 //   - Exporter and Importer move a whole store to another backend
 //     (tsubasa migrate-storage): Export yields every record of a Kind as
 //     stored, Import writes them back exactly, one commit per call, into

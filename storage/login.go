@@ -95,6 +95,13 @@ type Device struct {
 	FailedLogins    int
 	LastFailedLogin time.Time
 	LockedUntil     time.Time
+
+	// Place is where LastIP was, roughly, at the last login (GeoIP).
+	Place Place
+	// The passkey offer after a password login in this browser (login-ui):
+	// when it was last shown, and when the member last said "not now".
+	PasskeyOfferedAt  time.Time
+	PasskeyDeclinedAt time.Time
 }
 
 // Devices stores the devices known for each member.

@@ -70,6 +70,21 @@ type Member struct {
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// Whether the contacts still receive messages (provider/reach): when
+	// the member last confirmed a test message to Email and to Phone
+	// arrived ("received it"); the outstanding test message's link per
+	// channel (ChannelEmail, ChannelSMS → its id, spent by the
+	// confirmation: single use); the test messages' throttle (the last
+	// one, and how many since ContactTestsSince, a 24-hour window); and
+	// when the member was last reminded after a login to check.
+	EmailConfirmedAt  time.Time
+	PhoneConfirmedAt  time.Time
+	ContactTests      map[string]string
+	ContactTestAt     time.Time
+	ContactTestCount  int
+	ContactTestsSince time.Time
+	ContactReminderAt time.Time
 }
 
 // DisplayName is the name shown to the member and released in the profile scope.

@@ -36,6 +36,14 @@ type Client struct {
 	RequirePAR bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+
+	// DPoPBoundAccessTokens: the client's token requests must carry a DPoP
+	// proof (RFC 9449 §5.2), so every token it gets is bound to its key.
+	DPoPBoundAccessTokens bool
+	// Profile is a security profile the client is held to: "" for none,
+	// "fapi2" for the FAPI 2.0 Security Profile (pushed requests, PKCE,
+	// DPoP-bound tokens, private_key_jwt, ES256 or PS256 only).
+	Profile string
 }
 
 // LogValue keeps the secret hash out of logs.
@@ -84,6 +92,12 @@ type AuthRequest struct {
 	LoginHint           string
 	ACRValues           []string
 	HintSubject         string // subject of a verified id_token_hint
+	// DPoPJKT binds the code to a DPoP key (RFC 9449 §10): the JWK SHA-256
+	// thumbprint of dpop_jkt, or of the proof sent with the pushed request.
+	DPoPJKT string
+	// IDTokenClaims are the claims the claims parameter (OpenID Connect
+	// Core 1.0 §5.5) asked for in the ID token, by name.
+	IDTokenClaims []string
 
 	// Written by the login UI.
 	BrowserSession string // the browser session the request is bound to
@@ -165,6 +179,12 @@ type Token struct {
 	FamilyID      string // refresh-rotation family
 	AuthRequestID string // the authorization request (code) that started the family
 	Consumed      bool   // a refresh token that was rotated
+	// JKT is the JWK SHA-256 thumbprint of the DPoP key the token is bound
+	// to (RFC 9449 §6: cnf.jkt); "" for a token bound to no key.
+	JKT string
+	// IDTokenClaims are the claims the claims parameter asked for in ID
+	// tokens: a refresh token carries them to the ID tokens it mints.
+	IDTokenClaims []string
 	CreatedAt     time.Time
 	ExpiresAt     time.Time
 }

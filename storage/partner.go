@@ -69,4 +69,9 @@ type JTIs interface {
 	// returns an error wrapping ErrConsumed, and nothing is written; an
 	// expired record of the key is replaced.
 	UseJTI(ctx context.Context, j UsedJTI, now time.Time) error
+	// JTIUsed reports whether key is recorded and not expired at now,
+	// writing nothing. A single-process backend's caller keeps most uses
+	// in its own memory and asks here for the ones it wrote (see
+	// provider/replay.go); its answer is as fresh as UseJTI's.
+	JTIUsed(ctx context.Context, key string, now time.Time) (bool, error)
 }

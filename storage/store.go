@@ -30,5 +30,8 @@ type Store interface {
 	LoginAttempts
 	SingleUse
 	ChangeNotifier
+	Idempotency
+	Jobs
+	EventPages
 	Close() error
 }

@@ -26,8 +26,8 @@ const mod = "tsubasa/"
 // The authentication domains under provider/: the lower ones, which the
 // upper ones build on.
 var (
-	lowerDomains = []string{"provider/acr", "provider/audit", "provider/notify", "provider/clientaddr", "provider/outbound"}
-	upperDomains = []string{"provider/member", "provider/otp", "provider/passkey", "provider/risk"}
+	lowerDomains = []string{"provider/acr", "provider/audit", "provider/notify", "provider/clientaddr", "provider/outbound", "provider/geoip"}
+	upperDomains = []string{"provider/member", "provider/otp", "provider/passkey", "provider/risk", "provider/contactcheck"}
 )
 
 // is matches the packages named (paths without the module prefix).
@@ -100,18 +100,18 @@ var rules = []rule{
 	{why: "acr, clientaddr and outbound are leaves",
 		matches: is("provider/acr", "provider/clientaddr", "provider/outbound"), allow: only(nothing),
 		names: []string{"provider/acr", "provider/clientaddr", "provider/outbound"}},
-	{why: "audit and notify, the lower domains, import only storage",
-		matches: is("provider/audit", "provider/notify"), allow: only(is("storage")),
-		names: []string{"provider/audit", "provider/notify"}},
-	{why: "member, otp, passkey and risk import only storage, the lower domains and their own sub-packages, never one another",
+	{why: "audit, notify and geoip, the lower domains, import only storage",
+		matches: is("provider/audit", "provider/notify", "provider/geoip"), allow: only(is("storage")),
+		names: []string{"provider/audit", "provider/notify", "provider/geoip"}},
+	{why: "member, otp, passkey, risk and contactcheck import only storage, the lower domains and their own sub-packages, never one another",
 		matches: is(upperDomains...),
 		allow: func(pkg, dep string) bool {
 			return dep == "storage" || slices.Contains(lowerDomains, dep) || strings.HasPrefix(dep, pkg+"/")
 		},
 		names: upperDomains},
 	{why: "a domain's test support imports nothing of ours",
-		matches: is("provider/notify/notifytest"), allow: only(nothing),
-		names: []string{"provider/notify/notifytest"}},
+		matches: is("provider/notify/notifytest", "provider/geoip/geoiptest"), allow: only(nothing),
+		names: []string{"provider/notify/notifytest", "provider/geoip/geoiptest"}},
 	{why: "the OpenID provider imports storage, acr and outbound, and no other domain",
 		matches: is("provider"), allow: only(is("storage", "provider/acr", "provider/outbound")), names: []string{"provider"}},
 	{why: "adminapi, the admin API's vocabulary, imports nothing of ours",
@@ -119,6 +119,10 @@ var rules = []rule{
 	{why: "the admin operations sit on the provider, the domains and storage",
 		matches: is("provider/admin"),
 		allow:   only(either(is("provider", "provider/admin/adminapi", "storage"), domain)), names: []string{"provider/admin"}},
+	{why: "the HTTP admin API carries the admin operations: it takes tokens through a function the composition root gives it, not from the provider",
+		matches: is("provider/admin/adminhttp"),
+		allow:   only(either(is("provider/admin", "provider/admin/adminapi", "storage"), domain)), direct: true,
+		names: []string{"provider/admin/adminhttp"}},
 	{why: "login-ui uses the domains and storage, never the OpenID provider: they meet in storage and in what cmd wires",
 		matches: is("login-ui"), allow: only(either(is("storage"), domain)), names: []string{"login-ui"}},
 	{why: "nothing under provider or storage imports cmd or login-ui",
@@ -131,7 +135,7 @@ var rules = []rule{
 	{why: "only the CLI calls the composition root",
 		matches: not(is("cmd/tsubasa/internal/cli")), allow: only(not(is("cmd/tsubasa/internal/app"))), direct: true,
 		names: []string{"cmd/tsubasa/internal/cli", "cmd/tsubasa/internal/app"}},
-	{why: "under cmd, only the composition root builds the server (login-ui, the provider, the admin operations, the bbolt and PostgreSQL stores; backup copies the bbolt file)",
+	{why: "under cmd, only the composition root builds the server (login-ui, the provider, the admin operations and their HTTP API, the bbolt and PostgreSQL stores; backup copies the bbolt file)",
 		matches: either(is("cmd/tsubasa"), under("cmd")),
 		allow: func(pkg, dep string) bool {
 			if pkg == "cmd/tsubasa/internal/app" {
@@ -143,7 +147,7 @@ var rules = []rule{
 			if dep == "storage/postgres" {
 				return false
 			}
-			return !is("login-ui", "provider", "provider/admin")(dep)
+			return !is("login-ui", "provider", "provider/admin", "provider/admin/adminhttp")(dep)
 		},
 		direct: true, names: []string{"cmd/tsubasa/internal/backup"}},
 }

@@ -1,5 +1,6 @@
 // Tsubasa passkeys: the login page's button and autofill (conditional
-// mediation), the registration page, and the passkey list's hint to the
+// mediation) and its report of what the browser can do, the passkey offer
+// after a login, the registration page, and the passkey list's hint to the
 // browser. The only script of the hosted pages (CSP script-src 'self', no
 // inline script): pages give it their endpoints and messages in data-*
 // attributes. In a browser without WebAuthn it does nothing, and the
@@ -167,7 +168,66 @@
     return err && err.name === 'AbortError';
   }
 
+  // In-app browsers of common apps (LINE, Facebook, Instagram, WeChat,
+  // KakaoTalk …): no passkey is offered there. The server checks the same
+  // markers (passkey.InAppBrowser).
+  var IN_APP = / Line\/|FBAN\/|FBAV\/|FB_IAB|FBIOS|Instagram|MicroMessenger|KAKAOTALK|NAVER\(inapp|DaumApps|Twitter|Snapchat|musical_ly|BytedanceWebview|TikTok/i;
+
+  // capabilities resolves to what this browser can do for a passkey offer:
+  // platform (a user-verifying platform authenticator: the device's own
+  // fingerprint, face or screen lock) and conditional (conditional create),
+  // from getClientCapabilities where the browser has it, else from
+  // isUserVerifyingPlatformAuthenticatorAvailable.
+  function capabilities() {
+    var none = { platform: false, conditional: false };
+    if (IN_APP.test(navigator.userAgent)) {
+      return Promise.resolve(none);
+    }
+    var caps = typeof PKC.getClientCapabilities === 'function' ?
+      PKC.getClientCapabilities().catch(function () { return null; }) : Promise.resolve(null);
+    return caps.then(function (c) {
+      var conditional = !!(c && c.conditionalCreate === true);
+      if (c && (c.passkeyPlatformAuthenticator === true || c.userVerifyingPlatformAuthenticator === true)) {
+        return { platform: true, conditional: conditional };
+      }
+      if (typeof PKC.isUserVerifyingPlatformAuthenticatorAvailable !== 'function') {
+        return none;
+      }
+      return PKC.isUserVerifyingPlatformAuthenticatorAvailable().then(function (ok) {
+        return { platform: ok === true, conditional: ok === true && conditional };
+      });
+    }).catch(function () { return none; });
+  }
+
+  // reportCapabilities adds them to the password form, so that the server
+  // may offer a passkey after this login. Without script nothing is added,
+  // and no offer follows.
+  function reportCapabilities() {
+    var form = document.querySelector('form[action="/login"]');
+    if (!form) {
+      return;
+    }
+    capabilities().then(function (c) {
+      var v = [];
+      if (c.platform) {
+        v.push('platform');
+        if (c.conditional) {
+          v.push('conditional');
+        }
+      }
+      if (v.length === 0 || form.querySelector('input[name="passkey_capable"]')) {
+        return;
+      }
+      var input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = 'passkey_capable';
+      input.value = v.join(' ');
+      form.appendChild(input);
+    });
+  }
+
   function initLogin(box) {
+    reportCapabilities();
     var button = document.getElementById('passkey-login-button');
     var pending = null; // AbortController of the autofill request
     var busy = false;
@@ -301,6 +361,82 @@
     });
   }
 
+  // The offer after a password login: the button appears only where the
+  // browser can create a passkey; without it, "not now" (a plain form)
+  // goes on to the app. Before the code is passed the button goes to the
+  // one-time-password gate, which comes back here. With conditional
+  // create, the browser is first asked to create the passkey without a
+  // prompt (after its password manager filled the password); if it does
+  // not, the offer stays as it is.
+  function initOffer(box) {
+    var button = document.getElementById('passkey-offer-create');
+    var busy = false;
+    var quiet = null; // AbortController of the conditional request
+
+    function ceremony(conditional) {
+      return post(box.dataset.begin, {}).then(function (r) {
+        if (!r.ok) {
+          throw r;
+        }
+        var req = { publicKey: creationOptions(r.data.publicKey) };
+        if (conditional) {
+          quiet = new AbortController();
+          req.mediation = 'conditional';
+          req.signal = quiet.signal;
+        }
+        return navigator.credentials.create(req);
+      }).then(function (cred) {
+        quiet = null;
+        return post(box.dataset.finish, credentialJSON(cred));
+      }).then(function (r) {
+        if (r.ok && r.data.redirect) {
+          window.location.assign(r.data.redirect);
+          return;
+        }
+        throw r;
+      });
+    }
+
+    capabilities().then(function (c) {
+      if (!c.platform) {
+        return;
+      }
+      button.hidden = false;
+      button.addEventListener('click', function () {
+        if (busy) {
+          return;
+        }
+        if (box.dataset.gate) {
+          window.location.assign(box.dataset.gate);
+          return;
+        }
+        busy = true;
+        clearError();
+        if (quiet) {
+          quiet.abort();
+          quiet = null;
+        }
+        ceremony(false).catch(function (err) {
+          busy = false;
+          if (err && err.data && err.data.location) {
+            window.location.assign(err.data.location);
+            return;
+          }
+          if (err && err.name === 'InvalidStateError') {
+            showError(box.dataset.errorExists);
+            return;
+          }
+          showError(messageOf(err, box.dataset.error));
+        });
+      });
+      if (box.dataset.conditional && c.conditional) {
+        ceremony(true).catch(function () {
+          quiet = null;
+        });
+      }
+    });
+  }
+
   // On the passkey list, tell the member's passkey provider which passkeys
   // still count, so deleted ones stop being offered.
   function initSignal(el) {
@@ -322,6 +458,10 @@
   var register = document.getElementById('passkey-register');
   if (register) {
     initRegister(register);
+  }
+  var offer = document.getElementById('passkey-offer');
+  if (offer) {
+    initOffer(offer);
   }
   var signal = document.getElementById('passkey-signal');
   if (signal) {

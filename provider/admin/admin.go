@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
 
 	"tsubasa/provider"
 	"tsubasa/provider/admin/adminapi"
+	"tsubasa/provider/audit"
 	"tsubasa/provider/member"
 	"tsubasa/provider/notify"
 	"tsubasa/storage"
@@ -24,6 +26,11 @@ type Store interface {
 	storage.Sessions
 	storage.Keys
 	storage.Events
+	storage.EventPages
+	storage.Passkeys
+	storage.Devices
+	storage.Consents
+	storage.Jobs
 }
 
 // Options configure a Service. The composition root builds them from
@@ -49,7 +56,16 @@ type Options struct {
 	// Progress receives import progress in direct mode (the operator's
 	// terminal); nil on the server.
 	Progress io.Writer
-	Now      func() time.Time
+	// CursorKey signs the cursors of event pages (32 bytes); every
+	// process serving the API must have the same.
+	CursorKey []byte
+	// JobTTL is how long a finished job stays readable [7 days].
+	JobTTL time.Duration
+	// Audit records the events of operators' acts; nil: to Store, with
+	// no SIEM output.
+	Audit  *audit.Logger
+	Logger *slog.Logger // [slog.Default()]
+	Now    func() time.Time
 }
 
 // Service runs the admin operations over one open store.
@@ -62,6 +78,10 @@ type Service struct {
 	sms       notify.SMSPolicy
 	countries []string
 	progress  io.Writer
+	cursorKey []byte
+	jobTTL    time.Duration
+	audit     *audit.Logger
+	log       *slog.Logger
 	now       func() time.Time
 	backups   *backups
 }
@@ -71,14 +91,27 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Members == nil || o.Clients == nil || o.CheckClient == nil || o.RotateKeys == nil {
 		return nil, errors.New("admin: Store, Members, Clients, CheckClient and RotateKeys are required")
 	}
+	if len(o.CursorKey) < 32 {
+		return nil, errors.New("admin: CursorKey must be at least 32 bytes")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.JobTTL <= 0 {
+		o.JobTTL = 7 * 24 * time.Hour
+	}
+	if o.Audit == nil {
+		o.Audit = audit.New(o.Store, nil)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
 	}
 	s := &Service{
 		store: o.Store, members: o.Members, clients: o.Clients,
 		check: o.CheckClient, rotate: o.RotateKeys,
 		sms: notify.NewSMSPolicy(o.SMSCountries), countries: o.SMSCountries,
-		progress: o.Progress, now: o.Now, backups: newBackups(),
+		progress: o.Progress, cursorKey: o.CursorKey, jobTTL: o.JobTTL, audit: o.Audit, log: o.Logger,
+		now: o.Now, backups: newBackups(),
 	}
 	return s, nil
 }
@@ -128,6 +161,8 @@ func classify(err error) *adminapi.Error {
 		return adminapi.Invalid("password", "password: the new password equals the current one")
 	case errors.Is(err, member.ErrBusy):
 		return adminapi.Busy
+	case errors.Is(err, member.ErrPrecondition):
+		return adminapi.PreconditionFailed("the member changed since it was read; read it again")
 	}
 	return nil
 }

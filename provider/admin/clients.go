@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"tsubasa/provider"
@@ -17,6 +18,7 @@ func viewClient(c storage.Client, source string) adminapi.ClientView {
 		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes), IDTokenAlg: c.IDTokenAlg,
 		LogoURI: c.LogoURI, PolicyURI: c.PolicyURI, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, JWKS: c.JWKS, JWKSURI: c.JWKSURI, RequirePAR: c.RequirePAR,
+		DPoPBoundAccessTokens: c.DPoPBoundAccessTokens, Profile: c.Profile,
 	}
 }
 
@@ -32,6 +34,9 @@ func (s *Service) addClient(ctx context.Context, in adminapi.ClientInput) (admin
 	in.Name = strings.TrimSpace(in.Name)
 	cc, err := s.check(in)
 	if err != nil {
+		return adminapi.ClientOutput{}, err
+	}
+	if err := s.appRedirectsFree(ctx, cc); err != nil {
 		return adminapi.ClientOutput{}, err
 	}
 	now := s.now().UTC()
@@ -54,6 +59,8 @@ func (s *Service) addClient(ctx context.Context, in adminapi.ClientInput) (admin
 		JWKS:                    cc.JWKS,
 		JWKSURI:                 cc.JWKSURI,
 		RequirePAR:              cc.RequirePAR,
+		DPoPBoundAccessTokens:   cc.DPoPBoundAccessTokens,
+		Profile:                 cc.Profile,
 	}
 	secret, err := s.clients.Create(ctx, c)
 	switch {
@@ -68,7 +75,7 @@ func (s *Service) addClient(ctx context.Context, in adminapi.ClientInput) (admin
 }
 
 func (s *Service) listClients(ctx context.Context, _ adminapi.Empty) ([]adminapi.ClientView, error) {
-	var out []adminapi.ClientView
+	out := []adminapi.ClientView{}
 	for _, c := range s.clients.StaticClients() {
 		out = append(out, viewClient(c, adminapi.SourceConfig))
 	}
@@ -144,4 +151,29 @@ func (s *Service) rotateClientSecret(ctx context.Context, in adminapi.IDInput) (
 		return adminapi.ClientOutput{}, clientError(in.ID, err)
 	}
 	return adminapi.ClientOutput{Client: viewClient(c, adminapi.SourceDatabase), Secret: secret}, nil
+}
+
+// appRedirectsFree refuses a native app's redirect URI (a private-use
+// scheme or a loopback redirect without a port) that another client, of
+// the config file or the database, already has: either app could then
+// receive the other's codes (RFC 8252 §8.6). Config validation refuses the
+// same among the file's clients.
+func (s *Service) appRedirectsFree(ctx context.Context, in adminapi.ClientInput) error {
+	others := s.clients.StaticClients()
+	stored, err := s.store.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	others = append(others, stored...)
+	for _, uri := range in.RedirectURIs {
+		if !provider.AppRedirect(uri) {
+			continue
+		}
+		for _, c := range others {
+			if c.ID != in.ID && slices.Contains(c.RedirectURIs, uri) {
+				return adminapi.Conflict("redirect_uri", "%s is already a redirect URI of client %q: an app's redirect URI belongs to one client", uri, c.ID)
+			}
+		}
+	}
+	return nil
 }

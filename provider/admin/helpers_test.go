@@ -35,6 +35,8 @@ func newService(t *testing.T, check func(adminapi.ClientInput) (adminapi.ClientI
 		Members:     member.NewService(st, h, member.Options{Logger: slog.New(slog.DiscardHandler)}),
 		Clients:     reg,
 		CheckClient: check,
+		CursorKey:   []byte("cursor-key-for-tests-0123456789abcdef"),
+		Logger:      slog.New(slog.DiscardHandler),
 		RotateKeys: func(context.Context) ([]storage.SigningKey, error) {
 			return nil, errors.New("keys do not rotate in this test")
 		},

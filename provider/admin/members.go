@@ -2,9 +2,13 @@ package admin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"tsubasa/provider/admin/adminapi"
 	"tsubasa/provider/member"
@@ -12,15 +16,36 @@ import (
 	"tsubasa/storage"
 )
 
-func viewMember(m storage.Member) adminapi.MemberView {
+func (s *Service) viewMember(m storage.Member) adminapi.MemberView {
+	v := memberState(m)
+	v.Version = memberVersion(m)
+	v.Locked = member.Locked(m, s.now())
+	return v
+}
+
+// memberState is what the operator sees of m that only a change to the
+// member alters (not the clock, not a request's outcome).
+func memberState(m storage.Member) adminapi.MemberView {
 	return adminapi.MemberView{
-		Number: m.Number, FamilyName: m.FamilyName, GivenName: m.GivenName,
+		ID: m.ID, Number: m.Number, FamilyName: m.FamilyName, GivenName: m.GivenName,
 		FamilyNameLatin: m.FamilyNameLatin, GivenNameLatin: m.GivenNameLatin,
 		Email: m.Email, EmailVerified: m.EmailVerified, Phone: m.Phone, PhoneVerified: m.PhoneVerified,
 		Country: m.Country, Locale: m.Locale, Status: string(m.Status), OTPChannel: m.OTPChannel,
 		HasPassword: m.PasswordHash != "", HasPIN: m.PINHash != "", MustChangePassword: m.MustChangePassword,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt,
 	}
+}
+
+// memberVersion identifies m's state as the operator sees it (the HTTP
+// API's ETag): a hash of memberState, with the lockout, so that an update
+// made on what an agent read fails once anything it showed has changed.
+func memberVersion(m storage.Member) string {
+	b, _ := json.Marshal(struct {
+		adminapi.MemberView
+		LockedUntil, PhoneLockedUntil time.Time
+	}{memberState(m), m.LockedUntil, m.PhoneLockedUntil})
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:18])
 }
 
 // createMember creates a member. Contacts given by an operator count as
@@ -40,7 +65,8 @@ func (s *Service) createMember(ctx context.Context, in adminapi.MemberInput) (ad
 	if err != nil {
 		return adminapi.MemberView{}, err
 	}
-	return s.withSMSNote(viewMember(m)), nil
+	concerns(ctx, m.ID)
+	return s.withSMSNote(s.viewMember(m)), nil
 }
 
 // withSMSNote says when the member's phone cannot receive SMS codes (its
@@ -64,17 +90,34 @@ func (s *Service) withSMSNote(v adminapi.MemberView) adminapi.MemberView {
 }
 
 // memberByNumber finds a member by number as typed (spaces, hyphens and
-// full-width digits allowed).
+// full-width digits allowed), or by id (the sub of first-party tokens,
+// 26 lower-case letters and digits, which no number parses as), and notes
+// the member as the call's subject.
 func (s *Service) memberByNumber(ctx context.Context, raw string) (storage.Member, error) {
 	number, err := member.ParseNumber(raw)
-	if err != nil {
-		return storage.Member{}, adminapi.Invalid("number", "%q is not a member number (7 or 9 digits)", raw)
+	var m storage.Member
+	switch {
+	case err == nil:
+		if m, err = s.store.MemberByNumber(ctx, number); errors.Is(err, storage.ErrNotFound) {
+			return m, adminapi.NotFound("no member %s", number)
+		}
+	case memberID(raw):
+		if m, err = s.store.MemberByID(ctx, raw); errors.Is(err, storage.ErrNotFound) {
+			return m, adminapi.NotFound("no member with id %s", raw)
+		}
+	default:
+		return storage.Member{}, adminapi.Invalid("number", "%q is not a member number (7 or 9 digits) or a member id", raw)
 	}
-	m, err := s.store.MemberByNumber(ctx, number)
-	if errors.Is(err, storage.ErrNotFound) {
-		return m, adminapi.NotFound("no member %s", number)
+	if err == nil {
+		concerns(ctx, m.ID)
 	}
 	return m, err
+}
+
+// memberID reports whether s has the shape of a member id: lower-case
+// unpadded base32 of 16 bytes.
+func memberID(s string) bool {
+	return len(s) == 26 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyz234567") == ""
 }
 
 func (s *Service) showMember(ctx context.Context, in adminapi.NumberInput) (adminapi.MemberView, error) {
@@ -82,23 +125,22 @@ func (s *Service) showMember(ctx context.Context, in adminapi.NumberInput) (admi
 	if err != nil {
 		return adminapi.MemberView{}, err
 	}
-	return s.withSMSNote(viewMember(m)), nil
+	return s.withSMSNote(s.viewMember(m)), nil
+}
+
+func (s *Service) disableMember(ctx context.Context, in adminapi.NumberInput) (adminapi.MemberView, error) {
+	return s.setMemberStatus(ctx, in.Number, storage.MemberDisabled)
+}
+
+func (s *Service) enableMember(ctx context.Context, in adminapi.NumberInput) (adminapi.MemberView, error) {
+	return s.setMemberStatus(ctx, in.Number, storage.MemberActive)
 }
 
 // setMemberStatus disables or re-enables a member. Disabling also ends the
 // member's sessions and revokes their tokens, so that nothing issued before
 // keeps working.
-func (s *Service) setMemberStatus(ctx context.Context, in adminapi.StatusInput) (adminapi.MemberView, error) {
-	var st storage.MemberStatus
-	switch in.Status {
-	case "disable", string(storage.MemberDisabled):
-		st = storage.MemberDisabled
-	case "enable", string(storage.MemberActive):
-		st = storage.MemberActive
-	default:
-		return adminapi.MemberView{}, adminapi.Invalid("status", "status must be disabled or active (got %q)", in.Status)
-	}
-	m, err := s.memberByNumber(ctx, in.Number)
+func (s *Service) setMemberStatus(ctx context.Context, number string, st storage.MemberStatus) (adminapi.MemberView, error) {
+	m, err := s.memberByNumber(ctx, number)
 	if err != nil {
 		return adminapi.MemberView{}, err
 	}
@@ -117,7 +159,7 @@ func (s *Service) setMemberStatus(ctx context.Context, in adminapi.StatusInput) 
 	if m, err = s.store.MemberByID(ctx, m.ID); err != nil {
 		return adminapi.MemberView{}, err
 	}
-	v := viewMember(m)
+	v := s.viewMember(m)
 	v.EndedSessions, v.RevokedTokens = ended, revoked
 	return v, nil
 }
@@ -133,7 +175,11 @@ func (s *Service) setMemberPassword(ctx context.Context, in adminapi.PasswordInp
 	if err != nil {
 		return adminapi.PasswordOutput{}, err
 	}
-	ended, err := s.members.SetPassword(ctx, m.ID, in.Password, member.Change{Kind: member.ChangeOperator, By: member.ByOperator})
+	kind := member.ChangeOperator
+	if in.Temporary {
+		kind = member.ChangeTemporary
+	}
+	ended, err := s.members.SetPassword(ctx, m.ID, in.Password, change(ctx, kind))
 	if err != nil {
 		return adminapi.PasswordOutput{}, err
 	}

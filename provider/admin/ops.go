@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/url"
+	"reflect"
+	"strings"
 
 	"tsubasa/provider/admin/adminapi"
 )
@@ -32,11 +34,26 @@ var table = []operation{
 
 	jsonOp(adminapi.MemberCreate, (*Service).createMember),
 	jsonOp(adminapi.MemberShow, (*Service).showMember),
-	jsonOp(adminapi.MemberStatus, (*Service).setMemberStatus),
+	jsonOp(adminapi.MemberUpdate, (*Service).updateMember),
+	jsonOp(adminapi.MemberDisable, (*Service).disableMember),
+	jsonOp(adminapi.MemberEnable, (*Service).enableMember),
 	jsonOp(adminapi.MemberPassword, (*Service).setMemberPassword),
-	uploadOp(adminapi.MemberImport, adminapi.ImportInputFrom, (*Service).importMembers),
+	uploadOp(adminapi.MemberImport, adminapi.ImportInputFrom, (*Service).importFile),
+
+	jsonOp(adminapi.MemberUnlock, (*Service).unlockMember),
+	jsonOp(adminapi.MemberPasskeysRemove, (*Service).removePasskeys),
+	jsonOp(adminapi.MemberOTPReset, (*Service).resetOTPDestinations),
+	jsonOp(adminapi.MemberSessions, (*Service).listSessions),
+	jsonOp(adminapi.MemberSessionsEnd, (*Service).endSessions),
+	jsonOp(adminapi.MemberDevices, (*Service).listDevices),
+	jsonOp(adminapi.MemberDeviceRemove, (*Service).removeDevice),
+	jsonOp(adminapi.MemberApps, (*Service).listApps),
+	jsonOp(adminapi.MemberAppUnlink, (*Service).unlinkApp),
 
 	jsonOp(adminapi.EventsList, (*Service).listEvents),
+
+	jsonOp(adminapi.JobShow, (*Service).showJob),
+	jsonOp(adminapi.JobList, (*Service).listJobs),
 
 	jsonOp(adminapi.KeysList, (*Service).listKeys),
 	jsonOp(adminapi.KeysRotate, (*Service).rotateKeys),
@@ -66,20 +83,21 @@ func jsonOp[In, Out any](op adminapi.Op[In, Out], f func(s *Service, ctx context
 			dec := json.NewDecoder(io.LimitReader(req.Body, 1<<20))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&in); err != nil && !errors.Is(err, io.EOF) {
-				return nil, adminapi.Invalid("", "malformed request: %v", err)
+				return nil, decodeError(err)
 			}
 		}
 		return f(s, ctx, in)
 	}}
 }
 
-// uploadOp adapts a method taking a file (the body) and options (the query).
-func uploadOp[In, Out any](op adminapi.Op[In, Out], parse func(url.Values) In, f func(s *Service, ctx context.Context, in In, file io.Reader) (Out, error)) operation {
+// uploadOp adapts a method taking a file (the request's body, with its
+// content type) and options (the query).
+func uploadOp[In, Out any](op adminapi.Op[In, Out], parse func(url.Values) In, f func(s *Service, ctx context.Context, in In, file adminapi.Request) (Out, error)) operation {
 	return operation{name: op.Name, run: func(ctx context.Context, s *Service, req adminapi.Request) (any, error) {
 		if req.Body == nil {
 			return nil, adminapi.Invalid("file", "%s needs a file", op.Name)
 		}
-		return f(s, ctx, parse(req.Query), req.Body)
+		return f(s, ctx, parse(req.Query), req)
 	}}
 }
 
@@ -90,4 +108,30 @@ func Operations() []string {
 		out[i] = op.name
 	}
 	return out
+}
+
+// decodeError words a request that does not decode for the operator,
+// naming the field at fault without Go's type names.
+func decodeError(err error) *adminapi.Error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		want := "of another type"
+		switch te.Type.Kind() {
+		case reflect.String:
+			want = "a string"
+		case reflect.Int, reflect.Int64, reflect.Uint32:
+			want = "a whole number"
+		case reflect.Bool:
+			want = "true or false"
+		case reflect.Slice:
+			want = "a list"
+		case reflect.Struct, reflect.Map:
+			want = "an object"
+		}
+		return adminapi.Invalid(te.Field, "%s must be %s, not a %s", te.Field, want, te.Value)
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return adminapi.Invalid(strings.Trim(f, `"`), "unknown field %s", f)
+	}
+	return adminapi.Invalid("", "the request is not the JSON object this operation takes")
 }

@@ -131,6 +131,16 @@ func (s *Service) SetPasswordHash(ctx context.Context, memberID, hash string, c 
 		return Ended{}, fmt.Errorf("%w: not an argon2id hash", ErrHashFormat)
 	}
 	c.Update = passwordUpdate(hash, s.now())
+	if c.Kind == ChangeTemporary {
+		// Known to the operator who set it: the member replaces it at
+		// the next login, before any token is issued.
+		set := c.Update
+		c.Update = func(old storage.Member) (storage.Member, error) {
+			old, err := set(old)
+			old.MustChangePassword = true
+			return old, err
+		}
+	}
 	c.Events = append(slices.Clone(c.Events), storage.Event{Type: EventPasswordChanged, Method: MethodPassword, Success: true,
 		Detail: map[string]string{"reason": c.Kind}})
 	return s.CredentialChanged(ctx, memberID, c)

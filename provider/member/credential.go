@@ -19,11 +19,16 @@ const (
 	ChangeReset    = "password_reset"    // forgot password: a one-time password, then a new one
 	ChangeAtLogin  = "password_at_login" // set during a login (PIN migration, forced change), stored when it completes
 	ChangeOperator = "password_operator" // set by an operator (tsubasa member set-password)
-	ChangePasskey  = "passkey_removed"
-	ChangeContact  = "contact"  // email, mobile number or where one-time passwords go
-	ChangeNotMe    = "not_me"   // the member reported a login or link as not theirs
-	ByMember       = "member"   // Change.By
-	ByOperator     = "operator" // Change.By
+	// ChangeTemporary: set by an operator as a temporary password, which
+	// the member must change at the next login.
+	ChangeTemporary = "password_temporary"
+	// ChangeSignOut: an operator ended every session of the member.
+	ChangeSignOut = "operator_sign_out"
+	ChangePasskey = "passkey_removed"
+	ChangeContact = "contact"  // email, mobile number or where one-time passwords go
+	ChangeNotMe   = "not_me"   // the member reported a login or link as not theirs
+	ByMember      = "member"   // Change.By
+	ByOperator    = "operator" // Change.By
 )
 
 // ErrCredentialsChanged: the member's credentials changed after the step
@@ -47,6 +52,10 @@ type Change struct {
 	// in the commit that ends the sessions. It must be pure: it may run
 	// more than once.
 	Update func(storage.Member) (storage.Member, error)
+	// Check, when set, runs on the member as stored, in the same commit,
+	// before Update: its error refuses the change (wrapped in
+	// ErrPrecondition). An operator's If-Match is one. It must be pure.
+	Check func(storage.Member) error
 	// Events are recorded in the same commit (ID and Time are filled in).
 	Events []storage.Event
 }
@@ -96,6 +105,11 @@ func (s *Service) CredentialChanged(ctx context.Context, memberID string, c Chan
 	fn := func(old storage.Member) (storage.Member, error) {
 		if c.Guard && old.SecurityStamp != c.Stamp {
 			return old, ErrCredentialsChanged
+		}
+		if c.Check != nil {
+			if err := c.Check(old); err != nil {
+				return old, fmt.Errorf("%w: %w", ErrPrecondition, err)
+			}
 		}
 		if c.Update != nil {
 			var err error

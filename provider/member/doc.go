@@ -14,7 +14,9 @@
 // Tokens are the OpenID provider's, which this package does not import:
 // the composition root passes a TelephoneAuthorizer built on the
 // provider's service-token check, which accepts only a client's own
-// client_credentials token carrying the telephone scope.
+// client_credentials token carrying the telephone scope, as a Bearer
+// token or a DPoP-bound one with its proof (it takes the whole request,
+// since the proof names the method and URL).
 //
 // # Web login (Service.Authenticate)
 //
@@ -123,6 +125,22 @@
 // session Ended.Stamp. A login that sets a password (PIN migration, a
 // forced change) checks it first (HashNewPassword) and stores the hash
 // only once the whole login, second factor included, has succeeded.
+//
+// # What an operator changes (operator.go)
+//
+// The admin operations (provider/admin) change accounts through this
+// package too: UpdateProfile (names, country, locale; a new email or
+// phone is a credential change, ChangeContact), RemoveContacts (a lost
+// phone or mailbox stops receiving one-time passwords: a credential
+// change), Unlock (the web, telephone and known devices' lockouts; no
+// credential changes, so sessions stay), and SetPassword with
+// ChangeTemporary, which the member must change at the next login. A
+// Change's Check runs on the stored member inside the atomic update, so an
+// operator's If-Match (the member's version as last read) refuses a change
+// made over someone else's (ErrPrecondition).
+//
+// Imports read CSV with a header row, or JSON lines (one object per line
+// with the same keys): ImportOptions.Format.
 //
 // # Secrets
 //

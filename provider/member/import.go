@@ -2,7 +2,6 @@ package member
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -43,14 +42,22 @@ type ImportOptions struct {
 	// "imported N rows" is written every 10,000 rows.
 	Terminal         bool
 	ContactsVerified bool // mark imported email and phone as verified
+	// Format is FormatCSV (the default) or FormatJSONLines.
+	Format string
+	// Report, when set, is called after each batch is written with the
+	// rows read so far and the report as it stands (its Errors grow; the
+	// callee must not keep or change the slice).
+	Report func(rows int, rep ImportReport)
 }
 
-// RowError is a row that was not imported. Line is the CSV line where the
-// row starts (the header is line 1).
+// RowError is a row that was not imported. Line is the line where the
+// row starts (a CSV file's header is line 1).
 type RowError struct {
 	Line   int
 	Reason string
 }
+
+func (e *RowError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
 
 // ImportReport sums up an import.
 type ImportReport struct {
@@ -64,28 +71,24 @@ type importRow struct {
 	v    validated
 }
 
-// Import reads members from CSV (see ImportColumns) and creates those whose
-// number is new. Every row is validated first and a bad row is reported in
-// Errors, never partly written. Legacy PINs are hashed with argon2id on the
-// Hasher's slots (all of them: run imports while the server is stopped).
-// That dominates the time: about members × hash time ÷ MaxConcurrent, e.g.
-// 100,000 PINs at 30 ms on 8 cores take about 6 minutes (BenchmarkAuthenticate
-// reports the hash time of a machine). Members are written
-// BatchSize at a time, one commit per batch. The error is a failure of the
-// whole import (unreadable input, bad header, storage); the report then
-// holds what was done before it.
+// Import reads members from CSV or JSON lines (see ImportColumns,
+// ImportOptions.Format) and creates those whose number is new. Every row
+// is validated first and a bad row is reported in Errors, never partly
+// written. Legacy PINs are hashed with argon2id on the Hasher's slots (all
+// of them: run imports while the server is stopped). That dominates the
+// time: about members × hash time ÷ MaxConcurrent, e.g. 100,000 PINs at
+// 30 ms on 8 cores take about 6 minutes (BenchmarkAuthenticate reports the
+// hash time of a machine). Members are written BatchSize at a time, one
+// commit per batch. The error is a failure of the whole import
+// (unreadable input, bad header, storage); the report then holds what was
+// done before it.
 func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (ImportReport, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultImportBatch
 	}
 	var rep ImportReport
 	counter := &countingReader{r: r}
-	cr := csv.NewReader(counter)
-	header, err := cr.Read()
-	if err != nil {
-		return rep, fmt.Errorf("member: import: reading header: %w", err)
-	}
-	cols, err := importHeader(header)
+	src, err := newRowSource(counter, opts.Format)
 	if err != nil {
 		return rep, err
 	}
@@ -93,60 +96,78 @@ func (s *Service) Import(ctx context.Context, r io.Reader, opts ImportOptions) (
 	seen := map[string]int{} // number → first line, to catch duplicates within the file
 	var batch []importRow
 	rows := 0
+	flush := func() error {
+		if err := s.importBatch(ctx, batch, &rep); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		if opts.Report != nil {
+			opts.Report(rows, rep)
+		}
+		return nil
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		rec, err := cr.Read()
+		get, line, err := src.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			rep.Errors = append(rep.Errors, RowError{Line: pe.StartLine, Reason: pe.Err.Error()})
+		var re *RowError
+		if errors.As(err, &re) {
+			rep.Errors = append(rep.Errors, *re)
 			rows++
 			prog.update(rows, counter.n.Load())
 			continue
 		}
 		if err != nil {
-			return rep, fmt.Errorf("member: import: reading: %w", err)
+			return rep, err
 		}
-		line, _ := cr.FieldPos(0)
 		rows++
-		v, err := parseImportRow(ctx, cols, rec, opts.ContactsVerified)
-		switch {
-		case err != nil:
-			rep.Errors = append(rep.Errors, RowError{Line: line, Reason: err.Error()})
-		case seen[v.m.Number] != 0:
-			rep.Errors = append(rep.Errors, RowError{Line: line,
-				Reason: fmt.Sprintf("number %s repeats line %d", v.m.Number, seen[v.m.Number])})
-		default:
-			seen[v.m.Number] = line
-			// Skip existing members before hashing: a re-run must not spend
-			// an argon2id hash on every row.
-			_, err := s.store.MemberByNumber(ctx, v.m.Number)
-			switch {
-			case err == nil:
-				rep.Skipped++
-			case errors.Is(err, storage.ErrNotFound):
-				batch = append(batch, importRow{line: line, v: v})
-			default:
-				return rep, fmt.Errorf("member: import: line %d: %w", line, err)
-			}
+		if err := s.importRow(ctx, get, line, opts.ContactsVerified, seen, &batch, &rep); err != nil {
+			return rep, err
 		}
 		if len(batch) >= opts.BatchSize {
-			if err := s.importBatch(ctx, batch, &rep); err != nil {
+			if err := flush(); err != nil {
 				return rep, err
 			}
-			batch = batch[:0]
 		}
 		prog.update(rows, counter.n.Load())
 	}
-	if err := s.importBatch(ctx, batch, &rep); err != nil {
+	if err := flush(); err != nil {
 		return rep, err
 	}
 	prog.finish(rows, rep)
 	return rep, nil
+}
+
+// importRow validates one row and queues it on batch, or reports it: a
+// bad row, a number the file repeats, a number already a member's.
+func (s *Service) importRow(ctx context.Context, get func(string) string, line int, verified bool,
+	seen map[string]int, batch *[]importRow, rep *ImportReport) error {
+	v, err := parseImportRow(ctx, get, verified)
+	switch {
+	case err != nil:
+		rep.Errors = append(rep.Errors, RowError{Line: line, Reason: err.Error()})
+	case seen[v.m.Number] != 0:
+		rep.Errors = append(rep.Errors, RowError{Line: line,
+			Reason: fmt.Sprintf("number %s repeats line %d", v.m.Number, seen[v.m.Number])})
+	default:
+		seen[v.m.Number] = line
+		// Skip existing members before hashing: a re-run must not spend
+		// an argon2id hash on every row.
+		_, err := s.store.MemberByNumber(ctx, v.m.Number)
+		switch {
+		case err == nil:
+			rep.Skipped++
+		case errors.Is(err, storage.ErrNotFound):
+			*batch = append(*batch, importRow{line: line, v: v})
+		default:
+			return fmt.Errorf("member: import: line %d: %w", line, err)
+		}
+	}
+	return nil
 }
 
 // importHeader maps column names to record indexes, refusing unknown,
@@ -193,14 +214,9 @@ func importHeader(header []string) (map[string]int, error) {
 	return cols, nil
 }
 
-// parseImportRow validates one record; it touches no store.
-func parseImportRow(ctx context.Context, cols map[string]int, rec []string, verified bool) (validated, error) {
-	get := func(c string) string {
-		if i, ok := cols[c]; ok && i < len(rec) {
-			return rec[i]
-		}
-		return ""
-	}
+// parseImportRow validates one row, its fields by column name; it
+// touches no store.
+func parseImportRow(ctx context.Context, get func(string) string, verified bool) (validated, error) {
 	nm := NewMember{
 		Number: get("number"), FamilyName: get("family_name"), GivenName: get("given_name"),
 		FamilyNameLatin: get("family_name_latin"), GivenNameLatin: get("given_name_latin"),

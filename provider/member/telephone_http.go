@@ -1,13 +1,11 @@
 package member
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"tsubasa/provider/clientaddr"
 )
@@ -30,10 +28,26 @@ var (
 	ErrTokenScope = errors.New("member: the token lacks the telephone scope")
 )
 
-// TelephoneAuthorizer checks the bearer access token of a telephone API
-// request. The OpenID provider owns tokens, so the composition root passes
-// one built on its service-token check.
-type TelephoneAuthorizer func(ctx context.Context, bearer string) (TelephoneCaller, error)
+// TelephoneAuthorizer checks the access token of a telephone API request,
+// a Bearer token or a DPoP-bound one with its proof (RFC 9449), which is
+// why it takes the whole request: the proof names its method and URL. The
+// OpenID provider owns tokens, so the composition root passes one built
+// on its service-token check. An error may be a *TokenRefusal, answered
+// as it says.
+type TelephoneAuthorizer func(r *http.Request) (TelephoneCaller, error)
+
+// TokenRefusal is a refusal the authorizer words itself (a DPoP proof
+// that fails, a bound token sent as a Bearer token): the status, the
+// OAuth error and its description, and the headers to send (the
+// WWW-Authenticate challenges, DPoP-Nonce).
+type TokenRefusal struct {
+	Status      int
+	Code        string
+	Description string
+	Header      http.Header
+}
+
+func (e *TokenRefusal) Error() string { return e.Description }
 
 // NewTelephoneAPI returns the call centre's PIN check, served at
 // POST /api/telephone/verify: a client-credentials access token carrying
@@ -72,14 +86,21 @@ func (a *telephoneAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || bearer == "" {
+	if r.Header.Get("Authorization") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tsubasa", scope="telephone"`)
-		telephoneError(w, http.StatusUnauthorized, "invalid_token", "a bearer access token with the telephone scope is required")
+		w.Header().Add("WWW-Authenticate", `DPoP algs="ES256 PS256 RS256 EdDSA"`)
+		telephoneError(w, http.StatusUnauthorized, "invalid_token", "an access token (Bearer, or DPoP with its proof) with the telephone scope is required")
 		return
 	}
-	tok, err := a.authorize(r.Context(), bearer)
+	tok, err := a.authorize(r)
+	var refusal *TokenRefusal
 	switch {
+	case errors.As(err, &refusal):
+		for k, v := range refusal.Header {
+			w.Header()[k] = v
+		}
+		telephoneError(w, refusal.Status, refusal.Code, refusal.Description)
+		return
 	case errors.Is(err, ErrTokenForMember):
 		a.log.WarnContext(r.Context(), "telephone API: a member's token refused", "client_id", tok.ClientID, "member_id", tok.MemberID)
 		const desc = "this API accepts only a token the client obtained for itself with client_credentials; this token was issued for a member"

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"tsubasa/storage"
 )
 
 // WhenLayout is how mails print a moment: 2025/07/01 00:00:00(JST).
@@ -53,6 +55,9 @@ type LoginAlertData struct {
 	Device         string // e.g. "iPhone(mobile)"
 	Browser        string // e.g. "chrome"
 	IP             string
+	// Place is roughly where IP is (GeoIP), shown in the mail's language
+	// when known (view.Place).
+	Place storage.Place
 	// ChangePasswordURL is required; NotMeURL ("this wasn't me") is
 	// shown when set.
 	ChangePasswordURL string
@@ -165,4 +170,24 @@ func MaskMemberNumber(n string) string {
 	}
 	runes := []rune(n)
 	return strings.Repeat("*", count-3) + string(runes[count-3:])
+}
+
+// ContactTestData fills the "contact_test" mail: a test message the member
+// asked for, whose link says it arrived.
+type ContactTestData struct {
+	Brand      string
+	Address    string // the address it was sent to
+	ConfirmURL string // the "received it" link (single use, expiring)
+	ValidHours int    // how long the link works
+}
+
+func (d ContactTestData) validate() error {
+	var errs []error
+	if d.ConfirmURL == "" {
+		errs = append(errs, errors.New("confirm URL required"))
+	}
+	if d.ValidHours <= 0 {
+		errs = append(errs, errors.New("valid hours must be positive"))
+	}
+	return errors.Join(errs...)
 }

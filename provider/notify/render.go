@@ -20,6 +20,7 @@ const (
 	KindLoginAlert    = "login_alert"
 	KindAppLinked     = "app_linked"
 	KindContactVerify = "contact_verify"
+	KindContactTest   = "contact_test" // ContactTestData: "send me a test message"
 )
 
 // The languages of the programme's home market and of everyone else,
@@ -34,11 +35,12 @@ var kindData = map[string]reflect.Type{
 	KindLoginAlert:    reflect.TypeFor[LoginAlertData](),
 	KindAppLinked:     reflect.TypeFor[AppLinkedData](),
 	KindContactVerify: reflect.TypeFor[ContactVerifyData](),
+	KindContactTest:   reflect.TypeFor[ContactTestData](),
 }
 
 // Kinds lists every mail kind, for start-up checks and tests.
 func Kinds() []string {
-	return []string{KindOTP, KindLoginAlert, KindAppLinked, KindContactVerify}
+	return []string{KindOTP, KindLoginAlert, KindAppLinked, KindContactVerify, KindContactTest}
 }
 
 // NormalizeLocale maps a language tag to a language with a mail catalog:
@@ -217,6 +219,12 @@ func (r *Renderer) RenderMessage(kind, locale, to, purpose string, data any) (Me
 // "sms.otp" for a code, "sms.contact" for a number's confirmation code.
 func (r *Renderer) SMSText(locale, key, brand, code string, minutes int) string {
 	return r.cat.text(r.Language(locale), key, brand, code, minutes)
+}
+
+// SMSContactTest is the test message's SMS in the language of locale,
+// with the "received it" link.
+func (r *Renderer) SMSContactTest(locale, brand, link string) string {
+	return r.cat.text(r.Language(locale), "sms.contact_test", brand, link)
 }
 
 // linkArgs and factArgs carry two values into a shared partial, since

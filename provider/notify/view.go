@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"tsubasa/storage"
 )
 
 // view is what a mail template executes on: the kind's data (D), the
@@ -157,4 +159,37 @@ func (v view) Tagline() view {
 		return *o
 	}
 	return v
+}
+
+// Place is the login's approximate place in the view's language, "" when
+// unknown: the city and country as the catalog's mail.place puts them
+// ("東京（日本）", "Tokyo, Japan"), or the country alone.
+func (v view) Place() string {
+	d, ok := v.D.(LoginAlertData)
+	if !ok {
+		return ""
+	}
+	return PlaceText(d.Place, v.Lang, func(city, country string) string { return v.T("mail.place", city, country) })
+}
+
+// PlaceText names p in lang: join(city, country) when the city is known,
+// else the country, else "" (the login UI formats with its own catalog).
+// A name missing in lang falls back to English.
+func PlaceText(p storage.Place, lang string, join func(city, country string) string) string {
+	name := func(m map[string]string) string {
+		if n := m[lang]; n != "" {
+			return n
+		}
+		return m[LocaleEN]
+	}
+	country, city := name(p.Names), name(p.Cities)
+	switch {
+	case country == "" && city == "":
+		return ""
+	case city == "":
+		return country
+	case country == "":
+		return city
+	}
+	return join(city, country)
 }

@@ -6,7 +6,10 @@
 // It depends on storage (Members, Passkeys, Events, SingleUse) and
 // provider/acr, and takes plain Options; cmd fills the relying party from
 // the configuration (config.PasskeyRPID, PasskeyRPDisplayName,
-// PasskeyOrigins: the issuer's host and origin unless configured). The login UI owns the HTTP side: it
+// PasskeyOrigins: the issuer's host and origin unless configured) and the
+// programme's apps (Options.Apps, apps.go: the Android apps' origins are
+// accepted, and WellKnown serves the apple-app-site-association,
+// assetlinks.json and webauthn documents). The login UI owns the HTTP side: it
 // checks the SMS one-time password before a registration, keeps the
 // ceremony state in the browser's server-side session, and records the
 // login (acr ACR = "phr", amr from FinishLogin) on the auth request.

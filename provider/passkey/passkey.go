@@ -89,6 +89,9 @@ type Options struct {
 	RPID          string   // required, e.g. "id.example.jp" (the issuer's host by default)
 	RPDisplayName string   // shown by some authenticators; default RPID
 	Origins       []string // required, e.g. ["https://id.example.jp"]
+	// Apps share the passkeys (apps.go): their Android origins are
+	// accepted in ceremonies, and WellKnown publishes them.
+	Apps Apps
 	// Timeout bounds a ceremony: it is the browser's timeout hint and the
 	// lifetime of the state [DefaultTimeout].
 	Timeout time.Duration
@@ -138,11 +141,19 @@ func New(store Store, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	appOrigins, err := o.Apps.origins()
+	if err != nil {
+		return nil, err
+	}
 	timeouts := webauthn.TimeoutConfig{Timeout: o.Timeout, TimeoutUVD: o.Timeout}
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID:          o.RPID,
 		RPDisplayName: o.RPDisplayName,
 		RPOrigins:     append([]string(nil), o.Origins...),
+		// The configured Android apps' origins, compared as strings; with
+		// them go-webauthn also holds RPOrigins to what /.well-known/webauthn
+		// can declare.
+		RPOpaqueOrigins: appOrigins,
 		// No attestation: Tsubasa does not restrict authenticator models,
 		// and asking for attestation only adds a privacy prompt.
 		AttestationPreference: protocol.PreferNoAttestation,

@@ -2,6 +2,7 @@ package risk
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -52,7 +53,7 @@ func TestDescribeDevice(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := DescribeDevice(tc.ua)
-			if got != tc.want {
+			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("DescribeDevice =\n%+v\nwant\n%+v", got, tc.want)
 			}
 			if d := DisplayDevice(got); d != tc.wantDevice {

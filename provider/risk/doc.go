@@ -36,7 +36,11 @@
 // commit together or not at all; notify.OutboxWorker delivers the alert
 // with retries and backoff, so a mail server that is down neither slows nor
 // fails a login and a crash loses no alert. RecordAppLinked does the same
-// for app.linked and the app-linked mail. Alerts hold the masked member
+// for app.linked and the app-linked mail. With Options.Locate (geoip) the
+// login's approximate place, from the client address the request resolved
+// behind trusted proxies, is stored with the event and the device and
+// shown in the alert. A known device keeps its passkey offer's times
+// across logins (the login UI's). Alerts hold the masked member
 // number, the time in the configured zone (and in the member's own,
 // where the country of residence keeps one clock: zone.go), device,
 // browser and IP, and links to change the password and to report "this

@@ -41,7 +41,11 @@ type Options struct {
 	Audit *audit.Logger
 	// Kick, when set, is called after an alert is committed, typically
 	// notify.OutboxWorker.Kick, so the alert leaves before the next poll.
-	Kick   func()
+	Kick func()
+	// Locate gives a client address's approximate place (geoip.DB's
+	// Locate), stored with each login's event and device and shown in the
+	// alert; nil or a zero Place when unknown.
+	Locate func(ip string) storage.Place
 	Now    func() time.Time // [time.Now]
 	Logger *slog.Logger     // [discard]
 }
@@ -170,8 +174,18 @@ func (e *Engine) Assess(ctx context.Context, memberID string, env Environment) (
 	}
 	d := seen
 	d.ID, d.FirstSeenAt = id, old.FirstSeenAt
+	// The passkey offer's times are the browser's, kept across its logins.
+	d.PasskeyOfferedAt, d.PasskeyDeclinedAt = old.PasskeyOfferedAt, old.PasskeyDeclinedAt
 	if d.FirstSeenAt.IsZero() {
 		d.FirstSeenAt = now
 	}
 	return Assessment{Reason: ReasonKnown, DeviceID: id, Device: d, SetCookie: env.DeviceCookie}, nil
+}
+
+// locate is Options.Locate, or the zero Place without it.
+func (e *Engine) locate(ip string) storage.Place {
+	if e.o.Locate == nil || ip == "" {
+		return storage.Place{}
+	}
+	return e.o.Locate(ip)
 }

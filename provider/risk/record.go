@@ -61,8 +61,9 @@ func (e *Engine) RecordLogin(ctx context.Context, ev LoginEvent) error {
 	if dev.FirstSeenAt.IsZero() {
 		dev.FirstSeenAt = now
 	}
+	dev.Place = e.locate(dev.LastIP)
 	event := newEvent(now, audit.EventLoginSucceeded, m.ID, ev.ClientID, dev.ID, ev.Env)
-	event.Method = ev.Method
+	event.Method, event.Place = ev.Method, dev.Place
 	event.Detail = map[string]string{"environment": a.Reason}
 
 	var alert *storage.OutboxMessage
@@ -71,7 +72,7 @@ func (e *Engine) RecordLogin(ctx context.Context, ev LoginEvent) error {
 		alert, event.Detail["alert"], err = e.alert(now, m, ev.Locale, notify.KindLoginAlert, notify.LoginAlertData{
 			Brand: e.o.Brand, MemberNumber: m.Number, When: now,
 			Location: e.o.Location, ZoneLabel: e.o.ZoneLabel, MemberLocation: memberZone(m.Country),
-			Device: DisplayDevice(dev), Browser: DisplayBrowser(dev), IP: dev.LastIP,
+			Device: DisplayDevice(dev), Browser: DisplayBrowser(dev), IP: dev.LastIP, Place: dev.Place,
 			ChangePasswordURL: e.o.BaseURL + ChangePasswordPath, NotMeURL: e.o.BaseURL + NotMePath,
 		})
 		if err != nil {
@@ -96,6 +97,7 @@ func (e *Engine) RecordAppLinked(ctx context.Context, m storage.Member, clientID
 	}
 	now := e.now()
 	event := newEvent(now, audit.EventAppLinked, m.ID, clientID, e.DeviceID(env.DeviceCookie), env)
+	event.Place = e.locate(event.IP)
 	event.Detail = map[string]string{"app": clean(appName)}
 	alert, status, err := e.alert(now, m, "", notify.KindAppLinked, notify.AppLinkedData{
 		Brand: e.o.Brand, MemberNumber: m.Number, AppName: appName, When: now,

@@ -25,6 +25,8 @@ var expiring = []struct {
 	{"outbox", outbox},
 	{"pushed_requests", pushedRequests},
 	{"used_jtis", usedJTIs},
+	{"idempotency", idempotency},
+	{"jobs", jobs},
 }
 
 // janitorChunk bounds how many records one commit of DeleteExpired

@@ -65,6 +65,23 @@ func (s *Store) ClaimPushedRequest(ctx context.Context, id, clientID string, now
 	return out, err
 }
 
+// JTIUsed reports whether key is recorded and not expired at now.
+func (s *Store) JTIUsed(ctx context.Context, key string, now time.Time) (bool, error) {
+	used := false
+	err := s.read(ctx, func(tx *bbolt.Tx) error {
+		cur, err := usedJTIs.get(tx, []byte(key))
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return nil
+		case err != nil:
+			return err
+		}
+		used = now.Before(cur.ExpiresAt)
+		return nil
+	})
+	return used, err
+}
+
 // UseJTI records j unless its key is recorded and not expired at now; see
 // storage.JTIs.
 func (s *Store) UseJTI(ctx context.Context, j storage.UsedJTI, now time.Time) error {

@@ -74,10 +74,16 @@ var (
 	bPushedRequestsExp = []byte("pushed_requests_by_expiry")
 	bUsedJTIs          = []byte("used_jtis")
 	bUsedJTIsExp       = []byte("used_jtis_by_expiry")
+	bIdempotency       = []byte("idempotency")
+	bIdempotencyExp    = []byte("idempotency_by_expiry")
+	bJobs              = []byte("jobs")
+	bJobsByCreated     = []byte("jobs_by_created")
+	bJobsExp           = []byte("jobs_by_expiry")
 	// lateBuckets came after files of this schema version were in use: a
 	// read-write open creates them, but checkSchema does not require them,
 	// so a backup taken before they existed still verifies and restores.
-	lateBuckets = [][]byte{bSMSBudget, bPushedRequests, bPushedRequestsExp, bUsedJTIs, bUsedJTIsExp}
+	lateBuckets = [][]byte{bSMSBudget, bPushedRequests, bPushedRequestsExp, bUsedJTIs, bUsedJTIsExp,
+		bIdempotency, bIdempotencyExp, bJobs, bJobsByCreated, bJobsExp}
 )
 
 func initSchema(tx *bbolt.Tx) error {

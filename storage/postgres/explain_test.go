@@ -99,6 +99,7 @@ func hotQueries(now time.Time) []query {
 		{"pushed request claim", claimPushedSQL, []any{"c4ca4238a0b923820dcc509a6f75849b", "c1", now, int16(0)}},
 		{"pushed request state", pushedStateSQL, []any{"c4ca4238a0b923820dcc509a6f75849b", "c1", now, int16(0)}},
 		{"jti use", useJTISQL, []any{"c4ca4238a0b923820dcc509a6f75849b", now, int16(0), now, int16(0)}},
+		{"jti used", jtiUsedSQL, []any{"c4ca4238a0b923820dcc509a6f75849b", now, int16(0)}},
 	}
 	for _, f := range []storage.TokenFilter{
 		{MemberID: "m10"}, {ClientID: "c10", MemberID: "m10"}, {SessionID: "s3"}, {FamilyID: "f2"},

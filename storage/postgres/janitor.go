@@ -35,6 +35,10 @@ var expiringNanos = []struct{ name, sql string }{
 	{"single_use", expireNanosSQL("single_use", "key", "expires_ns")},
 	// A row is locked by its ctid, which the lock keeps from moving.
 	{"login_flights", expireNanosSQL("login_flights", "ctid", "until_ns")},
+	// The admin API's (migrations/0003_admin.sql); a job without an
+	// expiry is NULL, never due.
+	{"idempotency", expireNanosSQL("idempotency", "key", "expires_ns")},
+	{"jobs", expireNanosSQL("jobs", "id", "expires_ns")},
 }
 
 func expireNanosSQL(table, key, expiry string) string {

@@ -45,6 +45,8 @@ WHERE id = $1 AND client_id = $2 AND (expires_at, expires_ns) > ($3, $4)`
 	useJTISQL = `INSERT INTO used_jtis (key, expires_at, expires_ns) VALUES ($1, $2, $3)
 ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at, expires_ns = EXCLUDED.expires_ns
 WHERE (used_jtis.expires_at, used_jtis.expires_ns) <= ($4, $5)`
+	// jtiUsedSQL tells whether a live record of a jti exists.
+	jtiUsedSQL = `SELECT EXISTS (SELECT 1 FROM used_jtis WHERE key = $1 AND (expires_at, expires_ns) > ($2, $3))`
 )
 
 // CreatePushedRequest stores a new pushed request.
@@ -89,6 +91,21 @@ func (s *Store) ClaimPushedRequest(ctx context.Context, id, clientID string, now
 		return storage.PushedRequest{}, err
 	}
 	return out, nil
+}
+
+// JTIUsed reports whether key is recorded and not expired at now.
+func (s *Store) JTIUsed(ctx context.Context, key string, now time.Time) (bool, error) {
+	if !storableKeys([]any{key}) {
+		return false, nil
+	}
+	if err := s.live(ctx); err != nil {
+		return false, err
+	}
+	var used bool
+	if err := s.pool.QueryRow(ctx, jtiUsedSQL, key, now, ns(now)).Scan(&used); err != nil {
+		return false, wrap("jti used", err)
+	}
+	return used, nil
 }
 
 // UseJTI records j unless its key is recorded and not expired at now; see

@@ -26,6 +26,10 @@ func authRequest(id string) storage.AuthRequest {
 		ACRValues:           []string{"urn:tsubasa:acr:otp"},
 		CreatedAt:           at(0),
 		ExpiresAt:           at(30 * time.Minute),
+
+		// The partner fields round-trip like the rest.
+		DPoPJKT:       "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I",
+		IDTokenClaims: []string{"email", "acr"},
 	}
 }
 

@@ -29,6 +29,8 @@ func client(id string) storage.Client {
 		TokenEndpointAuthMethod: "private_key_jwt",
 		JWKSURI:                 "https://" + id + ".example/jwks.json",
 		RequirePAR:              true,
+		DPoPBoundAccessTokens:   true,
+		Profile:                 "fapi2",
 		CreatedAt:               at(-time.Hour),
 		UpdatedAt:               at(-time.Minute),
 	}

@@ -123,6 +123,16 @@ var jtiTests = []test{
 			return s.UseJTI(ctx, jti("k1", time.Minute), at(0))
 		}))
 	}},
+	{"JTIUsed/reports a live record, not an unknown or expired one, and writes nothing", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		equal(t, must(s.JTIUsed(ctx, "k1", at(0)))(t), false)
+		ok(t, s.UseJTI(ctx, jti("k1", time.Minute), at(0)))
+		equal(t, must(s.JTIUsed(ctx, "k1", at(59*time.Second)))(t), true)
+		equal(t, must(s.JTIUsed(ctx, "k1", at(time.Minute)))(t), false)
+		equal(t, must(s.JTIUsed(ctx, "k2", at(0)))(t), false)
+		// Asking recorded nothing: the key is still free.
+		ok(t, s.UseJTI(ctx, jti("k2", time.Minute), at(0)))
+	}},
 	{"UseJTI/an empty key is refused", func(t *testing.T, s storage.Store) {
 		notNil(t, s.UseJTI(t.Context(), jti("", time.Minute), at(0)), "UseJTI with an empty key")
 	}},

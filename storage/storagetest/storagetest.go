@@ -54,6 +54,10 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Export", exportTests},
 		{"PushedRequests", pushedRequestTests},
 		{"JTIs", jtiTests},
+		{"MemberExperience", experienceTests},
+		{"Idempotency", idempotencyTests},
+		{"Jobs", jobTests},
+		{"EventPages", eventPageTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

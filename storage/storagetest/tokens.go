@@ -22,7 +22,10 @@ func token(id string, kind storage.TokenKind, member, client, session, family, a
 }
 
 func refresh(id, family string) storage.Token {
-	return token(id, storage.RefreshToken, "m1", "c1", "s1", family, "ar1")
+	t := token(id, storage.RefreshToken, "m1", "c1", "s1", family, "ar1")
+	// A public client's refresh token is bound to its DPoP key.
+	t.JKT, t.IDTokenClaims = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", []string{"email"}
+	return t
 }
 
 // tokenSet is a spread of tokens over members, clients, sessions, families

@@ -74,15 +74,17 @@ func (s *screens) all(page, ready string) {
 // language, each shot checked for accessibility (Shot), and an index.html
 // of them in the artifact directory (go test -artifacts -outputdir DIR):
 // error, login, set password, logout question, stayed, logged out, the
-// reset's stages, the pictogram code, consent, the account pages,
+// reset's stages, the pictogram code, consent, the reminder to check the
+// contacts and its test message's "received it" page, the account pages,
 // contacts and their confirmation, the one-time-password gate, "this
-// wasn't me". One server and one browser; each flow page is reached once
-// and shown in every language from there.
+// wasn't me", the passkey offer after a login. One server and one
+// browser; each flow page is reached once and shown in every language
+// from there.
 func TestBrowserScreenshots(t *testing.T) {
 	start := time.Now()
 	smtp := notifytest.NewSMTPServer(t)
 	o := Options{Host: "localhost", Extra: "otp:\n  on_login: always\n  formats:\n    login: pictogram\n" +
-		"passkeys:\n  registration_requires: any_otp\n" +
+		"passkeys:\n  registration_requires: any_otp\n" + "contacts:\n  confirm_every: 24h\n" +
 		"brand:\n  support_url: https://help.sora.example/\n  privacy_url: https://sora.example/privacy\n  terms_url: https://sora.example/terms\n"}
 	_, o.SMTPPort = smtp.Addr()
 	s := StartWithMember(t, o)
@@ -144,7 +146,19 @@ func TestBrowserScreenshots(t *testing.T) {
 	sc.all("otp-pictogram", "#otp")
 	c.Do(chromedp.SendKeys(chromedp.CSS(`#otp`), symbols), chromedp.Submit(chromedp.CSS(`#otp`)), waitURL(s.Issuer+"/login/consent"))
 	sc.all("consent", `button[value="approve"]`)
-	c.Do(chromedp.Click(chromedp.CSS(`button[value="approve"]`)), waitURL(app.srv.URL+"/cb"))
+	// Never confirmed, the address is to be checked on the way back
+	// (contacts.confirm_every): the reminder, the test message, its link.
+	c.Do(chromedp.Click(chromedp.CSS(`button[value="approve"]`)), waitURL(s.Issuer+"/login/contacts-check"))
+	sc.all("contact-remind", "#contacts-check-send")
+	seen = len(smtp.Messages())
+	c.Do(chromedp.Click(chromedp.CSS(`#contacts-check-send`)), waitURL(s.Issuer+"/login/contacts-check"), chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	sc.all("contact-remind-sent", ".notice")
+	_, link := testLink(t, smtp, seen)
+	c.Do(chromedp.Click(chromedp.CSS(`#contacts-check-skip`)), waitURL(app.srv.URL+"/cb"))
+	c.Do(chromedp.Navigate(link), waitURL(s.Issuer+"/account/contacts/received"))
+	sc.all("contact-received", `form[action="/account/contacts/received"] button`)
+	c.Do(chromedp.Click(chromedp.CSS(`form[action="/account/contacts/received"] button`)), chromedp.WaitVisible(chromedp.CSS(`.notice`)))
+	c.Shot("contact-received-done")
 
 	for _, p := range accountPages {
 		c.Do(chromedp.Navigate(s.Issuer + p.path))
@@ -158,6 +172,19 @@ func TestBrowserScreenshots(t *testing.T) {
 	sc.all("contact-verify", "#otp")
 	c.Do(chromedp.Navigate(s.Issuer+"/account/passkeys/new"), waitURL(s.Issuer+"/account/otp"))
 	sc.all("otp-gate", "#otp")
+
+	// A browser that can create a passkey: after a password login, the
+	// offer (the login's own code counts for it, so it needs no other).
+	c.AddVirtualAuthenticator()
+	c.LogOut(s.Issuer)
+	c.Do(chromedp.Navigate(web.AuthURL(NewFlow())), waitURL(s.Issuer+"/login"))
+	seen = len(smtp.Messages())
+	c.LoginForm(MemberNumber, newPass)
+	c.Do(waitURL(s.Issuer + "/login/otp"))
+	symbols = mailedPictograms(t, smtp, seen)
+	c.Do(chromedp.SendKeys(chromedp.CSS(`#otp`), symbols), chromedp.Submit(chromedp.CSS(`#otp`)), waitURL(s.Issuer+"/login/passkey/offer"))
+	sc.all("passkey-offer", "#passkey-offer-create")
+	c.Do(chromedp.Click(chromedp.CSS(`#passkey-offer-later`)), waitURL(s.Issuer+"/rp/callback"))
 
 	sc.writeIndex()
 	t.Logf("%d pages, %d languages, %d widths: %d shots in %s", len(sc.pages), len(sc.langs), len(screenWidths),

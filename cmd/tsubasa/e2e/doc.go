@@ -31,7 +31,10 @@
 // header check every OAuth/OIDC answer passes, and CheckErrorFields;
 // serving.go: RequireServing after a fault or an attack; keys.go: the
 // published keys; telephone.go: the call centre's PIN API; chromium.go:
-// a headless Chromium; passkey.go: a software passkey's key) is in
+// a headless Chromium; passkey.go: a software passkey's key; partner.go,
+// dpop.go and fapi.go: the client side of private_key_jwt, PAR, request
+// objects, DPoP and a FAPI 2.0 partner, written from the RFCs with
+// go-jose, since no maintained Go client library does them) is in
 // the package's non-test files so that other suites import it: the attack
 // suite in attack/ and the certification modules in conformance/ do. Each
 // importing package calls Main from its TestMain, which builds the binary

@@ -186,6 +186,11 @@ clients:
     name: Partner backend
     grant_types: [client_credentials]
     scopes: [telephone]
+  - id: admin-ops
+    secret: admin-ops-secret-0123456789
+    name: Back office
+    grant_types: [client_credentials]
+    scopes: [admin:members:read, admin:members:write, admin:members:support, admin:clients, admin:keys, admin:events:read]
 `
 
 // Start runs a server and stops it when the test ends.

@@ -68,6 +68,19 @@ func TestLoadtest(t *testing.T) {
 		for _, sc := range []string{"client-credentials", "introspect", "refresh"} {
 			runLoad(t, s, pk, sc)
 		}
+		// Assertions signed before the run, each with its own jti: the
+		// server's replay check passes every one (an error would show).
+		if rep := runLoad(t, s, pk, "client-credentials", "--presign", "20000"); rep.SignedInline != 0 {
+			t.Errorf("--presign 20000 for a 1 s run: %d signed inside the run", rep.SignedInline)
+		}
+	})
+	t.Run("dpop", func(t *testing.T) {
+		// DPoP-bound tokens at userinfo, each request with a fresh proof,
+		// signed before the run or in it; and DPoP token requests.
+		for _, extra := range [][]string{{"--dpop"}, {"--dpop", "--presign", "20000"}} {
+			runLoad(t, s, setup, "userinfo", extra...)
+		}
+		runLoad(t, s, setup, "client-credentials", "--dpop", "--presign", "20000")
 	})
 }
 
@@ -81,6 +94,7 @@ type loadReport struct {
 	Errors            map[string]int    `json:"errors"`
 	ErrorSamples      map[string]string `json:"error_samples"`
 	IDTokenAlg        string            `json:"id_token_alg"`
+	SignedInline      int               `json:"signed_inline"`
 	Hash              *struct {
 		PerSecond float64 `json:"ceiling_per_second"`
 	} `json:"argon2id"`

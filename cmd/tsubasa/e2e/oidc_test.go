@@ -41,7 +41,7 @@ func TestDiscoveryAndKeys(t *testing.T) {
 	if meta.Issuer != s.Issuer {
 		t.Errorf("issuer %q, want %q", meta.Issuer, s.Issuer)
 	}
-	for _, alg := range []string{"RS256", "ES256"} {
+	for _, alg := range []string{"RS256", "ES256", "PS256"} {
 		if !slices.Contains(meta.Algs, alg) {
 			t.Errorf("id_token_signing_alg_values_supported %v lacks %s", meta.Algs, alg)
 		}
@@ -53,15 +53,15 @@ func TestDiscoveryAndKeys(t *testing.T) {
 		t.Errorf("missing endpoints in discovery: %+v", meta)
 	}
 	before := jwksKids(t, s)
-	if len(before) != 2 {
-		t.Fatalf("want one RS256 and one ES256 key, got %v", before)
+	if len(before) != 3 {
+		t.Fatalf("want one RS256, one ES256 and one PS256 key, got %v", before)
 	}
 	out := s.CLI(t, false, "keys", "rotate")
 	if !strings.Contains(out, "RS256") {
 		t.Errorf("keys rotate output lacks the new keys:\n%s", out)
 	}
 	after := jwksKids(t, s)
-	if len(after) != 4 {
+	if len(after) != 6 {
 		t.Fatalf("after rotation the JWKS must hold new and retired keys, got %v", after)
 	}
 	for _, k := range before {

@@ -118,8 +118,8 @@ func TestPostgresReplicasShareOneDatabase(t *testing.T) {
 	before := kidsWithStatus(t, a, "active")
 	a.CLI(t, false, "keys", "rotate")
 	pending := kidsWithStatus(t, a, "pending")
-	if len(pending) != 2 || !slices.Equal(kidsWithStatus(t, a, "active"), before) {
-		t.Fatalf("keys rotate: pending %v, active %v; want two new keys pending and %v still active", pending,
+	if len(pending) != 3 || !slices.Equal(kidsWithStatus(t, a, "active"), before) {
+		t.Fatalf("keys rotate: pending %v, active %v; want three new keys (RS256, ES256, PS256) pending and %v still active", pending,
 			kidsWithStatus(t, a, "active"), before)
 	}
 	for _, s := range []*Server{a, b} {

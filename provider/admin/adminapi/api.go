@@ -41,6 +41,9 @@ type Error struct {
 	Status  int    `json:"-"`
 	Message string `json:"error"`
 	Field   string `json:"field,omitempty"`
+	// Problem names the error's kind more finely than Status, when it
+	// has a name of its own (the HTTP API's problem type; see Problems).
+	Problem string `json:"problem,omitempty"`
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -72,4 +75,10 @@ var Busy = &Error{Status: http.StatusServiceUnavailable, Message: "the server is
 // the server log only, where requestID finds it.
 func Internal(requestID string) *Error {
 	return &Error{Status: http.StatusInternalServerError, Message: "internal error; see the server log, request_id " + requestID}
+}
+
+// PreconditionFailed reports an update whose If-Match is not the member's
+// current version: someone changed it since the caller read it.
+func PreconditionFailed(format string, args ...any) *Error {
+	return &Error{Status: http.StatusPreconditionFailed, Problem: ProblemPreconditionFailed, Message: fmt.Sprintf(format, args...)}
 }

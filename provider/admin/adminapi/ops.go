@@ -11,11 +11,28 @@ var (
 
 	MemberCreate   = Op[MemberInput, MemberView]{Name: "member/create"}
 	MemberShow     = Op[NumberInput, MemberView]{Name: "member/show"}
-	MemberStatus   = Op[StatusInput, MemberView]{Name: "member/status"}
+	MemberUpdate   = Op[MemberUpdateInput, MemberView]{Name: "member/update"}
+	MemberDisable  = Op[NumberInput, MemberView]{Name: "member/disable"}
+	MemberEnable   = Op[NumberInput, MemberView]{Name: "member/enable"}
 	MemberPassword = Op[PasswordInput, PasswordOutput]{Name: "member/password"}
-	MemberImport   = Op[ImportInput, ImportResult]{Name: "member/import", ContentType: "text/csv"}
+	MemberImport   = Op[ImportInput, ImportResult]{Name: "member/import", ContentType: MediaCSV}
+
+	// Member support: a member's lockouts, second factors and sessions.
+	MemberUnlock         = Op[NumberInput, MemberView]{Name: "member/unlock"}
+	MemberPasskeysRemove = Op[PasskeysInput, PasskeysRemoved]{Name: "member/passkeys/remove"}
+	MemberOTPReset       = Op[OTPResetInput, MemberView]{Name: "member/otp-destinations/reset"}
+	MemberSessions       = Op[NumberInput, SessionsOutput]{Name: "member/sessions"}
+	MemberSessionsEnd    = Op[SessionInput, Ended]{Name: "member/sessions/end"}
+	MemberDevices        = Op[NumberInput, DevicesOutput]{Name: "member/devices"}
+	MemberDeviceRemove   = Op[DeviceInput, Ended]{Name: "member/devices/remove"}
+	MemberApps           = Op[NumberInput, AppsOutput]{Name: "member/apps"}
+	MemberAppUnlink      = Op[AppInput, Ended]{Name: "member/apps/unlink"}
 
 	EventsList = Op[EventsInput, EventsOutput]{Name: "events/list"}
+
+	// Jobs the HTTP admin API runs (a member import), by any replica.
+	JobShow = Op[JobIDInput, JobView]{Name: "job/show"}
+	JobList = Op[JobsInput, JobsOutput]{Name: "job/list"}
 
 	KeysList   = Op[Empty, []KeyView]{Name: "keys/list"}
 	KeysRotate = Op[Empty, []KeyView]{Name: "keys/rotate"}

@@ -36,6 +36,11 @@ type ClientInput struct {
 	JWKS                    string `json:"jwks,omitempty"`
 	JWKSURI                 string `json:"jwks_uri,omitempty"`
 	RequirePAR              bool   `json:"require_pushed_authorization_requests,omitempty"`
+
+	// DPoPBoundAccessTokens and Profile are config's
+	// dpop_bound_access_tokens and profile ("" or fapi2).
+	DPoPBoundAccessTokens bool   `json:"dpop_bound_access_tokens,omitempty"`
+	Profile               string `json:"profile,omitempty"`
 }
 
 // Where a client is defined (ClientView.Source).
@@ -67,6 +72,10 @@ type ClientView struct {
 	RequirePAR bool      `json:"require_pushed_authorization_requests,omitempty"`
 	CreatedAt  time.Time `json:"created_at,omitzero"`
 	UpdatedAt  time.Time `json:"updated_at,omitzero"`
+
+	// DPoPBoundAccessTokens and Profile: see ClientInput.
+	DPoPBoundAccessTokens bool   `json:"dpop_bound_access_tokens,omitempty"`
+	Profile               string `json:"profile,omitempty"`
 }
 
 // ClientOutput answers add and rotate-secret. Secret is the only time the
@@ -90,16 +99,12 @@ type NumberInput struct {
 	Number string `json:"number"`
 }
 
-// StatusInput disables or enables a member.
-type StatusInput struct {
-	Number string `json:"number"`
-	Status string `json:"status"` // disabled or active
-}
-
-// PasswordInput sets a member's password.
+// PasswordInput sets a member's password. A temporary one must be
+// changed at the member's next login.
 type PasswordInput struct {
-	Number   string `json:"number"`
-	Password string `json:"password"`
+	Number    string `json:"number"`
+	Password  string `json:"password"`
+	Temporary bool   `json:"temporary,omitempty"`
 }
 
 // PasswordOutput is what setting a password ended: like every credential
@@ -145,18 +150,30 @@ type MemberView struct {
 	MustChangePassword bool      `json:"must_change_password"`
 	CreatedAt          time.Time `json:"created_at"`
 	UpdatedAt          time.Time `json:"updated_at"`
-	// Set by disable: what was ended so the member is out everywhere.
+	// ID is the member's stable id: the sub of first-party tokens.
+	ID string `json:"id"`
+	// Locked says a login lockout holds the member (web or telephone):
+	// unlock clears it.
+	Locked bool `json:"locked"`
+	// Version identifies this state of the member: the HTTP API's ETag,
+	// which an update's If-Match must name.
+	Version string `json:"version"`
+	// Set by disable and by credential changes: what was ended so the
+	// member is out everywhere.
 	EndedSessions int `json:"ended_sessions,omitempty"`
 	RevokedTokens int `json:"revoked_tokens,omitempty"`
 	// Set by create and show when the phone cannot get SMS codes: why.
 	SMSRefused string `json:"sms_refused,omitempty"`
 }
 
+// ETag is the member's version as the HTTP API's entity tag.
+func (v MemberView) ETag() string { return v.Version }
+
 // ImportInput are the options of a member import; the CSV file is the body.
 type ImportInput struct {
 	// ContactsVerified marks imported email addresses and phone numbers
 	// as verified.
-	ContactsVerified bool
+	ContactsVerified bool `json:"contacts_verified,omitempty"`
 }
 
 // Query is how ImportInput travels.
@@ -174,10 +191,17 @@ func ImportInputFrom(q url.Values) ImportInput {
 
 // ImportResult sums up a member import.
 type ImportResult struct {
-	Created int              `json:"created"`
-	Skipped int              `json:"skipped"` // numbers already taken: a re-run creates nothing twice
-	Errors  []ImportRowError `json:"errors"`
+	Rows    int `json:"rows"` // read so far (all of them once done)
+	Created int `json:"created"`
+	Skipped int `json:"skipped"` // numbers already taken: a re-run creates nothing twice
+	Refused int `json:"refused"` // rows not imported, each in Errors (up to MaxImportErrors over HTTP)
+	// Errors lists the refused rows; over the HTTP API the first
+	// MaxImportErrors of them.
+	Errors []ImportRowError `json:"errors"`
 }
+
+// MaxImportErrors bounds the refused rows a job's report lists.
+const MaxImportErrors = 1000
 
 // ImportRowError is a row an import refused.
 type ImportRowError struct {
@@ -188,10 +212,15 @@ type ImportRowError struct {
 // DefaultEventsLimit is how many events events/list returns unless told.
 const DefaultEventsLimit = 50
 
-// EventsInput asks for a member's audit events.
+// MaxEventsLimit bounds a page of events.
+const MaxEventsLimit = 500
+
+// EventsInput asks for a member's audit events: the newest, or with
+// Cursor (an EventsOutput's Next) the page after the one it ended.
 type EventsInput struct {
 	Number string `json:"number"`
 	Limit  int    `json:"limit,omitempty"`
+	Cursor string `json:"cursor,omitempty"`
 }
 
 // EventView is an audit event as the admin API returns it, secrets in its
@@ -210,10 +239,13 @@ type EventView struct {
 	Detail    map[string]string `json:"detail,omitempty"`
 }
 
-// EventsOutput is a member's events, newest first.
+// EventsOutput is a member's events, newest first. Next, when set, is the
+// cursor of the next (older) page; it is opaque and signed, and good for
+// this member only.
 type EventsOutput struct {
 	Number string      `json:"number"`
 	Events []EventView `json:"events"`
+	Next   string      `json:"next,omitempty"`
 }
 
 // KeyView is a signing key as shown to the operator: never the private key.

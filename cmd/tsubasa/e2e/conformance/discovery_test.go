@@ -41,7 +41,7 @@ func discoveryEndpointVerification(t *testing.T, p *provider) {
 		// §3: REQUIRED lists, with what each MUST hold or may hold.
 		"response_types_supported":              {"code"},
 		"subject_types_supported":               {"public", "pairwise"},
-		"id_token_signing_alg_values_supported": {"RS256", "ES256"},
+		"id_token_signing_alg_values_supported": {"RS256", "ES256", "PS256"},
 		"scopes_supported":                      {"openid", "profile", "email", "phone", "membership", "offline_access"},
 		"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials"},
 		"response_modes_supported":              {"query", "fragment"},
@@ -81,11 +81,15 @@ func discoveryEndpointVerification(t *testing.T, p *provider) {
 	}
 	// What is not supported says false, not nothing: absent
 	// request_uri_parameter_supported means true.
-	for _, name := range []string{"claims_parameter_supported", "request_uri_parameter_supported",
+	for _, name := range []string{"request_uri_parameter_supported",
 		"frontchannel_logout_supported", "backchannel_logout_supported"} {
 		if v, ok := p.meta[name]; !ok || v != false {
 			t.Errorf("%s = %v (present %v), want false", name, v, ok)
 		}
+	}
+	// The claims parameter (§5.5) is read.
+	if v := p.meta["claims_parameter_supported"]; v != true {
+		t.Errorf("claims_parameter_supported = %v, want true", v)
 	}
 	// Signed request objects, from clients with keys (§6.1); never
 	// unsigned ones.

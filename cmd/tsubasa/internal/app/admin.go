@@ -17,6 +17,7 @@ import (
 	"tsubasa/provider"
 	"tsubasa/provider/admin"
 	"tsubasa/provider/admin/adminapi"
+	"tsubasa/provider/audit"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
 )
@@ -59,6 +60,12 @@ func (d *Deps) AdminOptions(p *provider.Provider) (admin.Options, error) {
 		Members:      d.Members,
 		CheckClient:  clientChecker(cfg),
 		SMSCountries: cfg.OTP.SMSCountries,
+		// Every process (replica, CLI) derives the same key, so a page's
+		// cursor is good wherever the next page is asked for.
+		CursorKey: deriveKey(d.HMACKey, "admin-event-cursor"),
+		JobTTL:    cfg.Admin.API.JobTTL,
+		Audit:     audit.New(d.Store, siemLogger(cfg)),
+		Logger:    d.Log,
 	}
 	if p != nil {
 		o.Clients, o.RotateKeys = p.Clients(), p.RotateKeys
@@ -135,6 +142,8 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			JWKS:                               in.JWKS,
 			JWKSURI:                            in.JWKSURI,
 			RequirePushedAuthorizationRequests: in.RequirePAR,
+			DPoPBoundAccessTokens:              in.DPoPBoundAccessTokens,
+			Profile:                            in.Profile,
 		}.WithDefaults(cfg.Keys.Algorithm)
 		if cc.Name == "" {
 			cc.Name = cc.ID
@@ -151,6 +160,8 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			IDTokenAlg: cc.IDTokenSignedResponseAlg, LogoURI: cc.LogoURI, PolicyURI: cc.PolicyURI,
 			TokenEndpointAuthMethod: cc.TokenEndpointAuthMethod, JWKS: cc.JWKS, JWKSURI: cc.JWKSURI,
 			RequirePAR: cc.RequirePushedAuthorizationRequests,
+			// DPoP and the FAPI 2.0 profile (README "Partner apps").
+			DPoPBoundAccessTokens: cc.DPoPBoundAccessTokens, Profile: cc.Profile,
 		}, nil
 	}
 }
@@ -217,6 +228,8 @@ func clientValue(cc config.ClientConfig, key, index string) (string, bool) {
 		return cc.TokenEndpointAuthMethod, true
 	case "jwks_uri":
 		return cc.JWKSURI, true
+	case "profile":
+		return cc.Profile, true
 	}
 	return "", false
 }

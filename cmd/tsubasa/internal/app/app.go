@@ -135,6 +135,8 @@ func staticClients(cfg config.Config, hmacKey []byte) []storage.Client {
 			JWKS:                    c.JWKS,
 			JWKSURI:                 c.JWKSURI,
 			RequirePAR:              c.RequirePushedAuthorizationRequests,
+			DPoPBoundAccessTokens:   c.DPoPBoundAccessTokens,
+			Profile:                 c.Profile,
 		}
 		if c.Secret != "" {
 			sc.SecretHash = provider.HashSecret(hmacKey, c.Secret)

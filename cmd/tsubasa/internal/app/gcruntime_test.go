@@ -18,12 +18,12 @@ func TestMemoryLimit(t *testing.T) {
 	cfg.Runtime.MemoryLimitMiB = 0
 	cfg.Password.MaxConcurrentHashes = 3
 	cfg.Password.Argon2.MemoryKiB = 8192
-	if got := memoryLimitOf(cfg); got != (128+2*3*8)<<20 {
+	if got := memoryLimitOf(cfg); got != (128+4*3*8)<<20 {
 		t.Errorf("derived limit: %d MiB, want 176", got>>20)
 	}
 	cfg.Password.MaxConcurrentHashes = 0
 	cfg.Password.Argon2.MemoryKiB = 0
-	if got, want := memoryLimitOf(cfg), int64(128<<20+2*runtime.NumCPU()*19456<<10); got != want {
+	if got, want := memoryLimitOf(cfg), int64(128<<20+4*runtime.NumCPU()*19456<<10); got != want {
 		t.Errorf("derived limit with defaults: %d, want %d", got, want)
 	}
 }

@@ -32,6 +32,15 @@ func Serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) err
 			return err
 		}
 	}
+	return ServeDeps(ctx, d)
+}
+
+// ServeDeps is Serve on a database already open (d, with its config and
+// logger), which the caller closes once it returns, without development
+// mode's demo client and member: for tests that look into the database of
+// a server they run in their own process.
+func ServeDeps(ctx context.Context, d *Deps) error {
+	cfg, log := d.Config, d.Log
 	s, err := newServer(ctx, d)
 	if err != nil {
 		return err

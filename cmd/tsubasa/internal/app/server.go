@@ -12,6 +12,7 @@ import (
 	"tsubasa/provider"
 	"tsubasa/provider/clientaddr"
 	"tsubasa/provider/member"
+	"tsubasa/provider/passkey"
 )
 
 // server is the assembled HTTP application.
@@ -24,6 +25,11 @@ type server struct {
 	handler  http.Handler
 	// addrs derives each request's client address (trusted_proxies).
 	addrs *clientaddr.Resolver
+	// wellKnown serves the passkey documents of the programme's apps and
+	// origins (wire_passkeys.go); nil while passkeys are off.
+	wellKnown http.Handler
+	// admin is the HTTP admin API (admin_http.go); nil when off.
+	admin http.Handler
 }
 
 func newServer(ctx context.Context, d *Deps) (*server, error) {
@@ -54,6 +60,11 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		PARTTL:            cfg.PAR.RequestURITTL,
 		RequirePAR:        cfg.PAR.Required,
 		Outbound:          outboundClient(cfg),
+		DPoPProofMaxAge:   cfg.DPoP.ProofMaxAge,
+		DPoPNonceTTL:      dpopNonceTTL(cfg),
+		// bbolt is one process per file: single use is checked in memory
+		// there (provider/replay.go); replicas share PostgreSQL's.
+		LocalReplay: !cfg.UsesPostgres(),
 	})
 	if err != nil {
 		return nil, err
@@ -95,6 +106,7 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		ThemeDir:     cfg.Brand.ThemeDir,
 		StepUpMaxAge: cfg.OTP.StepUpMaxAge,
 		Features:     features,
+		Metrics:      s.metrics.Members(),
 		Logger:       d.Log,
 		// Credential changes end every other session (member.Service).
 		KeepSessionOnCredentialChange: cfg.Session.KeepCurrentOnCredentialChange,
@@ -104,6 +116,9 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 	}
 	s.ui = ui
 	logout.ui, partner.ui = ui, ui
+	if s.admin, err = s.adminHTTP(ctx); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -124,6 +139,14 @@ func (s *server) routes() http.Handler {
 	if s.deps.Config.Telephone.Enabled {
 		mux.Handle("POST /api/telephone/verify", member.NewTelephoneAPI(s.deps.Members, s.telephoneToken, s.deps.Log))
 	}
+	if s.wellKnown != nil {
+		for _, p := range []string{passkey.PathAppleAppSiteAssociation, passkey.PathAssetLinks, passkey.PathWebAuthn} {
+			mux.Handle(p, s.wellKnown)
+		}
+	}
+	if s.admin != nil {
+		mux.Handle(adminPrefix, s.admin)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
 	if s.deps.Config.Dev {
@@ -133,7 +156,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle("/", op)
 	var h http.Handler = mux
 	h = s.metrics.Instrument(h)
-	h = http.MaxBytesHandler(h, 1<<20)
+	h = limitBodies(h, 1<<20, s.admin != nil)
 	if strings.HasPrefix(s.deps.Config.Issuer, "https://") {
 		h = withHSTS(h)
 	}
@@ -165,19 +188,29 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// telephoneToken checks a telephone API request's token: the provider owns
-// tokens, the member package the PIN check, and this maps one's answer to
-// the other's terms.
-func (s *server) telephoneToken(ctx context.Context, bearer string) (member.TelephoneCaller, error) {
-	tok, err := s.provider.ServiceToken(ctx, bearer, provider.ScopeTelephone)
-	caller := member.TelephoneCaller{ClientID: tok.ClientID, MemberID: tok.MemberID}
-	switch {
-	case errors.Is(err, provider.ErrMemberToken):
-		return caller, member.ErrTokenForMember
-	case errors.Is(err, provider.ErrInsufficientScope):
-		return caller, member.ErrTokenScope
+// telephoneToken checks a telephone API request's token, Bearer or DPoP:
+// the provider owns tokens, the member package the PIN check, and this
+// maps one's answer to the other's terms.
+func (s *server) telephoneToken(r *http.Request) (member.TelephoneCaller, error) {
+	tok, rerr := s.provider.ResourceToken(r, s.provider.ResourceURL(r.URL.Path), "")
+	if rerr == nil {
+		tok, err := s.provider.ServiceTokenOf(r.Context(), tok, provider.ScopeTelephone)
+		caller := member.TelephoneCaller{ClientID: tok.ClientID, MemberID: tok.MemberID}
+		switch {
+		case errors.Is(err, provider.ErrMemberToken):
+			return caller, member.ErrTokenForMember
+		case errors.Is(err, provider.ErrInsufficientScope):
+			return caller, member.ErrTokenScope
+		}
+		return caller, err
 	}
-	return caller, err
+	refusal := &member.TokenRefusal{Status: rerr.Status, Code: rerr.Code, Description: rerr.Description, Header: http.Header{}}
+	rerr.SetHeaders(refusal.Header)
+	if refusal.Code == "" || refusal.Code == "invalid_request" && rerr.Status == http.StatusUnauthorized {
+		refusal.Code = "invalid_token"
+		refusal.Description = "an access token (Bearer, or DPoP with its proof) with the telephone scope is required"
+	}
+	return member.TelephoneCaller{}, refusal
 }
 
 // friendlyAuthorizeErrors replaces op's plain-text answer to an
@@ -240,6 +273,7 @@ func (s *server) features() ([]loginui.Feature, error) {
 	for _, wire := range []func() (loginui.Feature, error){
 		s.wireRisk,
 		s.wireOTP,
+		s.wireContactChecks, // wire_contacts.go
 		s.wirePasskeys,
 		s.wireConsent,
 	} {

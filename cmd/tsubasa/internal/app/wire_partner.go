@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"time"
 
 	"tsubasa/config"
 	loginui "tsubasa/login-ui"
@@ -17,6 +18,14 @@ type partnerPages struct{ ui *loginui.UI }
 
 func (p *partnerPages) requestURIRefused(w http.ResponseWriter, r *http.Request) {
 	p.ui.RenderError(w, r, http.StatusBadRequest, "error.request_expired", "")
+}
+
+// dpopNonceTTL is how long DPoP nonces live, 0 when none are required.
+func dpopNonceTTL(cfg config.Config) time.Duration {
+	if !cfg.DPoP.RequireNonce {
+		return 0
+	}
+	return cfg.DPoP.NonceTTL
 }
 
 // outboundClient is the HTTP client for addresses clients register

@@ -30,6 +30,7 @@ func (s *server) wirePasskeys() (loginui.Feature, error) {
 		RPID:          cfg.PasskeyRPID(),
 		RPDisplayName: cfg.PasskeyRPDisplayName(),
 		Origins:       cfg.PasskeyOrigins(),
+		Apps:          passkeyApps(cfg.Passkeys.Apps),
 		// The state lives in the server-side session anyway; sealing it
 		// keeps the challenge unreadable in the database too.
 		StateKey: deriveKey(s.deps.HMACKey, "passkey-ceremony-state"),
@@ -37,6 +38,9 @@ func (s *server) wirePasskeys() (loginui.Feature, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if s.wellKnown, err = svc.WellKnown(); err != nil {
+		return nil, fmt.Errorf("passkeys.origins: %w", err)
 	}
 	loc, err := cfg.Alerts.Location()
 	if err != nil {
@@ -51,5 +55,16 @@ func (s *server) wirePasskeys() (loginui.Feature, error) {
 		RegistrationChannels: channels,
 		Location:             loc,
 		ZoneLabel:            cfg.Alerts.ZoneLabel,
+		OfferAfterLogin:      cfg.Passkeys.OfferAfterLogin,
+		ConditionalCreate:    cfg.Passkeys.ConditionalCreate,
 	}), nil
+}
+
+// passkeyApps is passkeys.apps for the passkey service.
+func passkeyApps(c config.PasskeyAppsConfig) passkey.Apps {
+	apps := passkey.Apps{IOS: c.IOS}
+	for _, a := range c.Android {
+		apps.Android = append(apps.Android, passkey.AndroidApp{Package: a.Package, Fingerprints: a.SHA256CertFingerprints})
+	}
+	return apps
 }

@@ -11,6 +11,7 @@ import (
 	"tsubasa/config"
 	loginui "tsubasa/login-ui"
 	"tsubasa/provider/audit"
+	"tsubasa/provider/geoip"
 	"tsubasa/provider/risk"
 	"tsubasa/storage"
 )
@@ -27,6 +28,13 @@ func (s *server) wireRisk() (loginui.Feature, error) {
 		return nil, fmt.Errorf("alerts.time_zone: %w", err)
 	}
 	auditLog := audit.New(s.deps.Store, siemLogger(cfg))
+	// The database lives as long as the process (it is memory-mapped and
+	// let go of when the reader is collected); nil without geoip.city_db.
+	places, err := geoip.Open(geoip.Options{Path: cfg.GeoIP.CityDB, Languages: cfg.UI.Languages,
+		CheckEvery: cfg.GeoIP.CheckEvery, Logger: s.deps.Log})
+	if err != nil {
+		return nil, fmt.Errorf("geoip.city_db: %w", err)
+	}
 	engine := risk.New(s.deps.Store, s.msg.renderer, risk.Options{
 		HMACKey:       deriveKey(s.deps.HMACKey, "device-cookie"),
 		Brand:         cfg.Brand.Name,
@@ -36,6 +44,7 @@ func (s *server) wireRisk() (loginui.Feature, error) {
 		AlertsEnabled: cfg.Alerts.Enabled,
 		Audit:         auditLog,
 		Kick:          s.msg.worker.Kick,
+		Locate:        places.Locate,
 		Logger:        s.deps.Log,
 	})
 	return loginui.Risk(loginui.RiskOptions{

@@ -55,8 +55,16 @@ func usageFor(err error) error {
 }
 
 // withAdmin runs f with the running server's admin socket, or directly on
-// the database when no server answers there.
+// the database when no server answers there; with --server, through that
+// server's HTTP admin API, and no config or database is read here.
 func (g *globals) withAdmin(ctx context.Context, f func(adminsock.Runner) error) error {
+	if g.remote.server != "" {
+		c, err := g.remote.client(ctx)
+		if err != nil {
+			return err
+		}
+		return f(c)
+	}
 	cfg, err := g.loadConfig()
 	if err != nil {
 		return err

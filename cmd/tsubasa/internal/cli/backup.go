@@ -27,6 +27,9 @@ renamed to FILE, so FILE is never half-written.`,
 			if out == "" {
 				return usageError{errors.New("--out FILE is required")}
 			}
+			if err := g.remote.local("backup"); err != nil {
+				return err
+			}
 			return g.backup(cmd.Context(), out)
 		},
 	}
@@ -47,6 +50,9 @@ anything is replaced; the previous database is kept as <database>.bak.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if from == "" {
 				return usageError{errors.New("--from FILE is required")}
+			}
+			if err := g.remote.local("restore"); err != nil {
+				return err
 			}
 			return g.restore(cmd.Context(), from)
 		},

@@ -126,7 +126,7 @@ ID token algorithm default as for clients of the config file.`,
 	f.StringArrayVar(&in.GrantTypes, "grant-type", nil,
 		"authorization_code, refresh_token or client_credentials (repeatable)")
 	f.StringArrayVar(&in.Scopes, "scope", nil, "scope the client may ask for (repeatable)")
-	f.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm: RS256 or ES256")
+	f.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm: RS256, ES256 or PS256")
 	f.StringVar(&in.LogoURI, "logo-uri", "", "logo shown on the consent page")
 	f.StringVar(&in.PolicyURI, "policy-uri", "", "privacy policy linked from the consent page")
 	f.StringVar(&in.TokenEndpointAuthMethod, "token-endpoint-auth-method", "",
@@ -135,6 +135,9 @@ ID token algorithm default as for clients of the config file.`,
 	f.StringVar(&in.JWKSURI, "jwks-uri", "", "https URL where the client publishes its public keys")
 	f.BoolVar(&in.RequirePAR, "require-pushed-authorization-requests", false,
 		"the client must push its authorization requests to /oauth/par first (RFC 9126)")
+	f.BoolVar(&in.DPoPBoundAccessTokens, "dpop-bound-access-tokens", false,
+		"every token request must carry a DPoP proof (RFC 9449): the client's tokens are bound to its key")
+	f.StringVar(&in.Profile, "profile", "", `security profile: "" or fapi2 (FAPI 2.0: PAR, PKCE, DPoP, private_key_jwt, ES256/PS256)`)
 	jwksFile := f.String("jwks-file", "", "file holding the client's public keys, a JWK Set as JSON")
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error { return readJWKSFile(cmd, &in, *jwksFile) }
 	_ = cmd.MarkFlagRequired("id")
@@ -195,6 +198,12 @@ func printClient(w io.Writer, c adminapi.ClientView) {
 	row("Keys", clientKeys(c))
 	if c.RequirePAR {
 		row("Requests", "must be pushed (/oauth/par)")
+	}
+	if c.DPoPBoundAccessTokens {
+		row("Tokens", "DPoP-bound (a proof with every token request)")
+	}
+	if c.Profile != "" {
+		row("Profile", c.Profile)
 	}
 	row("Created", formatTime(c.CreatedAt))
 	row("Updated", formatTime(c.UpdatedAt))

@@ -37,7 +37,7 @@ func TestCLIPartnerClients(t *testing.T) {
 	if err := os.WriteFile(file, pub, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bothModes(t, func(t *testing.T, e *cliEnv, inspect func(func(d *app.Deps))) {
+	everyMode(t, func(t *testing.T, e *cliEnv, inspect func(func(d *app.Deps))) {
 		var out adminapi.ClientOutput
 		e.okJSON(&out, "client", "add", "--id", "miles", "--redirect-uri", "https://miles.example.com/cb", "--third-party",
 			"--token-endpoint-auth-method", "private_key_jwt", "--jwks-file", file, "--require-pushed-authorization-requests")

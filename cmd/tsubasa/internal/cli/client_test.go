@@ -14,12 +14,14 @@ import (
 
 // Every CLI scenario runs twice: directly on the database file (no server),
 // and through a running server's admin socket while the test holds the
-// database, which proves the command did not open the file.
+// database, which proves the command did not open the file (everyMode, in
+// http_test.go, adds the HTTP admin API).
 // inspect gives the scenario the open database between commands.
 func bothModes(t *testing.T, scenario func(t *testing.T, e *cliEnv, inspect func(func(d *app.Deps)))) {
 	t.Run("direct", func(t *testing.T) {
 		t.Parallel()
 		e := newCLIEnv(t)
+		e.mode = "direct"
 		scenario(t, e, func(fn func(d *app.Deps)) {
 			d := e.openDeps()
 			defer d.Close()
@@ -29,6 +31,7 @@ func bothModes(t *testing.T, scenario func(t *testing.T, e *cliEnv, inspect func
 	t.Run("server", func(t *testing.T) {
 		t.Parallel()
 		e := newCLIEnv(t)
+		e.mode = "server"
 		d, _, _ := e.startServer()
 		e.requireLocked()
 		scenario(t, e, func(fn func(d *app.Deps)) { fn(d) })
@@ -40,7 +43,7 @@ var secretLine = regexp.MustCompile(`(?m)^Client secret: (\S+)$`)
 
 func TestCLIClients(t *testing.T) {
 	t.Parallel()
-	bothModes(t, func(t *testing.T, e *cliEnv, inspect func(func(d *app.Deps))) {
+	everyMode(t, func(t *testing.T, e *cliEnv, inspect func(func(d *app.Deps))) {
 		out := e.ok("client", "add", "--id", "shop", "--name", "Sky Shop",
 			"--redirect-uri", "https://shop.example.com/cb", "--redirect-uri", "https://shop.example.com/cb2",
 			"--post-logout-redirect-uri", "https://shop.example.com/", "--third-party",
@@ -88,7 +91,7 @@ func TestCLIClients(t *testing.T) {
 		for _, c := range list {
 			ids = append(ids, c.ID+"/"+c.Source)
 		}
-		if got := strings.Join(ids, " "); got != "from-file/config app/database shop/database" {
+		if got := strings.Join(ids, " "); got != "cli-ops/config from-file/config app/database shop/database" {
 			t.Errorf("client list: %s", got)
 		}
 		if out := e.ok("client", "list"); !strings.Contains(out, "from-file") || strings.Contains(out, secret) {

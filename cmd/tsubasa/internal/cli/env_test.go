@@ -31,6 +31,11 @@ type cliEnv struct {
 	t       *testing.T
 	cfgPath string
 	cfg     config.Config
+	// mode is how the commands reach the database: direct, server (the
+	// admin socket) or http (--server, the HTTP admin API).
+	mode string
+	// extra are flags every command gets (http mode's --server).
+	extra []string
 }
 
 // testConfig is development mode with cheap password hashing and one client
@@ -47,6 +52,10 @@ clients:
   - id: from-file
     secret: file-client-secret-0123456789
     redirect_uris: [https://file.example.com/cb]
+  - id: cli-ops
+    secret: cli-ops-secret-0123456789
+    grant_types: [client_credentials]
+    scopes: [admin:members:read, admin:members:write, admin:members:support, admin:clients, admin:keys, admin:events:read]
 `
 
 func newCLIEnv(t *testing.T) *cliEnv {
@@ -73,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int { return Run(args, stdout,
 func (e *cliEnv) run(args ...string) (stdout, stderr string, code int) {
 	e.t.Helper()
 	var out, errb bytes.Buffer
-	code = run(append([]string{"--config", e.cfgPath}, args...), &out, &errb)
+	code = run(append(append([]string{"--config", e.cfgPath}, args...), e.extra...), &out, &errb)
 	return out.String(), errb.String(), code
 }
 
@@ -228,11 +237,12 @@ func TestAdminAPIErrors(t *testing.T) {
 		{"bad scope", "client/add", `{"id":"x","redirect_uris":["https://x.example.com/cb"],"scopes":["admin"]}`, 400, "scopes[0]", `"admin"`},
 		{"bad alg", "client/add", `{"id":"x","redirect_uris":["https://x.example.com/cb"],"id_token_alg":"HS256"}`, 400, "id_token_alg", "HS256"},
 		{"public with client credentials", "client/add", `{"id":"x","public":true,"grant_types":["client_credentials"]}`, 400, "grant_types[0]", "public"},
-		{"unknown field", "client/add", `{"id":"x","secret":"mine"}`, 400, "", "malformed request"},
+		{"unknown field", "client/add", `{"id":"x","secret":"mine"}`, 400, "secret", `unknown field "secret"`},
+		{"wrong type", "member/show", `{"number":1234567}`, 400, "number", "number must be a string"},
 		{"missing client", "client/show", `{"id":"nobody"}`, 404, "", `no client "nobody"`},
 		{"bad number", "member/create", `{"number":"12","family_name_latin":"SATO"}`, 400, "number", "7 or 9 digits"},
 		{"missing member", "member/show", `{"number":"7654321"}`, 404, "", "no member 7654321"},
-		{"bad status", "member/status", `{"number":"7654321","status":"gone"}`, 400, "status", "disabled or active"},
+		{"bad limit", "events/list", `{"number":"7654321","limit":-1}`, 400, "limit", "from 1 to 500"},
 		{"unknown op", "nothing/here", `{}`, 404, "", "unknown operation"},
 	} {
 		status, body := post(tc.op, tc.body)

@@ -62,6 +62,10 @@ process whose resident memory to watch.`,
 		"how the client authenticates: client_secret_basic, or private_key_jwt (a fresh assertion per request, signed with --client-key)")
 	f.StringVar(&o.ClientKey, "client-key", "",
 		"with --client-auth private_key_jwt: file of the client's private key (a JWK); --setup writes it")
+	f.BoolVar(&o.DPoP, "dpop", false,
+		"send a DPoP proof (RFC 9449) with every token request; userinfo then uses the worker's DPoP-bound token with a proof")
+	f.IntVar(&o.Presign, "presign", 0,
+		"sign this many client assertions and DPoP proofs (each its own jti) before the run, so the load's signing does not take the server's CPU; 0 signs each in its request")
 	f.StringVar(&o.RedirectURI, "redirect-uri", "", "redirect URI of the client (default: <issuer>/loadtest/cb)")
 	f.StringVar(&o.Member, "member", "", "member number (the first of --members consecutive numbers)")
 	f.IntVar(&o.Members, "members", 1, "members to log in as, numbered from --member; with --setup, members to create (default 50)")

@@ -198,7 +198,7 @@ func setupMember(ctx context.Context, r adminsock.Runner, number, password strin
 	if err != nil && !(errors.As(err, &ae) && ae.Field == "password" && strings.Contains(ae.Message, "equals the current")) {
 		return err
 	}
-	if _, err := adminsock.Call(ctx, r, adminapi.MemberStatus, adminapi.StatusInput{Number: number, Status: "enable"}); err != nil {
+	if _, err := adminsock.Call(ctx, r, adminapi.MemberEnable, adminapi.NumberInput{Number: number}); err != nil {
 		return err
 	}
 	return errMemberExisted

@@ -23,13 +23,13 @@ func newMemberCmd(g *globals) *cobra.Command {
 admin socket; otherwise they open the database file directly.`,
 	}
 	p := addOutputFlag(cmd, g)
-	status := func(use, short, status string) *cobra.Command {
+	status := func(use, short string, op adminapi.Op[adminapi.NumberInput, adminapi.MemberView]) *cobra.Command {
 		return &cobra.Command{
 			Use:   use + " NUMBER",
 			Short: short,
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				out, err := call(cmd.Context(), g, adminapi.MemberStatus, adminapi.StatusInput{Number: args[0], Status: status})
+				out, err := call(cmd.Context(), g, op, adminapi.NumberInput{Number: args[0]})
 				if err != nil {
 					return err
 				}
@@ -57,8 +57,8 @@ admin socket; otherwise they open the database file directly.`,
 				return p.print(out, func(w io.Writer) { printMember(w, out) })
 			},
 		},
-		status("disable", "Disable a member: ends their sessions and revokes their tokens", "disabled"),
-		status("enable", "Enable a member again and clear login lockouts", "active"),
+		status("disable", "Disable a member: ends their sessions and revokes their tokens", adminapi.MemberDisable),
+		status("enable", "Enable a member again and clear login lockouts", adminapi.MemberEnable),
 		newMemberPasswordCmd(g, p),
 		newMemberImportCmd(g, p),
 	)

@@ -16,7 +16,7 @@ import (
 
 func TestCLIMembers(t *testing.T) {
 	t.Parallel()
-	bothModes(t, func(t *testing.T, e *cliEnv, inspect func(func(d *app.Deps))) {
+	everyMode(t, func(t *testing.T, e *cliEnv, inspect func(func(d *app.Deps))) {
 		out := e.ok("member", "create", "--number", "123-4567", "--password", "Blue-Sky-Flight-88",
 			"--pin", "135790", "--family-name", "山田", "--given-name", "花子",
 			"--family-name-latin", "yamada", "--given-name-latin", "hanako",
@@ -123,7 +123,7 @@ func TestCLIMembers(t *testing.T) {
 
 func TestCLIMemberImport(t *testing.T) {
 	t.Parallel()
-	bothModes(t, func(t *testing.T, e *cliEnv, _ func(func(d *app.Deps))) {
+	everyMode(t, func(t *testing.T, e *cliEnv, _ func(func(d *app.Deps))) {
 		dir := t.TempDir()
 		good := filepath.Join(dir, "members.csv")
 		csv := "number,family_name_latin,given_name_latin,email,country,pin\n" +

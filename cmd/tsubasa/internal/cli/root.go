@@ -40,6 +40,7 @@ type usageError struct{ error }
 // globals are the flags every subcommand shares.
 type globals struct {
 	configPath string
+	remote     remoteFlags // --server and its credentials (remote.go)
 	stdout     io.Writer
 	stderr     io.Writer
 	version    string
@@ -57,6 +58,7 @@ func newRootCmd(stdout, stderr io.Writer, version string) *cobra.Command {
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.configPath, "config", os.Getenv("TSUBASA_CONFIG"),
 		"YAML config file (env TSUBASA_CONFIG); without one Tsubasa runs in development mode")
+	g.remote.register(root.PersistentFlags())
 	root.AddCommand(
 		newServeCmd(g),
 		newClientCmd(g),

@@ -58,7 +58,7 @@ func (w *worker) authorizeSSO(ctx context.Context, u string) (cb, page *url.URL,
 		}
 		cookie.WriteString(k.Name + "=" + k.Value)
 	}
-	a, err := w.sendLean(ctx, c, "", cookie.String(), "")
+	a, err := w.sendLean(ctx, c, "", cookie.String(), "", "")
 	if err != nil {
 		return nil, nil, nil, err
 	}

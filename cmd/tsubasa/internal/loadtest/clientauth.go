@@ -18,9 +18,9 @@ import (
 // How the load's client authenticates at the token and introspection
 // endpoints (Options.ClientAuth): with its secret in HTTP Basic, or with a
 // client assertion (private_key_jwt, RFC 7523 §2.2) signed with its key,
-// a new one (new jti) for every request, as a partner's server does. The
-// assertion is signed by the load generator, on its own CPU, inside the
-// timed request.
+// a new one (new jti) for every request, as a partner's server does,
+// signed inside the timed request or before the run (--presign,
+// presign.go).
 const (
 	ClientAuthBasic         = "client_secret_basic"
 	ClientAuthPrivateKeyJWT = "private_key_jwt"
@@ -30,10 +30,12 @@ const assertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 // clientAuth authenticates the load's client.
 type clientAuth struct {
-	basic    string // the Authorization header; "" with assertions
-	signer   jose.Signer
-	clientID string
-	audience string
+	basic  string // the Authorization header; "" with assertions
+	signer jose.Signer
+	// assertions are signed before the run (presign.go).
+	assertions *pool
+	clientID   string
+	audience   string
 }
 
 // newClientAuth prepares o's client authentication for the server of
@@ -63,11 +65,7 @@ func (a *clientAuth) apply(form string) (auth, body string, err error) {
 	if a.signer == nil {
 		return a.basic, form, nil
 	}
-	now := time.Now()
-	assertion, err := jwt.Signed(a.signer).Claims(jwt.Claims{
-		Issuer: a.clientID, Subject: a.clientID, Audience: jwt.Audience{a.audience}, ID: rand.Text(),
-		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(time.Minute)),
-	}).Serialize()
+	assertion, err := a.assertions.take()
 	if err != nil {
 		return "", "", err
 	}
@@ -75,6 +73,17 @@ func (a *clientAuth) apply(form string) (auth, body string, err error) {
 		form += "&"
 	}
 	return "", form + "client_assertion_type=" + url.QueryEscape(assertionType) + "&client_assertion=" + assertion, nil
+}
+
+// assertion signs a fresh client assertion: a new jti, valid for 5
+// minutes (the most the server takes), so that one signed before a run
+// still works at its end.
+func (a *clientAuth) assertion() (string, error) {
+	now := time.Now()
+	return jwt.Signed(a.signer).Claims(jwt.Claims{
+		Issuer: a.clientID, Subject: a.clientID, Audience: jwt.Audience{a.audience}, ID: rand.Text(),
+		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(5 * time.Minute)),
+	}).Serialize()
 }
 
 // NewClientKey returns a new P-256 signing key for a load-test client: the

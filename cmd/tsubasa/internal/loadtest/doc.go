@@ -13,7 +13,9 @@
 // Files: loadtest.go (Options, Run, the loader), scenarios.go (one entry
 // per scenario: what it needs, how a worker prepares, one iteration),
 // flows.go and browser.go (the code flow as a browser and an RP play it),
-// wire.go (the lean HTTP/1.1 path for one-request scenarios), run.go (the
+// wire.go (the lean HTTP/1.1 path for one-request scenarios), clientauth.go
+// and presign.go (client assertions and DPoP proofs, signed in the run or
+// before it), run.go (the
 // workers and their clock), hist.go (latency histograms), sys.go (the hash
 // meter and /proc sampling of the server process), report.go.
 package loadtest

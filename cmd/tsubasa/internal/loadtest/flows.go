@@ -50,6 +50,7 @@ type worker struct {
 	samples  map[string]string
 
 	refresh, access   string        // tokens of the refresh, userinfo and introspect scenarios
+	proofs            *pool         // the worker's userinfo proofs, with --dpop
 	bearer, tokenForm string        // the access token as userinfo and introspection want it
 	sub               string        // the subject of the ID token that came with them
 	retryAfter        time.Duration // asked by the last 429/503
@@ -174,7 +175,13 @@ func (w *worker) token(ctx context.Context, step string, form string) (tokenResp
 	if err != nil {
 		return tr, err
 	}
-	a, err := w.send(ctx, w.l.token, auth, form)
+	var proof string
+	if w.l.proofs != nil {
+		if proof, err = w.l.proofs.take(); err != nil {
+			return tr, err
+		}
+	}
+	a, err := w.sendProof(ctx, w.l.token, auth, proof, form)
 	if err != nil {
 		return tr, err
 	}

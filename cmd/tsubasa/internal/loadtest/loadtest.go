@@ -30,8 +30,14 @@ type Options struct {
 	// ClientAuth is how the client authenticates: ClientAuthBasic (the
 	// default) or ClientAuthPrivateKeyJWT with the private JWK in the file
 	// ClientKey (clientauth.go).
-	ClientAuth  string
-	ClientKey   string
+	ClientAuth string
+	ClientKey  string
+	// DPoP sends a DPoP proof (RFC 9449) with every token request and,
+	// for userinfo, the worker's DPoP-bound token with a proof. Presign is
+	// how many client assertions and proofs are signed before the run
+	// (presign.go); 0 signs each inside its request.
+	DPoP        bool
+	Presign     int
 	RedirectURI string // default <issuer>/loadtest/cb
 	Member      string // first member number
 	Members     int    // members numbered from Member on, spread over workers
@@ -82,6 +88,8 @@ type loader struct {
 	discoveryURL string
 	ep           endpoints
 	auth         *clientAuth
+	dpop         *dpopSigner // with --dpop
+	proofs       *pool       // the token requests' proofs, with --dpop
 	firstMember  int
 	sharedJar    http.CookieJar // token scenarios: a logged-in browser
 
@@ -110,6 +118,9 @@ func Validate(o Options) error {
 	case "", ClientAuthBasic, ClientAuthPrivateKeyJWT:
 	default:
 		return usage("loadtest: --client-auth %q: %s or %s", o.ClientAuth, ClientAuthBasic, ClientAuthPrivateKeyJWT)
+	}
+	if o.Presign < 0 || o.Presign > 10_000_000 {
+		return usage("loadtest: --presign must be from 0 to 10000000")
 	}
 	return nil
 }
@@ -273,6 +284,9 @@ func newLoader(ctx context.Context, o Options) (*loader, error) {
 		return nil, fmt.Errorf("loadtest: %s is not an OpenID discovery document", l.discoveryURL)
 	}
 	if l.auth, err = newClientAuth(o, l.ep.Issuer); err != nil {
+		return nil, err
+	}
+	if err := l.presign(); err != nil {
 		return nil, err
 	}
 	l.leanAddr, l.leanHost = leanTarget(u, l.transport.Proxy)

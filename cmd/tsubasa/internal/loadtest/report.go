@@ -40,6 +40,9 @@ type loadReport struct {
 	// OtherCPUSeconds is the CPU time the rest of the machine used meanwhile
 	// (Linux): much of it means the figures were shared with something else.
 	OtherCPUSeconds float64 `json:"other_cpu_s"`
+	// SignedInline counts the client assertions and DPoP proofs signed
+	// inside the timed run, once the pre-signed ones (--presign) ran out.
+	SignedInline int64 `json:"signed_inline,omitempty"`
 }
 
 func newReport(l *loader, workers []*worker, elapsed time.Duration) *loadReport {
@@ -141,6 +144,9 @@ func printReport(w io.Writer, r *loadReport) {
 		}
 	}
 	row("Load CPU", "%.2fs (this command); %.2fs other processes", r.LoadCPUSeconds, r.OtherCPUSeconds)
+	if r.SignedInline > 0 {
+		row("Signed in the run", "%d assertions or proofs (the pre-signed ones ran out)", r.SignedInline)
+	}
 	tw.Flush()
 }
 

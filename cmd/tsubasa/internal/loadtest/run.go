@@ -31,6 +31,7 @@ func (l *loader) run(ctx context.Context, sc scenario) (*loadReport, error) {
 			return nil, fmt.Errorf("loadtest: %w", err)
 		}
 	}
+	inline := l.signedInline(workers) // those of the preparation do not count
 	cpu, machine := selfCPU(), machineCPU()
 	// In-flight iterations finish after the deadline (a request cut short
 	// is not the server's error), within one request timeout.
@@ -44,6 +45,7 @@ func (l *loader) run(ctx context.Context, sc scenario) (*loadReport, error) {
 	}
 	wg.Wait()
 	rep := newReport(l, workers, time.Since(start))
+	rep.SignedInline = l.signedInline(workers) - inline
 	rep.LoadCPUSeconds = seconds(selfCPU() - cpu)
 	others := machineCPU() - machine
 	if server != nil {

@@ -88,13 +88,22 @@ var scenarios = map[string]scenario{
 		},
 	},
 	"userinfo": {
-		help:         "GET /userinfo with the worker's access token",
-		needs:        needsMember,
-		setup:        setupSharedSession,
-		prepare:      prepareTokens,
+		help:  "GET /userinfo with the worker's access token (DPoP-bound, with a proof, with --dpop)",
+		needs: needsMember,
+		setup: setupSharedSession,
+		prepare: func(ctx context.Context, w *worker) error {
+			return errors.Join(prepareTokens(ctx, w), w.presignUserinfo())
+		},
 		prepareSlots: 16,
 		run: func(ctx context.Context, w *worker) error {
-			a, err := w.send(ctx, w.l.userinfo, w.bearer, "")
+			var proof string
+			if w.proofs != nil {
+				var err error
+				if proof, err = w.proofs.take(); err != nil {
+					return err
+				}
+			}
+			a, err := w.sendProof(ctx, w.l.userinfo, w.bearer, proof, "")
 			switch {
 			case err != nil:
 				return err
@@ -233,6 +242,9 @@ func prepareTokens(ctx context.Context, w *worker) error {
 		}
 		w.access, w.refresh = tr.AccessToken, tr.RefreshToken
 		w.bearer, w.tokenForm = "Bearer "+tr.AccessToken, "token="+url.QueryEscape(tr.AccessToken)
+		if w.l.dpop != nil {
+			w.bearer = "DPoP " + tr.AccessToken
+		}
 		if w.sub = jwtField(tr.IDToken, 1, "sub"); w.sub == "" {
 			return invalidAnswer("code exchange without an ID token naming its subject (is openid among the scopes?)")
 		}

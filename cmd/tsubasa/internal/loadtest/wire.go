@@ -76,14 +76,20 @@ type answer struct {
 // send makes the call with an Authorization header (if auth is set) and,
 // for a POST, form as its application/x-www-form-urlencoded body.
 func (w *worker) send(ctx context.Context, c *call, auth, form string) (answer, error) {
-	if !c.lean {
-		return w.sendStd(ctx, c, auth, form)
-	}
-	return w.sendLean(ctx, c, auth, "", form)
+	return w.sendProof(ctx, c, auth, "", form)
 }
 
-// sendLean is send on the lean path, with a Cookie header if cookie is set.
-func (w *worker) sendLean(ctx context.Context, c *call, auth, cookie, form string) (answer, error) {
+// sendProof is send with a DPoP header if proof is set.
+func (w *worker) sendProof(ctx context.Context, c *call, auth, proof, form string) (answer, error) {
+	if !c.lean {
+		return w.sendStd(ctx, c, auth, proof, form)
+	}
+	return w.sendLean(ctx, c, auth, "", proof, form)
+}
+
+// sendLean is send on the lean path, with a Cookie header if cookie is set
+// and a DPoP header if proof is.
+func (w *worker) sendLean(ctx context.Context, c *call, auth, cookie, proof, form string) (answer, error) {
 	b := append(w.wbuf[:0], c.method...)
 	b = append(b, ' ')
 	b = append(b, c.target...)
@@ -98,6 +104,11 @@ func (w *worker) sendLean(ctx context.Context, c *call, auth, cookie, form strin
 	if cookie != "" {
 		b = append(b, "Cookie: "...)
 		b = append(b, cookie...)
+		b = append(b, "\r\n"...)
+	}
+	if proof != "" {
+		b = append(b, "DPoP: "...)
+		b = append(b, proof...)
 		b = append(b, "\r\n"...)
 	}
 	if c.method == http.MethodPost {
@@ -119,7 +130,7 @@ func (w *worker) sendLean(ctx context.Context, c *call, auth, cookie, form strin
 }
 
 // sendStd is send through net/http.
-func (w *worker) sendStd(ctx context.Context, c *call, auth, form string) (answer, error) {
+func (w *worker) sendStd(ctx context.Context, c *call, auth, proof, form string) (answer, error) {
 	var body io.Reader
 	if c.method == http.MethodPost {
 		body = strings.NewReader(form)
@@ -130,6 +141,9 @@ func (w *worker) sendStd(ctx context.Context, c *call, auth, form string) (answe
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
+	}
+	if proof != "" {
+		req.Header.Set("DPoP", proof)
 	}
 	if c.method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -51,7 +51,7 @@ var metricEndpoints = []string{
 	"/.well-known/openid-configuration", "/keys", "/authorize/callback", "/authorize", "/oauth/token",
 	"/oauth/introspect", "/userinfo", "/revoke", "/end_session", "/login/password", "/login",
 	"/logged-out", "/static/", "/demo/", "/api/telephone/verify", "/account", "/healthz", "/readyz",
-	"/logout",
+	"/logout", "/admin/v1/",
 }
 
 func endpointOf(path string) string {
