@@ -183,6 +183,13 @@ func (u *UI) postLogin(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, member.ErrPINExpired):
 		u.renderLogin(w, r, req, http.StatusUnauthorized, number, "login.error.pin_expired", nil)
 		return
+	case storage.Unavailable(err):
+		// Nothing was checked: "try again in a moment", never "wrong
+		// number or password" (the same answer whether the number exists).
+		u.log.ErrorContext(ctx, "login failed: storage unavailable", "err", err)
+		w.Header().Set("Retry-After", "2")
+		u.renderLogin(w, r, req, http.StatusServiceUnavailable, number, "login.error.busy", nil)
+		return
 	case err != nil:
 		if !errors.Is(err, member.ErrInvalidCredentials) {
 			u.log.ErrorContext(ctx, "login failed unexpectedly", "err", err)

@@ -2,14 +2,19 @@ package loginui
 
 import (
 	"context"
+	"html"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"tsubasa/provider/member"
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
 	"tsubasa/storage/bolt/bolttest"
@@ -55,5 +60,54 @@ func TestStorageAwayIsTryAgainPage(t *testing.T) {
 			t.Errorf("%s while storage is away: %d, Retry-After %q; want 503 with the error page's try-again message\n%s",
 				name, rec.Code, rec.Header().Get("Retry-After"), body)
 		}
+	}
+}
+
+// numbersAwayStore cannot look members up by number, as when the
+// database stops answering between a login page and its post.
+type numbersAwayStore struct{ *bolt.Store }
+
+func (numbersAwayStore) MemberByNumber(context.Context, string) (storage.Member, error) {
+	return storage.Member{}, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+}
+
+// A password posted while the database does not answer is answered on the
+// login page with "try again in a few seconds", 503 and Retry-After: not
+// "wrong number or password" (401), which tells a member with the right
+// password that it is wrong (found by the replicas' outage test).
+func TestStorageAwayAtPasswordIsTryAgain(t *testing.T) {
+	st := bolttest.Open(t, bolt.Options{})
+	members := member.NewService(numbersAwayStore{st}, member.NewHasher(member.HashOptions{MemoryKiB: 8192, Iterations: 1}), member.Options{})
+	u, err := New(Options{
+		Store: st, Members: members, CookieKey: make([]byte, 32), SessionTTL: time.Hour, IdleTTL: time.Hour,
+		Callback: func(context.Context, string) string { return "/done" },
+		Logger:   slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(u.Handler())
+	t.Cleanup(srv.Close)
+	c := (&riskFixture{srv: srv}).browser(t, uaChrome)
+	resp, err := c.Get(srv.URL + "/account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	id := resp.Request.URL.Query().Get("authRequestID")
+	if id == "" {
+		t.Fatalf("no login page: %s", resp.Request.URL)
+	}
+	resp, err = c.PostForm(srv.URL+"/login", url.Values{"authRequestID": {id}, "member_number": {testNumber}, "password": {testPass}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" ||
+		!strings.Contains(string(body), html.EscapeString(u.cat.T("ja", "login.error.busy"))) ||
+		strings.Contains(string(body), html.EscapeString(u.cat.T("ja", "login.error.invalid"))) {
+		t.Errorf("a password posted while storage is away: %d, Retry-After %q; want 503 with the busy message\n%s",
+			resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 }
