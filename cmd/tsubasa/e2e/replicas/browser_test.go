@@ -105,7 +105,8 @@ func (c chrome) platformAuthenticator() {
 
 // TestReplicasBrowserJourney: a member in Chromium, through the cluster's
 // proxy, every request of the browser's on the next replica. A password
-// login from a new browser and the one-time password mailed for it; the
+// login from a new browser and the one-time password mailed for it, the
+// passkey offered on the way back put off for later; the
 // account's passkeys page, the code gate before a new passkey, the
 // registration with the browser's (virtual) platform authenticator;
 // logging out; then a login to the relying party with the passkey alone,
@@ -129,6 +130,10 @@ func TestReplicasBrowserJourney(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`input[name="password"]`)))
 	b.waitURL(c.Issuer + "/login/otp")
 	b.codeEntry(smtp, 1)
+	// A passkey is offered on the way back after a password login; later,
+	// from the account pages.
+	b.waitURL(c.Issuer + "/login/passkey/offer")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`#passkey-offer-later`)), chromedp.Click(chromedp.CSS(`#passkey-offer-later`)))
 	e2e.MustExchange(t, rp, f, b.waitURL(c.Issuer+"/rp/callback"))
 
 	b.do(chromedp.Navigate(c.Issuer+"/account/passkeys"), chromedp.Click(chromedp.CSS(`#passkey-new`)))
