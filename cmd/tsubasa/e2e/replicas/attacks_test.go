@@ -25,6 +25,18 @@ import (
 // login (TestReplicasPasskeyLogin, the lockouts below), "this wasn't me"
 // before a password is set (LoginBegunBeforeResetOverwritesIt, and the
 // case below), and the credential changes other than those below.
+//
+// Of the partner attacks (../attack/dpop_test.go, partner_test.go,
+// fapi_test.go), the replays of what is single use in the database (a
+// DPoP proof, a client assertion, a request_uri) run through the cluster
+// in TestReplicasPartnerReplaysRefusedOnAnotherReplica; the rest are
+// signature, binding and profile checks that each replica makes alone
+// from the request and the client's keys. The admin API's attacks stay
+// with one server: its callers' tokens and scopes are checked as every
+// access token is (TestReplicasRevocationWithinBound), and its writes are
+// the storage roles the tests here already play. The contact check, the
+// GeoIP, native app and passkey offer and origin attacks decide from the
+// request, the config or a member's record, the same on every replica.
 
 var cluster = e2e.ThreeReplicas
 
