@@ -34,9 +34,13 @@ import (
 // from the request and the client's keys. The admin API's attacks stay
 // with one server: its callers' tokens and scopes are checked as every
 // access token is (TestReplicasRevocationWithinBound), and its writes are
-// the storage roles the tests here already play. The contact check, the
-// GeoIP, native app and passkey offer and origin attacks decide from the
-// request, the config or a member's record, the same on every replica.
+// the storage roles the tests here already play. The contact check's
+// link (single use) and test message (the member's limit) run through
+// the cluster in TestReplicasContactCheckAcrossReplicas; its forged links
+// are refused by their MAC on any replica. The GeoIP, native app and
+// passkey offer and origin attacks decide from the request, the config
+// or the login request's binding to its browser (stored with the
+// request, which every replica reads), the same on every replica.
 
 var cluster = e2e.ThreeReplicas
 
