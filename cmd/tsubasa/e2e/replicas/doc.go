@@ -18,10 +18,16 @@
 //   - faults (kill_test.go: SIGKILL one replica under load;
 //     outage_test.go: the database away for seconds under load), whose
 //     clients are in live_test.go;
+//   - stale_test.go: a logout on one replica that another has not heard
+//     of yet (its listener held stopped, pgtest.StallListeners): the
+//     ended session's code mints nothing there (storage.Fresh);
 //   - attacks_test.go: the attack suite's scenarios whose controls
 //     storage decides (package attack: limits, single use, revocation,
 //     credentials, the SMS budget, client removal), the same code
-//     ../attack plays against one server, played through the cluster.
+//     ../attack plays against one server, played through the cluster;
+//     partner_test.go and contacts_test.go play the replays and limits
+//     of the partner and contact-check attacks the same way (their
+//     single-server scenarios are still test files of package attack).
 //
 // Without PostgreSQL every test skips (pgtest), or fails under
 // TSUBASA_REQUIRE_POSTGRES=1.
