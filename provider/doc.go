@@ -108,7 +108,8 @@
 // claimed once by their own client, refusing repeated parameters, atomic
 // single use of codes, claimed in the commit that stores their tokens (a replay
 // revokes what the code minted; a revocation of its session since it was
-// issued refuses it), end-session validation (hints from our own keys,
+// issued, or a credential change, refuses it, read from the database past
+// any cache of a replica that has not heard of it yet: fresh.go), end-session validation (hints from our own keys,
 // exact post_logout_redirect_uri, state appended),
 // refresh rotation with family revocation on reuse, opaque access tokens
 // (self-contained and encrypted, revocable through recorded revocations: no

@@ -102,6 +102,7 @@ type Options struct {
 type Provider struct {
 	opts       Options
 	store      Store
+	fresh      storage.Fresh // for decisions that outlive stale caches (fresh.go)
 	clients    *ClientRegistry
 	keys       *keyRing
 	clientKeys *clientKeyCache
@@ -147,7 +148,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{opts: o, store: o.Store, clients: reg, now: o.Now, log: o.Logger,
+	p := &Provider{opts: o, store: o.Store, fresh: freshReads(o.Store), clients: reg, now: o.Now, log: o.Logger,
 		clientKeys: newClientKeyCache(o.Outbound, o.Now),
 		nonces:     newDPoPNonces(o.HMACKey, false, o.DPoPNonceTTL, o.Now)}
 	if p.replay, err = newReplayGuard(ctx, o.Store, o.LocalReplay, o.Now); err != nil {

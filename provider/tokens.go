@@ -210,8 +210,13 @@ func (p *Provider) revokeFamily(ctx context.Context, t storage.Token) {
 func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string) (op.RefreshTokenRequest, error) {
 	p := s.p
 	t, err := p.store.TokenByID(ctx, p.refreshTokenID(value))
-	if err != nil || t.Kind != storage.RefreshToken {
+	switch {
+	case err == nil && t.Kind != storage.RefreshToken, errors.Is(err, storage.ErrNotFound):
 		return nil, fmt.Errorf("provider: refresh token: %w", storage.ErrNotFound)
+	case err != nil:
+		// Not "unknown": a relying party told invalid_grant drops the
+		// token, and a database that did not answer decided nothing.
+		return nil, fmt.Errorf("provider: refresh token: %w", err)
 	}
 	if t.Consumed {
 		p.revokeFamily(ctx, t)
@@ -222,8 +227,11 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string
 	}
 	if t.MemberID != "" {
 		m, err := p.store.MemberByID(ctx, t.MemberID)
-		if err != nil || m.Status == storage.MemberDisabled {
-			return nil, errors.New("provider: member is not active")
+		switch {
+		case errors.Is(err, storage.ErrNotFound), err == nil && m.Status == storage.MemberDisabled:
+			return nil, fmt.Errorf("provider: member is not active: %w", storage.ErrNotFound)
+		case err != nil:
+			return nil, fmt.Errorf("provider: refresh token's member: %w", err)
 		}
 	}
 	return &refreshRequest{t: t, scopes: slices.Clone(t.Scopes)}, nil

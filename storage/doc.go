@@ -33,7 +33,9 @@
 //     revocation) holds across every process that shares a backend: the
 //     claims and UpdateX are atomic in the database, not in memory, and
 //     a backend's caches say how stale they may be (storage/postgres:
-//     a configured bound). The limits that used to live in each
+//     a configured bound); a decision whose outcome outlives that bound
+//     (a code exchange, which mints tokens a revocation made before them
+//     does not cover) reads past them through Fresh (fresh.go). The limits that used to live in each
 //     process's memory have roles of their own (limits.go: Throttles,
 //     LoginAttempts, SingleUse), and the caches above storage hear of
 //     changes made by other processes through ChangeNotifier

@@ -66,13 +66,13 @@ func failureText(p e2e.Page) string {
 	return rest
 }
 
-// TestAttackBruteForceAcrossAddresses: per-member limits hold whatever
+// BruteForceAcrossAddresses: per-member limits hold whatever
 // forwarding headers say, and the per-address limit is not escaped by them
 // either. Covers the web password, the telephone PIN and one-time passwords.
-func TestAttackBruteForceAcrossAddresses(t *testing.T) {
+func BruteForceAcrossAddresses(t *testing.T, d e2e.Deployment) {
 	mail := notifytest.NewSMTPServer(t)
 	_, port := mail.Addr()
-	s := e2e.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "lockout:\n  per_ip_max_failures: 12\n"})
+	s := d.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "lockout:\n  per_ip_max_failures: 12\n"})
 	s.CLI(t, false, "member", "create", "--number", "1000011", "--password", "Umi-Yama-2026", "--family-name", "青木")
 	s.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--family-name", "佐藤")
 	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
@@ -125,13 +125,13 @@ func TestAttackBruteForceAcrossAddresses(t *testing.T) {
 
 var bruteOTPRe = regexp.MustCompile(`(?m)^\s*(\d{6})\s*$`)
 
-// TestAttackOTPBruteForce: a code is void after max_attempts wrong entries,
+// OTPBruteForce: a code is void after max_attempts wrong entries,
 // whatever address each claims to come from, and the right code then
 // opens nothing.
-func TestAttackOTPBruteForce(t *testing.T) {
+func OTPBruteForce(t *testing.T, d e2e.Deployment) {
 	mail := notifytest.NewSMTPServer(t)
 	_, port := mail.Addr()
-	s := e2e.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "otp:\n  on_login: always\n  max_attempts: 3\n"})
+	s := d.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "otp:\n  on_login: always\n  max_attempts: 3\n"})
 	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
 	b := e2e.NewBrowser(t, s)
 	p := b.Get(t, rp.AuthURL(e2e.NewFlow()))
@@ -166,12 +166,12 @@ func TestAttackOTPBruteForce(t *testing.T) {
 	}
 }
 
-// TestAttackEnumerationByMessage: the answer to a wrong secret does not
+// EnumerationByMessage: the answer to a wrong secret does not
 // tell whether the number exists, for PIN-shaped secrets (against a
 // password member, a PIN member and nobody, before and after the web PIN
 // cutover) and once the attempts are throttled.
-func TestAttackEnumerationByMessage(t *testing.T) {
-	s := e2e.StartWithMember(t, e2e.Options{})
+func EnumerationByMessage(t *testing.T, d e2e.Deployment) {
+	s := d.StartWithMember(t, e2e.Options{})
 	s.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--family-name", "山田")
 	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
 	same := func(what string, status int, numbers []string, secret string) {
@@ -200,23 +200,23 @@ func TestAttackEnumerationByMessage(t *testing.T) {
 	}
 	same("throttled", http.StatusTooManyRequests, []string{e2e.MemberNumber, "2222222"}, "Wrong-pass-2026")
 
-	after := e2e.Start(t, e2e.Options{PINUntil: "2021-10-19"})
+	after := d.Start(t, e2e.Options{PINUntil: "2021-10-19"})
 	after.CLI(t, false, "member", "create", "--number", pinMember, "--pin", pinValue, "--family-name", "山田")
 	after.CLI(t, false, "member", "create", "--number", e2e.MemberNumber, "--password", e2e.MemberPass, "--family-name", "空野")
 	s, rp = after, e2e.NewRP(t, after, "web", "web-secret-0123456789")
 	same("PIN-shaped secret after the cutover", http.StatusUnauthorized, []string{e2e.MemberNumber, pinMember, "1111111"}, "024680")
 }
 
-// TestAttackEnumerationByTiming compares the median answer times of
+// EnumerationByTiming compares the median answer times of
 // wrong passwords for an existing member and for unknown numbers: failure
 // padding must make them alike. The bound is generous (a factor of two
 // either way) so a loaded machine does not fail it; a missing padding
 // (a hash skipped for unknown numbers) shows as a far larger factor.
-func TestAttackEnumerationByTiming(t *testing.T) {
+func EnumerationByTiming(t *testing.T, d e2e.Deployment) {
 	if testing.Short() {
 		t.Skip("timing comparison: skipped with -short")
 	}
-	s := e2e.StartWithMember(t, e2e.Options{Extra: "lockout:\n  max_failures: 1000\n  per_ip_max_failures: 10000\n"})
+	s := d.StartWithMember(t, e2e.Options{Extra: "lockout:\n  max_failures: 1000\n  per_ip_max_failures: 10000\n"})
 	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
 	b := e2e.NewBrowser(t, s)
 	p := b.Get(t, rp.AuthURL(e2e.NewFlow()))

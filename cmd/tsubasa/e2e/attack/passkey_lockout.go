@@ -26,7 +26,7 @@ func newSoftPasskey(t *testing.T, s *e2e.Server) *softPasskey {
 	return &softPasskey{
 		rp:   virtualwebauthn.RelyingParty{ID: "localhost", Name: "Tsubasa", Origin: s.Issuer},
 		auth: virtualwebauthn.NewAuthenticator(),
-		cred: virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, p256Key(t)),
+		cred: virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, e2e.PasskeyKey(t)),
 	}
 }
 
@@ -107,15 +107,15 @@ func (pk *softPasskey) login(t *testing.T, s *e2e.Server, rp *e2e.RP) string {
 	return claims.ACR
 }
 
-// TestAttackPasswordLockoutAgainstPasskeyLogin: an attacker sends wrong
+// PasswordLockoutAgainstPasskeyLogin: an attacker sends wrong
 // passwords until the member's password login is locked and the address
 // is at its limit too, to keep the member out. A passkey cannot be
 // guessed, so neither lock applies to it: the member logs in with the
 // passkey from a new browser on that same address.
-func TestAttackPasswordLockoutAgainstPasskeyLogin(t *testing.T) {
+func PasswordLockoutAgainstPasskeyLogin(t *testing.T, d e2e.Deployment) {
 	smtp := notifytest.NewSMTPServer(t)
 	_, port := smtp.Addr()
-	s := e2e.StartWithMember(t, e2e.Options{Host: "localhost", SMTPPort: port,
+	s := d.StartWithMember(t, e2e.Options{Host: "localhost", SMTPPort: port,
 		Extra: "passkeys:\n  registration_requires: any_otp\nlockout:\n  per_ip_max_failures: 6\n"})
 	s.CLI(t, false, "member", "create", "--number", "1000011", "--password", "Umi-Yama-2026", "--family-name", "青木")
 	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")

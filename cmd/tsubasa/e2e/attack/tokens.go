@@ -31,7 +31,7 @@ func bearerAnswer(t *testing.T, s *e2e.Server, token string) (int, string) {
 // clients may ask; "" skips the question (a public app's tokens).
 type introspector struct{ id, secret string }
 
-var webIntrospects = introspector{"web", webSecret}
+var webIntrospects = introspector{"web", e2e.WebSecret}
 
 // accessWorks checks that token opens /userinfo and is active at
 // introspection, so that a later refusal means something.
@@ -88,7 +88,7 @@ func ssoTokens(t *testing.T, rp *e2e.RP, b *e2e.Browser) *oauth2.Token {
 	return tok
 }
 
-// TestAttackTokenReplay plays, against one server (and a second
+// TokenReplay plays, against one server (and a second
 // deployment for the last case):
 //
 //   - a code redeemed twice, in both orders: the relying party first and
@@ -110,9 +110,9 @@ func ssoTokens(t *testing.T, rp *e2e.RP, b *e2e.Browser) *oauth2.Token {
 // someone who also holds its secret (a compromised relying party): what
 // is checked is that a code is good for exactly one redemption whoever
 // makes it.
-func TestAttackTokenReplay(t *testing.T) {
-	s := e2e.StartWithMember(t, e2e.Options{})
-	rp := e2e.NewRP(t, s, "web", webSecret)
+func TokenReplay(t *testing.T, d e2e.Deployment) {
+	s := d.StartWithMember(t, e2e.Options{})
+	rp := e2e.NewRP(t, s, "web", e2e.WebSecret)
 	// One request per exchange: x/oauth2's auto-detection would retry a
 	// refused exchange with the other client authentication style.
 	rp.OAuth.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
@@ -129,6 +129,7 @@ func TestAttackTokenReplay(t *testing.T) {
 		if _, err := rp.OAuth.Exchange(t.Context(), code, oauth2.VerifierOption(f.Verifier)); !e2e.IsOAuthError(err, "invalid_grant") {
 			t.Fatalf("the replayed code: %v, want invalid_grant", err)
 		}
+		s.Settle()
 		accessRefused(t, s, "the access token of a replayed code", tok.AccessToken, webIntrospects)
 		refreshRefused(t, rp, "the refresh token of a replayed code", tok.RefreshToken)
 	})
@@ -143,6 +144,7 @@ func TestAttackTokenReplay(t *testing.T) {
 		if _, err := rp.OAuth.Exchange(t.Context(), code, oauth2.VerifierOption(f.Verifier)); !e2e.IsOAuthError(err, "invalid_grant") {
 			t.Fatalf("the relying party's exchange after the thief's: %v, want invalid_grant", err)
 		}
+		s.Settle()
 		accessRefused(t, s, "the thief's access token", stolen.AccessToken, webIntrospects)
 		refreshRefused(t, rp, "the thief's refresh token", stolen.RefreshToken)
 	})
@@ -165,6 +167,7 @@ func TestAttackTokenReplay(t *testing.T) {
 		// token, refused, and the family is revoked.
 		refreshRefused(t, app, "the app's refresh token after the thief rotated it", tok.RefreshToken)
 		refreshRefused(t, app, "the thief's newest refresh token after the replay", thief.RefreshToken)
+		s.Settle()
 		accessRefused(t, s, "the thief's newest access token after the replay", thief.AccessToken, introspector{})
 		accessRefused(t, s, "the app's first access token after the replay", tok.AccessToken, introspector{})
 	})
@@ -174,8 +177,8 @@ func TestAttackTokenReplay(t *testing.T) {
 		at := tok.AccessToken
 		accessWorks(t, s, "the genuine access token", at, webIntrospects)
 		idToken, _ := tok.Extra("id_token").(string)
-		other := e2e.StartWithMember(t, e2e.Options{})
-		foreign := e2e.LoginRP(t, e2e.NewRP(t, other, "web", webSecret), e2e.NewBrowser(t, other))
+		other := e2e.StartWithMember(t, e2e.Options{}) // another deployment: one server of its own
+		foreign := e2e.LoginRP(t, e2e.NewRP(t, other, "web", e2e.WebSecret), e2e.NewBrowser(t, other))
 		accessWorks(t, other, "the other deployment's access token at home", foreign.AccessToken, webIntrospects)
 		for name, forged := range map[string]string{
 			"a character flipped in the middle":  flipAt(at, len(at)/2),

@@ -3,6 +3,7 @@ package attack
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,12 +94,20 @@ func operatorPassword(t *testing.T, e *credEnv, _ bool) *e2e.Browser {
 	return nil
 }
 
-// TestAttackIntruderSessionSurvivesCredentialChange: the intruder holds a
+// IntruderSessionSurvivesCredentialChange: the intruder holds a
 // session with the app's tokens, and a stealthy refresh token (from a
 // browser it dropped, keeping only the token). The
 // member's own app tokens from before the change go too: apps sign in
-// again, linked or not.
-func TestAttackIntruderSessionSurvivesCredentialChange(t *testing.T) {
+// again, linked or not. With case names, only those cases are played (a
+// deployment that is slow to start plays the ones it has something to
+// add to); a name that is no case fails the test.
+func IntruderSessionSurvivesCredentialChange(t *testing.T, d e2e.Deployment, cases ...string) {
+	played := 0
+	defer func() {
+		if len(cases) > 0 && played != len(cases) {
+			t.Errorf("cases %q: %d of them are cases of this scenario", cases, played)
+		}
+	}()
 	for _, tc := range []struct {
 		name   string
 		extra  string
@@ -113,8 +122,12 @@ func TestAttackIntruderSessionSurvivesCredentialChange(t *testing.T) {
 		{"this wasn't me", "", false, reportNotMe},
 		{"operator set-password", "", false, operatorPassword},
 	} {
+		if len(cases) > 0 && !slices.Contains(cases, tc.name) {
+			continue
+		}
+		played++
 		t.Run(tc.name, func(t *testing.T) {
-			e := startCred(t, e2e.Options{}, "otp:\n  on_login: never\n"+tc.extra)
+			e := startCred(t, d, e2e.Options{}, "otp:\n  on_login: never\n"+tc.extra)
 			intruder := e.loginApp(t)
 			e.mustWork(t, intruder, "intruder")
 			hidden := e.stealth(t)
@@ -143,10 +156,10 @@ func TestAttackIntruderSessionSurvivesCredentialChange(t *testing.T) {
 	}
 }
 
-// TestAttackIntruderSessionSurvivesPasskeyRemoval: the member removes a
+// IntruderSessionSurvivesPasskeyRemoval: the member removes a
 // passkey (lost phone); the intruder's session and tokens end with it.
-func TestAttackIntruderSessionSurvivesPasskeyRemoval(t *testing.T) {
-	e := startCred(t, e2e.Options{Host: "localhost"}, "otp:\n  on_login: never\npasskeys:\n  registration_requires: any_otp\n")
+func IntruderSessionSurvivesPasskeyRemoval(t *testing.T, d e2e.Deployment) {
+	e := startCred(t, d, e2e.Options{Host: "localhost"}, "otp:\n  on_login: never\npasskeys:\n  registration_requires: any_otp\n")
 	m := e2e.NewBrowser(t, e.s)
 	id := e.registerPasskey(t, m)
 

@@ -81,14 +81,14 @@ func lockMemberByGuessing(t *testing.T, b *e2e.Browser, rp *e2e.RP) {
 	}
 }
 
-// TestAttackWrongPasswordsLockMemberOutOfKnownBrowser: an attacker who
+// WrongPasswordsLockMemberOutOfKnownBrowser: an attacker who
 // knows only the member number sends five wrong passwords to lock the
 // member out. Unknown browsers are locked (a new phone with the right
 // password included), and neither a forged device cookie nor one of the
 // attacker's own account opens another budget; the browser the member
 // logged in from before still logs in with the right password.
-func TestAttackWrongPasswordsLockMemberOutOfKnownBrowser(t *testing.T) {
-	s := e2e.StartWithMember(t, e2e.Options{})
+func WrongPasswordsLockMemberOutOfKnownBrowser(t *testing.T, d e2e.Deployment) {
+	s := d.StartWithMember(t, e2e.Options{})
 	s.CLI(t, false, "member", "create", "--number", "1000011", "--password", "Umi-Yama-2026", "--family-name", "青木")
 	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
 
@@ -108,12 +108,12 @@ func TestAttackWrongPasswordsLockMemberOutOfKnownBrowser(t *testing.T) {
 	mustLogInFrom(t, "right password from the member's known browser, after the attack", known, rp, e2e.MemberNumber, e2e.MemberPass)
 }
 
-// TestAttackKnownBrowserOwnBudget: guesses from a known browser (a stolen
+// KnownBrowserOwnBudget: guesses from a known browser (a stolen
 // or shared one) are not free: after known_device_max_failures of them the
 // browser is locked too, right password included. They are its own: the
 // member's other browsers are not locked by them.
-func TestAttackKnownBrowserOwnBudget(t *testing.T) {
-	s := e2e.StartWithMember(t, e2e.Options{Extra: "lockout:\n  known_device_max_failures: 3\n"})
+func KnownBrowserOwnBudget(t *testing.T, d e2e.Deployment) {
+	s := d.StartWithMember(t, e2e.Options{Extra: "lockout:\n  known_device_max_failures: 3\n"})
 	rp := e2e.NewRP(t, s, "web", "web-secret-0123456789")
 
 	known := e2e.NewBrowser(t, s)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,14 +31,14 @@ func alertText(body string) string {
 	return strings.TrimSpace(m[1])
 }
 
-// smsServer starts a server with the test member whose mail and SMS go to
-// recording servers.
-func smsServer(t *testing.T, o e2e.Options) (*e2e.Server, *notifytest.SMTPServer, *notifytest.SMSWebhook) {
+// smsServer starts deployment d with the test member whose mail and SMS
+// go to recording servers.
+func smsServer(t *testing.T, d e2e.Deployment, o e2e.Options) (*e2e.Server, *notifytest.SMTPServer, *notifytest.SMSWebhook) {
 	t.Helper()
 	smtp, sms := notifytest.NewSMTPServer(t), notifytest.NewSMSWebhook(t)
 	_, o.SMTPPort = smtp.Addr()
 	o.SMSURL = sms.URL()
-	s := e2e.StartWithMember(t, o)
+	s := d.StartWithMember(t, o)
 	return s, smtp, sms
 }
 
@@ -59,7 +60,7 @@ func stepUp(t *testing.T, s *e2e.Server, smtp *notifytest.SMTPServer, b *e2e.Bro
 	return res
 }
 
-// TestSMSTollFraudNumbersOnContactsPage plays a member resident in Japan
+// SMSTollFraudNumbersOnContactsPage plays a member resident in Japan
 // (sms_countries [JP]) who registers, one after the other, numbers that
 // earn an SMS pumper money: a UK mobile, an international network (+882),
 // a UK premium-rate 0909, a North American number, and Japan's own
@@ -69,8 +70,8 @@ func stepUp(t *testing.T, s *e2e.Server, smtp *notifytest.SMTPServer, b *e2e.Bro
 // the notify unit tests.) Each is refused on the contacts page with a
 // Japanese message, and no SMS reaches the gateway. Before the fix each
 // went on to the code entry and an SMS was sent.
-func TestSMSTollFraudNumbersOnContactsPage(t *testing.T) {
-	s, smtp, sms := smsServer(t, e2e.Options{Extra: "otp:\n  on_login: never\n"})
+func SMSTollFraudNumbersOnContactsPage(t *testing.T, d e2e.Deployment) {
+	s, smtp, sms := smsServer(t, d, e2e.Options{Extra: "otp:\n  on_login: never\n"})
 	b := e2e.NewBrowser(t, s)
 	page := stepUp(t, s, smtp, b, "/account/contacts", 1)
 
@@ -129,7 +130,7 @@ func waitSMS(t *testing.T, sms *notifytest.SMSWebhook, n int) {
 	}
 }
 
-// TestSMSPumpingThroughManyAccountsHitsHourlyCeiling plays a pumper with
+// SMSPumpingThroughManyAccountsHitsHourlyCeiling plays a pumper with
 // many accounts, each with a Japanese mobile number and no email, who logs
 // in to each from a fresh browser so that every login sends an SMS code
 // (the per-member and per-address limits never trip: one send per
@@ -139,9 +140,9 @@ func waitSMS(t *testing.T, sms *notifytest.SMSWebhook, n int) {
 // metrics move. A member with an email address still logs in with a mailed
 // code. Before the fix every login sent its SMS (and sms.max_per_hour did
 // not exist).
-func TestSMSPumpingThroughManyAccountsHitsHourlyCeiling(t *testing.T) {
+func SMSPumpingThroughManyAccountsHitsHourlyCeiling(t *testing.T, d e2e.Deployment) {
 	const budget, accounts = 5, 7
-	s, smtp, sms := smsServer(t, e2e.Options{Extra: "otp:\n  on_login: always\n",
+	s, smtp, sms := smsServer(t, d, e2e.Options{Extra: "otp:\n  on_login: always\n",
 		Env: []string{fmt.Sprintf("TSUBASA_SMS_MAX_PER_HOUR=%d", budget)}})
 	for i := 1; i <= accounts; i++ {
 		s.CLI(t, false, "member", "create", "--number", fmt.Sprintf("800000%d", i), "--password", e2e.MemberPass,
@@ -168,23 +169,33 @@ func TestSMSPumpingThroughManyAccountsHitsHourlyCeiling(t *testing.T) {
 		t.Fatalf("%d SMS reached the gateway from %d accounts, want the ceiling of %d", got, accounts, budget)
 	}
 
-	out := s.Output()
-	if n := strings.Count(out, "sms budget nearly spent"); n != 1 {
-		t.Errorf("%d warnings at 80%% of the budget in the log, want 1", n)
+	// Each process logs and counts what it saw: one of each log line on
+	// one server, one to a replica on a cluster (the budget is shared,
+	// the logs and counters are each replica's own).
+	out, procs := s.Output(), s.Processes()
+	if n := strings.Count(out, "sms budget nearly spent"); n < 1 || n > procs {
+		t.Errorf("%d warnings at 80%% of the budget in the log of %d process(es), want 1 (at most one each)", n, procs)
 	}
-	if n := strings.Count(out, "sms budget spent"); n != 1 {
-		t.Errorf("%d budget-spent errors in the log for %d refused SMS, want 1", n, accounts-budget)
+	if n := strings.Count(out, "sms budget spent"); n < 1 || n > procs {
+		t.Errorf("%d budget-spent errors in the log of %d process(es) for %d refused SMS, want 1 (at most one each)", n, procs, accounts-budget)
 	}
 	metrics := fetchMetrics(t, s)
-	for _, want := range []string{
-		fmt.Sprintf("tsubasa_sms_sent_total %d", budget),
-		fmt.Sprintf(`tsubasa_sms_refused_total{reason="budget"} %d`, accounts-budget),
-		fmt.Sprintf("tsubasa_sms_budget_used %d", budget),
-		fmt.Sprintf("tsubasa_sms_budget_limit %d", budget),
-		"tsubasa_sms_budget_warnings_total 1",
+	for series, want := range map[string]int{
+		"tsubasa_sms_sent_total":                     budget,
+		`tsubasa_sms_refused_total{reason="budget"}`: accounts - budget,
 	} {
-		if !strings.Contains(metrics, "\n"+want+"\n") {
-			t.Errorf("metrics lack %q", want)
+		if got := sumSeries(metrics, series); got != want {
+			t.Errorf("metrics: %s %d over %d process(es), want %d", series, got, procs, want)
+		}
+	}
+	if got := sumSeries(metrics, "tsubasa_sms_budget_warnings_total"); got < 1 || got > procs {
+		t.Errorf("metrics: tsubasa_sms_budget_warnings_total %d over %d process(es), want 1 (at most one each)", got, procs)
+	}
+	for _, m := range metrics { // every process reads the one budget
+		for _, series := range []string{"tsubasa_sms_budget_used", "tsubasa_sms_budget_limit"} {
+			if !strings.Contains(m, "\n"+series+fmt.Sprintf(" %d\n", budget)) {
+				t.Errorf("metrics lack %s %d", series, budget)
+			}
 		}
 	}
 
@@ -205,16 +216,37 @@ func TestSMSPumpingThroughManyAccountsHitsHourlyCeiling(t *testing.T) {
 	}
 }
 
-func fetchMetrics(t *testing.T, s *e2e.Server) string {
+// fetchMetrics reads /metrics of every process of s, from the management
+// listeners (metrics.listen).
+func fetchMetrics(t *testing.T, s *e2e.Server) []string {
 	t.Helper()
-	resp, err := http.Get(s.Metrics + "/metrics") // the management listener (metrics.listen)
-	if err != nil {
-		t.Fatal(err)
+	var out []string
+	for _, u := range s.MetricsURLs() {
+		resp, err := http.Get(u + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s/metrics: %d", u, resp.StatusCode)
+		}
+		out = append(out, string(body))
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("/metrics: %d", resp.StatusCode)
+	return out
+}
+
+// sumSeries adds up the integer value of series (its name and labels as
+// exposed) over the processes' metrics; a process without it counts 0.
+func sumSeries(metrics []string, series string) int {
+	sum := 0
+	for _, m := range metrics {
+		for line := range strings.Lines(m) {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), series+" "); ok {
+				n, _ := strconv.Atoi(v)
+				sum += n
+			}
+		}
 	}
-	return string(body)
+	return sum
 }

@@ -1,10 +1,6 @@
 package attack
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"io"
 	"net/http"
 	"net/url"
@@ -27,14 +23,14 @@ type credEnv struct {
 	rp   *e2e.RP
 }
 
-// startCred starts the server; extra is YAML appended to its config (it
+// startCred starts deployment d; extra is YAML appended to its config (it
 // must set otp:, which the harness would otherwise set to on_login: never).
-func startCred(t *testing.T, o e2e.Options, extra string) *credEnv {
+func startCred(t *testing.T, d e2e.Deployment, o e2e.Options, extra string) *credEnv {
 	t.Helper()
 	e := &credEnv{smtp: notifytest.NewSMTPServer(t)}
 	_, o.SMTPPort = e.smtp.Addr()
 	o.Extra += extra
-	e.s = e2e.StartWithMember(t, o)
+	e.s = d.StartWithMember(t, o)
 	e.rp = e2e.NewRP(t, e.s, "web", "web-secret-0123456789")
 	return e
 }
@@ -131,6 +127,7 @@ func (e *credEnv) mustWork(t *testing.T, h holdings, what string) {
 // /userinfo and at introspection.
 func (e *credEnv) mustBeGone(t *testing.T, h holdings, what string) {
 	t.Helper()
+	e.s.Settle()
 	if e.ssoAnswers(t, h.b) {
 		t.Errorf("%s: the SSO session still answers prompt=none", what)
 	}
@@ -241,7 +238,7 @@ func (e *credEnv) registerPasskey(t *testing.T, b *e2e.Browser) string {
 		t.Fatal(err)
 	}
 	auth := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte(opts.UserID)})
-	cred := virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, p256Key(t))
+	cred := virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, e2e.PasskeyKey(t))
 	rp := virtualwebauthn.RelyingParty{ID: "localhost", Name: "Tsubasa", Origin: e.s.Issuer}
 	if status, body := postJSON(t, b, e.s, "/account/passkeys/finish", virtualwebauthn.CreateAttestationResponse(rp, auth, cred, *opts)); status != http.StatusOK {
 		t.Fatalf("registration finish: %d %s", status, body)
@@ -251,29 +248,4 @@ func (e *credEnv) registerPasskey(t *testing.T, b *e2e.Browser) string {
 		t.Fatal("the registered passkey is not listed")
 	}
 	return m[1]
-}
-
-// p256Key is a PKCS#8 P-256 key whose coordinates both start with a
-// non-zero byte: virtualwebauthn writes them without leading zeros, which
-// go-webauthn rightly refuses.
-func p256Key(t *testing.T) []byte {
-	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pub, err := k.PublicKey.Bytes() // 0x04 || X || Y
-		if err != nil {
-			t.Fatal(err)
-		}
-		if pub[1] == 0 || pub[33] == 0 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return der
-	}
 }

@@ -26,16 +26,16 @@ func wrongCode(code string) string {
 	return "000000"
 }
 
-// TestAttackNotMeIntruderSetsPassword: the member reports a login as not
+// NotMeIntruderSetsPassword: the member reports a login as not
 // theirs. The intruder, who knows only the old password, logs in, chooses
 // a new password and stops at the one-time password mailed to the member.
 // Whatever otp.on_login says (with never, the intruder used to walk
 // straight through), the intruder's choice must open nothing, and the
 // member's own password must still lead to the member's new password.
-func TestAttackNotMeIntruderSetsPassword(t *testing.T) {
+func NotMeIntruderSetsPassword(t *testing.T, d e2e.Deployment) {
 	for _, onLogin := range []string{"new_device", "never"} {
 		t.Run("on_login="+onLogin, func(t *testing.T) {
-			e := startCred(t, e2e.Options{}, "otp:\n  on_login: "+onLogin+"\n")
+			e := startCred(t, d, e2e.Options{}, "otp:\n  on_login: "+onLogin+"\n")
 			member := e2e.NewBrowser(t, e.s)
 			confirm := e.account(t, member, "/account/not-me")
 			if done := member.Post(t, confirm.URL, "/account/not-me", nil); done.URL.Path != "/login" {
@@ -85,12 +85,12 @@ func TestAttackNotMeIntruderSetsPassword(t *testing.T) {
 	}
 }
 
-// TestAttackNotMeWithoutContactEndsAtTheDesk: after "this wasn't me", a
+// NotMeWithoutContactEndsAtTheDesk: after "this wasn't me", a
 // member with no confirmed contact cannot be sent a code. The intruder
 // with the old password must not get through the web at all (nor set a
 // password); the page sends the member to the membership desk.
-func TestAttackNotMeWithoutContactEndsAtTheDesk(t *testing.T) {
-	e := startCred(t, e2e.Options{}, "otp:\n  on_login: never\nbrand:\n  support_url: https://help.tsubasa.test/\n")
+func NotMeWithoutContactEndsAtTheDesk(t *testing.T, d e2e.Deployment) {
+	e := startCred(t, d, e2e.Options{}, "otp:\n  on_login: never\nbrand:\n  support_url: https://help.tsubasa.test/\n")
 	const number, pass = "7000111", "Hanabi-Sky-2026"
 	e.s.CLI(t, false, "member", "create", "--number", number, "--password", pass, "--family-name", "星野", "--country", "JP")
 	member := e2e.NewBrowser(t, e.s)
@@ -120,14 +120,14 @@ func TestAttackNotMeWithoutContactEndsAtTheDesk(t *testing.T) {
 	}
 }
 
-// TestAttackPINHolderSetsWebPassword: anyone who knows a member's 6-digit
+// PINHolderSetsWebPassword: anyone who knows a member's 6-digit
 // telephone PIN could log in on the web while the migration is open and
 // set the web password, locking the member out. For a member with a
 // confirmed contact the password is stored only after the code sent there.
 // A member with no contact at all still migrates with the PIN, as the
 // programme's migration allows (nothing could be sent to them).
-func TestAttackPINHolderSetsWebPassword(t *testing.T) {
-	e := startCred(t, e2e.Options{}, "otp:\n  on_login: never\n")
+func PINHolderSetsWebPassword(t *testing.T, d e2e.Deployment) {
+	e := startCred(t, d, e2e.Options{}, "otp:\n  on_login: never\n")
 	const number, pin = "8888888", "135790"
 	e.s.CLI(t, false, "member", "create", "--number", number, "--pin", pin, "--family-name", "山田", "--email", "taro@example.com")
 
@@ -166,12 +166,12 @@ func TestAttackPINHolderSetsWebPassword(t *testing.T) {
 	})
 }
 
-// TestAttackLoginBegunBeforeResetOverwritesIt: a login that began with the
+// LoginBegunBeforeResetOverwritesIt: a login that began with the
 // old credential (here the PIN) holds its new password while it waits for
 // the code; meanwhile the member resets the password. Completing the old
 // login must not overwrite the reset's password: it is void.
-func TestAttackLoginBegunBeforeResetOverwritesIt(t *testing.T) {
-	e := startCred(t, e2e.Options{}, "otp:\n  on_login: never\n")
+func LoginBegunBeforeResetOverwritesIt(t *testing.T, d e2e.Deployment) {
+	e := startCred(t, d, e2e.Options{}, "otp:\n  on_login: never\n")
 	const number, pin = "8888888", "135790"
 	e.s.CLI(t, false, "member", "create", "--number", number, "--pin", pin, "--family-name", "山田", "--email", "taro@example.com")
 	old := e2e.NewBrowser(t, e.s)

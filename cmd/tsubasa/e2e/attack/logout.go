@@ -87,6 +87,7 @@ func (m *member) assertLoggedOut(t *testing.T) {
 	if _, err := e2e.Refresh(t, m.rp, m.tok.RefreshToken); !e2e.IsOAuthError(err, "invalid_grant") {
 		t.Errorf("the ended session's refresh token: %v, want invalid_grant", err)
 	}
+	m.s.Settle()
 	if _, err := m.rp.Provider.UserInfo(t.Context(), oauth2.StaticTokenSource(m.tok)); err == nil {
 		t.Error("the ended session's access token still works at userinfo")
 	}
@@ -130,34 +131,34 @@ func question(t *testing.T, p e2e.Page) string {
 	return m[1]
 }
 
-// TestAttackLogoutCSRFCrossSiteLoggedOutPage: another site sends the
+// LogoutCSRFCrossSiteLoggedOutPage: another site sends the
 // browser to /logged-out (a link, an image, a redirect). Its GET used to
 // delete the session; now it asks, and nothing ends.
-func TestAttackLogoutCSRFCrossSiteLoggedOutPage(t *testing.T) {
-	m := logIn(t, e2e.StartWithMember(t, e2e.Options{}))
+func LogoutCSRFCrossSiteLoggedOutPage(t *testing.T, d e2e.Deployment) {
+	m := logIn(t, d.StartWithMember(t, e2e.Options{}))
 	p := m.crossSiteGet(t, m.s.Issuer+"/logged-out")
 	question(t, p) // still logged in: the page may not say otherwise
 	m.assertLoggedIn(t, "a cross-site GET of /logged-out")
 }
 
-// TestAttackLogoutCSRFEndSessionWithoutHint: another site sends the
+// LogoutCSRFEndSessionWithoutHint: another site sends the
 // browser to /end_session with no id_token_hint (no parameters at all, or
 // a client_id alone). Without a hint there is no proof the relying party
 // asks for this session: the member is asked, and nothing ends.
-func TestAttackLogoutCSRFEndSessionWithoutHint(t *testing.T) {
-	m := logIn(t, e2e.StartWithMember(t, e2e.Options{}))
+func LogoutCSRFEndSessionWithoutHint(t *testing.T, d e2e.Deployment) {
+	m := logIn(t, d.StartWithMember(t, e2e.Options{}))
 	for _, q := range []string{"", "?client_id=web", "?state=x", "?client_id=web&ui_locales=en"} {
 		question(t, m.crossSiteGet(t, m.s.Issuer+"/end_session"+q))
 	}
 	m.assertLoggedIn(t, "a cross-site GET of /end_session without a hint")
 }
 
-// TestAttackLogoutCSRFCrossSitePostOfQuestion: the member has the question
+// LogoutCSRFCrossSitePostOfQuestion: the member has the question
 // open; another site (or a sibling subdomain) posts its form with the
 // member's cookies, even knowing the request id. Refused with 403, and the
 // session lives on.
-func TestAttackLogoutCSRFCrossSitePostOfQuestion(t *testing.T) {
-	m := logIn(t, e2e.StartWithMember(t, e2e.Options{}))
+func LogoutCSRFCrossSitePostOfQuestion(t *testing.T, d e2e.Deployment) {
+	m := logIn(t, d.StartWithMember(t, e2e.Options{}))
 	q := url.Values{"client_id": {"web"}, "post_logout_redirect_uri": {m.s.Issuer + "/rp/bye"}, "state": {"s"}}
 	id := question(t, m.b.Get(t, m.s.Issuer+"/end_session?"+q.Encode()))
 	form := url.Values{"logout_id": {id}, "action": {"logout"}}.Encode()
@@ -170,15 +171,15 @@ func TestAttackLogoutCSRFCrossSitePostOfQuestion(t *testing.T) {
 	m.assertLoggedIn(t, "a cross-site POST of the logout question")
 }
 
-// TestAttackKioskLogoutWithoutHint: the finding itself. A relying party
+// KioskLogoutWithoutHint: the finding itself. A relying party
 // logs the traveller out with client_id and post_logout_redirect_uri but
 // no id_token_hint. It used to be sent back at once "as if logged out"
 // while the SSO session and its tokens stayed, so the next traveller at
 // the kiosk was logged in. Now the member is asked; after "Log out" the
 // SSO session and its tokens are gone, and only then is the browser
 // redirected, with state. The question's answer works once.
-func TestAttackKioskLogoutWithoutHint(t *testing.T) {
-	m := logIn(t, e2e.StartWithMember(t, e2e.Options{}))
+func KioskLogoutWithoutHint(t *testing.T, d e2e.Deployment) {
+	m := logIn(t, d.StartWithMember(t, e2e.Options{}))
 	state := strings.Repeat("k", 100) + "/+?&=é"
 	q := url.Values{"client_id": {"web"}, "post_logout_redirect_uri": {m.s.Issuer + "/rp/bye"}, "state": {state}}
 	p := m.b.Get(t, m.s.Issuer+"/end_session?"+q.Encode())
@@ -204,14 +205,14 @@ func TestAttackKioskLogoutWithoutHint(t *testing.T) {
 	}
 }
 
-// TestAttackLeakedHintEndsAnotherBrowsersSession: an ID token leaks (a
+// LeakedHintEndsAnotherBrowsersSession: an ID token leaks (a
 // third-party app, a log, a referrer). Its holder sends end_session with
 // it from their own browser, logged out or logged in as someone. It used
 // to end the victim's session and revoke its tokens; a hint now ends only
 // the session of the browser that brings it, and anyone else is asked
 // about their own session.
-func TestAttackLeakedHintEndsAnotherBrowsersSession(t *testing.T) {
-	s := e2e.StartWithMember(t, e2e.Options{})
+func LeakedHintEndsAnotherBrowsersSession(t *testing.T, d e2e.Deployment) {
+	s := d.StartWithMember(t, e2e.Options{})
 	victim := logIn(t, s)
 	q := url.Values{"id_token_hint": {victim.hint}, "post_logout_redirect_uri": {s.Issuer + "/rp/bye"}, "state": {"x"}}
 	stranger := e2e.NewBrowser(t, s)
@@ -224,12 +225,12 @@ func TestAttackLeakedHintEndsAnotherBrowsersSession(t *testing.T) {
 	other.assertLoggedIn(t, "end_session with another session's hint, before the member said yes")
 }
 
-// TestAttackCodeRedeemedAfterLogout: a code the SSO session issued just
+// CodeRedeemedAfterLogout: a code the SSO session issued just
 // before the relying party logs out (with a valid hint: at once, back with
 // state) is redeemed just after. It used to mint a fresh refresh token for
 // the ended session; a revocation now also covers codes in flight.
-func TestAttackCodeRedeemedAfterLogout(t *testing.T) {
-	m := logIn(t, e2e.StartWithMember(t, e2e.Options{}))
+func CodeRedeemedAfterLogout(t *testing.T, d e2e.Deployment) {
+	m := logIn(t, d.StartWithMember(t, e2e.Options{}))
 	f := e2e.NewFlow()
 	cb := e2e.Callback(t, m.b.Get(t, m.rp.AuthURL(f)))
 	if cb.Query().Get("code") == "" {

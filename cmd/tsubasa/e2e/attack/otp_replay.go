@@ -81,7 +81,7 @@ func codeAccepted(t *testing.T, what string, answer e2e.Page) {
 	}
 }
 
-// TestAttackOTPReplay: each code opens exactly the one thing it was sent
+// OTPReplay: each code opens exactly the one thing it was sent
 // for, once, while it is the newest and within its lifetime. Three
 // servers: the main one with the default resend interval (1 minute: a
 // new login within it gets no new code, so a used code stays the one on
@@ -89,10 +89,10 @@ func codeAccepted(t *testing.T, what string, answer e2e.Page) {
 // at once), and one with otp.ttl 1s. The server's clock cannot be moved
 // from outside, so the 10-minute default lifetime is played as a
 // 1-second one (otp.ttl, any positive duration): the check is the same.
-func TestAttackOTPReplay(t *testing.T) {
+func OTPReplay(t *testing.T, d e2e.Deployment) {
 	smtp := notifytest.NewSMTPServer(t)
 	_, port := smtp.Addr()
-	s := e2e.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "otp:\n  on_login: never\n"})
+	s := d.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "otp:\n  on_login: never\n"})
 	const (
 		victim2, victim2Pass, victim2Mail = "7100002", "Sora-Umi-2026", "sora@example.com"
 		attacker, attackerPass            = "7100009", "Kuro-Neko-2026"
@@ -100,7 +100,7 @@ func TestAttackOTPReplay(t *testing.T) {
 	)
 	s.CLI(t, false, "member", "create", "--number", victim2, "--password", victim2Pass, "--family-name", "青空", "--email", victim2Mail)
 	s.CLI(t, false, "member", "create", "--number", attacker, "--password", attackerPass, "--family-name", "黒田", "--email", attackerMail)
-	rp := e2e.NewRP(t, s, "web", webSecret)
+	rp := e2e.NewRP(t, s, "web", e2e.WebSecret)
 	const victimMail = "hanako@example.com"
 
 	t.Run("another member's code", func(t *testing.T) {
@@ -170,8 +170,8 @@ func TestAttackOTPReplay(t *testing.T) {
 	t.Run("an older code after a newer one was sent", func(t *testing.T) {
 		smtp := notifytest.NewSMTPServer(t)
 		_, port := smtp.Addr()
-		s := e2e.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "otp:\n  on_login: always\n  resend_interval: 1s\n"})
-		rp := e2e.NewRP(t, s, "web", webSecret)
+		s := d.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "otp:\n  on_login: always\n  resend_interval: 1s\n"})
+		rp := e2e.NewRP(t, s, "web", e2e.WebSecret)
 		// The attacker's login sends the code the attacker then intercepts.
 		a := e2e.NewBrowser(t, s)
 		attackerPage := otpLogin(t, rp, a, e2e.MemberNumber, e2e.MemberPass)
@@ -191,8 +191,8 @@ func TestAttackOTPReplay(t *testing.T) {
 	t.Run("a code past its lifetime", func(t *testing.T) {
 		smtp := notifytest.NewSMTPServer(t)
 		_, port := smtp.Addr()
-		s := e2e.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "otp:\n  on_login: always\n  ttl: 1s\n"})
-		rp := e2e.NewRP(t, s, "web", webSecret)
+		s := d.StartWithMember(t, e2e.Options{SMTPPort: port, Extra: "otp:\n  on_login: always\n  ttl: 1s\n"})
+		rp := e2e.NewRP(t, s, "web", e2e.WebSecret)
 		b := e2e.NewBrowser(t, s)
 		page := otpLogin(t, rp, b, e2e.MemberNumber, e2e.MemberPass)
 		code := mailedCode(t, smtp, victimMail, 1)
