@@ -27,6 +27,7 @@ var expiring = []struct {
 	{"used_jtis", usedJTIs},
 	{"idempotency", idempotency},
 	{"jobs", jobs},
+	{"device_grants", deviceGrants},
 }
 
 // janitorChunk bounds how many records one commit of DeleteExpired

@@ -79,11 +79,15 @@ var (
 	bJobs              = []byte("jobs")
 	bJobsByCreated     = []byte("jobs_by_created")
 	bJobsExp           = []byte("jobs_by_expiry")
+	bDeviceGrants      = []byte("device_grants")
+	bDeviceGrantsCode  = []byte("device_grants_by_user_code")
+	bDeviceGrantsExp   = []byte("device_grants_by_expiry")
 	// lateBuckets came after files of this schema version were in use: a
 	// read-write open creates them, but checkSchema does not require them,
 	// so a backup taken before they existed still verifies and restores.
 	lateBuckets = [][]byte{bSMSBudget, bPushedRequests, bPushedRequestsExp, bUsedJTIs, bUsedJTIsExp,
-		bIdempotency, bIdempotencyExp, bJobs, bJobsByCreated, bJobsExp}
+		bIdempotency, bIdempotencyExp, bJobs, bJobsByCreated, bJobsExp,
+		bDeviceGrants, bDeviceGrantsCode, bDeviceGrantsExp}
 )
 
 func initSchema(tx *bbolt.Tx) error {
