@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -31,6 +32,7 @@ type Store interface {
 	storage.JTIs
 	storage.Janitor
 	storage.SingleUse // one replica creates the first keys, one rotates
+	storage.DeviceGrants
 }
 
 // Options configure a Provider. cmd builds them from config.
@@ -92,6 +94,13 @@ type Options struct {
 	// is checked in memory, with a fence at this process's start
 	// (replay.go). False on a store replicas share.
 	LocalReplay bool
+	// DeviceCodeTTL and DeviceInterval are the device grant's code
+	// lifetime (default 10 min) and least poll interval (default 5 s);
+	// DeviceVerificationURL is the login UI's page where members enter
+	// user codes (default the issuer's /device). device.go.
+	DeviceCodeTTL         time.Duration
+	DeviceInterval        time.Duration
+	DeviceVerificationURL string
 
 	Dev    bool // allow an http issuer
 	Now    func() time.Time
@@ -139,6 +148,15 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	}
 	if o.Outbound == nil {
 		o.Outbound = outbound.New(outbound.Options{})
+	}
+	if o.DeviceCodeTTL <= 0 {
+		o.DeviceCodeTTL = 10 * time.Minute
+	}
+	if o.DeviceInterval < time.Second {
+		o.DeviceInterval = 5 * time.Second
+	}
+	if o.DeviceVerificationURL == "" {
+		o.DeviceVerificationURL = strings.TrimSuffix(o.Issuer, "/") + "/device"
 	}
 	if o.DPoPProofMaxAge <= 0 {
 		o.DPoPProofMaxAge = time.Minute
