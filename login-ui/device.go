@@ -141,6 +141,16 @@ func (f *deviceFeature) newPage(r *http.Request, mode string) devicePage {
 	return devicePage{page: f.u.newPage(r, f.u.langs.negotiate(r, nil), title), Mode: mode}
 }
 
+// memberPage is a page after the login, in the language the consent page
+// spoke (the member's, unless the browser or the request chose).
+func (f *deviceFeature) memberPage(r *http.Request, req storage.AuthRequest, memberID, mode string) devicePage {
+	p := f.newPage(r, mode)
+	if m, err := f.u.store.MemberByID(r.Context(), memberID); err == nil {
+		p.page = f.u.newPage(r, f.u.consentLang(r, req, m), p.TitleKey)
+	}
+	return p
+}
+
 // show is the code form. A code in the URL (verification_uri_complete)
 // only fills the field: the member still submits it and then confirms
 // the device, so a link sent by someone else is never one tap.
@@ -288,7 +298,7 @@ func (f *deviceFeature) complete(w http.ResponseWriter, r *http.Request, sess *s
 		return
 	}
 	f.record(ctx, r, audit.EventDeviceApproved, memberID, req.ClientID)
-	f.render(w, r, http.StatusOK, f.newPage(r, "done"))
+	f.render(w, r, http.StatusOK, f.memberPage(r, req, memberID, "done"))
 }
 
 // decline denies the device: the member said no, or a step was cancelled.
@@ -306,10 +316,11 @@ func (f *deviceFeature) decline(w http.ResponseWriter, r *http.Request, req stor
 		f.refuse(w, r, err)
 		return
 	}
-	if m := value(f.u.session(r), keyMember); m != "" {
+	m := value(f.u.session(r), keyMember)
+	if m != "" {
 		f.record(ctx, r, audit.EventDeviceDenied, m, req.ClientID)
 	}
-	f.render(w, r, http.StatusOK, f.newPage(r, "denied"))
+	f.render(w, r, http.StatusOK, f.memberPage(r, req, m, "denied"))
 }
 
 func (f *deviceFeature) record(ctx context.Context, r *http.Request, typ, memberID, clientID string) {
