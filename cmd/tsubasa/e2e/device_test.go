@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"tsubasa/provider/notify/notifytest"
 )
 
 // The device grant end to end (RFC 8628): a lounge television runs
@@ -113,7 +115,9 @@ func TestDeviceGrantWithPasswordAndMailedOTP(t *testing.T) {
 		t.Errorf("refresh: %v", err)
 	}
 	out := e.s.CLI(t, false, "events", "--member", MemberNumber)
-	mustContain(t, "events", out, "device.approved", "login.succeeded")
+	mustContain(t, "events", out, "device.approved", "login.succeeded", "app.linked")
+	// The first approval links the device's app: the app-linked mail names it.
+	e.smtp.WaitFor(t, func(m notifytest.ReceivedMail) bool { return strings.Contains(m.Text, "ラウンジTV") }, 20*time.Second)
 
 	// The code is used: the phone is told so, and the device_code is spent.
 	p := b.Get(t, e.s.Issuer+"/device")
