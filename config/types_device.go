@@ -23,4 +23,8 @@ type DeviceConfig struct {
 	// before it stops being accepted (a code shown to a crowd, or
 	// phished).
 	MaxEntriesPerCode int `yaml:"max_entries_per_code"`
+	// MaxAuthorizationsPerAddress bounds the device authorizations one
+	// client address starts in each EntryWindow: each stores a grant, and
+	// a public client's id is no secret.
+	MaxAuthorizationsPerAddress int `yaml:"max_authorizations_per_address"`
 }

@@ -20,6 +20,9 @@ func (v *checker) device(d DeviceConfig) {
 	if d.EntryWindow < time.Minute || d.EntryWindow > 24*time.Hour {
 		v.add("device.entry_window", "must be from 1m to 24h (got %s)", d.EntryWindow)
 	}
+	if d.MaxAuthorizationsPerAddress < 1 {
+		v.add("device.max_authorizations_per_address", "must be at least 1 (got %d)", d.MaxAuthorizationsPerAddress)
+	}
 	if d.MaxEntriesPerCode < 1 || d.MaxEntriesPerCode > 20 {
 		v.add("device.max_entries_per_code", "must be from 1 to 20 (got %d)", d.MaxEntriesPerCode)
 	}

@@ -28,6 +28,7 @@ func TestDeviceRules(t *testing.T) {
 		"global below per address": {func(c *Config) { c.Device.MaxEntriesGlobal = 5 }, "device.max_entries_global"},
 		"a window of a second":     {func(c *Config) { c.Device.EntryWindow = time.Second }, "device.entry_window"},
 		"no entries per code":      {func(c *Config) { c.Device.MaxEntriesPerCode = 0 }, "device.max_entries_per_code"},
+		"no authorizations":        {func(c *Config) { c.Device.MaxAuthorizationsPerAddress = 0 }, "device.max_authorizations_per_address"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := prodConfig()

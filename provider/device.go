@@ -74,6 +74,10 @@ func (p *Provider) serveDeviceAuthorization(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	ctx := r.Context()
+	if retry, ok := p.admitDeviceAuthorization(ctx, r); !ok {
+		writeDeviceLimit(w, retry)
+		return
+	}
 	now := p.now().UTC()
 	g := storage.DeviceGrant{ClientID: c.ID, Scopes: scopes, Interval: p.opts.DeviceInterval, LastPoll: now,
 		Status: storage.DevicePending, CreatedAt: now, ExpiresAt: now.Add(p.opts.DeviceCodeTTL)}

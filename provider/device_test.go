@@ -191,3 +191,37 @@ func TestDeviceAuthorizationErrors(t *testing.T) {
 		t.Errorf("GET: %d", rec.Code)
 	}
 }
+
+// TestDeviceAuthorizationLimit: an address's device authorizations stop
+// at the limit with 429 slow_down and Retry-After, uncached, and come
+// back as the window slides; another address is not held up.
+func TestDeviceAuthorizationLimit(t *testing.T) {
+	addr := "192.0.2.1"
+	e := newWireEnvWith(t, func(o *Options) {
+		o.Clients = append(o.Clients, storage.Client{ID: "tv", Public: true, GrantTypes: []string{GrantDeviceCode}, Scopes: []string{"openid"}})
+		o.DeviceMaxPerAddress, o.DeviceWindow = 3, 10*time.Minute
+		o.ClientAddr = func(*http.Request) string { return addr }
+	})
+	post := func() *httptest.ResponseRecorder {
+		return e.post("/device_authorization", url.Values{"client_id": {"tv"}, "scope": {"openid"}}, "", "")
+	}
+	for i := range 3 {
+		if rec := post(); rec.Code != http.StatusOK {
+			t.Fatalf("authorization %d: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	rec := post()
+	if got := decode(t, rec); rec.Code != http.StatusTooManyRequests || got["error"] != "slow_down" ||
+		rec.Header().Get("Retry-After") != "600" || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("the fourth: %d %v Retry-After %q", rec.Code, got, rec.Header().Get("Retry-After"))
+	}
+	addr = "192.0.2.2"
+	if rec := post(); rec.Code != http.StatusOK {
+		t.Fatalf("another address: %d", rec.Code)
+	}
+	addr = "192.0.2.1"
+	e.clock.Advance(10*time.Minute + time.Second)
+	if rec := post(); rec.Code != http.StatusOK {
+		t.Fatalf("after the window: %d", rec.Code)
+	}
+}

@@ -33,6 +33,7 @@ type Store interface {
 	storage.Janitor
 	storage.SingleUse // one replica creates the first keys, one rotates
 	storage.DeviceGrants
+	storage.Throttles // the device authorizations of each address (devicelimit.go)
 }
 
 // Options configure a Provider. cmd builds them from config.
@@ -101,6 +102,13 @@ type Options struct {
 	DeviceCodeTTL         time.Duration
 	DeviceInterval        time.Duration
 	DeviceVerificationURL string
+	// DeviceMaxPerAddress device authorizations are allowed per client
+	// address in each DeviceWindow (devicelimit.go); ClientAddr names a
+	// request's client address (cmd's clientaddr.From). Without
+	// ClientAddr, or with a limit of 0, nothing is counted.
+	DeviceMaxPerAddress int
+	DeviceWindow        time.Duration
+	ClientAddr          func(*http.Request) string
 
 	Dev    bool // allow an http issuer
 	Now    func() time.Time
@@ -154,6 +162,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	}
 	if o.DeviceInterval < time.Second {
 		o.DeviceInterval = 5 * time.Second
+	}
+	if o.DeviceWindow <= 0 {
+		o.DeviceWindow = 10 * time.Minute
 	}
 	if o.DeviceVerificationURL == "" {
 		o.DeviceVerificationURL = strings.TrimSuffix(o.Issuer, "/") + "/device"

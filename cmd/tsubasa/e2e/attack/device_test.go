@@ -221,3 +221,27 @@ func TestAttackDeviceConfirmCrossSite(t *testing.T) {
 		t.Error("the client is named before the member submitted the code, or not on the confirmation")
 	}
 }
+
+// TestAttackDeviceAuthorizationFlood: anyone knowing a public device
+// client's id could store grants without end; one address gets its
+// max_authorizations_per_address (5 here), then 429 slow_down.
+func TestAttackDeviceAuthorizationFlood(t *testing.T) {
+	s2 := e2e.Start(t, e2e.Options{Extra: "device:\n  max_authorizations_per_address: 5\n"})
+	e2e.AddDeviceClient(t, s2, "tv", "Lounge TV")
+	ok, limited := 0, 0
+	for range 12 {
+		req := e2e.NewFormRequest(t.Context(), s2.Issuer+"/device_authorization", url.Values{"client_id": {"tv"}, "scope": {"openid"}}.Encode())
+		p := e2e.NewBrowser(t, s2).Send(t, req)
+		switch {
+		case p.Status == http.StatusOK && strings.Contains(p.Body, "device_code"):
+			ok++
+		case p.Status == http.StatusTooManyRequests && strings.Contains(p.Body, "slow_down") && p.Header.Get("Retry-After") != "":
+			limited++
+		default:
+			t.Fatalf("device authorization: %d %s", p.Status, p.Body)
+		}
+	}
+	if ok != 5 || limited != 7 {
+		t.Fatalf("12 device authorizations from one address: %d stored, %d refused; want 5 and 7", ok, limited)
+	}
+}

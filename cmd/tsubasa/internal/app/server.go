@@ -66,8 +66,11 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		// there (provider/replay.go); replicas share PostgreSQL's.
 		LocalReplay: !cfg.UsesPostgres(),
 		// The device grant (RFC 8628); its pages are the login UI's /device.
-		DeviceCodeTTL:  cfg.Device.CodeTTL,
-		DeviceInterval: cfg.Device.Interval,
+		DeviceCodeTTL:       cfg.Device.CodeTTL,
+		DeviceInterval:      cfg.Device.Interval,
+		DeviceMaxPerAddress: cfg.Device.MaxAuthorizationsPerAddress,
+		DeviceWindow:        cfg.Device.EntryWindow,
+		ClientAddr:          clientaddr.From,
 	})
 	if err != nil {
 		return nil, err
