@@ -105,6 +105,8 @@ func Default() Config {
 			Support: defaultAdminSupport()},
 		Outbound: OutboundConfig{Timeout: 5 * time.Second, MaxResponseBytes: 256 << 10},
 		DPoP:     DPoPConfig{ProofMaxAge: time.Minute, NonceTTL: 2 * time.Minute},
+		Device: DeviceConfig{CodeTTL: 10 * time.Minute, Interval: 5 * time.Second, MaxEntriesPerAddress: 10,
+			MaxEntriesGlobal: 1000, EntryWindow: 10 * time.Minute, MaxEntriesPerCode: 5, MaxAuthorizationsPerAddress: 120},
 
 		// No database, no places; a replaced file is read within a minute.
 		GeoIP: GeoIPConfig{CheckEvery: time.Minute},

@@ -55,6 +55,7 @@ type Config struct {
 	PAR       PARConfig       `yaml:"par"`
 	Outbound  OutboundConfig  `yaml:"outbound"`
 	DPoP      DPoPConfig      `yaml:"dpop"`
+	Device    DeviceConfig    `yaml:"device"` // types_device.go
 }
 
 // LogConfig shapes the single slog logger built in cmd.
@@ -342,6 +343,7 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
 	GrantClientCredentials = "client_credentials"
+	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code" // RFC 8628
 
 	AlgRS256 = "RS256"
 	AlgES256 = "ES256"

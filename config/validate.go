@@ -79,6 +79,7 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.contacts(c.Contacts)
 	v.metrics(c.Metrics, c.Listen)
 	v.partner(c.PAR, c.Outbound)
+	v.device(c.Device) // validate_device.go
 	v.dpop(c.DPoP)
 	v.adminAPI(c.Admin.API)
 	v.adminSupport(c.Admin.Support)

@@ -316,6 +316,10 @@ func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Ses
 		http.Redirect(w, r, localPath(req.RedirectURI), http.StatusSeeOther)
 		return
 	}
+	if req.DeviceGrant != "" && u.device != nil {
+		u.device.complete(w, r, sess, req) // device.go: the grant approved, no code
+		return
+	}
 	err := u.store.UpdateAuthRequest(ctx, req.ID, func(a storage.AuthRequest) (storage.AuthRequest, error) {
 		a.MemberID = value(sess, keyMember)
 		a.AuthTime = authTime(sess)

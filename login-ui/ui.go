@@ -137,6 +137,7 @@ type UI struct {
 	otp         *otpFeature         // one-time passwords (otp.go); nil when off
 	// contactCheck is the contacts' test message and reminder (contact_check.go); nil when off.
 	contactCheck *contactCheckFeature
+	device       *deviceFeature // the device grant's pages (device.go); nil when off
 }
 
 // corePages are the pages every deployment has; a missing one fails start-up.

@@ -44,7 +44,7 @@ var responseModes = []oidc.ResponseMode{oidc.ResponseModeQuery, oidc.ResponseMod
 // grantTypes are the grants the token endpoint dispatches; gateGrants
 // refuses every other one before op sees it (op would try the JWT bearer
 // and token-exchange grants, among others, and fail them as server errors).
-var grantTypes = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}
+var grantTypes = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantDeviceCode}
 
 // subjectTypes: first-party clients see the member id, third parties a
 // pairwise subject per sector (subjectFor).

@@ -44,6 +44,7 @@ var grants = map[string]grantHandler{
 	GrantAuthorizationCode: (*Provider).codeGrant,
 	GrantRefreshToken:      (*Provider).refreshGrant,
 	GrantClientCredentials: (*Provider).clientCredentialsGrant,
+	GrantDeviceCode:        (*Provider).deviceCodeGrant, // devicegrant.go
 }
 
 // serveToken answers the token endpoint. postBody has made sure it is a

@@ -25,7 +25,7 @@
 //   - Expiry is the caller's clock. Plain reads return a record even past
 //     its ExpiresAt (callers check Expired(now)); the single-use claims
 //     (ClaimAuthCode, RotateRefreshToken, ClaimPushedRequest, UseJTI,
-//     ClaimOnce) and the time-windowed roles (ReserveSMS, DueMessages,
+//     ClaimOnce, the device grants' UpdateDeviceGrant) and the time-windowed roles (ReserveSMS, DueMessages,
 //     Throttles, LoginAttempts) take now and treat an expired record as
 //     ErrNotFound, the zero record or out of the window. DeleteExpired(now),
 //     called by a janitor, removes what has expired.

@@ -98,6 +98,10 @@ type AuthRequest struct {
 	// IDTokenClaims are the claims the claims parameter (OpenID Connect
 	// Core 1.0 §5.5) asked for in the ID token, by name.
 	IDTokenClaims []string
+	// DeviceGrant is the device grant (RFC 8628, DeviceGrant.ID) this login
+	// approves: the login UI made the request for a user code entered at
+	// /device, and answers it by approving that grant, never with a code.
+	DeviceGrant string
 
 	// Written by the login UI.
 	BrowserSession string // the browser session the request is bound to

@@ -34,5 +34,6 @@ type Store interface {
 	Jobs
 	EventPages
 	SupportSessions
+	DeviceGrants
 	Close() error
 }

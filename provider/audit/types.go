@@ -51,6 +51,11 @@ const (
 	// Account administration.
 	EventMemberCreated = "member.created"
 	EventStatusChanged = "member.status_changed"
+
+	// The device grant (RFC 8628): the member approved or declined a
+	// device (a television, a seat-back screen) at /device.
+	EventDeviceApproved = "device.approved"
+	EventDeviceDenied   = "device.denied"
 )
 
 // Types lists every event type, for filters and checks.
@@ -66,5 +71,6 @@ func Types() []string {
 		EventSessionsRevoked, EventNotMeReported,
 		EventTelephoneVerified, EventTelephoneFailed, EventTelephoneLocked,
 		EventMemberCreated, EventStatusChanged,
+		EventDeviceApproved, EventDeviceDenied,
 	}
 }

@@ -28,6 +28,7 @@ var expiring = []struct {
 	{"idempotency", idempotency},
 	{"jobs", jobs},
 	{"support_sessions", supportSessions},
+	{"device_grants", deviceGrants},
 }
 
 // janitorChunk bounds how many records one commit of DeleteExpired

@@ -81,12 +81,16 @@ var (
 	bJobsExp           = []byte("jobs_by_expiry")
 	bSupport           = []byte("support_sessions")
 	bSupportExp        = []byte("support_sessions_by_expiry")
+	bDeviceGrants      = []byte("device_grants")
+	bDeviceGrantsCode  = []byte("device_grants_by_user_code")
+	bDeviceGrantsExp   = []byte("device_grants_by_expiry")
 	// lateBuckets came after files of this schema version were in use: a
 	// read-write open creates them, but checkSchema does not require them,
 	// so a backup taken before they existed still verifies and restores.
 	lateBuckets = [][]byte{bSMSBudget, bPushedRequests, bPushedRequestsExp, bUsedJTIs, bUsedJTIsExp,
 		bIdempotency, bIdempotencyExp, bJobs, bJobsByCreated, bJobsExp,
-		bSupport, bSupportExp}
+		bSupport, bSupportExp,
+		bDeviceGrants, bDeviceGrantsCode, bDeviceGrantsExp}
 )
 
 func initSchema(tx *bbolt.Tx) error {

@@ -25,6 +25,7 @@ var expiring = []struct{ name, sql string }{
 	{"outbox", expireSQL("outbox", "id", "expires_at, expires_ns")},
 	{"pushed_requests", expireSQL("pushed_requests", "id", "expires_at, expires_ns")},
 	{"used_jtis", expireSQL("used_jtis", "key", "expires_at, expires_ns")},
+	{"device_grants", expireSQL("device_grants", "id", "expires_at, expires_ns")},
 }
 
 // expiringNanos are the tables whose expiry is Unix nanoseconds

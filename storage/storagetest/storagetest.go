@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Jobs", jobTests},
 		{"EventPages", eventPageTests},
 		{"SupportSessions", supportTests},
+		{"DeviceGrants", deviceGrantTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -43,7 +43,7 @@ func discoveryEndpointVerification(t *testing.T, p *provider) {
 		"subject_types_supported":               {"public", "pairwise"},
 		"id_token_signing_alg_values_supported": {"RS256", "ES256", "PS256"},
 		"scopes_supported":                      {"openid", "profile", "email", "phone", "membership", "offline_access"},
-		"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials"},
+		"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"},
 		"response_modes_supported":              {"query", "fragment"},
 		"token_endpoint_auth_methods_supported": {"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"code_challenge_methods_supported":      {"S256"},

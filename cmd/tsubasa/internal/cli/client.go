@@ -124,7 +124,7 @@ ID token algorithm default as for clients of the config file.`,
 	f.BoolVar(&in.Public, "public", false, "public client (no secret, PKCE required): apps and single-page sites")
 	f.BoolVar(&in.ThirdParty, "third-party", false, "third-party client: members are asked for consent")
 	f.StringArrayVar(&in.GrantTypes, "grant-type", nil,
-		"authorization_code, refresh_token or client_credentials (repeatable)")
+		"authorization_code, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:device_code (repeatable)")
 	f.StringArrayVar(&in.Scopes, "scope", nil, "scope the client may ask for (repeatable)")
 	f.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm: RS256, ES256 or PS256")
 	f.StringVar(&in.LogoURI, "logo-uri", "", "logo shown on the consent page")
