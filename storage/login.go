@@ -21,6 +21,11 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
+	// Clients are the relying parties that were given a code (and so an
+	// ID token with this session's sid) from this session, in the order
+	// they first got one: the clients a back-channel logout goes to when
+	// the session ends (OpenID Connect Back-Channel Logout 1.0 §2.7).
+	Clients []string
 }
 
 // Expired reports whether the session is past its lifetime.
