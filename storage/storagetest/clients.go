@@ -35,7 +35,7 @@ func client(id string) storage.Client {
 		BackchannelLogoutURI:             "https://" + id + ".example/backchannel",
 		BackchannelLogoutSessionRequired: true,
 		CreatedAt:                        at(-time.Hour),
-		UpdatedAt:               at(-time.Minute),
+		UpdatedAt:                        at(-time.Minute),
 	}
 }
 
