@@ -79,6 +79,7 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.contacts(c.Contacts)
 	v.metrics(c.Metrics, c.Listen)
 	v.partner(c.PAR, c.Outbound)
+	v.backchannelClients(c.Clients, c.Outbound.AllowPrivateNetworks)
 	v.dpop(c.DPoP)
 	v.adminAPI(c.Admin.API)
 	if len(v.problems) == 0 {

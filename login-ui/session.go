@@ -152,6 +152,7 @@ func (s *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	} else {
 		err := s.store.UpdateSession(ctx, sess.ID, func(old storage.Session) (storage.Session, error) {
 			rec.ID, rec.CreatedAt, rec.ExpiresAt = old.ID, old.CreatedAt, old.ExpiresAt
+			rec.Clients = old.Clients // written by the provider, not the cookie's values
 			return rec, nil
 		})
 		if errors.Is(err, storage.ErrNotFound) {

@@ -63,9 +63,12 @@ type Options struct {
 	JobTTL time.Duration
 	// Audit records the events of operators' acts; nil: to Store, with
 	// no SIEM output.
-	Audit  *audit.Logger
-	Logger *slog.Logger // [slog.Default()]
-	Now    func() time.Time
+	Audit *audit.Logger
+	// Logouts queues the back-channel logouts of the sessions an operator
+	// ends, before they end; nil queues none.
+	Logouts *notify.Logouts
+	Logger  *slog.Logger // [slog.Default()]
+	Now     func() time.Time
 }
 
 // Service runs the admin operations over one open store.
@@ -81,6 +84,7 @@ type Service struct {
 	cursorKey []byte
 	jobTTL    time.Duration
 	audit     *audit.Logger
+	logouts   *notify.Logouts
 	log       *slog.Logger
 	now       func() time.Time
 	backups   *backups
@@ -110,7 +114,7 @@ func New(o Options) (*Service, error) {
 		store: o.Store, members: o.Members, clients: o.Clients,
 		check: o.CheckClient, rotate: o.RotateKeys,
 		sms: notify.NewSMSPolicy(o.SMSCountries), countries: o.SMSCountries,
-		progress: o.Progress, cursorKey: o.CursorKey, jobTTL: o.JobTTL, audit: o.Audit, log: o.Logger,
+		progress: o.Progress, cursorKey: o.CursorKey, jobTTL: o.JobTTL, audit: o.Audit, logouts: o.Logouts, log: o.Logger,
 		now: o.Now, backups: newBackups(),
 	}
 	return s, nil

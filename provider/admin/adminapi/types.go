@@ -41,6 +41,13 @@ type ClientInput struct {
 	// dpop_bound_access_tokens and profile ("" or fapi2).
 	DPoPBoundAccessTokens bool   `json:"dpop_bound_access_tokens,omitempty"`
 	Profile               string `json:"profile,omitempty"`
+
+	// BackchannelLogoutURI and BackchannelLogoutSessionRequired are
+	// config's backchannel_logout_uri and
+	// backchannel_logout_session_required (OpenID Connect Back-Channel
+	// Logout 1.0).
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required,omitempty"`
 }
 
 // Where a client is defined (ClientView.Source).
@@ -76,6 +83,10 @@ type ClientView struct {
 	// DPoPBoundAccessTokens and Profile: see ClientInput.
 	DPoPBoundAccessTokens bool   `json:"dpop_bound_access_tokens,omitempty"`
 	Profile               string `json:"profile,omitempty"`
+
+	// The back-channel logout settings: see ClientInput.
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required,omitempty"`
 }
 
 // ClientOutput answers add and rotate-secret. Secret is the only time the

@@ -66,6 +66,7 @@ func (d *Deps) AdminOptions(p *provider.Provider) (admin.Options, error) {
 		JobTTL:    cfg.Admin.API.JobTTL,
 		Audit:     audit.New(d.Store, siemLogger(cfg)),
 		Logger:    d.Log,
+		Logouts:   d.Logouts,
 	}
 	if p != nil {
 		o.Clients, o.RotateKeys = p.Clients(), p.RotateKeys
@@ -144,6 +145,8 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			RequirePushedAuthorizationRequests: in.RequirePAR,
 			DPoPBoundAccessTokens:              in.DPoPBoundAccessTokens,
 			Profile:                            in.Profile,
+			BackchannelLogoutURI:               in.BackchannelLogoutURI,
+			BackchannelLogoutSessionRequired:   in.BackchannelLogoutSessionRequired,
 		}.WithDefaults(cfg.Keys.Algorithm)
 		if cc.Name == "" {
 			cc.Name = cc.ID
@@ -162,6 +165,7 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			RequirePAR: cc.RequirePushedAuthorizationRequests,
 			// DPoP and the FAPI 2.0 profile (README "Partner apps").
 			DPoPBoundAccessTokens: cc.DPoPBoundAccessTokens, Profile: cc.Profile,
+			BackchannelLogoutURI: cc.BackchannelLogoutURI, BackchannelLogoutSessionRequired: cc.BackchannelLogoutSessionRequired,
 		}, nil
 	}
 }
@@ -230,6 +234,8 @@ func clientValue(cc config.ClientConfig, key, index string) (string, bool) {
 		return cc.JWKSURI, true
 	case "profile":
 		return cc.Profile, true
+	case "backchannel_logout_uri":
+		return cc.BackchannelLogoutURI, true
 	}
 	return "", false
 }
