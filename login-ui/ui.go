@@ -204,6 +204,7 @@ func New(o Options) (*UI, error) {
 		partials:  map[string][]string{},
 	}
 	u.sessions = newSessionStore(o.Store, o.CookieKey, o.Secure, o.SessionTTL, o.IdleTTL, o.Now)
+	u.sessions.logouts = o.Logouts
 	u.routes()
 	u.addStep(false, u.setPasswordStep())
 	for _, f := range o.Features {

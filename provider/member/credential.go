@@ -170,10 +170,14 @@ func endedSessions(g storage.EndedGrants) []EndedSession {
 		}
 	}
 	for _, sess := range g.Sessions {
-		add(sess.ID)
-		for _, c := range sess.Clients { // given a code, whether or not it holds a token
-			if !slices.Contains(clients[sess.ID], c) {
-				clients[sess.ID] = append(clients[sess.ID], c)
+		// Given a code, whether or not it holds a token; under this id or
+		// an earlier one of the same browser (storage.Session.Carried).
+		for _, x := range append([]storage.CarriedSession{{ID: sess.ID, Clients: sess.Clients}}, sess.Carried...) {
+			add(x.ID)
+			for _, c := range x.Clients {
+				if !slices.Contains(clients[x.ID], c) {
+					clients[x.ID] = append(clients[x.ID], c)
+				}
 			}
 		}
 	}

@@ -67,15 +67,18 @@ func (l *Logouts) Ending(ctx context.Context, sessions ...storage.Session) {
 		if s.MemberID == "" {
 			continue
 		}
-		for _, clientID := range s.Clients {
-			has, ok := uris[clientID]
-			if !ok {
-				c, err := l.store.ClientByID(ctx, clientID)
-				has = err == nil && c.BackchannelLogoutURI != ""
-				uris[clientID] = has
-			}
-			if has && l.enqueue(ctx, s, clientID) {
-				queued++
+		sids := append([]storage.CarriedSession{{ID: s.ID, Clients: s.Clients}}, s.Carried...)
+		for _, sid := range sids {
+			for _, clientID := range sid.Clients {
+				has, ok := uris[clientID]
+				if !ok {
+					c, err := l.store.ClientByID(ctx, clientID)
+					has = err == nil && c.BackchannelLogoutURI != ""
+					uris[clientID] = has
+				}
+				if has && l.enqueue(ctx, s.MemberID, sid.ID, clientID) {
+					queued++
+				}
 			}
 		}
 	}
@@ -112,16 +115,16 @@ func (l *Logouts) EndingAll(ctx context.Context, f storage.SessionFilter) {
 	l.Ending(ctx, ss...)
 }
 
-// enqueue stores the message for session s and client clientID and
-// reports whether it is new.
-func (l *Logouts) enqueue(ctx context.Context, s storage.Session, clientID string) bool {
-	body, err := json.Marshal(storage.BackchannelLogout{MemberID: s.MemberID, SessionID: s.ID})
+// enqueue stores the message for session sid of memberID at client
+// clientID and reports whether it is new.
+func (l *Logouts) enqueue(ctx context.Context, memberID, sid, clientID string) bool {
+	body, err := json.Marshal(storage.BackchannelLogout{MemberID: memberID, SessionID: sid})
 	if err != nil {
 		return false
 	}
 	now := l.now().UTC()
 	m := storage.OutboxMessage{
-		ID: LogoutMessageID(s.ID, clientID), Channel: storage.ChannelBackchannelLogout, To: clientID,
+		ID: LogoutMessageID(sid, clientID), Channel: storage.ChannelBackchannelLogout, To: clientID,
 		Text: string(body), Purpose: storage.ChannelBackchannelLogout, State: StatePending,
 		NextAttemptAt: now, CreatedAt: now,
 	}
@@ -131,7 +134,7 @@ func (l *Logouts) enqueue(ctx context.Context, s storage.Session, clientID strin
 	case errors.Is(err, storage.ErrAlreadyExists):
 		return false
 	default:
-		l.log.ErrorContext(ctx, "back-channel logout not queued", "member_id", s.MemberID, "client_id", clientID, "error", err)
+		l.log.ErrorContext(ctx, "back-channel logout not queued", "member_id", memberID, "client_id", clientID, "error", err)
 		return false
 	}
 }

@@ -104,6 +104,7 @@ var sessionTests = []test{
 		for _, c := range []string{"app-b", "app-a"} {
 			ok(t, s.UpdateSession(ctx, "s1", func(sess storage.Session) (storage.Session, error) {
 				sess.Clients = append(sess.Clients, c)
+				sess.Carried = []storage.CarriedSession{{ID: "s0", Clients: []string{"app-c"}}}
 				return sess, nil
 			}))
 		}
@@ -113,6 +114,7 @@ var sessionTests = []test{
 		}))
 		got := must(s.SessionByID(ctx, "s1"))(t)
 		equal(t, got.Clients, []string{"app-b", "app-a"})
+		equal(t, got.Carried, []storage.CarriedSession{{ID: "s0", Clients: []string{"app-c"}}})
 		listed := must(s.ListSessions(ctx, storage.SessionFilter{MemberID: "m1"}))(t)
 		equal(t, listed[0].Clients, []string{"app-b", "app-a"})
 	}},
