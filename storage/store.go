@@ -33,5 +33,6 @@ type Store interface {
 	Idempotency
 	Jobs
 	EventPages
+	Webhooks
 	Close() error
 }

@@ -79,11 +79,13 @@ var (
 	bJobs              = []byte("jobs")
 	bJobsByCreated     = []byte("jobs_by_created")
 	bJobsExp           = []byte("jobs_by_expiry")
+	bWebhooks          = []byte("webhooks")
 	// lateBuckets came after files of this schema version were in use: a
 	// read-write open creates them, but checkSchema does not require them,
 	// so a backup taken before they existed still verifies and restores.
 	lateBuckets = [][]byte{bSMSBudget, bPushedRequests, bPushedRequestsExp, bUsedJTIs, bUsedJTIsExp,
-		bIdempotency, bIdempotencyExp, bJobs, bJobsByCreated, bJobsExp}
+		bIdempotency, bIdempotencyExp, bJobs, bJobsByCreated, bJobsExp,
+		bWebhooks}
 )
 
 func initSchema(tx *bbolt.Tx) error {
