@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -54,4 +55,18 @@ func SpecialUseHost(host string) bool {
 	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
 		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() ||
 		netip.MustParsePrefix("100.64.0.0/10").Contains(ip) || netip.MustParsePrefix("0.0.0.0/8").Contains(ip)
+}
+
+// CheckOutboundURL applies to raw the rules of a backchannel_logout_uri
+// under c (https unless dev mode or loopback; no special-use address
+// unless outbound.allow_private_networks): the admin API checks a webhook
+// subscription's URL with it. The error says what is wrong, without a
+// key path.
+func (c Config) CheckOutboundURL(raw string) error {
+	v := &checker{dev: c.Dev}
+	v.backchannelURI("url", raw, false, c.Outbound.AllowPrivateNetworks)
+	if len(v.problems) == 0 {
+		return nil
+	}
+	return errors.New(v.problems[0].Message)
 }

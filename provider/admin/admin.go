@@ -31,6 +31,7 @@ type Store interface {
 	storage.Devices
 	storage.Consents
 	storage.Jobs
+	storage.Webhooks
 }
 
 // Options configure a Service. The composition root builds them from
@@ -64,6 +65,13 @@ type Options struct {
 	// Audit records the events of operators' acts; nil: to Store, with
 	// no SIEM output.
 	Audit *audit.Logger
+	// WebhookKey derives each webhook subscription's signing secret
+	// (webhook.SecretFor); CheckWebhookURL applies the config's rules for
+	// addresses Tsubasa calls (https, no special-use address unless
+	// outbound.allow_private_networks) to a subscription's URL. Without
+	// both, subscriptions cannot be added.
+	WebhookKey      []byte
+	CheckWebhookURL func(string) error
 	// Logouts queues the back-channel logouts of the sessions an operator
 	// ends, before they end; nil queues none.
 	Logouts *notify.Logouts
@@ -85,6 +93,8 @@ type Service struct {
 	jobTTL    time.Duration
 	audit     *audit.Logger
 	logouts   *notify.Logouts
+	whKey     []byte
+	whCheck   func(string) error
 	log       *slog.Logger
 	now       func() time.Time
 	backups   *backups
@@ -114,7 +124,7 @@ func New(o Options) (*Service, error) {
 		store: o.Store, members: o.Members, clients: o.Clients,
 		check: o.CheckClient, rotate: o.RotateKeys,
 		sms: notify.NewSMSPolicy(o.SMSCountries), countries: o.SMSCountries,
-		progress: o.Progress, cursorKey: o.CursorKey, jobTTL: o.JobTTL, audit: o.Audit, logouts: o.Logouts, log: o.Logger,
+		progress: o.Progress, cursorKey: o.CursorKey, jobTTL: o.JobTTL, audit: o.Audit, logouts: o.Logouts, whKey: o.WebhookKey, whCheck: o.CheckWebhookURL, log: o.Logger,
 		now: o.Now, backups: newBackups(),
 	}
 	return s, nil

@@ -170,7 +170,7 @@ func VerifyLogoutToken(t *testing.T, s *Server, clientID, raw string) LogoutClai
 	if err != nil {
 		t.Fatalf("logout token signature: %v", err)
 	}
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.PS256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.PS256})
 	if err != nil || len(jws.Signatures) != 1 {
 		t.Fatalf("logout token: %v", err)
 	}

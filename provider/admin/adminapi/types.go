@@ -287,3 +287,25 @@ type BackupChunk struct {
 	Done bool   `json:"done,omitempty"`
 	Size int64  `json:"size,omitempty"` // total bytes, with Done
 }
+
+// WebhookInput subscribes a receiver: URL (https; special-use addresses
+// as for back-channel logout) and the audit event types it gets.
+type WebhookInput struct {
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+}
+
+// WebhookView is a subscription as shown to the operator: never its secret.
+type WebhookView struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// WebhookOutput is a new subscription and its signing secret
+// (whsec_…, Standard Webhooks), shown this once.
+type WebhookOutput struct {
+	Webhook WebhookView `json:"webhook"`
+	Secret  string      `json:"secret"`
+}

@@ -67,6 +67,10 @@ func (d *Deps) AdminOptions(p *provider.Provider) (admin.Options, error) {
 		Audit:     audit.New(d.Store, siemLogger(cfg)),
 		Logger:    d.Log,
 		Logouts:   d.Logouts,
+		// Webhook subscriptions: secrets derived, never stored; URLs
+		// under the rules of addresses Tsubasa calls.
+		WebhookKey:      deriveKey(d.HMACKey, "webhook-secret"),
+		CheckWebhookURL: cfg.CheckOutboundURL,
 	}
 	if p != nil {
 		o.Clients, o.RotateKeys = p.Clients(), p.RotateKeys
