@@ -167,6 +167,13 @@ type ClientConfig struct {
 
 	DPoPBoundAccessTokens bool   `yaml:"dpop_bound_access_tokens"` // a DPoP proof with every token request
 	Profile               string `yaml:"profile"`                  // "" or fapi2 (types_partner.go)
+
+	// BackchannelLogoutURI is where the client takes logout tokens when a
+	// session it was given a code from ends (OpenID Connect Back-Channel
+	// Logout 1.0); BackchannelLogoutSessionRequired says it needs sid in
+	// them, which Tsubasa always sends.
+	BackchannelLogoutURI             string `yaml:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired bool   `yaml:"backchannel_logout_session_required"`
 }
 
 // TokensConfig holds the lifetimes of what the provider issues.

@@ -288,7 +288,7 @@ func (f *consentFeature) switchMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	old := sess.ID
-	if err := u.sessions.regenerate(ctx, sess); err != nil {
+	if err := u.sessions.regenerate(ctx, sess, ""); err != nil {
 		u.serverError(w, r, err)
 		return
 	}

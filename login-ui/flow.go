@@ -247,7 +247,7 @@ func (u *UI) establish(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 	if !ok {
 		return
 	}
-	if err := u.sessions.regenerate(r.Context(), sess); err != nil {
+	if err := u.sessions.regenerate(r.Context(), sess, st.MemberID); err != nil {
 		u.serverError(w, r, err)
 		return
 	}

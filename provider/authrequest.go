@@ -230,9 +230,9 @@ func (p *Provider) wrapAuthRequest(ctx context.Context, r storage.AuthRequest) (
 // second visit to the callback is refused.
 func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	p := s.p
-	var clientID string
+	var clientID, sid string
 	err := p.store.UpdateAuthRequest(ctx, id, func(r storage.AuthRequest) (storage.AuthRequest, error) {
-		clientID = r.ClientID
+		clientID, sid = r.ClientID, r.SessionID
 		if r.CodeIssued {
 			return r, errCodeIssued
 		}
@@ -243,6 +243,11 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 		return oidc.ErrInvalidRequest().WithDescription("this authorization request has already been answered")
 	}
 	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	// Before the code leaves: the session's end must reach every client
+	// that may hold its sid (back-channel logout, backchannel.go).
+	if err := p.recordSessionClient(ctx, sid, clientID); err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
 	now := p.now().UTC()

@@ -79,9 +79,20 @@
 //     telephone API), all Tsubasa's;
 //   - a new request source at /authorize is one case in resolveRequest
 //     (authorize.go), like pushed requests and request objects;
-//   - outgoing requests to addresses a client registered (jwks_uri; later
-//     back-channel logout and webhooks) go through provider/outbound,
-//     which refuses special-use addresses on the address it dials.
+//   - outgoing requests to addresses a client registered (jwks_uri,
+//     back-channel logout; later webhooks) go through provider/outbound,
+//     which refuses special-use addresses on the address it dials;
+//   - back-channel logout (OpenID Connect Back-Channel Logout 1.0,
+//     backchannel.go): SaveAuthCode records on the browser session
+//     (storage.Session.Clients) each client given a code from it, before
+//     the code leaves; whoever ends sessions queues one outbox message
+//     per session and client first (notify.Logouts), and the outbox
+//     worker calls SendBackchannelLogout, which signs a logout+jwt token
+//     (iss, aud, iat, exp of 2 minutes, a fresh jti, the event, sid and
+//     the sub the client knows, never nonce) with the key of the client's
+//     ID token algorithm at each try and POSTs it through outbound. ID
+//     tokens always carry sid, so backchannel_logout_session_required is
+//     always met.
 //
 // What op still answers itself is /keys by methods other than GET and
 // HEAD; its token, revocation, introspection, userinfo, end-session and

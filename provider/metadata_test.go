@@ -58,13 +58,13 @@ func TestDiscoveryAdvertisesWhatWorks(t *testing.T) {
 		}
 	}
 	for _, key := range []string{"request_uri_parameter_supported",
-		"frontchannel_logout_supported", "backchannel_logout_supported", "require_pushed_authorization_requests"} {
+		"frontchannel_logout_supported", "require_pushed_authorization_requests"} {
 		if string(raw[key]) != "false" {
 			t.Errorf("%s = %s, want an explicit false", key, raw[key])
 		}
 	}
 	for _, key := range []string{"request_parameter_supported", "authorization_response_iss_parameter_supported",
-		"claims_parameter_supported"} {
+		"claims_parameter_supported", "backchannel_logout_supported", "backchannel_logout_session_supported"} {
 		if string(raw[key]) != "true" {
 			t.Errorf("%s = %s, want true", key, raw[key])
 		}

@@ -44,6 +44,13 @@ type Client struct {
 	// "fapi2" for the FAPI 2.0 Security Profile (pushed requests, PKCE,
 	// DPoP-bound tokens, private_key_jwt, ES256 or PS256 only).
 	Profile string
+
+	// BackchannelLogoutURI is where the client takes logout tokens
+	// (OpenID Connect Back-Channel Logout 1.0 §2.2); "" for none.
+	// BackchannelLogoutSessionRequired: the client needs sid in its
+	// logout tokens and ID tokens (§2.2).
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
 }
 
 // LogValue keeps the secret hash out of logs.

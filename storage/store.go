@@ -35,5 +35,6 @@ type Store interface {
 	EventPages
 	SupportSessions
 	DeviceGrants
+	Webhooks
 	Close() error
 }

@@ -34,6 +34,7 @@ type Store interface {
 	storage.Jobs
 	storage.SupportSessions
 	storage.Throttles
+	storage.Webhooks
 }
 
 // Options configure a Service. The composition root builds them from
@@ -71,9 +72,19 @@ type Options struct {
 	Support SupportOptions
 	// Audit records the events of operators' acts; nil: to Store, with
 	// no SIEM output.
-	Audit  *audit.Logger
-	Logger *slog.Logger // [slog.Default()]
-	Now    func() time.Time
+	Audit *audit.Logger
+	// WebhookKey derives each webhook subscription's signing secret
+	// (webhook.SecretFor); CheckWebhookURL applies the config's rules for
+	// addresses Tsubasa calls (https, no special-use address unless
+	// outbound.allow_private_networks) to a subscription's URL. Without
+	// both, subscriptions cannot be added.
+	WebhookKey      []byte
+	CheckWebhookURL func(string) error
+	// Logouts queues the back-channel logouts of the sessions an operator
+	// ends, before they end; nil queues none.
+	Logouts *notify.Logouts
+	Logger  *slog.Logger // [slog.Default()]
+	Now     func() time.Time
 }
 
 // Service runs the admin operations over one open store.
@@ -89,6 +100,9 @@ type Service struct {
 	cursorKey []byte
 	jobTTL    time.Duration
 	audit     *audit.Logger
+	logouts   *notify.Logouts
+	whKey     []byte
+	whCheck   func(string) error
 	log       *slog.Logger
 	now       func() time.Time
 	backups   *backups
@@ -120,7 +134,8 @@ func New(o Options) (*Service, error) {
 		store: o.Store, members: o.Members, clients: o.Clients,
 		check: o.CheckClient, rotate: o.RotateKeys,
 		sms: notify.NewSMSPolicy(o.SMSCountries), countries: o.SMSCountries,
-		progress: o.Progress, cursorKey: o.CursorKey, jobTTL: o.JobTTL, audit: o.Audit, log: o.Logger,
+		progress: o.Progress, cursorKey: o.CursorKey, jobTTL: o.JobTTL, audit: o.Audit, logouts: o.Logouts,
+		whKey: o.WebhookKey, whCheck: o.CheckWebhookURL, log: o.Logger,
 		now: o.Now, backups: newBackups(), otp: o.OTP, support: o.Support.withDefaults(),
 	}
 	return s, nil

@@ -58,6 +58,10 @@ var table = []operation{
 	jsonOp(adminapi.JobShow, (*Service).showJob),
 	jsonOp(adminapi.JobList, (*Service).listJobs),
 
+	jsonOp(adminapi.WebhookAdd, (*Service).addWebhook),
+	jsonOp(adminapi.WebhookList, (*Service).listWebhooks),
+	jsonOp(adminapi.WebhookRemove, (*Service).removeWebhook),
+
 	jsonOp(adminapi.KeysList, (*Service).listKeys),
 	jsonOp(adminapi.KeysRotate, (*Service).rotateKeys),
 

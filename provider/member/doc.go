@@ -114,7 +114,8 @@
 // stored refresh tokens are deleted, self-contained access tokens are
 // refused from then on. Third-party apps' tokens go too (their consents
 // stay). The ended sessions, with the clients that held tokens from each,
-// go to Options.SessionsEnded, where back-channel logout is to be fired.
+// go to Options.SessionsEnded, and Options.SessionsEnding hears of the
+// change just before it: cmd queues back-channel logouts from both.
 //
 // The security stamp ties what is still in progress to the credentials it
 // began under: a login records it at its first step and is void once it

@@ -84,13 +84,15 @@ var (
 	bDeviceGrants      = []byte("device_grants")
 	bDeviceGrantsCode  = []byte("device_grants_by_user_code")
 	bDeviceGrantsExp   = []byte("device_grants_by_expiry")
+	bWebhooks          = []byte("webhooks")
 	// lateBuckets came after files of this schema version were in use: a
 	// read-write open creates them, but checkSchema does not require them,
 	// so a backup taken before they existed still verifies and restores.
 	lateBuckets = [][]byte{bSMSBudget, bPushedRequests, bPushedRequestsExp, bUsedJTIs, bUsedJTIsExp,
 		bIdempotency, bIdempotencyExp, bJobs, bJobsByCreated, bJobsExp,
 		bSupport, bSupportExp,
-		bDeviceGrants, bDeviceGrantsCode, bDeviceGrantsExp}
+		bDeviceGrants, bDeviceGrantsCode, bDeviceGrantsExp,
+		bWebhooks}
 )
 
 func initSchema(tx *bbolt.Tx) error {

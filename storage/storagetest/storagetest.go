@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"EventPages", eventPageTests},
 		{"SupportSessions", supportTests},
 		{"DeviceGrants", deviceGrantTests},
+		{"Webhooks", webhookTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

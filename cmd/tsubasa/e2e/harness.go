@@ -190,7 +190,7 @@ clients:
     secret: admin-ops-secret-0123456789
     name: Back office
     grant_types: [client_credentials]
-    scopes: [admin:members:read, admin:members:write, admin:members:support, admin:clients, admin:keys, admin:events:read]
+    scopes: [admin:members:read, admin:members:write, admin:members:support, admin:clients, admin:keys, admin:events:read, admin:webhooks]
 `
 
 // Start runs a server and stops it when the test ends.

@@ -39,6 +39,11 @@ var (
 	JobShow = Op[JobIDInput, JobView]{Name: "job/show"}
 	JobList = Op[JobsInput, JobsOutput]{Name: "job/list"}
 
+	// Webhook subscriptions (Standard Webhooks, provider/webhook).
+	WebhookAdd    = Op[WebhookInput, WebhookOutput]{Name: "webhook/add"}
+	WebhookList   = Op[Empty, []WebhookView]{Name: "webhook/list"}
+	WebhookRemove = Op[IDInput, WebhookView]{Name: "webhook/remove"}
+
 	KeysList   = Op[Empty, []KeyView]{Name: "keys/list"}
 	KeysRotate = Op[Empty, []KeyView]{Name: "keys/rotate"}
 

@@ -28,10 +28,12 @@ const (
 	ScopeClients        = "admin:clients"         // relying parties
 	ScopeKeys           = "admin:keys"            // signing keys
 	ScopeEventsRead     = "admin:events:read"     // members' audit events
+	ScopeWebhooks       = "admin:webhooks"        // webhook subscriptions
 )
 
 // Scopes lists every admin scope.
-var Scopes = []string{ScopeMembersRead, ScopeMembersWrite, ScopeMembersSupport, ScopeClients, ScopeKeys, ScopeEventsRead}
+var Scopes = []string{ScopeMembersRead, ScopeMembersWrite, ScopeMembersSupport, ScopeClients, ScopeKeys, ScopeEventsRead,
+	ScopeWebhooks}
 
 // Prefix is where the admin API is served.
 const Prefix = "/admin/v1"
@@ -149,6 +151,11 @@ var Routes = []Route{
 	route(get, "/clients/{id}", ClientShow, ScopeClients, "Read a relying party"),
 	route(del, "/clients/{id}", ClientRemove, ScopeClients, "Remove a relying party, revoking its tokens"),
 	route(post, "/clients/{id}/secret:rotate", ClientRotateSecret, ScopeClients, "Replace a client's secret (shown once)"),
+
+	route(get, "/webhooks", WebhookList, ScopeWebhooks, "List webhook subscriptions"),
+	route(post, "/webhooks", WebhookAdd, ScopeWebhooks,
+		"Subscribe a receiver to member events (its signing secret is shown once)", created),
+	route(del, "/webhooks/{id}", WebhookRemove, ScopeWebhooks, "Remove a webhook subscription"),
 
 	route(get, "/keys", KeysList, ScopeKeys, "List signing keys"),
 	route(post, "/keys:rotate", KeysRotate, ScopeKeys, "Rotate the signing keys"),

@@ -286,6 +286,17 @@ func TestAdminAnswersMatchTheDocument(t *testing.T) {
 	call("GET", "/admin/v1/clients/{id}", "/admin/v1/clients/shop", "", "", 200)
 	call("POST", "/admin/v1/clients/{id}/secret:rotate", "/admin/v1/clients/shop/secret:rotate", "", "", 200)
 	call("DELETE", "/admin/v1/clients/{id}", "/admin/v1/clients/shop", "", "", 200)
+	hook := call("POST", "/admin/v1/webhooks", "/admin/v1/webhooks", js,
+		`{"url":"https://crm.example.com/hooks","events":["member.created","login.succeeded"]}`, 201).(map[string]any)
+	call("POST", "/admin/v1/webhooks", "/admin/v1/webhooks", js, `{"url":"https://127.0.0.1/hooks","events":["member.created"]}`, 400)
+	call("POST", "/admin/v1/webhooks", "/admin/v1/webhooks", js, `{"url":"https://crm.example.com/hooks","events":["otp.sent"]}`, 400)
+	call("GET", "/admin/v1/webhooks", "/admin/v1/webhooks", "", "", 200)
+	hookID, _ := hook["webhook"].(map[string]any)["id"].(string)
+	if secret, _ := hook["secret"].(string); !strings.HasPrefix(secret, "whsec_") || hookID == "" {
+		t.Fatalf("a new webhook's answer: %v", hook)
+	}
+	call("DELETE", "/admin/v1/webhooks/{id}", "/admin/v1/webhooks/"+hookID, "", "", 200)
+	call("DELETE", "/admin/v1/webhooks/{id}", "/admin/v1/webhooks/"+hookID, "", "", 404)
 	call("GET", "/admin/v1/keys", "/admin/v1/keys", "", "", 200)
 	call("POST", "/admin/v1/keys:rotate", "/admin/v1/keys:rotate", "", "", 200)
 	for _, rt := range adminapi.Routes {

@@ -79,7 +79,7 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 	if s.addrs, err = clientResolver(cfg); err != nil {
 		return nil, err
 	}
-	if s.msg, err = newMessaging(d, s.metrics); err != nil {
+	if s.msg, err = newMessaging(d, s.metrics, p); err != nil {
 		return nil, err
 	}
 	features, err := s.features()
@@ -116,6 +116,7 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		Logger:       d.Log,
 		// Credential changes end every other session (member.Service).
 		KeepSessionOnCredentialChange: cfg.Session.KeepCurrentOnCredentialChange,
+		Logouts:                       d.Logouts, // back-channel logout (wire_backchannel.go)
 	})
 	if err != nil {
 		return nil, err
