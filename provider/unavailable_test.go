@@ -106,3 +106,51 @@ func TestStorageAwayIsTryAgain(t *testing.T) {
 		t.Errorf("an unknown refresh token: %d %s, want invalid_grant", rec.Code, rec.Body.String())
 	}
 }
+
+// writesAway is awayStore whose reads answer while the two writes of the
+// token endpoint fail: the database went away between a grant's read and
+// its single-use write.
+type writesAway struct {
+	*bolt.Store
+	away atomic.Bool
+}
+
+func (s *writesAway) RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...storage.Token) (storage.Token, error) {
+	if s.away.Load() {
+		return storage.Token{}, errAway
+	}
+	return s.Store.RotateRefreshToken(ctx, oldID, now, next...)
+}
+
+func (s *writesAway) ClaimAuthCode(ctx context.Context, hash string, now time.Time, ts ...storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
+	if s.away.Load() {
+		return storage.AuthCode{}, storage.AuthRequest{}, errAway
+	}
+	return s.Store.ClaimAuthCode(ctx, hash, now, ts...)
+}
+
+// A database that goes away after a refresh token or code was read and
+// before its single use was written decided nothing either: 503, and the
+// same refresh token and code work once it is back. (The replicas'
+// outage test found the rotation answering invalid_grant.)
+func TestStorageAwayAtTheSingleUseWrite(t *testing.T) {
+	var st *writesAway
+	e := newWireEnvWith(t, func(o *Options) {
+		st = &writesAway{Store: o.Store.(*bolt.Store)}
+		o.Store = st
+	})
+	_, refresh := e.login(t, "web", wireRedirect)
+	code := e.code(t, "web", wireRedirect, e.member.SecurityStamp)
+
+	st.away.Store(true)
+	tryAgain(t, "a refresh's rotation", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret))
+	tryAgain(t, "a code's claim", e.exchange(code, "web", wireRedirect))
+
+	st.away.Store(false)
+	if rec := e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret); rec.Code != http.StatusOK {
+		t.Errorf("the same refresh token once storage answers: %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := e.exchange(code, "web", wireRedirect); rec.Code != http.StatusOK {
+		t.Errorf("the same code once storage answers: %d %s", rec.Code, rec.Body.String())
+	}
+}
