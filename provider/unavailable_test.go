@@ -22,6 +22,9 @@ import (
 type awayStore struct {
 	*bolt.Store
 	away atomic.Bool
+	// writesAway fails only the token endpoint's two single-use writes
+	// (the database went away between a grant's read and its write).
+	writesAway atomic.Bool
 }
 
 var errAway = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
@@ -74,13 +77,7 @@ func tryAgain(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 // Nothing was decided meanwhile: once the database answers, the same
 // refresh token and code work.
 func TestStorageAwayIsTryAgain(t *testing.T) {
-	var st *awayStore
-	e := newWireEnvWith(t, func(o *Options) {
-		st = &awayStore{Store: o.Store.(*bolt.Store)}
-		o.Store = st
-	})
-	access, refresh := e.login(t, "web", wireRedirect)
-	code := e.code(t, "web", wireRedirect, e.member.SecurityStamp)
+	e, st, access, refresh, code := newAwayEnv(t)
 
 	st.away.Store(true)
 	tryAgain(t, "a refresh", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret))
@@ -107,23 +104,15 @@ func TestStorageAwayIsTryAgain(t *testing.T) {
 	}
 }
 
-// writesAway is awayStore whose reads answer while the two writes of the
-// token endpoint fail: the database went away between a grant's read and
-// its single-use write.
-type writesAway struct {
-	*bolt.Store
-	away atomic.Bool
-}
-
-func (s *writesAway) RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...storage.Token) (storage.Token, error) {
-	if s.away.Load() {
+func (s *awayStore) RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...storage.Token) (storage.Token, error) {
+	if s.writesAway.Load() {
 		return storage.Token{}, errAway
 	}
 	return s.Store.RotateRefreshToken(ctx, oldID, now, next...)
 }
 
-func (s *writesAway) ClaimAuthCode(ctx context.Context, hash string, now time.Time, ts ...storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
-	if s.away.Load() {
+func (s *awayStore) ClaimAuthCode(ctx context.Context, hash string, now time.Time, ts ...storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
+	if s.writesAway.Load() {
 		return storage.AuthCode{}, storage.AuthRequest{}, errAway
 	}
 	return s.Store.ClaimAuthCode(ctx, hash, now, ts...)
@@ -134,23 +123,29 @@ func (s *writesAway) ClaimAuthCode(ctx context.Context, hash string, now time.Ti
 // same refresh token and code work once it is back. (The replicas'
 // outage test found the rotation answering invalid_grant.)
 func TestStorageAwayAtTheSingleUseWrite(t *testing.T) {
-	var st *writesAway
-	e := newWireEnvWith(t, func(o *Options) {
-		st = &writesAway{Store: o.Store.(*bolt.Store)}
-		o.Store = st
-	})
-	_, refresh := e.login(t, "web", wireRedirect)
-	code := e.code(t, "web", wireRedirect, e.member.SecurityStamp)
-
-	st.away.Store(true)
+	e, st, _, refresh, code := newAwayEnv(t)
+	st.writesAway.Store(true)
 	tryAgain(t, "a refresh's rotation", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret))
 	tryAgain(t, "a code's claim", e.exchange(code, "web", wireRedirect))
 
-	st.away.Store(false)
+	st.writesAway.Store(false)
 	if rec := e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret); rec.Code != http.StatusOK {
 		t.Errorf("the same refresh token once storage answers: %d %s", rec.Code, rec.Body.String())
 	}
 	if rec := e.exchange(code, "web", wireRedirect); rec.Code != http.StatusOK {
 		t.Errorf("the same code once storage answers: %d %s", rec.Code, rec.Body.String())
 	}
+}
+
+// newAwayEnv is a provider on an awayStore with a member logged in at
+// client web: its access and refresh tokens, and a code not yet redeemed.
+func newAwayEnv(t *testing.T) (e *wireEnv, st *awayStore, access, refresh, code string) {
+	t.Helper()
+	e = newWireEnvWith(t, func(o *Options) {
+		st = &awayStore{Store: o.Store.(*bolt.Store)}
+		o.Store = st
+	})
+	access, refresh = e.login(t, "web", wireRedirect)
+	code = e.code(t, "web", wireRedirect, e.member.SecurityStamp)
+	return e, st, access, refresh, code
 }
