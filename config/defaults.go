@@ -101,9 +101,12 @@ func Default() Config {
 		Loadtest: LoadtestConfig{AllowSetup: false},
 		PAR:      PARConfig{RequestURITTL: 60 * time.Second},
 		Admin: AdminConfig{API: AdminAPIConfig{Enabled: true, RateLimit: 50, Burst: 100, MaxBodyBytes: 64 << 10,
-			MaxImportBytes: 1 << 30, IdempotencyTTL: 24 * time.Hour, JobTTL: 7 * 24 * time.Hour}},
+			MaxImportBytes: 1 << 30, IdempotencyTTL: 24 * time.Hour, JobTTL: 7 * 24 * time.Hour},
+			Support: defaultAdminSupport()},
 		Outbound: OutboundConfig{Timeout: 5 * time.Second, MaxResponseBytes: 256 << 10},
 		DPoP:     DPoPConfig{ProofMaxAge: time.Minute, NonceTTL: 2 * time.Minute},
+		Device: DeviceConfig{CodeTTL: 10 * time.Minute, Interval: 5 * time.Second, MaxEntriesPerAddress: 10,
+			MaxEntriesGlobal: 1000, EntryWindow: 10 * time.Minute, MaxEntriesPerCode: 5, MaxAuthorizationsPerAddress: 120},
 
 		// No database, no places; a replaced file is read within a minute.
 		GeoIP: GeoIPConfig{CheckEvery: time.Minute},

@@ -55,6 +55,7 @@ type Config struct {
 	PAR       PARConfig       `yaml:"par"`
 	Outbound  OutboundConfig  `yaml:"outbound"`
 	DPoP      DPoPConfig      `yaml:"dpop"`
+	Device    DeviceConfig    `yaml:"device"` // types_device.go
 }
 
 // LogConfig shapes the single slog logger built in cmd.
@@ -106,6 +107,8 @@ type AdminConfig struct {
 	Socket string `yaml:"socket"`
 	// API is the HTTP admin API under /admin/v1/.
 	API AdminAPIConfig `yaml:"api"`
+	// Support is the member support sessions (types_support.go).
+	Support AdminSupportConfig `yaml:"support"`
 }
 
 // BrandConfig is what the hosted pages show.
@@ -164,6 +167,13 @@ type ClientConfig struct {
 
 	DPoPBoundAccessTokens bool   `yaml:"dpop_bound_access_tokens"` // a DPoP proof with every token request
 	Profile               string `yaml:"profile"`                  // "" or fapi2 (types_partner.go)
+
+	// BackchannelLogoutURI is where the client takes logout tokens when a
+	// session it was given a code from ends (OpenID Connect Back-Channel
+	// Logout 1.0); BackchannelLogoutSessionRequired says it needs sid in
+	// them, which Tsubasa always sends.
+	BackchannelLogoutURI             string `yaml:"backchannel_logout_uri"`
+	BackchannelLogoutSessionRequired bool   `yaml:"backchannel_logout_session_required"`
 }
 
 // TokensConfig holds the lifetimes of what the provider issues.
@@ -340,6 +350,7 @@ const (
 	GrantAuthorizationCode = "authorization_code"
 	GrantRefreshToken      = "refresh_token"
 	GrantClientCredentials = "client_credentials"
+	GrantDeviceCode        = "urn:ietf:params:oauth:grant-type:device_code" // RFC 8628
 
 	AlgRS256 = "RS256"
 	AlgES256 = "ES256"

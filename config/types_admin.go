@@ -38,12 +38,13 @@ const (
 	ScopeAdminClients        = "admin:clients"
 	ScopeAdminKeys           = "admin:keys"
 	ScopeAdminEventsRead     = "admin:events:read"
+	ScopeAdminWebhooks       = "admin:webhooks"
 )
 
 // AdminScopes lists every admin scope.
 func AdminScopes() []string {
 	return []string{ScopeAdminMembersRead, ScopeAdminMembersWrite, ScopeAdminMembersSupport,
-		ScopeAdminClients, ScopeAdminKeys, ScopeAdminEventsRead}
+		ScopeAdminClients, ScopeAdminKeys, ScopeAdminEventsRead, ScopeAdminWebhooks}
 }
 
 // isAdminScope reports a scope of the admin API's family, known or not.

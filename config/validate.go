@@ -79,8 +79,11 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.contacts(c.Contacts)
 	v.metrics(c.Metrics, c.Listen)
 	v.partner(c.PAR, c.Outbound)
+	v.device(c.Device) // validate_device.go
+	v.backchannelClients(c.Clients, c.Outbound.AllowPrivateNetworks)
 	v.dpop(c.DPoP)
 	v.adminAPI(c.Admin.API)
+	v.adminSupport(c.Admin.Support)
 	if len(v.problems) == 0 {
 		return nil
 	}

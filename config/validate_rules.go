@@ -68,9 +68,10 @@ func (v *checker) clients(cs []ClientConfig, defaultAlg string) {
 				if cl.Public {
 					v.add(gp, "public clients cannot use client_credentials (a public client needs redirect_uris)")
 				}
+			case GrantDeviceCode: // public clients too: a television cannot keep a secret
 			default:
-				v.add(gp, "must be one of %s, %s, %s (got %q)",
-					GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, g)
+				v.add(gp, "must be one of %s, %s, %s, %s (got %q)",
+					GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantDeviceCode, g)
 			}
 		}
 		for j, s := range cl.Scopes {

@@ -229,6 +229,7 @@ func (u *UI) signOutAll(w http.ResponseWriter, r *http.Request) {
 // revokeSessions deletes the sessions f selects, then the tokens of each
 // session listed (tokens carry the SessionID they descend from).
 func (u *UI) revokeSessions(ctx context.Context, f storage.SessionFilter, listed []storage.Session) (ended, revoked int, err error) {
+	u.opts.Logouts.Ending(ctx, listed...) // before they end: a crash loses none
 	if ended, err = u.store.DeleteSessions(ctx, f); err != nil {
 		return 0, 0, err
 	}
@@ -244,6 +245,7 @@ func (u *UI) revokeSessions(ctx context.Context, f storage.SessionFilter, listed
 
 // revokeAll deletes every session and every token of the member.
 func (u *UI) revokeAll(ctx context.Context, memberID string) (ended, revoked int, err error) {
+	u.opts.Logouts.EndingAll(ctx, storage.SessionFilter{MemberID: memberID})
 	if ended, err = u.store.DeleteSessions(ctx, storage.SessionFilter{MemberID: memberID}); err != nil {
 		return 0, 0, err
 	}

@@ -109,6 +109,11 @@ func (f *consentFeature) needed(ctx context.Context, r *http.Request, st flowSta
 	if req.ClientID == AccountClientID {
 		return false, nil
 	}
+	if req.DeviceGrant != "" {
+		// A device is always confirmed, first-party or not: the member
+		// must see which app the screen is signing in (device.go).
+		return value(f.u.session(r), keyConsentGiven) != req.ID, nil
+	}
 	c, err := f.Client(ctx, req.ClientID)
 	if err != nil {
 		return false, err
@@ -165,6 +170,7 @@ type consentPage struct {
 	App           ConsentClient
 	Scopes        []scopeView
 	MaskedNumber  string
+	Device        bool // the request signs in a device (device.go)
 }
 
 // prepare loads what both consent handlers need, or answers the request.
@@ -194,7 +200,7 @@ func (f *consentFeature) show(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if !c.ThirdParty {
+	if !c.ThirdParty && req.DeviceGrant == "" {
 		u.finish(w, r, sess, req)
 		return
 	}
@@ -207,6 +213,7 @@ func (f *consentFeature) show(w http.ResponseWriter, r *http.Request) {
 		AuthRequestID: req.ID,
 		App:           safeClient(c),
 		MaskedNumber:  notify.MaskMemberNumber(m.Number),
+		Device:        req.DeviceGrant != "",
 	}
 	p.Scopes = scopeViews(p.page, req.Scopes, granted)
 	u.render(w, r, http.StatusOK, "consent", p)
@@ -233,7 +240,9 @@ func (f *consentFeature) post(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if c.ThirdParty {
+	if c.ThirdParty || req.DeviceGrant != "" {
+		// A device is remembered as a linked app even for a first-party
+		// client: the member sees it, and can unlink it, under linked apps.
 		if err := f.remember(ctx, r, m, c, req.Scopes); err != nil {
 			u.serverError(w, r, err)
 			return
@@ -279,7 +288,7 @@ func (f *consentFeature) switchMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	old := sess.ID
-	if err := u.sessions.regenerate(ctx, sess); err != nil {
+	if err := u.sessions.regenerate(ctx, sess, ""); err != nil {
 		u.serverError(w, r, err)
 		return
 	}

@@ -81,7 +81,7 @@ func changeContext(r *http.Request, sess *sessions.Session, kind string) member.
 func (u *UI) afterCredentialChange(w http.ResponseWriter, r *http.Request, sess *sessions.Session, ended member.Ended, next string) (string, error) {
 	q := url.Values{}
 	if u.opts.KeepSessionOnCredentialChange {
-		if err := u.sessions.regenerate(r.Context(), sess); err != nil {
+		if err := u.sessions.regenerate(r.Context(), sess, value(sess, keyMember)); err != nil {
 			return "", err
 		}
 		sess.Values[keyStamp] = ended.Stamp

@@ -39,7 +39,11 @@
 //	risk     login hook: device cookie, RecordLogin, alert                        risk.go
 //	         /account/history, /account/devices (+/{id}/signout), /account/signout-all,
 //	         /account/not-me                                                       account_security*.go
-//	consent  /login/consent (+/switch)   after-login step for third-party apps     consent.go
+//	device   /device, /device/confirm    the device grant's user codes (RFC 8628): entry
+//	         limits, "is this your device?", then the login and consent for a
+//	         request made here (DeviceGrant set), answered by approving the grant  device.go
+//	consent  /login/consent (+/switch)   after-login step for third-party apps, and    consent.go
+//	         always for a device
 //	         /account/apps (+/unlink)                                              consent_account.go
 //	passkey  /login/passkey/{begin,finish,continue}, login page block             passkey_login.go
 //	         /login/passkey/required (+/cancel)  step when acr_values asks for phr  passkey_required.go
@@ -61,7 +65,8 @@
 //	any step: the member's security stamp changed since the flow began ──▶ void, log in again
 //	finish: after-steps: consent ──▶ nudges (at most one per login, never blocking:
 //	        the passkey offer, the contacts check; nudge.go) ──▶ complete ──▶
-//	        Options.Answer (code to the client)
+//	        Options.Answer (code to the client), or for a device request the
+//	        grant approved and "return to your device" (device.go)
 //	bound ──(prompt=none and a step is needed)──▶ error to the client
 //
 // Every credential change (password, reset, passkey removed, contact,

@@ -35,6 +35,10 @@ func (u *UI) request(w http.ResponseWriter, r *http.Request, sess *sessions.Sess
 		return storage.AuthRequest{}, false
 	}
 	req, err := u.store.AuthRequestByID(ctx, id)
+	if storage.Unavailable(err) {
+		u.serverError(w, r, err) // the request may be fine: try again, not start again
+		return storage.AuthRequest{}, false
+	}
 	if err != nil || req.Expired(u.now()) {
 		u.renderError(w, r, http.StatusNotFound, "error.request_expired")
 		return storage.AuthRequest{}, false
@@ -50,7 +54,10 @@ func (u *UI) request(w http.ResponseWriter, r *http.Request, sess *sessions.Sess
 				return storage.AuthRequest{}, false
 			}
 		}
-		if err := u.store.UpdateAuthRequest(ctx, id, bindTo(sess.ID)); err != nil {
+		if err := u.store.UpdateAuthRequest(ctx, id, bindTo(sess.ID)); storage.Unavailable(err) {
+			u.serverError(w, r, err)
+			return storage.AuthRequest{}, false
+		} else if err != nil {
 			u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
 			return storage.AuthRequest{}, false
 		}
@@ -176,6 +183,13 @@ func (u *UI) postLogin(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, member.ErrPINExpired):
 		u.renderLogin(w, r, req, http.StatusUnauthorized, number, "login.error.pin_expired", nil)
 		return
+	case storage.Unavailable(err):
+		// Nothing was checked: "try again in a moment", never "wrong
+		// number or password" (the same answer whether the number exists).
+		u.log.ErrorContext(ctx, "login failed: storage unavailable", "err", err)
+		w.Header().Set("Retry-After", "2")
+		u.renderLogin(w, r, req, http.StatusServiceUnavailable, number, "login.error.busy", nil)
+		return
 	case err != nil:
 		if !errors.Is(err, member.ErrInvalidCredentials) {
 			u.log.ErrorContext(ctx, "login failed unexpectedly", "err", err)
@@ -233,7 +247,7 @@ func (u *UI) establish(w http.ResponseWriter, r *http.Request, sess *sessions.Se
 	if !ok {
 		return
 	}
-	if err := u.sessions.regenerate(r.Context(), sess); err != nil {
+	if err := u.sessions.regenerate(r.Context(), sess, st.MemberID); err != nil {
 		u.serverError(w, r, err)
 		return
 	}
@@ -302,6 +316,10 @@ func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Ses
 		http.Redirect(w, r, localPath(req.RedirectURI), http.StatusSeeOther)
 		return
 	}
+	if req.DeviceGrant != "" && u.device != nil {
+		u.device.complete(w, r, sess, req) // device.go: the grant approved, no code
+		return
+	}
 	err := u.store.UpdateAuthRequest(ctx, req.ID, func(a storage.AuthRequest) (storage.AuthRequest, error) {
 		a.MemberID = value(sess, keyMember)
 		a.AuthTime = authTime(sess)
@@ -324,8 +342,17 @@ func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Ses
 	http.Redirect(w, r, u.opts.Callback(ctx, req.ID), http.StatusFound)
 }
 
+// serverError answers a request that failed on our side with the error
+// page: 503 with Retry-After when storage did not answer (nothing was
+// decided; the page's "try again later" is then exactly right), 500
+// otherwise.
 func (u *UI) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	u.log.ErrorContext(r.Context(), "login UI error", "err", err)
+	if storage.Unavailable(err) {
+		w.Header().Set("Retry-After", "2")
+		u.renderError(w, r, http.StatusServiceUnavailable, "error.server")
+		return
+	}
 	u.renderError(w, r, http.StatusInternalServerError, "error.server")
 }
 
@@ -335,6 +362,10 @@ func (u *UI) GuardCallback(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess := u.session(r)
 		req, err := u.store.AuthRequestByID(r.Context(), r.URL.Query().Get("id"))
+		if storage.Unavailable(err) {
+			u.serverError(w, r, err) // not "another browser's request"
+			return
+		}
 		if err != nil || sess.ID == "" || req.BrowserSession != sess.ID {
 			u.RenderError(w, r, http.StatusForbidden, "error.request_foreign", "")
 			return

@@ -295,6 +295,8 @@ func (u *UI) endSession(w http.ResponseWriter, r *http.Request, sess *sessions.S
 	memberID := value(sess, keyMember)
 	n := 0
 	if memberID != "" { // tokens descend only from a session with a login
+		// Queued before the session ends, so that a crash loses none.
+		u.opts.Logouts.EndingSession(ctx, sess.ID)
 		var err error
 		if n, err = u.store.DeleteTokens(ctx, storage.TokenFilter{MemberID: memberID, SessionID: sess.ID}); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"tsubasa/provider/clientaddr"
+	"tsubasa/provider/notify"
 	"tsubasa/storage"
 )
 
@@ -25,7 +27,14 @@ const (
 	keyACR      = "_acr"
 	keyAMR      = "_amr" // space separated
 	keyDevice   = "_device"
+	// keyCarried holds, as JSON, the earlier ids of this browser's session
+	// and the clients given codes under each (storage.Session.Carried).
+	keyCarried = "_carried"
 )
+
+// maxCarried bounds the earlier session ids a session carries: the
+// newest are kept, an older sid's relying parties have long moved on.
+const maxCarried = 16
 
 // sessionStore is a gorilla/sessions Store kept server-side in storage: the
 // cookie carries only an authenticated random id, so a session can be
@@ -38,6 +47,9 @@ type sessionStore struct {
 	ttl     time.Duration
 	idle    time.Duration
 	now     func() time.Time
+	// logouts queues the back-channel logouts of a session that a login
+	// of someone else in the same browser ends; nil queues none.
+	logouts *notify.Logouts
 }
 
 var _ sessions.Store = (*sessionStore)(nil)
@@ -152,6 +164,9 @@ func (s *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessio
 	} else {
 		err := s.store.UpdateSession(ctx, sess.ID, func(old storage.Session) (storage.Session, error) {
 			rec.ID, rec.CreatedAt, rec.ExpiresAt = old.ID, old.CreatedAt, old.ExpiresAt
+			// Written by the provider and by regenerate, never from the
+			// values a request loaded.
+			rec.Clients, rec.Carried = old.Clients, old.Carried
 			return rec, nil
 		})
 		if errors.Is(err, storage.ErrNotFound) {
@@ -208,6 +223,8 @@ func (s *sessionStore) record(r *http.Request, sess *sessions.Session, now time.
 			rec.AMR = strings.Fields(vs)
 		case keyDevice:
 			rec.DeviceID = vs
+		case keyCarried:
+			_ = json.Unmarshal([]byte(vs), &rec.Carried) // written by carry alone
 		case "":
 		default:
 			rec.Data[ks] = vs
@@ -226,8 +243,22 @@ func newSessionID() string {
 
 // regenerate gives the session a new id (deleting the old record) so that
 // an id planted before login is worthless after it (session fixation).
-func (s *sessionStore) regenerate(ctx context.Context, sess *sessions.Session) error {
+// memberID is who holds the session from now on ("" for nobody). When it
+// is the member who held the old one, the new session carries the old
+// id and the clients given codes under it, so that their back-channel
+// logout still reaches them by the sid they know when the session ends;
+// when it is someone else, or nobody, the old session ends here and its
+// relying parties are told now.
+func (s *sessionStore) regenerate(ctx context.Context, sess *sessions.Session, memberID string) error {
+	delete(sess.Values, keyCarried)
 	if sess.ID != "" && !sess.IsNew { // an anonymous session has no record
+		if old, err := s.store.SessionByID(ctx, sess.ID); err == nil && old.MemberID != "" {
+			if old.MemberID == memberID {
+				carry(sess, old)
+			} else {
+				s.logouts.Ending(ctx, old)
+			}
+		}
 		if err := s.store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
@@ -246,3 +277,21 @@ func value(sess *sessions.Session, key string) string {
 // derives it (from trusted proxies only): every limit, event and page of
 // the UI that names an address reads it here.
 func clientIP(r *http.Request) string { return clientaddr.From(r) }
+
+// carry records on sess, for the record Save writes next, old's id and
+// clients and those old carried itself, newest first, at most maxCarried.
+func carry(sess *sessions.Session, old storage.Session) {
+	all := old.Carried
+	if len(old.Clients) > 0 {
+		all = append([]storage.CarriedSession{{ID: old.ID, Clients: old.Clients}}, all...)
+	}
+	if len(all) == 0 {
+		return
+	}
+	if len(all) > maxCarried {
+		all = all[:maxCarried]
+	}
+	if b, err := json.Marshal(all); err == nil {
+		sess.Values[keyCarried] = string(b)
+	}
+}

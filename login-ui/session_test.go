@@ -46,8 +46,16 @@ func TestSessionStoreRoundTripRegenerateAndRevoke(t *testing.T) {
 	}
 
 	// Regenerating deletes the old record; the old cookie is worthless.
+	// The same member logging in again: the new record carries the old
+	// id and the clients given codes under it (back-channel logout).
 	old := again.ID
-	if err := ss.regenerate(t.Context(), again); err != nil {
+	if err := st.UpdateSession(t.Context(), old, func(x storage.Session) (storage.Session, error) {
+		x.Clients = []string{"shop"}
+		return x, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.regenerate(t.Context(), again, "m1"); err != nil {
 		t.Fatal(err)
 	}
 	if err := ss.Save(r2, httptest.NewRecorder(), again); err != nil {
@@ -55,6 +63,10 @@ func TestSessionStoreRoundTripRegenerateAndRevoke(t *testing.T) {
 	}
 	if again.ID == old {
 		t.Fatal("session id not regenerated")
+	}
+	if rec, err := st.SessionByID(t.Context(), again.ID); err != nil || len(rec.Carried) != 1 ||
+		rec.Carried[0].ID != old || len(rec.Carried[0].Clients) != 1 || rec.Carried[0].Clients[0] != "shop" || rec.Data[keyCarried] != "" {
+		t.Fatalf("the new session carries %+v (%v), want the old id with its client", rec.Carried, err)
 	}
 	stale, _ := ss.New(r2, "sid")
 	if !stale.IsNew {
@@ -145,7 +157,7 @@ func TestAnonymousSession(t *testing.T) {
 	ro := httptest.NewRequest("GET", "/", nil)
 	ro.AddCookie(wo.Result().Cookies()[0])
 	anon, _ := ss.New(ro, "sid")
-	if err := ss.regenerate(t.Context(), anon); err != nil || anon.ID != "" {
+	if err := ss.regenerate(t.Context(), anon, ""); err != nil || anon.ID != "" {
 		t.Errorf("regenerate: %v, id %q", err, anon.ID)
 	}
 	other.Options.MaxAge = -1

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"tsubasa/provider/member"
+	"tsubasa/provider/notify"
 	"tsubasa/storage"
 )
 
@@ -100,6 +101,10 @@ type Options struct {
 	// credential in (password, passkey, contact) logged in, under a new
 	// session id; every other session ends either way.
 	KeepSessionOnCredentialChange bool
+	// Logouts queues the back-channel logouts of the sessions the pages
+	// end (a logout, signing out a device or everywhere), before they
+	// end; nil queues none.
+	Logouts *notify.Logouts
 	// Metrics counts logins by method and the passkey offer (nudge.go);
 	// nil counts nothing.
 	Metrics Metrics
@@ -137,6 +142,7 @@ type UI struct {
 	otp         *otpFeature         // one-time passwords (otp.go); nil when off
 	// contactCheck is the contacts' test message and reminder (contact_check.go); nil when off.
 	contactCheck *contactCheckFeature
+	device       *deviceFeature // the device grant's pages (device.go); nil when off
 }
 
 // corePages are the pages every deployment has; a missing one fails start-up.
@@ -199,6 +205,7 @@ func New(o Options) (*UI, error) {
 		partials:  map[string][]string{},
 	}
 	u.sessions = newSessionStore(o.Store, o.CookieKey, o.Secure, o.SessionTTL, o.IdleTTL, o.Now)
+	u.sessions.logouts = o.Logouts
 	u.routes()
 	u.addStep(false, u.setPasswordStep())
 	for _, f := range o.Features {

@@ -216,6 +216,9 @@ func (p *Provider) accessTokenByID(ctx context.Context, id, subject string) (sto
 func (p *Provider) accessTokenRecord(ctx context.Context, id, subject string) (storage.Token, error) {
 	if !strings.HasPrefix(id, accessPrefix) {
 		t, err := p.store.TokenByID(ctx, id) // issued before self-contained tokens
+		if storage.Unavailable(err) {
+			return storage.Token{}, fmt.Errorf("provider: access token: %w", err)
+		}
 		if err != nil || t.Kind != storage.AccessToken || t.Subject != subject || t.Expired(p.now()) {
 			return storage.Token{}, errTokenInvalid
 		}

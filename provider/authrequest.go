@@ -168,7 +168,10 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		r.UILocales = append(r.UILocales, t.String())
 	}
 	applyExtras(ctx, &r) // dpop_jkt, claims: requestextras.go
-	if err := p.store.CreateAuthRequest(ctx, r); err != nil {
+	if err := p.store.CreateAuthRequest(ctx, r); storage.Unavailable(err) {
+		// To the relying party as RFC 6749 §4.1.2.1 says: try again later.
+		return nil, temporarilyUnavailable().WithParent(err)
+	} else if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	return &authRequest{r: r}, nil
@@ -227,9 +230,9 @@ func (p *Provider) wrapAuthRequest(ctx context.Context, r storage.AuthRequest) (
 // second visit to the callback is refused.
 func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	p := s.p
-	var clientID string
+	var clientID, sid string
 	err := p.store.UpdateAuthRequest(ctx, id, func(r storage.AuthRequest) (storage.AuthRequest, error) {
-		clientID = r.ClientID
+		clientID, sid = r.ClientID, r.SessionID
 		if r.CodeIssued {
 			return r, errCodeIssued
 		}
@@ -240,6 +243,11 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 		return oidc.ErrInvalidRequest().WithDescription("this authorization request has already been answered")
 	}
 	if err != nil {
+		return oidc.ErrServerError().WithParent(err)
+	}
+	// Before the code leaves: the session's end must reach every client
+	// that may hold its sid (back-channel logout, backchannel.go).
+	if err := p.recordSessionClient(ctx, sid, clientID); err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
 	now := p.now().UTC()
@@ -271,8 +279,11 @@ func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*
 	case errors.Is(err, storage.ErrConsumed):
 		p.revokeReplayedCode(ctx, c)
 		return nil, oidc.ErrInvalidGrant().WithDescription("the code has already been used").WithParent(err)
-	case err != nil:
+	case errors.Is(err, storage.ErrNotFound):
 		return nil, oidc.ErrInvalidGrant().WithDescription("unknown or expired code").WithParent(err)
+	case err != nil:
+		// The code may be good: a database that did not answer decided nothing.
+		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	if !r.Done || r.MemberID == "" {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization request is not complete")
@@ -310,8 +321,10 @@ func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*
 // session (or every session of the member, or the client) while the code
 // was on its way to the relying party. Without this, a code issued just
 // before a logout would mint tokens of the ended session just after it.
+// It reads the database itself (p.fresh): a logout made on another replica
+// a moment ago must stop the code even here.
 func (p *Provider) codeRevoked(ctx context.Context, c storage.AuthCode, r storage.AuthRequest) (bool, error) {
-	return p.store.TokenRevoked(ctx, storage.Token{
+	return p.fresh.TokenRevokedFresh(ctx, storage.Token{
 		ClientID: r.ClientID, MemberID: r.MemberID, SessionID: r.SessionID, AuthRequestID: r.ID,
 		CreatedAt: c.CreatedAt,
 	})
@@ -322,12 +335,13 @@ func (p *Provider) codeRevoked(ctx context.Context, c storage.AuthCode, r storag
 // after the login the request was answered with. The change revokes every
 // token in the commit that makes it, but a login that was checked just
 // before that commit may still complete and hand out a code just after
-// it; the code must mint nothing then.
+// it; the code must mint nothing then. The stamp is read from the
+// database itself (p.fresh), as codeRevoked's revocations are.
 func (p *Provider) credentialsChanged(ctx context.Context, r storage.AuthRequest) (bool, error) {
 	if r.MemberStamp == "" {
 		return false, nil // answered before stamps were recorded
 	}
-	m, err := p.store.MemberByID(ctx, r.MemberID)
+	m, err := p.fresh.MemberByIDFresh(ctx, r.MemberID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return true, nil
 	}

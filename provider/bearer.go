@@ -9,7 +9,9 @@ import (
 	"tsubasa/storage"
 )
 
-// ErrInvalidToken: the bearer token is malformed, unknown, expired or revoked.
+// ErrInvalidToken: the bearer token is malformed, unknown, expired or
+// revoked. AccessToken returns the store's error instead when the store
+// did not answer (storage.Unavailable).
 var ErrInvalidToken = errors.New("provider: invalid access token")
 
 // ErrInsufficientScope: the token is valid but lacks the scope asked for.
@@ -28,6 +30,11 @@ func (p *Provider) AccessToken(ctx context.Context, bearer, scope string) (stora
 		return storage.Token{}, ErrInvalidToken
 	}
 	t, err := p.accessTokenByID(ctx, id, subject)
+	if err != nil && storage.Unavailable(err) && !errors.Is(err, errTokenInvalid) {
+		// Storage did not answer: nothing was decided about the token,
+		// and the caller answers "try again", never "invalid".
+		return storage.Token{}, err
+	}
 	if err != nil {
 		return storage.Token{}, ErrInvalidToken
 	}

@@ -142,10 +142,29 @@ func writeOAuthError(w http.ResponseWriter, e *oidc.Error) {
 		w.Header().Set("WWW-Authenticate", basicChallenge)
 	case oidc.ServerError:
 		status = http.StatusInternalServerError
+		if storage.Unavailable(e.Parent) {
+			// Nothing was decided: the client may try again (RFC 6749
+			// §4.1.2.1's code for it; RFC 9110 §15.6.4).
+			status, e = http.StatusServiceUnavailable, temporarilyUnavailable()
+			w.Header().Set("Retry-After", retryAfter)
+		}
 	}
 	desc := e.Description
 	if desc == "" {
 		desc = describe(string(e.ErrorType))
 	}
 	writeError(w, status, string(e.ErrorType), desc)
+}
+
+// retryAfter is the Retry-After of an answer given while storage was away
+// (seconds): about what a load balancer's health check and the pool's
+// reconnection take.
+const retryAfter = "2"
+
+// temporarilyUnavailable is the error of a request that storage could not
+// answer (storage.Unavailable): nothing was decided, so a client that
+// tries again later may well succeed. It is never "invalid".
+func temporarilyUnavailable() *oidc.Error {
+	return &oidc.Error{ErrorType: "temporarily_unavailable",
+		Description: "the server cannot complete the request now; try again in a moment"}
 }

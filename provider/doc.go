@@ -15,13 +15,15 @@
 //	/authorize/callback?id=            op's callback for a finished request (the login UI answers
 //	                                   through AnswerAuthRequest instead, one round trip sooner)
 //	/oauth/par                         RFC 9126 pushed authorization requests (par.go)
-//	/oauth/token                       code (+PKCE), refresh_token (rotating), client_credentials (token.go)
+//	/oauth/token                       code (+PKCE), refresh_token (rotating), client_credentials (token.go),
+//	                                   the device_code grant's polls (devicegrant.go)
 //	/userinfo                          claims for the access token's scopes, RFC 6750 errors (userinfo.go)
 //	/oauth/introspect                  RFC 7662, for the token's own client (introspect.go)
 //	/revoke                            RFC 7009; another client's token is left alone, answered 200 (revoke.go)
 //	/end_session                       GET or POST; RP-initiated logout, validated here (endsession.go)
 //	                                   and handed to the login UI, which ends the session or asks first
-//	/device_authorization              404 (the device grant is not offered yet)
+//	/device_authorization              RFC 8628 device authorization (device.go): a device_code and a
+//	                                   user code for the login UI's /device page
 //
 // Every client authentication, at the token, pushed request, revocation
 // and introspection endpoints, is one function (clientauth.go):
@@ -77,9 +79,20 @@
 //     telephone API), all Tsubasa's;
 //   - a new request source at /authorize is one case in resolveRequest
 //     (authorize.go), like pushed requests and request objects;
-//   - outgoing requests to addresses a client registered (jwks_uri; later
-//     back-channel logout and webhooks) go through provider/outbound,
-//     which refuses special-use addresses on the address it dials.
+//   - outgoing requests to addresses a client registered (jwks_uri,
+//     back-channel logout; later webhooks) go through provider/outbound,
+//     which refuses special-use addresses on the address it dials;
+//   - back-channel logout (OpenID Connect Back-Channel Logout 1.0,
+//     backchannel.go): SaveAuthCode records on the browser session
+//     (storage.Session.Clients) each client given a code from it, before
+//     the code leaves; whoever ends sessions queues one outbox message
+//     per session and client first (notify.Logouts), and the outbox
+//     worker calls SendBackchannelLogout, which signs a logout+jwt token
+//     (iss, aud, iat, exp of 2 minutes, a fresh jti, the event, sid and
+//     the sub the client knows, never nonce) with the key of the client's
+//     ID token algorithm at each try and POSTs it through outbound. ID
+//     tokens always carry sid, so backchannel_logout_session_required is
+//     always met.
 //
 // What op still answers itself is /keys by methods other than GET and
 // HEAD; its token, revocation, introspection, userinfo, end-session and
@@ -108,7 +121,8 @@
 // claimed once by their own client, refusing repeated parameters, atomic
 // single use of codes, claimed in the commit that stores their tokens (a replay
 // revokes what the code minted; a revocation of its session since it was
-// issued refuses it), end-session validation (hints from our own keys,
+// issued, or a credential change, refuses it, read from the database past
+// any cache of a replica that has not heard of it yet: fresh.go), end-session validation (hints from our own keys,
 // exact post_logout_redirect_uri, state appended),
 // refresh rotation with family revocation on reuse, opaque access tokens
 // (self-contained and encrypted, revocable through recorded revocations: no
@@ -122,6 +136,21 @@
 // package only in storage (the auth request record) and through the
 // functions cmd wires: Options.LoginURL and AnswerAuthRequest for logins,
 // Options.EndSession and Options.LogoutRefused for logouts.
+//
+// # The device grant (RFC 8628)
+//
+// device.go answers the device authorization endpoint: a client holding
+// the grant (public ones too) gets a device_code (its HMAC stored) and a
+// user code of 8 letters from an unambiguous alphabet (its HMAC stored,
+// storage.DeviceGrants). The login UI's /device page reads what the member
+// types through DeviceUserCode (cmd wires it; the HMAC key stays here),
+// runs the whole login and the consent for the device's client, and
+// records the member's answer on the grant. devicegrant.go answers the
+// device's polls at the token endpoint, each one storage update (interval
+// and slow_down, the answer, single use: nothing of it in process memory),
+// and mints from the approval as from a code's authorization request
+// (authRequest implements grant), so the ID token has the member's claims
+// and offline_access gives a refresh token.
 //
 // # DPoP, FAPI 2.0, the claims parameter
 //

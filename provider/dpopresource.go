@@ -44,11 +44,25 @@ type ResourceError struct {
 func (e *ResourceError) Error() string { return e.Description }
 func (e *ResourceError) Unwrap() error { return e.Err }
 
+// storageAway is the answer of a resource request that storage could not
+// serve (storage.Unavailable): nothing was decided about the token, which
+// may well work in a moment, so it is never called invalid.
+func storageAway(err error) *ResourceError {
+	e := temporarilyUnavailable()
+	return &ResourceError{Status: http.StatusServiceUnavailable, Code: string(e.ErrorType), Description: e.Description, Err: err}
+}
+
 // errNoToken: the request carried no access token.
 var errNoToken = errors.New("provider: no access token")
 
 // SetHeaders sets the challenges (and DPoP-Nonce) of e on h.
+// An answer given while storage was away (503) says nothing about the
+// token: no challenge, and Retry-After.
 func (e *ResourceError) SetHeaders(h http.Header) {
+	if e.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", retryAfter)
+		return
+	}
 	bearer := `Bearer realm="` + realm + `"`
 	dpop := `DPoP algs="` + strings.Join(strs(dpopSigningAlgs), " ") + `"`
 	withError := func(c string) string {
@@ -167,6 +181,8 @@ func (p *Provider) resourceToken(r *http.Request, url, scope string, form bool) 
 	switch {
 	case errors.Is(err, ErrInvalidToken):
 		return fail(http.StatusUnauthorized, "invalid_token", "the access token is invalid, expired or revoked", ErrInvalidToken)
+	case storage.Unavailable(err):
+		return storage.Token{}, storageAway(err)
 	case err != nil:
 		return fail(http.StatusInternalServerError, "server_error", "the access token could not be checked", err)
 	}
@@ -212,6 +228,8 @@ func (p *Provider) checkBinding(ctx context.Context, t storage.Token, pt present
 	switch err := p.useProof(ctx, proof); {
 	case errors.Is(err, errProofReplayed):
 		return fail("invalid_dpop_proof", "the DPoP proof was used before: make a new proof, with a new jti, for every request")
+	case storage.Unavailable(err):
+		return storageAway(err)
 	case err != nil:
 		return &ResourceError{Status: http.StatusInternalServerError, Code: "server_error", Description: "the DPoP proof could not be checked", Err: err}
 	}

@@ -12,6 +12,7 @@ import (
 // serveEndSession answers before op (endsession.go) with the login UI's page.
 var formEndpoints = map[string]bool{
 	"/oauth/token": true, "/oauth/introspect": true, "/revoke": true, "/userinfo": true, parPath: true,
+	"/device_authorization": true, // device.go
 }
 
 // guardForms answers a request to a form endpoint whose form does not parse

@@ -33,28 +33,40 @@ func (p *Provider) serveIntrospection(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request", "token is required")
 		return
 	}
-	writeJSON(w, http.StatusOK, p.introspect(r.Context(), c.ID, token))
+	resp, err := p.introspect(r.Context(), c.ID, token)
+	if err != nil {
+		// A token storage could not look up is not inactive: try again.
+		writeOAuthError(w, oidc.ErrServerError().WithParent(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // introspect describes token to client clientID. Access tokens are found by
 // decryption, refresh tokens by their hash; SetIntrospectionFromToken
-// decides whether the client may see the token and what it learns.
-func (p *Provider) introspect(ctx context.Context, clientID, token string) *oidc.IntrospectionResponse {
+// decides whether the client may see the token and what it learns. The
+// error is storage's when it did not answer (storage.Unavailable): the
+// token is then neither active nor inactive.
+func (p *Provider) introspect(ctx context.Context, clientID, token string) (*oidc.IntrospectionResponse, error) {
 	var id, subject string
 	if plain, err := p.op.Crypto().Decrypt(token); err == nil {
 		var ok bool
 		if id, subject, ok = strings.Cut(plain, ":"); !ok {
-			return &oidc.IntrospectionResponse{}
+			return &oidc.IntrospectionResponse{}, nil
 		}
 	} else if t, err := p.store.TokenByID(ctx, p.refreshTokenID(token)); err == nil && t.Kind == storage.RefreshToken {
 		id, subject = t.ID, t.Subject
+	} else if storage.Unavailable(err) {
+		return nil, err
 	} else {
-		return &oidc.IntrospectionResponse{}
+		return &oidc.IntrospectionResponse{}, nil
 	}
 	resp := new(oidc.IntrospectionResponse)
-	if err := (&opStorage{p}).SetIntrospectionFromToken(ctx, resp, id, subject, clientID); err != nil {
-		return &oidc.IntrospectionResponse{}
+	if err := (&opStorage{p}).SetIntrospectionFromToken(ctx, resp, id, subject, clientID); storage.Unavailable(err) {
+		return nil, err
+	} else if err != nil {
+		return &oidc.IntrospectionResponse{}, nil
 	}
 	resp.Active = true
-	return resp
+	return resp, nil
 }

@@ -44,7 +44,7 @@ var responseModes = []oidc.ResponseMode{oidc.ResponseModeQuery, oidc.ResponseMod
 // grantTypes are the grants the token endpoint dispatches; gateGrants
 // refuses every other one before op sees it (op would try the JWT bearer
 // and token-exchange grants, among others, and fail them as server errors).
-var grantTypes = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials}
+var grantTypes = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantDeviceCode}
 
 // subjectTypes: first-party clients see the member id, third parties a
 // pairwise subject per sector (subjectFor).
@@ -131,6 +131,8 @@ type discoveryDocument struct {
 	RequestURIParameterSupported bool     `json:"request_uri_parameter_supported"`
 	FrontchannelLogoutSupported  bool     `json:"frontchannel_logout_supported"`
 	BackchannelLogoutSupported   bool     `json:"backchannel_logout_supported"`
+	// Back-Channel Logout 1.0 §2.1: logout tokens carry sid.
+	BackchannelLogoutSessionSupported bool `json:"backchannel_logout_session_supported"`
 	// RFC 9126 §5: whether every client must push its requests.
 	RequirePAR bool `json:"require_pushed_authorization_requests"`
 	// RFC 9207 §3: every authorization response carries iss (iss.go).
@@ -192,12 +194,15 @@ func (p *Provider) discovery(ctx context.Context, prov *op.Provider) (discoveryD
 		// Signed request objects by value, from clients with keys
 		// (requestobject.go); a request_uri only as the pushed
 		// authorization request endpoint hands it out, never fetched
-		// (par.go). The claims parameter is read (requestextras.go), and
-		// logout is RP-initiated only.
+		// (par.go). The claims parameter is read (requestextras.go).
 		RequestParameterSupported:         true,
 		ClaimsParameterSupported:          true,
 		RequirePAR:                        p.opts.RequirePAR,
 		AuthorizationResponseIssSupported: true,
+		// OpenID Connect Back-Channel Logout 1.0 (backchannel.go): every
+		// logout token carries sid, and so does every ID token.
+		BackchannelLogoutSupported:        true,
+		BackchannelLogoutSessionSupported: true,
 	}, nil
 }
 

@@ -36,7 +36,7 @@ func TestDiscoveryAdvertisesWhatWorks(t *testing.T) {
 	for key, want := range map[string][]string{
 		"response_types_supported":                                 {"code"},
 		"response_modes_supported":                                 {"query", "fragment"},
-		"grant_types_supported":                                    {"authorization_code", "refresh_token", "client_credentials"},
+		"grant_types_supported":                                    {"authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"},
 		"subject_types_supported":                                  {"public", "pairwise"},
 		"acr_values_supported":                                     acr.Levels(),
 		"ui_locales_supported":                                     {"ja", "en"},
@@ -58,13 +58,13 @@ func TestDiscoveryAdvertisesWhatWorks(t *testing.T) {
 		}
 	}
 	for _, key := range []string{"request_uri_parameter_supported",
-		"frontchannel_logout_supported", "backchannel_logout_supported", "require_pushed_authorization_requests"} {
+		"frontchannel_logout_supported", "require_pushed_authorization_requests"} {
 		if string(raw[key]) != "false" {
 			t.Errorf("%s = %s, want an explicit false", key, raw[key])
 		}
 	}
 	for _, key := range []string{"request_parameter_supported", "authorization_response_iss_parameter_supported",
-		"claims_parameter_supported"} {
+		"claims_parameter_supported", "backchannel_logout_supported", "backchannel_logout_session_supported"} {
 		if string(raw[key]) != "true" {
 			t.Errorf("%s = %s, want true", key, raw[key])
 		}
@@ -73,12 +73,13 @@ func TestDiscoveryAdvertisesWhatWorks(t *testing.T) {
 		"authorization_endpoint": "/authorize", "token_endpoint": "/oauth/token", "userinfo_endpoint": "/userinfo",
 		"jwks_uri": "/keys", "revocation_endpoint": "/revoke", "introspection_endpoint": "/oauth/introspect",
 		"end_session_endpoint": "/end_session", "pushed_authorization_request_endpoint": "/oauth/par",
+		"device_authorization_endpoint": "/device_authorization",
 	} {
 		if got := string(raw[key]); got != `"`+wireIssuer+path+`"` {
 			t.Errorf("%s = %s, want %s%s", key, got, wireIssuer, path)
 		}
 	}
-	for _, key := range []string{"device_authorization_endpoint", "check_session_iframe", "registration_endpoint"} {
+	for _, key := range []string{"check_session_iframe", "registration_endpoint"} {
 		if v, ok := raw[key]; ok {
 			t.Errorf("%s = %s advertised", key, v)
 		}
@@ -124,9 +125,11 @@ func TestGrantTablesDecideTheTokenEndpoint(t *testing.T) {
 	if len(backend.ResponseTypes()) != 0 {
 		t.Errorf("a client without the code grant may ask for %v", backend.ResponseTypes())
 	}
+	// The device authorization endpoint is served (the grant is in the
+	// table), and a client without the grant is unauthorized_client.
 	rec = e.post("/device_authorization", url.Values{"client_id": {"spa"}, "scope": {"openid"}}, "", "")
-	if rec.Code != http.StatusNotFound {
-		t.Errorf("/device_authorization without the device grant: %d %s", rec.Code, rec.Body.String())
+	if got := decode(t, rec); rec.Code != http.StatusBadRequest || got["error"] != "unauthorized_client" || rec.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("/device_authorization by a client without the device grant: %d %v", rec.Code, got)
 	}
 }
 

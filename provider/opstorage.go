@@ -151,6 +151,9 @@ func (s *opStorage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.In
 	} else {
 		t, err = p.store.TokenByID(ctx, tokenID)
 	}
+	if storage.Unavailable(err) {
+		return fmt.Errorf("provider: introspection: %w", err)
+	}
 	if err != nil || t.Expired(p.now()) || t.Consumed || t.Subject != subject {
 		return errors.New("inactive")
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -31,6 +32,8 @@ type Store interface {
 	storage.JTIs
 	storage.Janitor
 	storage.SingleUse // one replica creates the first keys, one rotates
+	storage.DeviceGrants
+	storage.Throttles // the device authorizations of each address (devicelimit.go)
 }
 
 // Options configure a Provider. cmd builds them from config.
@@ -92,6 +95,20 @@ type Options struct {
 	// is checked in memory, with a fence at this process's start
 	// (replay.go). False on a store replicas share.
 	LocalReplay bool
+	// DeviceCodeTTL and DeviceInterval are the device grant's code
+	// lifetime (default 10 min) and least poll interval (default 5 s);
+	// DeviceVerificationURL is the login UI's page where members enter
+	// user codes (default the issuer's /device). device.go.
+	DeviceCodeTTL         time.Duration
+	DeviceInterval        time.Duration
+	DeviceVerificationURL string
+	// DeviceMaxPerAddress device authorizations are allowed per client
+	// address in each DeviceWindow (devicelimit.go); ClientAddr names a
+	// request's client address (cmd's clientaddr.From). Without
+	// ClientAddr, or with a limit of 0, nothing is counted.
+	DeviceMaxPerAddress int
+	DeviceWindow        time.Duration
+	ClientAddr          func(*http.Request) string
 
 	Dev    bool // allow an http issuer
 	Now    func() time.Time
@@ -102,6 +119,7 @@ type Options struct {
 type Provider struct {
 	opts       Options
 	store      Store
+	fresh      storage.Fresh // for decisions that outlive stale caches (fresh.go)
 	clients    *ClientRegistry
 	keys       *keyRing
 	clientKeys *clientKeyCache
@@ -140,6 +158,18 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.Outbound == nil {
 		o.Outbound = outbound.New(outbound.Options{})
 	}
+	if o.DeviceCodeTTL <= 0 {
+		o.DeviceCodeTTL = 10 * time.Minute
+	}
+	if o.DeviceInterval < time.Second {
+		o.DeviceInterval = 5 * time.Second
+	}
+	if o.DeviceWindow <= 0 {
+		o.DeviceWindow = 10 * time.Minute
+	}
+	if o.DeviceVerificationURL == "" {
+		o.DeviceVerificationURL = strings.TrimSuffix(o.Issuer, "/") + "/device"
+	}
 	if o.DPoPProofMaxAge <= 0 {
 		o.DPoPProofMaxAge = time.Minute
 	}
@@ -147,7 +177,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Provider{opts: o, store: o.Store, clients: reg, now: o.Now, log: o.Logger,
+	p := &Provider{opts: o, store: o.Store, fresh: freshReads(o.Store), clients: reg, now: o.Now, log: o.Logger,
 		clientKeys: newClientKeyCache(o.Outbound, o.Now),
 		nonces:     newDPoPNonces(o.HMACKey, false, o.DPoPNonceTTL, o.Now)}
 	if p.replay, err = newReplayGuard(ctx, o.Store, o.LocalReplay, o.Now); err != nil {

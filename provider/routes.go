@@ -50,9 +50,12 @@ func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 		prov.UserinfoEndpoint().Relative():      withCORS(http.HandlerFunc(p.serveUserinfo)),
 		prov.EndSessionEndpoint().Relative():    http.HandlerFunc(p.serveEndSession),
 	}}
-	if !slices.Contains(grantTypes, string(oidc.GrantTypeDeviceCode)) {
+	devicePath := prov.DeviceAuthorizationEndpoint().Relative()
+	if slices.Contains(grantTypes, GrantDeviceCode) {
+		own.handlers[devicePath] = withCORS(postBody(deviceParams, issuer(p.serveDeviceAuthorization))) // device.go
+	} else {
 		// op routes its device authorization endpoint whatever the grants.
-		own.handlers[prov.DeviceAuthorizationEndpoint().Relative()] = http.HandlerFunc(notOffered)
+		own.handlers[devicePath] = http.HandlerFunc(notOffered)
 	}
 	var h http.Handler = own
 	h = guardForms(h)
@@ -64,6 +67,7 @@ func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 		prov.IntrospectionEndpoint().Relative(): wireClientAuth,
 		prov.RevocationEndpoint().Relative():    wireClientAuth,
 		parPath:                                 wireClientAuth,
+		devicePath:                              wireClientAuth,
 		prov.UserinfoEndpoint().Relative():      wireBearer,
 		prov.EndSessionEndpoint().Relative():    wireLogout,
 	}, h)
@@ -127,7 +131,7 @@ func postBody(params []string, next http.Handler) http.Handler {
 // §2.1. Others are ignored, repeated or not.
 var (
 	clientAuthParams = []string{"client_id", "client_secret", "client_assertion", "client_assertion_type"}
-	grantParams      = append([]string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope"},
+	grantParams      = append([]string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "scope", "device_code"},
 		clientAuthParams...)
 	tokenParams = append([]string{"token", "token_type_hint"}, clientAuthParams...)
 	parParams   = append(slices.Clone(authorizeParams), clientAuthParams...)

@@ -44,6 +44,7 @@ var grants = map[string]grantHandler{
 	GrantAuthorizationCode: (*Provider).codeGrant,
 	GrantRefreshToken:      (*Provider).refreshGrant,
 	GrantClientCredentials: (*Provider).clientCredentialsGrant,
+	GrantDeviceCode:        (*Provider).deviceCodeGrant, // devicegrant.go
 }
 
 // serveToken answers the token endpoint. postBody has made sure it is a
@@ -150,8 +151,10 @@ func (p *Provider) refreshGrant(ctx context.Context, call tokenCall) (any, *oidc
 	switch {
 	case errors.Is(err, storage.ErrConsumed):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token has already been used; its family is revoked")
-	case err != nil:
+	case errors.Is(err, storage.ErrNotFound):
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token is unknown, expired or revoked")
+	case err != nil:
+		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	if req.GetClientID() != call.client.ID {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the refresh token was issued to another client")

@@ -159,6 +159,11 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	case errors.Is(err, storage.ErrConsumed):
 		p.revokeFamily(ctx, old)
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the refresh token has already been used").WithParent(err)
+	case storage.Unavailable(err):
+		// The database went away between the token's read and its
+		// rotation: nothing was decided, so not invalid_grant (which
+		// makes the relying party drop a live token) but 503.
+		return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
 	case err != nil:
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("unknown or expired refresh token").WithParent(err)
 	}
@@ -210,8 +215,13 @@ func (p *Provider) revokeFamily(ctx context.Context, t storage.Token) {
 func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string) (op.RefreshTokenRequest, error) {
 	p := s.p
 	t, err := p.store.TokenByID(ctx, p.refreshTokenID(value))
-	if err != nil || t.Kind != storage.RefreshToken {
+	switch {
+	case err == nil && t.Kind != storage.RefreshToken, errors.Is(err, storage.ErrNotFound):
 		return nil, fmt.Errorf("provider: refresh token: %w", storage.ErrNotFound)
+	case err != nil:
+		// Not "unknown": a relying party told invalid_grant drops the
+		// token, and a database that did not answer decided nothing.
+		return nil, fmt.Errorf("provider: refresh token: %w", err)
 	}
 	if t.Consumed {
 		p.revokeFamily(ctx, t)
@@ -222,8 +232,11 @@ func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string
 	}
 	if t.MemberID != "" {
 		m, err := p.store.MemberByID(ctx, t.MemberID)
-		if err != nil || m.Status == storage.MemberDisabled {
-			return nil, errors.New("provider: member is not active")
+		switch {
+		case errors.Is(err, storage.ErrNotFound), err == nil && m.Status == storage.MemberDisabled:
+			return nil, fmt.Errorf("provider: member is not active: %w", storage.ErrNotFound)
+		case err != nil:
+			return nil, fmt.Errorf("provider: refresh token's member: %w", err)
 		}
 	}
 	return &refreshRequest{t: t, scopes: slices.Clone(t.Scopes)}, nil

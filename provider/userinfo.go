@@ -23,6 +23,7 @@ import (
 //	a DPoP-bound token as Bearer   401 invalid_token
 //	a proof that fails             401 invalid_dpop_proof (use_dpop_nonce for a missing nonce)
 //	token without the openid scope 403 insufficient_scope
+//	storage not answering          503 temporarily_unavailable, Retry-After, no challenge
 //
 // The token comes in the Authorization header (GET or POST, Bearer or
 // DPoP) or, as a Bearer token, the POST body (RFC 6750 §2.1, §2.2); never
@@ -36,7 +37,7 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	url := p.op.UserinfoEndpoint().Absolute(p.opts.Issuer)
 	t, rerr := p.resourceToken(r, url, oidc.ScopeOpenID, true)
 	if rerr != nil {
-		if rerr.Status == http.StatusInternalServerError {
+		if rerr.Status >= http.StatusInternalServerError {
 			p.log.ErrorContext(r.Context(), "userinfo failed", "err", rerr.Err)
 		}
 		if rerr.Err == ErrInsufficientScope {
@@ -50,6 +51,9 @@ func (p *Provider) serveUserinfo(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, errTokenInvalid):
 		(&ResourceError{Status: http.StatusUnauthorized, Code: "invalid_token", DPoP: t.JKT != "",
 			Description: "the access token is invalid, expired or revoked"}).Write(w)
+	case storage.Unavailable(err):
+		p.log.ErrorContext(r.Context(), "userinfo failed: storage unavailable", "err", err)
+		storageAway(err).Write(w)
 	case err != nil:
 		p.log.ErrorContext(r.Context(), "userinfo failed", "err", err)
 		writeError(w, http.StatusInternalServerError, "server_error", "the claims could not be read")

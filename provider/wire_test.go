@@ -25,7 +25,7 @@ import (
 // grant), spa (public), backend (client credentials only).
 type wireEnv struct {
 	p      *Provider
-	st     *bolt.Store
+	st     Store // the provider's store: bolt unless set replaced it
 	h      http.Handler
 	member storage.Member
 	// partner signs the client assertions and request objects of client
@@ -86,6 +86,7 @@ func newWireEnvWith(t *testing.T, set func(*Options)) *wireEnv {
 	if set != nil {
 		set(&o)
 	}
+	e.st = o.Store
 	e.p, err = New(t.Context(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +94,7 @@ func newWireEnvWith(t *testing.T, set func(*Options)) *wireEnv {
 	e.h = e.p.Handler()
 	e.member = storage.Member{ID: "m-wire", SecurityStamp: "stamp-1", Number: "1234567", FamilyName: "空野", GivenName: "花子",
 		Email: "hanako@example.com", Status: storage.MemberActive, CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
-	if err := st.CreateMember(t.Context(), e.member); err != nil {
+	if err := e.st.CreateMember(t.Context(), e.member); err != nil {
 		t.Fatal(err)
 	}
 	return e

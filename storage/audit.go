@@ -38,11 +38,24 @@ const (
 	OutboxFailed  = "failed"
 )
 
+// ChannelBackchannelLogout is the outbox channel of back-channel logout
+// tokens (OpenID Connect Back-Channel Logout 1.0): To is the client's id,
+// Text the JSON of BackchannelLogout; the token itself is signed when it
+// is sent, so that a retry carries a fresh one.
+const ChannelBackchannelLogout = "backchannel_logout"
+
+// BackchannelLogout is what an outbox message of ChannelBackchannelLogout
+// holds: the member and the session that ended.
+type BackchannelLogout struct {
+	MemberID  string `json:"member_id"`
+	SessionID string `json:"sid"`
+}
+
 // OutboxMessage is a mail or SMS waiting for (or done with) delivery by the
 // background worker.
 type OutboxMessage struct {
 	ID            string
-	Channel       string // ChannelEmail or ChannelSMS
+	Channel       string // ChannelEmail, ChannelSMS or ChannelBackchannelLogout
 	To            string
 	Subject       string
 	Text          string

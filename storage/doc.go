@@ -25,7 +25,7 @@
 //   - Expiry is the caller's clock. Plain reads return a record even past
 //     its ExpiresAt (callers check Expired(now)); the single-use claims
 //     (ClaimAuthCode, RotateRefreshToken, ClaimPushedRequest, UseJTI,
-//     ClaimOnce) and the time-windowed roles (ReserveSMS, DueMessages,
+//     ClaimOnce, the device grants' UpdateDeviceGrant) and the time-windowed roles (ReserveSMS, DueMessages,
 //     Throttles, LoginAttempts) take now and treat an expired record as
 //     ErrNotFound, the zero record or out of the window. DeleteExpired(now),
 //     called by a janitor, removes what has expired.
@@ -33,7 +33,9 @@
 //     revocation) holds across every process that shares a backend: the
 //     claims and UpdateX are atomic in the database, not in memory, and
 //     a backend's caches say how stale they may be (storage/postgres:
-//     a configured bound). The limits that used to live in each
+//     a configured bound); a decision whose outcome outlives that bound
+//     (a code exchange, which mints tokens a revocation made before them
+//     does not cover) reads past them through Fresh (fresh.go). The limits that used to live in each
 //     process's memory have roles of their own (limits.go: Throttles,
 //     LoginAttempts, SingleUse), and the caches above storage hear of
 //     changes made by other processes through ChangeNotifier
@@ -54,6 +56,12 @@
 //     reservation per key), its jobs (Jobs) and a member's audit log read
 //     a page at a time (EventPages), so that any replica answers a retry,
 //     a job's progress or the next page alike.
+//   - Member support sessions (support.go, SupportSessions) decide whether
+//     an agent may change a member's credentials: each entry of a code is
+//     counted and the single verification made in one atomic update, so
+//     the attempt bound and single use hold across replicas. Their state
+//     machine is methods of the record (Enter, Verify, Fail), which every
+//     backend's update runs. They last minutes and are not exported.
 //   - Exporter and Importer move a whole store to another backend
 //     (tsubasa migrate-storage): Export yields every record of a Kind as
 //     stored, Import writes them back exactly, one commit per call, into

@@ -21,6 +21,24 @@ type Session struct {
 	CreatedAt  time.Time
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
+	// Clients are the relying parties that were given a code (and so an
+	// ID token with this session's sid) from this session, in the order
+	// they first got one: the clients a back-channel logout goes to when
+	// the session ends (OpenID Connect Back-Channel Logout 1.0 §2.7).
+	Clients []string
+	// Carried are the sessions this one replaced in the same browser when
+	// the same member logged in again (the id changes at every login),
+	// each with the clients given codes from it: those relying parties
+	// know the member's session by that older sid, and hear of its end
+	// by it.
+	Carried []CarriedSession
+}
+
+// CarriedSession is an earlier session id of a browser session, with the
+// clients given codes under it.
+type CarriedSession struct {
+	ID      string
+	Clients []string
 }
 
 // Expired reports whether the session is past its lifetime.

@@ -44,6 +44,13 @@ type Client struct {
 	// "fapi2" for the FAPI 2.0 Security Profile (pushed requests, PKCE,
 	// DPoP-bound tokens, private_key_jwt, ES256 or PS256 only).
 	Profile string
+
+	// BackchannelLogoutURI is where the client takes logout tokens
+	// (OpenID Connect Back-Channel Logout 1.0 §2.2); "" for none.
+	// BackchannelLogoutSessionRequired: the client needs sid in its
+	// logout tokens and ID tokens (§2.2).
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
 }
 
 // LogValue keeps the secret hash out of logs.
@@ -98,6 +105,10 @@ type AuthRequest struct {
 	// IDTokenClaims are the claims the claims parameter (OpenID Connect
 	// Core 1.0 §5.5) asked for in the ID token, by name.
 	IDTokenClaims []string
+	// DeviceGrant is the device grant (RFC 8628, DeviceGrant.ID) this login
+	// approves: the login UI made the request for a user code entered at
+	// /device, and answers it by approving that grant, never with a code.
+	DeviceGrant string
 
 	// Written by the login UI.
 	BrowserSession string // the browser session the request is bound to

@@ -33,5 +33,8 @@ type Store interface {
 	Idempotency
 	Jobs
 	EventPages
+	SupportSessions
+	DeviceGrants
+	Webhooks
 	Close() error
 }

@@ -26,7 +26,8 @@ const mod = "tsubasa/"
 // The authentication domains under provider/: the lower ones, which the
 // upper ones build on.
 var (
-	lowerDomains = []string{"provider/acr", "provider/audit", "provider/notify", "provider/clientaddr", "provider/outbound", "provider/geoip"}
+	lowerDomains = []string{"provider/acr", "provider/audit", "provider/notify", "provider/clientaddr", "provider/outbound", "provider/geoip",
+		"provider/webhook"}
 	upperDomains = []string{"provider/member", "provider/otp", "provider/passkey", "provider/risk", "provider/contactcheck"}
 )
 
@@ -100,6 +101,8 @@ var rules = []rule{
 	{why: "acr, clientaddr and outbound are leaves",
 		matches: is("provider/acr", "provider/clientaddr", "provider/outbound"), allow: only(nothing),
 		names: []string{"provider/acr", "provider/clientaddr", "provider/outbound"}},
+	{why: "webhook, the signature of the back office's webhooks, is a leaf",
+		matches: is("provider/webhook"), allow: only(nothing), names: []string{"provider/webhook"}},
 	{why: "audit, notify and geoip, the lower domains, import only storage",
 		matches: is("provider/audit", "provider/notify", "provider/geoip"), allow: only(is("storage")),
 		names: []string{"provider/audit", "provider/notify", "provider/geoip"}},

@@ -15,6 +15,7 @@ import (
 	"tsubasa/provider/audit"
 	"tsubasa/provider/member"
 	"tsubasa/provider/notify"
+	"tsubasa/provider/otp"
 	"tsubasa/storage"
 )
 
@@ -31,6 +32,9 @@ type Store interface {
 	storage.Devices
 	storage.Consents
 	storage.Jobs
+	storage.SupportSessions
+	storage.Throttles
+	storage.Webhooks
 }
 
 // Options configure a Service. The composition root builds them from
@@ -61,11 +65,26 @@ type Options struct {
 	CursorKey []byte
 	// JobTTL is how long a finished job stays readable [7 days].
 	JobTTL time.Duration
+	// OTP sends support sessions' codes (otp.PurposeSupport); nil: support
+	// sessions are not offered.
+	OTP *otp.Service
+	// Support is admin.support.
+	Support SupportOptions
 	// Audit records the events of operators' acts; nil: to Store, with
 	// no SIEM output.
-	Audit  *audit.Logger
-	Logger *slog.Logger // [slog.Default()]
-	Now    func() time.Time
+	Audit *audit.Logger
+	// WebhookKey derives each webhook subscription's signing secret
+	// (webhook.SecretFor); CheckWebhookURL applies the config's rules for
+	// addresses Tsubasa calls (https, no special-use address unless
+	// outbound.allow_private_networks) to a subscription's URL. Without
+	// both, subscriptions cannot be added.
+	WebhookKey      []byte
+	CheckWebhookURL func(string) error
+	// Logouts queues the back-channel logouts of the sessions an operator
+	// ends, before they end; nil queues none.
+	Logouts *notify.Logouts
+	Logger  *slog.Logger // [slog.Default()]
+	Now     func() time.Time
 }
 
 // Service runs the admin operations over one open store.
@@ -81,9 +100,14 @@ type Service struct {
 	cursorKey []byte
 	jobTTL    time.Duration
 	audit     *audit.Logger
+	logouts   *notify.Logouts
+	whKey     []byte
+	whCheck   func(string) error
 	log       *slog.Logger
 	now       func() time.Time
 	backups   *backups
+	otp       *otp.Service
+	support   SupportOptions
 }
 
 // New builds the operations.
@@ -110,8 +134,9 @@ func New(o Options) (*Service, error) {
 		store: o.Store, members: o.Members, clients: o.Clients,
 		check: o.CheckClient, rotate: o.RotateKeys,
 		sms: notify.NewSMSPolicy(o.SMSCountries), countries: o.SMSCountries,
-		progress: o.Progress, cursorKey: o.CursorKey, jobTTL: o.JobTTL, audit: o.Audit, log: o.Logger,
-		now: o.Now, backups: newBackups(),
+		progress: o.Progress, cursorKey: o.CursorKey, jobTTL: o.JobTTL, audit: o.Audit, logouts: o.Logouts,
+		whKey: o.WebhookKey, whCheck: o.CheckWebhookURL, log: o.Logger,
+		now: o.Now, backups: newBackups(), otp: o.OTP, support: o.Support.withDefaults(),
 	}
 	return s, nil
 }

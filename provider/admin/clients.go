@@ -19,6 +19,7 @@ func viewClient(c storage.Client, source string) adminapi.ClientView {
 		LogoURI: c.LogoURI, PolicyURI: c.PolicyURI, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 		TokenEndpointAuthMethod: c.TokenEndpointAuthMethod, JWKS: c.JWKS, JWKSURI: c.JWKSURI, RequirePAR: c.RequirePAR,
 		DPoPBoundAccessTokens: c.DPoPBoundAccessTokens, Profile: c.Profile,
+		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
 	}
 }
 
@@ -61,6 +62,9 @@ func (s *Service) addClient(ctx context.Context, in adminapi.ClientInput) (admin
 		RequirePAR:              cc.RequirePAR,
 		DPoPBoundAccessTokens:   cc.DPoPBoundAccessTokens,
 		Profile:                 cc.Profile,
+		// Back-channel logout (provider/backchannel.go).
+		BackchannelLogoutURI:             cc.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: cc.BackchannelLogoutSessionRequired,
 	}
 	secret, err := s.clients.Create(ctx, c)
 	switch {

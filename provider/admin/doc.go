@@ -14,6 +14,18 @@
 // config: the composition root hands it what config decides (the rules a
 // new client must meet, the SMS countries, how keys rotate) as Options.
 //
+// Member support sessions (supportsession.go, supportverify.go) prove that
+// the member is on the line before an agent changes their credentials: a
+// code of its own purpose (otp.PurposeSupport) goes to the member's chosen
+// channel; every entry is counted on the session (storage.SupportSessions)
+// and on the member's hourly budget (storage.Throttles) before the code is
+// compared, so the bounds hold across replicas; nothing of a session is
+// kept in this process's memory. Over the HTTP API, with
+// SupportOptions.Require, a password set, passkeys' removal and OTP
+// destinations' reset need a session verified for that member by the same
+// client and agent (requireSupport); the admin socket's and direct mode's
+// operators hold the database and are not asked.
+//
 // An operation's error is an *adminapi.Error worded for the operator (a bad
 // request names its field), or an internal failure, which the transport
 // logs and answers with a request id only (Service.Handle).

@@ -149,6 +149,7 @@ func (s *Service) setMemberStatus(ctx context.Context, number string, st storage
 	}
 	var ended, revoked int
 	if st == storage.MemberDisabled {
+		s.logouts.EndingAll(ctx, storage.SessionFilter{MemberID: m.ID})
 		if ended, err = s.store.DeleteSessions(ctx, storage.SessionFilter{MemberID: m.ID}); err != nil {
 			return adminapi.MemberView{}, fmt.Errorf("member disabled, but ending sessions failed: %w", err)
 		}
@@ -173,6 +174,9 @@ func (s *Service) setMemberPassword(ctx context.Context, in adminapi.PasswordInp
 	}
 	m, err := s.memberByNumber(ctx, in.Number)
 	if err != nil {
+		return adminapi.PasswordOutput{}, err
+	}
+	if err := s.requireSupport(ctx, m, in.SupportSession); err != nil {
 		return adminapi.PasswordOutput{}, err
 	}
 	kind := member.ChangeOperator

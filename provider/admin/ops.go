@@ -49,11 +49,18 @@ var table = []operation{
 	jsonOp(adminapi.MemberDeviceRemove, (*Service).removeDevice),
 	jsonOp(adminapi.MemberApps, (*Service).listApps),
 	jsonOp(adminapi.MemberAppUnlink, (*Service).unlinkApp),
+	jsonOp(adminapi.MemberSupportStart, (*Service).startSupport),
+	jsonOp(adminapi.MemberSupportShow, (*Service).showSupport),
+	jsonOp(adminapi.MemberSupportVerify, (*Service).verifySupport),
 
 	jsonOp(adminapi.EventsList, (*Service).listEvents),
 
 	jsonOp(adminapi.JobShow, (*Service).showJob),
 	jsonOp(adminapi.JobList, (*Service).listJobs),
+
+	jsonOp(adminapi.WebhookAdd, (*Service).addWebhook),
+	jsonOp(adminapi.WebhookList, (*Service).listWebhooks),
+	jsonOp(adminapi.WebhookRemove, (*Service).removeWebhook),
 
 	jsonOp(adminapi.KeysList, (*Service).listKeys),
 	jsonOp(adminapi.KeysRotate, (*Service).rotateKeys),

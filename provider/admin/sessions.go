@@ -67,6 +67,7 @@ func (s *Service) endSessions(ctx context.Context, in adminapi.SessionInput) (ad
 	if err != nil {
 		return adminapi.Ended{}, err
 	}
+	s.logouts.Ending(ctx, sess) // before it ends: a crash loses none
 	if err := s.store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return adminapi.Ended{}, err
 	}
@@ -119,6 +120,7 @@ func (s *Service) removeDevice(ctx context.Context, in adminapi.DeviceInput) (ad
 	case err != nil && !errors.Is(err, storage.ErrNotFound):
 		return adminapi.Ended{}, err
 	}
+	s.logouts.Ending(ctx, sessions...)
 	var out adminapi.Ended
 	if out.EndedSessions, err = s.store.DeleteSessions(ctx, f); err != nil {
 		return out, err

@@ -86,6 +86,9 @@ func (s *Service) resetOTPDestinations(ctx context.Context, in adminapi.OTPReset
 	if err != nil {
 		return adminapi.MemberView{}, err
 	}
+	if err := s.requireSupport(ctx, m, in.SupportSession); err != nil {
+		return adminapi.MemberView{}, err
+	}
 	m, ended, err := s.members.RemoveContacts(ctx, m.ID, in.Email, in.Phone, change(ctx, member.ChangeContact))
 	if err != nil {
 		return adminapi.MemberView{}, err
@@ -102,6 +105,9 @@ func (s *Service) resetOTPDestinations(ctx context.Context, in adminapi.OTPReset
 func (s *Service) removePasskeys(ctx context.Context, in adminapi.PasskeysInput) (adminapi.PasskeysRemoved, error) {
 	m, err := s.memberByNumber(ctx, in.Number)
 	if err != nil {
+		return adminapi.PasskeysRemoved{}, err
+	}
+	if err := s.requireSupport(ctx, m, in.SupportSession); err != nil {
 		return adminapi.PasskeysRemoved{}, err
 	}
 	pks, err := s.store.ListPasskeys(ctx, m.ID)

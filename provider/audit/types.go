@@ -36,6 +36,9 @@ const (
 	// Alerts: queued in the outbox with the login, delivered by the worker.
 	EventAlertQueued = "alert.queued"
 	EventAlertSent   = "alert.sent"
+	// A back-channel logout the outbox gave up on (its attempts spent, or
+	// the client's answer or address refused it): detail client_id, sid.
+	EventBackchannelLogoutFailed = "backchannel_logout.failed"
 
 	// Sessions revoked (logout everywhere, "this wasn't me", an operator,
 	// any credential change: detail reason names it).
@@ -51,6 +54,11 @@ const (
 	// Account administration.
 	EventMemberCreated = "member.created"
 	EventStatusChanged = "member.status_changed"
+
+	// The device grant (RFC 8628): the member approved or declined a
+	// device (a television, a seat-back screen) at /device.
+	EventDeviceApproved = "device.approved"
+	EventDeviceDenied   = "device.denied"
 )
 
 // Types lists every event type, for filters and checks.
@@ -62,9 +70,10 @@ func Types() []string {
 		EventPasskeyAdded, EventPasskeyRemoved,
 		EventContactChanged,
 		EventAppLinked, EventAppUnlinked,
-		EventAlertQueued, EventAlertSent,
+		EventAlertQueued, EventAlertSent, EventBackchannelLogoutFailed,
 		EventSessionsRevoked, EventNotMeReported,
 		EventTelephoneVerified, EventTelephoneFailed, EventTelephoneLocked,
 		EventMemberCreated, EventStatusChanged,
+		EventDeviceApproved, EventDeviceDenied,
 	}
 }

@@ -76,7 +76,8 @@ type Ended struct {
 }
 
 // EndedSession is a session a credential change ended, with the relying
-// parties holding refresh tokens from it: what back-channel logout needs.
+// parties given codes from it or holding refresh tokens from it: what
+// back-channel logout needs.
 type EndedSession struct {
 	ID        string
 	ClientIDs []string
@@ -137,6 +138,9 @@ func (s *Service) CredentialChanged(ctx context.Context, memberID string, c Chan
 		}
 		return evs
 	}
+	if s.opts.SessionsEnding != nil {
+		s.opts.SessionsEnding(ctx, memberID)
+	}
 	grants, err := s.store.ChangeCredentials(ctx, memberID, fn, eventsFor)
 	if err != nil {
 		return Ended{}, fmt.Errorf("member: changing credentials: %w", err)
@@ -166,7 +170,16 @@ func endedSessions(g storage.EndedGrants) []EndedSession {
 		}
 	}
 	for _, sess := range g.Sessions {
-		add(sess.ID)
+		// Given a code, whether or not it holds a token; under this id or
+		// an earlier one of the same browser (storage.Session.Carried).
+		for _, x := range append([]storage.CarriedSession{{ID: sess.ID, Clients: sess.Clients}}, sess.Carried...) {
+			add(x.ID)
+			for _, c := range x.Clients {
+				if !slices.Contains(clients[x.ID], c) {
+					clients[x.ID] = append(clients[x.ID], c)
+				}
+			}
+		}
 	}
 	for _, t := range g.Tokens {
 		add(t.SessionID)

@@ -114,7 +114,8 @@
 // stored refresh tokens are deleted, self-contained access tokens are
 // refused from then on. Third-party apps' tokens go too (their consents
 // stay). The ended sessions, with the clients that held tokens from each,
-// go to Options.SessionsEnded, where back-channel logout is to be fired.
+// go to Options.SessionsEnded, and Options.SessionsEnding hears of the
+// change just before it: cmd queues back-channel logouts from both.
 //
 // The security stamp ties what is still in progress to the credentials it
 // began under: a login records it at its first step and is void once it
@@ -149,8 +150,10 @@
 // an imported bcrypt hash) is replaced at the next successful login. The
 // Hasher bounds concurrent hashing (memory-hard by design) and refuses with
 // ErrBusy when its waiting line is full, so an overloaded server answers 503
-// instead of running out of memory. Each of its slots keeps its argon2id
-// memory (package argon2id), and a login holds a slot only while it
-// hashes, not while it records the attempt. Audit events never hold a
+// instead of running out of memory. Hashing is golang.org/x/crypto/argon2,
+// which takes its memory afresh from the heap for each hash (the server's
+// derived memory limit leaves room for that: cmd/tsubasa/internal/app), and
+// a login holds a slot only while it hashes, not while it records the
+// attempt. Audit events never hold a
 // secret.
 package member

@@ -96,8 +96,14 @@ type Options struct {
 	// the change, so it must not block on the relying parties (queue the
 	// deliveries, as the outbox does for mail).
 	SessionsEnded func(ctx context.Context, memberID string, ended []EndedSession)
-	Now           func() time.Time // [time.Now]
-	Logger        *slog.Logger     // [slog.Default()]
+	// SessionsEnding, when set, is called just before a credential change
+	// ends every session of the member, so that what must reach the
+	// relying parties is queued first and a crash between the two loses
+	// none (back-channel logout); SessionsEnded then covers a session
+	// created in between. Like SessionsEnded it must not block.
+	SessionsEnding func(ctx context.Context, memberID string)
+	Now            func() time.Time // [time.Now]
+	Logger         *slog.Logger     // [slog.Default()]
 }
 
 // Service owns member accounts: creation, login, password changes, the

@@ -116,4 +116,15 @@
 // The lease compares the claiming replica's clock with the others': the
 // replicas' clocks must agree (NTP) to well within its 5 s of slack.
 // Nothing of the outbox is kept in a worker's memory.
+//
+// # Other channels: back-channel logout
+//
+// A message of another channel goes to the Deliverer registered for it
+// (WorkerOptions.Deliverers): storage.ChannelBackchannelLogout is an
+// HTTP POST of a logout token, signed at each try by the provider, which
+// cmd wires in. Logouts (backchannel.go) queues those messages wherever
+// sessions end, before they end, one per session and client with an id
+// derived from the pair, so queueing twice stores once. A message that
+// fails for good goes to WorkerOptions.DeadLetter (cmd: an audit event
+// and a metric).
 package notify

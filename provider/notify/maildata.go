@@ -191,3 +191,25 @@ func (d ContactTestData) validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// SupportCodeData fills the "support_code" mail: a code the member reads
+// back to an agent of the programme's support desk, on a call the member
+// made, to prove it is them. The wording warns against reading it to
+// anyone who called the member (vishing): unlike a login code, this one is
+// meant to be spoken, so the mail says exactly to whom.
+type SupportCodeData struct {
+	Brand        string
+	Code         string
+	ValidMinutes int
+}
+
+func (d SupportCodeData) validate() error {
+	var errs []error
+	if d.Code == "" {
+		errs = append(errs, errors.New("code required"))
+	}
+	if d.ValidMinutes <= 0 {
+		errs = append(errs, errors.New("valid minutes must be positive"))
+	}
+	return errors.Join(errs...)
+}

@@ -21,6 +21,7 @@ const (
 	KindAppLinked     = "app_linked"
 	KindContactVerify = "contact_verify"
 	KindContactTest   = "contact_test" // ContactTestData: "send me a test message"
+	KindSupportCode   = "support_code" // SupportCodeData: a code the member reads back to a support agent
 )
 
 // The languages of the programme's home market and of everyone else,
@@ -36,11 +37,12 @@ var kindData = map[string]reflect.Type{
 	KindAppLinked:     reflect.TypeFor[AppLinkedData](),
 	KindContactVerify: reflect.TypeFor[ContactVerifyData](),
 	KindContactTest:   reflect.TypeFor[ContactTestData](),
+	KindSupportCode:   reflect.TypeFor[SupportCodeData](),
 }
 
 // Kinds lists every mail kind, for start-up checks and tests.
 func Kinds() []string {
-	return []string{KindOTP, KindLoginAlert, KindAppLinked, KindContactVerify, KindContactTest}
+	return []string{KindOTP, KindLoginAlert, KindAppLinked, KindContactVerify, KindContactTest, KindSupportCode}
 }
 
 // NormalizeLocale maps a language tag to a language with a mail catalog:

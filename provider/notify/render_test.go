@@ -45,6 +45,7 @@ func sampleData() map[string]any {
 		KindContactVerify: ContactVerifyData{Brand: "Tsubasa", Code: "730164", ValidMinutes: 30, Address: "new@example.com"},
 		KindContactTest: ContactTestData{Brand: "Tsubasa", Address: "hanako@example.com", ValidHours: 72,
 			ConfirmURL: "https://id.example.com/account/contacts/received?t=abc"},
+		KindSupportCode: SupportCodeData{Brand: "Tsubasa", Code: "305917", ValidMinutes: 10},
 	}
 }
 
@@ -226,7 +227,8 @@ func TestRenderRejectsBadData(t *testing.T) {
 func TestNewRendererFSMissingTemplate(t *testing.T) {
 	fsys := fstest.MapFS{}
 	for _, name := range []string{"common.txt", "common.html", "otp.txt", "otp.html", "login_alert.txt",
-		"login_alert.html", "app_linked.txt", "app_linked.html", "contact_verify.txt", "contact_test.txt", "contact_test.html"} {
+		"login_alert.html", "app_linked.txt", "app_linked.html", "contact_verify.txt", "contact_test.txt", "contact_test.html",
+		"support_code.txt", "support_code.html"} {
 		b, err := embedded.ReadFile("templates/" + name)
 		if err != nil {
 			t.Fatal(err)

@@ -38,9 +38,22 @@ type WorkerOptions struct {
 	// ExpiresAt, after which the storage janitor deletes it); negative
 	// keeps it forever.
 	Retention time.Duration
-	Now       func() time.Time
-	Logger    *slog.Logger
+	// Deliverers deliver the channels that are neither mail nor SMS, by
+	// channel: an HTTP POST to an address a client registered (a
+	// back-channel logout token: storage.ChannelBackchannelLogout). A
+	// message of a channel without one fails for good.
+	Deliverers map[string]Deliverer
+	// DeadLetter, when set, is told of every message that failed for
+	// good (attempts spent or a permanent error), once, after the record
+	// says so: operators see it (an audit event, a metric).
+	DeadLetter func(ctx context.Context, m OutboxMessage)
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
+
+// Deliverer delivers one outbox message of its channel. Its error is
+// temporary (retried with backoff) unless it wraps ErrPermanent.
+type Deliverer func(ctx context.Context, m OutboxMessage) error
 
 // OutboxWorker delivers the durable outbox: it sends what is due, marks it
 // sent, or schedules the next try with exponential backoff and jitter, and
@@ -238,6 +251,9 @@ func (w *OutboxWorker) deliver(ctx context.Context, m OutboxMessage, leaseUntil 
 		w.log.InfoContext(ctx, "outbox message sent", attrs...)
 	case result.State == StateFailed:
 		w.log.ErrorContext(ctx, "outbox message failed for good", append(attrs, "error", sendErr)...)
+		if w.opts.DeadLetter != nil {
+			w.opts.DeadLetter(ctx, result)
+		}
 	default:
 		w.log.WarnContext(ctx, "outbox delivery failed, will retry",
 			append(attrs, "error", sendErr, "next_attempt_at", result.NextAttemptAt)...)
@@ -259,6 +275,9 @@ func (w *OutboxWorker) send(ctx context.Context, m OutboxMessage) error {
 		}
 		return w.sms.SendSMS(ctx, SMS{To: m.To, Body: m.Text, Purpose: m.Purpose, Locale: m.Locale})
 	default:
+		if d := w.opts.Deliverers[m.Channel]; d != nil {
+			return d(ctx, m)
+		}
 		return Permanent(fmt.Errorf("unknown channel %q", m.Channel))
 	}
 }

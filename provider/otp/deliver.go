@@ -24,6 +24,9 @@ func (s *Service) message(o storage.OTP, c code, locale string) (func(context.Co
 		data          any
 	)
 	switch {
+	case o.Purpose == PurposeSupport:
+		kind, purpose = notify.KindSupportCode, "support"
+		data = notify.SupportCodeData{Brand: s.o.Brand, Code: c.digits, ValidMinutes: minutes}
 	case o.Purpose == PurposeContact && c.pics == nil:
 		kind, purpose = notify.KindContactVerify, "contact"
 		data = notify.ContactVerifyData{Brand: s.o.Brand, Code: c.digits, ValidMinutes: minutes, Address: o.Destination}
@@ -69,8 +72,11 @@ func (s *Service) smsBody(purpose string, c code, locale string, minutes int) st
 		val = strings.Join(parts, " ")
 	}
 	key := "sms.otp"
-	if purpose == PurposeContact {
+	switch purpose {
+	case PurposeContact:
 		key = "sms.contact"
+	case PurposeSupport:
+		key = "sms.support"
 	}
 	return s.render.SMSText(locale, key, s.o.Brand, val, minutes)
 }

@@ -1,6 +1,7 @@
 // Package otp owns one-time-password challenges: issuing a code for a
 // purpose (login second step, step-up, contact verification, passkey
-// registration, password reset), delivering it by mail or SMS, and checking
+// registration, password reset, a support agent's read-back check),
+// delivering it by mail or SMS, and checking
 // what the member enters. It also owns the two code formats, six digits and
 // pictograms (a sequence drawn from a fixed set of emoji, each with a word in
 // every language mail is written in, as one airline's programme uses), and the resend
@@ -90,6 +91,13 @@
 // wrapped in notify.SMSGuard, which checks every number again and keeps
 // the service's hourly SMS budget: past it a send fails with a
 // DeliveryError holding ErrSMSUnavailable, and email still works.
+//
+// A support code (PurposeSupport, for provider/admin's support sessions)
+// is always six digits, to be read aloud, and its mail and SMS
+// (notify.KindSupportCode, "sms.support") tell the member to read it only
+// to an agent on a call the member made, never to someone who called
+// them. VerifyChallenge checks a code against one named challenge, so a
+// session is verified only by the code sent for it.
 //
 // Codes never reach a log, an error or an audit event: events carry the
 // purpose, channel, format and masked destination only.

@@ -24,6 +24,10 @@ const (
 	PurposeContact = "contact"
 	PurposePasskey = "passkey"
 	PurposeReset   = "reset"
+	// PurposeSupport is a code the member reads back to a support agent
+	// (provider/admin's support sessions): always six digits, which read
+	// aloud without ambiguity, and its own mail and SMS wording.
+	PurposeSupport = "support"
 )
 
 // Delivery channels (the storage values, repeated for callers' convenience).
@@ -46,7 +50,7 @@ const (
 
 // Purposes lists every purpose.
 func Purposes() []string {
-	return []string{PurposeLogin, PurposeStepUp, PurposeContact, PurposePasskey, PurposeReset}
+	return []string{PurposeLogin, PurposeStepUp, PurposeContact, PurposePasskey, PurposeReset, PurposeSupport}
 }
 
 // Store is the storage a Service needs.
@@ -183,7 +187,7 @@ func minPictogramLength() int {
 
 // Format returns the code format configured for purpose.
 func (s *Service) Format(purpose string) string {
-	if s.o.Formats[purpose] == FormatPictogram {
+	if s.o.Formats[purpose] == FormatPictogram && purpose != PurposeSupport {
 		return FormatPictogram
 	}
 	return FormatDigits

@@ -53,6 +53,30 @@ func (s *Service) Verify(ctx context.Context, memberID, purpose, input, ip strin
 	return storage.OTP{}, ErrNoChallenge
 }
 
+// VerifyChallenge is Verify restricted to one challenge: input passes only
+// against the member's challenge challengeID for purpose. A newer
+// challenge of the member and purpose (Issue replaced this one) answers
+// ErrNoChallenge, without counting or consuming anything, so that a code
+// sent for one support session never verifies another.
+func (s *Service) VerifyChallenge(ctx context.Context, memberID, purpose, challengeID, input, ip string) (storage.OTP, error) {
+	if !slices.Contains(Purposes(), purpose) {
+		return storage.OTP{}, fmt.Errorf("%w %q", ErrUnknownPurpose, purpose)
+	}
+	cur, err := s.store.CurrentOTP(ctx, memberID, purpose)
+	if errors.Is(err, storage.ErrNotFound) || err == nil && cur.ID != challengeID {
+		return storage.OTP{}, ErrNoChallenge
+	}
+	if err != nil {
+		return storage.OTP{}, fmt.Errorf("otp: verify: %w", err)
+	}
+	// UpdateOTP names the record by id: replaced meanwhile, it is gone.
+	got, err := s.verifyOnce(ctx, cur, input, ip)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.OTP{}, ErrNoChallenge
+	}
+	return got, err
+}
+
 func (s *Service) verifyOnce(ctx context.Context, cur storage.OTP, input, ip string) (storage.OTP, error) {
 	now := s.now()
 	ev := storage.Event{MemberID: cur.MemberID, IP: ip, Method: cur.Channel, Detail: detail(cur)}

@@ -22,10 +22,12 @@
 //	sms_budget           timeKey(minute) → that minute's SMS count (smsbudget.go)
 //	pushed_requests      by the HMAC of the request_uri (RFC 9126; partner.go)
 //	used_jtis            by the caller's key of a client assertion's jti (partner.go)
+//	device_grants        by the HMAC of the device_code, a unique index on the HMAC of the
+//	                     user code (RFC 8628; device.go)
 //	meta                 "schema" → version byte
 //
 // Buckets added after files of schema version 1 were in use (sms_budget,
-// pushed_requests, used_jtis and their expiry indexes) are created by a read-write open but not required by the schema check,
+// pushed_requests, used_jtis, device_grants and their indexes) are created by a read-write open but not required by the schema check,
 // so backups taken before them still verify and restore.
 //
 // Index buckets map a derived key to the primary key. ikey(field, rest) is

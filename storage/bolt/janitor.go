@@ -27,6 +27,8 @@ var expiring = []struct {
 	{"used_jtis", usedJTIs},
 	{"idempotency", idempotency},
 	{"jobs", jobs},
+	{"support_sessions", supportSessions},
+	{"device_grants", deviceGrants},
 }
 
 // janitorChunk bounds how many records one commit of DeleteExpired

@@ -79,11 +79,20 @@ var (
 	bJobs              = []byte("jobs")
 	bJobsByCreated     = []byte("jobs_by_created")
 	bJobsExp           = []byte("jobs_by_expiry")
+	bSupport           = []byte("support_sessions")
+	bSupportExp        = []byte("support_sessions_by_expiry")
+	bDeviceGrants      = []byte("device_grants")
+	bDeviceGrantsCode  = []byte("device_grants_by_user_code")
+	bDeviceGrantsExp   = []byte("device_grants_by_expiry")
+	bWebhooks          = []byte("webhooks")
 	// lateBuckets came after files of this schema version were in use: a
 	// read-write open creates them, but checkSchema does not require them,
 	// so a backup taken before they existed still verifies and restores.
 	lateBuckets = [][]byte{bSMSBudget, bPushedRequests, bPushedRequestsExp, bUsedJTIs, bUsedJTIsExp,
-		bIdempotency, bIdempotencyExp, bJobs, bJobsByCreated, bJobsExp}
+		bIdempotency, bIdempotencyExp, bJobs, bJobsByCreated, bJobsExp,
+		bSupport, bSupportExp,
+		bDeviceGrants, bDeviceGrantsCode, bDeviceGrantsExp,
+		bWebhooks}
 )
 
 func initSchema(tx *bbolt.Tx) error {

@@ -154,7 +154,11 @@
 // cache. So a revocation or a member change made on any replica is
 // enforced on every other within RevocationDelay, whether the listener
 // works, hangs or reconnects; a database error in TokenRevoked is an
-// error, never "not revoked". The bound assumes the replicas' clocks agree
+// error, never "not revoked". The bound is for what was issued before the
+// change: TokenRevokedFresh and MemberByIDFresh (storage.Fresh) skip the
+// caches and read the database, for the code exchange, whose tokens would
+// otherwise be minted after a revocation that does not cover them
+// (storage/fresh.go). The bound assumes the replicas' clocks agree
 // (NTP): a revocation is stamped with the revoking replica's clock and
 // compared with the token's CreatedAt from the issuing replica's.
 //

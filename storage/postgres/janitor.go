@@ -25,6 +25,7 @@ var expiring = []struct{ name, sql string }{
 	{"outbox", expireSQL("outbox", "id", "expires_at, expires_ns")},
 	{"pushed_requests", expireSQL("pushed_requests", "id", "expires_at, expires_ns")},
 	{"used_jtis", expireSQL("used_jtis", "key", "expires_at, expires_ns")},
+	{"device_grants", expireSQL("device_grants", "id", "expires_at, expires_ns")},
 }
 
 // expiringNanos are the tables whose expiry is Unix nanoseconds
@@ -39,6 +40,7 @@ var expiringNanos = []struct{ name, sql string }{
 	// expiry is NULL, never due.
 	{"idempotency", expireNanosSQL("idempotency", "key", "expires_ns")},
 	{"jobs", expireNanosSQL("jobs", "id", "expires_ns")},
+	{"support_sessions", expireNanosSQL("support_sessions", "id", "expires_ns")},
 }
 
 func expireNanosSQL(table, key, expiry string) string {

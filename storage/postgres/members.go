@@ -104,6 +104,15 @@ func (s *Store) MemberByID(ctx context.Context, id string) (storage.Member, erro
 	return m, err
 }
 
+// MemberByIDFresh is MemberByID from the database, whatever the member
+// cache holds (storage.Fresh).
+func (s *Store) MemberByIDFresh(ctx context.Context, id string) (storage.Member, error) {
+	if err := s.live(ctx); err != nil {
+		return storage.Member{}, err
+	}
+	return members.get(ctx, s.pool, id)
+}
+
 // MemberByNumber returns the member with the given membership number.
 func (s *Store) MemberByNumber(ctx context.Context, number string) (storage.Member, error) {
 	if number == "" || !storable(number) {

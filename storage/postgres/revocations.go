@@ -228,6 +228,20 @@ func (s *Store) TokenRevoked(ctx context.Context, t storage.Token) (bool, error)
 	if s.feed.fresh() {
 		return s.revoked.revoked(&t), nil
 	}
+	return s.tokenRevokedInDB(ctx, t)
+}
+
+// TokenRevokedFresh is TokenRevoked from the database, whatever the
+// memory holds (storage.Fresh): for the code exchange, whose tokens
+// outlive the memory's bound.
+func (s *Store) TokenRevokedFresh(ctx context.Context, t storage.Token) (bool, error) {
+	if err := s.live(ctx); err != nil {
+		return false, err
+	}
+	return s.tokenRevokedInDB(ctx, t)
+}
+
+func (s *Store) tokenRevokedInDB(ctx context.Context, t storage.Token) (bool, error) {
 	var revoked bool
 	err := s.pool.QueryRow(ctx, tokenRevokedSQL, candidateKeys(&t), t.CreatedAt, ns(t.CreatedAt)).Scan(&revoked)
 	if err != nil {

@@ -38,7 +38,10 @@ type Store struct {
 	closeOnce sync.Once
 }
 
-var _ storage.Store = (*Store)(nil)
+var (
+	_ storage.Store = (*Store)(nil)
+	_ storage.Fresh = (*Store)(nil)
+)
 
 // ErrClosed is returned by calls on a closed Store.
 var ErrClosed = errors.New("postgres: store is closed")

@@ -31,8 +31,11 @@ func client(id string) storage.Client {
 		RequirePAR:              true,
 		DPoPBoundAccessTokens:   true,
 		Profile:                 "fapi2",
-		CreatedAt:               at(-time.Hour),
-		UpdatedAt:               at(-time.Minute),
+		// So do the back-channel logout fields.
+		BackchannelLogoutURI:             "https://" + id + ".example/backchannel",
+		BackchannelLogoutSessionRequired: true,
+		CreatedAt:                        at(-time.Hour),
+		UpdatedAt:                        at(-time.Minute),
 	}
 }
 

@@ -66,6 +66,20 @@ var credentialTests = []test{
 		equal(t, must(s.ListEvents(ctx, m.ID, 10))(t), []storage.Event{e})
 		equal(t, seen, ended) // the events are built from what the change ends
 	}},
+	{"ChangeCredentials/returns each ended session with the clients it gave codes to (back-channel logout's recipients)", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		m := credentialSet(t, s, false)
+		ok(t, s.UpdateSession(ctx, "s2", func(sess storage.Session) (storage.Session, error) {
+			sess.Clients = []string{"app-1", "app-2"}
+			return sess, nil
+		}))
+		ended := must(s.ChangeCredentials(ctx, m.ID, newStamp, nil))(t)
+		got := map[string][]string{}
+		for _, sess := range ended.Sessions {
+			got[sess.ID] = sess.Clients
+		}
+		equal(t, got, map[string][]string{"s1": nil, "s2": {"app-1", "app-2"}, "s3": nil})
+	}},
 	{"ChangeCredentials/deletes exactly the member's sessions and stored tokens, and returns them", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()
 		m := credentialSet(t, s, true)

@@ -29,8 +29,9 @@
 //
 // The suite opens one store per case, so it checks what one process sees.
 // What several processes sharing a backend must also keep (single use and
-// limits across pools, revocations reaching the others) is the backend's
-// own tests' (storage/postgres).
+// limits across pools, revocations reaching the others within the
+// backend's bound, and storage.Fresh reads that see them at once) is the
+// backend's own tests' (storage/postgres).
 //
 // Where the storage contract leaves a choice, the suite pins one so that
 // backends agree: deleting a missing record returns ErrNotFound;

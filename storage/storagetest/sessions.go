@@ -98,6 +98,26 @@ var sessionTests = []test{
 		equal(t, must(s.SessionByID(ctx, "s1"))(t), sess)
 		equal(t, len(must(s.ListSessions(ctx, storage.SessionFilter{MemberID: "m2"}))(t)), 0)
 	}},
+	{"UpdateSession/the clients a session gave codes to read back in order, and survive other updates", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.CreateSession(ctx, session("s1", "m1", "d1")))
+		for _, c := range []string{"app-b", "app-a"} {
+			ok(t, s.UpdateSession(ctx, "s1", func(sess storage.Session) (storage.Session, error) {
+				sess.Clients = append(sess.Clients, c)
+				sess.Carried = []storage.CarriedSession{{ID: "s0", Clients: []string{"app-c"}}}
+				return sess, nil
+			}))
+		}
+		ok(t, s.UpdateSession(ctx, "s1", func(sess storage.Session) (storage.Session, error) {
+			sess.LastSeenAt = at(time.Hour)
+			return sess, nil
+		}))
+		got := must(s.SessionByID(ctx, "s1"))(t)
+		equal(t, got.Clients, []string{"app-b", "app-a"})
+		equal(t, got.Carried, []storage.CarriedSession{{ID: "s0", Clients: []string{"app-c"}}})
+		listed := must(s.ListSessions(ctx, storage.SessionFilter{MemberID: "m1"}))(t)
+		equal(t, listed[0].Clients, []string{"app-b", "app-a"})
+	}},
 	{"UpdateSession/unknown id returns ErrNotFound", func(t *testing.T, s storage.Store) {
 		err := s.UpdateSession(t.Context(), "nope", func(sess storage.Session) (storage.Session, error) { return sess, nil })
 		isErr(t, err, storage.ErrNotFound)

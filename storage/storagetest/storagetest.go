@@ -58,6 +58,9 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Idempotency", idempotencyTests},
 		{"Jobs", jobTests},
 		{"EventPages", eventPageTests},
+		{"SupportSessions", supportTests},
+		{"DeviceGrants", deviceGrantTests},
+		{"Webhooks", webhookTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

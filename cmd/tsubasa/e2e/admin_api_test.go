@@ -11,6 +11,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"tsubasa/provider/admin/adminapi"
+	"tsubasa/provider/notify/notifytest"
 )
 
 const membersPath = adminapi.Prefix + "/members/"
@@ -37,7 +38,10 @@ func getMember(t *testing.T, s *Server, token, number string) (adminapi.MemberVi
 // temporary password (the member must change it), unlocks a member locked
 // by wrong passwords, and every call is audited under its agent.
 func TestAdminAPIMemberSupport(t *testing.T) {
-	s := StartWithMember(t, Options{})
+	smtp := notifytest.NewSMTPServer(t)
+	o := Options{}
+	_, o.SMTPPort = smtp.Addr()
+	s := StartWithMember(t, o)
 	tok := OpsToken(t, s)
 	agent := []string{"X-Tsubasa-Agent", "agent-042"}
 	m, _ := getMember(t, s, tok, MemberNumber)
@@ -67,8 +71,14 @@ func TestAdminAPIMemberSupport(t *testing.T) {
 		t.Error("the member's refresh token works after its session was ended")
 	}
 
+	// The member proves to be on the line first (admin.support).
+	sess := StartSupport(t, s, tok, MemberNumber, agent[1])
+	_, code := MailCode(t, smtp, 1)
+	if v := VerifySupport(t, s, tok, MemberNumber, sess.ID, code, agent[1]); v.Status != http.StatusOK {
+		t.Fatalf("verifying the support session: %d %s", v.Status, v.Body)
+	}
 	a = AdminDo(t, s, http.MethodPost, membersPath+MemberNumber+"/password", tok,
-		`{"password":"Temporary-Kite-81","temporary":true}`, agent...)
+		`{"password":"Temporary-Kite-81","temporary":true,"support_session":"`+sess.ID+`"}`, agent...)
 	if a.Status != http.StatusOK {
 		t.Fatalf("temporary password: %d %s", a.Status, a.Body)
 	}
@@ -108,8 +118,8 @@ func TestAdminAPIMemberSupport(t *testing.T) {
 			agents++
 		}
 	}
-	if agents != 3 { // the session's end, the password, the unlock
-		t.Errorf("%d admin.call events of agent-042 in the member's history, want 3", agents)
+	if agents != 5 { // the session's end, the support session's start and verification, the password, the unlock
+		t.Errorf("%d admin.call events of agent-042 in the member's history, want 5", agents)
 	}
 }
 

@@ -2,13 +2,11 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -56,20 +54,7 @@ func restartOnSameData(t *testing.T, s *Server, o Options) *Server {
 // runTsubasa runs a subcommand with s's config and returns its combined
 // output and exit code (-1 when it could not run or timed out).
 func runTsubasa(ctx context.Context, s *Server, args ...string) (string, int) {
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, append(args, "--config", s.Config)...)
-	cmd.Env = cleanEnv()
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return string(out), 0
-	case errors.As(err, &ee) && ctx.Err() == nil:
-		return string(out), ee.ExitCode()
-	default:
-		return fmt.Sprintf("%s\n%v", out, err), -1
-	}
+	return s.TryCLI(ctx, args...)
 }
 
 // liveBrowser is a browser for goroutines: it returns errors rather than

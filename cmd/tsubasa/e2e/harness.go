@@ -45,7 +45,8 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
-// Server is a running tsubasa process.
+// Server is a running tsubasa process, or a cluster of them behind one
+// proxy as the suites see it (StartCluster: Issuer is the proxy's).
 type Server struct {
 	Issuer string
 	Dir    string
@@ -54,8 +55,15 @@ type Server struct {
 	out    *syncBuffer
 	done   chan struct{}
 
-	// Metrics is the base URL of the management listener (metrics.listen).
+	// Metrics is the base URL of the management listener (metrics.listen);
+	// of the first replica for a cluster (MetricsURLs lists them all).
 	Metrics string
+
+	// Base is where the process listens: the issuer's origin, except for
+	// a replica of a Cluster, whose issuer is the proxy's.
+	Base string
+
+	cluster *Cluster // set on the Server a Cluster shows the suites
 }
 
 type syncBuffer struct {
@@ -112,6 +120,8 @@ type Options struct {
 	// SecretFile is secret_file (default on PostgreSQL: a file in Dir
 	// holding PostgresSecret; on bbolt: none, the secret is generated).
 	SecretFile string
+
+	issuer string // a replica's issuer: its cluster's proxy (cluster.go)
 }
 
 // PostgresSecret is the master secret of PostgreSQL servers unless
@@ -125,6 +135,9 @@ func PostgresURL(t *testing.T) string {
 	t.Helper()
 	return pgtest.NewDatabase(t, "")
 }
+
+// WebSecret is the secret of the base config's first-party client "web".
+const WebSecret = "web-secret-0123456789"
 
 // baseConfig is a production-like config: no dev mode, cheap argon2 for
 // speed, clients for the suites.
@@ -177,7 +190,7 @@ clients:
     secret: admin-ops-secret-0123456789
     name: Back office
     grant_types: [client_credentials]
-    scopes: [admin:members:read, admin:members:write, admin:members:support, admin:clients, admin:keys, admin:events:read]
+    scopes: [admin:members:read, admin:members:write, admin:members:support, admin:clients, admin:keys, admin:events:read, admin:webhooks]
 `
 
 // Start runs a server and stops it when the test ends.
@@ -208,6 +221,9 @@ func Configure(t *testing.T, o Options) *Server {
 	}
 	addr := fmt.Sprintf("%s:%d", o.Host, o.Port)
 	issuer := "http://" + addr
+	if o.issuer != "" {
+		issuer = o.issuer
+	}
 	listen := fmt.Sprintf("127.0.0.1:%d", o.Port)
 	if o.SMTPPort == 0 {
 		o.SMTPPort = 9
@@ -231,7 +247,7 @@ func Configure(t *testing.T, o Options) *Server {
 	}
 	done := make(chan struct{})
 	close(done) // not running
-	return &Server{Issuer: issuer, Dir: o.Dir, Config: path, out: &syncBuffer{}, done: done,
+	return &Server{Issuer: issuer, Base: "http://" + listen, Dir: o.Dir, Config: path, out: &syncBuffer{}, done: done,
 		Metrics: fmt.Sprintf("http://127.0.0.1:%d", o.MetricsPort)}
 }
 
@@ -276,7 +292,7 @@ func (s *Server) waitReady(t *testing.T) {
 			t.Fatalf("server exited during start-up:\n%s", s.out.String())
 		default:
 		}
-		resp, err := http.Get(s.Issuer + "/readyz")
+		resp, err := http.Get(s.Base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -288,8 +304,13 @@ func (s *Server) waitReady(t *testing.T) {
 	t.Fatalf("server not ready in time:\n%s", s.out.String())
 }
 
-// Stop ends the server gracefully (SIGTERM) and waits for it.
+// Stop ends the server gracefully (SIGTERM) and waits for it; on a
+// cluster, every replica.
 func (s *Server) Stop(t *testing.T) {
+	if s.cluster != nil {
+		s.cluster.stopAll(t)
+		return
+	}
 	select {
 	case <-s.done:
 		return

@@ -22,8 +22,9 @@ func TestRotationKeepsCachedKeySetsValid(t *testing.T) {
 			fresh = append(fresh, kid)
 		}
 	}
-	if len(fresh) != 2 {
-		t.Fatalf("after the rotation the key set is %v, want the 2 published before and 2 new", after)
+	// One key per signing algorithm: RS256, ES256 and PS256.
+	if len(fresh) != 3 || len(after) != 6 {
+		t.Fatalf("after the rotation the key set is %v, want the 3 published before and 3 new", after)
 	}
 	rp := NewRP(t, s, "web", "web-secret-0123456789")
 	f := NewFlow()

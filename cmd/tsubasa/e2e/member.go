@@ -11,8 +11,13 @@ const (
 // (which reaches the running server over its admin socket).
 func StartWithMember(t *testing.T, o Options) *Server {
 	t.Helper()
-	s := Start(t, o)
+	return OneServer.StartWithMember(t, o)
+}
+
+// CreateTestMember creates the test member (MemberNumber, MemberPass,
+// hanako@example.com, JP, ja) through s's CLI.
+func CreateTestMember(t *testing.T, s *Server) {
+	t.Helper()
 	s.CLI(t, false, "member", "create", "--number", MemberNumber, "--password", MemberPass,
 		"--family-name", "空野", "--given-name", "花子", "--email", "hanako@example.com", "--country", "JP", "--locale", "ja")
-	return s
 }

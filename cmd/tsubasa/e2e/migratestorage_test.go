@@ -43,7 +43,7 @@ func TestMigrateStorageFromBolt(t *testing.T) {
 	report := move(false, "--secret-out", secretFile)
 	outputHas(t, "migrate-storage", report, "Wrote the generated master secret", "Every count verified",
 		"authorization requests and codes, are not copied")
-	for _, want := range []string{`members\s+1\n`, `clients\s+1\n`, `keys\s+2\n`, `tokens\s+1\n`, `secrets\s+1\n`} {
+	for _, want := range []string{`members\s+1\n`, `clients\s+1\n`, `keys\s+3\n`, `tokens\s+1\n`, `secrets\s+1\n`} {
 		if !regexp.MustCompile(want).MatchString(report) {
 			t.Errorf("migrate-storage report does not match %s:\n%s", want, report)
 		}

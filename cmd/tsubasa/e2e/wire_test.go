@@ -75,7 +75,7 @@ func TestWireDiscoveryAndKeys(t *testing.T) {
 	}
 	for key, want := range map[string][]string{
 		"response_types_supported":                      {"code"},
-		"grant_types_supported":                         {"authorization_code", "refresh_token", "client_credentials"},
+		"grant_types_supported":                         {"authorization_code", "refresh_token", "client_credentials", DeviceGrantType},
 		"subject_types_supported":                       {"public", "pairwise"},
 		"acr_values_supported":                          {"urn:tsubasa:acr:pwd", "urn:tsubasa:acr:otp", "phr"},
 		"ui_locales_supported":                          {"ja", "en", "zh-Hans", "zh-Hant", "ko"},
@@ -114,8 +114,8 @@ func TestWireDiscoveryAndKeys(t *testing.T) {
 	if meta["end_session_endpoint"] != s.Issuer+"/end_session" {
 		t.Errorf("end_session_endpoint = %v", meta["end_session_endpoint"])
 	}
-	if _, ok := meta["device_authorization_endpoint"]; ok {
-		t.Error("device_authorization_endpoint advertised")
+	if meta["device_authorization_endpoint"] != s.Issuer+"/device_authorization" {
+		t.Errorf("device_authorization_endpoint = %v", meta["device_authorization_endpoint"])
 	}
 	CheckWire(t, "keys", get(t, s, "/keys", ""), true)
 	wantError(t, "discovery by POST", form(t, s, "/.well-known/openid-configuration", nil, "", ""), http.StatusMethodNotAllowed, "invalid_request")

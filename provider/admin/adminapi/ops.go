@@ -28,11 +28,21 @@ var (
 	MemberApps           = Op[NumberInput, AppsOutput]{Name: "member/apps"}
 	MemberAppUnlink      = Op[AppInput, Ended]{Name: "member/apps/unlink"}
 
+	// Member support sessions: proof that the member is on the line.
+	MemberSupportStart  = Op[SupportStartInput, SupportSessionView]{Name: "member/support/start"}
+	MemberSupportShow   = Op[SupportSessionInput, SupportSessionView]{Name: "member/support/show"}
+	MemberSupportVerify = Op[SupportVerifyInput, SupportSessionView]{Name: "member/support/verify"}
+
 	EventsList = Op[EventsInput, EventsOutput]{Name: "events/list"}
 
 	// Jobs the HTTP admin API runs (a member import), by any replica.
 	JobShow = Op[JobIDInput, JobView]{Name: "job/show"}
 	JobList = Op[JobsInput, JobsOutput]{Name: "job/list"}
+
+	// Webhook subscriptions (Standard Webhooks, provider/webhook).
+	WebhookAdd    = Op[WebhookInput, WebhookOutput]{Name: "webhook/add"}
+	WebhookList   = Op[Empty, []WebhookView]{Name: "webhook/list"}
+	WebhookRemove = Op[IDInput, WebhookView]{Name: "webhook/remove"}
 
 	KeysList   = Op[Empty, []KeyView]{Name: "keys/list"}
 	KeysRotate = Op[Empty, []KeyView]{Name: "keys/rotate"}

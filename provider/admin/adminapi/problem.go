@@ -45,6 +45,13 @@ const (
 	ProblemUnsupported          = "unsupported"
 	ProblemBusy                 = "busy"
 	ProblemInternal             = "internal"
+
+	// Member support sessions (supportsession.go).
+	ProblemSupportSessionRequired = "support-session-required"
+	ProblemSupportCodeInvalid     = "support-code-invalid"
+	ProblemSupportSessionEnded    = "support-session-ended"
+	ProblemSupportLimited         = "support-limited"
+	ProblemSupportUndelivered     = "support-code-undelivered"
 )
 
 // ProblemKind is a kind of problem: its status and title.
@@ -85,6 +92,16 @@ var Problems = []ProblemKind{
 	{ProblemBusy, http.StatusServiceUnavailable, "Busy", "The server's password hashing is saturated. Retry after Retry-After seconds."},
 	{ProblemInternal, http.StatusInternalServerError, "Internal error",
 		"The server failed; its log has the detail under request_id. Retrying may work."},
+	{ProblemSupportSessionRequired, http.StatusForbidden, "Support session required",
+		"This change to a member's credentials needs support_session: a support session of the member, started and verified by the same client and agent, within admin.support.verified_for of its verification. Start one, have the member read back the code, verify it."},
+	{ProblemSupportCodeInvalid, http.StatusBadRequest, "Wrong support code",
+		"The code entered is not the one sent for this support session; detail says how many entries are left. Ask the member to read it again."},
+	{ProblemSupportSessionEnded, http.StatusConflict, "Support session ended",
+		"The support session takes no more codes: it is verified already, out of attempts, expired, or a newer session of the member replaced its code. Start a new one if needed."},
+	{ProblemSupportLimited, http.StatusTooManyRequests, "Support limit reached",
+		"Too many support codes were sent to, or entered for, this member recently (otp.resend_interval, otp.resend_per_hour, admin.support.verify_per_hour). Wait and try again."},
+	{ProblemSupportUndelivered, http.StatusServiceUnavailable, "Support code not delivered",
+		"The mail or SMS with the code could not be handed to its gateway. Try again in a moment; the member's other channel may work."},
 }
 
 // ProblemOf returns the kind named name.

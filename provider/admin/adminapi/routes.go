@@ -28,10 +28,12 @@ const (
 	ScopeClients        = "admin:clients"         // relying parties
 	ScopeKeys           = "admin:keys"            // signing keys
 	ScopeEventsRead     = "admin:events:read"     // members' audit events
+	ScopeWebhooks       = "admin:webhooks"        // webhook subscriptions
 )
 
 // Scopes lists every admin scope.
-var Scopes = []string{ScopeMembersRead, ScopeMembersWrite, ScopeMembersSupport, ScopeClients, ScopeKeys, ScopeEventsRead}
+var Scopes = []string{ScopeMembersRead, ScopeMembersWrite, ScopeMembersSupport, ScopeClients, ScopeKeys, ScopeEventsRead,
+	ScopeWebhooks}
 
 // Prefix is where the admin API is served.
 const Prefix = "/admin/v1"
@@ -133,6 +135,12 @@ var Routes = []Route{
 	route(get, "/members/{number}/apps", MemberApps, ScopeMembersRead, "List the third-party apps linked to a member"),
 	route(del, "/members/{number}/apps/{client}", MemberAppUnlink, ScopeMembersSupport,
 		"Unlink a third-party app, revoking its tokens"),
+	route(post, "/members/{number}/support-sessions", MemberSupportStart, ScopeMembersSupport,
+		"Start a support session: a one-time code goes to the member's verified channel, for the member to read back", created),
+	route(get, "/members/{number}/support-sessions/{id}", MemberSupportShow, ScopeMembersSupport,
+		"Read a support session's state (never its code)"),
+	route(post, "/members/{number}/support-sessions/{id}/verify", MemberSupportVerify, ScopeMembersSupport,
+		"Enter the code the member read back; a verified session allows the sensitive support changes for a while"),
 	route(get, "/members/{number}/events", EventsList, ScopeEventsRead, "Read a member's audit events, newest first, a page at a time"),
 
 	route(get, "/jobs", JobList, ScopeMembersWrite, "List the newest jobs"),
@@ -143,6 +151,11 @@ var Routes = []Route{
 	route(get, "/clients/{id}", ClientShow, ScopeClients, "Read a relying party"),
 	route(del, "/clients/{id}", ClientRemove, ScopeClients, "Remove a relying party, revoking its tokens"),
 	route(post, "/clients/{id}/secret:rotate", ClientRotateSecret, ScopeClients, "Replace a client's secret (shown once)"),
+
+	route(get, "/webhooks", WebhookList, ScopeWebhooks, "List webhook subscriptions"),
+	route(post, "/webhooks", WebhookAdd, ScopeWebhooks,
+		"Subscribe a receiver to member events (its signing secret is shown once)", created),
+	route(del, "/webhooks/{id}", WebhookRemove, ScopeWebhooks, "Remove a webhook subscription"),
 
 	route(get, "/keys", KeysList, ScopeKeys, "List signing keys"),
 	route(post, "/keys:rotate", KeysRotate, ScopeKeys, "Rotate the signing keys"),

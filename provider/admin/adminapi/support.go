@@ -34,6 +34,8 @@ type OTPResetInput struct {
 	Number string `json:"number"`
 	Email  bool   `json:"email,omitempty"`
 	Phone  bool   `json:"phone,omitempty"`
+	// SupportSession: see PasswordInput.
+	SupportSession string `json:"support_session,omitempty"`
 }
 
 // Ended is what a support operation ended: sessions, and stored tokens
@@ -54,6 +56,8 @@ type PasskeysRemoved struct {
 type PasskeysInput struct {
 	Number string `json:"number"`
 	ID     string `json:"id,omitempty"`
+	// SupportSession: see PasswordInput.
+	SupportSession string `json:"support_session,omitempty"`
 }
 
 // SessionInput names one of a member's sessions, or all of them when

@@ -41,6 +41,13 @@ type ClientInput struct {
 	// dpop_bound_access_tokens and profile ("" or fapi2).
 	DPoPBoundAccessTokens bool   `json:"dpop_bound_access_tokens,omitempty"`
 	Profile               string `json:"profile,omitempty"`
+
+	// BackchannelLogoutURI and BackchannelLogoutSessionRequired are
+	// config's backchannel_logout_uri and
+	// backchannel_logout_session_required (OpenID Connect Back-Channel
+	// Logout 1.0).
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required,omitempty"`
 }
 
 // Where a client is defined (ClientView.Source).
@@ -76,6 +83,10 @@ type ClientView struct {
 	// DPoPBoundAccessTokens and Profile: see ClientInput.
 	DPoPBoundAccessTokens bool   `json:"dpop_bound_access_tokens,omitempty"`
 	Profile               string `json:"profile,omitempty"`
+
+	// The back-channel logout settings: see ClientInput.
+	BackchannelLogoutURI             string `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired bool   `json:"backchannel_logout_session_required,omitempty"`
 }
 
 // ClientOutput answers add and rotate-secret. Secret is the only time the
@@ -105,6 +116,10 @@ type PasswordInput struct {
 	Number    string `json:"number"`
 	Password  string `json:"password"`
 	Temporary bool   `json:"temporary,omitempty"`
+	// SupportSession is a support session verified for the member (see
+	// SupportVerifyInput), which admin.support.require_verified_session
+	// makes the HTTP API require.
+	SupportSession string `json:"support_session,omitempty"`
 }
 
 // PasswordOutput is what setting a password ended: like every credential
@@ -275,4 +290,26 @@ type BackupChunk struct {
 	Data []byte `json:"data"`
 	Done bool   `json:"done,omitempty"`
 	Size int64  `json:"size,omitempty"` // total bytes, with Done
+}
+
+// WebhookInput subscribes a receiver: URL (https; special-use addresses
+// as for back-channel logout) and the audit event types it gets.
+type WebhookInput struct {
+	URL    string   `json:"url"`
+	Events []string `json:"events"`
+}
+
+// WebhookView is a subscription as shown to the operator: never its secret.
+type WebhookView struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	Events    []string  `json:"events"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// WebhookOutput is a new subscription and its signing secret
+// (whsec_…, Standard Webhooks), shown this once.
+type WebhookOutput struct {
+	Webhook WebhookView `json:"webhook"`
+	Secret  string      `json:"secret"`
 }

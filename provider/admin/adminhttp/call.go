@@ -184,6 +184,8 @@ func location(out any) string {
 		return adminapi.Prefix + "/members/" + v.Number
 	case adminapi.ClientOutput:
 		return adminapi.Prefix + "/clients/" + v.Client.ID
+	case adminapi.SupportSessionView:
+		return adminapi.Prefix + "/members/" + v.Number + "/support-sessions/" + v.ID
 	}
 	return ""
 }

@@ -144,7 +144,7 @@ func (r *registration) passGate(t *testing.T, gateURL string, code func() string
 func TestAttackPasskeyRegistrationWithoutSMSCode(t *testing.T) {
 	const number, password, mail = "7300001", "Tsubasa-Hane-2026", "hane@example.com"
 	const maxAge = 2 * time.Second
-	s, smtp, sms := smsServer(t, e2e.Options{Host: "localhost",
+	s, smtp, sms := smsServer(t, e2e.OneServer, e2e.Options{Host: "localhost",
 		Extra: "otp:\n  on_login: never\n  resend_interval: 1s\n  step_up_max_age: 2s\n"})
 	s.CLI(t, false, "member", "create", "--number", number, "--password", password, "--family-name", "羽田",
 		"--email", mail, "--phone", "+819012345678", "--country", "JP", "--locale", "ja")

@@ -114,26 +114,23 @@ func TestAttackImplicitResponseTypes(t *testing.T) {
 
 // TestAttackUnadvertisedGrants: a client tries the grants op knows but
 // Tsubasa does not offer: the JWT bearer grant (RFC 7523) with an
-// assertion it signed itself, the implicit grant and the device code and
-// token-exchange grants at the token endpoint, and the device
-// authorization endpoint. Each is refused with unsupported_grant_type (or
-// no endpoint at all), none is advertised, and no token is issued.
+// assertion it signed itself, the implicit grant and the token-exchange
+// grant at the token endpoint. Each is refused with unsupported_grant_type,
+// none is advertised, and no token is issued. The device grant is offered
+// (RFC 8628), to the clients that hold it only: the web client, which
+// does not, is unauthorized_client at both of its endpoints.
 func TestAttackUnadvertisedGrants(t *testing.T) {
 	s := e2e.Start(t, e2e.Options{})
 	meta := discovery(t, s)
 	grants := advertised(meta, "grant_types_supported")
-	if want := []string{"authorization_code", "refresh_token", "client_credentials"}; !slices.Equal(grants, want) {
+	if want := []string{"authorization_code", "refresh_token", "client_credentials", e2e.DeviceGrantType}; !slices.Equal(grants, want) {
 		t.Errorf("grant_types_supported = %v, want %v", grants, want)
-	}
-	if v, ok := meta["device_authorization_endpoint"]; ok {
-		t.Errorf("device_authorization_endpoint %v advertised", v)
 	}
 
 	assertion := selfSignedAssertion(t, s.Issuer)
 	for grant, form := range map[string]url.Values{
 		"jwt-bearer":     {"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}, "scope": {"openid"}},
 		"implicit":       {"grant_type": {"implicit"}, "scope": {"openid"}},
-		"device_code":    {"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {"x"}},
 		"token-exchange": {"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {assertion}, "subject_token_type": {"urn:ietf:params:oauth:token-type:jwt"}},
 		"password":       {"grant_type": {"password"}, "username": {e2e.MemberNumber}, "password": {e2e.MemberPass}},
 	} {
@@ -170,11 +167,16 @@ func TestAttackUnadvertisedGrants(t *testing.T) {
 		})
 	}
 
-	resp := e2e.ClientPost(t, s.Issuer+"/device_authorization", "web", webSecret, url.Values{"scope": {"openid"}})
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK || strings.Contains(string(body), "device_code") {
-		t.Errorf("/device_authorization answered %d %s; the device grant is not offered", resp.StatusCode, body)
+	for path, form := range map[string]url.Values{
+		"/device_authorization": {"scope": {"openid"}},
+		"/oauth/token":          {"grant_type": {e2e.DeviceGrantType}, "device_code": {"x"}},
+	} {
+		resp := e2e.ClientPost(t, s.Issuer+path, "web", webSecret, form)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "unauthorized_client") || strings.Contains(string(body), "device_code\"") {
+			t.Errorf("%s by a client without the device grant: %d %s, want unauthorized_client", path, resp.StatusCode, body)
+		}
 	}
 }
 

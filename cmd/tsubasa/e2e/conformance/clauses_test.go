@@ -21,6 +21,7 @@ var clauses = []struct {
 	{"rfc6749-5.2-token-errors", tokenErrors},
 	{"rfc7009-revocation", revocation},
 	{"rfc7662-introspection", introspection},
+	{"rfc8628-device-authorization", deviceAuthorization}, // device_test.go
 }
 
 // repeatedParameters: request and response parameters MUST NOT appear

@@ -43,7 +43,7 @@ func discoveryEndpointVerification(t *testing.T, p *provider) {
 		"subject_types_supported":               {"public", "pairwise"},
 		"id_token_signing_alg_values_supported": {"RS256", "ES256", "PS256"},
 		"scopes_supported":                      {"openid", "profile", "email", "phone", "membership", "offline_access"},
-		"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials"},
+		"grant_types_supported":                 {"authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"},
 		"response_modes_supported":              {"query", "fragment"},
 		"token_endpoint_auth_methods_supported": {"none", "client_secret_basic", "client_secret_post", "private_key_jwt"},
 		"code_challenge_methods_supported":      {"S256"},
@@ -81,10 +81,16 @@ func discoveryEndpointVerification(t *testing.T, p *provider) {
 	}
 	// What is not supported says false, not nothing: absent
 	// request_uri_parameter_supported means true.
-	for _, name := range []string{"request_uri_parameter_supported",
-		"frontchannel_logout_supported", "backchannel_logout_supported"} {
+	for _, name := range []string{"request_uri_parameter_supported", "frontchannel_logout_supported"} {
 		if v, ok := p.meta[name]; !ok || v != false {
 			t.Errorf("%s = %v (present %v), want false", name, v, ok)
+		}
+	}
+	// Back-Channel Logout 1.0 §2.1: both are served (README
+	// "Back-channel logout"), and every ID token carries sid.
+	for _, name := range []string{"backchannel_logout_supported", "backchannel_logout_session_supported"} {
+		if v := p.meta[name]; v != true {
+			t.Errorf("%s = %v, want true", name, v)
 		}
 	}
 	// The claims parameter (§5.5) is read.

@@ -256,6 +256,10 @@ func problemError(resp *http.Response) error {
 	case http.StatusUnauthorized:
 		msg = "the server refused the CLI's token: " + msg
 	case http.StatusForbidden:
+		if strings.HasSuffix(p.Type, adminapi.ProblemSupportSessionRequired) {
+			msg += " (tsubasa member support start, then verify, then --support-session)"
+			break
+		}
 		msg = "the client is not allowed this: " + msg + " (give the client the scope, or use another client)"
 	case http.StatusTooManyRequests:
 		msg += " (Retry-After: " + resp.Header.Get("Retry-After") + "s)"

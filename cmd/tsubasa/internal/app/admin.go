@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"tsubasa/cmd/tsubasa/internal/adminsock"
+	"tsubasa/cmd/tsubasa/internal/metrics"
 	"tsubasa/config"
 	"tsubasa/provider"
 	"tsubasa/provider/admin"
@@ -29,6 +30,9 @@ import (
 func (s *server) startAdmin(ctx context.Context, wg *sync.WaitGroup) error {
 	opts, err := s.deps.AdminOptions(s.provider)
 	if err != nil {
+		return err
+	}
+	if opts.OTP, err = otpService(s.deps, s.msg); err != nil {
 		return err
 	}
 	svc, err := admin.New(opts)
@@ -66,6 +70,13 @@ func (d *Deps) AdminOptions(p *provider.Provider) (admin.Options, error) {
 		JobTTL:    cfg.Admin.API.JobTTL,
 		Audit:     audit.New(d.Store, siemLogger(cfg)),
 		Logger:    d.Log,
+		Support: admin.SupportOptions{Require: cfg.Admin.Support.RequireVerifiedSession, VerifiedFor: cfg.Admin.Support.VerifiedFor,
+			MaxAttempts: cfg.Admin.Support.MaxAttempts, VerifyPerHour: cfg.Admin.Support.VerifyPerHour},
+		Logouts: d.Logouts,
+		// Webhook subscriptions: secrets derived, never stored; URLs
+		// under the rules of addresses Tsubasa calls.
+		WebhookKey:      deriveKey(d.HMACKey, "webhook-secret"),
+		CheckWebhookURL: cfg.CheckOutboundURL,
 	}
 	if p != nil {
 		o.Clients, o.RotateKeys = p.Clients(), p.RotateKeys
@@ -108,6 +119,16 @@ func OpenAdmin(ctx context.Context, cfg config.Config, stderr io.Writer) (r admi
 		return nil, nil, err
 	}
 	opts.Progress = stderr
+	// Support codes go out from this process as the server would send
+	// them (SMTP, the SMS driver), under the same limits in storage.
+	msg, err := newMessaging(d, metrics.New(), nil)
+	if err == nil {
+		opts.OTP, err = otpService(d, msg)
+	}
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
 	svc, err := admin.New(opts)
 	if err != nil {
 		d.Close()
@@ -144,6 +165,8 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			RequirePushedAuthorizationRequests: in.RequirePAR,
 			DPoPBoundAccessTokens:              in.DPoPBoundAccessTokens,
 			Profile:                            in.Profile,
+			BackchannelLogoutURI:               in.BackchannelLogoutURI,
+			BackchannelLogoutSessionRequired:   in.BackchannelLogoutSessionRequired,
 		}.WithDefaults(cfg.Keys.Algorithm)
 		if cc.Name == "" {
 			cc.Name = cc.ID
@@ -162,6 +185,7 @@ func clientChecker(cfg config.Config) func(adminapi.ClientInput) (adminapi.Clien
 			RequirePAR: cc.RequirePushedAuthorizationRequests,
 			// DPoP and the FAPI 2.0 profile (README "Partner apps").
 			DPoPBoundAccessTokens: cc.DPoPBoundAccessTokens, Profile: cc.Profile,
+			BackchannelLogoutURI: cc.BackchannelLogoutURI, BackchannelLogoutSessionRequired: cc.BackchannelLogoutSessionRequired,
 		}, nil
 	}
 }
@@ -230,6 +254,8 @@ func clientValue(cc config.ClientConfig, key, index string) (string, bool) {
 		return cc.JWKSURI, true
 	case "profile":
 		return cc.Profile, true
+	case "backchannel_logout_uri":
+		return cc.BackchannelLogoutURI, true
 	}
 	return "", false
 }

@@ -26,6 +26,9 @@ func (s *server) adminHTTP(ctx context.Context) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.OTP, err = otpService(s.deps, s.msg); err != nil {
+		return nil, err
+	}
 	svc, err := admin.New(opts)
 	if err != nil {
 		return nil, err

@@ -3,12 +3,14 @@ package app
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +27,7 @@ import (
 type adminEnv struct {
 	url   string
 	token string
+	srv   *server
 }
 
 func newAdminEnv(t *testing.T) *adminEnv {
@@ -50,7 +53,7 @@ func newAdminEnv(t *testing.T) *adminEnv {
 	}
 	srv := httptest.NewServer(s.handler)
 	t.Cleanup(srv.Close)
-	e := &adminEnv{url: srv.URL}
+	e := &adminEnv{url: srv.URL, srv: s}
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {strings.Join(config.AdminScopes(), " ")}}
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/oauth/token", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -69,6 +72,24 @@ func newAdminEnv(t *testing.T) *adminEnv {
 	e.token = tr.AccessToken
 	return e
 }
+
+// supportCode is the code of the newest support mail in the development
+// outbox, read as the member would read it out.
+func (e *adminEnv) supportCode(t *testing.T) string {
+	t.Helper()
+	msgs := e.srv.msg.devMail.List()
+	for _, m := range msgs {
+		if m.Purpose == "support" {
+			if code := supportDigits.FindStringSubmatch(m.Body); code != nil {
+				return code[1]
+			}
+		}
+	}
+	t.Fatalf("no support code among %d messages in the outbox", len(msgs))
+	return ""
+}
+
+var supportDigits = regexp.MustCompile(`(?m)^(\d{6})\s*$`)
 
 // do sends a request (with the token when auth) and returns the status,
 // the header and the decoded JSON body (numbers kept exact).
@@ -228,9 +249,20 @@ func TestAdminAnswersMatchTheDocument(t *testing.T) {
 	for _, a := range []string{"disable", "enable", "unlock"} {
 		call("POST", m+"/"+a, mp+"/"+a, "", "", 200)
 	}
-	call("POST", m+"/password", mp+"/password", js, `{"password":"Temporary-Kite-81","temporary":true}`, 200)
-	call("POST", m+"/passkeys:remove", mp+"/passkeys:remove", js, `{}`, 200)
-	call("POST", m+"/otp-destinations:reset", mp+"/otp-destinations:reset", js, `{"phone":true}`, 200)
+	// The credential changes need a support session verified by the member
+	// reading back the code (admin.support.require_verified_session).
+	const ss = m + "/support-sessions/{id}"
+	call("POST", m+"/password", mp+"/password", js, `{"password":"Temporary-Kite-81","temporary":true}`, 403)
+	sess := call("POST", m+"/support-sessions", mp+"/support-sessions", "", "", 201).(map[string]any)
+	sp := mp + "/support-sessions/" + sess["id"].(string)
+	call("GET", ss, sp, "", "", 200)
+	call("POST", ss+"/verify", sp+"/verify", js, `{"code":"12345x"}`, 400)
+	call("POST", ss+"/verify", sp+"/verify", js, fmt.Sprintf(`{"code":%q}`, e.supportCode(t)), 200)
+	call("POST", ss+"/verify", sp+"/verify", js, `{"code":"000000"}`, 409)
+	with := fmt.Sprintf(`,"support_session":%q}`, sess["id"])
+	call("POST", m+"/password", mp+"/password", js, `{"password":"Temporary-Kite-81","temporary":true`+with, 200)
+	call("POST", m+"/passkeys:remove", mp+"/passkeys:remove", js, `{"support_session":"`+sess["id"].(string)+`"}`, 200)
+	call("POST", m+"/otp-destinations:reset", mp+"/otp-destinations:reset", js, `{"phone":true`+with, 200)
 	for _, l := range []string{"sessions", "devices", "apps"} {
 		call("GET", m+"/"+l, mp+"/"+l, "", "", 200)
 	}
@@ -254,6 +286,17 @@ func TestAdminAnswersMatchTheDocument(t *testing.T) {
 	call("GET", "/admin/v1/clients/{id}", "/admin/v1/clients/shop", "", "", 200)
 	call("POST", "/admin/v1/clients/{id}/secret:rotate", "/admin/v1/clients/shop/secret:rotate", "", "", 200)
 	call("DELETE", "/admin/v1/clients/{id}", "/admin/v1/clients/shop", "", "", 200)
+	hook := call("POST", "/admin/v1/webhooks", "/admin/v1/webhooks", js,
+		`{"url":"https://crm.example.com/hooks","events":["member.created","login.succeeded"]}`, 201).(map[string]any)
+	call("POST", "/admin/v1/webhooks", "/admin/v1/webhooks", js, `{"url":"https://127.0.0.1/hooks","events":["member.created"]}`, 400)
+	call("POST", "/admin/v1/webhooks", "/admin/v1/webhooks", js, `{"url":"https://crm.example.com/hooks","events":["otp.sent"]}`, 400)
+	call("GET", "/admin/v1/webhooks", "/admin/v1/webhooks", "", "", 200)
+	hookID, _ := hook["webhook"].(map[string]any)["id"].(string)
+	if secret, _ := hook["secret"].(string); !strings.HasPrefix(secret, "whsec_") || hookID == "" {
+		t.Fatalf("a new webhook's answer: %v", hook)
+	}
+	call("DELETE", "/admin/v1/webhooks/{id}", "/admin/v1/webhooks/"+hookID, "", "", 200)
+	call("DELETE", "/admin/v1/webhooks/{id}", "/admin/v1/webhooks/"+hookID, "", "", 404)
 	call("GET", "/admin/v1/keys", "/admin/v1/keys", "", "", 200)
 	call("POST", "/admin/v1/keys:rotate", "/admin/v1/keys:rotate", "", "", 200)
 	for _, rt := range adminapi.Routes {

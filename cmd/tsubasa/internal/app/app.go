@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"tsubasa/config"
 	"tsubasa/provider"
 	"tsubasa/provider/member"
+	"tsubasa/provider/notify"
 	"tsubasa/storage"
 )
 
@@ -25,6 +27,10 @@ type Deps struct {
 	Hasher    *member.Hasher
 	Members   *member.Service
 	Log       *slog.Logger
+	// Logouts queues back-channel logouts (wire_backchannel.go); kick,
+	// once the server has an outbox worker, wakes it.
+	Logouts *notify.Logouts
+	kick    atomic.Pointer[func()]
 }
 
 // Open opens the database for serve (failing clearly when another process
@@ -47,7 +53,10 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, lockTimeout 
 		return nil, err
 	}
 	d.Hasher = member.NewHasher(hashOptions(cfg))
-	d.Members = member.NewService(st, d.Hasher, memberOptions(cfg, log))
+	mo := memberOptions(cfg, log)
+	d.Logouts = d.newLogouts()
+	logoutHooks(&mo, d.Logouts)
+	d.Members = member.NewService(st, d.Hasher, mo)
 	return d, nil
 }
 
@@ -137,6 +146,9 @@ func staticClients(cfg config.Config, hmacKey []byte) []storage.Client {
 			RequirePAR:              c.RequirePushedAuthorizationRequests,
 			DPoPBoundAccessTokens:   c.DPoPBoundAccessTokens,
 			Profile:                 c.Profile,
+			// Back-channel logout (wire_backchannel.go).
+			BackchannelLogoutURI:             c.BackchannelLogoutURI,
+			BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
 		}
 		if c.Secret != "" {
 			sc.SecretHash = provider.HashSecret(hmacKey, c.Secret)

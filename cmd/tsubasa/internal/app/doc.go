@@ -38,11 +38,13 @@
 // Route map of the public listener:
 //
 //	/login, /login/…, /logout, /logged-out, /account…, /static/, /theme.css   login UI
+//	/device, /device/confirm        login UI: the device grant's user codes (wire_device.go)
 //	/authorize                      SSO, then the provider; errors it must not redirect: the UI's page
 //	/authorize/callback             the provider, behind the UI's guard
 //	/end_session                    the provider, which hands valid requests to the UI
 //	POST /api/telephone/verify      member's telephone PIN check (telephone.enabled)
 //	GET /healthz, GET /readyz       health
 //	/demo/, GET /dev/outbox         development mode only
-//	everything else                 the provider (discovery, /keys, /oauth/par, /oauth/token, /userinfo, …)
+//	everything else                 the provider (discovery, /keys, /oauth/par, /oauth/token, /userinfo,
+//	                                /device_authorization, …)
 package app

@@ -65,6 +65,12 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		// bbolt is one process per file: single use is checked in memory
 		// there (provider/replay.go); replicas share PostgreSQL's.
 		LocalReplay: !cfg.UsesPostgres(),
+		// The device grant (RFC 8628); its pages are the login UI's /device.
+		DeviceCodeTTL:       cfg.Device.CodeTTL,
+		DeviceInterval:      cfg.Device.Interval,
+		DeviceMaxPerAddress: cfg.Device.MaxAuthorizationsPerAddress,
+		DeviceWindow:        cfg.Device.EntryWindow,
+		ClientAddr:          clientaddr.From,
 	})
 	if err != nil {
 		return nil, err
@@ -73,7 +79,7 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 	if s.addrs, err = clientResolver(cfg); err != nil {
 		return nil, err
 	}
-	if s.msg, err = newMessaging(d, s.metrics); err != nil {
+	if s.msg, err = newMessaging(d, s.metrics, p); err != nil {
 		return nil, err
 	}
 	features, err := s.features()
@@ -110,6 +116,7 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		Logger:       d.Log,
 		// Credential changes end every other session (member.Service).
 		KeepSessionOnCredentialChange: cfg.Session.KeepCurrentOnCredentialChange,
+		Logouts:                       d.Logouts, // back-channel logout (wire_backchannel.go)
 	})
 	if err != nil {
 		return nil, err
@@ -128,7 +135,8 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	ui := s.ui.Handler()
-	for _, p := range []string{"/login", "/login/", "/logged-out", "/static/", "/theme.css", "/account", "/account/"} {
+	for _, p := range []string{"/login", "/login/", "/logged-out", "/static/", "/theme.css", "/account", "/account/",
+		loginui.DevicePath, loginui.DevicePath + "/"} {
 		mux.Handle(p, ui)
 	}
 	mux.Handle(loginui.LogoutPath, ui)
@@ -276,6 +284,7 @@ func (s *server) features() ([]loginui.Feature, error) {
 		s.wireContactChecks, // wire_contacts.go
 		s.wirePasskeys,
 		s.wireConsent,
+		s.wireDevice, // wire_device.go
 	} {
 		f, err := wire()
 		if err != nil {

@@ -9,7 +9,10 @@ import (
 
 	"tsubasa/cmd/tsubasa/internal/metrics"
 	"tsubasa/config"
+	"tsubasa/provider"
+	"tsubasa/provider/audit"
 	"tsubasa/provider/notify"
+	"tsubasa/storage"
 )
 
 // messaging is the notification side of the server: the mailers (one for
@@ -29,7 +32,7 @@ type messaging struct {
 	devSMS   *notify.OutboxSMS
 }
 
-func newMessaging(d *Deps, met *metrics.Metrics) (*messaging, error) {
+func newMessaging(d *Deps, met *metrics.Metrics, p *provider.Provider) (*messaging, error) {
 	cfg := d.Config
 	m := &messaging{}
 	var err error
@@ -79,7 +82,15 @@ func newMessaging(d *Deps, met *metrics.Metrics) (*messaging, error) {
 	}
 	sm.Watch(guard)
 	m.sms = guard
-	m.worker = notify.NewOutboxWorker(d.Store, m.mail, m.sms, notify.WorkerOptions{Logger: d.Log})
+	m.worker = notify.NewOutboxWorker(d.Store, m.mail, m.sms, notify.WorkerOptions{
+		Logger: d.Log,
+		// Logout tokens go out from the outbox too (wire_backchannel.go).
+		Deliverers: map[string]notify.Deliverer{storage.ChannelBackchannelLogout: backchannelDeliverer(p)},
+		DeadLetter: deadLetter(audit.New(d.Store, siemLogger(cfg)),
+			met.OutboxDeadLetters(storage.ChannelEmail, storage.ChannelSMS, storage.ChannelBackchannelLogout)),
+	})
+	kick := m.worker.Kick
+	d.kick.Store(&kick)
 	return m, nil
 }
 

@@ -16,18 +16,7 @@ import (
 func (s *server) wireOTP() (loginui.Feature, error) {
 	cfg := s.deps.Config
 	o := cfg.OTP
-	svc, err := otp.NewService(s.deps.Store, s.msg.otpMail, s.msg.sms, s.msg.renderer, otp.Options{
-		TTL:             o.TTL,
-		MaxAttempts:     o.MaxAttempts,
-		ResendInterval:  o.ResendInterval,
-		ResendPerHour:   o.ResendPerHour,
-		Formats:         o.Formats,
-		PictogramLength: o.PictogramLength,
-		SMSCountries:    append([]string{}, o.SMSCountries...), // non-nil: an empty list turns SMS off
-		HMACKey:         deriveKey(s.deps.HMACKey, "otp"),
-		Brand:           cfg.Brand.Name,
-		Logger:          s.deps.Log,
-	})
+	svc, err := otpService(s.deps, s.msg)
 	if err != nil {
 		return nil, err
 	}
@@ -50,4 +39,25 @@ func (s *server) wireOTP() (loginui.Feature, error) {
 		SMSCountries: o.SMSCountries,
 		TTL:          o.TTL,
 	}), nil
+}
+
+// otpService is the one-time-password service of config over d's store,
+// sending through m. Every instance (the login UI's, the admin
+// operations' for support sessions) keeps its state in the store alone,
+// so several in one process, or in several replicas, agree.
+func otpService(d *Deps, m *messaging) (*otp.Service, error) {
+	cfg := d.Config
+	o := cfg.OTP
+	return otp.NewService(d.Store, m.otpMail, m.sms, m.renderer, otp.Options{
+		TTL:             o.TTL,
+		MaxAttempts:     o.MaxAttempts,
+		ResendInterval:  o.ResendInterval,
+		ResendPerHour:   o.ResendPerHour,
+		Formats:         o.Formats,
+		PictogramLength: o.PictogramLength,
+		SMSCountries:    append([]string{}, o.SMSCountries...), // non-nil: an empty list turns SMS off
+		HMACKey:         deriveKey(d.HMACKey, "otp"),
+		Brand:           cfg.Brand.Name,
+		Logger:          d.Log,
+	})
 }

@@ -124,7 +124,7 @@ ID token algorithm default as for clients of the config file.`,
 	f.BoolVar(&in.Public, "public", false, "public client (no secret, PKCE required): apps and single-page sites")
 	f.BoolVar(&in.ThirdParty, "third-party", false, "third-party client: members are asked for consent")
 	f.StringArrayVar(&in.GrantTypes, "grant-type", nil,
-		"authorization_code, refresh_token or client_credentials (repeatable)")
+		"authorization_code, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:device_code (repeatable)")
 	f.StringArrayVar(&in.Scopes, "scope", nil, "scope the client may ask for (repeatable)")
 	f.StringVar(&in.IDTokenAlg, "id-token-alg", "", "ID token signing algorithm: RS256, ES256 or PS256")
 	f.StringVar(&in.LogoURI, "logo-uri", "", "logo shown on the consent page")
@@ -138,6 +138,10 @@ ID token algorithm default as for clients of the config file.`,
 	f.BoolVar(&in.DPoPBoundAccessTokens, "dpop-bound-access-tokens", false,
 		"every token request must carry a DPoP proof (RFC 9449): the client's tokens are bound to its key")
 	f.StringVar(&in.Profile, "profile", "", `security profile: "" or fapi2 (FAPI 2.0: PAR, PKCE, DPoP, private_key_jwt, ES256/PS256)`)
+	f.StringVar(&in.BackchannelLogoutURI, "backchannel-logout-uri", "",
+		"https URL where the client takes logout tokens when a session it was given a code from ends (Back-Channel Logout 1.0)")
+	f.BoolVar(&in.BackchannelLogoutSessionRequired, "backchannel-logout-session-required", false,
+		"the client needs sid in its logout tokens (always sent); needs --backchannel-logout-uri")
 	jwksFile := f.String("jwks-file", "", "file holding the client's public keys, a JWK Set as JSON")
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error { return readJWKSFile(cmd, &in, *jwksFile) }
 	_ = cmd.MarkFlagRequired("id")
@@ -204,6 +208,9 @@ func printClient(w io.Writer, c adminapi.ClientView) {
 	}
 	if c.Profile != "" {
 		row("Profile", c.Profile)
+	}
+	if c.BackchannelLogoutURI != "" {
+		row("Back-channel logout", c.BackchannelLogoutURI)
 	}
 	row("Created", formatTime(c.CreatedAt))
 	row("Updated", formatTime(c.UpdatedAt))

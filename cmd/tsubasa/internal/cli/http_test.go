@@ -27,6 +27,10 @@ func everyMode(t *testing.T, scenario func(t *testing.T, e *cliEnv, inspect func
 		t.Parallel()
 		e := newCLIEnv(t)
 		e.mode = "http"
+		// The scenarios are an operator's commands, the same in every
+		// mode; the support session the API requires for a password set
+		// by an agent has its own test (TestCLISupportSession).
+		e.cfg.Admin.Support.RequireVerifiedSession = false
 		d := e.startHTTP()
 		e.requireLocked()
 		scenario(t, e, func(fn func(d *app.Deps)) { fn(d) })

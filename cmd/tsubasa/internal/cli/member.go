@@ -61,6 +61,7 @@ admin socket; otherwise they open the database file directly.`,
 		status("enable", "Enable a member again and clear login lockouts", adminapi.MemberEnable),
 		newMemberPasswordCmd(g, p),
 		newMemberImportCmd(g, p),
+		newMemberSupportCmd(g, p),
 	)
 	return cmd
 }
@@ -145,6 +146,8 @@ func newMemberPasswordCmd(g *globals, p *printer) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&in.Password, "password", "", "new password (visible to other local users; prefer --password-stdin)")
 	cmd.Flags().BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of standard input")
+	cmd.Flags().StringVar(&in.SupportSession, "support-session", "",
+		"a support session verified for the member (tsubasa member support), which the server may require over --server")
 	cmd.MarkFlagsMutuallyExclusive("password", "password-stdin")
 	return cmd
 }

@@ -62,6 +62,7 @@ func newRootCmd(stdout, stderr io.Writer, version string) *cobra.Command {
 	root.AddCommand(
 		newServeCmd(g),
 		newClientCmd(g),
+		newWebhookCmd(g),
 		newMemberCmd(g),
 		newKeysCmd(g),
 		newVersionCmd(g),

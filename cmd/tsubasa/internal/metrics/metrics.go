@@ -52,6 +52,7 @@ var metricEndpoints = []string{
 	"/oauth/introspect", "/userinfo", "/revoke", "/end_session", "/login/password", "/login",
 	"/logged-out", "/static/", "/demo/", "/api/telephone/verify", "/account", "/healthz", "/readyz",
 	"/logout", "/admin/v1/",
+	"/device_authorization", "/device", "/device/confirm",
 }
 
 func endpointOf(path string) string {

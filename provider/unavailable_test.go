@@ -1,0 +1,151 @@
+package provider
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"tsubasa/storage"
+	"tsubasa/storage/bolt"
+)
+
+// awayStore is a real store whose token, code and member reads fail as a
+// database that does not answer fails (a refused connection) while away
+// is set: the reads every grant, userinfo and introspection make.
+type awayStore struct {
+	*bolt.Store
+	away atomic.Bool
+	// writesAway fails only the token endpoint's two single-use writes
+	// (the database went away between a grant's read and its write).
+	writesAway atomic.Bool
+}
+
+var errAway = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+
+func (s *awayStore) TokenByID(ctx context.Context, id string) (storage.Token, error) {
+	if s.away.Load() {
+		return storage.Token{}, errAway
+	}
+	return s.Store.TokenByID(ctx, id)
+}
+
+func (s *awayStore) PeekAuthCode(ctx context.Context, hash string, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
+	if s.away.Load() {
+		return storage.AuthCode{}, storage.AuthRequest{}, errAway
+	}
+	return s.Store.PeekAuthCode(ctx, hash, now)
+}
+
+func (s *awayStore) TokenRevoked(ctx context.Context, t storage.Token) (bool, error) {
+	if s.away.Load() {
+		return false, errAway
+	}
+	return s.Store.TokenRevoked(ctx, t)
+}
+
+func (s *awayStore) MemberByID(ctx context.Context, id string) (storage.Member, error) {
+	if s.away.Load() {
+		return storage.Member{}, errAway
+	}
+	return s.Store.MemberByID(ctx, id)
+}
+
+// tryAgain checks that rec is the answer to a request storage could not
+// serve: 503 temporarily_unavailable with Retry-After, saying nothing of
+// the cause, and never that the grant or token is invalid.
+func tryAgain(t *testing.T, what string, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	body := rec.Body.String()
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" ||
+		!strings.Contains(body, `"error":"temporarily_unavailable"`) || strings.Contains(body, "refused") || strings.Contains(body, "dial") {
+		t.Errorf("%s while storage is away: %d, Retry-After %q, %s; want 503 temporarily_unavailable with Retry-After and no cause",
+			what, rec.Code, rec.Header().Get("Retry-After"), body)
+	}
+}
+
+// While the database does not answer, a refresh token, a code and an
+// access token are answered "try again" (503), not invalid_grant,
+// invalid_token or inactive: a relying party told invalid_grant drops its refresh
+// token, and its member has to log in again for an outage of seconds.
+// Nothing was decided meanwhile: once the database answers, the same
+// refresh token and code work.
+func TestStorageAwayIsTryAgain(t *testing.T) {
+	e, st, access, refresh, code := newAwayEnv(t)
+
+	st.away.Store(true)
+	tryAgain(t, "a refresh", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret))
+	tryAgain(t, "a code exchange", e.exchange(code, "web", wireRedirect))
+	req := httptest.NewRequest(http.MethodGet, wireIssuer+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+access)
+	tryAgain(t, "userinfo", e.serve(req))
+	tryAgain(t, "introspection of the access token", e.post("/oauth/introspect", url.Values{"token": {access}}, "web", wireSecret))
+	tryAgain(t, "introspection of the refresh token", e.post("/oauth/introspect", url.Values{"token": {refresh}}, "web", wireSecret))
+
+	st.away.Store(false)
+	if rec := e.post("/oauth/introspect", url.Values{"token": {access}}, "web", wireSecret); !strings.Contains(rec.Body.String(), `"active":true`) {
+		t.Errorf("introspection of the access token once storage answers: %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret); rec.Code != http.StatusOK {
+		t.Errorf("the same refresh token once storage answers: %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := e.exchange(code, "web", wireRedirect); rec.Code != http.StatusOK {
+		t.Errorf("the same code once storage answers: %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"unknown-token"}}, "web", wireSecret); rec.Code != http.StatusBadRequest ||
+		!strings.Contains(rec.Body.String(), "invalid_grant") {
+		t.Errorf("an unknown refresh token: %d %s, want invalid_grant", rec.Code, rec.Body.String())
+	}
+}
+
+func (s *awayStore) RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...storage.Token) (storage.Token, error) {
+	if s.writesAway.Load() {
+		return storage.Token{}, errAway
+	}
+	return s.Store.RotateRefreshToken(ctx, oldID, now, next...)
+}
+
+func (s *awayStore) ClaimAuthCode(ctx context.Context, hash string, now time.Time, ts ...storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
+	if s.writesAway.Load() {
+		return storage.AuthCode{}, storage.AuthRequest{}, errAway
+	}
+	return s.Store.ClaimAuthCode(ctx, hash, now, ts...)
+}
+
+// A database that goes away after a refresh token or code was read and
+// before its single use was written decided nothing either: 503, and the
+// same refresh token and code work once it is back. (The replicas'
+// outage test found the rotation answering invalid_grant.)
+func TestStorageAwayAtTheSingleUseWrite(t *testing.T) {
+	e, st, _, refresh, code := newAwayEnv(t)
+	st.writesAway.Store(true)
+	tryAgain(t, "a refresh's rotation", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret))
+	tryAgain(t, "a code's claim", e.exchange(code, "web", wireRedirect))
+
+	st.writesAway.Store(false)
+	if rec := e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret); rec.Code != http.StatusOK {
+		t.Errorf("the same refresh token once storage answers: %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := e.exchange(code, "web", wireRedirect); rec.Code != http.StatusOK {
+		t.Errorf("the same code once storage answers: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// newAwayEnv is a provider on an awayStore with a member logged in at
+// client web: its access and refresh tokens, and a code not yet redeemed.
+func newAwayEnv(t *testing.T) (e *wireEnv, st *awayStore, access, refresh, code string) {
+	t.Helper()
+	e = newWireEnvWith(t, func(o *Options) {
+		st = &awayStore{Store: o.Store.(*bolt.Store)}
+		o.Store = st
+	})
+	access, refresh = e.login(t, "web", wireRedirect)
+	code = e.code(t, "web", wireRedirect, e.member.SecurityStamp)
+	return e, st, access, refresh, code
+}
