@@ -183,7 +183,7 @@ echo "uptime after: $(uptime)" >&2
 
 # Medians per backend and scenario, and PostgreSQL's share of bbolt's rate.
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-col() { awk -F'\t' -v be="$1" -v sc="$2" -v c="$3" '$1==be && $2==sc {print $c}' "$raw" | median; }
+col() { awk -F'\t' -v be="$1" -v sc="$2" -v c="$3" '$1==be && $2==sc && $4!="failed" {print $c}' "$raw" | median; }
 printf '\n%-19s %10s %8s %8s %10s | %10s %8s %8s %10s %10s %9s %8s %7s\n' scenario bolt/s p50 p99 cpu_ms pg/s p50 p99 cpu_ms pg_cpu_ms wal_bytes wal_syncs pg/bolt
 for sc in $SCENARIOS; do
 	bo=$(col bolt "$sc" 4); po=$(col postgres "$sc" 4)
