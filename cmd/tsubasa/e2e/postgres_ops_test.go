@@ -37,7 +37,7 @@ func TestPostgresSchemaCommands(t *testing.T) {
 	refused := ServeFails(t, noAuto)
 	outputHas(t, "serve with migrations pending and auto_migrate false", refused, "tsubasa db migrate", "auto_migrate is false")
 
-	outputHas(t, "db migrate", cfg.CLI(t, false, "db", "migrate"), "Applied 4 migration(s): 0001_initial, 0002_shared_state, 0003_admin, 0004_support", "Up to date")
+	outputHas(t, "db migrate", cfg.CLI(t, false, "db", "migrate"), "Applied 7 migration(s): 0001_initial, 0002_shared_state, 0003_admin, 0004_support, 0005_device_grants, 0006_webhooks, 0007_outbox_order", "Up to date")
 	outputHas(t, "db status after migrate", cfg.CLI(t, false, "db", "status"), "Up to date")
 	outputHas(t, "db migrate again", cfg.CLI(t, false, "db", "migrate"), "Nothing to apply")
 	noAuto.Dir, noAuto.Port = cfg.Dir, cfg.portNumber(t)
