@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"tsubasa/provider/admin/adminapi"
+	"tsubasa/provider/notify/notifytest"
 )
 
 // privateHooks lets deliveries reach the test's receiver on 127.0.0.1.
@@ -37,12 +40,14 @@ func checkOrdered(t *testing.T, ds []Delivery) {
 // TestWebhooksDeliverMemberEventsSignedInOrder: a back office subscribes
 // through the admin API; a member is created (CLI), fails a login and
 // logs in through the real login pages, and changes the password on the
-// account page. The receiver verifies every delivery (Standard Webhooks,
+// account page, then reports "this wasn't me". The receiver verifies every delivery (Standard Webhooks,
 // twice: with provider/webhook and with the HMAC written out from the
 // spec) and gets the member's events in the order they happened, each
 // with the event's id as webhook-id.
 func TestWebhooksDeliverMemberEventsSignedInOrder(t *testing.T) {
-	s := Start(t, Options{Extra: privateHooks})
+	smtp := notifytest.NewSMTPServer(t)
+	_, port := smtp.Addr()
+	s := Start(t, Options{Extra: privateHooks, SMTPPort: port})
 	r := NewWebhookReceiver(t)
 	r.Subscribe(t, s, memberTypes...)
 	CreateTestMember(t, s)
@@ -61,8 +66,10 @@ func TestWebhooksDeliverMemberEventsSignedInOrder(t *testing.T) {
 		"confirm_password": {"Aozora-2027"}}); ok.URL.Path != "/account" {
 		t.Fatalf("password change: %d at %s", ok.Status, ok.URL)
 	}
+	confirm := accountPage(t, b, smtp, s.Issuer+"/account/not-me")
+	b.Post(t, confirm.URL, "/account/not-me", nil)
 
-	ds := r.WaitTypes(t, id, webhookWait, "member.created", "login.failed", "login.succeeded", "password.changed")
+	ds := r.WaitTypes(t, id, webhookWait, "member.created", "login.failed", "login.succeeded", "password.changed", "not_me.reported")
 	checkOrdered(t, ds)
 	for _, d := range ds {
 		if d.Body.Type == "login.failed" && (d.Body.Data.Success || d.Body.Data.IP == "") {
@@ -76,7 +83,8 @@ func TestWebhooksDeliverMemberEventsSignedInOrder(t *testing.T) {
 	}
 }
 
-// TestWebhooksRetryAfterServerError: the receiver answers 500, then 200;
+// TestWebhooksRetryAfterServerError: a member is created through the
+// admin API; the receiver answers 500, then 200;
 // the outbox tries again (signed afresh), with the same webhook-id, so
 // the receiver de-duplicates and processes the event once.
 func TestWebhooksRetryAfterServerError(t *testing.T) {
@@ -84,7 +92,10 @@ func TestWebhooksRetryAfterServerError(t *testing.T) {
 	r := NewWebhookReceiver(t)
 	r.Subscribe(t, s, memberTypes...)
 	r.Answer(http.StatusInternalServerError)
-	CreateTestMember(t, s)
+	// The back office creates the member through the admin API.
+	if a := AdminDo(t, s, http.MethodPost, adminapi.Prefix+"/members", OpsToken(t, s), `{"number":"3000001","family_name_latin":"Abe"}`); a.Status != http.StatusCreated {
+		t.Fatalf("creating the member: %d %s", a.Status, a.Body)
+	}
 	r.WaitCreated(t, webhookWait)
 	got := r.Received()
 	if len(got) < 2 || got[0].Status != http.StatusInternalServerError ||
