@@ -85,6 +85,7 @@ var (
 	bDeviceGrantsCode  = []byte("device_grants_by_user_code")
 	bDeviceGrantsExp   = []byte("device_grants_by_expiry")
 	bWebhooks          = []byte("webhooks")
+	bOutboxByOrder     = []byte("outbox_by_order")
 	// lateBuckets came after files of this schema version were in use: a
 	// read-write open creates them, but checkSchema does not require them,
 	// so a backup taken before they existed still verifies and restores.
@@ -92,7 +93,7 @@ var (
 		bIdempotency, bIdempotencyExp, bJobs, bJobsByCreated, bJobsExp,
 		bSupport, bSupportExp,
 		bDeviceGrants, bDeviceGrantsCode, bDeviceGrantsExp,
-		bWebhooks}
+		bWebhooks, bOutboxByOrder}
 )
 
 func initSchema(tx *bbolt.Tx) error {

@@ -75,7 +75,13 @@
 // transaction holds is left for the next run. ClaimDueMessages locks due
 // outbox rows with SKIP LOCKED and leases them, so outbox workers on
 // several replicas take disjoint messages; the worker must claim with it
-// rather than read DueMessages. Work that one replica must do alone (key
+// rather than read DueMessages. The claim skips a message whose order key
+// (a webhook's subscription and member) has an earlier pending row,
+// locked or not (NOT EXISTS over the outbox_by_order index, migration
+// 0007): a leased row stays pending, so no replica sends a member's later
+// event while an earlier one is in flight or waiting to be retried. Every
+// write of an event reads the webhooks table in its transaction and
+// queues the deliveries there (createEvent). Work that one replica must do alone (key
 // rotation, the first signing keys) takes a lease with ClaimOnce.
 //
 // # Limits and single use

@@ -97,7 +97,7 @@ func hotQueries(now time.Time) []query {
 		{"passkeys of a member", listPasskeysSQL, []any{"m10"}},
 		{"events of a member", listEventsSQL, []any{"m10", 50}},
 		{"due outbox messages", dueSQL, []any{now, int16(0), 50}},
-		{"outbox claim", dueSQL + " FOR UPDATE SKIP LOCKED", []any{now, int16(0), 50}},
+		{"outbox claim", claimSQL, []any{now, int16(0), 50}},
 		{"expired revocations", deleteRevocationsSQL, []any{now}},
 		{"pushed request claim", claimPushedSQL, []any{"c4ca4238a0b923820dcc509a6f75849b", "c1", now, int16(0)}},
 		{"pushed request state", pushedStateSQL, []any{"c4ca4238a0b923820dcc509a6f75849b", "c1", now, int16(0)}},
