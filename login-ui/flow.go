@@ -294,6 +294,9 @@ func (u *UI) finish(w http.ResponseWriter, r *http.Request, sess *sessions.Sessi
 			return
 		}
 		if need {
+			if !u.bindForStep(w, r, sess, req) {
+				return
+			}
 			if slices.Contains(req.Prompt, "none") {
 				u.opts.Fail(w, r, req.ID, s.name+"_required", "the member must "+s.name+" first")
 				return
@@ -321,6 +324,12 @@ func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Ses
 		return
 	}
 	err := u.store.UpdateAuthRequest(ctx, req.ID, func(a storage.AuthRequest) (storage.AuthRequest, error) {
+		if req.BrowserSession == "" && a.BrowserSession != "" && a.BrowserSession != sess.ID {
+			// Answered from the SSO session unbound (answerFromSession):
+			// this write binds it, and another browser that bound it
+			// meanwhile keeps it, as bindTo decides.
+			return a, errNotYours
+		}
 		a.MemberID = value(sess, keyMember)
 		a.AuthTime = authTime(sess)
 		a.ACR = value(sess, keyACR)
@@ -331,6 +340,10 @@ func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Ses
 		a.Done = true
 		return a, nil
 	})
+	if errors.Is(err, errNotYours) {
+		u.renderError(w, r, http.StatusForbidden, "error.request_foreign")
+		return
+	}
 	if err != nil {
 		u.serverError(w, r, err)
 		return

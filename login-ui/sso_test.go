@@ -57,10 +57,15 @@ func TestSSOAnswersFromAuthorize(t *testing.T) {
 		t.Fatalf("request after the SSO answer: %+v, %v", req, err)
 	}
 
-	// A third-party app without consent: on to the consent page.
+	// A third-party app without consent: on to the consent page, the
+	// request bound to this browser first (bindForStep), so that the
+	// consent page finds it this browser's, and not answered yet.
 	e.request("p1", "partner", []string{"openid"})
 	if w := e.authorize("p1", true); w.Header().Get("Location") != "/login/consent?authRequestID=p1" {
 		t.Errorf("third-party SSO: %d to %q", w.Code, w.Header().Get("Location"))
+	}
+	if req, err := e.store.AuthRequestByID(ctx, "p1"); err != nil || req.BrowserSession != sessID || req.Done {
+		t.Errorf("request sent to the consent page: %+v, %v", req, err)
 	}
 
 	// Everything the login page must decide goes there unchanged.
@@ -102,6 +107,35 @@ func TestSSOAnswersFromAuthorize(t *testing.T) {
 	}
 	if len(e.failed) != 0 {
 		t.Errorf("errors sent to the relying party: %v", e.failed)
+	}
+}
+
+// TestSSOAnswerKeepsAnotherBrowsersRequest: an SSO answer binds its
+// request in the write that completes it. When another browser bound the
+// request between the SSO check's read and that write, the write refuses
+// (error.request_foreign) and the request stays the other browser's,
+// unanswered, as the separate bind it replaces would have left it.
+func TestSSOAnswerKeepsAnotherBrowsersRequest(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := t.Context()
+	e.request("r1", "web", []string{"openid"})
+	seen, err := e.store.AuthRequestByID(ctx, "r1") // what the SSO check read: unbound
+	if err != nil || seen.BrowserSession != "" {
+		t.Fatalf("request before the race: %+v, %v", seen, err)
+	}
+	if err := e.store.UpdateAuthRequest(ctx, "r1", bindTo("other-browser")); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/authorize?id=r1", nil)
+	r.AddCookie(e.cookie)
+	w := httptest.NewRecorder()
+	e.u.finish(w, r, e.u.session(r), seen)
+	if w.Code != http.StatusForbidden || w.Header().Get("Location") != "" {
+		t.Errorf("SSO answer of another browser's request: %d to %q, want 403", w.Code, w.Header().Get("Location"))
+	}
+	got, err := e.store.AuthRequestByID(ctx, "r1")
+	if err != nil || got.BrowserSession != "other-browser" || got.Done || got.MemberID != "" {
+		t.Errorf("the other browser's request changed: %+v, %v", got, err)
 	}
 }
 
