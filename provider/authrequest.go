@@ -388,6 +388,9 @@ func (p *Provider) revokeReplayedCode(ctx context.Context, c storage.AuthCode) {
 }
 
 func (s *opStorage) DeleteAuthRequest(ctx context.Context, id string) error {
+	if deletedWithCode(ctx, id) {
+		return nil // token.go: gone with its code's claim
+	}
 	if err := s.p.store.DeleteAuthRequest(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("provider: delete auth request: %w", err)
 	}

@@ -133,11 +133,26 @@ func (p *Provider) codeGrant(ctx context.Context, call tokenCall) (any, *oidc.Er
 	case a.r.DPoPJKT != "" && call.jkt != a.r.DPoPJKT:
 		return nil, errDPoP("this code is bound to another DPoP key (dpop_jkt)")
 	}
-	resp, err := op.CreateTokenResponse(ctx, a, p.opClient(call.client), p.op, true, code, "")
+	resp, err := op.CreateTokenResponse(context.WithValue(ctx, exchangedKey{}, a), a, p.opClient(call.client), p.op, true, code, "")
 	if err != nil {
 		return nil, asOAuthError(err)
 	}
 	return resp, nil
+}
+
+// exchangedKey carries, through op.CreateTokenResponse, the request whose
+// code the grant exchanges. op deletes the request after minting its
+// tokens (DeleteAuthRequest); the code's claim has deleted it already, in
+// the statement that consumed the code (storage.AuthRequests.ClaimAuthCode),
+// so the second delete would be a database round trip that finds nothing.
+type exchangedKey struct{}
+
+// deletedWithCode reports whether request id is the one ctx's code grant
+// exchanged and its code's claim succeeded (claimCode empties codeKey only
+// then), so that the claim deleted it.
+func deletedWithCode(ctx context.Context, id string) bool {
+	a, _ := ctx.Value(exchangedKey{}).(*authRequest)
+	return a != nil && a.r.ID == id && a.codeKey == "" && !a.refused
 }
 
 // refreshGrant is the refresh token grant (RFC 6749 §6), rotating: a token
