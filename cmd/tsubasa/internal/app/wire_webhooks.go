@@ -80,6 +80,10 @@ const kickCacheFor = 5 * time.Second
 func withWebhookKicks(st storage.Store, kick func()) storage.Store {
 	k := &webhookKicks{Store: st, kick: kick}
 	switch c := st.(type) {
+	case pgCaps:
+		return kicksWithPG{k, c}
+	case boltCaps:
+		return kicksWithBolt{k, c}
 	case backupper:
 		return kicksWithBackup{k, c}
 	case pinger:
@@ -87,6 +91,33 @@ func withWebhookKicks(st storage.Store, kick func()) storage.Store {
 	}
 	return k
 }
+
+// The optional capabilities the provider looks for on the store, beside
+// backup and ping: storage.Fresh (the code exchange's revocation and stamp
+// reads from the database, provider/fresh.go) and storage.ChangeNotifier
+// (the client cache and key ring, which answer from memory only while
+// the store reports changes current). A wrapper that hid them would leave
+// the code exchange deciding from a replica's stale caches and the
+// client cache trusting its TTL alone.
+type (
+	pgCaps interface {
+		pinger
+		storage.Fresh
+		storage.ChangeNotifier
+	}
+	boltCaps interface {
+		backupper
+		storage.ChangeNotifier
+	}
+	kicksWithPG struct {
+		*webhookKicks
+		pgCaps
+	}
+	kicksWithBolt struct {
+		*webhookKicks
+		boltCaps
+	}
+)
 
 type backupper interface {
 	Backup(ctx context.Context, w io.Writer) (int64, error)

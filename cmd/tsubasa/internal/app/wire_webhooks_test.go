@@ -19,6 +19,9 @@ func TestWebhookKicksWakeForSubscribedEventsOnly(t *testing.T) {
 	if _, ok := st.(backupper); !ok {
 		t.Fatal("the wrapped bolt store lost its Backup")
 	}
+	if _, ok := st.(storage.ChangeNotifier); !ok {
+		t.Fatal("the wrapped bolt store lost its change notifications (the provider's client cache and key ring)")
+	}
 	ctx := t.Context()
 	if err := st.CreateWebhook(ctx, storage.Webhook{ID: "wh", URL: "https://crm.example/", Events: []string{"login.failed"},
 		CreatedAt: time.Now()}); err != nil {
