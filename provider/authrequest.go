@@ -288,14 +288,13 @@ func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*
 	if !r.Done || r.MemberID == "" {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization request is not complete")
 	}
-	if revoked, err := p.codeRevoked(ctx, c, r); err != nil {
+	revoked, changed, err := p.codeChecks(ctx, c, r)
+	switch {
+	case err != nil:
 		return nil, oidc.ErrServerError().WithParent(err)
-	} else if revoked {
+	case revoked:
 		return nil, oidc.ErrInvalidGrant().WithDescription("the session this code was issued in has ended")
-	}
-	if changed, err := p.credentialsChanged(ctx, r); err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
-	} else if changed {
+	case changed:
 		return nil, oidc.ErrInvalidGrant().WithDescription("the member's credentials changed after this login")
 	}
 	a, err := p.wrapAuthRequest(ctx, r)
@@ -324,10 +323,7 @@ func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*
 // It reads the database itself (p.fresh): a logout made on another replica
 // a moment ago must stop the code even here.
 func (p *Provider) codeRevoked(ctx context.Context, c storage.AuthCode, r storage.AuthRequest) (bool, error) {
-	return p.fresh.TokenRevokedFresh(ctx, storage.Token{
-		ClientID: r.ClientID, MemberID: r.MemberID, SessionID: r.SessionID, AuthRequestID: r.ID,
-		CreatedAt: c.CreatedAt,
-	})
+	return p.fresh.TokenRevokedFresh(ctx, codeToken(c, r))
 }
 
 // credentialsChanged reports whether the member's credentials changed

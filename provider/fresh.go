@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"crypto/subtle"
+	"errors"
 
 	"tsubasa/storage"
 )
@@ -32,4 +34,32 @@ func (e exactReads) TokenRevokedFresh(ctx context.Context, t storage.Token) (boo
 
 func (e exactReads) MemberByIDFresh(ctx context.Context, id string) (storage.Member, error) {
 	return e.s.MemberByID(ctx, id)
+}
+
+// codeChecks is codeRevoked and credentialsChanged, in one round trip when
+// the store can send both reads at once (storage.FreshPair: PostgreSQL's
+// batch); the reads and the decisions are the same either way.
+func (p *Provider) codeChecks(ctx context.Context, c storage.AuthCode, r storage.AuthRequest) (revoked, changed bool, err error) {
+	pair, ok := p.fresh.(storage.FreshPair)
+	if !ok || r.MemberStamp == "" {
+		if revoked, err = p.codeRevoked(ctx, c, r); err != nil || revoked {
+			return revoked, false, err
+		}
+		changed, err = p.credentialsChanged(ctx, r)
+		return false, changed, err
+	}
+	revoked, m, err := pair.TokenRevokedAndMemberFresh(ctx, codeToken(c, r), r.MemberID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return revoked, true, nil
+	case err != nil:
+		return false, false, err
+	}
+	return revoked, subtle.ConstantTimeCompare([]byte(m.SecurityStamp), []byte(r.MemberStamp)) != 1, nil
+}
+
+// codeToken is what a code's tokens would be, as far as a revocation can
+// select them.
+func codeToken(c storage.AuthCode, r storage.AuthRequest) storage.Token {
+	return storage.Token{ClientID: r.ClientID, MemberID: r.MemberID, SessionID: r.SessionID, AuthRequestID: r.ID, CreatedAt: c.CreatedAt}
 }

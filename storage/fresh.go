@@ -18,3 +18,16 @@ type Fresh interface {
 	// MemberByIDFresh is MemberByID from the database.
 	MemberByIDFresh(ctx context.Context, id string) (Member, error)
 }
+
+// FreshPair is implemented by a Fresh backend that can make both of the
+// code exchange's fresh reads in one round trip (storage/postgres: one
+// pipelined batch). The two reads are independent; sending them together
+// changes how many round trips the exchange waits for, not what either
+// reads.
+type FreshPair interface {
+	// TokenRevokedAndMemberFresh is TokenRevokedFresh(t) and
+	// MemberByIDFresh(memberID) at once. A missing member is err
+	// wrapping ErrNotFound with revoked still answered; any other error
+	// answers neither.
+	TokenRevokedAndMemberFresh(ctx context.Context, t Token, memberID string) (revoked bool, m Member, err error)
+}

@@ -62,4 +62,19 @@ func TestFreshReadsSeeWhatTheCachesHaveNotHeard(t *testing.T) {
 	if _, err := b.MemberByIDFresh(ctx, "nobody"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("MemberByIDFresh of an unknown id: %v; want ErrNotFound", err)
 	}
+
+	// Both reads in one batch (storage.FreshPair) decide as the two alone.
+	var _ storage.FreshPair = b
+	if r, got, err := b.TokenRevokedAndMemberFresh(ctx, tok, m.ID); err != nil || !r || got.SecurityStamp != "stamp-2" {
+		t.Errorf("TokenRevokedAndMemberFresh: revoked %v, stamp %q, %v; want true, stamp-2", r, got.SecurityStamp, err)
+	}
+	if r, _, err := b.TokenRevokedAndMemberFresh(ctx, later, m.ID); err != nil || r {
+		t.Errorf("TokenRevokedAndMemberFresh of a token issued after the revocation: %v, %v; want false", r, err)
+	}
+	if r, _, err := b.TokenRevokedAndMemberFresh(ctx, tok, "nobody"); !errors.Is(err, storage.ErrNotFound) || !r {
+		t.Errorf("TokenRevokedAndMemberFresh of an unknown member: revoked %v, %v; want true and ErrNotFound", r, err)
+	}
+	if r, _, err := b.TokenRevokedAndMemberFresh(ctx, tok, "bad\x00id"); !errors.Is(err, storage.ErrNotFound) || !r {
+		t.Errorf("TokenRevokedAndMemberFresh of an unstorable member id: revoked %v, %v; want true and ErrNotFound", r, err)
+	}
 }

@@ -183,3 +183,40 @@ func (s *Store) CountMembers(ctx context.Context) (int, error) {
 	err := s.pool.QueryRow(ctx, "SELECT count(*) FROM members").Scan(&n)
 	return n, wrap("count members", err)
 }
+
+// TokenRevokedAndMemberFresh sends TokenRevokedFresh's and
+// MemberByIDFresh's reads in one batch: one round trip for the code
+// exchange's two fresh checks (storage.FreshPair).
+func (s *Store) TokenRevokedAndMemberFresh(ctx context.Context, t storage.Token, memberID string) (bool, storage.Member, error) {
+	if err := s.live(ctx); err != nil {
+		return false, storage.Member{}, err
+	}
+	if !storable(memberID) {
+		revoked, err := s.tokenRevokedInDB(ctx, t)
+		if err != nil {
+			return false, storage.Member{}, err
+		}
+		return revoked, storage.Member{}, notFound("member")
+	}
+	var (
+		revoked bool
+		m       storage.Member
+		merr    error
+	)
+	b := &pgx.Batch{}
+	b.Queue(tokenRevokedSQL, candidateKeys(&t), t.CreatedAt, ns(t.CreatedAt)).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&revoked)
+	})
+	b.Queue(members.sel, memberID).QueryRow(func(row pgx.Row) error {
+		m, merr = members.scan(row, []any{memberID})
+		return nil
+	})
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		// The caller refuses the code: no answer is not "not revoked".
+		return false, storage.Member{}, wrap("token revoked and member", err)
+	}
+	if merr != nil && !isNotFound(merr) {
+		return false, storage.Member{}, merr
+	}
+	return revoked, m, merr
+}

@@ -118,14 +118,15 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		// its client reads the session instead of updating it (provider's
 		// recordSessionClient), one more read on a fresh login's first code.
 		// The exchange reads the revocations and the member's stamp from
-		// the database (storage.Fresh), two round trips. The code's claim
+		// the database (storage.Fresh) in one batch (storage.FreshPair),
+		// one round trip. The code's claim
 		// deletes its request, so op's DeleteAuthRequest after the
 		// exchange sends nothing (provider deletedWithCode).
-		{"code flow, password login (authorize → login → code → token)", 5, login, 37, false},
+		{"code flow, password login (authorize → login → code → token)", 5, login, 36, false},
 		// An SSO answer also binds its request in the update that
 		// completes it (login-ui answerFromSession), not in one of its
-		// own: 19 → 16 with the above.
-		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 16, false},
+		// own: 19 → 15 with the above.
+		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 15, false},
 		{"refresh", 10, refresh, 3, false},
 		{"client_credentials", 40, clientCredentials, 0.5, true},
 		{"userinfo", 40, userinfo, 0.5, true},
