@@ -168,7 +168,8 @@
 // change: TokenRevokedFresh and MemberByIDFresh (storage.Fresh) skip the
 // caches and read the database, for the code exchange, whose tokens would
 // otherwise be minted after a revocation that does not cover them
-// (storage/fresh.go). The bound assumes the replicas' clocks agree
+// (storage/fresh.go); TokenRevokedAndMemberFresh (storage.FreshPair)
+// sends both reads as one batch, one round trip. The bound assumes the replicas' clocks agree
 // (NTP): a revocation is stamped with the revoking replica's clock and
 // compared with the token's CreatedAt from the issuing replica's.
 //
