@@ -36,5 +36,6 @@ type Store interface {
 	SupportSessions
 	DeviceGrants
 	Webhooks
+	Erasure
 	Close() error
 }

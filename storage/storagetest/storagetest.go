@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"SupportSessions", supportTests},
 		{"DeviceGrants", deviceGrantTests},
 		{"Webhooks", webhookTests},
+		{"Erasure", erasureTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
