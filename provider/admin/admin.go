@@ -35,6 +35,7 @@ type Store interface {
 	storage.SupportSessions
 	storage.Throttles
 	storage.Webhooks
+	storage.Erasure
 }
 
 // Options configure a Service. The composition root builds them from

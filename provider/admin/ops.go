@@ -35,6 +35,7 @@ var table = []operation{
 	jsonOp(adminapi.MemberCreate, (*Service).createMember),
 	jsonOp(adminapi.MemberShow, (*Service).showMember),
 	jsonOp(adminapi.MemberUpdate, (*Service).updateMember),
+	jsonOp(adminapi.MemberDelete, (*Service).eraseMember),
 	jsonOp(adminapi.MemberDisable, (*Service).disableMember),
 	jsonOp(adminapi.MemberEnable, (*Service).enableMember),
 	jsonOp(adminapi.MemberPassword, (*Service).setMemberPassword),

@@ -116,6 +116,8 @@ var Routes = []Route{
 		"Import members from a CSV or JSON lines stream, as a job", importFile),
 	route(get, "/members/{number}", MemberShow, ScopeMembersRead, "Read a member by number or id"),
 	route(patch, "/members/{number}", MemberUpdate, ScopeMembersWrite, "Change a member's profile and contacts", ifMatch),
+	route(del, "/members/{number}", MemberDelete, ScopeMembersWrite,
+		"Erase a member and everything stored about them, keeping an audit tombstone", ifMatch),
 	route(post, "/members/{number}/disable", MemberDisable, ScopeMembersWrite,
 		"Disable a member: every session ends, every token is revoked"),
 	route(post, "/members/{number}/enable", MemberEnable, ScopeMembersWrite, "Enable a member again, clearing lockouts"),

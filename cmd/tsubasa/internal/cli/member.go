@@ -62,6 +62,7 @@ admin socket; otherwise they open the database file directly.`,
 		newMemberPasswordCmd(g, p),
 		newMemberImportCmd(g, p),
 		newMemberSupportCmd(g, p),
+		newMemberDeleteCmd(g, p),
 	)
 	return cmd
 }
