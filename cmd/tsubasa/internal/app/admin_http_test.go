@@ -297,6 +297,11 @@ func TestAdminAnswersMatchTheDocument(t *testing.T) {
 	}
 	call("DELETE", "/admin/v1/webhooks/{id}", "/admin/v1/webhooks/"+hookID, "", "", 200)
 	call("DELETE", "/admin/v1/webhooks/{id}", "/admin/v1/webhooks/"+hookID, "", "", 404)
+	call("DELETE", m, mp, "", "", 428)
+	call("DELETE", m, mp, "", "", 412, "If-Match", `"stale"`)
+	call("GET", m, mp, "", "", 200)
+	call("DELETE", m, mp, "", "", 200, "If-Match", etag)
+	call("DELETE", m, mp, "", "", 404, "If-Match", "*")
 	call("GET", "/admin/v1/keys", "/admin/v1/keys", "", "", 200)
 	call("POST", "/admin/v1/keys:rotate", "/admin/v1/keys:rotate", "", "", 200)
 	for _, rt := range adminapi.Routes {
