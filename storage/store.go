@@ -37,5 +37,6 @@ type Store interface {
 	DeviceGrants
 	Webhooks
 	Erasure
+	MemberContacts
 	Close() error
 }

@@ -16,6 +16,8 @@ var members = &table[storage.Member]{
 	indexes: []index[storage.Member]{
 		unique("number", bMemberNumber, func(m *storage.Member) string { return m.Number }),
 		unique("WebAuthn handle", bMemberHandle, func(m *storage.Member) string { return string(m.WebAuthnHandle) }),
+		multi("email", bMemberEmail, func(m *storage.Member) string { return m.Email }),
+		multi("phone", bMemberPhone, func(m *storage.Member) string { return m.Phone }),
 	},
 }
 

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"DeviceGrants", deviceGrantTests},
 		{"Webhooks", webhookTests},
 		{"Erasure", erasureTests},
+		{"MemberContacts", contactTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
