@@ -36,6 +36,7 @@ type Store interface {
 	storage.Throttles
 	storage.Webhooks
 	storage.Erasure
+	storage.MemberContacts
 }
 
 // Options configure a Service. The composition root builds them from

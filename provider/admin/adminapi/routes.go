@@ -114,6 +114,7 @@ var Routes = []Route{
 	route(post, "/members", MemberCreate, ScopeMembersWrite, "Create a member", created),
 	route(post, "/members:import", MemberImport, ScopeMembersWrite,
 		"Import members from a CSV or JSON lines stream, as a job", importFile),
+	route(get, "/members", MemberFind, ScopeMembersRead, "Find members by email address or mobile number"),
 	route(get, "/members/{number}", MemberShow, ScopeMembersRead, "Read a member by number or id"),
 	route(patch, "/members/{number}", MemberUpdate, ScopeMembersWrite, "Change a member's profile and contacts", ifMatch),
 	route(del, "/members/{number}", MemberDelete, ScopeMembersWrite,

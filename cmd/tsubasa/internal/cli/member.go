@@ -63,6 +63,7 @@ admin socket; otherwise they open the database file directly.`,
 		newMemberImportCmd(g, p),
 		newMemberSupportCmd(g, p),
 		newMemberDeleteCmd(g, p),
+		newMemberFindCmd(g, p),
 	)
 	return cmd
 }

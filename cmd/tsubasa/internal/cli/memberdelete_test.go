@@ -55,3 +55,27 @@ func TestCLIMemberDelete(t *testing.T) {
 		e.ok("member", "create", "--number", "2345678", "--family-name-latin", "NEW")
 	})
 }
+
+// TestCLIMemberFind finds members by email and by phone in every mode,
+// after the same normalisation as creation (domain case, national form).
+func TestCLIMemberFind(t *testing.T) {
+	t.Parallel()
+	everyMode(t, func(t *testing.T, e *cliEnv, _ func(func(d *app.Deps))) {
+		e.ok("member", "create", "--number", "3456789", "--family-name-latin", "SATO",
+			"--email", "Sato@Example.com", "--phone", "090-5555-0199")
+		var out adminapi.MembersFound
+		e.okJSON(&out, "member", "find", "--email", "Sato@example.COM")
+		if len(out.Members) != 1 || out.Members[0].Number != "3456789" {
+			t.Errorf("find --email: %+v", out)
+		}
+		e.okJSON(&out, "member", "find", "--phone", "+819055550199")
+		if len(out.Members) != 1 || out.Members[0].Number != "3456789" {
+			t.Errorf("find --phone: %+v", out)
+		}
+		if got := e.ok("member", "find", "--email", "sato@example.com"); !strings.Contains(got, "No member has that contact") {
+			t.Errorf("the local part is matched as written: %s", got)
+		}
+		e.fails(2, []string{"give either --email or --phone"}, "member", "find")
+		e.fails(2, []string{"email"}, "member", "find", "--email", "nobody")
+	})
+}

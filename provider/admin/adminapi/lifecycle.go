@@ -18,3 +18,22 @@ type MemberErased struct {
 	RevokedTokens int    `json:"revoked_tokens"`
 	Records       int    `json:"records"`
 }
+
+// MemberFindInput finds members by one contact: Email, or Phone (E.164,
+// or national for Country, JP when empty), normalised as the member
+// package normalises what it stores, then matched exactly.
+type MemberFindInput struct {
+	Email   string `json:"email,omitempty"`
+	Phone   string `json:"phone,omitempty"`
+	Country string `json:"country,omitempty"`
+}
+
+// MaxMembersFound bounds a lookup's answer: contacts are shared by few.
+const MaxMembersFound = 20
+
+// MembersFound are the members with the contact, at most
+// MaxMembersFound; Truncated says there were more.
+type MembersFound struct {
+	Members   []MemberView `json:"members"`
+	Truncated bool         `json:"truncated,omitempty"`
+}
