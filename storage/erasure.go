@@ -27,5 +27,8 @@ type Erasure interface {
 	// tombstone, an Event the caller fills with no personal data, so that
 	// the erasure can be proved. ErrNotFound, writing nothing, when there
 	// is no such member; ErrAlreadyExists when the tombstone's id is taken.
-	EraseMember(ctx context.Context, memberID string, tombstone Event) (Erased, error)
+	// check, when not nil, sees the member as the commit reads it, and an
+	// error from it (the member changed since the caller read it) aborts
+	// the erasure, writing nothing, and is returned.
+	EraseMember(ctx context.Context, memberID string, check func(Member) error, tombstone Event) (Erased, error)
 }

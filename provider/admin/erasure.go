@@ -20,9 +20,10 @@ func (s *Service) eraseMember(ctx context.Context, in adminapi.MemberDeleteInput
 	if err != nil {
 		return adminapi.MemberErased{}, err
 	}
+	// A stale If-Match is refused before the logouts are queued; the
+	// commit checks it again on the member as it erases it.
 	if ifMatch(in.IfMatch)(m) != nil {
-		return adminapi.MemberErased{}, adminapi.PreconditionFailed(
-			"member %s changed since the version in If-Match was read; read it again before erasing", m.Number)
+		return adminapi.MemberErased{}, stale(m.Number)
 	}
 	s.logouts.EndingAll(ctx, storage.SessionFilter{MemberID: m.ID})
 	c := callerOf(ctx)
@@ -32,7 +33,11 @@ func (s *Service) eraseMember(ctx context.Context, in adminapi.MemberDeleteInput
 	}
 	tomb := s.audit.Prepare(storage.Event{Type: audit.EventMemberErased, MemberID: m.ID, ClientID: c.ClientID,
 		Success: true, Detail: detail})
-	erased, err := s.store.EraseMember(ctx, m.ID, tomb)
+	// If-Match is checked on the member as the erasing commit reads it.
+	erased, err := s.store.EraseMember(ctx, m.ID, ifMatch(in.IfMatch), tomb)
+	if errors.Is(err, errStale) {
+		return adminapi.MemberErased{}, stale(m.Number)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		// Erased by a concurrent call since it was read.
 		return adminapi.MemberErased{}, adminapi.NotFound("no member %s", m.Number)
@@ -53,4 +58,9 @@ func unconcern(ctx context.Context) {
 	if sub, ok := ctx.Value(subjectKey{}).(*Subject); ok {
 		sub.MemberID = ""
 	}
+}
+
+func stale(number string) error {
+	return adminapi.PreconditionFailed(
+		"member %s changed since the version in If-Match was read; read it again before erasing", number)
 }

@@ -18,7 +18,7 @@ import (
 // erasure is rare, and a scan finds what an index would miss. The
 // throttles and attempts in memory (limits.go) are dropped after the
 // commit, as is the member cache entry.
-func (s *Store) EraseMember(ctx context.Context, memberID string, tombstone storage.Event) (storage.Erased, error) {
+func (s *Store) EraseMember(ctx context.Context, memberID string, check func(storage.Member) error, tombstone storage.Event) (storage.Erased, error) {
 	if memberID == "" {
 		return storage.Erased{}, errNoMember
 	}
@@ -34,6 +34,11 @@ func (s *Store) EraseMember(ctx context.Context, memberID string, tombstone stor
 		m, err := members.get(tx, []byte(memberID))
 		if err != nil {
 			return abort(err)
+		}
+		if check != nil {
+			if err := check(m); err != nil {
+				return abort(err)
+			}
 		}
 		if err := events.check(tx, true, &tombstone); err != nil {
 			return abort(err)

@@ -42,7 +42,7 @@ var eraseSQL = []string{
 // member's tokens and appends the tombstone. The member's row is locked
 // first, so the erasure is ordered with every other change to the member
 // on any replica.
-func (s *Store) EraseMember(ctx context.Context, memberID string, tombstone storage.Event) (storage.Erased, error) {
+func (s *Store) EraseMember(ctx context.Context, memberID string, check func(storage.Member) error, tombstone storage.Event) (storage.Erased, error) {
 	if memberID == "" || !storable(memberID) {
 		return storage.Erased{}, notFound("member")
 	}
@@ -57,6 +57,11 @@ func (s *Store) EraseMember(ctx context.Context, memberID string, tombstone stor
 		m, err := members.lock(ctx, tx, memberID)
 		if err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(m); err != nil {
+				return err
+			}
 		}
 		ss, err := deleteMemberSessions(ctx, tx, memberID)
 		if err != nil {

@@ -124,7 +124,7 @@ var erasureTests = []test{
 		if before := found(); len(before) < 10 {
 			t.Fatalf("before erasure the scan found the member in only %d places: %q", len(before), before)
 		}
-		got := must(s.EraseMember(ctx, m.ID, tomb))(t)
+		got := must(s.EraseMember(ctx, m.ID, nil, tomb))(t)
 		if got.Sessions != 1 || got.Tokens != 2 || got.Records < 12 {
 			t.Errorf("EraseMember = %+v, want 1 session, 2 tokens and at least 12 records", got)
 		}
@@ -135,7 +135,7 @@ var erasureTests = []test{
 	{"EraseMember/the member, their number and their grants are gone; unstored tokens stay revoked; the number can be taken again", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()
 		m, tomb := erasable(t, s)
-		must(s.EraseMember(ctx, m.ID, tomb))(t)
+		must(s.EraseMember(ctx, m.ID, nil, tomb))(t)
 		if _, err := s.MemberByID(ctx, m.ID); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("MemberByID after erasure: %v, want ErrNotFound", err)
 		}
@@ -169,7 +169,7 @@ var erasureTests = []test{
 		ctx := t.Context()
 		m, tomb := erasable(t, s)
 		b := bystander(t, s)
-		must(s.EraseMember(ctx, m.ID, tomb))(t)
+		must(s.EraseMember(ctx, m.ID, nil, tomb))(t)
 		equal(t, must(s.MemberByID(ctx, b.ID))(t), b)
 		equal(t, sessionIDsOf(t, s, b.ID), "s-other")
 		must(s.TokenByID(ctx, "r-other"))(t)
@@ -179,7 +179,7 @@ var erasureTests = []test{
 	{"EraseMember/an unknown member returns ErrNotFound and writes nothing, not even the tombstone", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()
 		tomb := storage.Event{ID: "ev-tomb", Time: at(0), Type: "member.erased", MemberID: "mem-none"}
-		if _, err := s.EraseMember(ctx, "mem-none", tomb); !errors.Is(err, storage.ErrNotFound) {
+		if _, err := s.EraseMember(ctx, "mem-none", nil, tomb); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("EraseMember(unknown) = %v, want ErrNotFound", err)
 		}
 		equal(t, len(must(s.ListEvents(ctx, "mem-none", 10))(t)), 0)
@@ -189,10 +189,27 @@ var erasureTests = []test{
 		m, tomb := erasable(t, s)
 		ok(t, s.AppendEvent(ctx, event("ev-taken", "mem-someone", at(0))))
 		tomb.ID = "ev-taken"
-		if _, err := s.EraseMember(ctx, m.ID, tomb); !errors.Is(err, storage.ErrAlreadyExists) {
+		if _, err := s.EraseMember(ctx, m.ID, nil, tomb); !errors.Is(err, storage.ErrAlreadyExists) {
 			t.Fatalf("EraseMember with a taken event id = %v, want ErrAlreadyExists", err)
 		}
 		equal(t, must(s.MemberByID(ctx, m.ID))(t).Number, m.Number)
 		must(s.TokenByID(ctx, "r-erase"))(t)
+	}},
+	{"EraseMember/a check that refuses the member as the commit reads it erases nothing and returns its error", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		m, tomb := erasable(t, s)
+		stale := errors.New("changed since read")
+		var seen string
+		_, err := s.EraseMember(ctx, m.ID, func(got storage.Member) error {
+			seen = got.Number
+			return stale
+		}, tomb)
+		if !errors.Is(err, stale) {
+			t.Fatalf("EraseMember with a refusing check = %v, want its error", err)
+		}
+		equal(t, seen, m.Number)
+		equal(t, must(s.MemberByID(ctx, m.ID))(t).Number, m.Number)
+		must(s.TokenByID(ctx, "r-erase"))(t)
+		equal(t, eventIDs(must(s.ListEvents(ctx, m.ID, 10))(t)), []string{"ev-erase"})
 	}},
 }
