@@ -137,6 +137,13 @@ func (p *Provider) recordSessionClient(ctx context.Context, sid, clientID string
 	if sid == "" || clientID == "" {
 		return nil
 	}
+	// Clients are only ever added to a session, so one found listed stays
+	// listed until the session ends: a plain read then spares an SSO flow
+	// a locked update and its commit (on PostgreSQL a round trip, a WAL
+	// flush; TestPostgresRoundTripsPerFlow counts them).
+	if s, err := p.store.SessionByID(ctx, sid); err == nil && slices.Contains(s.Clients, clientID) {
+		return nil
+	}
 	err := p.store.UpdateSession(ctx, sid, func(s storage.Session) (storage.Session, error) {
 		if !slices.Contains(s.Clients, clientID) {
 			s.Clients = append(slices.Clip(s.Clients), clientID)

@@ -159,6 +159,11 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 	case errors.Is(err, storage.ErrConsumed):
 		p.revokeFamily(ctx, old)
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("the refresh token has already been used").WithParent(err)
+	case storage.Unavailable(err):
+		// The database went away between the token's read and its
+		// rotation: nothing was decided, so not invalid_grant (which
+		// makes the relying party drop a live token) but 503.
+		return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
 	case err != nil:
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("unknown or expired refresh token").WithParent(err)
 	}

@@ -22,6 +22,9 @@ import (
 type awayStore struct {
 	*bolt.Store
 	away atomic.Bool
+	// writesAway fails only the token endpoint's two single-use writes
+	// (the database went away between a grant's read and its write).
+	writesAway atomic.Bool
 }
 
 var errAway = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
@@ -74,13 +77,7 @@ func tryAgain(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 // Nothing was decided meanwhile: once the database answers, the same
 // refresh token and code work.
 func TestStorageAwayIsTryAgain(t *testing.T) {
-	var st *awayStore
-	e := newWireEnvWith(t, func(o *Options) {
-		st = &awayStore{Store: o.Store.(*bolt.Store)}
-		o.Store = st
-	})
-	access, refresh := e.login(t, "web", wireRedirect)
-	code := e.code(t, "web", wireRedirect, e.member.SecurityStamp)
+	e, st, access, refresh, code := newAwayEnv(t)
 
 	st.away.Store(true)
 	tryAgain(t, "a refresh", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret))
@@ -105,4 +102,50 @@ func TestStorageAwayIsTryAgain(t *testing.T) {
 		!strings.Contains(rec.Body.String(), "invalid_grant") {
 		t.Errorf("an unknown refresh token: %d %s, want invalid_grant", rec.Code, rec.Body.String())
 	}
+}
+
+func (s *awayStore) RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...storage.Token) (storage.Token, error) {
+	if s.writesAway.Load() {
+		return storage.Token{}, errAway
+	}
+	return s.Store.RotateRefreshToken(ctx, oldID, now, next...)
+}
+
+func (s *awayStore) ClaimAuthCode(ctx context.Context, hash string, now time.Time, ts ...storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
+	if s.writesAway.Load() {
+		return storage.AuthCode{}, storage.AuthRequest{}, errAway
+	}
+	return s.Store.ClaimAuthCode(ctx, hash, now, ts...)
+}
+
+// A database that goes away after a refresh token or code was read and
+// before its single use was written decided nothing either: 503, and the
+// same refresh token and code work once it is back. (The replicas'
+// outage test found the rotation answering invalid_grant.)
+func TestStorageAwayAtTheSingleUseWrite(t *testing.T) {
+	e, st, _, refresh, code := newAwayEnv(t)
+	st.writesAway.Store(true)
+	tryAgain(t, "a refresh's rotation", e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret))
+	tryAgain(t, "a code's claim", e.exchange(code, "web", wireRedirect))
+
+	st.writesAway.Store(false)
+	if rec := e.post("/oauth/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, "web", wireSecret); rec.Code != http.StatusOK {
+		t.Errorf("the same refresh token once storage answers: %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := e.exchange(code, "web", wireRedirect); rec.Code != http.StatusOK {
+		t.Errorf("the same code once storage answers: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// newAwayEnv is a provider on an awayStore with a member logged in at
+// client web: its access and refresh tokens, and a code not yet redeemed.
+func newAwayEnv(t *testing.T) (e *wireEnv, st *awayStore, access, refresh, code string) {
+	t.Helper()
+	e = newWireEnvWith(t, func(o *Options) {
+		st = &awayStore{Store: o.Store.(*bolt.Store)}
+		o.Store = st
+	})
+	access, refresh = e.login(t, "web", wireRedirect)
+	code = e.code(t, "web", wireRedirect, e.member.SecurityStamp)
+	return e, st, access, refresh, code
 }

@@ -55,7 +55,7 @@ type BackchannelLogout struct {
 // background worker.
 type OutboxMessage struct {
 	ID            string
-	Channel       string // ChannelEmail, ChannelSMS or ChannelBackchannelLogout
+	Channel       string // ChannelEmail, ChannelSMS, ChannelBackchannelLogout or ChannelWebhook
 	To            string
 	Subject       string
 	Text          string
@@ -69,6 +69,12 @@ type OutboxMessage struct {
 	CreatedAt     time.Time
 	SentAt        time.Time
 	ExpiresAt     time.Time // when a sent or failed message may be deleted; zero = keep
+	// OrderKey, when set, orders delivery: ClaimDueMessages does not
+	// hand out a message while an earlier one (by CreatedAt, then ID)
+	// with the same key is pending, on any process. A message that
+	// fails for good stops being pending and so unblocks the next.
+	// Webhooks use the subscription and the member.
+	OrderKey string
 }
 
 // Outbox is the durable queue of notifications.
@@ -85,6 +91,8 @@ type Outbox interface {
 	// UpdateOutboxMessage before leaseUntil; one that stops half-way
 	// leaves its messages due again at leaseUntil. The messages are
 	// returned as stored after the claim. leaseUntil must be after now.
+	// A message with an OrderKey is claimed only when no earlier pending
+	// message has the same key (see OutboxMessage.OrderKey).
 	ClaimDueMessages(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]OutboxMessage, error)
 	OutboxMessageByID(ctx context.Context, id string) (OutboxMessage, error)
 	UpdateOutboxMessage(ctx context.Context, id string, fn func(OutboxMessage) (OutboxMessage, error)) error

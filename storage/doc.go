@@ -62,6 +62,15 @@
 //     the attempt bound and single use hold across replicas. Their state
 //     machine is methods of the record (Enter, Verify, Fail), which every
 //     backend's update runs. They last minutes and are not exported.
+//   - Webhook deliveries (webhooks.go) are queued by the backend itself,
+//     in the commit that appends an event, whichever role's write it is
+//     (AppendEvent, RecordLogin, UpdateMemberWithEvents,
+//     ChangeCredentials): one outbox message per subscription that asks
+//     for the type, read in that transaction. Their OrderKey (the
+//     subscription and the member) keeps a later one unclaimed while an
+//     earlier one is pending, in the claim itself, so the order holds
+//     across replicas. Import writes events as they were and queues
+//     nothing.
 //   - Exporter and Importer move a whole store to another backend
 //     (tsubasa migrate-storage): Export yields every record of a Kind as
 //     stored, Import writes them back exactly, one commit per call, into

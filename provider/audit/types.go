@@ -39,6 +39,10 @@ const (
 	// A back-channel logout the outbox gave up on (its attempts spent, or
 	// the client's answer or address refused it): detail client_id, sid.
 	EventBackchannelLogoutFailed = "backchannel_logout.failed"
+	// A webhook delivery the outbox gave up on (attempts spent, the
+	// receiver refused it, or its subscription is gone): detail
+	// webhook_id, event_id, attempts. Not itself a webhook event.
+	EventWebhookFailed = "webhook.delivery_failed"
 
 	// Sessions revoked (logout everywhere, "this wasn't me", an operator,
 	// any credential change: detail reason names it).
@@ -73,7 +77,7 @@ func Types() []string {
 		EventPasskeyAdded, EventPasskeyRemoved,
 		EventContactChanged,
 		EventAppLinked, EventAppUnlinked,
-		EventAlertQueued, EventAlertSent, EventBackchannelLogoutFailed,
+		EventAlertQueued, EventAlertSent, EventBackchannelLogoutFailed, EventWebhookFailed,
 		EventSessionsRevoked, EventNotMeReported,
 		EventTelephoneVerified, EventTelephoneFailed, EventTelephoneLocked,
 		EventMemberCreated, EventStatusChanged,

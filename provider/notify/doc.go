@@ -117,12 +117,20 @@
 // replicas' clocks must agree (NTP) to well within its 5 s of slack.
 // Nothing of the outbox is kept in a worker's memory.
 //
+// Messages with an OrderKey (webhooks: one subscription, one member) are
+// claimed one at a time per key, in order (the claim's rule, in storage);
+// a round keeps claiming while its batches held such messages, so that a
+// member's queued events go out back to back. One that fails for good
+// stops blocking its key: the next is sent, and the dead letter is
+// recorded.
+//
 // # Other channels: back-channel logout
 //
 // A message of another channel goes to the Deliverer registered for it
 // (WorkerOptions.Deliverers): storage.ChannelBackchannelLogout is an
 // HTTP POST of a logout token, signed at each try by the provider, which
-// cmd wires in. Logouts (backchannel.go) queues those messages wherever
+// cmd wires in; storage.ChannelWebhook is a back office's webhook
+// delivery, signed at each try by provider/webhook. Logouts (backchannel.go) queues those messages wherever
 // sessions end, before they end, one per session and client with an id
 // derived from the pair, so queueing twice stores once. A message that
 // fails for good goes to WorkerOptions.DeadLetter (cmd: an audit event

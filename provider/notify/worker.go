@@ -173,11 +173,24 @@ func (w *OutboxWorker) RunOnce(ctx context.Context) (int, error) {
 			w.deliver(ctx, m, leaseUntil)
 			tried++
 		}
-		if len(due) < claim {
+		// A short batch was all that was due, unless sending it let
+		// later messages of the same order key become claimable.
+		if len(due) < claim && !ordered(due) {
 			break
 		}
 	}
 	return tried, nil
+}
+
+// ordered reports whether any of ms has an order key (storage.
+// OutboxMessage.OrderKey): a message behind it may be due now.
+func ordered(ms []OutboxMessage) bool {
+	for _, m := range ms {
+		if m.OrderKey != "" {
+			return true
+		}
+	}
+	return false
 }
 
 const (

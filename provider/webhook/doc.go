@@ -19,8 +19,12 @@
 // secret is stored: it is shown once, when the subscription is made, and
 // derived again at each delivery.
 //
-// What is still to come (see the delivery branch's report): the
-// subscription records in storage, the fan-out from the audit trail
-// through the durable outbox, in order per member, and the admin API and
-// CLI that manage subscriptions.
+// Sender delivers: a POST of the JSON body through provider/outbound
+// (special-use addresses refused unless outbound.allow_private_networks,
+// a timeout, a bounded answer), signed at each try. A 2xx is delivered;
+// a 4xx other than 408 and 429, or a refused address, is ErrUndeliverable
+// (no retry helps); anything else is temporary, and the outbox retries it
+// with backoff. Which events are queued, and their order, are storage's
+// (storage.WebhookMessages, OutboxMessage.OrderKey); the outbox worker
+// calls the sender (cmd wires it).
 package webhook

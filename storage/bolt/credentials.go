@@ -56,7 +56,7 @@ func (s *Store) ChangeCredentials(ctx context.Context, memberID string, fn func(
 		}
 		// Written from here on: any failure rolls the whole commit back.
 		for i := range evs {
-			if err := events.put(tx, nil, &evs[i]); err != nil {
+			if err := putEvent(tx, &evs[i]); err != nil {
 				return noAbort(err)
 			}
 		}

@@ -40,6 +40,7 @@
 //	sessions_by_member, passkeys_by_member          ikey(value, id) → id
 //	events_by_member                                ikey(member, time+id) → id
 //	outbox_by_due                                   next attempt+created+id → id (pending only)
+//	outbox_by_order                                 ikey(order key, created+id) → id (pending with a key only)
 //	*_by_expiry                                     ExpiresAt+id → id
 //
 // Times in keys are 12 bytes (Unix seconds with the sign bit flipped, then

@@ -35,7 +35,7 @@ func (s *Store) AppendEvent(ctx context.Context, e storage.Event) error {
 		if err := events.check(tx, true, &e); err != nil {
 			return abort(err)
 		}
-		return events.put(tx, nil, &e)
+		return putEvent(tx, &e)
 	})
 }
 
@@ -101,6 +101,17 @@ var outbox = (&table[storage.OutboxMessage]{
 			}
 			return append(appendTimeKey(appendTimeKey(nil, m.NextAttemptAt), m.CreatedAt), pk...)
 		},
+	}, {
+		// Pending messages with an order key, by key, then CreatedAt:
+		// the first entry of a key is the one message of it that
+		// ClaimDueMessages may hand out.
+		name: "order", bucket: bOutboxByOrder,
+		key: func(pk []byte, m *storage.OutboxMessage) []byte {
+			if m.State != storage.OutboxPending || m.OrderKey == "" {
+				return nil
+			}
+			return ikey(m.OrderKey, append(appendTimeKey(nil, m.CreatedAt), pk...))
+		},
 	}},
 }).withExpiry(bOutboxByExpiry, func(m *storage.OutboxMessage) (time.Time, bool) {
 	return m.ExpiresAt, !m.ExpiresAt.IsZero()
@@ -134,7 +145,8 @@ func (s *Store) DueMessages(ctx context.Context, now time.Time, limit int) ([]st
 	return out, err
 }
 
-// ClaimDueMessages returns the messages DueMessages would and moves their
+// ClaimDueMessages returns the messages DueMessages would, but for those
+// behind an earlier pending message of their OrderKey, and moves their
 // NextAttemptAt to leaseUntil in the same commit; see storage.Outbox. One
 // process owns the file, and its writes are serialised, so concurrent
 // claimers get disjoint messages.
@@ -144,24 +156,20 @@ func (s *Store) ClaimDueMessages(ctx context.Context, now time.Time, limit int, 
 	}
 	// Workers poll: answer "nothing due" from a read, without a commit
 	// (and its fsync) that would change nothing.
-	if due, err := s.DueMessages(ctx, now, 1); err != nil || len(due) == 0 {
+	var found bool
+	if err := s.read(ctx, func(tx *bbolt.Tx) error {
+		due, err := claimable(tx, now, 1)
+		found = len(due) > 0
+		return err
+	}); err != nil || !found {
 		return nil, err
 	}
 	var out []storage.OutboxMessage
-	end := appendTimeKey(nil, now)
 	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		out = nil
-		var due []storage.OutboxMessage
-		c := tx.Bucket(bOutboxDue).Cursor()
-		for k, pk := c.First(); k != nil && bytes.Compare(k[:timeKeyLen], end) <= 0; k, pk = c.Next() {
-			if limit > 0 && len(due) >= limit {
-				break
-			}
-			m, err := outbox.get(tx, pk)
-			if err != nil {
-				return err
-			}
-			due = append(due, m)
+		due, err := claimable(tx, now, limit)
+		if err != nil {
+			return err
 		}
 		// Moved after the walk: each put moves the message's entry in
 		// the index the cursor is on.
@@ -176,6 +184,39 @@ func (s *Store) ClaimDueMessages(ctx context.Context, now time.Time, limit int, 
 		return nil
 	})
 	return out, err
+}
+
+// claimable walks the due index and returns at most limit messages (all
+// when limit <= 0) that are due at now and first of their order key.
+func claimable(tx *bbolt.Tx, now time.Time, limit int) ([]storage.OutboxMessage, error) {
+	var due []storage.OutboxMessage
+	end := appendTimeKey(nil, now)
+	c := tx.Bucket(bOutboxDue).Cursor()
+	for k, pk := c.First(); k != nil && bytes.Compare(k[:timeKeyLen], end) <= 0; k, pk = c.Next() {
+		if limit > 0 && len(due) >= limit {
+			break
+		}
+		m, err := outbox.get(tx, pk)
+		if err != nil {
+			return nil, err
+		}
+		if m.OrderKey != "" && !firstOfOrder(tx, m.OrderKey, pk) {
+			continue
+		}
+		due = append(due, m)
+	}
+	return due, nil
+}
+
+// firstOfOrder reports whether pk is the earliest pending message of key.
+func firstOfOrder(tx *bbolt.Tx, key string, pk []byte) bool {
+	b := tx.Bucket(bOutboxByOrder)
+	if b == nil { // a file opened read-only before the bucket existed
+		return true
+	}
+	prefix := iprefix(key)
+	k, v := b.Cursor().Seek(prefix)
+	return k == nil || !bytes.HasPrefix(k, prefix) || bytes.Equal(v, pk)
 }
 
 var errLease = errors.New("bolt: claim due messages: the lease must end after now")
@@ -219,7 +260,7 @@ func (s *Store) RecordLogin(ctx context.Context, rec storage.LoginRecord) error 
 				return abort(err)
 			}
 		}
-		if err := events.put(tx, nil, &e); err != nil {
+		if err := putEvent(tx, &e); err != nil {
 			return err
 		}
 		if rec.Device != nil {

@@ -130,7 +130,7 @@ func (s *Store) UpdateMemberWithEvents(ctx context.Context, id string, fn func(s
 			return err
 		}
 		for i := range evs {
-			if err := events.put(tx, nil, &evs[i]); err != nil {
+			if err := putEvent(tx, &evs[i]); err != nil {
 				return noAbort(err)
 			}
 		}

@@ -110,7 +110,14 @@ func (p *pendingRequests) deleteExpired(now time.Time) int {
 	defer p.mu.Unlock()
 	n := 0
 	for id, e := range p.m {
-		e.mu.Lock()
+		// An entry whose lock is held is in use, and its holder may be
+		// about to call remove, which takes p.mu after e.mu: waiting for
+		// e.mu here, holding p.mu, deadlocked every later request for
+		// the file under load. Skipped, it is dropped by its holder or
+		// by the next sweep.
+		if !e.mu.TryLock() {
+			continue
+		}
 		if !now.Before(e.r.ExpiresAt) {
 			e.gone = true
 			delete(p.m, id)

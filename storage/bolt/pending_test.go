@@ -138,3 +138,37 @@ func openInternal(t *testing.T) *Store {
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// The janitor's sweep holds the map's lock: it must not wait for an entry
+// whose holder is about to take that lock in remove (SaveAuthCode does,
+// holding the entry), or both wait forever and so does every request
+// after them (seen under the sso load: /authorize hung). An entry in use
+// is left to the next sweep. The minute is a bound on a deadlock, not a
+// speed: the sweep takes microseconds.
+func TestJanitorSkipsAPendingRequestInUse(t *testing.T) {
+	s := openInternal(t)
+	ctx := t.Context()
+	now := time.Now().UTC()
+	if err := s.CreateAuthRequest(ctx, pendingTestRequest("old", now.Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	held, err := s.pending.with(ctx, "old", func(*pendingRequest) error {
+		done := make(chan int, 1)
+		go func() { done <- s.pending.deleteExpired(now) }()
+		select {
+		case n := <-done:
+			if n != 0 {
+				t.Errorf("the sweep dropped %d requests, one of them in use; want 0", n)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("the sweep waits for a pending request in use while holding the map's lock: a deadlock with remove")
+		}
+		return nil
+	})
+	if !held || err != nil {
+		t.Fatalf("with = %v, %v; want the pending request", held, err)
+	}
+	if n := s.pending.deleteExpired(now); n != 1 {
+		t.Errorf("the next sweep dropped %d requests; want the expired one", n)
+	}
+}

@@ -87,6 +87,7 @@ var (
 	bWebhooks          = []byte("webhooks")
 	bMemberEmail       = []byte("members_by_email")
 	bMemberPhone       = []byte("members_by_phone")
+	bOutboxByOrder     = []byte("outbox_by_order")
 	// lateBuckets came after files of this schema version were in use: a
 	// read-write open creates them, but checkSchema does not require them,
 	// so a backup taken before they existed still verifies and restores.
@@ -95,7 +96,7 @@ var (
 		bSupport, bSupportExp,
 		bDeviceGrants, bDeviceGrantsCode, bDeviceGrantsExp,
 		bWebhooks,
-		bMemberEmail, bMemberPhone}
+		bMemberEmail, bMemberPhone, bOutboxByOrder}
 )
 
 func initSchema(tx *bbolt.Tx) error {

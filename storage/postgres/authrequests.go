@@ -115,6 +115,9 @@ func findCode(ctx context.Context, q querier, hash string, now time.Time) (stora
 // returns the code (as now stored) and the request, in one transaction;
 // see storage.AuthRequests.
 func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time, ts ...storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
+	if storable(hash) && !s.carries(ctx) {
+		return s.claimPipelined(ctx, hash, now, ts) // two round trips (pipeline_tokens.go)
+	}
 	var (
 		code storage.AuthCode
 		req  storage.AuthRequest

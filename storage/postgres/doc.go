@@ -41,7 +41,17 @@
 // # Writes and single use
 //
 // Every write is one transaction (READ COMMITTED); one that PostgreSQL
-// aborts as a deadlock victim runs again. UpdateX reads the row with
+// aborts as a deadlock victim runs again. A write of one statement
+// (creating, replacing or deleting a record) is sent alone, a
+// transaction of its own without BEGIN and COMMIT: one round trip instead
+// of three. An update sends BEGIN with its SELECT … FOR UPDATE and its
+// UPDATE with COMMIT: two round trips instead of four (pipeline.go). When
+// the request's unit holds writes, these go in their transaction instead
+// (see Units). The token endpoint's writes, a code's claim (with its
+// request's deletion, in one statement) and a refresh token's rotation,
+// send BEGIN with the claim and the new tokens with COMMIT: two round
+// trips instead of five, and the second goes out only after the claim
+// found its row (pipeline_tokens.go). UpdateX reads the row with
 // SELECT … FOR UPDATE, applies fn and writes it back, so concurrent updates
 // in any number of processes are serialised on the row (fn may run more
 // than once). Single use is one statement: a code's claim is UPDATE
@@ -65,7 +75,13 @@
 // transaction holds is left for the next run. ClaimDueMessages locks due
 // outbox rows with SKIP LOCKED and leases them, so outbox workers on
 // several replicas take disjoint messages; the worker must claim with it
-// rather than read DueMessages. Work that one replica must do alone (key
+// rather than read DueMessages. The claim skips a message whose order key
+// (a webhook's subscription and member) has an earlier pending row,
+// locked or not (NOT EXISTS over the outbox_by_order index, migration
+// 0007): a leased row stays pending, so no replica sends a member's later
+// event while an earlier one is in flight or waiting to be retried. Every
+// write of an event reads the webhooks table in its transaction and
+// queues the deliveries there (createEvent). Work that one replica must do alone (key
 // rotation, the first signing keys) takes a lease with ClaimOnce.
 //
 // # Limits and single use
@@ -185,4 +201,12 @@
 // disable, require, verify-ca or verify-full; allow and prefer are refused
 // because they fall back to plain text silently; SSLRootCert names the
 // CA file). Errors never quote the URL's password.
+//
+// # Sizing
+//
+// BenchmarkBytesPerRecord (size_test.go) measures what each kind of
+// record takes on disk with its indexes; the README's "Sizing on paper"
+// (under "Several replicas on PostgreSQL") multiplies those figures and
+// the load comparison's CPU, WAL and round trips per flow into replicas,
+// cores, IOPS, connections and database size, with the arithmetic shown.
 package postgres

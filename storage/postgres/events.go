@@ -31,14 +31,14 @@ var (
 // storage.Units).
 func (s *Store) AppendEvent(ctx context.Context, e storage.Event) error {
 	return s.hold(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		return events.create(ctx, tx, &e)
+		return createEvent(ctx, tx, &e)
 	})
 }
 
 // appendEvents inserts evs in tx; a taken id fails the transaction.
 func appendEvents(ctx context.Context, tx pgx.Tx, evs []storage.Event) error {
 	for i := range evs {
-		if err := events.create(ctx, tx, &evs[i]); err != nil {
+		if err := createEvent(ctx, tx, &evs[i]); err != nil {
 			return err
 		}
 	}
@@ -68,7 +68,7 @@ var outbox = newTable(table[storage.OutboxMessage]{
 	kind:  "outbox message",
 	key:   []string{"id"},
 	keyOf: func(m *storage.OutboxMessage) []any { return []any{m.ID} },
-	cols:  []string{"state", "next_at", "next_ns", "created_at", "created_ns", "expires_at", "expires_ns"},
+	cols:  []string{"state", "next_at", "next_ns", "created_at", "created_ns", "expires_at", "expires_ns", "order_key"},
 	colsOf: func(m *storage.OutboxMessage) []any {
 		var exp *time.Time
 		var expNS *int16
@@ -76,7 +76,7 @@ var outbox = newTable(table[storage.OutboxMessage]{
 			n := ns(m.ExpiresAt)
 			exp, expNS = &m.ExpiresAt, &n
 		}
-		return []any{m.State, m.NextAttemptAt, ns(m.NextAttemptAt), m.CreatedAt, ns(m.CreatedAt), exp, expNS}
+		return []any{m.State, m.NextAttemptAt, ns(m.NextAttemptAt), m.CreatedAt, ns(m.CreatedAt), exp, expNS, null(m.OrderKey)}
 	},
 }, "outbox")
 
@@ -84,6 +84,16 @@ var outbox = newTable(table[storage.OutboxMessage]{
 // outbox_due index; LIMIT NULL is no limit.
 const dueSQL = `SELECT data FROM outbox WHERE state = 'pending' AND (next_at, next_ns) <= ($1, $2)
 ORDER BY next_at, next_ns, created_at, created_ns, id LIMIT $3`
+
+// claimSQL is dueSQL but for a message behind an earlier pending one of
+// its order key (storage.OutboxMessage.OrderKey), found through the
+// outbox_by_order index. The earlier one is seen whether or not another
+// claimer holds its row lock: it stays pending while it is leased, so a
+// later message waits on every replica until it is sent or failed.
+const claimSQL = `SELECT data FROM outbox o WHERE o.state = 'pending' AND (o.next_at, o.next_ns) <= ($1, $2)
+AND (o.order_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.order_key = o.order_key
+  AND p.state = 'pending' AND (p.created_at, p.created_ns, p.id) < (o.created_at, o.created_ns, o.id)))
+ORDER BY o.next_at, o.next_ns, o.created_at, o.created_ns, o.id LIMIT $3 FOR UPDATE OF o SKIP LOCKED`
 
 // EnqueueMessage stores a new outbox message.
 func (s *Store) EnqueueMessage(ctx context.Context, m storage.OutboxMessage) error {
@@ -106,8 +116,9 @@ func limitOrNull(limit int) *int {
 	return nil
 }
 
-// ClaimDueMessages is DueMessages for one worker among several: the due
-// rows are locked with SKIP LOCKED, so that concurrent claimers pass over
+// ClaimDueMessages is DueMessages for one worker among several, but for
+// the messages behind an earlier one of their order key: the due rows
+// are locked with SKIP LOCKED, so that concurrent claimers pass over
 // each other's, and their NextAttemptAt moves to leaseUntil in the same
 // transaction; see storage.Outbox.
 func (s *Store) ClaimDueMessages(ctx context.Context, now time.Time, limit int, leaseUntil time.Time) ([]storage.OutboxMessage, error) {
@@ -116,7 +127,7 @@ func (s *Store) ClaimDueMessages(ctx context.Context, now time.Time, limit int, 
 	}
 	var out []storage.OutboxMessage
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		due, err := outbox.list(ctx, tx, dueSQL+" FOR UPDATE SKIP LOCKED", now, ns(now), limitOrNull(limit))
+		due, err := outbox.list(ctx, tx, claimSQL, now, ns(now), limitOrNull(limit))
 		if err != nil {
 			return err
 		}
@@ -153,7 +164,7 @@ func (s *Store) RecordLogin(ctx context.Context, rec storage.LoginRecord) error 
 	}
 	return write(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		e := rec.Event
-		if err := events.create(ctx, tx, &e); err != nil {
+		if err := createEvent(ctx, tx, &e); err != nil {
 			return err
 		}
 		if rec.Device != nil {

@@ -52,6 +52,9 @@ var load = []string{
 	 SELECT md5(i::text), 'c' || (i % 40), i % 2 = 0, now() + (i % 2) * interval '1 minute', 0, '{}' FROM generate_series(1, 100000) i`,
 	`INSERT INTO used_jtis (key, expires_at, expires_ns)
 	 SELECT md5(i::text), now() + (i % 5) * interval '1 minute', 0 FROM generate_series(1, 100000) i`,
+	`INSERT INTO device_grants (id, user_code, client_id, expires_at, expires_ns, data)
+	 SELECT md5(i::text), md5('u' || i::text), 'c' || (i % 40), now() + (i % 10) * interval '1 minute', 0, '{}'
+	 FROM generate_series(1, 100000) i`,
 	`ANALYZE`,
 }
 
@@ -94,7 +97,7 @@ func hotQueries(now time.Time) []query {
 		{"passkeys of a member", listPasskeysSQL, []any{"m10"}},
 		{"events of a member", listEventsSQL, []any{"m10", 50}},
 		{"due outbox messages", dueSQL, []any{now, int16(0), 50}},
-		{"outbox claim", dueSQL + " FOR UPDATE SKIP LOCKED", []any{now, int16(0), 50}},
+		{"outbox claim", claimSQL, []any{now, int16(0), 50}},
 		{"expired revocations", deleteRevocationsSQL, []any{now}},
 		{"pushed request claim", claimPushedSQL, []any{"c4ca4238a0b923820dcc509a6f75849b", "c1", now, int16(0)}},
 		{"pushed request state", pushedStateSQL, []any{"c4ca4238a0b923820dcc509a6f75849b", "c1", now, int16(0)}},

@@ -104,6 +104,9 @@ func (s *Store) TokenByID(ctx context.Context, id string) (storage.Token, error)
 // RotateRefreshToken marks oldID consumed and stores next; see
 // storage.Tokens. The returned token is the old one as now stored.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...storage.Token) (storage.Token, error) {
+	if storable(oldID) && !s.carries(ctx) {
+		return s.rotatePipelined(ctx, oldID, now, next) // two round trips (pipeline_tokens.go)
+	}
 	var out storage.Token
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		out = storage.Token{}
@@ -136,8 +139,8 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, now time.T
 
 // rotateRefused explains a rotation that matched no row, in the order of
 // the storage contract: unknown, not a refresh token, expired, consumed.
-func rotateRefused(ctx context.Context, tx pgx.Tx, id string, now time.Time) (storage.Token, error) {
-	old, err := tokens.scan(tx.QueryRow(ctx, tokenStateSQL, id), []any{id})
+func rotateRefused(ctx context.Context, q querier, id string, now time.Time) (storage.Token, error) {
+	old, err := tokens.scan(q.QueryRow(ctx, tokenStateSQL, id), []any{id})
 	switch {
 	case err != nil:
 		return storage.Token{}, err

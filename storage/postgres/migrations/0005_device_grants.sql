@@ -1,4 +1,4 @@
--- Tsubasa schema, version 4: device authorization grants (RFC 8628,
+-- Tsubasa schema, version 5: device authorization grants (RFC 8628,
 -- storage/device.go). The id is the HMAC of the device_code and user_code
 -- the HMAC of the normalised user code: neither code is stored. A grant is
 -- kept, whatever its state, until it expires, when the janitor takes it.

@@ -81,10 +81,16 @@ func discoveryEndpointVerification(t *testing.T, p *provider) {
 	}
 	// What is not supported says false, not nothing: absent
 	// request_uri_parameter_supported means true.
-	for _, name := range []string{"request_uri_parameter_supported",
-		"frontchannel_logout_supported", "backchannel_logout_supported"} {
+	for _, name := range []string{"request_uri_parameter_supported", "frontchannel_logout_supported"} {
 		if v, ok := p.meta[name]; !ok || v != false {
 			t.Errorf("%s = %v (present %v), want false", name, v, ok)
+		}
+	}
+	// Back-Channel Logout 1.0 §2.1: both are served (README
+	// "Back-channel logout"), and every ID token carries sid.
+	for _, name := range []string{"backchannel_logout_supported", "backchannel_logout_session_supported"} {
+		if v := p.meta[name]; v != true {
+			t.Errorf("%s = %v, want true", name, v)
 		}
 	}
 	// The claims parameter (§5.5) is read.

@@ -48,6 +48,12 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, lockTimeout 
 		return nil, err
 	}
 	d := &Deps{Config: cfg, Store: st, Log: log}
+	// Events a webhook asks for wake the outbox worker (wire_webhooks.go).
+	d.Store = withWebhookKicks(st, func() {
+		if k := d.kick.Load(); k != nil {
+			(*k)()
+		}
+	})
 	if err := d.loadSecrets(ctx); err != nil {
 		st.Close()
 		return nil, err
@@ -56,7 +62,7 @@ func open(ctx context.Context, cfg config.Config, log *slog.Logger, lockTimeout 
 	mo := memberOptions(cfg, log)
 	d.Logouts = d.newLogouts()
 	logoutHooks(&mo, d.Logouts)
-	d.Members = member.NewService(st, d.Hasher, mo)
+	d.Members = member.NewService(d.Store, d.Hasher, mo)
 	return d, nil
 }
 

@@ -17,7 +17,9 @@
 // wire_logout.go passes the provider's validated end-session requests to
 // the login UI, which is built after the provider; wire_partner.go builds
 // the outbound client (jwks_uri fetches) and gives the provider the UI's
-// page for an unusable request_uri. routes() mounts the
+// page for an unusable request_uri; wire_webhooks.go gives the outbox
+// worker the webhook deliverer and its dead letters, and wraps the store
+// so that an event a subscription asks for wakes the worker. routes() mounts the
 // login UI's pages, SSO in front of /authorize, the guarded authorization
 // callback, the telephone PIN API (provider/member), health, the
 // development pages (the demo relying party of package demo, the outbox),

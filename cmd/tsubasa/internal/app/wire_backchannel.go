@@ -91,6 +91,10 @@ func backchannelDeliverer(p *provider.Provider) notify.Deliverer {
 func deadLetter(al *audit.Logger, count func(string)) func(context.Context, notify.OutboxMessage) {
 	return func(ctx context.Context, m notify.OutboxMessage) {
 		count(m.Channel)
+		if m.Channel == storage.ChannelWebhook {
+			webhookDeadLetter(ctx, al, m)
+			return
+		}
 		if m.Channel != storage.ChannelBackchannelLogout {
 			return
 		}

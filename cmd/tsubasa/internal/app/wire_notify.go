@@ -85,9 +85,11 @@ func newMessaging(d *Deps, met *metrics.Metrics, p *provider.Provider) (*messagi
 	m.worker = notify.NewOutboxWorker(d.Store, m.mail, m.sms, notify.WorkerOptions{
 		Logger: d.Log,
 		// Logout tokens go out from the outbox too (wire_backchannel.go).
-		Deliverers: map[string]notify.Deliverer{storage.ChannelBackchannelLogout: backchannelDeliverer(p)},
+		// And webhooks (wire_webhooks.go).
+		Deliverers: map[string]notify.Deliverer{storage.ChannelBackchannelLogout: backchannelDeliverer(p),
+			storage.ChannelWebhook: d.webhookDeliverer()},
 		DeadLetter: deadLetter(audit.New(d.Store, siemLogger(cfg)),
-			met.OutboxDeadLetters(storage.ChannelEmail, storage.ChannelSMS, storage.ChannelBackchannelLogout)),
+			met.OutboxDeadLetters(storage.ChannelEmail, storage.ChannelSMS, storage.ChannelBackchannelLogout, storage.ChannelWebhook)),
 	})
 	kick := m.worker.Kick
 	d.kick.Store(&kick)

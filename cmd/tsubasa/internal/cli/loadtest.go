@@ -43,7 +43,9 @@ password is fixed and printed, so --setup runs only with a config that sets
 loadtest.allow_setup: true. The login scenario
 also reports the password-hash ceiling: argon2id time per hash (the
 config's parameters, measured here) times the cores. --pid names the server
-process whose resident memory to watch.`,
+process whose resident memory to watch. --target (repeatable) sends the
+issuer's connections to several replicas round-robin, as a load balancer
+without stickiness does, while every URL still names the issuer.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			lf.membersSet = cmd.Flags().Changed("members")
@@ -52,6 +54,8 @@ process whose resident memory to watch.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Issuer, "issuer", "", "issuer URL of the server (default: the config's issuer)")
+	f.StringArrayVar(&o.Targets, "target", nil,
+		"a replica's URL (scheme://host:port), repeatable: connections for the issuer go to the targets round-robin, the requests still name the issuer (as behind a load balancer)")
 	f.StringVar(&o.Scenario, "scenario", "", "scenario: "+strings.Join(loadtest.Scenarios(), ", "))
 	f.IntVar(&o.Concurrency, "concurrency", 16, "concurrent workers (simulated clients)")
 	f.DurationVar(&o.Duration, "duration", 10*time.Second, "how long to run")

@@ -20,7 +20,11 @@ import (
 
 // Options are a run's settings: the loadtest command's flags.
 type Options struct {
-	Issuer       string // the server's issuer URL
+	Issuer string // the server's issuer URL
+	// Targets are the replicas' URLs (scheme://host:port) to send the
+	// issuer's requests to, round-robin over new connections (targets.go);
+	// none sends them to the issuer.
+	Targets      []string
 	Scenario     string // one of Scenarios
 	Concurrency  int    // workers (simulated clients)
 	Duration     time.Duration
@@ -91,6 +95,7 @@ type loader struct {
 	dpop         *dpopSigner // with --dpop
 	proofs       *pool       // the token requests' proofs, with --dpop
 	firstMember  int
+	targets      *targets       // with --target
 	sharedJar    http.CookieJar // token scenarios: a logged-in browser
 
 	// leanAddr and leanHost are where the lean path (wire.go)
@@ -245,10 +250,16 @@ func newLoader(ctx context.Context, o Options) (*loader, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usage("loadtest: --issuer %q is not an http(s) URL", o.Issuer)
 	}
+	tg, err := newTargets(u, o.Targets)
+	if err != nil {
+		return nil, err
+	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	dial := dialer.DialContext
 	if o.SourceAddrs > 0 {
-		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if ip := net.ParseIP(u.Hostname()); tg != nil && !tg.loopback() {
+			return nil, usage("loadtest: --source-addrs needs loopback targets")
+		} else if tg == nil && u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
 			return nil, usage("loadtest: --source-addrs needs a loopback issuer")
 		}
 		var next atomic.Uint32
@@ -259,11 +270,16 @@ func newLoader(ctx context.Context, o Options) (*loader, error) {
 			return d.DialContext(ctx, "tcp4", addr)
 		}
 	}
+	proxy := http.ProxyFromEnvironment
+	if tg != nil {
+		proxy = nil // the targets are where to connect, not a proxy's choice
+	}
 	l := &loader{
-		o: o,
+		o:       o,
+		targets: tg,
 		transport: &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			DialContext:         dial,
+			Proxy:               proxy,
+			DialContext:         tg.wrap(dial),
 			MaxIdleConns:        2 * o.Concurrency,
 			MaxIdleConnsPerHost: o.Concurrency,
 			IdleConnTimeout:     90 * time.Second,

@@ -132,6 +132,11 @@ func TestRunRefusesBadOptions(t *testing.T) {
 		{Issuer: "http://127.0.0.1:1", Scenario: "login", ClientID: "c", ClientSecret: "s", Member: "12", Password: "p",
 			Concurrency: 1, Duration: time.Second},
 		{Issuer: "ftp://127.0.0.1:1", Scenario: "jwks", Concurrency: 1, Duration: time.Second},
+		// --target: the issuer's scheme and only a host and port.
+		{Issuer: "http://127.0.0.1:1", Targets: []string{"https://127.0.0.1:2"}, Scenario: "jwks", Concurrency: 1, Duration: time.Second},
+		{Issuer: "http://127.0.0.1:1", Targets: []string{"http://127.0.0.1:2/keys"}, Scenario: "jwks", Concurrency: 1, Duration: time.Second},
+		{Issuer: "http://127.0.0.1:1", Targets: []string{"127.0.0.1:2"}, Scenario: "jwks", Concurrency: 1, Duration: time.Second},
+		{Issuer: "http://127.0.0.1:1", Targets: []string{"http://10.0.0.1:2"}, SourceAddrs: 2, Scenario: "jwks", Concurrency: 1, Duration: time.Second},
 	} {
 		var ue UsageError
 		if err := Run(t.Context(), o, io.Discard); !errors.As(err, &ue) {

@@ -43,6 +43,8 @@ type loadReport struct {
 	// SignedInline counts the client assertions and DPoP proofs signed
 	// inside the timed run, once the pre-signed ones (--presign) ran out.
 	SignedInline int64 `json:"signed_inline,omitempty"`
+	// Targets counts the connections opened to each --target.
+	Targets []targetReport `json:"targets,omitempty"`
 }
 
 func newReport(l *loader, workers []*worker, elapsed time.Duration) *loadReport {
@@ -75,6 +77,7 @@ func newReport(l *loader, workers []*worker, elapsed time.Duration) *loadReport 
 	}
 	rep.latencySummary = iter.summary()
 	rep.RequestLatency = req.summary()
+	rep.Targets = l.targets.report()
 	return rep
 }
 
@@ -102,6 +105,13 @@ func printReport(w io.Writer, r *loadReport) {
 	}
 	row("Scenario", "%s", sc)
 	row("Issuer", "%s", r.Issuer)
+	for i, t := range r.Targets {
+		label := ""
+		if i == 0 {
+			label = "Targets"
+		}
+		row(label, "%s: %d connections", t.Addr, t.Connections)
+	}
 	row("Concurrency", "%d", r.Concurrency)
 	row("Duration", "%.1fs", r.DurationS)
 	unit := "iterations"

@@ -1,0 +1,115 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"tsubasa/storage"
+	"tsubasa/storage/postgres"
+)
+
+// BenchmarkBytesPerRecord stores records as the server writes them (a
+// member with every field a real one has, its argon2id hash, a device, a
+// session, a refresh token, a consent and login events) for sizeMembers
+// members through the store, and reports what each kind takes on disk,
+// table and indexes together (pg_total_relation_size over the rows): the
+// figures the README's sizing multiplies. The time per op is that of the
+// size query, not of anything the server does.
+//
+//	go test -run '^$' -bench BytesPerRecord -benchtime 1x ./storage/postgres
+func BenchmarkBytesPerRecord(b *testing.B) {
+	const sizeMembers = 20000
+	url := newDB(b)
+	s, ctx := openAt(b, url, postgres.Options{MaxConns: 16}), b.Context()
+	hash := "$argon2id$v=19$m=19456,t=2,p=1$" + rand.Text()[:22] + "$" + rand.Text() + rand.Text()[:11]
+	now := benchNow
+	for batch := 0; batch < sizeMembers; batch += 1000 {
+		ms := make([]storage.Member, 1000)
+		for i := range ms {
+			n := batch + i
+			handle := make([]byte, 64)
+			_, _ = rand.Read(handle)
+			ms[i] = storage.Member{ID: fmt.Sprintf("%026d", n), // as long as the server's random ids
+				Number:     fmt.Sprintf("%09d", 100000000+n),
+				FamilyName: "山田", GivenName: "花子", FamilyNameLatin: "YAMADA", GivenNameLatin: "HANAKO",
+				Email: fmt.Sprintf("hanako.yamada%d@example.co.jp", n), EmailVerified: true, Phone: fmt.Sprintf("+8190%08d", n),
+				Country: "JP", Locale: "ja", OTPChannel: storage.ChannelEmail, Status: storage.MemberActive,
+				PasswordHash: hash, PINHash: hash, PasswordChangedAt: now, SecurityStamp: rand.Text(),
+				WebAuthnHandle: handle, CreatedAt: now}
+		}
+		errs, err := s.CreateMembers(ctx, ms)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		var ts []storage.Token
+		for i, m := range ms {
+			n, id := batch+i, m.ID
+			dev := storage.Device{ID: rand.Text()[:22], MemberID: id, Type: "mobile", Model: "iPhone", OS: "iOS",
+				OSVersion: "18.1", Browser: "Safari", BrowserVersion: "18.1", FirstSeenAt: now, LastSeenAt: now, LastIP: "203.0.113.7"}
+			if err := s.PutDevice(ctx, dev); err != nil {
+				b.Fatal(err)
+			}
+			sess := storage.Session{ID: rand.Text(), MemberID: id, DeviceID: dev.ID, AuthTime: now, ACR: "urn:tsubasa:acr:pwd",
+				AMR: []string{"pwd"}, IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+				CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+			if err := s.CreateSession(ctx, sess); err != nil {
+				b.Fatal(err)
+			}
+			ts = append(ts, storage.Token{ID: rand.Text() + rand.Text()[:17], Kind: storage.RefreshToken, ClientID: "member-website",
+				MemberID: id, Subject: id, Audience: []string{"member-website"},
+				Scopes: []string{"openid", "profile", "email", "membership", "offline_access"}, AuthTime: now,
+				ACR: "urn:tsubasa:acr:pwd", AMR: []string{"pwd"}, SessionID: sess.ID, FamilyID: rand.Text(),
+				AuthRequestID: rand.Text(), CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)})
+			if err := s.PutConsent(ctx, storage.Consent{MemberID: id, ClientID: "partner-hotels",
+				Scopes: []string{"openid", "profile", "membership"}, CreatedAt: now, UpdatedAt: now}); err != nil {
+				b.Fatal(err)
+			}
+			for k := range 2 { // a login's events: the success and the new device
+				if err := s.AppendEvent(ctx, storage.Event{ID: fmt.Sprintf("%s-%d-%d", rand.Text(), n, k), Time: now,
+					Type: "login.succeeded", MemberID: id, ClientID: "member-website", DeviceID: dev.ID, IP: "203.0.113.7",
+					UserAgent: sess.UserAgent, Method: "pwd", Success: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		if err := s.CreateTokens(ctx, ts...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tables := []struct {
+		name string
+		rows float64
+	}{{"members", sizeMembers}, {"devices", sizeMembers}, {"sessions", sizeMembers},
+		{"tokens", sizeMembers}, {"consents", sizeMembers}, {"events", 2 * sizeMembers}}
+	for b.Loop() {
+		for _, tb := range tables {
+			size, err := relationSize(ctx, url, tb.name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(size)/tb.rows, "B/"+tb.name[:len(tb.name)-1])
+		}
+	}
+}
+
+// relationSize is what table takes on disk with its indexes and TOAST.
+func relationSize(ctx context.Context, url, table string) (int64, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var n int64
+	err = conn.QueryRow(ctx, "SELECT pg_total_relation_size($1::regclass)", table).Scan(&n)
+	return n, err
+}
