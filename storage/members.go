@@ -126,3 +126,15 @@ type Members interface {
 	UpdateMember(ctx context.Context, id string, fn func(Member) (Member, error)) error
 	CountMembers(ctx context.Context) (int, error)
 }
+
+// MemberContacts finds members by their contacts, for the back office
+// (the admin API's member lookup). Contacts are not unique: a family may
+// share a mailbox, and a number may pass to someone else.
+type MemberContacts interface {
+	// MembersByEmail returns the members whose Email is email exactly (as
+	// stored: the caller normalises it as it was normalised when
+	// stored), at most limit, in no particular order.
+	MembersByEmail(ctx context.Context, email string, limit int) ([]Member, error)
+	// MembersByPhone is MembersByEmail for Phone (E.164).
+	MembersByPhone(ctx context.Context, phone string, limit int) ([]Member, error)
+}

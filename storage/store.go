@@ -36,5 +36,7 @@ type Store interface {
 	SupportSessions
 	DeviceGrants
 	Webhooks
+	Erasure
+	MemberContacts
 	Close() error
 }

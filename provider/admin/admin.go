@@ -35,6 +35,8 @@ type Store interface {
 	storage.SupportSessions
 	storage.Throttles
 	storage.Webhooks
+	storage.Erasure
+	storage.MemberContacts
 }
 
 // Options configure a Service. The composition root builds them from

@@ -10,6 +10,7 @@ import (
 
 	"tsubasa/provider/admin/adminapi"
 	"tsubasa/provider/audit"
+	"tsubasa/storage"
 )
 
 // listEvents returns a page of a member's events, newest first, secrets
@@ -26,7 +27,10 @@ func (s *Service) listEvents(ctx context.Context, in adminapi.EventsInput) (admi
 	}
 	m, err := s.memberByNumber(ctx, in.Number)
 	if err != nil {
-		return adminapi.EventsOutput{}, err
+		var erased bool
+		if m, erased = s.erasedMember(ctx, in.Number); !erased {
+			return adminapi.EventsOutput{}, err
+		}
 	}
 	var before time.Time
 	var beforeID string
@@ -91,4 +95,18 @@ func invalidCursor() *adminapi.Error {
 	e := adminapi.Invalid("cursor", "the cursor is not one this server gave for this member's events; start from the first page")
 	e.Problem = adminapi.ProblemInvalidCursor
 	return e
+}
+
+// erasedMember reports whether raw is the id of an erased member, whose
+// events (the tombstone alone) an operator may still read by that id, so
+// that the erasure can be proved; its number is gone with the rest.
+func (s *Service) erasedMember(ctx context.Context, raw string) (storage.Member, bool) {
+	if !memberID(raw) {
+		return storage.Member{}, false
+	}
+	evs, err := s.store.ListEvents(ctx, raw, 1)
+	if err != nil || len(evs) == 0 || evs[0].Type != audit.EventMemberErased {
+		return storage.Member{}, false
+	}
+	return storage.Member{ID: raw}, true
 }

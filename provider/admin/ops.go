@@ -35,6 +35,8 @@ var table = []operation{
 	jsonOp(adminapi.MemberCreate, (*Service).createMember),
 	jsonOp(adminapi.MemberShow, (*Service).showMember),
 	jsonOp(adminapi.MemberUpdate, (*Service).updateMember),
+	jsonOp(adminapi.MemberDelete, (*Service).eraseMember),
+	jsonOp(adminapi.MemberFind, (*Service).findMembers),
 	jsonOp(adminapi.MemberDisable, (*Service).disableMember),
 	jsonOp(adminapi.MemberEnable, (*Service).enableMember),
 	jsonOp(adminapi.MemberPassword, (*Service).setMemberPassword),

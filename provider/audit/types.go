@@ -58,6 +58,9 @@ const (
 	// Account administration.
 	EventMemberCreated = "member.created"
 	EventStatusChanged = "member.status_changed"
+	// A member erased (provider/admin): the one event kept under the
+	// member's id, naming the client and agent, no personal data.
+	EventMemberErased = "member.erased"
 
 	// The device grant (RFC 8628): the member approved or declined a
 	// device (a television, a seat-back screen) at /device.
@@ -78,6 +81,7 @@ func Types() []string {
 		EventSessionsRevoked, EventNotMeReported,
 		EventTelephoneVerified, EventTelephoneFailed, EventTelephoneLocked,
 		EventMemberCreated, EventStatusChanged,
+		EventMemberErased,
 		EventDeviceApproved, EventDeviceDenied,
 	}
 }

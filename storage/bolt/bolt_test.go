@@ -2,6 +2,7 @@ package bolt_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func openWithAlice(t *testing.T, path string) *bolt.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T) storage.Store { return openTemp(t) })
+	storagetest.Run(t, func(t *testing.T) storage.Store { return dumpable{openTemp(t)} })
 }
 
 var alice = storage.Member{ID: "m1", Number: "1000001", Status: storage.MemberActive, CreatedAt: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)}
@@ -169,4 +170,12 @@ func TestReadOnlyMissingFileFails(t *testing.T) {
 		s.Close()
 		t.Fatal("read-only open of a missing file succeeded")
 	}
+}
+
+// dumpable gives the store the Dump the erasure scan needs
+// (storagetest.Dumper), outside the production type.
+type dumpable struct{ *bolt.Store }
+
+func (d dumpable) Dump(ctx context.Context, fn func(where string, data []byte)) error {
+	return bolt.Dump(d.Store, ctx, fn)
 }

@@ -41,6 +41,14 @@ func (c *memberCache) get(id string) (storage.Member, uint64, bool) {
 	return m, c.gen, ok
 }
 
+// generation is the generation to pass to fill for a read that starts
+// now.
+func (c *memberCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
 // fill stores m read at generation gen, unless a change completed since.
 func (c *memberCache) fill(m storage.Member, gen uint64) {
 	c.mu.Lock()

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -16,6 +17,8 @@ var members = &table[storage.Member]{
 	indexes: []index[storage.Member]{
 		unique("number", bMemberNumber, func(m *storage.Member) string { return m.Number }),
 		unique("WebAuthn handle", bMemberHandle, func(m *storage.Member) string { return string(m.WebAuthnHandle) }),
+		multi("email", bMemberEmail, func(m *storage.Member) string { return m.Email }),
+		multi("phone", bMemberPhone, func(m *storage.Member) string { return m.Phone }),
 	},
 }
 
@@ -80,11 +83,29 @@ func (s *Store) memberBy(ctx context.Context, ix int, key []byte) (storage.Membe
 	if len(key) == 0 {
 		return m, fmt.Errorf("bolt: member by %s: empty key: %w", members.indexes[ix].name, storage.ErrNotFound)
 	}
+	// The index gives the id; the decoded record comes from the member
+	// cache when it holds it (the back office reads members by number at
+	// thousands a second), else it is decoded here and cached, as
+	// MemberByID does. A cached record whose key no longer matches (a
+	// change committed since the index was read) is not used.
+	gen := s.members.generation()
+	cached := false
 	err := s.read(ctx, func(tx *bbolt.Tx) error {
+		pk := tx.Bucket(members.indexes[ix].bucket).Get(key)
+		if pk == nil {
+			return fmt.Errorf("bolt: member by %s: %w", members.indexes[ix].name, storage.ErrNotFound)
+		}
+		if c, _, ok := s.members.get(string(pk)); ok && bytes.Equal(members.indexes[ix].key(pk, &c), key) {
+			m, cached = c, true
+			return nil
+		}
 		var err error
-		m, err = members.lookup(tx, &members.indexes[ix], key)
+		m, err = members.get(tx, pk)
 		return err
 	})
+	if err == nil && !cached {
+		s.members.fill(m, gen)
+	}
 	return m, err
 }
 

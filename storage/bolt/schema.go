@@ -85,6 +85,8 @@ var (
 	bDeviceGrantsCode  = []byte("device_grants_by_user_code")
 	bDeviceGrantsExp   = []byte("device_grants_by_expiry")
 	bWebhooks          = []byte("webhooks")
+	bMemberEmail       = []byte("members_by_email")
+	bMemberPhone       = []byte("members_by_phone")
 	bOutboxByOrder     = []byte("outbox_by_order")
 	// lateBuckets came after files of this schema version were in use: a
 	// read-write open creates them, but checkSchema does not require them,
@@ -93,13 +95,20 @@ var (
 		bIdempotency, bIdempotencyExp, bJobs, bJobsByCreated, bJobsExp,
 		bSupport, bSupportExp,
 		bDeviceGrants, bDeviceGrantsCode, bDeviceGrantsExp,
-		bWebhooks, bOutboxByOrder}
+		bWebhooks,
+		bMemberEmail, bMemberPhone, bOutboxByOrder}
 )
 
 func initSchema(tx *bbolt.Tx) error {
+	backfill := tx.Bucket(bMembers) != nil && tx.Bucket(bMemberEmail) == nil
 	for _, name := range slices.Concat(allBuckets, lateBuckets) {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	if backfill {
+		if err := indexContacts(tx); err != nil {
+			return err
 		}
 	}
 	meta := tx.Bucket(bMeta)

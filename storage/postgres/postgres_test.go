@@ -46,7 +46,15 @@ func openAt(t testing.TB, url string, o postgres.Options) *postgres.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T) storage.Store { return openAt(t, newDB(t), postgres.Options{}) })
+	storagetest.Run(t, func(t *testing.T) storage.Store { return dumpable{openAt(t, newDB(t), postgres.Options{})} })
+}
+
+// dumpable gives the store the Dump the erasure scan needs
+// (storagetest.Dumper), outside the production type.
+type dumpable struct{ *postgres.Store }
+
+func (d dumpable) Dump(ctx context.Context, fn func(where string, data []byte)) error {
+	return postgres.Dump(d.Store, ctx, fn)
 }
 
 // Values PostgreSQL text cannot hold (NUL, invalid UTF-8) are stored in

@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"SupportSessions", supportTests},
 		{"DeviceGrants", deviceGrantTests},
 		{"Webhooks", webhookTests},
+		{"Erasure", erasureTests},
+		{"MemberContacts", contactTests},
 		{"WebhookDeliveries", webhookDeliveryTests},
 	}
 	for _, g := range groups {

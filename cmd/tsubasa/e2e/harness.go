@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -83,14 +84,46 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// FreePort returns a port on 127.0.0.1 that nothing listens on, for a
+// server the test starts next. It is chosen below the kernel's ephemeral
+// range (ip_local_port_range): a port from that range, as Listen on :0
+// gives, can be taken by any outgoing connection of the tests running in
+// parallel between the check here and the server's bind ("address already
+// in use"), while a port below it is only ever taken by a listener.
 func FreePort(t *testing.T) int {
 	t.Helper()
+	low := ephemeralLow()
+	for range 100 {
+		if low <= 11000 {
+			break
+		}
+		p := 10000 + rand.IntN(low-10000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err == nil {
+			ln.Close()
+			return p
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range, or 0
+// where it cannot be read (not Linux).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	var low, high int
+	if _, err := fmt.Sscan(string(b), &low, &high); err != nil {
+		return 0
+	}
+	return low
 }
 
 // Options shape the server's config.

@@ -16,6 +16,8 @@ var (
 	MemberEnable   = Op[NumberInput, MemberView]{Name: "member/enable"}
 	MemberPassword = Op[PasswordInput, PasswordOutput]{Name: "member/password"}
 	MemberImport   = Op[ImportInput, ImportResult]{Name: "member/import", ContentType: MediaCSV}
+	MemberDelete   = Op[MemberDeleteInput, MemberErased]{Name: "member/delete"}
+	MemberFind     = Op[MemberFindInput, MembersFound]{Name: "member/find"}
 
 	// Member support: a member's lockouts, second factors and sessions.
 	MemberUnlock         = Op[NumberInput, MemberView]{Name: "member/unlock"}

@@ -251,6 +251,18 @@ func outageLogins(ctx context.Context, c *e2e.Cluster, rp *e2e.RP, o *outageLog,
 			continue
 		}
 		cb, _ := url.Parse(a.location)
+		if cb.Query().Get("code") == "" {
+			// The login answered the app with an error instead of a
+			// code: temporarily_unavailable is "try again" (counted as
+			// a 503); any other error called the login invalid.
+			e := cb.Query().Get("error")
+			status := http.StatusBadRequest
+			if e == "temporarily_unavailable" {
+				status = http.StatusServiceUnavailable
+			}
+			o.record("callback", status, e+" "+cb.Query().Get("error_description"))
+			continue
+		}
 		if status, tok, err := exchange(ctx, c.Issuer, f, cb); err == nil {
 			o.record("code", status, tok.Error+" "+tok.Desc)
 		}

@@ -241,6 +241,13 @@ func TestAdminAnswersMatchTheDocument(t *testing.T) {
 	call("POST", "/admin/v1/members", "/admin/v1/members", js,
 		`{"number":"1234567","password":"Blue-Sky-Flight-88","family_name":"山田","email":"h@example.com","phone":"090-1234-5678","country":"JP"}`, 201)
 	call("GET", m, mp, "", "", 200)
+	found := call("GET", "/admin/v1/members", "/admin/v1/members?email=h@EXAMPLE.com", "", "", 200).(map[string]any)
+	if ms, _ := found["members"].([]any); len(ms) != 1 {
+		t.Errorf("members by email: %v", found)
+	}
+	call("GET", "/admin/v1/members", "/admin/v1/members?phone=%2B819012345678", "", "", 200)
+	call("GET", "/admin/v1/members", "/admin/v1/members", "", "", 400)
+	call("GET", "/admin/v1/members", "/admin/v1/members?email=not-an-address", "", "", 400)
 	call("GET", m, "/admin/v1/members/12", "", "", 400)
 	call("GET", m, "/admin/v1/members/7654321", "", "", 404)
 	call("PATCH", m, mp, js, `{"given_name":"花子"}`, 428)
@@ -297,6 +304,11 @@ func TestAdminAnswersMatchTheDocument(t *testing.T) {
 	}
 	call("DELETE", "/admin/v1/webhooks/{id}", "/admin/v1/webhooks/"+hookID, "", "", 200)
 	call("DELETE", "/admin/v1/webhooks/{id}", "/admin/v1/webhooks/"+hookID, "", "", 404)
+	call("DELETE", m, mp, "", "", 428)
+	call("DELETE", m, mp, "", "", 412, "If-Match", `"stale"`)
+	call("GET", m, mp, "", "", 200)
+	call("DELETE", m, mp, "", "", 200, "If-Match", etag)
+	call("DELETE", m, mp, "", "", 404, "If-Match", "*")
 	call("GET", "/admin/v1/keys", "/admin/v1/keys", "", "", 200)
 	call("POST", "/admin/v1/keys:rotate", "/admin/v1/keys:rotate", "", "", 200)
 	for _, rt := range adminapi.Routes {

@@ -76,7 +76,11 @@ const kickCacheFor = 5 * time.Second
 
 // withWebhookKicks wraps st in webhookKicks, keeping the optional
 // capabilities others look for on the store: bolt's online backup
-// (provider/admin), PostgreSQL's ping (storeReady).
+// (provider/admin), PostgreSQL's ping (storeReady) and its reads past the
+// caches (storage.Fresh: the code exchange's check of a logout or a
+// credential change another replica made; without it a replica that has
+// not heard of a logout yet would mint tokens from the ended session's
+// code). TestWebhookKicksKeepTheStoresCapabilities checks each.
 func withWebhookKicks(st storage.Store, kick func()) storage.Store {
 	k := &webhookKicks{Store: st, kick: kick}
 	switch c := st.(type) {

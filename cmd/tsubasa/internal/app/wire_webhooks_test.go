@@ -8,6 +8,7 @@ import (
 	"tsubasa/storage"
 	"tsubasa/storage/bolt"
 	"tsubasa/storage/bolt/bolttest"
+	"tsubasa/storage/postgres"
 )
 
 // The wrapper that wakes the worker keeps what others look for on the
@@ -43,5 +44,34 @@ func TestWebhookKicksWakeForSubscribedEventsOnly(t *testing.T) {
 	due, err := st.DueMessages(context.Background(), time.Now().Add(time.Minute), 0)
 	if err != nil || len(due) != 1 || due[0].Channel != storage.ChannelWebhook {
 		t.Fatalf("queued %+v, %v; want the one webhook message", due, err)
+	}
+}
+
+// The wrapper keeps every optional capability that code elsewhere finds
+// on the store by a type assertion: bolt's Backup (provider/admin's
+// online backup), PostgreSQL's Ping (/readyz) and storage.Fresh
+// (provider/fresh.go: the code exchange's reads past the replica's
+// caches). Losing Fresh let a replica that had not heard of a logout mint
+// tokens from the ended session's code (the replicas suite's
+// TestReplicasCodeOfSessionEndedOnAnotherReplicaMintsNothing). The
+// PostgreSQL store is a typed nil: only its type is looked at here.
+func TestWebhookKicksKeepTheStoresCapabilities(t *testing.T) {
+	var pg storage.Store = (*postgres.Store)(nil)
+	wrapped := withWebhookKicks(pg, func() {})
+	if _, ok := wrapped.(storage.Fresh); !ok {
+		t.Error("the wrapped PostgreSQL store lost storage.Fresh")
+	}
+	if _, ok := wrapped.(storage.FreshPair); !ok {
+		t.Error("the wrapped PostgreSQL store lost storage.FreshPair")
+	}
+	if _, ok := wrapped.(pinger); !ok {
+		t.Error("the wrapped PostgreSQL store lost Ping")
+	}
+	b := withWebhookKicks(bolttest.Open(t, bolt.Options{}), func() {})
+	if _, ok := b.(backupper); !ok {
+		t.Error("the wrapped bolt store lost Backup")
+	}
+	if _, ok := b.(storage.Fresh); ok {
+		t.Error("the wrapped bolt store claims storage.Fresh, which bolt does not have")
 	}
 }

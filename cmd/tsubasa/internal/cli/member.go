@@ -62,6 +62,8 @@ admin socket; otherwise they open the database file directly.`,
 		newMemberPasswordCmd(g, p),
 		newMemberImportCmd(g, p),
 		newMemberSupportCmd(g, p),
+		newMemberDeleteCmd(g, p),
+		newMemberFindCmd(g, p),
 	)
 	return cmd
 }

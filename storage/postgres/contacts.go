@@ -1,0 +1,35 @@
+package postgres
+
+import (
+	"context"
+
+	"tsubasa/storage"
+)
+
+// The members' contacts are read from the record's JSON, through the
+// expression indexes on (data->>'Email') and (data->>'Phone') (migration
+// 0008; TestHotLookupsUseIndexes checks the plans).
+const (
+	membersByEmailSQL = `SELECT data FROM members WHERE data->>'Email' = $1 LIMIT $2`
+	membersByPhoneSQL = `SELECT data FROM members WHERE data->>'Phone' = $1 LIMIT $2`
+)
+
+// MembersByEmail returns up to limit members whose Email is email.
+func (s *Store) MembersByEmail(ctx context.Context, email string, limit int) ([]storage.Member, error) {
+	return s.membersByContact(ctx, membersByEmailSQL, email, limit)
+}
+
+// MembersByPhone returns up to limit members whose Phone is phone.
+func (s *Store) MembersByPhone(ctx context.Context, phone string, limit int) ([]storage.Member, error) {
+	return s.membersByContact(ctx, membersByPhoneSQL, phone, limit)
+}
+
+func (s *Store) membersByContact(ctx context.Context, sql, value string, limit int) ([]storage.Member, error) {
+	if value == "" || limit <= 0 || !storable(value) {
+		return nil, nil
+	}
+	if err := s.live(ctx); err != nil {
+		return nil, err
+	}
+	return members.list(ctx, s.pool, sql, value, limit)
+}
