@@ -74,6 +74,7 @@ without stickiness does, while every URL still names the issuer.`,
 	f.StringVar(&o.Member, "member", "", "member number (the first of --members consecutive numbers)")
 	f.IntVar(&o.Members, "members", 1, "members to log in as, numbered from --member; with --setup, members to create (default 50)")
 	f.StringVar(&o.Password, "password", "", "the members' password (with --setup: default "+defaultLoadPassword+")")
+	f.IntVar(&o.Batch, "batch", loadtest.DefaultImportBatch, "admin-import: rows per import body")
 	f.StringVar(&o.Scopes, "scope", "openid profile email membership offline_access", "scopes to ask for")
 	f.IntVar(&o.PID, "pid", 0, "server process id: report its peak resident memory (Linux)")
 	f.IntVar(&o.SourceAddrs, "source-addrs", 0,

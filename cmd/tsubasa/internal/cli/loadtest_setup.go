@@ -37,7 +37,15 @@ type setupResult struct {
 	Created      int    `json:"created_members"`
 	Password     string `json:"password"`
 	Flags        string `json:"flags"`
+	// The admin client of the admin scenarios (admin-member-read,
+	// admin-import): client_credentials with the members' admin scopes.
+	AdminClientID     string `json:"admin_client_id"`
+	AdminClientSecret string `json:"admin_client_secret"`
+	AdminFlags        string `json:"admin_flags"`
 }
+
+// loadAdminClient is the admin scenarios' client that --setup creates.
+const loadAdminClient = "loadtest-admin"
 
 // loadtestSetup creates (or re-creates) the load-test client and the
 // members through the running server's admin socket, or on the database
@@ -87,6 +95,9 @@ func (g *globals) loadtestSetup(ctx context.Context, cfg config.Config, o *loadt
 			return err
 		}
 		res.ClientSecret, o.ClientSecret = secret, secret
+		if res.AdminClientSecret, err = setupClient(ctx, r, adminClientInput()); err != nil {
+			return err
+		}
 		res.Created, err = setupMembers(ctx, r, *o)
 		return err
 	})
@@ -99,7 +110,21 @@ func (g *globals) loadtestSetup(ctx context.Context, cfg config.Config, o *loadt
 	}
 	res.Flags = fmt.Sprintf("--issuer %s --client %s %s --redirect-uri %s --member %s --members %d --password %s",
 		o.Issuer, o.ClientID, auth, o.RedirectURI, o.Member, o.Members, shellQuote(o.Password))
+	res.AdminClientID = loadAdminClient
+	res.AdminFlags = fmt.Sprintf("--issuer %s --client %s --client-secret %s --member %s --members %d",
+		o.Issuer, loadAdminClient, shellQuote(res.AdminClientSecret), o.Member, o.Members)
 	return res, nil
+}
+
+// adminClientInput is the admin scenarios' client: a back office's,
+// limited to reading and writing members (the import needs write).
+func adminClientInput() adminapi.ClientInput {
+	return adminapi.ClientInput{
+		ID:         loadAdminClient,
+		Name:       "Load test (admin API)",
+		GrantTypes: []string{config.GrantClientCredentials},
+		Scopes:     []string{adminapi.ScopeMembersRead, adminapi.ScopeMembersWrite},
+	}
 }
 
 // writeClientKey makes the load-test client's key, writes its private
@@ -224,6 +249,10 @@ func printSetup(g *globals, o loadtest.Options, res setupResult) error {
 		cfgFlag = " --config " + shellQuote(g.configPath)
 	}
 	fmt.Fprintf(g.stdout, "  tsubasa loadtest%s %s --scenario sso --concurrency 16 --duration 10s\n", cfgFlag, res.Flags)
+	fmt.Fprintf(g.stdout, "\nThe admin scenarios with client %s (secret %s):\n\n", res.AdminClientID, res.AdminClientSecret)
+	fmt.Fprintf(g.stdout, "  tsubasa loadtest%s %s --scenario admin-member-read --concurrency 16 --duration 10s\n", cfgFlag, res.AdminFlags)
+	fmt.Fprintf(g.stdout, "  tsubasa loadtest%s --issuer %s --client %s --client-secret %s --member 500000000 --members 100000 --batch %d --scenario admin-import --concurrency 2 --duration 10m\n",
+		cfgFlag, o.Issuer, res.AdminClientID, shellQuote(res.AdminClientSecret), loadtest.DefaultImportBatch)
 	return nil
 }
 

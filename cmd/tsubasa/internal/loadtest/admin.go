@@ -43,13 +43,16 @@ var adminMemberRead = scenario{
 // prepareAdminToken gets the worker an admin token by client_credentials.
 func prepareAdminToken(ctx context.Context, w *worker) error {
 	if w.l.o.Member == "" {
-		return usage("loadtest: admin-member-read needs --member (and --members) naming members that exist")
+		return usage("loadtest: %s needs --member (and --members)", w.l.o.Scenario)
 	}
 	// --scope defaults to the OpenID scopes of the other scenarios: an
 	// admin client is allowed admin scopes only.
 	scope := w.l.o.Scopes
 	if !strings.Contains(scope, "admin:") {
 		scope = adminReadScope
+		if w.l.imp != nil {
+			scope = adminImportScope
+		}
 	}
 	tr, err := w.token(ctx, "admin token", "grant_type=client_credentials&scope="+url.QueryEscape(scope))
 	if err != nil {

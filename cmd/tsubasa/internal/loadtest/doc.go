@@ -17,5 +17,8 @@
 // and presign.go (client assertions and DPoP proofs, signed in the run or
 // before it), run.go (the
 // workers and their clock), hist.go (latency histograms), sys.go (the hash
-// meter and /proc sampling of the server process), report.go.
+// meter and /proc sampling of the server process), report.go, admin.go
+// and adminimport.go (the admin API's scenarios: admin-import has a fixed
+// amount of work, so its workers stop when it is done, before
+// --duration).
 package loadtest

@@ -47,6 +47,7 @@ type Options struct {
 	Members     int    // members numbered from Member on, spread over workers
 	Password    string // the members' password
 	Scopes      string // scopes to ask for, space-separated
+	Batch       int    // admin-import: rows per body [DefaultImportBatch]
 	PID         int    // server process to watch (Linux)
 	SourceAddrs int    // loopback source addresses to spread connections over
 	// HonorRetryAfter makes a worker wait as Retry-After says after a 429
@@ -97,6 +98,7 @@ type loader struct {
 	firstMember  int
 	targets      *targets       // with --target
 	sharedJar    http.CookieJar // token scenarios: a logged-in browser
+	imp          *importRun     // admin-import
 
 	// leanAddr and leanHost are where the lean path (wire.go)
 	// connects and the Host it names; empty when net/http carries all.

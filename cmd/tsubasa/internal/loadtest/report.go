@@ -32,6 +32,8 @@ type loadReport struct {
 	Errors       map[string]uint64 `json:"errors"`
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
 	Hash         *hashCeiling      `json:"argon2id,omitempty"`
+	// Import is the admin-import scenario's count of members and rate.
+	Import *importReport `json:"import,omitempty"`
 	// Server is the server process's memory and CPU (with --pid).
 	Server *serverReport `json:"server,omitempty"`
 	// LoadCPUSeconds is this command's own CPU time: on the server's machine
@@ -143,6 +145,10 @@ func printReport(w io.Writer, r *loadReport) {
 			h.MemoryKiB, h.Iterations, h.Parallelism, h.HashMS, h.Hashes, h.HashMSBefore, h.HashMSAfter, h.AloneMS)
 		row("Hash ceiling", "%.1f logins/s on %d cores; reached %.1f%% (%.1f%% of %.1f/s, hashes alone)",
 			h.PerSecond, h.Cores, h.Percent, h.AlonePercent, h.AlonePerSecond)
+	}
+	if m := r.Import; m != nil {
+		row("Import", "%.1f members/s: %d created, %d skipped, %d row errors of %d rows in %d bodies of %d (%d failed)",
+			m.MembersPerSecond, m.Created, m.Skipped, m.RowErrors, m.Rows, m.Bodies, m.Batch, m.FailedBodies)
 	}
 	if m := r.Server; m != nil {
 		row("Server memory", "peak RSS %.1f MiB during the run, of which heap and stacks %.1f MiB, the rest the mapped database and binary (VmHWM %.1f MiB since start; pid %d)",

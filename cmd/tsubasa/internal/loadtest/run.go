@@ -2,6 +2,7 @@ package loadtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -45,6 +46,9 @@ func (l *loader) run(ctx context.Context, sc scenario) (*loadReport, error) {
 	}
 	wg.Wait()
 	rep := newReport(l, workers, time.Since(start))
+	if l.imp != nil {
+		rep.Import = l.imp.finish(time.Since(start))
+	}
 	rep.SignedInline = l.signedInline(workers) - inline
 	rep.LoadCPUSeconds = seconds(selfCPU() - cpu)
 	others := machineCPU() - machine
@@ -105,6 +109,9 @@ func (w *worker) loop(ctx context.Context, sc scenario, deadline time.Time) {
 		}
 		w.retryAfter = 0
 		err := sc.run(ctx, w)
+		if errors.Is(err, errScenarioDone) {
+			return
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return // interrupted: not the server's error

@@ -34,6 +34,7 @@ const (
 )
 
 var scenarios = map[string]scenario{
+	"admin-import":      adminImport,
 	"admin-member-read": adminMemberRead,
 	"login": {
 		help:  "authorization code flow with a password login each iteration, in a fresh browser",
