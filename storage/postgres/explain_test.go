@@ -20,8 +20,7 @@ var load = []string{
 	// thrashing the small test server's buffers; the plans do not care.
 	`INSERT INTO members (id, number, webauthn_handle, data)
 	 SELECT 'm' || lpad(i::text, 7, '0'), lpad(i::text, 9, '0'), decode(lpad(to_hex(i), 128, '0'), 'hex'),
-	        json_build_object('ID', 'm' || lpad(i::text, 7, '0'), 'Number', lpad(i::text, 9, '0'), 'FamilyName', '山田',
-	                          'Email', 'm' || i || '@example.jp', 'Phone', '+8190' || lpad(i::text, 8, '0'))
+	        json_build_object('ID', 'm' || lpad(i::text, 7, '0'), 'Number', lpad(i::text, 9, '0'), 'FamilyName', '山田')
 	 FROM generate_series(1, 1000000) i`,
 	`INSERT INTO tokens (id, kind, member_id, client_id, session_id, family_id, auth_request_id, consumed, expires_at, expires_ns, data)
 	 SELECT 't' || i, CASE WHEN i % 2 = 0 THEN 'refresh' ELSE 'access' END, 'm' || (i % 300000), 'c' || (i % 40),
@@ -76,8 +75,6 @@ func hotQueries(now time.Time) []query {
 		{"member by id", members.sel, []any{"m0000500"}},
 		{"member by id, for update", members.selForUpdate, []any{"m0000500"}},
 		{"member by number", memberByNumberSQL, []any{"000000500"}},
-		{"members by email", membersByEmailSQL, []any{"m500@example.jp", 20}},
-		{"members by phone", membersByPhoneSQL, []any{"+819012340500", 20}},
 		{"member by WebAuthn handle", memberByHandleSQL, []any{[]byte("0123456789abcdef0123456789abcdef")}},
 		{"token by id", tokens.sel, []any{"t10"}},
 		{"refresh token rotation", rotateSQL, []any{"t10", now, int16(0)}},
