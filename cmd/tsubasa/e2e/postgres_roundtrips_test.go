@@ -122,7 +122,7 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		// one round trip. The code's claim
 		// deletes its request, so op's DeleteAuthRequest after the
 		// exchange sends nothing (provider deletedWithCode).
-		{"code flow, password login (authorize → login → code → token)", 5, login, 36, false},
+		{"code flow, password login (authorize → login → code → token)", 5, login, 34, false},
 		// An SSO answer also binds its request in the update that
 		// completes it (login-ui answerFromSession), not in one of its
 		// own: 19 → 15 with the above.
