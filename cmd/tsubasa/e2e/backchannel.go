@@ -22,11 +22,10 @@ import (
 type LogoutReceiver struct {
 	URL string
 
-	mu       sync.Mutex
-	got      []ReceivedLogout
-	statuses []int
-	hold     chan struct{} // closed: answer at once
-	arrived  chan struct{}
+	answerScript
+	mu      sync.Mutex
+	got     []ReceivedLogout
+	arrived chan struct{}
 }
 
 // ReceivedLogout is one request the receiver got.
@@ -39,8 +38,8 @@ type ReceivedLogout struct {
 // NewLogoutReceiver starts a receiver, closed when t ends.
 func NewLogoutReceiver(t *testing.T) *LogoutReceiver {
 	t.Helper()
-	r := &LogoutReceiver{hold: make(chan struct{}), arrived: make(chan struct{}, 1)}
-	close(r.hold)
+	r := &LogoutReceiver{arrived: make(chan struct{}, 1)}
+	r.init()
 	srv := httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(func() { r.Release(); srv.Close() })
 	r.URL = srv.URL + "/backchannel-logout"
@@ -53,12 +52,8 @@ func (r *LogoutReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	r.got = append(r.got, ReceivedLogout{Method: req.Method, ContentType: req.Header.Get("Content-Type"),
 		Form: form, Token: form.Get("logout_token")})
-	status := http.StatusOK
-	if len(r.statuses) > 0 {
-		status, r.statuses = r.statuses[0], r.statuses[1:]
-	}
-	hold := r.hold
 	r.mu.Unlock()
+	status, hold := r.next()
 	select {
 	case r.arrived <- struct{}{}:
 	default:
@@ -70,31 +65,6 @@ func (r *LogoutReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-}
-
-// Answer makes the next requests get these statuses, in order.
-func (r *LogoutReceiver) Answer(statuses ...int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.statuses = append(r.statuses, statuses...)
-}
-
-// Hold makes every answer wait until Release: a relying party that hangs.
-func (r *LogoutReceiver) Hold() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.hold = make(chan struct{})
-}
-
-// Release lets held answers go.
-func (r *LogoutReceiver) Release() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	select {
-	case <-r.hold:
-	default:
-		close(r.hold)
-	}
 }
 
 // Received returns the requests so far.

@@ -27,11 +27,10 @@ type WebhookReceiver struct {
 	URL    string
 	Secret string // set by Subscribe
 
+	answerScript
 	mu       sync.Mutex
 	got      []Delivery
-	statuses []int
-	hold     chan struct{} // closed: answer at once
-	inflight int           // requests not yet answered nor abandoned
+	inflight int // requests not yet answered nor abandoned
 }
 
 // Delivery is one request the receiver got.
@@ -62,8 +61,8 @@ type WebhookBody struct {
 // NewWebhookReceiver starts a receiver, closed when t ends.
 func NewWebhookReceiver(t *testing.T) *WebhookReceiver {
 	t.Helper()
-	r := &WebhookReceiver{hold: make(chan struct{})}
-	close(r.hold)
+	r := &WebhookReceiver{}
+	r.init()
 	srv := httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(func() { r.Release(); srv.Close() })
 	r.URL = srv.URL + "/hooks"
@@ -72,7 +71,9 @@ func NewWebhookReceiver(t *testing.T) *WebhookReceiver {
 
 func (r *WebhookReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	raw, _ := io.ReadAll(io.LimitReader(req.Body, 64<<10))
-	d := Delivery{Header: req.Header.Clone(), Raw: raw, Status: http.StatusOK}
+	d := Delivery{Header: req.Header.Clone(), Raw: raw}
+	var hold <-chan struct{}
+	d.Status, hold = r.next()
 	r.mu.Lock()
 	d.Err = VerifyDelivery(d.Header, r.Secret, raw, time.Now())
 	if req.Method != http.MethodPost || req.Header.Get("Content-Type") != "application/json" {
@@ -81,11 +82,7 @@ func (r *WebhookReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	if err := json.Unmarshal(raw, &d.Body); err != nil && d.Err == nil {
 		d.Err = err
 	}
-	if len(r.statuses) > 0 {
-		d.Status, r.statuses = r.statuses[0], r.statuses[1:]
-	}
 	r.got = append(r.got, d)
-	hold := r.hold
 	r.inflight++
 	r.mu.Unlock()
 	defer func() {
@@ -157,31 +154,6 @@ func (r *WebhookReceiver) Subscribe(t *testing.T, s *Server, events ...string) a
 	r.Secret = out.Secret
 	r.mu.Unlock()
 	return out
-}
-
-// Answer makes the next requests get these statuses, in order.
-func (r *WebhookReceiver) Answer(statuses ...int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.statuses = append(r.statuses, statuses...)
-}
-
-// Hold makes every answer wait until Release: a receiver that hangs.
-func (r *WebhookReceiver) Hold() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.hold = make(chan struct{})
-}
-
-// Release lets held answers go.
-func (r *WebhookReceiver) Release() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	select {
-	case <-r.hold:
-	default:
-		close(r.hold)
-	}
 }
 
 // InFlight is the number of requests the receiver holds: arrived, not
