@@ -114,16 +114,7 @@ type ContactVerifyData struct {
 	Address      string // the address being confirmed
 }
 
-func (d ContactVerifyData) validate() error {
-	var errs []error
-	if d.Code == "" {
-		errs = append(errs, errors.New("code required"))
-	}
-	if d.ValidMinutes <= 0 {
-		errs = append(errs, errors.New("valid minutes must be positive"))
-	}
-	return errors.Join(errs...)
-}
+func (d ContactVerifyData) validate() error { return validateCode(d.Code, d.ValidMinutes) }
 
 type field struct{ name, value string }
 
@@ -203,12 +194,16 @@ type SupportCodeData struct {
 	ValidMinutes int
 }
 
-func (d SupportCodeData) validate() error {
+func (d SupportCodeData) validate() error { return validateCode(d.Code, d.ValidMinutes) }
+
+// validateCode checks what every mail carrying a one-time code needs: the
+// code and how many minutes it stays valid.
+func validateCode(code string, validMinutes int) error {
 	var errs []error
-	if d.Code == "" {
+	if code == "" {
 		errs = append(errs, errors.New("code required"))
 	}
-	if d.ValidMinutes <= 0 {
+	if validMinutes <= 0 {
 		errs = append(errs, errors.New("valid minutes must be positive"))
 	}
 	return errors.Join(errs...)
