@@ -116,6 +116,8 @@ func Default() Config {
 		// Nobody's forwarding headers are believed until proxies are listed.
 		TrustedProxies: []string{},
 		ProxyHeader:    ProxyHeaderXForwardedFor,
+		// An IPv6 subscriber holds at least a /64 (RFC 6177).
+		Limits: LimitsConfig{IPv6Prefix: 64},
 	}
 }
 

@@ -62,6 +62,9 @@ type DeviceOptions struct {
 	MaxEntriesGlobal     int
 	EntryWindow          time.Duration
 	MaxEntriesPerCode    int
+	// IPv6Prefix is the network an IPv6 client's entries count under
+	// (clientaddr.LimitKey; 0: clientaddr.DefaultIPv6Prefix).
+	IPv6Prefix int
 	// Audit records device.approved and device.denied [a logger on Store].
 	Audit *audit.Logger
 }

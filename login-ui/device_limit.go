@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"time"
 
+	"tsubasa/provider/clientaddr"
 	"tsubasa/storage"
 )
 
 // Entry limits of the device pages: every user code entered (at /device
 // and /device/confirm, right or wrong) counts in a sliding window per
-// client address and in all. The counts are storage.Throttles, so they
+// client address (an IPv6 client: its network, DeviceOptions.IPv6Prefix)
+// and in all. The counts are storage.Throttles, so they
 // hold across replicas and restarts; the check and the count are one
 // update. With the defaults (10 per address, 1000 in all, per 10 minutes)
 // and 20^8 codes, 1000 live codes are found with a chance below 1 in
@@ -24,7 +26,7 @@ var errEntryLimit = errors.New("loginui: device entry limit")
 // wait, when a limit is reached.
 func (f *deviceFeature) admit(r *http.Request) (time.Duration, bool) {
 	now := f.u.now().UTC()
-	keys := []string{"device/ip/" + clientIP(r), "device/all"}
+	keys := []string{"device/ip/" + clientaddr.LimitKey(clientIP(r), f.IPv6Prefix), "device/all"}
 	limits := []int{f.MaxEntriesPerAddress, f.MaxEntriesGlobal}
 	var retry time.Duration
 	err := f.Store.UpdateThrottles(r.Context(), now, keys, func(ts []storage.Throttle) ([]storage.Throttle, error) {

@@ -82,6 +82,36 @@ func TestDeviceEntryLimitSlides(t *testing.T) {
 	}
 }
 
+// TestDeviceEntryLimitPerIPv6Network: entries from every address of one
+// IPv6 /64 share the address's limit (DeviceOptions.IPv6Prefix defaults to
+// 64), so rotating addresses tries no more codes; the next /64 and an IPv4
+// client keep their own.
+func TestDeviceEntryLimitPerIPv6Network(t *testing.T) {
+	e := newDeviceEnv(t)
+	from := func(remote string) int {
+		r := httptest.NewRequest(http.MethodPost, "/device", strings.NewReader(url.Values{"user_code": {"XXXXXXXX"}}.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.RemoteAddr = remote
+		w := httptest.NewRecorder()
+		e.u.Handler().ServeHTTP(w, r)
+		return w.Code
+	}
+	for i := range 3 {
+		if code := from("[2001:db8:1:2::" + string(rune('a'+i)) + "]:4711"); code == http.StatusTooManyRequests {
+			t.Fatalf("entry %d throttled", i)
+		}
+	}
+	if code := from("[2001:db8:1:2:ffff:ffff:ffff:ffff]:4711"); code != http.StatusTooManyRequests {
+		t.Errorf("a fourth address of the /64: %d, want 429", code)
+	}
+	if code := from("[2001:db8:1:3::1]:4711"); code == http.StatusTooManyRequests {
+		t.Errorf("the next /64 throttled")
+	}
+	if code := from("192.0.2.1:4711"); code == http.StatusTooManyRequests {
+		t.Errorf("an IPv4 client throttled")
+	}
+}
+
 // TestDeviceCodeEntriesPerCode: a code confirmed MaxEntriesPerCode times
 // (each a login request) is refused after, though still pending.
 func TestDeviceCodeEntriesPerCode(t *testing.T) {

@@ -225,3 +225,33 @@ func TestDeviceAuthorizationLimit(t *testing.T) {
 		t.Fatalf("after the window: %d", rec.Code)
 	}
 }
+
+// TestDeviceAuthorizationLimitPerIPv6Network: the addresses of one IPv6
+// network (Options.IPv6Prefix) share one count; the next network and an
+// IPv4 client do not.
+func TestDeviceAuthorizationLimitPerIPv6Network(t *testing.T) {
+	addr := ""
+	e := newWireEnvWith(t, func(o *Options) {
+		o.Clients = append(o.Clients, storage.Client{ID: "tv", Public: true, GrantTypes: []string{GrantDeviceCode}, Scopes: []string{"openid"}})
+		o.DeviceMaxPerAddress, o.DeviceWindow, o.IPv6Prefix = 3, 10*time.Minute, 56
+		o.ClientAddr = func(*http.Request) string { return addr }
+	})
+	post := func(from string) int {
+		addr = from
+		return e.post("/device_authorization", url.Values{"client_id": {"tv"}, "scope": {"openid"}}, "", "").Code
+	}
+	for _, a := range []string{"2001:db8:1:200::1", "2001:db8:1:2ff::1", "2001:db8:1:201:ffff::1"} {
+		if code := post(a); code != http.StatusOK {
+			t.Fatalf("authorization from %s: %d", a, code)
+		}
+	}
+	if code := post("2001:db8:1:2aa::9"); code != http.StatusTooManyRequests {
+		t.Errorf("a fourth address of the /56: %d, want 429", code)
+	}
+	if code := post("2001:db8:1:300::1"); code != http.StatusOK {
+		t.Errorf("the next /56: %d", code)
+	}
+	if code := post("192.0.2.1"); code != http.StatusOK {
+		t.Errorf("an IPv4 client: %d", code)
+	}
+}

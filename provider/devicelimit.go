@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"tsubasa/provider/clientaddr"
 	"tsubasa/storage"
 )
 
@@ -16,7 +17,8 @@ import (
 // address in a sliding window (Options.DeviceMaxPerAddress per
 // DeviceWindow), in storage (Throttles), so that the bound holds across
 // replicas. The address is cmd's (Options.ClientAddr: the TCP peer, or
-// what a trusted proxy says).
+// what a trusted proxy says); an IPv6 client counts under its network
+// (Options.IPv6Prefix), whose addresses it can rotate through.
 
 // errDeviceLimit: the address is over its device authorizations.
 var errDeviceLimit = errors.New("provider: device authorizations over the limit")
@@ -30,7 +32,8 @@ func (p *Provider) admitDeviceAuthorization(ctx context.Context, r *http.Request
 	}
 	now, window, limit := p.now().UTC(), p.opts.DeviceWindow, p.opts.DeviceMaxPerAddress
 	var retry time.Duration
-	err := p.store.UpdateThrottles(ctx, now, []string{"device_authorization/ip/" + p.opts.ClientAddr(r)},
+	key := "device_authorization/ip/" + clientaddr.LimitKey(p.opts.ClientAddr(r), p.opts.IPv6Prefix)
+	err := p.store.UpdateThrottles(ctx, now, []string{key},
 		func(ts []storage.Throttle) ([]storage.Throttle, error) {
 			var times []time.Time
 			for _, t := range ts[0].Times {

@@ -109,6 +109,9 @@ type Options struct {
 	DeviceMaxPerAddress int
 	DeviceWindow        time.Duration
 	ClientAddr          func(*http.Request) string
+	// IPv6Prefix is the network an IPv6 client's device authorizations
+	// count under (clientaddr.LimitKey; 0: clientaddr.DefaultIPv6Prefix).
+	IPv6Prefix int
 
 	Dev    bool // allow an http issuer
 	Now    func() time.Time

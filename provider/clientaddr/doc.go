@@ -48,6 +48,18 @@
 // asks of recipients. IPv4-mapped IPv6 addresses count as their IPv4 form;
 // zones are refused in headers and dropped from the peer.
 //
+// # Limit keys
+//
+// Every per-address rate limit counts a client under LimitKey of its
+// address, never the address itself: an IPv4 address is its own key, but
+// an IPv6 client counts under its network (config limits.ipv6_prefix,
+// a /64 by default), because one subscriber holds every address of at
+// least a /64 and could otherwise spread its guesses over them. Only limit
+// keys aggregate; the login history, alerts, devices page, GeoIP, audit
+// events and logs keep the full address. A test reads the module's source
+// and fails on a throttle caller that is not classified, or a per-address
+// one that does not go through LimitKey (limitkey_callers_test.go).
+//
 // # Use
 //
 // cmd builds a Resolver from the configuration and wraps the whole handler

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"tsubasa/provider/clientaddr"
 	"tsubasa/storage"
 )
 
@@ -68,6 +69,9 @@ type LockoutOptions struct {
 	// PerIPMaxFailures bounds failures from one address within Window,
 	// whatever the numbers tried [100].
 	PerIPMaxFailures int
+	// IPv6Prefix is the network an IPv6 client's failures count under in
+	// the per-address window (clientaddr.LimitKey) [64].
+	IPv6Prefix int
 	// KnownDeviceMaxFailures is the budget of a device that has logged in
 	// as the member before, counted apart from the member's (see budget)
 	// [0: none, every device counts against the member].
@@ -129,6 +133,7 @@ func NewService(store ServiceStore, h *Hasher, opts Options) *Service {
 	setDefault(&l.BaseDelay, 30*time.Second)
 	setDefault(&l.MaxDelay, 15*time.Minute)
 	setDefault(&l.PerIPMaxFailures, 100)
+	setDefault(&l.IPv6Prefix, clientaddr.DefaultIPv6Prefix)
 	setDefault(&opts.TelephoneMaxFailures, 5)
 	setDefault(&opts.TelephoneLockout, 30*time.Minute)
 	if opts.Now == nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"tsubasa/provider/clientaddr"
 	"tsubasa/storage"
 )
 
@@ -60,7 +61,13 @@ func (l LockoutOptions) delay(n int) time.Duration {
 // shared by every process on the backend, so that a guess counts wherever
 // it lands.
 func numberKey(number string) string { return "login/number/" + number }
-func addressKey(ip string) string    { return "login/address/" + ip }
+
+// addressKey is the key of the per-address window of ip: an IPv6 client
+// counts under its network (LockoutOptions.IPv6Prefix), so that rotating
+// through the addresses of a /64 buys no guesses.
+func (l LockoutOptions) addressKey(ip string) string {
+	return "login/address/" + clientaddr.LimitKey(ip, l.IPv6Prefix)
+}
 
 // lockStateOfThrottle and throttleOf map an unknown number's lock state to
 // its stored record. The record expires once the state no longer
@@ -122,7 +129,7 @@ func (s *Service) addressWait(ctx context.Context, ip string, now time.Time) (ti
 	if ip == "" || limit <= 0 {
 		return 0, nil
 	}
-	t, err := s.store.Throttle(ctx, addressKey(ip), now)
+	t, err := s.store.Throttle(ctx, s.opts.Lockout.addressKey(ip), now)
 	if err != nil {
 		return 0, err
 	}
@@ -140,7 +147,7 @@ func (s *Service) addressFailed(ctx context.Context, ip string, now time.Time) e
 	if ip == "" || limit <= 0 {
 		return nil
 	}
-	return s.store.UpdateThrottles(storage.Direct(ctx), now, []string{addressKey(ip)}, func(ts []storage.Throttle) ([]storage.Throttle, error) {
+	return s.store.UpdateThrottles(storage.Direct(ctx), now, []string{s.opts.Lockout.addressKey(ip)}, func(ts []storage.Throttle) ([]storage.Throttle, error) {
 		times := append(inWindow(ts[0].Times, now, window), now)
 		slices.SortFunc(times, time.Time.Compare)
 		// Failures older than the newest limit decide no answer.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"tsubasa/provider/clientaddr"
 	"tsubasa/provider/notify"
 	"tsubasa/storage"
 )
@@ -66,6 +67,9 @@ type Options struct {
 	MaxAttempts    int           // wrong entries that end a challenge [5]
 	ResendPerHour  int           // sends per hour, per member and per client address [10]
 	ResendInterval time.Duration // least time between two sends for a member and purpose [60s]
+	// IPv6Prefix is the network an IPv6 client's sends count under in the
+	// per-address hourly limit (clientaddr.LimitKey) [64].
+	IPv6Prefix int
 	// Formats maps a purpose to FormatDigits or FormatPictogram; purposes
 	// left out use digits.
 	Formats         map[string]string
@@ -139,7 +143,7 @@ func NewService(store Store, mail notify.Mailer, sms notify.SMSSender, r *notify
 	return &Service{
 		store: store, mail: mail, sms: sms, render: r, o: o,
 		key: append([]byte(nil), o.HMACKey...), countries: countries, numbers: notify.NewSMSPolicy(o.SMSCountries), log: o.Logger,
-		limits: newLimiter(store, o.ResendInterval, o.ResendPerHour, o.Logger),
+		limits: newLimiter(store, o),
 	}, nil
 }
 
@@ -155,6 +159,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.ResendInterval == 0 {
 		o.ResendInterval = time.Minute
+	}
+	if o.IPv6Prefix == 0 {
+		o.IPv6Prefix = clientaddr.DefaultIPv6Prefix
 	}
 	if o.PictogramLength == 0 {
 		o.PictogramLength = 4

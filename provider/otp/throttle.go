@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"tsubasa/provider/clientaddr"
 	"tsubasa/storage"
 )
 
@@ -22,19 +23,22 @@ const hour = time.Hour
 //	                             or Until zero when that send's delivery failed
 //	                             (the interval is waived for the next one)
 //	otp/member/<member>          Times = sends in the last hour (the newest perHour)
-//	otp/address/<ip>             the same per client address
+//	otp/address/<network>        the same per client address: an IPv6 client
+//	                             counts under its network (Options.IPv6Prefix,
+//	                             clientaddr.LimitKey), an IPv4 one per address
 //
 // The interval also counts from the stored challenge (Issue passes its
 // CreatedAt), which a used code does not hold up.
 type limiter struct {
-	store    storage.Throttles
-	interval time.Duration
-	perHour  int
-	log      *slog.Logger
+	store      storage.Throttles
+	interval   time.Duration
+	perHour    int
+	ipv6Prefix int
+	log        *slog.Logger
 }
 
-func newLimiter(store storage.Throttles, interval time.Duration, perHour int, log *slog.Logger) *limiter {
-	return &limiter{store: store, interval: interval, perHour: perHour, log: log}
+func newLimiter(store storage.Throttles, o Options) *limiter {
+	return &limiter{store: store, interval: o.ResendInterval, perHour: o.ResendPerHour, ipv6Prefix: o.IPv6Prefix, log: o.Logger}
 }
 
 func slotKey(memberID, purpose string) string { return "otp/send/" + memberID + "/" + purpose }
@@ -49,7 +53,7 @@ var errWait = errors.New("otp: resend throttled")
 func (l *limiter) reserve(ctx context.Context, memberID, purpose, ip string, stored, now time.Time) (time.Duration, error) {
 	keys := []string{slotKey(memberID, purpose), "otp/member/" + memberID}
 	if ip != "" {
-		keys = append(keys, "otp/address/"+ip)
+		keys = append(keys, "otp/address/"+clientaddr.LimitKey(ip, l.ipv6Prefix))
 	}
 	var wait time.Duration
 	err := l.store.UpdateThrottles(ctx, now, keys, func(ts []storage.Throttle) ([]storage.Throttle, error) {

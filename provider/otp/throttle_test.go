@@ -119,6 +119,22 @@ func TestHourlyLimitPerIP(t *testing.T) {
 	fx.issue(t, IssueRequest{Member: m, IP: "203.0.113.8"})
 }
 
+// TestHourlyLimitPerIPv6Network: sends from every address of one IPv6
+// /64 share the per-address hour, so rotating through the network sends
+// no more than one address; the next /64 and an IPv4 client go ahead.
+func TestHourlyLimitPerIPv6Network(t *testing.T) {
+	fx := newFixture(t, func(o *Options) { o.ResendPerHour = 3 })
+	ctx := t.Context()
+	member := func(id string) storage.Member { m := hanako(); m.ID = id; return m }
+	for i := range 3 {
+		fx.issue(t, IssueRequest{Member: member(fmt.Sprintf("m-%d", i)), IP: fmt.Sprintf("2001:db8:1:2::%x", i+1)})
+	}
+	_, err := fx.svc.Issue(ctx, IssueRequest{Member: member("m-next"), Purpose: PurposeLogin, IP: "2001:db8:1:2:ffff::9"})
+	wantWait(t, err, time.Hour)
+	fx.issue(t, IssueRequest{Member: member("m-next"), IP: "2001:db8:1:3::1"})
+	fx.issue(t, IssueRequest{Member: member("m-v4"), IP: "203.0.113.7"})
+}
+
 func TestLongestWaitWins(t *testing.T) {
 	fx := newFixture(t, func(o *Options) { o.ResendPerHour = 2; o.ResendInterval = 10 * time.Minute })
 	fx.issue(t, IssueRequest{})

@@ -184,6 +184,7 @@ func memberOptions(cfg config.Config, log *slog.Logger) member.Options {
 			BaseDelay:        cfg.Lockout.BaseDelay,
 			MaxDelay:         cfg.Lockout.MaxDelay,
 			PerIPMaxFailures: cfg.Lockout.PerIPMaxFailures,
+			IPv6Prefix:       cfg.Limits.IPv6Prefix,
 			// Device ids come from the risk feature's device cookie.
 			KnownDeviceMaxFailures: cfg.Lockout.KnownDeviceMaxFailures,
 		},

@@ -71,6 +71,7 @@ func newServer(ctx context.Context, d *Deps) (*server, error) {
 		DeviceMaxPerAddress: cfg.Device.MaxAuthorizationsPerAddress,
 		DeviceWindow:        cfg.Device.EntryWindow,
 		ClientAddr:          clientaddr.From,
+		IPv6Prefix:          cfg.Limits.IPv6Prefix,
 	})
 	if err != nil {
 		return nil, err

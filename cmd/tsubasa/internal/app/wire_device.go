@@ -25,6 +25,7 @@ func (s *server) wireDevice() (loginui.Feature, error) {
 		MaxEntriesGlobal:     cfg.Device.MaxEntriesGlobal,
 		EntryWindow:          cfg.Device.EntryWindow,
 		MaxEntriesPerCode:    cfg.Device.MaxEntriesPerCode,
+		IPv6Prefix:           cfg.Limits.IPv6Prefix,
 		Audit:                audit.New(s.deps.Store, siem),
 	}), nil
 }

@@ -53,6 +53,7 @@ func otpService(d *Deps, m *messaging) (*otp.Service, error) {
 		MaxAttempts:     o.MaxAttempts,
 		ResendInterval:  o.ResendInterval,
 		ResendPerHour:   o.ResendPerHour,
+		IPv6Prefix:      cfg.Limits.IPv6Prefix,
 		Formats:         o.Formats,
 		PictogramLength: o.PictogramLength,
 		SMSCountries:    append([]string{}, o.SMSCountries...), // non-nil: an empty list turns SMS off
