@@ -25,6 +25,7 @@
 //	check                                          answer
 //	---------------------------------------------  ---------------------------------------------
 //	address has PerIPMaxFailures in Window         *ThrottledError
+//	  (an IPv6 address: its network, IPv6Prefix)
 //	hashing full (running and queued)              ErrBusy (nothing is counted)
 //	number malformed                               dummy hash, failure (below)
 //	number unknown, locked in its throttle         *ThrottledError

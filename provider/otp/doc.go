@@ -59,7 +59,8 @@
 //
 // Issue refuses with *ResendWaitError (RetryAfter is the wait to show) when
 // the member's current challenge for the purpose is younger than
-// ResendInterval, or when the member, or the client address, has had
+// ResendInterval, or when the member, or the client address (an IPv6
+// client's network: Options.IPv6Prefix, clientaddr.LimitKey), has had
 // ResendPerHour sends in the last hour. A send whose delivery failed does
 // not hold up a retry (the interval is waived for it) but does count
 // towards the hourly limits. The interval is measured from the stored
