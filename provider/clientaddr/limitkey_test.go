@@ -1,6 +1,9 @@
 package clientaddr
 
-import "testing"
+import (
+	"net/netip"
+	"testing"
+)
 
 func TestLimitKey(t *testing.T) {
 	for _, c := range []struct {
@@ -45,4 +48,47 @@ func TestLimitKeySameForEveryHostOfThePrefix(t *testing.T) {
 	if a, b := LimitKey(lo, 128), LimitKey(hi, 128); a == b {
 		t.Errorf("/128: %s and %s share %s", lo, hi, a)
 	}
+}
+
+// FuzzLimitKey: for any address and prefix length, the key is bounded
+// (no more than "ffff:…:ffff/127", so a flood of addresses cannot grow a
+// record's key), every address of the key's network has the same key,
+// and an IPv4 address (mapped or not) is its own key.
+func FuzzLimitKey(f *testing.F) {
+	for _, s := range []string{"192.0.2.1", "::ffff:192.0.2.1", "2001:db8:1:2::1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", "fe80::1%eth0", "", "x"} {
+		f.Add(s, 64)
+	}
+	f.Fuzz(func(t *testing.T, s string, prefix int) {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return
+		}
+		key := LimitKey(s, prefix)
+		if len(key) > len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/127") {
+			t.Fatalf("LimitKey(%q, %d) = %q: too long", s, prefix, key)
+		}
+		a = a.WithZone("").Unmap()
+		if a.Is4() {
+			if key != a.String() {
+				t.Fatalf("LimitKey(%q, %d) = %q, want the IPv4 address %s", s, prefix, key, a)
+			}
+			return
+		}
+		bits := prefix
+		if bits < 1 || bits > 128 {
+			bits = DefaultIPv6Prefix
+		}
+		// The last address of the network shares the key.
+		b := a.As16()
+		for i := bits; i < 128; i++ {
+			b[i/8] |= 1 << (7 - i%8)
+		}
+		last := netip.AddrFrom16(b)
+		if last.Is4In6() {
+			return // a network around ::ffff:0:0/96 (reserved) ends in IPv4 addresses, each its own key
+		}
+		if other := LimitKey(last.String(), prefix); other != key {
+			t.Fatalf("/%d: %s has key %q, %s of the same network %q", bits, s, key, last, other)
+		}
+	})
 }
