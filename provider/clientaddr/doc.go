@@ -1,7 +1,9 @@
 // Package clientaddr owns the one answer to "which address did this request
-// come from". Every per-address rate limit (the login's per-IP window, the
-// one-time-password sends per address), the login history, the devices page,
-// the login alerts and the audit events read it from here, so they all agree.
+// come from", and the key per-address limits count it under (LimitKey).
+// Every per-address rate limit (the login's per-IP window, the
+// one-time-password sends per address, device user code entries and device
+// authorizations per address), the login history, the devices page, the
+// login alerts and the audit events read it from here, so they all agree.
 //
 // # Derivation
 //
