@@ -122,14 +122,19 @@ func checkBackfilled(t *testing.T, url string, conn *pgx.Conn) {
 		} else {
 			ms, err = s.MembersByPhone(ctx, tc.phone, 10)
 		}
-		var ids []string
-		for _, m := range ms {
-			ids = append(ids, m.ID)
-		}
+		ids := memberIDs(ms)
 		if err != nil || !sameSet(ids, tc.want) {
 			t.Errorf("lookup %q%q: %v, %v; want %v", tc.email, tc.phone, ids, err, tc.want)
 		}
 	}
+}
+
+func memberIDs(ms []storage.Member) []string {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
 }
 
 func sameSet(a, b []string) bool {
@@ -261,4 +266,40 @@ func TestMigration8AfterThePreparation(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkBackfilled(t, url, conn)
+}
+
+// A replica of a version before migration 8, still running during a
+// rollout, changes a member's record and not the contact columns: the
+// lookup by the old contact, which the columns still hold, must not
+// answer with a member whose record no longer has it.
+func TestLookupSkipsAMemberAnOlderReplicaMoved(t *testing.T) {
+	ctx := t.Context()
+	url := pgtest.NewDatabase(t, "")
+	s, err := Open(ctx, Options{URL: url, MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a, b := oldMembers[0], oldMembers[1]
+	b.Email = a.Email
+	for _, m := range []storage.Member{a, b} {
+		if err := s.CreateMember(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	moved := a
+	moved.Email, moved.Phone = "moved@example.jp", ""
+	data, err := encode(moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, "UPDATE members SET number = $2, data = $3 WHERE id = $1", a.ID, a.Number, data); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := s.MembersByEmail(ctx, a.Email, 10); err != nil || len(ms) != 1 || ms[0].ID != b.ID {
+		t.Errorf("by the old email: %v, %v; want only %s, whose record holds it", memberIDs(ms), err, b.ID)
+	}
+	if ms, err := s.MembersByPhone(ctx, a.Phone, 10); err != nil || len(ms) != 0 {
+		t.Errorf("by the old phone: %v, %v; want no one", memberIDs(ms), err)
+	}
 }
