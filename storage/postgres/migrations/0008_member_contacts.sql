@@ -29,8 +29,9 @@
 -- rollout): the columns and indexes are created only when missing (an
 -- invalid index, a failed concurrent build, is built again), and the
 -- backfill writes only rows whose columns differ from the record. Then
--- this migration takes no lock that stops logins for longer than the
--- backfill's reading of the table.
+-- this migration takes no lock on the table: it reads every row once and
+-- locks only the few rows it writes (those an older replica created or
+-- changed since the preparation) until it commits.
 
 DO $$
 BEGIN
