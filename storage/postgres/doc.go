@@ -32,8 +32,14 @@
 // that SQL compares is a timestamptz (microseconds) and the nanoseconds
 // below it, compared as a row, so SQL decides exactly as the Go value
 // would. The plans of these lookups on a million members are checked to use
-// their index (TestHotLookupsUseIndexes). Member email and phone are not
-// lookup paths of the storage roles, so they have no index.
+// their index (TestHotLookupsUseIndexes). The back office's lookup of
+// members by email or phone (MemberContacts) reads columns of their own,
+// email and phone, with partial indexes (migration 8), which every write
+// of a member fills from the record (contacts.go): not expression indexes
+// on the JSON, which PostgreSQL cannot compute for a record holding a
+// NUL. Migration 8 fills them for the members already stored, in SQL
+// where ->> cannot fail and in Go for the other records
+// (migrate_steps.go, the one migration with a step in Go).
 //
 // Strings that PostgreSQL text cannot hold (invalid UTF-8, NUL) are never
 // stored keys: a lookup by one finds nothing instead of failing.

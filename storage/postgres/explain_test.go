@@ -18,8 +18,10 @@ import (
 var load = []string{
 	// Keys ascending, so that the load appends to each index instead of
 	// thrashing the small test server's buffers; the plans do not care.
-	`INSERT INTO members (id, number, webauthn_handle, data)
+	// Families of two share an email; two members in three have a phone.
+	`INSERT INTO members (id, number, webauthn_handle, email, phone, data)
 	 SELECT 'm' || lpad(i::text, 7, '0'), lpad(i::text, 9, '0'), decode(lpad(to_hex(i), 128, '0'), 'hex'),
+	        'family' || (i / 2) || '@example.jp', CASE WHEN i % 3 <> 0 THEN '+8190' || lpad(i::text, 8, '0') END,
 	        json_build_object('ID', 'm' || lpad(i::text, 7, '0'), 'Number', lpad(i::text, 9, '0'), 'FamilyName', '山田')
 	 FROM generate_series(1, 1000000) i`,
 	`INSERT INTO tokens (id, kind, member_id, client_id, session_id, family_id, auth_request_id, consumed, expires_at, expires_ns, data)
@@ -76,6 +78,8 @@ func hotQueries(now time.Time) []query {
 		{"member by id, for update", members.selForUpdate, []any{"m0000500"}},
 		{"member by number", memberByNumberSQL, []any{"000000500"}},
 		{"member by WebAuthn handle", memberByHandleSQL, []any{[]byte("0123456789abcdef0123456789abcdef")}},
+		{"members by email", membersByEmailSQL, []any{"family250@example.jp", 51}},
+		{"members by phone", membersByPhoneSQL, []any{"+819000000500", 51}},
 		{"token by id", tokens.sel, []any{"t10"}},
 		{"refresh token rotation", rotateSQL, []any{"t10", now, int16(0)}},
 		{"token revoked (database fallback)", tokenRevokedSQL, []any{candidateKeys(&tok), now, int16(0)}},

@@ -13,17 +13,26 @@ var members = newTable(table[storage.Member]{
 	kind:   "member",
 	key:    []string{"id"},
 	keyOf:  func(m *storage.Member) []any { return []any{m.ID} },
-	cols:   []string{"number", "webauthn_handle"},
-	colsOf: func(m *storage.Member) []any { return []any{null(m.Number), nullBytes(m.WebAuthnHandle)} },
+	cols:   []string{"number", "webauthn_handle", "email", "phone"},
+	colsOf: memberCols,
 }, "members")
+
+// memberCols are the columns of members beside the id and data; every
+// write of a member writes them all (contacts.go for email and phone).
+func memberCols(m *storage.Member) []any {
+	return []any{null(m.Number), nullBytes(m.WebAuthnHandle), contactCol(m.Email), contactCol(m.Phone)}
+}
 
 const (
 	memberByNumberSQL = "SELECT data FROM members WHERE number = $1"
 	memberByHandleSQL = "SELECT data FROM members WHERE webauthn_handle = $1"
-	// createMemberSQL skips a member whose id, number or handle is taken,
-	// so that one taken key does not abort CreateMembers' transaction.
-	createMemberSQL = "INSERT INTO members (id, number, webauthn_handle, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"
 )
+
+// createMemberSQL skips a member whose id, number or handle is taken, so
+// that one taken key does not abort CreateMembers' transaction. It is the
+// table's own insert, so that it writes every column CreateMember writes
+// (the contacts too).
+var createMemberSQL = members.insert + " ON CONFLICT DO NOTHING"
 
 // memberChanged is the notification payload for a change to member id:
 // every process drops it from its member cache ("M", too long for a

@@ -162,6 +162,11 @@ func migrate(ctx context.Context, conn *pgx.Conn, log *slog.Logger) (SchemaStatu
 			if _, err := tx.Exec(ctx, m.sql); err != nil {
 				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 			}
+			if step := migrationSteps[m.Version]; step != nil {
+				if err := step(ctx, tx, log); err != nil {
+					return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+				}
+			}
 			if _, err := tx.Exec(ctx, recordSQL, m.Version, m.Name, m.sum); err != nil {
 				return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
 			}

@@ -90,6 +90,25 @@ func TestTextPostgreSQLCannotHold(t *testing.T) {
 			}
 		}
 	}
+	// A contact with a NUL is kept in the record, and out of the contact
+	// columns: the lookup by it finds nothing, and fails no other.
+	nul := storage.Member{ID: "m2", Number: "1000002", Email: "x\x00y@example.jp", Phone: "+8190\x001", Locale: "ja"}
+	if err := s.CreateMember(ctx, nul); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.MemberByID(ctx, "m2"); err != nil || got.Email != nul.Email || got.Phone != nul.Phone {
+		t.Fatalf("member with a NUL in their contacts: %+v, %v", got, err)
+	}
+	for name, lookup := range map[string]func(string) ([]storage.Member, error){
+		"MembersByEmail": func(k string) ([]storage.Member, error) { return s.MembersByEmail(ctx, k, 10) },
+		"MembersByPhone": func(k string) ([]storage.Member, error) { return s.MembersByPhone(ctx, k, 10) },
+	} {
+		for _, key := range []string{"x\x00y@example.jp", "+8190\x001", "\xff\xfe"} {
+			if ms, err := lookup(key); err != nil || len(ms) != 0 {
+				t.Errorf("%s(%q): %d members, %v; want none and no error", name, key, len(ms), err)
+			}
+		}
+	}
 	if ts, err := s.ListTokens(ctx, storage.TokenFilter{MemberID: "\xff"}); err != nil || len(ts) != 0 {
 		t.Errorf("ListTokens by an unstorable member: %v, %v", ts, err)
 	}

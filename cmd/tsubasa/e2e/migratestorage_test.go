@@ -17,7 +17,8 @@ import (
 // refuses to copy into the now non-empty database again. A server on
 // PostgreSQL with that secret then serves the same member and password,
 // the CLI-added client, the same signing keys (an ID token issued on bbolt
-// verifies against the new JWKS) and the refresh token issued on bbolt.
+// verifies against the new JWKS) and the refresh token issued on bbolt,
+// and the back office finds the member by email.
 func TestMigrateStorageFromBolt(t *testing.T) {
 	s := StartWithMember(t, Options{})
 	out := s.CLI(t, false, "client", "add", "--id", "moved-app", "--name", "Moved app", "--redirect-uri", s.Issuer+"/rp/callback")
@@ -67,4 +68,6 @@ func TestMigrateStorageFromBolt(t *testing.T) {
 	LoginRP(t, rp, NewBrowser(t, p))
 	LoginRP(t, NewRP(t, p, "moved-app", m[1]), NewBrowser(t, p))
 	outputHas(t, "member show after the move", p.CLI(t, false, "member", "show", MemberNumber), "空野")
+	// The copy writes the contact columns the back office's lookup reads.
+	outputHas(t, "member find after the move", p.CLI(t, false, "member", "find", "--email", "hanako@example.com"), MemberNumber)
 }
