@@ -67,9 +67,11 @@ type WebhookData struct {
 }
 
 // webhookDetail are the Detail names that go out: what changed (field,
-// status, scope, reason) and who changed it (by); never a value a member
-// typed, such as a new address ("to").
-var webhookDetail = []string{"field", "status", "scope", "reason", "by"}
+// status, scope, reason), who changed it (by) and, for alert.queued, which
+// alert (kind: a new device's login alert or a newly linked app's), so a
+// receiver can tell a new device from an app link; never a value a
+// member typed, such as a new address ("to").
+var webhookDetail = []string{"field", "status", "scope", "reason", "by", "kind"}
 
 // WebhookMessages returns the outbox messages of e, one per subscription
 // in subs that asks for its type: what a backend writes in the commit
