@@ -28,7 +28,7 @@ var webhookTests = []test{
 		w := webhook("wh-ssf")
 		w.SSF = &storage.SSFStream{ClientID: "partner-a", Audience: "https://partner-a.example",
 			EventsRequested: []string{"https://schemas.openid.net/secevent/caep/event-type/credential-change"},
-			Description: "risk engine", AuthorizationSealed: "c2VhbGVk"}
+			Description:     "risk engine", AuthorizationSealed: "c2VhbGVk"}
 		ok(t, s.CreateWebhook(t.Context(), w))
 		equal(t, must(s.WebhookByID(t.Context(), "wh-ssf"))(t), w)
 		equal(t, must(s.ListWebhooks(t.Context()))(t), []storage.Webhook{w})
