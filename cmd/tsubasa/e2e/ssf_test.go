@@ -18,6 +18,7 @@ const (
 	caepSessionRevoked   = "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
 	riscAccountDisabled  = "https://schemas.openid.net/secevent/risc/event-type/account-disabled"
 	riscAccountEnabled   = "https://schemas.openid.net/secevent/risc/event-type/account-enabled"
+	riscAccountPurged    = "https://schemas.openid.net/secevent/risc/event-type/account-purged"
 )
 
 const ssfStreams = adminapi.Prefix + "/ssf/streams"
@@ -73,7 +74,8 @@ func TestSSFDiscovery(t *testing.T) {
 // page, and the back office disables and enables the member. The
 // receiver gets, after the retry of the first SET (same jti), a
 // credential change, the sessions' revocation, the account disabled and
-// enabled, in the order they happened, each a SET signed by a key of the
+// enabled, and once the member is erased the account purged, in the
+// order they happened, each a SET signed by a key of the
 // provider's JWKS, typ secevent+jwt, with iss, aud, jti and an iss_sub
 // subject naming the member as the partner knows them (pairwise), and
 // neither the member's id, number, name, address nor a password.
@@ -83,7 +85,7 @@ func TestSSFStreamPushesSignedSETsInOrder(t *testing.T) {
 	r := NewSETReceiver(t, s, "Bearer partner-a-ssf-0123456789")
 	r.Answer(http.StatusInternalServerError)
 	st := createStream(t, s, "partner-a", "https://partner-a.example", r,
-		caepCredentialChange, caepSessionRevoked, riscAccountDisabled, riscAccountEnabled)
+		caepCredentialChange, caepSessionRevoked, riscAccountDisabled, riscAccountEnabled, riscAccountPurged)
 
 	b := e.browser(t)
 	f := NewFlow()
@@ -114,7 +116,14 @@ func TestSSFStreamPushesSignedSETsInOrder(t *testing.T) {
 		}
 	}
 
-	sets := r.WaitEvents(t, webhookWait, caepCredentialChange, caepSessionRevoked, riscAccountDisabled, riscAccountEnabled)
+	r.WaitEvents(t, webhookWait, caepCredentialChange, caepSessionRevoked, riscAccountDisabled, riscAccountEnabled)
+	// Then the member is erased: the partner hears the account is purged.
+	_, etag := getMember(t, s, tok, MemberNumber)
+	if a := AdminDo(t, s, http.MethodDelete, membersPath+MemberNumber, tok, "", "If-Match", etag); a.Status != http.StatusOK {
+		t.Fatalf("erasing the member: %d %s", a.Status, a.Body)
+	}
+	sets := r.WaitEvents(t, webhookWait, caepCredentialChange, caepSessionRevoked, riscAccountDisabled, riscAccountEnabled,
+		riscAccountPurged)
 	checkSETs(t, s, st, idA.Subject, sets)
 	all := r.Received()
 	if all[0].Status != http.StatusInternalServerError || all[0].Err != nil || all[0].Claims.JTI != sets[0].Claims.JTI {
