@@ -112,7 +112,7 @@ func TestDeliverPushesASignedSET(t *testing.T) {
 		req.Header.Get("Accept") != "application/json" {
 		t.Errorf("headers: %v", req.Header)
 	}
-	jws, err := jose.ParseSigned(rcv.bodies[0], []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSignedCompact(rcv.bodies[0], []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}

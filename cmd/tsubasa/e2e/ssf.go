@@ -90,7 +90,7 @@ func (r *SETReceiver) serve(w http.ResponseWriter, req *http.Request) {
 // verify checks the SET's signature against the transmitter's published
 // keys and its typ, and reads its claims.
 func (r *SETReceiver) verify(raw string, claims *SETClaims) (jose.Header, string, error) {
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.PS256, jose.EdDSA})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.PS256, jose.EdDSA})
 	if err != nil {
 		return jose.Header{}, "", err
 	}
