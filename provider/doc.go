@@ -92,7 +92,13 @@
 //     the sub the client knows, never nonce) with the key of the client's
 //     ID token algorithm at each try and POSTs it through outbound. ID
 //     tokens always carry sid, so backchannel_logout_session_required is
-//     always met.
+//     always met;
+//   - Security Event Tokens for the Shared Signals streams (set.go):
+//     provider/ssf decides what a SET says; this package names the
+//     member as the stream's client knows them (SETSubject: pairwise for
+//     a third party, as in its ID tokens) and signs the SET with the
+//     current key of the default algorithm, typ secevent+jwt (SignSET),
+//     so a receiver verifies it against the JWKS (JWKSURI).
 //
 // What op still answers itself is /keys by methods other than GET and
 // HEAD; its token, revocation, introspection, userinfo, end-session and

@@ -19,6 +19,30 @@ type Webhook struct {
 	// member.created …), in the order given; never empty.
 	Events    []string
 	CreatedAt time.Time
+	// SSF, when set, makes the subscription an OpenID Shared Signals
+	// stream (provider/ssf): its deliveries go out as Security Event
+	// Tokens pushed to URL (RFC 8935) rather than as Standard Webhooks,
+	// and Events are the audit types its requested SET events map from.
+	// The outbox messages are the same (WebhookMessages).
+	SSF *SSFStream `json:",omitempty"`
+}
+
+// SSFStream is what a Shared Signals stream adds to a subscription.
+type SSFStream struct {
+	// ClientID is the partner client the stream belongs to: each SET
+	// names the member by the subject that client sees (pairwise for a
+	// third party).
+	ClientID string
+	// Audience is the SETs' aud.
+	Audience string
+	// EventsRequested are the SET event type URIs the partner asked for,
+	// in the order given.
+	EventsRequested []string
+	Description     string `json:",omitempty"`
+	// AuthorizationSealed is the Authorization header the receiver wants,
+	// encrypted under a key derived from the server's key (provider/ssf):
+	// empty when none.
+	AuthorizationSealed string `json:",omitempty"`
 }
 
 // Webhooks stores the subscriptions.
@@ -67,9 +91,11 @@ type WebhookData struct {
 }
 
 // webhookDetail are the Detail names that go out: what changed (field,
-// status, scope, reason) and who changed it (by); never a value a member
-// typed, such as a new address ("to").
-var webhookDetail = []string{"field", "status", "scope", "reason", "by"}
+// status, scope, reason), who changed it (by) and, for alert.queued, which
+// alert (kind: a new device's login alert or a newly linked app's), so a
+// receiver can tell a new device from an app link; never a value a
+// member typed, such as a new address ("to").
+var webhookDetail = []string{"field", "status", "scope", "reason", "by", "kind"}
 
 // WebhookMessages returns the outbox messages of e, one per subscription
 // in subs that asks for its type: what a backend writes in the commit

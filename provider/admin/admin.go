@@ -82,6 +82,12 @@ type Options struct {
 	// both, subscriptions cannot be added.
 	WebhookKey      []byte
 	CheckWebhookURL func(string) error
+	// SSFIssuer names the issuer in Shared Signals streams' configurations;
+	// SSFKey seals the Authorization header each stream's receiver wants
+	// (provider/ssf). Without SSFKey (and CheckWebhookURL), streams cannot
+	// be created.
+	SSFIssuer string
+	SSFKey    []byte
 	// Logouts queues the back-channel logouts of the sessions an operator
 	// ends, before they end; nil queues none.
 	Logouts *notify.Logouts
@@ -105,6 +111,8 @@ type Service struct {
 	logouts   *notify.Logouts
 	whKey     []byte
 	whCheck   func(string) error
+	ssfIssuer string
+	ssfKey    []byte
 	log       *slog.Logger
 	now       func() time.Time
 	backups   *backups
@@ -138,6 +146,7 @@ func New(o Options) (*Service, error) {
 		sms: notify.NewSMSPolicy(o.SMSCountries), countries: o.SMSCountries,
 		progress: o.Progress, cursorKey: o.CursorKey, jobTTL: o.JobTTL, audit: o.Audit, logouts: o.Logouts,
 		whKey: o.WebhookKey, whCheck: o.CheckWebhookURL, log: o.Logger,
+		ssfIssuer: o.SSFIssuer, ssfKey: o.SSFKey,
 		now: o.Now, backups: newBackups(), otp: o.OTP, support: o.Support.withDefaults(),
 	}
 	return s, nil

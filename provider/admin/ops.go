@@ -64,6 +64,11 @@ var table = []operation{
 	jsonOp(adminapi.WebhookList, (*Service).listWebhooks),
 	jsonOp(adminapi.WebhookRemove, (*Service).removeWebhook),
 
+	jsonOp(adminapi.SSFStreamCreate, (*Service).createStream),
+	jsonOp(adminapi.SSFStreamList, (*Service).listStreams),
+	jsonOp(adminapi.SSFStreamShow, (*Service).showStream),
+	jsonOp(adminapi.SSFStreamDelete, (*Service).deleteStream),
+
 	jsonOp(adminapi.KeysList, (*Service).listKeys),
 	jsonOp(adminapi.KeysRotate, (*Service).rotateKeys),
 

@@ -55,9 +55,11 @@ func (s *Service) listWebhooks(ctx context.Context, _ adminapi.Empty) ([]adminap
 	if err != nil {
 		return nil, err
 	}
-	out := make([]adminapi.WebhookView, len(ws))
-	for i, w := range ws {
-		out[i] = viewWebhook(w)
+	out := []adminapi.WebhookView{}
+	for _, w := range ws {
+		if w.SSF == nil { // a Shared Signals stream is listed with the streams
+			out = append(out, viewWebhook(w))
+		}
 	}
 	return out, nil
 }
@@ -65,7 +67,7 @@ func (s *Service) listWebhooks(ctx context.Context, _ adminapi.Empty) ([]adminap
 // removeWebhook deletes a subscription: nothing more is queued for it.
 func (s *Service) removeWebhook(ctx context.Context, in adminapi.IDInput) (adminapi.WebhookView, error) {
 	w, err := s.store.WebhookByID(ctx, in.ID)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || err == nil && w.SSF != nil {
 		return adminapi.WebhookView{}, adminapi.NotFound("no webhook %q", in.ID)
 	}
 	if err != nil {

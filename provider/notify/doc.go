@@ -130,7 +130,8 @@
 // (WorkerOptions.Deliverers): storage.ChannelBackchannelLogout is an
 // HTTP POST of a logout token, signed at each try by the provider, which
 // cmd wires in; storage.ChannelWebhook is a back office's webhook
-// delivery, signed at each try by provider/webhook. Logouts (backchannel.go) queues those messages wherever
+// delivery, signed at each try by provider/webhook, or, for a Shared
+// Signals stream, a Security Event Token pushed by provider/ssf. Logouts (backchannel.go) queues those messages wherever
 // sessions end, before they end, one per session and client with an id
 // derived from the pair, so queueing twice stores once. A message that
 // fails for good goes to WorkerOptions.DeadLetter (cmd: an audit event

@@ -65,7 +65,9 @@ func (s *Store) EraseMember(ctx context.Context, memberID string, check func(sto
 		if err := members.del(tx, &m); err != nil {
 			return noAbort(err)
 		}
-		return noAbort(events.put(tx, nil, &tombstone))
+		// Through putEvent, as every event: a subscription that asks for
+		// the tombstone (a Shared Signals stream's account-purged) gets it.
+		return noAbort(putEvent(tx, &tombstone))
 	})
 	if err != nil {
 		return storage.Erased{}, err

@@ -45,6 +45,16 @@ var webhookDeliveryTests = []test{
 			t.Fatalf("body %s carries a detail that is not on the list", m.Text)
 		}
 	}},
+	{"EraseMember/the tombstone queues its webhook messages in the erasure's commit, as every event does", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		m, tomb := erasable(t, s)
+		ok(t, s.CreateWebhook(ctx, storage.Webhook{ID: "wh-a", URL: "https://a.example/", Events: []string{tomb.Type}, CreatedAt: at(-time.Hour)}))
+		must(s.EraseMember(ctx, m.ID, nil, tomb))(t)
+		got := webhookMessages(t, s)
+		equal(t, messageIDs(got), []string{tomb.ID + ".wh-a"})
+		b := must(storage.ParseWebhookBody(got[0]))(t)
+		equal(t, []string{got[0].OrderKey, b.Type, b.Data.MemberID}, []string{"wh-a/" + m.ID, tomb.Type, m.ID})
+	}},
 	{"UpdateMemberWithEvents/an update that fails queues no webhook message for its events", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()
 		ok(t, s.CreateMember(ctx, member(1)))

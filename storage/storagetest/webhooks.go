@@ -24,6 +24,15 @@ var webhookTests = []test{
 		isErr(t, s.CreateWebhook(t.Context(), other), storage.ErrAlreadyExists)
 		equal(t, must(s.WebhookByID(t.Context(), "wh-1"))(t).URL, webhook("wh-1").URL)
 	}},
+	{"CreateWebhook/a Shared Signals stream reads back with its stream settings", func(t *testing.T, s storage.Store) {
+		w := webhook("wh-ssf")
+		w.SSF = &storage.SSFStream{ClientID: "partner-a", Audience: "https://partner-a.example",
+			EventsRequested: []string{"https://schemas.openid.net/secevent/caep/event-type/credential-change"},
+			Description:     "risk engine", AuthorizationSealed: "c2VhbGVk"}
+		ok(t, s.CreateWebhook(t.Context(), w))
+		equal(t, must(s.WebhookByID(t.Context(), "wh-ssf"))(t), w)
+		equal(t, must(s.ListWebhooks(t.Context()))(t), []storage.Webhook{w})
+	}},
 	{"ListWebhooks/every subscription, by id", func(t *testing.T, s storage.Store) {
 		for _, id := range []string{"wh-b", "wh-a", "wh-c"} {
 			ok(t, s.CreateWebhook(t.Context(), webhook(id)))

@@ -39,10 +39,12 @@ func getMember(t *testing.T, s *Server, token, number string) (adminapi.MemberVi
 // by wrong passwords, and every call is audited under its agent.
 func TestAdminAPIMemberSupport(t *testing.T) {
 	smtp := notifytest.NewSMTPServer(t)
-	o := Options{}
+	o := Options{Extra: privateHooks}
 	_, o.SMTPPort = smtp.Addr()
 	s := StartWithMember(t, o)
 	tok := OpsToken(t, s)
+	hooks := NewWebhookReceiver(t)
+	hooks.Subscribe(t, s, "login.succeeded", "alert.queued", "login.failed", "profile.changed", "member.status_changed")
 	agent := []string{"X-Tsubasa-Agent", "agent-042"}
 	m, _ := getMember(t, s, tok, MemberNumber)
 	if byID, _ := getMember(t, s, tok, m.ID); byID.Number != MemberNumber {
@@ -110,6 +112,8 @@ func TestAdminAPIMemberSupport(t *testing.T) {
 		t.Errorf("unlock: %d %s", a.Status, a.Body)
 	}
 
+	supportWebhooks(t, s, tok, hooks, agent...)
+
 	var evs adminapi.EventsOutput
 	AdminDo(t, s, http.MethodGet, membersPath+MemberNumber+"/events?limit=100", tok, "").JSON(t, &evs)
 	agents := 0
@@ -118,8 +122,58 @@ func TestAdminAPIMemberSupport(t *testing.T) {
 			agents++
 		}
 	}
-	if agents != 5 { // the session's end, the support session's start and verification, the password, the unlock
+	if agents != 8 { // the session's end, the support session's start and verification, the password, the unlock, the profile change, the disable, the enable
 		t.Errorf("%d admin.call events of agent-042 in the member's history, want 5", agents)
+	}
+}
+
+// supportWebhooks changes the member's profile, disables and enables
+// the member through the API, then checks what a back office subscribed
+// to the support test's events got about the member, each verified and
+// in order: the login from a new device (login.succeeded, then its
+// alert.queued of kind login_alert), the lockout (a login.failed
+// refused as throttled), the profile change (naming the operator as its
+// author, never the new value) and the status going to disabled and back.
+func supportWebhooks(t *testing.T, s *Server, tok string, hooks *WebhookReceiver, agent ...string) {
+	t.Helper()
+	m, etag := getMember(t, s, tok, MemberNumber)
+	if a := AdminDo(t, s, http.MethodPatch, membersPath+MemberNumber, tok, `{"given_name_latin":"Hanae"}`,
+		append([]string{"If-Match", etag}, agent...)...); a.Status != http.StatusOK {
+		t.Fatalf("profile change: %d %s", a.Status, a.Body)
+	}
+	for _, op := range []string{"/disable", "/enable"} {
+		if a := AdminDo(t, s, http.MethodPost, membersPath+MemberNumber+op, tok, "", agent...); a.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", op, a.Status, a.Body)
+		}
+	}
+	ds := hooks.WaitTypes(t, m.ID, webhookWait, "login.succeeded", "alert.queued", "login.failed",
+		"profile.changed", "member.status_changed", "member.status_changed")
+	checkOrdered(t, ds)
+	var alert, locked bool
+	var statuses []string
+	for _, d := range ds {
+		data := d.Body.Data
+		switch d.Body.Type {
+		case "alert.queued":
+			alert = alert || data.Detail["kind"] == "login_alert" && data.DeviceID != ""
+		case "login.failed":
+			locked = locked || data.Reason == "throttled" && data.Detail["scope"] != ""
+		case "profile.changed":
+			if data.Detail["by"] != "operator" || strings.Contains(string(d.Raw), "Hanae") {
+				t.Errorf("profile.changed delivery: %s", d.Raw)
+			}
+		case "member.status_changed":
+			statuses = append(statuses, data.Detail["status"])
+		}
+	}
+	if !alert {
+		t.Error("no alert.queued delivery of a login alert for the new device")
+	}
+	if !locked {
+		t.Error("no login.failed delivery refused as throttled once the member was locked")
+	}
+	if !slices.Equal(statuses, []string{"disabled", "active"}) {
+		t.Errorf("member.status_changed statuses %q, want disabled then active", statuses)
 	}
 }
 

@@ -198,9 +198,13 @@ func (c *Chrome) passkeyFailed(shot string) {
 // app with it (button, then autofill) at acr phr; a failed user
 // verification is refused with the generic message; the member deletes
 // the passkey and it no longer logs in. Pages are shot at every step.
+// A back office subscribed to passkey.added and passkey.removed gets both,
+// signed, about this member, in that order.
 func TestBrowserPasskeyJourney(t *testing.T) {
 	sms := notifytest.NewSMSWebhook(t)
-	s := Start(t, Options{Host: "localhost", Extra: "dev: true\n", SMSURL: sms.URL()})
+	s := Start(t, Options{Host: "localhost", Extra: "dev: true\n" + privateHooks, SMSURL: sms.URL()})
+	hooks := NewWebhookReceiver(t)
+	hooks.Subscribe(t, s, "member.created", "passkey.added", "passkey.removed")
 	s.CLI(t, false, "member", "create", "--number", pkNumber, "--password", pkPass, "--family-name", "大空", "--given-name", "翼",
 		"--phone", "+819012345678", "--country", "JP", "--locale", "en")
 	c := NewChrome(t)
@@ -349,6 +353,12 @@ func TestBrowserPasskeyJourney(t *testing.T) {
 	waitAuthenticatorCredentials(t, auth, 0)
 	noAutofill()
 	noSignal()
+
+	ds := hooks.WaitTypes(t, hooks.WaitCreated(t, webhookWait), webhookWait, "member.created", "passkey.added", "passkey.removed")
+	checkOrdered(t, ds)
+	if n := len(ds); n != 3 {
+		t.Errorf("the receiver accepted %d deliveries about the member, want member.created, passkey.added, passkey.removed", n)
+	}
 }
 
 // waitAuthenticatorCredentials waits until the authenticator holds n passkeys.

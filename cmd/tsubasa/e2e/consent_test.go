@@ -42,7 +42,7 @@ func startConsent(t *testing.T) *consentEnv {
     policy_uri: https://partner-a.example/privacy
 otp:
   on_login: never
-`, port)
+`, port) + privateHooks
 	s := StartWithMember(t, Options{Port: port, Extra: extra})
 	e := &consentEnv{s: s, localRP: fmt.Sprintf("http://localhost:%d/rp/callback", port)}
 	out := s.CLI(t, false, "client", "add", "--id", "partner-b", "--name", "Partner B", "--third-party",
@@ -99,6 +99,8 @@ func TestThirdPartyConsent(t *testing.T) {
 	e := startConsent(t)
 	s, b := e.s, e.browser(t)
 	ctx := t.Context()
+	hooks := NewWebhookReceiver(t)
+	hooks.Subscribe(t, s, "app.linked", "app.unlinked")
 
 	// First-party: no consent page, the public sub.
 	f := NewFlow()
@@ -235,6 +237,11 @@ func TestThirdPartyConsent(t *testing.T) {
 		t.Errorf("pairwise sub changed after relinking")
 	}
 
+	// A back office subscribed to app.linked and app.unlinked got each,
+	// signed, about this member and naming the app, in order.
+	checkAppEvents(t, hooks.WaitTypes(t, idWeb.Subject, webhookWait, "app.linked", "app.linked", "app.unlinked", "app.linked"),
+		"app.linked partner-a", "app.linked partner-b", "app.unlinked partner-a", "app.linked partner-a")
+
 	// The audit log has the unlink; the CLI client's secret is stored hashed.
 	s.Stop(t)
 	st, err := bolt.Open(filepath.Join(s.Dir, "tsubasa.db"), bolt.Options{ReadOnly: true})
@@ -270,6 +277,20 @@ func TestThirdPartyConsent(t *testing.T) {
 	c, err := st.ClientByID(ctx, "partner-b")
 	if err != nil || len(c.SecretHash) == 0 || bytes.Contains(c.SecretHash, []byte(e.secretB)) {
 		t.Errorf("partner-b's secret is not stored as a hash: %v", err)
+	}
+}
+
+// checkAppEvents fails t unless ds are, in order, the deliveries want
+// names ("type client_id"), each verified.
+func checkAppEvents(t *testing.T, ds []Delivery, want ...string) {
+	t.Helper()
+	checkOrdered(t, ds)
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.Body.Type+" "+d.Body.Data.ClientID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("app deliveries %q, want %q", got, want)
 	}
 }
 

@@ -33,7 +33,9 @@ func (e *otpEnv) stepUpTo(t *testing.T, b *Browser, path string, n int) Page {
 // address is saved only once the code sent to IT comes back; a mobile
 // number is confirmed by SMS; contact.changed is in the audit log.
 func TestOTPContactChange(t *testing.T) {
-	e := startOTP(t, "  on_login: never\n", Options{})
+	e := startOTP(t, "  on_login: never\n", Options{Extra: privateHooks})
+	hooks := NewWebhookReceiver(t)
+	hooks.Subscribe(t, e.s, "contact.changed")
 	b := NewBrowser(t, e.s)
 	page := e.stepUpTo(t, b, "/account/contacts", 1)
 	mustContain(t, "contacts page", page.Body, "hanako@example.com", `autocomplete="email"`, `autocomplete="tel"`)
@@ -85,6 +87,21 @@ func TestOTPContactChange(t *testing.T) {
 	}
 	if ev := e.s.CLI(t, false, "events", "--member", MemberNumber); strings.Count(ev, "contact.changed") != 2 {
 		t.Errorf("want two contact.changed events:\n%s", ev)
+	}
+	// A back office subscribed to contact.changed gets both, signed, in
+	// order, naming the field, never the new address or number.
+	m, _ := getMember(t, e.s, OpsToken(t, e.s), MemberNumber)
+	ds := hooks.WaitTypes(t, m.ID, webhookWait, "contact.changed", "contact.changed")
+	checkOrdered(t, ds)
+	var fields []string
+	for _, d := range ds {
+		fields = append(fields, d.Body.Data.Detail["field"])
+		if raw := string(d.Raw); strings.Contains(raw, "example.org") || strings.Contains(raw, "8765") {
+			t.Errorf("a contact.changed delivery carries the new contact: %s", raw)
+		}
+	}
+	if !slices.Equal(fields, []string{"email", "phone"}) {
+		t.Errorf("contact.changed fields %q, want email then phone", fields)
 	}
 }
 

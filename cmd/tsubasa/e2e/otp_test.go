@@ -194,7 +194,9 @@ func TestOTPLoginBySMS(t *testing.T) {
 // member with nowhere to send a code is told how to register one instead
 // of being let through at a lower level.
 func TestOTPStepUp(t *testing.T) {
-	e := startOTP(t, "  on_login: never\n  resend_interval: 1s\n", Options{})
+	e := startOTP(t, "  on_login: never\n  resend_interval: 1s\n", Options{Extra: privateHooks})
+	hooks := NewWebhookReceiver(t)
+	hooks.Subscribe(t, e.s, "otp.locked")
 	b := NewBrowser(t, e.s)
 	f := NewFlow()
 	first := claimsOf(t, e, f, Login(t, b, e.rp.AuthURL(f), MemberNumber, MemberPass))
@@ -217,6 +219,9 @@ func TestOTPStepUp(t *testing.T) {
 	if strings.Contains(dead.Body, `name="otp"`) || !strings.Contains(dead.Body, "入力の誤りが上限に達した") {
 		t.Fatalf("after 5 wrong codes: status %d\n%s", dead.Status, dead.Body)
 	}
+	// A back office subscribed to otp.locked hears of it, signed.
+	m, _ := getMember(t, e.s, OpsToken(t, e.s), MemberNumber)
+	checkOrdered(t, hooks.WaitTypes(t, m.ID, webhookWait, "otp.locked"))
 	time.Sleep(1100 * time.Millisecond) // resend_interval
 	if res := b.Post(t, page.URL, "/login/otp/resend", url.Values{"authRequestID": {page.AuthRequestID(t)}}); res.Status != http.StatusOK {
 		t.Fatalf("new code after the dead one: status %d\n%s", res.Status, res.Body)

@@ -50,6 +50,7 @@ type WebhookBody struct {
 	Data      struct {
 		MemberID string            `json:"member_id"`
 		ClientID string            `json:"client_id"`
+		DeviceID string            `json:"device_id"`
 		Method   string            `json:"method"`
 		Success  bool              `json:"success"`
 		Reason   string            `json:"reason"`

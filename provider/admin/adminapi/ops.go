@@ -46,6 +46,12 @@ var (
 	WebhookList   = Op[Empty, []WebhookView]{Name: "webhook/list"}
 	WebhookRemove = Op[IDInput, WebhookView]{Name: "webhook/remove"}
 
+	// OpenID Shared Signals streams (provider/ssf).
+	SSFStreamCreate = Op[SSFStreamInput, SSFStreamView]{Name: "ssf/stream/create"}
+	SSFStreamList   = Op[Empty, []SSFStreamView]{Name: "ssf/stream/list"}
+	SSFStreamShow   = Op[IDInput, SSFStreamView]{Name: "ssf/stream/show"}
+	SSFStreamDelete = Op[IDInput, SSFStreamView]{Name: "ssf/stream/delete"}
+
 	KeysList   = Op[Empty, []KeyView]{Name: "keys/list"}
 	KeysRotate = Op[Empty, []KeyView]{Name: "keys/rotate"}
 

@@ -159,6 +159,11 @@ var Routes = []Route{
 	route(post, "/webhooks", WebhookAdd, ScopeWebhooks,
 		"Subscribe a receiver to member events (its signing secret is shown once)", created),
 	route(del, "/webhooks/{id}", WebhookRemove, ScopeWebhooks, "Remove a webhook subscription"),
+	route(get, "/ssf/streams", SSFStreamList, ScopeWebhooks, "List the OpenID Shared Signals streams"),
+	route(post, "/ssf/streams", SSFStreamCreate, ScopeWebhooks,
+		"Create a Shared Signals stream for a partner client: Security Event Tokens pushed to its receiver (RFC 8935)", created),
+	route(get, "/ssf/streams/{id}", SSFStreamShow, ScopeWebhooks, "Read a Shared Signals stream's configuration"),
+	route(del, "/ssf/streams/{id}", SSFStreamDelete, ScopeWebhooks, "Delete a Shared Signals stream: nothing more is sent"),
 
 	route(get, "/keys", KeysList, ScopeKeys, "List signing keys"),
 	route(post, "/keys:rotate", KeysRotate, ScopeKeys, "Rotate the signing keys"),

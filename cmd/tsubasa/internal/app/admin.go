@@ -77,6 +77,10 @@ func (d *Deps) AdminOptions(p *provider.Provider) (admin.Options, error) {
 		// under the rules of addresses Tsubasa calls.
 		WebhookKey:      deriveKey(d.HMACKey, "webhook-secret"),
 		CheckWebhookURL: cfg.CheckOutboundURL,
+		// Shared Signals streams: the receivers' Authorization headers
+		// sealed under a key of their own (wire_ssf.go).
+		SSFIssuer: cfg.Issuer,
+		SSFKey:    deriveKey(d.HMACKey, ssfKeyPurpose),
 	}
 	if p != nil {
 		o.Clients, o.RotateKeys = p.Clients(), p.RotateKeys

@@ -304,6 +304,22 @@ func TestAdminAnswersMatchTheDocument(t *testing.T) {
 	}
 	call("DELETE", "/admin/v1/webhooks/{id}", "/admin/v1/webhooks/"+hookID, "", "", 200)
 	call("DELETE", "/admin/v1/webhooks/{id}", "/admin/v1/webhooks/"+hookID, "", "", 404)
+	const streams, caep = "/admin/v1/ssf/streams", "https://schemas.openid.net/secevent/caep/event-type/credential-change"
+	stream := call("POST", streams, streams, js, `{"client_id":"ops","delivery":{"method":"urn:ietf:rfc:8935",
+		"endpoint_url":"https://risk.example.com/ssf","authorization_header":"Bearer partner-token-1"},"events_requested":["`+caep+`"]}`, 201).(map[string]any)
+	call("POST", streams, streams, js, `{"client_id":"nobody","delivery":{"method":"urn:ietf:rfc:8935",
+		"endpoint_url":"https://risk.example.com/ssf"},"events_requested":["`+caep+`"]}`, 400)
+	call("POST", streams, streams, js, `{"client_id":"ops","delivery":{"method":"urn:ietf:rfc:8936",
+		"endpoint_url":"https://risk.example.com/ssf"},"events_requested":["`+caep+`"]}`, 400)
+	call("GET", streams, streams, "", "", 200)
+	streamID, _ := stream["stream_id"].(string)
+	if streamID == "" || strings.Contains(fmt.Sprint(stream), "partner-token-1") || stream["authorization_header_set"] != true {
+		t.Fatalf("a new stream's answer: %v", stream)
+	}
+	call("GET", streams+"/{id}", streams+"/"+streamID, "", "", 200)
+	call("DELETE", "/admin/v1/webhooks/{id}", "/admin/v1/webhooks/"+streamID, "", "", 404)
+	call("DELETE", streams+"/{id}", streams+"/"+streamID, "", "", 200)
+	call("GET", streams+"/{id}", streams+"/"+streamID, "", "", 404)
 	call("DELETE", m, mp, "", "", 428)
 	call("DELETE", m, mp, "", "", 412, "If-Match", `"stale"`)
 	call("GET", m, mp, "", "", 200)

@@ -19,7 +19,10 @@
 // the outbound client (jwks_uri fetches) and gives the provider the UI's
 // page for an unusable request_uri; wire_webhooks.go gives the outbox
 // worker the webhook deliverer and its dead letters, and wraps the store
-// so that an event a subscription asks for wakes the worker. routes() mounts the
+// so that an event a subscription asks for wakes the worker;
+// wire_ssf.go hands a Shared Signals stream's deliveries to provider/ssf
+// with the provider as the SET signer, and serves
+// /.well-known/ssf-configuration beside the admin API. routes() mounts the
 // login UI's pages, SSO in front of /authorize, the guarded authorization
 // callback, the telephone PIN API (provider/member), health, the
 // development pages (the demo relying party of package demo, the outbox),

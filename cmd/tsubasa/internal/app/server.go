@@ -13,6 +13,7 @@ import (
 	"tsubasa/provider/clientaddr"
 	"tsubasa/provider/member"
 	"tsubasa/provider/passkey"
+	"tsubasa/provider/ssf"
 )
 
 // server is the assembled HTTP application.
@@ -155,6 +156,7 @@ func (s *server) routes() http.Handler {
 	}
 	if s.admin != nil {
 		mux.Handle(adminPrefix, s.admin)
+		mux.Handle(ssf.Path, ssfConfiguration(s.deps.Config.Issuer, s.provider))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)

@@ -87,7 +87,7 @@ func newMessaging(d *Deps, met *metrics.Metrics, p *provider.Provider) (*messagi
 		// Logout tokens go out from the outbox too (wire_backchannel.go).
 		// And webhooks (wire_webhooks.go).
 		Deliverers: map[string]notify.Deliverer{storage.ChannelBackchannelLogout: backchannelDeliverer(p),
-			storage.ChannelWebhook: d.webhookDeliverer()},
+			storage.ChannelWebhook: d.webhookDeliverer(p)},
 		DeadLetter: deadLetter(audit.New(d.Store, siemLogger(cfg)),
 			met.OutboxDeadLetters(storage.ChannelEmail, storage.ChannelSMS, storage.ChannelBackchannelLogout, storage.ChannelWebhook)),
 	})

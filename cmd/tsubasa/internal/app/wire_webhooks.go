@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"tsubasa/provider"
 	"tsubasa/provider/audit"
 	"tsubasa/provider/notify"
 	"tsubasa/provider/webhook"
@@ -21,8 +22,9 @@ import (
 // (provider/webhook) through the SSRF-safe client.
 
 // webhookDeliverer is the outbox worker's deliverer of webhooks.
-func (d *Deps) webhookDeliverer() notify.Deliverer {
+func (d *Deps) webhookDeliverer(p *provider.Provider) notify.Deliverer {
 	sender := webhook.NewSender(outboundClient(d.Config), deriveKey(d.HMACKey, "webhook-secret"), nil)
+	streams := d.ssfSender(p)
 	return func(ctx context.Context, m notify.OutboxMessage) error {
 		sub, err := d.Store.WebhookByID(ctx, m.To)
 		if errors.Is(err, storage.ErrNotFound) {
@@ -35,6 +37,9 @@ func (d *Deps) webhookDeliverer() notify.Deliverer {
 		b, err := storage.ParseWebhookBody(m)
 		if err != nil {
 			return notify.Permanent(err)
+		}
+		if sub.SSF != nil { // a Shared Signals stream: a SET (wire_ssf.go)
+			return streams(ctx, sub, b)
 		}
 		err = sender.Send(ctx, sub.ID, sub.URL, b.ID, []byte(m.Text))
 		if errors.Is(err, webhook.ErrUndeliverable) {
