@@ -56,6 +56,7 @@ type Config struct {
 	Outbound  OutboundConfig  `yaml:"outbound"`
 	DPoP      DPoPConfig      `yaml:"dpop"`
 	Device    DeviceConfig    `yaml:"device"` // types_device.go
+	Audit     AuditConfig     `yaml:"audit"`  // types_audit.go
 }
 
 // LogConfig shapes the single slog logger built in cmd.

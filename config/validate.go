@@ -80,6 +80,7 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.metrics(c.Metrics, c.Listen)
 	v.partner(c.PAR, c.Outbound)
 	v.device(c.Device) // validate_device.go
+	v.audit(c.Audit)   // validate_audit.go
 	v.backchannelClients(c.Clients, c.Outbound.AllowPrivateNetworks)
 	v.dpop(c.DPoP)
 	v.adminAPI(c.Admin.API)
