@@ -76,7 +76,10 @@ func BenchmarkBytesPerRecord(b *testing.B) {
 				b.Fatal(err)
 			}
 			for k := range 2 { // a login's events: the success and the new device
-				if err := s.AppendEvent(ctx, storage.Event{ID: fmt.Sprintf("%s-%d-%d", rand.Text(), n, k), Time: now,
+				// Times apart, as real events' are: an index on the
+				// time would otherwise deduplicate them.
+				when := now.Add(time.Duration(2*n+k) * time.Millisecond)
+				if err := s.AppendEvent(ctx, storage.Event{ID: fmt.Sprintf("%s-%d-%d", rand.Text(), n, k), Time: when,
 					Type: "login.succeeded", MemberID: id, ClientID: "member-website", DeviceID: dev.ID, IP: "203.0.113.7",
 					UserAgent: sess.UserAgent, Method: "pwd", Success: true}); err != nil {
 					b.Fatal(err)
