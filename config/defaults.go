@@ -107,6 +107,8 @@ func Default() Config {
 		DPoP:     DPoPConfig{ProofMaxAge: time.Minute, NonceTTL: 2 * time.Minute},
 		Device: DeviceConfig{CodeTTL: 10 * time.Minute, Interval: 5 * time.Second, MaxEntriesPerAddress: 10,
 			MaxEntriesGlobal: 1000, EntryWindow: 10 * time.Minute, MaxEntriesPerCode: 5, MaxAuthorizationsPerAddress: 120},
+		// A year's statements and the disputes that follow them.
+		Audit: AuditConfig{Retention: 400 * 24 * time.Hour},
 
 		// No database, no places; a replaced file is read within a minute.
 		GeoIP: GeoIPConfig{CheckEvery: time.Minute},

@@ -57,6 +57,7 @@ type Config struct {
 	DPoP      DPoPConfig      `yaml:"dpop"`
 	Device    DeviceConfig    `yaml:"device"` // types_device.go
 	Limits    LimitsConfig    `yaml:"limits"` // types_limits.go
+	Audit     AuditConfig     `yaml:"audit"`  // types_audit.go
 }
 
 // LogConfig shapes the single slog logger built in cmd.

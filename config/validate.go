@@ -81,6 +81,7 @@ func (c Config) ValidateShipped(s Shipped) error {
 	v.partner(c.PAR, c.Outbound)
 	v.device(c.Device) // validate_device.go
 	v.limits(c.Limits) // validate_limits.go
+	v.audit(c.Audit)   // validate_audit.go
 	v.backchannelClients(c.Clients, c.Outbound.AllowPrivateNetworks)
 	v.dpop(c.DPoP)
 	v.adminAPI(c.Admin.API)

@@ -7,7 +7,7 @@ import (
 
 // Event is an entry of the append-only audit log.
 type Event struct {
-	ID        string // unique and ordered by time within a member
+	ID        string // unique and ordered by time (audit.NewID)
 	Time      time.Time
 	Type      string // e.g. login.succeeded, otp.sent, password.changed
 	MemberID  string
@@ -29,6 +29,22 @@ type Events interface {
 	AppendEvent(ctx context.Context, e Event) error
 	// ListEvents returns a member's events, newest first, at most limit.
 	ListEvents(ctx context.Context, memberID string, limit int) ([]Event, error)
+}
+
+// EventRetention deletes events past the audit log's retention.
+type EventRetention interface {
+	// DeleteEventsBefore deletes events whose Time is before cutoff,
+	// except those whose Type is in keep, oldest first, at most limit of
+	// them (limit must be positive: one call is one bounded commit), and
+	// returns how many. A caller deletes the rest by calling again until
+	// it gets less than limit. The backend walks the log in its time
+	// order without reading what is younger than cutoff: bbolt by event
+	// ID, which audit.NewID makes the time order (an event whose ID sorts
+	// after a younger one's may then be deleted a run late, never one
+	// inside the retention early), PostgreSQL by an index on the time.
+	// What is left of a member's log reads as before: ListEvents, and
+	// ListEventsBefore from a position that names a deleted event.
+	DeleteEventsBefore(ctx context.Context, cutoff time.Time, keep []string, limit int) (int, error)
 }
 
 // Outbox message states.

@@ -30,5 +30,7 @@ type Erasure interface {
 	// check, when not nil, sees the member as the commit reads it, and an
 	// error from it (the member changed since the caller read it) aborts
 	// the erasure, writing nothing, and is returned.
+	// A rotated refresh token's Tombstone names no member: it is not
+	// about them, and stays until it expires.
 	EraseMember(ctx context.Context, memberID string, check func(Member) error, tombstone Event) (Erased, error)
 }

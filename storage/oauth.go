@@ -203,6 +203,22 @@ type Token struct {
 // Expired reports whether the token is past its lifetime.
 func (t Token) Expired(now time.Time) bool { return !now.Before(t.ExpiresAt) }
 
+// Tombstone is what a rotated refresh token keeps until its ExpiresAt, so
+// that a replay of it is recognised and revokes its family: its key and
+// kind, the consumed mark, its expiry, its family and its client (the
+// replay's log line names it). Nothing else: not what the grant carried
+// (subject, audience, scopes, authentication, DPoP key, claims), which the
+// live token after it carries on, nor the member, session or
+// authorization request. So a tombstone is no personal data (an HMAC, a
+// random family id, a client id), and a revocation by member, session or
+// authorization request (an erasure, a logout, a replayed code) leaves it
+// alone: what it revokes is live, and a replay of the tombstone finds a
+// family revoked already. It is found by its key, by its family and
+// client, and by the janitor once expired.
+func (t Token) Tombstone() Token {
+	return Token{ID: t.ID, Kind: t.Kind, ClientID: t.ClientID, FamilyID: t.FamilyID, Consumed: true, ExpiresAt: t.ExpiresAt}
+}
+
 // TokenFilter selects tokens; every non-empty field must match and at least
 // one must be set.
 type TokenFilter struct {
@@ -218,12 +234,14 @@ type TokenFilter struct {
 type Tokens interface {
 	// CreateTokens stores all or none.
 	CreateTokens(ctx context.Context, ts ...Token) error
-	// TokenByID returns the token, consumed refresh tokens included.
+	// TokenByID returns the token, consumed refresh tokens (tombstones)
+	// included.
 	TokenByID(ctx context.Context, id string) (Token, error)
-	// RotateRefreshToken atomically marks the refresh token oldID consumed and
-	// stores next. It returns the old record; ErrConsumed (with the old record,
-	// so the caller can revoke its family) when it was already rotated, and
-	// ErrNotFound when it is unknown, revoked or expired at now.
+	// RotateRefreshToken atomically replaces the refresh token oldID by its
+	// Tombstone (consumed) and stores next. It returns the tombstone;
+	// ErrConsumed (with the tombstone, so the caller can revoke its
+	// family) when it was already rotated, and ErrNotFound when it is
+	// unknown, revoked or expired at now.
 	RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...Token) (Token, error)
 	DeleteToken(ctx context.Context, id string) error
 	// DeleteTokens revokes every token the filter selects: it removes the

@@ -15,6 +15,7 @@ type Store interface {
 	Passkeys
 	Consents
 	Events
+	EventRetention
 	Outbox
 	Logins
 	MemberEvents

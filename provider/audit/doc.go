@@ -14,6 +14,11 @@
 // event with NewID and Prepare and, after the commit, hands it to
 // Logger.Emit for the SIEM line.
 //
+// Events are kept for audit.retention (Retention, run by cmd on every
+// replica: the backends share the work): older ones are deleted, oldest
+// first, a bounded chunk per commit, but for the Kept types (the erasure
+// tombstone, the proof of an erasure).
+//
 // The event IDs are time-ordered (nanoseconds in hex, then random digits), so
 // sorting by ID sorts by time; ListEvents returns a member's newest first.
 package audit

@@ -47,6 +47,9 @@
 // nanoseconds, big-endian), which sort bytewise in time order. DeleteExpired
 // walks each expiry index from the start up to now, so it visits only what
 // is due, and deletes each record with all its index entries.
+// DeleteEventsBefore (the audit retention) has no index of its own: event
+// ids start with the time, so it walks the events bucket from its start
+// and stops at the first event inside the retention.
 //
 // # Writes
 //

@@ -87,8 +87,8 @@ func (s *Store) TokenByID(ctx context.Context, id string) (storage.Token, error)
 	return getOne(ctx, s, tokens, []byte(id))
 }
 
-// RotateRefreshToken marks oldID consumed and stores next; see
-// storage.Tokens. The returned token is the old one as now stored.
+// RotateRefreshToken replaces oldID by its tombstone and stores next; see
+// storage.Tokens. The returned token is the tombstone.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...storage.Token) (storage.Token, error) {
 	var out storage.Token
 	err := s.write(ctx, func(tx *bbolt.Tx) error {
@@ -110,9 +110,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, now time.T
 		if err := checkNewTokens(tx, next); err != nil {
 			return abort(err)
 		}
-		keys := tokens.keys(&old)
-		old.Consumed = true
-		if err := tokens.put(tx, keys, &old); err != nil {
+		// put moves the index entries: the member's, the session's
+		// and the request's go.
+		tomb := old.Tombstone()
+		if err := tokens.put(tx, tokens.keys(&old), &tomb); err != nil {
 			return err
 		}
 		for i := range next {
@@ -121,7 +122,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, now time.T
 				return err
 			}
 		}
-		out = old
+		out = tomb
 		return nil
 	})
 	return out, err

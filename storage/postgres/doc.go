@@ -78,7 +78,10 @@
 // the sessions and tokens and returns what its DELETE … RETURNING removed.
 // DeleteExpired deletes in chunks with FOR UPDATE SKIP LOCKED, so janitors
 // on several replicas share the work without a lease, and a row another
-// transaction holds is left for the next run. ClaimDueMessages locks due
+// transaction holds is left for the next run; DeleteEventsBefore (the
+// audit retention) does the same through events_by_time (migration 0009).
+// A refresh token's rotation rewrites its row as its tombstone in the
+// same UPDATE that claims it (rotateSQL). ClaimDueMessages locks due
 // outbox rows with SKIP LOCKED and leases them, so outbox workers on
 // several replicas take disjoint messages; the worker must claim with it
 // rather than read DueMessages. The claim skips a message whose order key

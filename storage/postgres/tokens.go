@@ -30,9 +30,18 @@ const (
 	// concurrent rotations (in any number of processes) exactly one finds
 	// the row unconsumed; the others wait for its row lock and then find
 	// it consumed.
-	rotateSQL = `UPDATE tokens SET consumed = true
+	//
+	// The row keeps only storage.Token.Tombstone's fields: the statement
+	// builds its data from the old data (nothing is read first) and
+	// empties the columns the tombstone has no value for.
+	rotateSQL = `UPDATE tokens SET consumed = true, member_id = NULL, session_id = NULL, auth_request_id = NULL,
+    data = json_build_object(` + tombstoneFields + `)
 WHERE id = $1 AND kind = 'refresh' AND NOT consumed AND (expires_at, expires_ns) > ($2, $3)
 RETURNING data`
+	// tombstoneFields are the JSON pairs of storage.Token.Tombstone
+	// (a conformance case compares the two).
+	tombstoneFields = `'ID', data->'ID', 'Kind', data->'Kind', 'ClientID', data->'ClientID', 'FamilyID', data->'FamilyID',
+'Consumed', true, 'ExpiresAt', data->'ExpiresAt'`
 	tokenStateSQL = "SELECT data, consumed FROM tokens WHERE id = $1"
 )
 
@@ -101,8 +110,8 @@ func (s *Store) TokenByID(ctx context.Context, id string) (storage.Token, error)
 	return getOne(ctx, s, tokens, id)
 }
 
-// RotateRefreshToken marks oldID consumed and stores next; see
-// storage.Tokens. The returned token is the old one as now stored.
+// RotateRefreshToken replaces oldID by its tombstone and stores next; see
+// storage.Tokens. The returned token is the tombstone.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...storage.Token) (storage.Token, error) {
 	if storable(oldID) && !s.carries(ctx) {
 		return s.rotatePipelined(ctx, oldID, now, next) // two round trips (pipeline_tokens.go)

@@ -36,7 +36,7 @@
 // Where the storage contract leaves a choice, the suite pins one so that
 // backends agree: deleting a missing record returns ErrNotFound;
 // ClaimAuthCode and RotateRefreshToken return the record as stored after
-// the claim (Consumed set); an unconsumed code whose auth request is gone
+// the claim (Consumed set; for a refresh token, its Tombstone); an unconsumed code whose auth request is gone
 // is ErrNotFound; DueMessages (and ClaimDueMessages) order by
 // NextAttemptAt, then CreatedAt, then id;
 // ListSessions, DeleteSessions, ListTokens and DeleteTokens refuse an empty

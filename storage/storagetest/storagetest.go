@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Passkeys", passkeyTests},
 		{"Consents", consentTests},
 		{"Events", eventTests},
+		{"EventRetention", retentionTests},
 		{"Outbox", append(outboxTests, claimTests...)},
 		{"Logins", loginTests},
 		{"MemberEvents", memberEventTests},

@@ -188,11 +188,34 @@ var tokenTests = append([]test{
 		ok(t, s.CreateTokens(ctx, refresh("r1", "f1")))
 		next := []storage.Token{refresh("r2", "f1"), token("a2", storage.AccessToken, "m1", "c1", "s1", "f1", "ar1")}
 		old := must(s.RotateRefreshToken(ctx, "r1", at(time.Minute), next...))(t)
-		want := refresh("r1", "f1")
-		want.Consumed = true
+		want := refresh("r1", "f1").Tombstone()
 		equal(t, old, want)
-		equal(t, must(s.TokenByID(ctx, "r1"))(t), want) // consumed tokens stay readable
+		equal(t, must(s.TokenByID(ctx, "r1"))(t), want) // consumed tokens stay readable, as tombstones
 		equal(t, ids(must(s.ListTokens(ctx, storage.TokenFilter{FamilyID: "f1"}))(t)), "a2,r1,r2")
+	}},
+	{"RotateRefreshToken/the consumed token keeps its tombstone alone, found by key, family and client only", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		ok(t, s.CreateTokens(ctx, refresh("r1", "f1")))
+		must(s.RotateRefreshToken(ctx, "r1", at(time.Minute), refresh("r2", "f1")))(t)
+		got := must(s.TokenByID(ctx, "r1"))(t)
+		// Nothing of the grant (subject, audience, scopes, authentication,
+		// DPoP key, claims, issue time), nor whose it was.
+		equal(t, got, storage.Token{ID: "r1", Kind: storage.RefreshToken, ClientID: "c1", FamilyID: "f1",
+			Consumed: true, ExpiresAt: refresh("r1", "f1").ExpiresAt})
+		// A replay is still recognised, with the family to revoke.
+		old, err := s.RotateRefreshToken(ctx, "r1", at(2*time.Minute), refresh("r3", "f1"))
+		isErr(t, err, storage.ErrConsumed)
+		equal(t, old, got)
+		for _, f := range []storage.TokenFilter{{ClientID: "c1"}, {FamilyID: "f1"}} {
+			equal(t, ids(must(s.ListTokens(ctx, f))(t)), "r1,r2")
+		}
+		for _, f := range []storage.TokenFilter{{MemberID: "m1"}, {SessionID: "s1"}, {AuthRequestID: "ar1"}} {
+			equal(t, ids(must(s.ListTokens(ctx, f))(t)), "r2")
+		}
+		// Revoking the family takes the tombstone along.
+		equal(t, must(s.DeleteTokens(ctx, storage.TokenFilter{FamilyID: "f1"}))(t), 2)
+		_, err = s.TokenByID(ctx, "r1")
+		isErr(t, err, storage.ErrNotFound)
 	}},
 	{"RotateRefreshToken/second rotation returns ErrConsumed with the old token", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()

@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"tsubasa/config"
+	"tsubasa/provider/audit"
 )
 
 // Serve runs the server of cfg until ctx ends: the HTTP listener, the
 // management listener (metrics.listen), the admin socket, key rotation and
-// the janitor, and the outbox worker. Logs go to stderr; development mode
+// the janitors (expired records, and audit events past audit.retention),
+// and the outbox worker. Logs go to stderr; development mode
 // prints its demo client and member to stdout.
 func Serve(ctx context.Context, cfg config.Config, stdout, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
@@ -67,6 +69,7 @@ func ServeDeps(ctx context.Context, d *Deps) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { s.provider.Run(ctx, time.Minute) })
+	wg.Go(func() { audit.NewRetention(d.Store, cfg.Audit.Retention, log, nil).Run(ctx, time.Minute) })
 	wg.Go(func() {
 		if err := s.msg.worker.Run(ctx); err != nil {
 			log.Error("outbox worker stopped", "err", err)
