@@ -174,6 +174,9 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	} else if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
+	// The login UI checks it within this same HTTP request when the
+	// browser has an SSO session (its SSO wrapper): no read back.
+	storage.HandOffAuthRequest(ctx, r)
 	return &authRequest{r: r}, nil
 }
 
@@ -204,7 +207,7 @@ func (p *Provider) requestRules(c storage.Client, req *oidc.AuthRequest) *oidc.E
 }
 
 func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	r, err := s.p.store.AuthRequestByID(ctx, id)
+	r, err := s.p.authRequestByID(ctx, id)
 	if err != nil {
 		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request").WithParent(err)
 	}
@@ -212,6 +215,16 @@ func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequ
 		return nil, oidc.ErrInvalidRequest().WithDescription("the authorization request has expired")
 	}
 	return s.p.wrapAuthRequest(ctx, r)
+}
+
+// authRequestByID is the request as this HTTP request last stored it (the
+// login UI's complete, just before AnswerAuthRequest: storage.WithHandoff
+// says why that is safe), or else as the store has it.
+func (p *Provider) authRequestByID(ctx context.Context, id string) (storage.AuthRequest, error) {
+	if r, ok := storage.HandedAuthRequest(ctx, id); ok {
+		return r, nil
+	}
+	return p.store.AuthRequestByID(ctx, id)
 }
 
 func (p *Provider) wrapAuthRequest(ctx context.Context, r storage.AuthRequest) (*authRequest, error) {
@@ -230,13 +243,17 @@ func (p *Provider) wrapAuthRequest(ctx context.Context, r storage.AuthRequest) (
 // second visit to the callback is refused.
 func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	p := s.p
-	var clientID, sid string
+	var (
+		clientID, sid string
+		issued        storage.AuthRequest
+	)
 	err := p.store.UpdateAuthRequest(ctx, id, func(r storage.AuthRequest) (storage.AuthRequest, error) {
 		clientID, sid = r.ClientID, r.SessionID
 		if r.CodeIssued {
 			return r, errCodeIssued
 		}
 		r.CodeIssued = true
+		issued = r
 		return r, nil
 	})
 	if errors.Is(err, errCodeIssued) {
@@ -245,6 +262,7 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	if err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
+	storage.HandOffAuthRequest(ctx, issued)
 	// Before the code leaves: the session's end must reach every client
 	// that may hold its sid (back-channel logout, backchannel.go).
 	if err := p.recordSessionClient(ctx, sid, clientID); err != nil {
