@@ -49,7 +49,11 @@ RETURNING data`
 
 // CreateAuthRequest stores a new authorization request.
 func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
-	return createOne(ctx, s, authRequests, r)
+	if err := createOne(ctx, s, authRequests, r); err != nil {
+		return err
+	}
+	storage.HandOffAuthRequest(ctx, r) // the next update in this HTTP request swaps
+	return nil
 }
 
 // AuthRequestByID returns the request, even when expired.
@@ -59,8 +63,22 @@ func (s *Store) AuthRequestByID(ctx context.Context, id string) (storage.AuthReq
 
 // UpdateAuthRequest applies fn to the request, its row locked meanwhile:
 // of concurrent binders on any replica, each sees the one before.
+// With the request as this HTTP request last stored it handed off in
+// ctx, one compare-and-swap statement instead (handoff.go).
 func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(storage.AuthRequest) (storage.AuthRequest, error)) error {
-	return updateOne(ctx, s, authRequests, []any{id}, fn)
+	if wrote, err := s.swapAuthRequest(ctx, id, fn); wrote || err != nil {
+		return err
+	}
+	var next storage.AuthRequest
+	err := updateOne(ctx, s, authRequests, []any{id}, func(r storage.AuthRequest) (storage.AuthRequest, error) {
+		var err error
+		next, err = fn(r)
+		return next, err
+	})
+	if err == nil {
+		storage.HandOffAuthRequest(ctx, next) // the next update in this HTTP request swaps
+	}
+	return err
 }
 
 // DeleteAuthRequest deletes the request (its codes expire on their own).

@@ -126,13 +126,17 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		// Within one HTTP request, what a step stored or read is handed
 		// to the next step (storage.WithHandoff) instead of read back:
 		// the completed request to the provider's answer, the session's
-		// clients to recordSessionClient.
-		{"code flow, password login (authorize → login → code → token)", 5, login, 32, false},
+		// clients to recordSessionClient; and an update of the request
+		// from the copy handed off is one compare-and-swap statement
+		// (storage/postgres handoff.go) instead of a locked read and a
+		// write.
+		{"code flow, password login (authorize → login → code → token)", 5, login, 30, false},
 		// An SSO answer also binds its request in the update that
 		// completes it (login-ui answerFromSession), not in one of its
 		// own: 19 → 15 with the above; the SSO check takes the request
-		// op created in the same HTTP request from the handoff: 11.
-		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 11, false},
+		// op created in the same HTTP request from the handoff, and its
+		// two updates (completed, code issued) swap: 9.
+		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 9, false},
 		{"refresh", 10, refresh, 3, false},
 		{"client_credentials", 40, clientCredentials, 0.5, true},
 		{"userinfo", 40, userinfo, 0.5, true},
