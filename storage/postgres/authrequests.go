@@ -66,7 +66,7 @@ func (s *Store) AuthRequestByID(ctx context.Context, id string) (storage.AuthReq
 // With the request as this HTTP request last stored it handed off in
 // ctx, one compare-and-swap statement instead (handoff.go).
 func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(storage.AuthRequest) (storage.AuthRequest, error)) error {
-	if wrote, err := s.swapAuthRequest(ctx, id, fn); wrote || err != nil {
+	if wrote, err := s.swapAuthRequest(ctx, id, fn, nil); wrote || err != nil {
 		return err
 	}
 	var next storage.AuthRequest

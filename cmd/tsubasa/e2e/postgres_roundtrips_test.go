@@ -129,14 +129,16 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		// clients to recordSessionClient; and an update of the request
 		// from the copy handed off is one compare-and-swap statement
 		// (storage/postgres handoff.go) instead of a locked read and a
-		// write.
-		{"code flow, password login (authorize → login → code → token)", 5, login, 30, false},
+		// write. A code and its request's mark go in one commit
+		// (IssueAuthCode), from that copy in one statement.
+		{"code flow, password login (authorize → login → code → token)", 5, login, 29, false},
 		// An SSO answer also binds its request in the update that
 		// completes it (login-ui answerFromSession), not in one of its
 		// own: 19 → 15 with the above; the SSO check takes the request
 		// op created in the same HTTP request from the handoff, and its
-		// two updates (completed, code issued) swap: 9.
-		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 9, false},
+		// two updates (completed, code issued) swap, the second with the
+		// code's insert: 8.
+		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 8, false},
 		{"refresh", 10, refresh, 3, false},
 		{"client_credentials", 40, clientCredentials, 0.5, true},
 		{"userinfo", 40, userinfo, 0.5, true},
