@@ -143,7 +143,7 @@ func (p *Provider) recordSessionClient(ctx context.Context, sid, clientID string
 	// flush; TestPostgresRoundTripsPerFlow counts them).
 	// The login UI read the session in this same HTTP request, as a
 	// rule (storage.HandOffSession): its list is as good as a new read.
-	if s, ok := storage.HandedSession(ctx, sid); ok && slices.Contains(s.Clients, clientID) {
+	if clients, ok := storage.HandedSessionClients(ctx, sid); ok && slices.Contains(clients, clientID) {
 		return nil
 	}
 	if s, err := p.store.SessionByID(ctx, sid); err == nil && slices.Contains(s.Clients, clientID) {

@@ -87,7 +87,7 @@
 //     (storage.Session.Clients) each client given a code from it, before
 //     the code leaves (a session the login UI read in the same HTTP
 //     request and that lists the client already is not read again:
-//     storage.HandedSession), then marks the request and stores the code
+//     storage.HandedSessionClients), then marks the request and stores the code
 //     in one commit (storage.AuthRequests.IssueAuthCode); whoever ends sessions queues one outbox message
 //     per session and client first (notify.Logouts), and the outbox
 //     worker calls SendBackchannelLogout, which signs a logout+jwt token

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -32,11 +33,12 @@ import (
 // request of a flow may reach another replica, and reads the database.
 // Without WithHandoff, Hand* do nothing and Handed* find nothing.
 type handoff struct {
-	mu      sync.Mutex
-	req     AuthRequest
-	hasReq  bool
-	sess    Session
-	hasSess bool
+	mu          sync.Mutex
+	req         AuthRequest
+	hasReq      bool
+	sessID      string
+	sessClients []string
+	hasSess     bool
 }
 
 type handoffKey struct{}
@@ -51,16 +53,18 @@ func WithHandoff(ctx context.Context) context.Context {
 }
 
 // HandOffAuthRequest records r as this HTTP request has just stored it.
+// The handoff keeps its own copy: what the caller does with r afterwards
+// does not change it.
 func HandOffAuthRequest(ctx context.Context, r AuthRequest) {
 	if h, ok := ctx.Value(handoffKey{}).(*handoff); ok {
 		h.mu.Lock()
-		h.req, h.hasReq = r, true
+		h.req, h.hasReq = cloneAuthRequest(r), true
 		h.mu.Unlock()
 	}
 }
 
-// HandedAuthRequest returns the authorization request id as this HTTP
-// request last stored it, if it did.
+// HandedAuthRequest returns a copy of the authorization request id as
+// this HTTP request last stored it, if it did.
 func HandedAuthRequest(ctx context.Context, id string) (AuthRequest, bool) {
 	h, ok := ctx.Value(handoffKey{}).(*handoff)
 	if !ok {
@@ -71,29 +75,46 @@ func HandedAuthRequest(ctx context.Context, id string) (AuthRequest, bool) {
 	if !h.hasReq || h.req.ID != id {
 		return AuthRequest{}, false
 	}
-	return h.req, true
+	return cloneAuthRequest(h.req), true
 }
 
-// HandOffSession records s as this HTTP request has just read it.
+// HandOffSession records the clients session s listed when this HTTP
+// request read it.
 func HandOffSession(ctx context.Context, s Session) {
 	if h, ok := ctx.Value(handoffKey{}).(*handoff); ok {
 		h.mu.Lock()
-		h.sess, h.hasSess = s, true
+		h.sessID, h.sessClients, h.hasSess = s.ID, slices.Clone(s.Clients), true
 		h.mu.Unlock()
 	}
 }
 
-// HandedSession returns session id as this HTTP request read it, if it
-// did.
-func HandedSession(ctx context.Context, id string) (Session, bool) {
+// HandedSessionClients returns the clients session id listed when this
+// HTTP request read it, if it did.
+func HandedSessionClients(ctx context.Context, id string) ([]string, bool) {
 	h, ok := ctx.Value(handoffKey{}).(*handoff)
 	if !ok {
-		return Session{}, false
+		return nil, false
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.hasSess || h.sess.ID != id {
-		return Session{}, false
+	if !h.hasSess || h.sessID != id {
+		return nil, false
 	}
-	return h.sess, true
+	return slices.Clone(h.sessClients), true
+}
+
+// cloneAuthRequest copies r's slices and pointer, so that neither side of
+// a handoff can change what the other holds.
+func cloneAuthRequest(r AuthRequest) AuthRequest {
+	r.Scopes = slices.Clone(r.Scopes)
+	r.Prompt = slices.Clone(r.Prompt)
+	r.UILocales = slices.Clone(r.UILocales)
+	r.ACRValues = slices.Clone(r.ACRValues)
+	r.IDTokenClaims = slices.Clone(r.IDTokenClaims)
+	r.AMR = slices.Clone(r.AMR)
+	if r.MaxAge != nil {
+		v := *r.MaxAge
+		r.MaxAge = &v
+	}
+	return r
 }

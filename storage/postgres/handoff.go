@@ -45,16 +45,16 @@ func (s *Store) swapAuthRequest(ctx context.Context, id string, fn func(storage.
 	if !ok || !storable(id) {
 		return false, nil
 	}
+	old, err := encode(cur) // before fn, which may change cur's slices
+	if err != nil {
+		return false, nil
+	}
 	next, err := fn(cur)
 	if err != nil {
 		return false, nil // decided on the row itself, under its lock
 	}
 	if next.ID != id {
 		return false, fmt.Errorf("postgres: %s: an update may not change the key", authRequests.name([]any{id}))
-	}
-	old, err := encode(cur)
-	if err != nil {
-		return false, nil
 	}
 	args, err := authRequests.args(&next)
 	if err != nil {
