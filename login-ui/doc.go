@@ -76,7 +76,10 @@
 // (credential.go). A session whose stamp is not the member's is no login.
 //
 // The package meets the OpenID provider only in storage (the auth request
-// record) and through functions cmd passes in (Options.Answer,
+// record, and within one HTTP request the handoff of storage.WithHandoff:
+// the request op created in /authorize, the request complete stored, the
+// session read, each passed on instead of read back) and through
+// functions cmd passes in (Options.Answer,
 // Options.Fail, Options.ClientName) or calls (EndSession, LogoutRefused:
 // the provider's validated end-session requests and its refusals). Pages use no inline script or style,
 // so the CSP is default-src 'self'; every word on a page comes from the

@@ -323,6 +323,7 @@ func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Ses
 		u.device.complete(w, r, sess, req) // device.go: the grant approved, no code
 		return
 	}
+	var done storage.AuthRequest
 	err := u.store.UpdateAuthRequest(ctx, req.ID, func(a storage.AuthRequest) (storage.AuthRequest, error) {
 		if req.BrowserSession == "" && a.BrowserSession != "" && a.BrowserSession != sess.ID {
 			// Answered from the SSO session unbound (answerFromSession):
@@ -338,6 +339,7 @@ func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Ses
 		a.BrowserSession = sess.ID
 		a.MemberStamp = value(sess, keyStamp)
 		a.Done = true
+		done = a // fn may run again: the last run is what was stored
 		return a, nil
 	})
 	if errors.Is(err, errNotYours) {
@@ -348,6 +350,8 @@ func (u *UI) complete(w http.ResponseWriter, r *http.Request, sess *sessions.Ses
 		u.serverError(w, r, err)
 		return
 	}
+	// The answer within this request reads it from here, not the database.
+	storage.HandOffAuthRequest(ctx, done)
 	if u.opts.Answer != nil {
 		u.opts.Answer(w, r, req.ID)
 		return

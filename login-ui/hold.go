@@ -1,6 +1,10 @@
 package loginui
 
-import "net/http"
+import (
+	"net/http"
+
+	"tsubasa/storage"
+)
 
 // holdWrites opens a storage unit for each request (see storage.Units):
 // the writes the pages do not read back (audit events, the login with its
@@ -15,7 +19,7 @@ func (u *UI) holdWrites(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, commit := u.store.Begin(r.Context())
+		ctx, commit := u.store.Begin(storage.WithHandoff(r.Context()))
 		r = r.WithContext(ctx)
 		hw := &heldWriter{ResponseWriter: w, commit: commit, base: w.Header().Clone()}
 		hw.fail = func(err error) {

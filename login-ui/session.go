@@ -110,6 +110,9 @@ func (s *sessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if rec.Expired(now) || (s.idle > 0 && now.Sub(rec.LastSeenAt) > s.idle) {
 		return sess, nil
 	}
+	// The provider's answer within this request checks the clients it
+	// lists (recordSessionClient): it need not read it again.
+	storage.HandOffSession(r.Context(), rec)
 	sess.ID = rec.ID
 	sess.IsNew = false
 	for k, v := range rec.Data {

@@ -27,6 +27,10 @@ func (u *UI) SSO(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r) // no session to answer from
 			return
 		}
+		// op creates the request, this answers it, and the provider
+		// mints its code, all in this one HTTP request: each hands the
+		// next what it stored instead of a read back (storage.WithHandoff).
+		r = r.WithContext(storage.WithHandoff(r.Context()))
 		hw := &loginRedirect{ResponseWriter: w}
 		next.ServeHTTP(hw, r)
 		if hw.id == "" {
@@ -47,8 +51,14 @@ func (u *UI) answerFromSession(w http.ResponseWriter, r *http.Request, id string
 	if sess.ID == "" {
 		return false
 	}
-	req, err := u.store.AuthRequestByID(ctx, id)
-	if err != nil || req.Expired(u.now()) || req.Done || req.BrowserSession != "" {
+	req, ok := storage.HandedAuthRequest(ctx, id) // op created it just now
+	if !ok {
+		var err error
+		if req, err = u.store.AuthRequestByID(ctx, id); err != nil {
+			return false
+		}
+	}
+	if req.Expired(u.now()) || req.Done || req.BrowserSession != "" {
 		return false
 	}
 	if _, ok, met := u.ssoLogin(ctx, sess, req); !ok || !met {

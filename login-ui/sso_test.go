@@ -139,6 +139,40 @@ func TestSSOAnswerKeepsAnotherBrowsersRequest(t *testing.T) {
 	}
 }
 
+// TestSSOAnswerOfAHandedOffRequestKeepsAnotherBrowsersRequest: the SSO
+// answer takes the request op created in the same HTTP request from the
+// handoff (storage.WithHandoff) instead of reading it back. That copy is
+// unbound; when another browser bound the request meanwhile, the write
+// that completes it still refuses under the row's lock, so the handed-off
+// copy never decides the binding.
+func TestSSOAnswerOfAHandedOffRequestKeepsAnotherBrowsersRequest(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := t.Context()
+	e.request("r1", "web", []string{"openid"})
+	created, err := e.store.AuthRequestByID(ctx, "r1")
+	if err != nil || created.BrowserSession != "" {
+		t.Fatalf("request as created: %+v, %v", created, err)
+	}
+	if err := e.store.UpdateAuthRequest(ctx, "r1", bindTo("other-browser")); err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/authorize?id=r1", nil)
+	r.AddCookie(e.cookie)
+	r = r.WithContext(storage.WithHandoff(r.Context()))
+	storage.HandOffAuthRequest(r.Context(), created) // as op's CreateAuthRequest hands it off
+	w := httptest.NewRecorder()
+	if !e.u.answerFromSession(w, r, "r1") {
+		t.Fatal("the SSO check did not take the handed-off request")
+	}
+	if w.Code != http.StatusForbidden || w.Header().Get("Location") != "" {
+		t.Errorf("SSO answer of another browser's request: %d to %q, want 403", w.Code, w.Header().Get("Location"))
+	}
+	got, err := e.store.AuthRequestByID(ctx, "r1")
+	if err != nil || got.BrowserSession != "other-browser" || got.Done || got.MemberID != "" {
+		t.Errorf("the other browser's request changed: %+v, %v", got, err)
+	}
+}
+
 // TestIDTokenHintNamesTheSessionMember: an id_token_hint naming the
 // session's member is answered from the session; one naming another
 // member never is: the login page asks, and prompt=none gets

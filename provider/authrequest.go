@@ -174,6 +174,9 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 	} else if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
+	// The login UI checks it within this same HTTP request when the
+	// browser has an SSO session (its SSO wrapper): no read back.
+	storage.HandOffAuthRequest(ctx, r)
 	return &authRequest{r: r}, nil
 }
 
@@ -204,7 +207,7 @@ func (p *Provider) requestRules(c storage.Client, req *oidc.AuthRequest) *oidc.E
 }
 
 func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
-	r, err := s.p.store.AuthRequestByID(ctx, id)
+	r, err := s.p.authRequestByID(ctx, id)
 	if err != nil {
 		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request").WithParent(err)
 	}
@@ -225,40 +228,6 @@ func (p *Provider) wrapAuthRequest(ctx context.Context, r storage.AuthRequest) (
 	}
 	return a, nil
 }
-
-// SaveAuthCode records the code's HMAC. A request yields one code only: a
-// second visit to the callback is refused.
-func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
-	p := s.p
-	var clientID, sid string
-	err := p.store.UpdateAuthRequest(ctx, id, func(r storage.AuthRequest) (storage.AuthRequest, error) {
-		clientID, sid = r.ClientID, r.SessionID
-		if r.CodeIssued {
-			return r, errCodeIssued
-		}
-		r.CodeIssued = true
-		return r, nil
-	})
-	if errors.Is(err, errCodeIssued) {
-		return oidc.ErrInvalidRequest().WithDescription("this authorization request has already been answered")
-	}
-	if err != nil {
-		return oidc.ErrServerError().WithParent(err)
-	}
-	// Before the code leaves: the session's end must reach every client
-	// that may hold its sid (back-channel logout, backchannel.go).
-	if err := p.recordSessionClient(ctx, sid, clientID); err != nil {
-		return oidc.ErrServerError().WithParent(err)
-	}
-	now := p.now().UTC()
-	c := storage.AuthCode{Hash: p.codeKey(id, code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(p.codeTTL(ctx, clientID))}
-	if err := p.store.SaveAuthCode(ctx, c); err != nil {
-		return oidc.ErrServerError().WithParent(err)
-	}
-	return nil
-}
-
-var errCodeIssued = errors.New("code already issued")
 
 // AuthRequestByCode is op's way to a code's request, from op's own token
 // endpoint, which Tsubasa serves itself (token.go): reached anyway, it

@@ -141,6 +141,11 @@ func (p *Provider) recordSessionClient(ctx context.Context, sid, clientID string
 	// listed until the session ends: a plain read then spares an SSO flow
 	// a locked update and its commit (on PostgreSQL a round trip, a WAL
 	// flush; TestPostgresRoundTripsPerFlow counts them).
+	// The login UI read the session in this same HTTP request, as a
+	// rule (storage.HandOffSession): its list is as good as a new read.
+	if clients, ok := storage.HandedSessionClients(ctx, sid); ok && slices.Contains(clients, clientID) {
+		return nil
+	}
 	if s, err := p.store.SessionByID(ctx, sid); err == nil && slices.Contains(s.Clients, clientID) {
 		return nil
 	}

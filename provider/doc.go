@@ -85,7 +85,10 @@
 //   - back-channel logout (OpenID Connect Back-Channel Logout 1.0,
 //     backchannel.go): SaveAuthCode records on the browser session
 //     (storage.Session.Clients) each client given a code from it, before
-//     the code leaves; whoever ends sessions queues one outbox message
+//     the code leaves (a session the login UI read in the same HTTP
+//     request and that lists the client already is not read again:
+//     storage.HandedSessionClients), then marks the request and stores the code
+//     in one commit (storage.AuthRequests.IssueAuthCode); whoever ends sessions queues one outbox message
 //     per session and client first (notify.Logouts), and the outbox
 //     worker calls SendBackchannelLogout, which signs a logout+jwt token
 //     (iss, aud, iat, exp of 2 minutes, a fresh jti, the event, sid and

@@ -76,4 +76,12 @@
 //     stored, Import writes them back exactly, one commit per call, into
 //     a store no server uses yet. Authorization requests and codes, logins
 //     in progress, are not among the kinds.
+//   - A handoff (handoff.go, WithHandoff) carries, within one HTTP
+//     request, the authorization request as that request last stored it
+//     and the session as it read it, from the step that did to a later
+//     step (the provider creates the request in /authorize, the login UI
+//     answers it from the SSO session, the provider mints its code), so
+//     that no step reads back what the request itself just wrote. It
+//     never outlives the request and never decides an outcome: the writes
+//     that do still read the row under its lock.
 package storage

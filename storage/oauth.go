@@ -152,6 +152,13 @@ type AuthRequests interface {
 	// (consumed) until they expire so that a replay is still recognised.
 	DeleteAuthRequest(ctx context.Context, id string) error
 	SaveAuthCode(ctx context.Context, c AuthCode) error
+	// IssueAuthCode applies fn to c's request, as UpdateAuthRequest does,
+	// and stores c, in one commit: both or neither. fn's error stores
+	// nothing and is returned; a missing request is ErrNotFound, a code
+	// whose key is taken ErrAlreadyExists. A request that may yield one
+	// code only is marked by fn, and of concurrent issuers the second
+	// sees the mark.
+	IssueAuthCode(ctx context.Context, c AuthCode, fn func(AuthRequest) (AuthRequest, error)) error
 	// PeekAuthCode returns the code and its request as ClaimAuthCode would,
 	// with the same errors, without claiming anything.
 	PeekAuthCode(ctx context.Context, hash string, now time.Time) (AuthCode, AuthRequest, error)

@@ -136,6 +136,52 @@ func (s *Store) SaveAuthCode(ctx context.Context, c storage.AuthCode) error {
 	return createOne(ctx, s, authCodes, c)
 }
 
+// IssueAuthCode applies fn to c's request and stores c, in one commit;
+// see storage.AuthRequests. A pending request goes to the file with it,
+// as in SaveAuthCode.
+func (s *Store) IssueAuthCode(ctx context.Context, c storage.AuthCode, fn func(storage.AuthRequest) (storage.AuthRequest, error)) error {
+	id := c.AuthRequestID
+	if ok, err := s.pending.with(ctx, id, func(e *pendingRequest) error {
+		next, err := fn(e.request())
+		if err != nil {
+			return err
+		}
+		if next.ID != id {
+			return fmt.Errorf("bolt: %s: an update may not change the key", authRequests.name([]byte(id)))
+		}
+		err = s.write(ctx, func(tx *bbolt.Tx) error {
+			if err := authCodes.check(tx, true, &c); err != nil {
+				return abort(err)
+			}
+			if err := authRequests.check(tx, true, &next); err != nil {
+				return abort(err)
+			}
+			if err := authRequests.put(tx, nil, &next); err != nil {
+				return err
+			}
+			return authCodes.put(tx, nil, &c)
+		})
+		if err != nil {
+			return err
+		}
+		e.gone = true
+		s.pending.remove(id)
+		return nil
+	}); ok {
+		return err
+	}
+	return s.write(ctx, func(tx *bbolt.Tx) error {
+		// Every abort comes before the first write (see abort).
+		if err := authCodes.check(tx, true, &c); err != nil {
+			return abort(err)
+		}
+		if err := updateTx(tx, authRequests, []byte(id), fn); err != nil {
+			return err
+		}
+		return authCodes.put(tx, nil, &c)
+	})
+}
+
 // PeekAuthCode returns the code and its request; see storage.AuthRequests.
 func (s *Store) PeekAuthCode(ctx context.Context, hash string, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
 	var (

@@ -49,7 +49,11 @@ RETURNING data`
 
 // CreateAuthRequest stores a new authorization request.
 func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
-	return createOne(ctx, s, authRequests, r)
+	if err := createOne(ctx, s, authRequests, r); err != nil {
+		return err
+	}
+	storage.HandOffAuthRequest(ctx, r) // the next update in this HTTP request swaps
+	return nil
 }
 
 // AuthRequestByID returns the request, even when expired.
@@ -59,8 +63,22 @@ func (s *Store) AuthRequestByID(ctx context.Context, id string) (storage.AuthReq
 
 // UpdateAuthRequest applies fn to the request, its row locked meanwhile:
 // of concurrent binders on any replica, each sees the one before.
+// With the request as this HTTP request last stored it handed off in
+// ctx, one compare-and-swap statement instead (handoff.go).
 func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(storage.AuthRequest) (storage.AuthRequest, error)) error {
-	return updateOne(ctx, s, authRequests, []any{id}, fn)
+	if wrote, err := s.swapAuthRequest(ctx, id, fn, nil); wrote || err != nil {
+		return err
+	}
+	var next storage.AuthRequest
+	err := updateOne(ctx, s, authRequests, []any{id}, func(r storage.AuthRequest) (storage.AuthRequest, error) {
+		var err error
+		next, err = fn(r)
+		return next, err
+	})
+	if err == nil {
+		storage.HandOffAuthRequest(ctx, next) // the next update in this HTTP request swaps
+	}
+	return err
 }
 
 // DeleteAuthRequest deletes the request (its codes expire on their own).
@@ -81,34 +99,61 @@ func (s *Store) PeekAuthCode(ctx context.Context, hash string, now time.Time) (s
 	return findCode(ctx, s.pool, hash, now)
 }
 
+// findCodeSQL reads a code and its request in one statement: one round
+// trip instead of two for the token endpoint's look at a code, and one
+// snapshot of both rows. The request is NULL when it is gone.
+const findCodeSQL = `SELECT c.data, c.consumed, r.data FROM auth_codes c
+LEFT JOIN auth_requests r ON r.id = c.auth_request_id WHERE c.hash = $1`
+
 // findCode reads the code and its request and decides as a claim would:
 // an unknown or expired code, or one whose request is gone, is ErrNotFound;
 // a consumed one ErrConsumed, returned with the code (and the request if
 // still there).
 func findCode(ctx context.Context, q querier, hash string, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
-	c, err := authCodes.get(ctx, q, hash)
+	c, r, rerr, err := readCode(ctx, q, hash)
 	if err != nil {
 		return storage.AuthCode{}, storage.AuthRequest{}, err
 	}
 	if !now.Before(c.ExpiresAt) {
 		return storage.AuthCode{}, storage.AuthRequest{}, notFound("auth code expired at " + c.ExpiresAt.UTC().Format(time.RFC3339))
 	}
-	r, rerr := authRequests.get(ctx, q, c.AuthRequestID)
-	if rerr != nil && !isNotFound(rerr) {
-		return storage.AuthCode{}, storage.AuthRequest{}, rerr
-	}
 	if c.Consumed {
 		// A replay: hand back what the first claim saw, so the caller can
 		// revoke what it minted. The request is gone by now, as a rule.
-		if rerr != nil {
-			r = storage.AuthRequest{}
-		}
 		return c, r, fmt.Errorf("postgres: auth code of auth request %q: %w", c.AuthRequestID, storage.ErrConsumed)
 	}
 	if rerr != nil {
 		return storage.AuthCode{}, storage.AuthRequest{}, fmt.Errorf("postgres: auth code: %w", rerr)
 	}
 	return c, r, nil
+}
+
+// readCode reads code hash and its request (findCodeSQL). err is the
+// code's error; rerr says the request is gone (r is then empty).
+func readCode(ctx context.Context, q querier, hash string) (c storage.AuthCode, r storage.AuthRequest, rerr, err error) {
+	if !storable(hash) {
+		return c, r, nil, notFound("auth code")
+	}
+	var cdata, rdata []byte
+	err = q.QueryRow(ctx, findCodeSQL, hash).Scan(&cdata, &c.Consumed, &rdata)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, r, nil, notFound("auth code")
+	}
+	if err != nil {
+		return c, r, nil, wrap("auth code", err)
+	}
+	consumed := c.Consumed
+	if err := decode(cdata, &c); err != nil {
+		return storage.AuthCode{}, r, nil, wrap("auth code", err)
+	}
+	c.Consumed = consumed // the column wins over data, as in every read of a code
+	if rdata == nil {
+		return c, r, notFound(authRequests.name([]any{c.AuthRequestID})), nil
+	}
+	if err := decode(rdata, &r); err != nil {
+		return c, storage.AuthRequest{}, nil, wrap(authRequests.name([]any{c.AuthRequestID}), err)
+	}
+	return c, r, nil, nil
 }
 
 // ClaimAuthCode marks the code consumed, deletes its request, stores ts and

@@ -143,7 +143,12 @@
 //
 // Authorization requests are rows from CreateAuthRequest on (bolt keeps
 // them in memory until their code), because any replica may serve any
-// step of a login.
+// step of a login. Within one HTTP request, an update of a request that
+// request has just stored (storage.WithHandoff) is one compare-and-swap
+// statement on the row's data instead of a locked read and a write; a row
+// that changed meanwhile falls back to the locked update (handoff.go).
+// The token endpoint reads a code and its request in one joined
+// statement.
 //
 // # Several processes: what is kept in memory
 //

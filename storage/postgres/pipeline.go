@@ -48,13 +48,27 @@ func (s *Store) writeStatement(ctx context.Context, fn func(context.Context, que
 // back; a connection that could not roll back is not idle, and the pool
 // closes it instead of reusing it.
 func updatePipelined[T any](ctx context.Context, s *Store, t *table[T], key []any, fn func(T) (T, error)) error {
+	return updatePipelinedWith(ctx, s, t, key, fn, nil)
+}
+
+// also is a write that goes with an update, in its second round trip:
+// queue adds its statements after the UPDATE, errOf maps the batch's
+// error when it is one of them (nil: the update's own).
+type also struct {
+	queue func(b *pgx.Batch) error
+	errOf func(err error) error
+}
+
+// updatePipelinedWith is updatePipelined with more writes in the same
+// transaction (IssueAuthCode: the code with its request's update).
+func updatePipelinedWith[T any](ctx context.Context, s *Store, t *table[T], key []any, fn func(T) (T, error), more *also) error {
 	if err := s.live(ctx); err != nil {
 		return err
 	}
 	var err error
 	for range maxTries {
 		err = s.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
-			return updateOnConn(ctx, c.Conn(), t, key, fn)
+			return updateOnConn(ctx, c.Conn(), t, key, fn, more)
 		})
 		if !retryable(err) {
 			break
@@ -63,7 +77,7 @@ func updatePipelined[T any](ctx context.Context, s *Store, t *table[T], key []an
 	return err
 }
 
-func updateOnConn[T any](ctx context.Context, conn *pgx.Conn, t *table[T], key []any, fn func(T) (T, error)) (err error) {
+func updateOnConn[T any](ctx context.Context, conn *pgx.Conn, t *table[T], key []any, fn func(T) (T, error), more *also) (err error) {
 	committed := false
 	defer func() {
 		if !committed && conn.PgConn().TxStatus() != 'I' {
@@ -103,8 +117,18 @@ func updateOnConn[T any](ctx context.Context, conn *pgx.Conn, t *table[T], key [
 	}
 	b = &pgx.Batch{}
 	b.Queue(t.update, args...)
+	if more != nil {
+		if err := more.queue(b); err != nil {
+			return err
+		}
+	}
 	b.Queue("commit")
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		if more != nil {
+			if merr := more.errOf(err); merr != nil {
+				return merr
+			}
+		}
 		return t.execErr(&next, err)
 	}
 	committed = true

@@ -121,12 +121,24 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		// the database (storage.Fresh) in one batch (storage.FreshPair),
 		// one round trip. The code's claim
 		// deletes its request, so op's DeleteAuthRequest after the
-		// exchange sends nothing (provider deletedWithCode).
-		{"code flow, password login (authorize → login → code → token)", 5, login, 34, false},
+		// exchange sends nothing (provider deletedWithCode). The look at
+		// the code reads it with its request in one joined statement.
+		// Within one HTTP request, what a step stored or read is handed
+		// to the next step (storage.WithHandoff) instead of read back:
+		// the completed request to the provider's answer, the session's
+		// clients to recordSessionClient; and an update of the request
+		// from the copy handed off is one compare-and-swap statement
+		// (storage/postgres handoff.go) instead of a locked read and a
+		// write. A code and its request's mark go in one commit
+		// (IssueAuthCode), from that copy in one statement.
+		{"code flow, password login (authorize → login → code → token)", 5, login, 29, false},
 		// An SSO answer also binds its request in the update that
 		// completes it (login-ui answerFromSession), not in one of its
-		// own: 19 → 15 with the above.
-		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 15, false},
+		// own: 19 → 15 with the above; the SSO check takes the request
+		// op created in the same HTTP request from the handoff, and its
+		// two updates (completed, code issued) swap, the second with the
+		// code's insert: 8.
+		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 8, false},
 		{"refresh", 10, refresh, 3, false},
 		{"client_credentials", 40, clientCredentials, 0.5, true},
 		{"userinfo", 40, userinfo, 0.5, true},

@@ -1,0 +1,153 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"tsubasa/storage"
+)
+
+// An update of an authorization request in one round trip instead of two.
+// Within one HTTP request the login UI and the provider hand each other
+// the request as that HTTP request last stored it (storage.WithHandoff):
+// op creates it, the login UI completes it, the provider marks its code.
+// When ctx carries such a copy, UpdateAuthRequest applies fn to the copy
+// and writes the result with one compare-and-swap statement: the row is
+// replaced only if its data is still, byte for byte, the copy's encoding.
+// The comparison runs under the row lock the UPDATE takes (a concurrent
+// writer's commit makes PostgreSQL evaluate the condition again on the
+// newest version), so a success is exactly UpdateX's "fn applied to the
+// current record, atomically". Anything else (another writer got there
+// first, another encoding, fn refusing the copy) falls back to the locked
+// read and write, where fn runs again on the row as it is: the copy never
+// decides an outcome by itself.
+
+// swapAuthRequestSQL replaces the request if its data is still $5.
+const swapAuthRequestSQL = `UPDATE auth_requests SET expires_at = $2, expires_ns = $3, data = $4
+WHERE id = $1 AND data::text = $5`
+
+// issueSwapSQL is swapAuthRequestSQL with the insert of a code, in one
+// statement: the code is stored only if the swap wrote (IssueAuthCode).
+const issueSwapSQL = `WITH r AS (` + swapAuthRequestSQL + ` RETURNING id)
+INSERT INTO auth_codes (hash, auth_request_id, consumed, expires_at, expires_ns, data)
+SELECT $6::text, $7::text, $8::boolean, $9::timestamptz, $10::smallint, $11::json FROM r`
+
+// swapAuthRequest tries the one-statement update from ctx's handed-off
+// copy of request id, storing code with it when code is not nil. It
+// reports whether it wrote; false with a nil error means the caller must
+// take the locked path.
+func (s *Store) swapAuthRequest(ctx context.Context, id string, fn func(storage.AuthRequest) (storage.AuthRequest, error), code *storage.AuthCode) (bool, error) {
+	cur, ok := storage.HandedAuthRequest(ctx, id)
+	if !ok || !storable(id) {
+		return false, nil
+	}
+	old, err := encode(cur) // before fn, which may change cur's slices
+	if err != nil {
+		return false, nil
+	}
+	next, err := fn(cur)
+	if err != nil {
+		return false, nil // decided on the row itself, under its lock
+	}
+	if next.ID != id {
+		return false, fmt.Errorf("postgres: %s: an update may not change the key", authRequests.name([]any{id}))
+	}
+	args, err := authRequests.args(&next)
+	if err != nil {
+		return false, err
+	}
+	sql, args := swapAuthRequestSQL, append(args, string(old))
+	if code != nil {
+		cargs, err := authCodes.args(code)
+		if err != nil {
+			return false, err
+		}
+		sql, args = issueSwapSQL, append(args, cargs...)
+	}
+	var wrote bool
+	err = s.writeStatement(ctx, func(ctx context.Context, q querier) error {
+		tag, err := q.Exec(ctx, sql, args...)
+		if err != nil {
+			if cerr := codeErr(err); code != nil && cerr != nil {
+				return cerr
+			}
+			return wrap(authRequests.name([]any{id}), err)
+		}
+		wrote = tag.RowsAffected() == 1
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	if wrote {
+		storage.HandOffAuthRequest(ctx, next)
+	}
+	return wrote, nil
+}
+
+// IssueAuthCode applies fn to c's request and stores c, in one commit;
+// see storage.AuthRequests. From the request handed off in ctx, one
+// statement (issueSwapSQL); otherwise the pipelined update (BEGIN with
+// the locked read, then the UPDATE, the code's INSERT and COMMIT): two
+// round trips instead of the three of an update and a code apart.
+func (s *Store) IssueAuthCode(ctx context.Context, c storage.AuthCode, fn func(storage.AuthRequest) (storage.AuthRequest, error)) error {
+	if err := authCodes.checkKey(&c); err != nil {
+		return err
+	}
+	id := c.AuthRequestID
+	if !storable(id) || !storable(c.Hash) {
+		return notFound(authRequests.name([]any{id}))
+	}
+	if wrote, err := s.swapAuthRequest(ctx, id, fn, &c); wrote || err != nil {
+		return err
+	}
+	var next storage.AuthRequest
+	apply := func(r storage.AuthRequest) (storage.AuthRequest, error) {
+		var err error
+		next, err = fn(r)
+		return next, err
+	}
+	key := []any{id}
+	var err error
+	if s.carries(ctx) {
+		err = s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			if _, err := authRequests.updateTx(ctx, tx, key, apply); err != nil {
+				return err
+			}
+			return authCodes.create(ctx, tx, &c)
+		})
+	} else {
+		err = updatePipelinedWith(ctx, s, authRequests, key, apply, &also{
+			queue: func(b *pgx.Batch) error {
+				args, err := authCodes.args(&c)
+				if err != nil {
+					return err
+				}
+				b.Queue(authCodes.insert, args...)
+				return nil
+			},
+			errOf: codeErr,
+		})
+	}
+	if err == nil {
+		storage.HandOffAuthRequest(ctx, next)
+	}
+	return err
+}
+
+// codeErr maps the error of a statement that inserted a code: a taken
+// key is ErrAlreadyExists; nil when the error is not the code's.
+func codeErr(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.TableName != "auth_codes" {
+		return nil
+	}
+	if isUniqueViolation(err) {
+		return alreadyExists(authCodes.name(nil))
+	}
+	return wrap(authCodes.name(nil), err)
+}
