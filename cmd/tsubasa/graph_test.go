@@ -27,7 +27,7 @@ const mod = "tsubasa/"
 // upper ones build on.
 var (
 	lowerDomains = []string{"provider/acr", "provider/audit", "provider/notify", "provider/clientaddr", "provider/outbound", "provider/geoip",
-		"provider/webhook"}
+		"provider/webhook", "provider/ssf"}
 	upperDomains = []string{"provider/member", "provider/otp", "provider/passkey", "provider/risk", "provider/contactcheck"}
 )
 
@@ -103,6 +103,8 @@ var rules = []rule{
 		names: []string{"provider/acr", "provider/clientaddr", "provider/outbound"}},
 	{why: "webhook, the signature and sending of the back office's webhooks, sends only through outbound",
 		matches: is("provider/webhook"), allow: only(is("provider/outbound")), names: []string{"provider/webhook"}},
+	{why: "ssf, the Shared Signals transmitter, reads storage's events and pushes SETs only through outbound",
+		matches: is("provider/ssf"), allow: only(is("storage", "provider/outbound")), names: []string{"provider/ssf"}},
 	{why: "audit, notify and geoip, the lower domains, import only storage",
 		matches: is("provider/audit", "provider/notify", "provider/geoip"), allow: only(is("storage")),
 		names: []string{"provider/audit", "provider/notify", "provider/geoip"}},
@@ -115,8 +117,8 @@ var rules = []rule{
 	{why: "a domain's test support imports nothing of ours",
 		matches: is("provider/notify/notifytest", "provider/geoip/geoiptest"), allow: only(nothing),
 		names: []string{"provider/notify/notifytest", "provider/geoip/geoiptest"}},
-	{why: "the OpenID provider imports storage, acr and outbound, and no other domain",
-		matches: is("provider"), allow: only(is("storage", "provider/acr", "provider/outbound")), names: []string{"provider"}},
+	{why: "the OpenID provider imports storage and the leaves acr, clientaddr and outbound, and no other domain",
+		matches: is("provider"), allow: only(is("storage", "provider/acr", "provider/clientaddr", "provider/outbound")), names: []string{"provider"}},
 	{why: "adminapi, the admin API's vocabulary, imports nothing of ours",
 		matches: is("provider/admin/adminapi"), allow: only(nothing), names: []string{"provider/admin/adminapi"}},
 	{why: "the admin operations sit on the provider, the domains and storage",
