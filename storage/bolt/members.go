@@ -29,10 +29,20 @@ func (s *Store) CreateMember(ctx context.Context, m storage.Member) error {
 }
 
 // CreateMembers stores ms in one commit; see storage.Members.
+//
+// Imported members' ids sort by time (member's newImportedMemberID), so
+// a batch appends at the end of the member tree, and usually of the
+// number index too. For such appends the two buckets split pages at
+// importFill instead of bbolt's half (the setting lasts for this commit
+// only): the pages an import leaves behind are written, and later read,
+// almost full, so a commit writes fewer of them (BenchmarkCreateMembersFilled:
+// a third fewer bytes).
 func (s *Store) CreateMembers(ctx context.Context, ms []storage.Member) ([]error, error) {
 	errs := make([]error, len(ms))
 	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		clear(errs) // the batch may run this again
+		tx.Bucket(bMembers).FillPercent = importFill
+		tx.Bucket(bMemberNumber).FillPercent = importFill
 		for i := range ms {
 			m := ms[i]
 			// Members written earlier in this loop are visible here, so
@@ -52,6 +62,11 @@ func (s *Store) CreateMembers(ctx context.Context, ms []storage.Member) ([]error
 	}
 	return errs, nil
 }
+
+// importFill is the FillPercent of the member buckets in CreateMembers'
+// commits. Not 1: a page left full splits on the next insert into it, and
+// members sign up (random ids) between imports.
+const importFill = 0.9
 
 // MemberByID returns the member with the given id.
 // Answers come from a cache of decoded records (see memberCache).
