@@ -37,8 +37,19 @@ func (s *Store) CreateMember(ctx context.Context, m storage.Member) error {
 // only): the pages an import leaves behind are written, and later read,
 // almost full, so a commit writes fewer of them (BenchmarkCreateMembersFilled:
 // a third fewer bytes).
+//
+// The records are encoded before the write: a third of an import's CPU,
+// which would otherwise run in the one writer's turn, while every other
+// commit waits (a JSON record depends on the member alone).
 func (s *Store) CreateMembers(ctx context.Context, ms []storage.Member) ([]error, error) {
 	errs := make([]error, len(ms))
+	data := make([][]byte, len(ms))
+	for i := range ms {
+		var err error
+		if data[i], err = encode(ms[i]); err != nil {
+			return nil, fmt.Errorf("bolt: %s: encode: %w", members.name([]byte(ms[i].ID)), err)
+		}
+	}
 	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		clear(errs) // the batch may run this again
 		tx.Bucket(bMembers).FillPercent = importFill
@@ -51,7 +62,7 @@ func (s *Store) CreateMembers(ctx context.Context, ms []storage.Member) ([]error
 				errs[i] = err
 				continue
 			}
-			if err := members.put(tx, nil, &m); err != nil {
+			if err := members.putEncoded(tx, nil, &m, data[i]); err != nil {
 				return err
 			}
 		}
