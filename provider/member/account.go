@@ -48,13 +48,22 @@ func numberTaken(number string) error {
 }
 
 // complete turns a validated member into a record: identifiers, hashes,
-// status and times. wait=true (imports) queues for the hasher instead of
-// failing with ErrBusy.
-func (s *Service) complete(ctx context.Context, v validated, wait bool) (storage.Member, error) {
+// status and times. An import (imported=true) queues for the hasher
+// instead of failing with ErrBusy, takes an id that sorts by time
+// (newImportedMemberID) and leaves the WebAuthn user handle for the
+// member's first passkey to create (passkey's ensureHandle): a random
+// 64-byte key per row would dirty one page of the handle index per
+// imported member, for members most of whom never register a passkey.
+func (s *Service) complete(ctx context.Context, v validated, imported bool) (storage.Member, error) {
 	now := s.now()
 	m := v.m
-	m.ID = newMemberID()
-	m.WebAuthnHandle = randomBytes(64)
+	wait := imported
+	if imported {
+		m.ID = newImportedMemberID(now)
+	} else {
+		m.ID = newMemberID()
+		m.WebAuthnHandle = randomBytes(64)
+	}
 	m.SecurityStamp = newSecurityStamp()
 	m.Status = storage.MemberActive
 	m.CreatedAt, m.UpdatedAt = now, now

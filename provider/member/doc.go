@@ -142,7 +142,13 @@
 // made over someone else's (ErrPrecondition).
 //
 // Imports read CSV with a header row, or JSON lines (one object per line
-// with the same keys): ImportOptions.Format.
+// with the same keys): ImportOptions.Format. Imported members get ids that
+// sort by time (newImportedMemberID), so that a batch appends to the
+// stores' B-trees rather than touching a page per row, and no WebAuthn
+// user handle: their first passkey registration makes one, as for any
+// member without one. A row with a PIN is looked up before it is hashed
+// (a re-run spends no hash); a row with nothing to hash goes straight to
+// CreateMembers, whose refusal of a taken number counts it as skipped.
 //
 // # Secrets
 //

@@ -153,6 +153,12 @@ func (s *Service) importRow(ctx context.Context, get func(string) string, line i
 	case seen[v.m.Number] != 0:
 		rep.Errors = append(rep.Errors, RowError{Line: line,
 			Reason: fmt.Sprintf("number %s repeats line %d", v.m.Number, seen[v.m.Number])})
+	case v.pin == "" && v.password == "":
+		// Nothing to hash: CreateMembers refuses a taken number itself
+		// (counted as skipped in importBatch), so a read per row first
+		// would only cost time.
+		seen[v.m.Number] = line
+		*batch = append(*batch, importRow{line: line, v: v})
 	default:
 		seen[v.m.Number] = line
 		// Skip existing members before hashing: a re-run must not spend

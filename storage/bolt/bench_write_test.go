@@ -35,6 +35,9 @@ var filled struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if importFixture.dir != "" {
+		_ = os.RemoveAll(importFixture.dir)
+	}
 	if filled.dir != "" {
 		_ = os.RemoveAll(filled.dir)
 	}

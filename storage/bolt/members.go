@@ -29,10 +29,31 @@ func (s *Store) CreateMember(ctx context.Context, m storage.Member) error {
 }
 
 // CreateMembers stores ms in one commit; see storage.Members.
+//
+// Imported members' ids sort by time (member's newImportedMemberID), so
+// a batch appends at the end of the member tree, and usually of the
+// number index too. For such appends the two buckets split pages at
+// importFill instead of bbolt's half (the setting lasts for this commit
+// only): the pages an import leaves behind are written, and later read,
+// almost full, so a commit writes fewer of them (BenchmarkCreateMembersFilled:
+// a third fewer bytes).
+//
+// The records are encoded before the write: a third of an import's CPU,
+// which would otherwise run in the one writer's turn, while every other
+// commit waits (a JSON record depends on the member alone).
 func (s *Store) CreateMembers(ctx context.Context, ms []storage.Member) ([]error, error) {
 	errs := make([]error, len(ms))
+	data := make([][]byte, len(ms))
+	for i := range ms {
+		var err error
+		if data[i], err = encode(ms[i]); err != nil {
+			return nil, fmt.Errorf("bolt: %s: encode: %w", members.name([]byte(ms[i].ID)), err)
+		}
+	}
 	err := s.write(ctx, func(tx *bbolt.Tx) error {
 		clear(errs) // the batch may run this again
+		tx.Bucket(bMembers).FillPercent = importFill
+		tx.Bucket(bMemberNumber).FillPercent = importFill
 		for i := range ms {
 			m := ms[i]
 			// Members written earlier in this loop are visible here, so
@@ -41,7 +62,7 @@ func (s *Store) CreateMembers(ctx context.Context, ms []storage.Member) ([]error
 				errs[i] = err
 				continue
 			}
-			if err := members.put(tx, nil, &m); err != nil {
+			if err := members.putEncoded(tx, nil, &m, data[i]); err != nil {
 				return err
 			}
 		}
@@ -52,6 +73,11 @@ func (s *Store) CreateMembers(ctx context.Context, ms []storage.Member) ([]error
 	}
 	return errs, nil
 }
+
+// importFill is the FillPercent of the member buckets in CreateMembers'
+// commits. Not 1: a page left full splits on the next insert into it, and
+// members sign up (random ids) between imports.
+const importFill = 0.9
 
 // MemberByID returns the member with the given id.
 // Answers come from a cache of decoded records (see memberCache).

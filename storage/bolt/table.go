@@ -156,6 +156,12 @@ func (t *table[T]) put(tx *bbolt.Tx, old [][]byte, v *T) error {
 	if err != nil {
 		return fmt.Errorf("bolt: %s: encode: %w", t.kind, err)
 	}
+	return t.putEncoded(tx, old, v, data)
+}
+
+// putEncoded is put with v already encoded as data, which a caller may do
+// before the write: encoding then runs outside the one writer's turn.
+func (t *table[T]) putEncoded(tx *bbolt.Tx, old [][]byte, v *T, data []byte) error {
 	pk := bytes.Clone(t.pk(v))
 	next := t.keys(v)
 	for i, k := range old {

@@ -235,6 +235,30 @@ var memberTests = []test{
 		equal(t, must(s.MemberByID(ctx, member(0).ID))(t), member(0))
 		equal(t, must(s.CountMembers(ctx))(t), 4)
 	}},
+	{"CreateMembers/members without a WebAuthn handle do not collide, and a handle given later stays unique", func(t *testing.T, s storage.Store) {
+		// Imports leave the handle to the member's first passkey.
+		ctx := t.Context()
+		batch := []storage.Member{member(1), member(2), member(3)}
+		for i := range batch {
+			batch[i].WebAuthnHandle = nil
+		}
+		errs, err := s.CreateMembers(ctx, batch)
+		ok(t, err)
+		for _, err := range errs {
+			ok(t, err)
+		}
+		handle := member(1).WebAuthnHandle
+		give := func(id string) error {
+			return s.UpdateMember(ctx, id, func(m storage.Member) (storage.Member, error) {
+				m.WebAuthnHandle = handle
+				return m, nil
+			})
+		}
+		ok(t, give(batch[0].ID))
+		equal(t, must(s.MemberByWebAuthnHandle(ctx, handle))(t).ID, batch[0].ID)
+		isErr(t, give(batch[1].ID), storage.ErrAlreadyExists)
+		equal(t, len(must(s.MemberByID(ctx, batch[1].ID))(t).WebAuthnHandle), 0)
+	}},
 	{"CreateMembers/empty batch stores nothing", func(t *testing.T, s storage.Store) {
 		errs, err := s.CreateMembers(t.Context(), nil)
 		ok(t, err)
