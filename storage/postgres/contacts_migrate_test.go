@@ -170,7 +170,8 @@ func TestMigration8BackfillsContacts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Pending) != 1 || st.Pending[0].Version != 8 {
+	// Later migrations may be pending too: 8 must come first.
+	if len(st.Pending) == 0 || st.Pending[0].Version != 8 {
 		t.Fatalf("before: %s, want migration 8 pending", st)
 	}
 	checkBackfilled(t, url, conn)
