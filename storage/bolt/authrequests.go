@@ -111,29 +111,35 @@ func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
 // both are durable.
 func (s *Store) SaveAuthCode(ctx context.Context, c storage.AuthCode) error {
 	if ok, err := s.pending.with(ctx, c.AuthRequestID, func(e *pendingRequest) error {
-		r := e.request()
-		err := s.write(ctx, func(tx *bbolt.Tx) error {
-			if err := authCodes.check(tx, true, &c); err != nil {
-				return abort(err)
-			}
-			if err := authRequests.check(tx, true, &r); err != nil {
-				return abort(err)
-			}
-			if err := authRequests.put(tx, nil, &r); err != nil {
-				return err
-			}
-			return authCodes.put(tx, nil, &c)
-		})
-		if err != nil {
-			return err
-		}
-		e.gone = true
-		s.pending.remove(c.AuthRequestID)
-		return nil
+		return s.storePendingWithCode(ctx, e, e.request(), c)
 	}); ok {
 		return err
 	}
 	return createOne(ctx, s, authCodes, c)
+}
+
+// storePendingWithCode writes the pending request e as r together with
+// the code c, in one commit, and drops e from memory once both are
+// durable. The caller holds e's lock.
+func (s *Store) storePendingWithCode(ctx context.Context, e *pendingRequest, r storage.AuthRequest, c storage.AuthCode) error {
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		if err := authCodes.check(tx, true, &c); err != nil {
+			return abort(err)
+		}
+		if err := authRequests.check(tx, true, &r); err != nil {
+			return abort(err)
+		}
+		if err := authRequests.put(tx, nil, &r); err != nil {
+			return err
+		}
+		return authCodes.put(tx, nil, &c)
+	})
+	if err != nil {
+		return err
+	}
+	e.gone = true
+	s.pending.remove(r.ID)
+	return nil
 }
 
 // IssueAuthCode applies fn to c's request and stores c, in one commit;
@@ -149,24 +155,7 @@ func (s *Store) IssueAuthCode(ctx context.Context, c storage.AuthCode, fn func(s
 		if next.ID != id {
 			return fmt.Errorf("bolt: %s: an update may not change the key", authRequests.name([]byte(id)))
 		}
-		err = s.write(ctx, func(tx *bbolt.Tx) error {
-			if err := authCodes.check(tx, true, &c); err != nil {
-				return abort(err)
-			}
-			if err := authRequests.check(tx, true, &next); err != nil {
-				return abort(err)
-			}
-			if err := authRequests.put(tx, nil, &next); err != nil {
-				return err
-			}
-			return authCodes.put(tx, nil, &c)
-		})
-		if err != nil {
-			return err
-		}
-		e.gone = true
-		s.pending.remove(id)
-		return nil
+		return s.storePendingWithCode(ctx, e, next, c)
 	}); ok {
 		return err
 	}
