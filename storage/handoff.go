@@ -58,7 +58,7 @@ func WithHandoff(ctx context.Context) context.Context {
 func HandOffAuthRequest(ctx context.Context, r AuthRequest) {
 	if h, ok := ctx.Value(handoffKey{}).(*handoff); ok {
 		h.mu.Lock()
-		h.req, h.hasReq = cloneAuthRequest(r), true
+		h.req, h.hasReq = r.Clone(), true
 		h.mu.Unlock()
 	}
 }
@@ -75,7 +75,7 @@ func HandedAuthRequest(ctx context.Context, id string) (AuthRequest, bool) {
 	if !h.hasReq || h.req.ID != id {
 		return AuthRequest{}, false
 	}
-	return cloneAuthRequest(h.req), true
+	return h.req.Clone(), true
 }
 
 // HandOffSession records the clients session s listed when this HTTP
@@ -101,20 +101,4 @@ func HandedSessionClients(ctx context.Context, id string) ([]string, bool) {
 		return nil, false
 	}
 	return slices.Clone(h.sessClients), true
-}
-
-// cloneAuthRequest copies r's slices and pointer, so that neither side of
-// a handoff can change what the other holds.
-func cloneAuthRequest(r AuthRequest) AuthRequest {
-	r.Scopes = slices.Clone(r.Scopes)
-	r.Prompt = slices.Clone(r.Prompt)
-	r.UILocales = slices.Clone(r.UILocales)
-	r.ACRValues = slices.Clone(r.ACRValues)
-	r.IDTokenClaims = slices.Clone(r.IDTokenClaims)
-	r.AMR = slices.Clone(r.AMR)
-	if r.MaxAge != nil {
-		v := *r.MaxAge
-		r.MaxAge = &v
-	}
-	return r
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -125,6 +126,23 @@ type AuthRequest struct {
 
 	CreatedAt time.Time
 	ExpiresAt time.Time
+}
+
+// Clone returns r with its own copies of r's slices and pointer, so that
+// a holder of one cannot change what the other holds; nil stays nil and
+// empty stays empty, as through the stores' encodings.
+func (r AuthRequest) Clone() AuthRequest {
+	r.Scopes = slices.Clone(r.Scopes)
+	r.Prompt = slices.Clone(r.Prompt)
+	r.UILocales = slices.Clone(r.UILocales)
+	r.ACRValues = slices.Clone(r.ACRValues)
+	r.IDTokenClaims = slices.Clone(r.IDTokenClaims)
+	r.AMR = slices.Clone(r.AMR)
+	if r.MaxAge != nil {
+		v := *r.MaxAge
+		r.MaxAge = &v
+	}
+	return r
 }
 
 // Expired reports whether the request is past its lifetime.

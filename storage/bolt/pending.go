@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 
@@ -44,26 +43,11 @@ type pendingRequest struct {
 	gone bool // moved to the file or deleted: look in the file instead
 }
 
-func (e *pendingRequest) request() storage.AuthRequest { return cloneAuthRequest(e.r) }
+func (e *pendingRequest) request() storage.AuthRequest { return e.r.Clone() }
 
 func (e *pendingRequest) set(r storage.AuthRequest) {
-	e.r = cloneAuthRequest(r)
+	e.r = r.Clone()
 	utcTimes(&e.r)
-}
-
-// cloneAuthRequest copies r's slices and pointers; nil stays nil and
-// empty stays empty, as through the file's encoding.
-func cloneAuthRequest(r storage.AuthRequest) storage.AuthRequest {
-	r.Scopes = slices.Clone(r.Scopes)
-	r.Prompt = slices.Clone(r.Prompt)
-	r.UILocales = slices.Clone(r.UILocales)
-	r.ACRValues = slices.Clone(r.ACRValues)
-	r.AMR = slices.Clone(r.AMR)
-	if r.MaxAge != nil {
-		v := *r.MaxAge
-		r.MaxAge = &v
-	}
-	return r
 }
 
 func newPendingRequests() *pendingRequests {
