@@ -272,7 +272,7 @@ func TestImportRulesCatchViolations(t *testing.T) {
 	}
 	got := strings.Join(check(graph, rules), "\n")
 	for _, want := range []string{
-		"the OpenID provider imports storage, acr and outbound, and no other domain: tsubasa/provider imports tsubasa/provider/member\n",
+		"the OpenID provider imports storage and the leaves acr, clientaddr and outbound, and no other domain: tsubasa/provider imports tsubasa/provider/member\n",
 		"tsubasa/provider imports tsubasa/provider/member/internal (through tsubasa/provider/member)",
 		"config is plain data: it imports nothing of ours: tsubasa/config imports tsubasa/storage",
 		"only the composition root builds the server",
