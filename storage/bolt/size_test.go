@@ -2,7 +2,6 @@ package bolt
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"tsubasa/storage"
+	"tsubasa/storage/storagetest"
 )
 
 // tokenBuckets are the buckets a refresh token writes: the record, its
@@ -36,19 +36,11 @@ func BenchmarkBytesPerToken(b *testing.B) {
 	}
 	defer s.Close()
 	ctx, now := b.Context(), time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	refreshID := func(i int) string {
-		mac := make([]byte, 32)
-		_, _ = rand.Read(mac)
-		return fmt.Sprintf("%016x.%s", uint64(now.Add(time.Duration(i)*time.Millisecond).UnixNano()), hex.EncodeToString(mac))
-	}
+	refreshID := func(i int) string { return storagetest.RefreshTokenID(now.Add(time.Duration(i) * time.Millisecond)) }
 	live := make([]storage.Token, sizeTokens)
 	for i := range live {
 		id := fmt.Sprintf("%026d", i)
-		live[i] = storage.Token{ID: refreshID(i), Kind: storage.RefreshToken, ClientID: "member-website",
-			MemberID: id, Subject: id, Audience: []string{"member-website"},
-			Scopes: []string{"openid", "profile", "email", "membership", "offline_access"}, AuthTime: now,
-			ACR: "urn:tsubasa:acr:pwd", AMR: []string{"pwd"}, SessionID: rand.Text(), FamilyID: rand.Text(),
-			AuthRequestID: rand.Text(), CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+		live[i] = storagetest.GrantToken(refreshID(i), id, rand.Text(), rand.Text(), rand.Text(), now)
 	}
 	for i := 0; i < len(live); i += 1000 {
 		if err := s.CreateTokens(ctx, live[i:i+1000]...); err != nil {

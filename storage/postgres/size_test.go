@@ -12,6 +12,7 @@ import (
 
 	"tsubasa/storage"
 	"tsubasa/storage/postgres"
+	"tsubasa/storage/storagetest"
 )
 
 // BenchmarkBytesPerRecord stores records as the server writes them (a
@@ -133,19 +134,11 @@ func BenchmarkBytesPerConsumedToken(b *testing.B) {
 	url := newDB(b)
 	s, ctx := openAt(b, url, postgres.Options{MaxConns: 16}), b.Context()
 	now := benchNow
-	refreshID := func(i int) string {
-		mac := make([]byte, 32) // the HMAC-SHA-256 of the value
-		_, _ = rand.Read(mac)
-		return fmt.Sprintf("%016x.%x", uint64(now.Add(time.Duration(i)*time.Millisecond).UnixNano()), mac)
-	}
+	refreshID := func(i int) string { return storagetest.RefreshTokenID(now.Add(time.Duration(i) * time.Millisecond)) }
 	live := make([]storage.Token, sizeTokens)
 	for i := range live {
 		id := fmt.Sprintf("%026d", i)
-		live[i] = storage.Token{ID: refreshID(i), Kind: storage.RefreshToken, ClientID: "member-website",
-			MemberID: id, Subject: id, Audience: []string{"member-website"},
-			Scopes: []string{"openid", "profile", "email", "membership", "offline_access"}, AuthTime: now,
-			ACR: "urn:tsubasa:acr:pwd", AMR: []string{"pwd"}, SessionID: rand.Text(), FamilyID: rand.Text(),
-			AuthRequestID: rand.Text(), CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+		live[i] = storagetest.GrantToken(refreshID(i), id, rand.Text(), rand.Text(), rand.Text(), now)
 	}
 	for i := 0; i < len(live); i += 1000 {
 		if err := s.CreateTokens(ctx, live[i:i+1000]...); err != nil {
@@ -193,11 +186,7 @@ func BenchmarkRotateWAL(b *testing.B) {
 	s, ctx := openAt(b, url, postgres.Options{}), b.Context()
 	now := benchNow
 	grant := func(id string) storage.Token {
-		return storage.Token{ID: id, Kind: storage.RefreshToken, ClientID: "member-website",
-			MemberID: "m1", Subject: "m1", Audience: []string{"member-website"},
-			Scopes: []string{"openid", "profile", "email", "membership", "offline_access"}, AuthTime: now,
-			ACR: "urn:tsubasa:acr:pwd", AMR: []string{"pwd"}, SessionID: "s1", FamilyID: "f1",
-			AuthRequestID: "ar1", CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour)}
+		return storagetest.GrantToken(id, "m1", "s1", "f1", "ar1", now)
 	}
 	key := func(i int) string { return fmt.Sprintf("%016x.%064x", uint64(now.UnixNano())+uint64(i), i) }
 	// The tokens rotated were issued earlier, on pages their successors
