@@ -148,7 +148,10 @@
 // statement on the row's data instead of a locked read and a write; a row
 // that changed meanwhile falls back to the locked update (handoff.go).
 // The token endpoint reads a code and its request in one joined
-// statement.
+// statement, with the code exchange's fresh facts (the newest revocation
+// that could select the code's tokens, its keys derived in SQL from the
+// request's fields, and the member's security stamp) in the same
+// statement (storage.FreshCode, freshcode.go).
 //
 // # Several processes: what is kept in memory
 //
@@ -183,7 +186,8 @@
 // caches and read the database, for the code exchange, whose tokens would
 // otherwise be minted after a revocation that does not cover them
 // (storage/fresh.go); TokenRevokedAndMemberFresh (storage.FreshPair)
-// sends both reads as one batch, one round trip. The bound assumes the replicas' clocks agree
+// sends both reads as one batch, one round trip; PeekAuthCodeFresh
+// (storage.FreshCode) makes both in the code's own read, none. The bound assumes the replicas' clocks agree
 // (NTP): a revocation is stamped with the revoking replica's clock and
 // compared with the token's CreatedAt from the issuing replica's.
 //
