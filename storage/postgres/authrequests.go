@@ -172,7 +172,7 @@ func decodeCode(cdata []byte, consumed bool, rdata []byte) (c storage.AuthCode, 
 // see storage.AuthRequests.
 func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time, ts ...storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
 	if storable(hash) && !s.carries(ctx) {
-		return s.claimPipelined(ctx, hash, now, ts) // two round trips (pipeline_tokens.go)
+		return s.claimOne(ctx, hash, now, ts) // one round trip (claimone.go)
 	}
 	var (
 		code storage.AuthCode

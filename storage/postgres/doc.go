@@ -53,11 +53,15 @@
 // of three. An update sends BEGIN with its SELECT … FOR UPDATE and its
 // UPDATE with COMMIT: two round trips instead of four (pipeline.go). When
 // the request's unit holds writes, these go in their transaction instead
-// (see Units). The token endpoint's writes, a code's claim (with its
-// request's deletion, in one statement) and a refresh token's rotation,
-// send BEGIN with the claim and the new tokens with COMMIT: two round
-// trips instead of five, and the second goes out only after the claim
-// found its row (pipeline_tokens.go). UpdateX reads the row with
+// (see Units). A code's claim, its request's deletion and the tokens it
+// mints are one statement, a transaction of its own (data-modifying
+// CTEs; each token inserted only if the request was deleted): one round
+// trip instead of five. A statement can roll itself back only by
+// failing, so one whose request was gone divides by zero and leaves the
+// code unclaimed, as a taken token id does (claimone.go). A refresh
+// token's rotation sends BEGIN with the claim and the new tokens with
+// COMMIT: two round trips, the second only after the claim found its
+// row (pipeline_tokens.go). UpdateX reads the row with
 // SELECT … FOR UPDATE, applies fn and writes it back, so concurrent updates
 // in any number of processes are serialised on the row (fn may run more
 // than once). Single use is one statement: a code's claim is UPDATE
@@ -69,7 +73,8 @@
 // unclaimed. One-time passwords are claimed through UpdateOTP, whose row
 // lock makes the check of fn and the write one step. Unique keys are
 // constraints, and a violation is ErrAlreadyExists. CreateTokens,
-// CreateMembers and ClaimAuthCode's tokens are sent as one batch.
+// CreateMembers and the tokens of a claim in a unit's transaction are
+// sent as one batch.
 //
 // Secret inserts with ON CONFLICT DO NOTHING and then reads: the first
 // transaction to commit wins in every process. ReserveSMS locks

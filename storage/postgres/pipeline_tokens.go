@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,20 +12,12 @@ import (
 	"tsubasa/storage"
 )
 
-// The token endpoint's two writes, a code's claim and a refresh token's
-// rotation, each in two round trips instead of five: BEGIN with the
-// claim, then the new tokens with COMMIT. What the claim found decides
-// whether the second goes out at all; anything that stops the
-// transaction rolls it back (the code or token stays unclaimed), as
-// ClaimAuthCode's and RotateRefreshToken's single-transaction forms do.
-
-// claimTakeSQL claims a code and deletes its request in one statement:
-// the claim is claimCodeSQL's (of concurrent claims one finds the row
-// unconsumed), and the request comes back NULL when it is gone, which
-// rolls the claim back.
-const claimTakeSQL = `WITH c AS (` + claimCodeSQL + `, auth_request_id),
-r AS (DELETE FROM auth_requests WHERE id IN (SELECT auth_request_id FROM c) RETURNING data)
-SELECT c.data, r.data FROM c LEFT JOIN r ON true`
+// A refresh token's rotation in two round trips instead of five: BEGIN
+// with the rotation's claim, then the new tokens with COMMIT. What the
+// claim found decides whether the second goes out at all; anything that
+// stops the transaction rolls it back (the token stays unclaimed), as
+// RotateRefreshToken's single-transaction form does. (A code's claim
+// with its tokens is one statement: claimone.go.)
 
 // pipelined runs first's statements after BEGIN, then (when then returns
 // a batch) that batch and COMMIT, on one connection in one transaction,
@@ -96,61 +87,6 @@ func tokensErr(err error, ts []storage.Token, failed int) error {
 		return alreadyExists(tokens.name([]any{ts[failed].ID}))
 	}
 	return wrap("create tokens", err)
-}
-
-// claimPipelined is ClaimAuthCode without a unit's held writes to carry.
-func (s *Store) claimPipelined(ctx context.Context, hash string, now time.Time, ts []storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
-	var (
-		code       storage.AuthCode
-		req        storage.AuthRequest
-		cdata      []byte
-		rdata      []byte
-		claimErr   error
-		failed     int
-		reasonCode storage.AuthCode
-		reasonReq  storage.AuthRequest
-	)
-	err := s.pipelined(ctx, func(b *pgx.Batch) {
-		cdata, rdata, claimErr = nil, nil, nil
-		reasonCode, reasonReq = storage.AuthCode{}, storage.AuthRequest{}
-		b.Queue(claimTakeSQL, hash, now, ns(now)).QueryRow(func(row pgx.Row) error {
-			claimErr = row.Scan(&cdata, &rdata)
-			return nil
-		})
-	}, func(conn *pgx.Conn) (*pgx.Batch, error) {
-		if errors.Is(claimErr, pgx.ErrNoRows) {
-			// Lost, replayed, expired or unknown: findCode says which,
-			// and hands a replay what the first claim saw.
-			var ferr error
-			reasonCode, reasonReq, ferr = findCode(ctx, conn, hash, now)
-			if ferr == nil {
-				ferr = errors.New("postgres: auth code: not claimed for no known reason")
-			}
-			return nil, ferr
-		}
-		if claimErr != nil {
-			return nil, wrap("claim auth code", claimErr)
-		}
-		var c storage.AuthCode
-		if err := decode(cdata, &c); err != nil {
-			return nil, wrap("claim auth code", err)
-		}
-		if rdata == nil { // rolled back: the code stays unclaimed
-			return nil, fmt.Errorf("postgres: auth code: %w", notFound(authRequests.name([]any{c.AuthRequestID})))
-		}
-		var r storage.AuthRequest
-		if err := decode(rdata, &r); err != nil {
-			return nil, wrap(authRequests.name([]any{c.AuthRequestID}), err)
-		}
-		c.Consumed = true
-		code, req = c, r
-		b := &pgx.Batch{}
-		return b, queueTokens(b, ts, &failed)
-	}, func(err error) error { return tokensErr(err, ts, failed) })
-	if err != nil {
-		return reasonCode, reasonReq, err
-	}
-	return code, req, nil
 }
 
 // rotatePipelined is RotateRefreshToken without a unit's held writes to
