@@ -59,9 +59,8 @@
 // trip instead of five. A statement can roll itself back only by
 // failing, so one whose request was gone divides by zero and leaves the
 // code unclaimed, as a taken token id does (claimone.go). A refresh
-// token's rotation sends BEGIN with the claim and the new tokens with
-// COMMIT: two round trips, the second only after the claim found its
-// row (pipeline_tokens.go). UpdateX reads the row with
+// token's rotation and its new tokens are one statement too, rolled back
+// by a taken token id. UpdateX reads the row with
 // SELECT … FOR UPDATE, applies fn and writes it back, so concurrent updates
 // in any number of processes are serialised on the row (fn may run more
 // than once). Single use is one statement: a code's claim is UPDATE

@@ -113,8 +113,8 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		maxRoundTrips float64
 		readOnly      bool
 	}{
-		// A refresh rotation takes two round trips (pipeline_tokens.go),
-		// a code's claim with its tokens one statement (claimone.go); a code from a session that already lists
+		// A code's claim and a refresh rotation, each with the tokens it
+		// mints, are one statement (claimone.go); a code from a session that already lists
 		// its client reads the session instead of updating it (provider's
 		// recordSessionClient), one more read on a fresh login's first code.
 		// The exchange reads the revocations and the member's stamp from
@@ -141,7 +141,7 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		// code's insert: 8; the fresh reads in the code's read: 7; the
 		// claim with its tokens in one statement: 6.
 		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 6, false},
-		{"refresh", 10, refresh, 3, false},
+		{"refresh", 10, refresh, 2, false},
 		{"client_credentials", 40, clientCredentials, 0.5, true},
 		{"userinfo", 40, userinfo, 0.5, true},
 		{"introspection", 40, introspect, 0.5, true},
