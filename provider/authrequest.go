@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -243,7 +242,7 @@ func (s *opStorage) AuthRequestByCode(context.Context, string) (op.AuthRequest, 
 // from it is revoked (RFC 6749 §4.1.2).
 func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*authRequest, error) {
 	key := p.claimedCodeKey(code)
-	c, r, err := p.store.PeekAuthCode(ctx, key, p.now())
+	c, r, facts, err := p.peekCode(ctx, key)
 	switch {
 	case errors.Is(err, storage.ErrConsumed):
 		p.revokeReplayedCode(ctx, c)
@@ -257,7 +256,7 @@ func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*
 	if !r.Done || r.MemberID == "" {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization request is not complete")
 	}
-	revoked, changed, err := p.codeChecks(ctx, c, r)
+	revoked, changed, err := p.codeChecks(ctx, c, r, facts)
 	switch {
 	case err != nil:
 		return nil, oidc.ErrServerError().WithParent(err)
@@ -292,7 +291,7 @@ func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*
 // It reads the database itself (p.fresh): a logout made on another replica
 // a moment ago must stop the code even here.
 func (p *Provider) codeRevoked(ctx context.Context, c storage.AuthCode, r storage.AuthRequest) (bool, error) {
-	return p.fresh.TokenRevokedFresh(ctx, codeToken(c, r))
+	return p.fresh.TokenRevokedFresh(ctx, storage.CodeToken(c, r))
 }
 
 // credentialsChanged reports whether the member's credentials changed
@@ -313,7 +312,7 @@ func (p *Provider) credentialsChanged(ctx context.Context, r storage.AuthRequest
 	if err != nil {
 		return false, err
 	}
-	return subtle.ConstantTimeCompare([]byte(m.SecurityStamp), []byte(r.MemberStamp)) != 1, nil
+	return stampChanged(r, true, m.SecurityStamp), nil
 }
 
 // checkExchange reports whether an exchange presents the code with what

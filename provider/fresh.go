@@ -36,10 +36,26 @@ func (e exactReads) MemberByIDFresh(ctx context.Context, id string) (storage.Mem
 	return e.s.MemberByID(ctx, id)
 }
 
-// codeChecks is codeRevoked and credentialsChanged, in one round trip when
-// the store can send both reads at once (storage.FreshPair: PostgreSQL's
-// batch); the reads and the decisions are the same either way.
-func (p *Provider) codeChecks(ctx context.Context, c storage.AuthCode, r storage.AuthRequest) (revoked, changed bool, err error) {
+// peekCode is PeekAuthCode, with the code exchange's fresh facts read in
+// the same round trip when the store can (storage.FreshCode: PostgreSQL's
+// joined statement). Facts with Read false leave them to codeChecks'
+// own reads.
+func (p *Provider) peekCode(ctx context.Context, key string) (storage.AuthCode, storage.AuthRequest, storage.CodeFacts, error) {
+	if fc, ok := p.fresh.(storage.FreshCode); ok {
+		return fc.PeekAuthCodeFresh(ctx, key, p.now())
+	}
+	c, r, err := p.store.PeekAuthCode(ctx, key, p.now())
+	return c, r, storage.CodeFacts{}, err
+}
+
+// codeChecks is codeRevoked and credentialsChanged: from the facts read
+// with the code when there are any, else in one round trip when the store
+// can send both reads at once (storage.FreshPair: PostgreSQL's batch);
+// the reads and the decisions are the same either way.
+func (p *Provider) codeChecks(ctx context.Context, c storage.AuthCode, r storage.AuthRequest, f storage.CodeFacts) (revoked, changed bool, err error) {
+	if f.Read {
+		return f.Revoked, stampChanged(r, f.MemberFound, f.SecurityStamp), nil
+	}
 	pair, ok := p.fresh.(storage.FreshPair)
 	if !ok || r.MemberStamp == "" {
 		if revoked, err = p.codeRevoked(ctx, c, r); err != nil || revoked {
@@ -48,18 +64,21 @@ func (p *Provider) codeChecks(ctx context.Context, c storage.AuthCode, r storage
 		changed, err = p.credentialsChanged(ctx, r)
 		return false, changed, err
 	}
-	revoked, m, err := pair.TokenRevokedAndMemberFresh(ctx, codeToken(c, r), r.MemberID)
+	revoked, m, err := pair.TokenRevokedAndMemberFresh(ctx, storage.CodeToken(c, r), r.MemberID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return revoked, true, nil
 	case err != nil:
 		return false, false, err
 	}
-	return revoked, subtle.ConstantTimeCompare([]byte(m.SecurityStamp), []byte(r.MemberStamp)) != 1, nil
+	return revoked, stampChanged(r, true, m.SecurityStamp), nil
 }
 
-// codeToken is what a code's tokens would be, as far as a revocation can
-// select them.
-func codeToken(c storage.AuthCode, r storage.AuthRequest) storage.Token {
-	return storage.Token{ClientID: r.ClientID, MemberID: r.MemberID, SessionID: r.SessionID, AuthRequestID: r.ID, CreatedAt: c.CreatedAt}
+// stampChanged is credentialsChanged's decision on the member's stamp as
+// read (found false: no such member any more).
+func stampChanged(r storage.AuthRequest, found bool, stamp string) bool {
+	if r.MemberStamp == "" {
+		return false // answered before stamps were recorded
+	}
+	return !found || subtle.ConstantTimeCompare([]byte(stamp), []byte(r.MemberStamp)) != 1
 }

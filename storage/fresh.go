@@ -1,6 +1,9 @@
 package storage
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Fresh is implemented by a backend that answers TokenRevoked and
 // MemberByID from caches that may be stale by a bounded delay
@@ -30,4 +33,38 @@ type FreshPair interface {
 	// wrapping ErrNotFound with revoked still answered; any other error
 	// answers neither.
 	TokenRevokedAndMemberFresh(ctx context.Context, t Token, memberID string) (revoked bool, m Member, err error)
+}
+
+// CodeToken is what the tokens of code c of request r would be, as far as
+// a revocation can select them: the code exchange asks whether a
+// revocation made since the code was issued covers this token.
+func CodeToken(c AuthCode, r AuthRequest) Token {
+	return Token{ClientID: r.ClientID, MemberID: r.MemberID, SessionID: r.SessionID, AuthRequestID: r.ID, CreatedAt: c.CreatedAt}
+}
+
+// CodeFacts are the code exchange's fresh facts about a code c and its
+// request r, read from the database (see FreshCode).
+type CodeFacts struct {
+	// Read is false when the facts were not read: the caller reads them
+	// itself (TokenRevokedFresh, MemberByIDFresh), and the other fields
+	// mean nothing.
+	Read bool
+	// Revoked is TokenRevokedFresh(CodeToken(c, r)).
+	Revoked bool
+	// MemberFound is false when MemberByIDFresh(r.MemberID) would find no
+	// member; SecurityStamp is then empty.
+	MemberFound   bool
+	SecurityStamp string
+}
+
+// FreshCode is implemented by a Fresh backend that can read a code, its
+// request and the code exchange's fresh facts in one round trip
+// (storage/postgres: one statement that derives the revocation keys from
+// the request's row). The facts are the same reads as Fresh's, of the
+// same database, made in the same snapshot as the code's.
+type FreshCode interface {
+	// PeekAuthCodeFresh is PeekAuthCode(hash, now) and, when that finds
+	// the code with its request (a nil error), the facts of both. Facts
+	// with Read false, or any error, leave the fresh reads to the caller.
+	PeekAuthCodeFresh(ctx context.Context, hash string, now time.Time) (AuthCode, AuthRequest, CodeFacts, error)
 }

@@ -105,12 +105,18 @@ func (s *Store) PeekAuthCode(ctx context.Context, hash string, now time.Time) (s
 const findCodeSQL = `SELECT c.data, c.consumed, r.data FROM auth_codes c
 LEFT JOIN auth_requests r ON r.id = c.auth_request_id WHERE c.hash = $1`
 
-// findCode reads the code and its request and decides as a claim would:
-// an unknown or expired code, or one whose request is gone, is ErrNotFound;
-// a consumed one ErrConsumed, returned with the code (and the request if
-// still there).
+// findCode reads the code and its request and decides as a claim would
+// (judgeCode).
 func findCode(ctx context.Context, q querier, hash string, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
 	c, r, rerr, err := readCode(ctx, q, hash)
+	return judgeCode(c, r, rerr, err, now)
+}
+
+// judgeCode decides on a code read with its request as a claim would: an
+// unknown or expired code, or one whose request is gone, is ErrNotFound;
+// a consumed one ErrConsumed, returned with the code (and the request if
+// still there). err is the read's error, rerr the request's (readCode).
+func judgeCode(c storage.AuthCode, r storage.AuthRequest, rerr, err error, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
 	if err != nil {
 		return storage.AuthCode{}, storage.AuthRequest{}, err
 	}
@@ -142,7 +148,12 @@ func readCode(ctx context.Context, q querier, hash string) (c storage.AuthCode, 
 	if err != nil {
 		return c, r, nil, wrap("auth code", err)
 	}
-	consumed := c.Consumed
+	return decodeCode(cdata, c.Consumed, rdata)
+}
+
+// decodeCode decodes a code's row and its request's (nil when gone), as
+// readCode returns them.
+func decodeCode(cdata []byte, consumed bool, rdata []byte) (c storage.AuthCode, r storage.AuthRequest, rerr, err error) {
 	if err := decode(cdata, &c); err != nil {
 		return storage.AuthCode{}, r, nil, wrap("auth code", err)
 	}
@@ -161,7 +172,7 @@ func readCode(ctx context.Context, q querier, hash string) (c storage.AuthCode, 
 // see storage.AuthRequests.
 func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time, ts ...storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
 	if storable(hash) && !s.carries(ctx) {
-		return s.claimPipelined(ctx, hash, now, ts) // two round trips (pipeline_tokens.go)
+		return s.claimOne(ctx, hash, now, ts) // one round trip (claimone.go)
 	}
 	var (
 		code storage.AuthCode

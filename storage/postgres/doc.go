@@ -53,11 +53,14 @@
 // of three. An update sends BEGIN with its SELECT … FOR UPDATE and its
 // UPDATE with COMMIT: two round trips instead of four (pipeline.go). When
 // the request's unit holds writes, these go in their transaction instead
-// (see Units). The token endpoint's writes, a code's claim (with its
-// request's deletion, in one statement) and a refresh token's rotation,
-// send BEGIN with the claim and the new tokens with COMMIT: two round
-// trips instead of five, and the second goes out only after the claim
-// found its row (pipeline_tokens.go). UpdateX reads the row with
+// (see Units). A code's claim, its request's deletion and the tokens it
+// mints are one statement, a transaction of its own (data-modifying
+// CTEs; each token inserted only if the request was deleted): one round
+// trip instead of five. A statement can roll itself back only by
+// failing, so one whose request was gone divides by zero and leaves the
+// code unclaimed, as a taken token id does (claimone.go). A refresh
+// token's rotation and its new tokens are one statement too, rolled back
+// by a taken token id. UpdateX reads the row with
 // SELECT … FOR UPDATE, applies fn and writes it back, so concurrent updates
 // in any number of processes are serialised on the row (fn may run more
 // than once). Single use is one statement: a code's claim is UPDATE
@@ -69,7 +72,8 @@
 // unclaimed. One-time passwords are claimed through UpdateOTP, whose row
 // lock makes the check of fn and the write one step. Unique keys are
 // constraints, and a violation is ErrAlreadyExists. CreateTokens,
-// CreateMembers and ClaimAuthCode's tokens are sent as one batch.
+// CreateMembers and the tokens of a claim in a unit's transaction are
+// sent as one batch.
 //
 // Secret inserts with ON CONFLICT DO NOTHING and then reads: the first
 // transaction to commit wins in every process. ReserveSMS locks
@@ -148,7 +152,10 @@
 // statement on the row's data instead of a locked read and a write; a row
 // that changed meanwhile falls back to the locked update (handoff.go).
 // The token endpoint reads a code and its request in one joined
-// statement.
+// statement, with the code exchange's fresh facts (the newest revocation
+// that could select the code's tokens, its keys derived in SQL from the
+// request's fields, and the member's security stamp) in the same
+// statement (storage.FreshCode, freshcode.go).
 //
 // # Several processes: what is kept in memory
 //
@@ -183,7 +190,8 @@
 // caches and read the database, for the code exchange, whose tokens would
 // otherwise be minted after a revocation that does not cover them
 // (storage/fresh.go); TokenRevokedAndMemberFresh (storage.FreshPair)
-// sends both reads as one batch, one round trip. The bound assumes the replicas' clocks agree
+// sends both reads as one batch, one round trip; PeekAuthCodeFresh
+// (storage.FreshCode) makes both in the code's own read, none. The bound assumes the replicas' clocks agree
 // (NTP): a revocation is stamped with the revoking replica's clock and
 // compared with the token's CreatedAt from the issuing replica's.
 //

@@ -114,7 +114,7 @@ func (s *Store) TokenByID(ctx context.Context, id string) (storage.Token, error)
 // storage.Tokens. The returned token is the tombstone.
 func (s *Store) RotateRefreshToken(ctx context.Context, oldID string, now time.Time, next ...storage.Token) (storage.Token, error) {
 	if storable(oldID) && !s.carries(ctx) {
-		return s.rotatePipelined(ctx, oldID, now, next) // two round trips (pipeline_tokens.go)
+		return s.rotateOne(ctx, oldID, now, next) // one round trip (claimone.go)
 	}
 	var out storage.Token
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -217,6 +218,37 @@ var authRequestTests = []test{
 		ok(t, s.DeleteAuthRequest(t.Context(), r.ID))
 		_, _, err := s.ClaimAuthCode(t.Context(), c.Hash, at(0))
 		isErr(t, err, storage.ErrNotFound)
+	}},
+	{"ClaimAuthCode/a claim raced by its request's deletion mints its tokens with the code consumed, or nothing with the code unclaimed", func(t *testing.T, s storage.Store) {
+		ctx := t.Context()
+		for i := range 20 {
+			r := loggedIn(authRequest(fmt.Sprint("ar-race-", i)))
+			c := authCode(fmt.Sprint("code-race-", i), r.ID)
+			ok(t, s.CreateAuthRequest(ctx, r))
+			ok(t, s.SaveAuthCode(ctx, c))
+			tok := refresh(fmt.Sprint("rt-race-", i), fmt.Sprint("fam-race-", i))
+			errs := race(2, func(j int) error {
+				if j == 0 {
+					_, _, err := s.ClaimAuthCode(ctx, c.Hash, at(time.Second), tok)
+					return err
+				}
+				return s.DeleteAuthRequest(ctx, r.ID)
+			})
+			if errs[1] != nil && !errors.Is(errs[1], storage.ErrNotFound) { // gone with the claim that won
+				t.Fatalf("round %d: DeleteAuthRequest: %v", i, errs[1])
+			}
+			_, terr := s.TokenByID(ctx, tok.ID)
+			_, _, again := s.ClaimAuthCode(ctx, c.Hash, at(2*time.Second))
+			switch {
+			case errs[0] == nil:
+				ok(t, terr)
+				isErr(t, again, storage.ErrConsumed)
+			default:
+				isErr(t, errs[0], storage.ErrNotFound)
+				isErr(t, terr, storage.ErrNotFound)
+				isErr(t, again, storage.ErrNotFound) // not ErrConsumed: the failed claim left it unclaimed
+			}
+		}
 	}},
 	{"PeekAuthCode/returns what a claim would, claiming nothing", func(t *testing.T, s storage.Store) {
 		c, r := withCode(t, s)

@@ -113,13 +113,14 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		maxRoundTrips float64
 		readOnly      bool
 	}{
-		// A code's claim and a refresh rotation take two round trips
-		// (pipeline_tokens.go); a code from a session that already lists
+		// A code's claim and a refresh rotation, each with the tokens it
+		// mints, are one statement (claimone.go); a code from a session that already lists
 		// its client reads the session instead of updating it (provider's
 		// recordSessionClient), one more read on a fresh login's first code.
 		// The exchange reads the revocations and the member's stamp from
-		// the database (storage.Fresh) in one batch (storage.FreshPair),
-		// one round trip. The code's claim
+		// the database (storage.Fresh) in the statement that reads the
+		// code with its request (storage.FreshCode), no round trip of
+		// their own. The code's claim
 		// deletes its request, so op's DeleteAuthRequest after the
 		// exchange sends nothing (provider deletedWithCode). The look at
 		// the code reads it with its request in one joined statement.
@@ -131,15 +132,16 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		// (storage/postgres handoff.go) instead of a locked read and a
 		// write. A code and its request's mark go in one commit
 		// (IssueAuthCode), from that copy in one statement.
-		{"code flow, password login (authorize → login → code → token)", 5, login, 29, false},
+		{"code flow, password login (authorize → login → code → token)", 5, login, 27, false},
 		// An SSO answer also binds its request in the update that
 		// completes it (login-ui answerFromSession), not in one of its
 		// own: 19 → 15 with the above; the SSO check takes the request
 		// op created in the same HTTP request from the handoff, and its
 		// two updates (completed, code issued) swap, the second with the
-		// code's insert: 8.
-		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 8, false},
-		{"refresh", 10, refresh, 3, false},
+		// code's insert: 8; the fresh reads in the code's read: 7; the
+		// claim with its tokens in one statement: 6.
+		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 6, false},
+		{"refresh", 10, refresh, 2, false},
 		{"client_credentials", 40, clientCredentials, 0.5, true},
 		{"userinfo", 40, userinfo, 0.5, true},
 		{"introspection", 40, introspect, 0.5, true},
