@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
-
 	"tsubasa/provider/outbound"
 	"tsubasa/storage"
 )
@@ -81,19 +79,18 @@ func (p *Provider) SendBackchannelLogout(ctx context.Context, clientID, memberID
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	ans, err := p.opts.Outbound.Do(req)
-	if err != nil {
-		if ctx.Err() == nil && errors.Is(err, outbound.ErrRefusedAddress) {
-			return fmt.Errorf("%w: %w", ErrLogoutUndeliverable, err)
-		}
-		return fmt.Errorf("provider: back-channel logout to client %q: %w", clientID, err)
-	}
-	switch s := ans.Status; {
-	case s == http.StatusOK || s == http.StatusNoContent:
+	switch {
+	// Back-channel Logout 1.0 §2.8: the RP answers 200, or 204.
+	case err == nil && (ans.Status == http.StatusOK || ans.Status == http.StatusNoContent):
 		return nil
-	case s >= 400 && s < 500 && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests:
-		return fmt.Errorf("%w: client %q answered %d", ErrLogoutUndeliverable, clientID, s)
+	case err != nil && outbound.FailsForGood(ctx, ans, err):
+		return fmt.Errorf("%w: %w", ErrLogoutUndeliverable, err)
+	case err != nil:
+		return fmt.Errorf("provider: back-channel logout to client %q: %w", clientID, err)
+	case outbound.FailsForGood(ctx, ans, nil):
+		return fmt.Errorf("%w: client %q answered %d", ErrLogoutUndeliverable, clientID, ans.Status)
 	default:
-		return fmt.Errorf("provider: back-channel logout: client %q answered %d", clientID, s)
+		return fmt.Errorf("provider: back-channel logout: client %q answered %d", clientID, ans.Status)
 	}
 }
 
@@ -105,15 +102,6 @@ func (p *Provider) logoutToken(c storage.Client, memberID, sid string) (string, 
 	if alg == "" {
 		alg = p.opts.DefaultAlg
 	}
-	key, err := p.keys.signing(alg)
-	if err != nil {
-		return "", err
-	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: key.alg, Key: key.signer},
-		(&jose.SignerOptions{}).WithType(logoutTokenType).WithHeader(jose.HeaderKey("kid"), key.id))
-	if err != nil {
-		return "", fmt.Errorf("provider: logout token signer: %w", err)
-	}
 	now := p.now()
 	claims, err := json.Marshal(logoutClaims{
 		Issuer: p.opts.Issuer, Audience: c.ID, IssuedAt: now.Unix(), Expiry: now.Add(logoutTokenTTL).Unix(),
@@ -123,11 +111,7 @@ func (p *Provider) logoutToken(c storage.Client, memberID, sid string) (string, 
 	if err != nil {
 		return "", err
 	}
-	jws, err := signer.Sign(claims)
-	if err != nil {
-		return "", fmt.Errorf("provider: signing a logout token: %w", err)
-	}
-	return jws.CompactSerialize()
+	return p.signTyped(alg, logoutTokenType, claims)
 }
 
 // recordSessionClient notes, on the browser session sid, that clientID

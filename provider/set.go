@@ -41,18 +41,26 @@ func (p *Provider) SETSubject(ctx context.Context, clientID, memberID string) (s
 // server's default algorithm, typ secevent+jwt, its kid the key's id in
 // the JWKS.
 func (p *Provider) SignSET(claims []byte) (string, error) {
-	key, err := p.keys.signing(p.opts.DefaultAlg)
+	return p.signTyped(p.opts.DefaultAlg, setType, claims)
+}
+
+// signTyped signs claims, a JWT's JSON, with the current key of alg, in
+// a compact JWS whose header names typ and the key's kid: the one way
+// the provider signs the tokens it makes itself (logout tokens, SETs),
+// op signing ID and access tokens.
+func (p *Provider) signTyped(alg, typ string, claims []byte) (string, error) {
+	key, err := p.keys.signing(alg)
 	if err != nil {
 		return "", err
 	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: key.alg, Key: key.signer},
-		(&jose.SignerOptions{}).WithType(setType).WithHeader(jose.HeaderKey("kid"), key.id))
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)).WithHeader(jose.HeaderKey("kid"), key.id))
 	if err != nil {
-		return "", fmt.Errorf("provider: SET signer: %w", err)
+		return "", fmt.Errorf("provider: %s signer: %w", typ, err)
 	}
 	jws, err := signer.Sign(claims)
 	if err != nil {
-		return "", fmt.Errorf("provider: signing a SET: %w", err)
+		return "", fmt.Errorf("provider: signing a %s: %w", typ, err)
 	}
 	return jws.CompactSerialize()
 }

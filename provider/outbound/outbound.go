@@ -110,6 +110,23 @@ func (c *Client) Do(req *http.Request) (Answer, error) {
 	return Answer{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
 
+// Delivered reports whether the answer takes a delivery (a webhook, a
+// SET, a logout token): any 2xx.
+func (a Answer) Delivered() bool { return a.Status >= 200 && a.Status < 300 }
+
+// FailsForGood reports whether the same delivery sent again would be
+// refused again, so that a sender stops retrying: an answer of 4xx other
+// than 408 Request Timeout and 429 Too Many Requests, or err from Do
+// refusing a special-use address (a cancelled ctx is not for good). Every
+// other failure is worth a retry.
+func FailsForGood(ctx context.Context, a Answer, err error) bool {
+	if err != nil {
+		return ctx.Err() == nil && errors.Is(err, ErrRefusedAddress)
+	}
+	s := a.Status
+	return s >= 400 && s < 500 && s != http.StatusRequestTimeout && s != http.StatusTooManyRequests
+}
+
 // Get fetches url, asking for accept, and returns the body of a 200.
 func (c *Client) Get(ctx context.Context, url, accept string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)

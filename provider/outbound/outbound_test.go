@@ -3,6 +3,7 @@ package outbound
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -142,5 +143,42 @@ func TestAnswerLimits(t *testing.T) {
 	}
 	if _, err := c.Get(t.Context(), srv.URL+"/slow", ""); err == nil {
 		t.Error("a server that never answers: no error")
+	}
+}
+
+// A delivery stops retrying only where a retry cannot change the answer:
+// a 4xx other than 408 and 429, or a refused address while the caller's
+// context is alive; a cancelled context, a 5xx or another error retries.
+func TestFailsForGood(t *testing.T) {
+	ctx := context.Background()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	refused := fmt.Errorf("dial: %w", ErrRefusedAddress)
+	for _, c := range []struct {
+		name string
+		ctx  context.Context
+		a    Answer
+		err  error
+		want bool
+	}{
+		{"400", ctx, Answer{Status: 400}, nil, true},
+		{"404", ctx, Answer{Status: 404}, nil, true},
+		{"408", ctx, Answer{Status: 408}, nil, false},
+		{"429", ctx, Answer{Status: 429}, nil, false},
+		{"500", ctx, Answer{Status: 500}, nil, false},
+		{"503", ctx, Answer{Status: 503}, nil, false},
+		{"302", ctx, Answer{Status: 302}, nil, false},
+		{"refused address", ctx, Answer{}, refused, true},
+		{"refused address, ctx cancelled", cancelled, Answer{}, refused, false},
+		{"other error", ctx, Answer{}, errors.New("connection reset"), false},
+	} {
+		if got := FailsForGood(c.ctx, c.a, c.err); got != c.want {
+			t.Errorf("%s: FailsForGood = %v, want %v", c.name, got, c.want)
+		}
+	}
+	for st, want := range map[int]bool{200: true, 202: true, 204: true, 299: true, 300: false, 199: false, 400: false} {
+		if got := (Answer{Status: st}).Delivered(); got != want {
+			t.Errorf("Delivered(%d) = %v, want %v", st, got, want)
+		}
 	}
 }

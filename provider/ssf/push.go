@@ -90,19 +90,17 @@ func (t *Transmitter) push(ctx context.Context, id, url, auth, set string) error
 		req.Header.Set("Authorization", auth)
 	}
 	ans, err := t.client.Do(req)
-	if err != nil {
-		if ctx.Err() == nil && errors.Is(err, outbound.ErrRefusedAddress) {
-			return fmt.Errorf("%w: stream %s: %w", ErrUndeliverable, id, err)
-		}
-		return fmt.Errorf("ssf: stream %s: %w", id, err)
-	}
-	switch st := ans.Status; {
-	case st >= 200 && st < 300:
+	switch {
+	case err == nil && ans.Delivered():
 		return nil
-	case st >= 400 && st < 500 && st != http.StatusRequestTimeout && st != http.StatusTooManyRequests:
-		return fmt.Errorf("%w: stream %s: the receiver answered %d%s", ErrUndeliverable, id, st, setError(ans.Body))
+	case err != nil && outbound.FailsForGood(ctx, ans, err):
+		return fmt.Errorf("%w: stream %s: %w", ErrUndeliverable, id, err)
+	case err != nil:
+		return fmt.Errorf("ssf: stream %s: %w", id, err)
+	case outbound.FailsForGood(ctx, ans, nil):
+		return fmt.Errorf("%w: stream %s: the receiver answered %d%s", ErrUndeliverable, id, ans.Status, setError(ans.Body))
 	default:
-		return fmt.Errorf("ssf: stream %s: the receiver answered %d", id, st)
+		return fmt.Errorf("ssf: stream %s: the receiver answered %d", id, ans.Status)
 	}
 }
 

@@ -49,18 +49,16 @@ func (s *Sender) Send(ctx context.Context, subID, url, id string, body []byte) e
 		return err
 	}
 	ans, err := s.client.Do(req)
-	if err != nil {
-		if ctx.Err() == nil && errors.Is(err, outbound.ErrRefusedAddress) {
-			return fmt.Errorf("%w: subscription %s: %w", ErrUndeliverable, subID, err)
-		}
-		return fmt.Errorf("webhook: subscription %s: %w", subID, err)
-	}
-	switch st := ans.Status; {
-	case st >= 200 && st < 300:
+	switch {
+	case err == nil && ans.Delivered():
 		return nil
-	case st >= 400 && st < 500 && st != http.StatusRequestTimeout && st != http.StatusTooManyRequests:
-		return fmt.Errorf("%w: subscription %s: the receiver answered %d", ErrUndeliverable, subID, st)
+	case err != nil && outbound.FailsForGood(ctx, ans, err):
+		return fmt.Errorf("%w: subscription %s: %w", ErrUndeliverable, subID, err)
+	case err != nil:
+		return fmt.Errorf("webhook: subscription %s: %w", subID, err)
+	case outbound.FailsForGood(ctx, ans, nil):
+		return fmt.Errorf("%w: subscription %s: the receiver answered %d", ErrUndeliverable, subID, ans.Status)
 	default:
-		return fmt.Errorf("webhook: subscription %s: the receiver answered %d", subID, st)
+		return fmt.Errorf("webhook: subscription %s: the receiver answered %d", subID, ans.Status)
 	}
 }
