@@ -27,7 +27,7 @@ const mod = "tsubasa/"
 // upper ones build on.
 var (
 	lowerDomains = []string{"provider/acr", "provider/audit", "provider/notify", "provider/clientaddr", "provider/outbound", "provider/geoip",
-		"provider/webhook", "provider/ssf"}
+		"provider/webhook", "provider/ssf", "provider/seal"}
 	upperDomains = []string{"provider/member", "provider/otp", "provider/passkey", "provider/risk", "provider/contactcheck"}
 )
 
@@ -98,13 +98,13 @@ var rules = []rule{
 			return dep == "storage" || strings.HasSuffix(pkg, "test") && dep == path.Dir(pkg)
 		},
 		names: []string{"storage/bolt", "storage/storagetest", "storage/bolt/bolttest"}},
-	{why: "acr, clientaddr and outbound are leaves",
-		matches: is("provider/acr", "provider/clientaddr", "provider/outbound"), allow: only(nothing),
-		names: []string{"provider/acr", "provider/clientaddr", "provider/outbound"}},
+	{why: "acr, clientaddr, outbound and seal are leaves",
+		matches: is("provider/acr", "provider/clientaddr", "provider/outbound", "provider/seal"), allow: only(nothing),
+		names: []string{"provider/acr", "provider/clientaddr", "provider/outbound", "provider/seal"}},
 	{why: "webhook, the signature and sending of the back office's webhooks, sends only through outbound",
 		matches: is("provider/webhook"), allow: only(is("provider/outbound")), names: []string{"provider/webhook"}},
-	{why: "ssf, the Shared Signals transmitter, reads storage's events and pushes SETs only through outbound",
-		matches: is("provider/ssf"), allow: only(is("storage", "provider/outbound")), names: []string{"provider/ssf"}},
+	{why: "ssf, the Shared Signals transmitter, reads storage's events and pushes SETs only through outbound (seal keeps the receivers' credentials)",
+		matches: is("provider/ssf"), allow: only(is("storage", "provider/outbound", "provider/seal")), names: []string{"provider/ssf"}},
 	{why: "audit, notify and geoip, the lower domains, import only storage",
 		matches: is("provider/audit", "provider/notify", "provider/geoip"), allow: only(is("storage")),
 		names: []string{"provider/audit", "provider/notify", "provider/geoip"}},

@@ -2,8 +2,6 @@ package passkey
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/base64"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/go-webauthn/webauthn/webauthn"
 
+	"tsubasa/provider/seal"
 	"tsubasa/storage"
 )
 
@@ -52,7 +51,7 @@ type ceremonyState struct {
 // stateCodec turns ceremony states into opaque strings and back: sealed
 // with AES-256-GCM when a key is configured, plain base64url JSON otherwise.
 type stateCodec struct {
-	aead cipher.AEAD // nil: plain
+	box *seal.Box // nil: plain
 }
 
 func newStateCodec(key []byte) (stateCodec, error) {
@@ -66,15 +65,11 @@ func newStateCodec(key []byte) (stateCodec, error) {
 	if err != nil {
 		return stateCodec{}, fmt.Errorf("passkey: derive state key: %w", err)
 	}
-	block, err := aes.NewCipher(k)
+	box, err := seal.New(k)
 	if err != nil {
 		return stateCodec{}, fmt.Errorf("passkey: state cipher: %w", err)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return stateCodec{}, fmt.Errorf("passkey: state cipher: %w", err)
-	}
-	return stateCodec{aead: aead}, nil
+	return stateCodec{box: box}, nil
 }
 
 func (c stateCodec) encode(st ceremonyState) (string, error) {
@@ -82,12 +77,10 @@ func (c stateCodec) encode(st ceremonyState) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("passkey: encode state: %w", err)
 	}
-	if c.aead == nil {
+	if c.box == nil {
 		return plainPrefix + base64.RawURLEncoding.EncodeToString(js), nil
 	}
-	nonce := randomBytes(c.aead.NonceSize())
-	sealed := c.aead.Seal(nonce, nonce, js, stateAAD)
-	return sealedPrefix + base64.RawURLEncoding.EncodeToString(sealed), nil
+	return sealedPrefix + base64.RawURLEncoding.EncodeToString(c.box.Seal(js, stateAAD)), nil
 }
 
 func (c stateCodec) decode(s string) (ceremonyState, error) {
@@ -98,7 +91,7 @@ func (c stateCodec) decode(s string) (ceremonyState, error) {
 	// A configured key accepts only sealed states (no downgrade to plain);
 	// without one, only plain states.
 	prefix := plainPrefix
-	if c.aead != nil {
+	if c.box != nil {
 		prefix = sealedPrefix
 	}
 	body, ok := strings.CutPrefix(s, prefix)
@@ -109,12 +102,8 @@ func (c stateCodec) decode(s string) (ceremonyState, error) {
 	if err != nil {
 		return st, invalid("state encoding", err)
 	}
-	if c.aead != nil {
-		n := c.aead.NonceSize()
-		if len(raw) < n {
-			return st, fmt.Errorf("%w: state too short", ErrInvalid)
-		}
-		if raw, err = c.aead.Open(nil, raw[:n], raw[n:], stateAAD); err != nil {
+	if c.box != nil {
+		if raw, err = c.box.Open(raw, stateAAD); err != nil {
 			return st, invalid("state seal", err)
 		}
 	}

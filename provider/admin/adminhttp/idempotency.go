@@ -1,10 +1,7 @@
 package adminhttp
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,6 +11,7 @@ import (
 	"time"
 
 	"tsubasa/provider/admin/adminapi"
+	"tsubasa/provider/seal"
 	"tsubasa/storage"
 )
 
@@ -36,8 +34,8 @@ const maxIdempotencyKey = 255
 
 // sealer keys idempotency records and seals their answers.
 type sealer struct {
-	mac  []byte
-	aead cipher.AEAD
+	mac []byte
+	box *seal.Box
 }
 
 func newSealer(key []byte) (sealer, error) {
@@ -46,15 +44,11 @@ func newSealer(key []byte) (sealer, error) {
 		m.Write([]byte("tsubasa/admin/" + purpose))
 		return m.Sum(nil)
 	}
-	block, err := aes.NewCipher(sub("idempotency-seal"))
+	box, err := seal.New(sub("idempotency-seal"))
 	if err != nil {
 		return sealer{}, err
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return sealer{}, err
-	}
-	return sealer{mac: sub("idempotency-key"), aead: aead}, nil
+	return sealer{mac: sub("idempotency-key"), box: box}, nil
 }
 
 // recordKey is the storage key of clientID's key.
@@ -65,17 +59,11 @@ func (s sealer) recordKey(clientID, key string) string {
 }
 
 func (s sealer) seal(recordKey string, body []byte) []byte {
-	nonce := make([]byte, s.aead.NonceSize())
-	_, _ = rand.Read(nonce)
-	return s.aead.Seal(nonce, nonce, body, []byte(recordKey))
+	return s.box.Seal(body, []byte(recordKey))
 }
 
 func (s sealer) open(recordKey string, sealed []byte) ([]byte, error) {
-	n := s.aead.NonceSize()
-	if len(sealed) < n {
-		return nil, errors.New("adminhttp: sealed answer too short")
-	}
-	return s.aead.Open(nil, sealed[:n], sealed[n:], []byte(recordKey))
+	return s.box.Open(sealed, []byte(recordKey))
 }
 
 // fingerprint identifies a request for its key: its route, path, query
