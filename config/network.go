@@ -95,6 +95,9 @@ func (v *checker) hostPort(path, addr string) bool {
 // metrics checks the management listener. It cannot be the public one:
 // /metrics must not be reachable where the login pages are.
 func (v *checker) metrics(m MetricsConfig, listen string) {
+	if m.Pprof && !m.Enabled {
+		v.add("metrics.pprof", "needs metrics.enabled: the profiles are served on the management listener")
+	}
 	if m.Listen == "" {
 		if m.Enabled {
 			v.add("metrics.listen", "must be set while metrics.enabled is true (such as 127.0.0.1:9090); set metrics.enabled: false to serve no metrics")
@@ -107,6 +110,23 @@ func (v *checker) metrics(m MetricsConfig, listen string) {
 	if m.Enabled && sameListener(m.Listen, listen) {
 		v.add("metrics.listen", "must differ from listen (%s): metrics are served on a listener of their own, apart from the public one", listen)
 	}
+	if m.Pprof && m.Enabled && !loopbackHost(m.Listen) {
+		v.add("metrics.pprof", "needs a loopback metrics.listen (such as 127.0.0.1:9090), not %s: profiles are for an operator on the replica's own machine", m.Listen)
+	}
+}
+
+// loopbackHost reports whether a host:port names a loopback address
+// (localhost or 127.0.0.0/8 or ::1); an empty host is every interface.
+func loopbackHost(hostPort string) bool {
+	h, _, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return false
+	}
+	if h == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsLoopback()
 }
 
 // sameListener reports whether two listen addresses would take the same

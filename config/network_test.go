@@ -104,6 +104,36 @@ func TestValidateMetricsListener(t *testing.T) {
 	}
 }
 
+// TestValidatePprof: profiles only on a loopback management listener, and
+// only with the listener on.
+func TestValidatePprof(t *testing.T) {
+	for _, c := range []struct {
+		name, metrics string
+		enabled       bool
+		problem       string // "" = valid
+	}{
+		{"loopback IPv4", "127.0.0.1:9090", true, ""},
+		{"loopback IPv6", "[::1]:9090", true, ""},
+		{"localhost", "localhost:9090", true, ""},
+		{"every interface", ":9090", true, "needs a loopback metrics.listen"},
+		{"a private address", "10.0.0.5:9090", true, "needs a loopback metrics.listen"},
+		{"a host name", "metrics.internal:9090", true, "needs a loopback metrics.listen"},
+		{"metrics off", "127.0.0.1:9090", false, "needs metrics.enabled"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := prodConfig()
+			cfg.Listen, cfg.Metrics = ":8080", MetricsConfig{Enabled: c.enabled, Listen: c.metrics, Pprof: true}
+			ps := problems(t, cfg)
+			switch {
+			case c.problem == "" && len(ps) > 0:
+				t.Errorf("refused: %v", ps)
+			case c.problem != "" && (len(ps) != 1 || ps[0].Path != "metrics.pprof" || !strings.Contains(ps[0].Message, c.problem)):
+				t.Errorf("problems %v, want one at metrics.pprof saying %q", ps, c.problem)
+			}
+		})
+	}
+}
+
 func TestValidateKnownDeviceBudget(t *testing.T) {
 	c := prodConfig()
 	c.Lockout.KnownDeviceMaxFailures = 0 // off: every device counts against the member

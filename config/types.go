@@ -311,6 +311,11 @@ type MetricsConfig struct {
 	// Listen is the management listener's address, apart from the public
 	// one: /metrics has no authentication.
 	Listen string `yaml:"listen"`
+	// Pprof serves Go's profiles (/debug/pprof/) on the management
+	// listener, for an operator measuring a replica under load. Off by
+	// default; it needs metrics.enabled and a loopback metrics.listen,
+	// because a profile shows the process's code paths and costs CPU.
+	Pprof bool `yaml:"pprof"`
 }
 
 // RuntimeConfig tunes the Go runtime of `serve`: its garbage collector and

@@ -51,3 +51,24 @@ func TestAttackMetricsScrapedFromPublicListener(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackProfilesOnlyWhenAskedAndOnlyOnManagement: Go's profiles show
+// the process's code paths and a CPU profile costs CPU, so /debug/pprof/
+// is served only with metrics.pprof, only on the loopback management
+// listener, never on the public one.
+func TestAttackProfilesOnlyWhenAskedAndOnlyOnManagement(t *testing.T) {
+	off := e2e.Start(t, e2e.Options{})
+	if code, body := fetchForMetrics(t, off.Metrics+"/debug/pprof/"); code != http.StatusNotFound || strings.Contains(body, "goroutine") {
+		t.Errorf("management /debug/pprof/ without metrics.pprof: status %d, want 404", code)
+	}
+	on := e2e.Start(t, e2e.Options{Env: []string{"TSUBASA_METRICS_PPROF=true"}})
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/pprof/cmdline"} {
+		if code, body := fetchForMetrics(t, on.Issuer+path); strings.Contains(body, "goroutine") || strings.Contains(body, "tsubasa") {
+			t.Errorf("public %s with metrics.pprof (status %d) shows profiles", path, code)
+		}
+	}
+	code, body := fetchForMetrics(t, on.Metrics+"/debug/pprof/goroutine?debug=1")
+	if code != http.StatusOK || !strings.Contains(body, "goroutine profile") {
+		t.Errorf("management /debug/pprof/goroutine with metrics.pprof: status %d, want 200 with a profile:\n%.300s", code, body)
+	}
+}

@@ -12,6 +12,13 @@
 # synchronous_commit on, as bbolt fsyncs every commit), on a Unix socket in
 # a new temporary directory, which the script removes at the end
 # (KEEP=1 keeps it). Prints a table of medians and the raw runs' file.
+#
+# PROFILE=DIR also profiles every run: each server's CPU profile (Go's
+# pprof, through metrics.pprof on its loopback management listener) over
+# the middle of the run, DIR/<backend>-<scenario>-<round>-<port>.pprof, and
+# on PostgreSQL the statements' cost per iteration from pg_stat_statements,
+# DIR/postgres-<scenario>-<round>-statements.tsv. Profiling costs CPU:
+# compare rates from runs without it.
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
@@ -60,11 +67,18 @@ mkdir -p "$dir/pg" "$dir/sock"
 [ "$(id -u)" = 0 ] && chown postgres "$dir" "$dir/pg" "$dir/sock"
 as_pg "$pgbin/initdb" -D "$dir/pg" -U tsubasa --auth=trust -E UTF8 >/dev/null
 pgport=$(freeport)
+pgprofile=""
+if [ -n "${PROFILE:-}" ]; then
+	mkdir -p "$PROFILE"
+	PROFILE=$(cd "$PROFILE" && pwd)
+	pgprofile="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+fi
 as_pg "$pgbin/pg_ctl" -D "$dir/pg" -l "$dir/pg.log" -w -o "-k $dir/sock -p $pgport -c listen_addresses='' \
-	-c shared_buffers=256MB -c max_connections=100 -c fsync=on -c synchronous_commit=on" start >/dev/null
+	-c shared_buffers=256MB -c max_connections=100 -c fsync=on -c synchronous_commit=on $pgprofile" start >/dev/null
 pgmaster=$(head -1 "$dir/pg/postmaster.pid")
 as_pg "$pgbin/createdb" -h "$dir/sock" -p "$pgport" -U tsubasa tsubasa
 pgurl="postgres://tsubasa@/tsubasa?host=$dir/sock&port=$pgport"
+psql() { "$pgbin/psql" -h "$dir/sock" -p "$pgport" -U tsubasa -d tsubasa -XAtq -c "$1"; }
 head -c 48 /dev/urandom | base64 >"$dir/master.secret"
 chmod 600 "$dir/master.secret"
 
@@ -80,6 +94,8 @@ otp:
   on_login: never
 alerts:
   enabled: false
+metrics:
+  pprof: $([ -n "${PROFILE:-}" ] && echo true || echo false)
 loadtest:
   allow_setup: true
 mail:
@@ -108,10 +124,11 @@ config "http://127.0.0.1:$iport" "storage:
     sslmode: disable
     max_conns: 20" >"$dir/pg.yaml"
 
+declare -A mport # each server's management port, by pid
 serve() { # $1 config, $2 listen port, $3 metrics port; prints the pid
 	TSUBASA_LISTEN=127.0.0.1:$2 TSUBASA_METRICS_LISTEN=127.0.0.1:$3 \
 		"$bin" serve --config "$1" >>"$dir/serve-$2.log" 2>&1 &
-	echo $!
+	echo "$! $3"
 }
 waitready() {
 	for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return; sleep 0.2; done
@@ -119,12 +136,13 @@ waitready() {
 	tail -20 "$dir/serve-$1.log" >&2
 	exit 1
 }
-b=$(serve "$dir/bolt.yaml" "$bport" "$(freeport)"); pids+=("$b")
+read -r b m <<<"$(serve "$dir/bolt.yaml" "$bport" "$(freeport)")"; pids+=("$b"); mport[$b]=$m
 r1port=$(freeport); r2port=$(freeport)
-r1=$(serve "$dir/pg.yaml" "$r1port" "$(freeport)"); pids+=("$r1")
+read -r r1 m <<<"$(serve "$dir/pg.yaml" "$r1port" "$(freeport)")"; pids+=("$r1"); mport[$r1]=$m
 waitready "$bport"; waitready "$r1port"
-r2=$(serve "$dir/pg.yaml" "$r2port" "$(freeport)"); pids+=("$r2")
+read -r r2 m <<<"$(serve "$dir/pg.yaml" "$r2port" "$(freeport)")"; pids+=("$r2"); mport[$r2]=$m
 waitready "$r2port"
+if [ -n "${PROFILE:-}" ]; then psql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null; fi
 
 # --setup: through the admin socket on bbolt, on the database on PostgreSQL.
 boltflags=$("$bin" loadtest --config "$dir/bolt.yaml" --setup --members "$MEMBERS" --json | jq -r .flags)
@@ -133,7 +151,6 @@ pgtargets="--target http://127.0.0.1:$r1port --target http://127.0.0.1:$r2port"
 
 raw=$dir/runs.tsv
 printf 'backend\tscenario\tround\tper_s\tp50_ms\tp99_ms\terrors\ttsubasa_cpu_ms\tpostgres_cpu_ms\tother_cpu_s\tload1\twal_bytes\twal_syncs\n' >"$raw"
-psql() { "$pgbin/psql" -h "$dir/sock" -p "$pgport" -U tsubasa -d tsubasa -XAtq -c "$1"; }
 # WAL position and WAL flushes (fsyncs, pg_stat_wal.wal_sync): what
 # PostgreSQL writes per iteration, and its write IOPS on the WAL. The
 # flush count is the statistics collector's, which the backends report
@@ -146,6 +163,16 @@ run() { # $1 backend, $2 scenario, $3 round
 	if [ "$1" = bolt ]; then flags="--config $dir/bolt.yaml $boltflags"; servers="$b"; cfg=bolt
 	else flags="--config $dir/pg.yaml $pgflags $pgtargets"; servers="$r1 $r2"; cfg=pg; fi
 	s0=$(cputicks $servers); [ "$cfg" = pg ] && pg0=$(cputicks $(pgpids)) && st0=$(pgstate)
+	local profs=()
+	if [ -n "${PROFILE:-}" ]; then
+		# The middle of the run: from a second in to a second before its end.
+		local secs=$(($(sed 's/s$//' <<<"$DURATION") - 2)) p
+		[ "$cfg" = pg ] && psql "SELECT pg_stat_statements_reset()" >/dev/null
+		for p in $servers; do
+			(sleep 1; curl -fsS -o "$PROFILE/$1-$2-$3-$p.pprof" "http://127.0.0.1:${mport[$p]}/debug/pprof/profile?seconds=$secs") &
+			profs+=($!)
+		done
+	fi
 	# shellcheck disable=SC2086
 	if ! out=$("$bin" loadtest $flags --scenario "$2" --concurrency "$(workers "$2")" --duration "$DURATION" --json); then
 		# Recorded and kept going: one failed run must not lose the others.
@@ -154,6 +181,16 @@ run() { # $1 backend, $2 scenario, $3 round
 		return 0
 	fi
 	s1=$(cputicks $servers); [ "$cfg" = pg ] && pg1=$(cputicks $(pgpids))
+	[ ${#profs[@]} -gt 0 ] && wait "${profs[@]}"
+	if [ -n "${PROFILE:-}" ] && [ "$cfg" = pg ]; then
+		# Per iteration: calls and milliseconds of each statement.
+		local its
+		its=$(jq -r '.iterations' <<<"$out")
+		psql "SELECT round(calls::numeric / $its, 2), round((total_exec_time / $its)::numeric, 3), round((total_plan_time / $its)::numeric, 3),
+			round(wal_bytes::numeric / $its), left(regexp_replace(query, '\s+', ' ', 'g'), 400)
+			FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40" |
+			sed '1i calls_per_it\texec_ms_per_it\tplan_ms_per_it\twal_bytes_per_it\tquery' | tr '|' '\t' >"$PROFILE/$1-$2-$3-statements.tsv"
+	fi
 	if [ "$cfg" = pg ]; then
 		sleep 1.5 # let the backends flush their statistics
 		st1=$(pgstate)
