@@ -21,20 +21,27 @@ func (u *UI) holdWrites(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, commit := u.store.Begin(storage.WithHandoff(r.Context()))
 		r = r.WithContext(ctx)
-		hw := &heldWriter{ResponseWriter: w, commit: commit, base: w.Header().Clone()}
-		hw.fail = func(err error) {
-			// The handler's headers (a cookie, a Location) go; the ones
-			// set around it (CSP and friends) stay.
-			h := w.Header()
-			clear(h)
-			for k, v := range hw.base {
-				h[k] = v
-			}
-			u.serverError(w, r, err)
-		}
+		hw := u.holdAnswer(w, r, commit)
 		next.ServeHTTP(hw, r)
 		hw.finish()
 	})
+}
+
+// holdAnswer returns a writer that runs commit before the first byte of
+// the answer, and answers the server-error page instead if it fails.
+func (u *UI) holdAnswer(w http.ResponseWriter, r *http.Request, commit func() error) *heldWriter {
+	hw := &heldWriter{ResponseWriter: w, commit: commit, base: w.Header().Clone()}
+	hw.fail = func(err error) {
+		// The handler's headers (a cookie, a Location) go; the ones
+		// set around it (CSP and friends) stay.
+		h := w.Header()
+		clear(h)
+		for k, v := range hw.base {
+			h[k] = v
+		}
+		u.serverError(w, r, err)
+	}
+	return hw
 }
 
 // heldWriter commits the request's held writes before the first byte of

@@ -29,15 +29,22 @@ func (u *UI) SSO(next http.Handler) http.Handler {
 		}
 		// op creates the request, this answers it, and the provider
 		// mints its code, all in this one HTTP request: each hands the
-		// next what it stored instead of a read back (storage.WithHandoff).
-		r = r.WithContext(storage.WithHandoff(r.Context()))
-		hw := &loginRedirect{ResponseWriter: w}
+		// next what it stored instead of a read back, and a backend
+		// shared by replicas may store the request only once, in its
+		// final state (storage.WithDeferredHandoff). Whatever answer goes
+		// out, the request is stored before its first byte, or the
+		// answer is the server-error page.
+		ctx := storage.WithDeferredHandoff(r.Context())
+		r = r.WithContext(ctx)
+		fw := u.holdAnswer(w, r, func() error { return storage.FlushHandoff(ctx) })
+		defer fw.finish()
+		hw := &loginRedirect{ResponseWriter: fw}
 		next.ServeHTTP(hw, r)
 		if hw.id == "" {
 			return // op answered itself: an error, or not for the login page
 		}
-		if !u.answerFromSession(w, r, hw.id) {
-			http.Redirect(w, r, LoginURL(hw.id), http.StatusFound)
+		if !u.answerFromSession(fw, r, hw.id) {
+			http.Redirect(fw, r, LoginURL(hw.id), http.StatusFound)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package loginui
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -225,5 +227,58 @@ func TestLoginRequestID(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("loginRequestID(%q) = %q, %v; want %q", loc, got, ok, want)
 		}
+	}
+}
+
+// TestSSOStoresAHeldRequestBeforeAnswering: under the SSO wrapper a
+// backend may hold the request /authorize creates unstored
+// (storage.DeferAuthRequest). Whatever the answer, the request is stored
+// before its first byte; when storing fails the answer is the server-error
+// page, never a redirect to a login page that would find no request.
+func TestSSOStoresAHeldRequestBeforeAnswering(t *testing.T) {
+	e := newConsentEnv(t)
+	boom := errors.New("the database is unreachable")
+	var stores int
+	held := func(fail bool) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.URL.Query().Get("id")
+			req := storage.AuthRequest{ID: id, ClientID: "web", RedirectURI: "https://rp.example/cb", Scopes: []string{"openid"},
+				Prompt: []string{"login"}, CreatedAt: e.now.Add(-time.Minute), ExpiresAt: e.now.Add(time.Hour)}
+			write := func(ctx context.Context, r storage.AuthRequest) error {
+				stores++
+				if fail {
+					return boom
+				}
+				return e.store.CreateAuthRequest(context.WithoutCancel(ctx), r)
+			}
+			if !storage.DeferAuthRequest(r.Context(), req, write) {
+				t.Error("the SSO wrapper's context does not let a backend hold the request")
+			}
+			http.Redirect(w, r, LoginURL(id), http.StatusFound)
+		})
+	}
+	serve := func(h http.Handler, id string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "/authorize?id="+id, nil)
+		r.AddCookie(e.cookie)
+		w := httptest.NewRecorder()
+		e.u.SSO(h).ServeHTTP(w, r)
+		return w
+	}
+
+	// prompt=login: not answered here, on to the login page, stored first.
+	w := serve(held(false), "h1")
+	if w.Code != http.StatusFound || w.Header().Get("Location") != LoginURL("h1") {
+		t.Fatalf("held request: %d to %q, want the login page", w.Code, w.Header().Get("Location"))
+	}
+	if _, err := e.store.AuthRequestByID(t.Context(), "h1"); err != nil || stores != 1 {
+		t.Errorf("the request the login page will read: %v after %d stores, want stored once", err, stores)
+	}
+
+	w = serve(held(true), "h2")
+	if w.Code < 500 || w.Header().Get("Location") != "" {
+		t.Errorf("storing failed: %d to %q, want the server-error page and no redirect", w.Code, w.Header().Get("Location"))
+	}
+	if stores != 2 {
+		t.Errorf("%d stores, want one more try", stores)
 	}
 }

@@ -32,6 +32,17 @@ import (
 // A handoff lives in one request's context and never outlives it: the next
 // request of a flow may reach another replica, and reads the database.
 // Without WithHandoff, Hand* do nothing and Handed* find nothing.
+//
+// A deferred handoff (WithDeferredHandoff) may also hold a request that
+// this HTTP request created and has not stored yet, for a backend shared
+// by several processes to store once, in its final state, instead of
+// creating it and then updating it (DeferAuthRequest). That is safe
+// because nobody else can know of the request before the HTTP request
+// answers: its id is new and random, and the answer is the first place it
+// appears. So the held copy is the whole truth about the request until
+// then, and the handler that made the handoff flushes it (FlushHandoff)
+// before the first byte of its answer, or answers with an error instead.
+// A process that dies first loses a request nobody has heard of.
 type handoff struct {
 	mu          sync.Mutex
 	req         AuthRequest
@@ -39,6 +50,10 @@ type handoff struct {
 	sessID      string
 	sessClients []string
 	hasSess     bool
+
+	deferrable bool                                     // the owner flushes before answering
+	unwritten  bool                                     // req is created here, not yet stored
+	write      func(context.Context, AuthRequest) error // stores an unwritten req
 }
 
 type handoffKey struct{}
@@ -52,15 +67,137 @@ func WithHandoff(ctx context.Context) context.Context {
 	return context.WithValue(ctx, handoffKey{}, &handoff{})
 }
 
-// HandOffAuthRequest records r as this HTTP request has just stored it.
-// The handoff keeps its own copy: what the caller does with r afterwards
-// does not change it.
-func HandOffAuthRequest(ctx context.Context, r AuthRequest) {
+// WithDeferredHandoff is WithHandoff for a handler that calls
+// FlushHandoff before the first byte of its answer, and answers with an
+// error if that fails: a backend may then defer the storing of a request
+// this HTTP request creates (DeferAuthRequest). A handoff already in ctx
+// is made deferrable.
+func WithDeferredHandoff(ctx context.Context) context.Context {
+	ctx = WithHandoff(ctx)
+	h := ctx.Value(handoffKey{}).(*handoff)
+	h.mu.Lock()
+	h.deferrable = true
+	h.mu.Unlock()
+	return ctx
+}
+
+// DeferAuthRequest records r, which this HTTP request is creating, as not
+// yet stored, when ctx's handoff is deferrable, and reports whether it
+// did: then write stores it (as it then is) at FlushHandoff, unless the
+// backend stores it first, in its final state, and says so with
+// AuthRequestStored. Without a deferrable handoff, or with another
+// request already held unstored, it records nothing: the caller stores r
+// at once.
+func DeferAuthRequest(ctx context.Context, r AuthRequest, write func(context.Context, AuthRequest) error) bool {
+	h, ok := ctx.Value(handoffKey{}).(*handoff)
+	if !ok || write == nil {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.deferrable || h.unwritten {
+		return false
+	}
+	h.req, h.hasReq, h.unwritten, h.write = r.Clone(), true, true, write
+	return true
+}
+
+// UnstoredAuthRequest returns a copy of request id if this HTTP request
+// created it and it is not stored yet (DeferAuthRequest).
+func UnstoredAuthRequest(ctx context.Context, id string) (AuthRequest, bool) {
+	h, ok := ctx.Value(handoffKey{}).(*handoff)
+	if !ok {
+		return AuthRequest{}, false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.unwritten || h.req.ID != id {
+		return AuthRequest{}, false
+	}
+	return h.req.Clone(), true
+}
+
+// AuthRequestStored records that the backend has stored r: a request held
+// unstored is no longer, and r is handed off as stored.
+func AuthRequestStored(ctx context.Context, r AuthRequest) {
 	if h, ok := ctx.Value(handoffKey{}).(*handoff); ok {
 		h.mu.Lock()
+		if h.req.ID == r.ID {
+			h.unwritten, h.write = false, nil
+		}
 		h.req, h.hasReq = r.Clone(), true
 		h.mu.Unlock()
 	}
+}
+
+// DropUnstoredAuthRequest forgets request id if it is held unstored, and
+// reports whether it was: it is deleted before anyone could know of it.
+func DropUnstoredAuthRequest(ctx context.Context, id string) bool {
+	h, ok := ctx.Value(handoffKey{}).(*handoff)
+	if !ok {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.unwritten || h.req.ID != id {
+		return false
+	}
+	h.req, h.hasReq, h.unwritten, h.write = AuthRequest{}, false, false, nil
+	return true
+}
+
+// FlushHandoff stores the request ctx's handoff holds unstored, if any
+// (DeferAuthRequest): the handler of a deferred handoff calls it before
+// its answer starts. Without one it does nothing.
+func FlushHandoff(ctx context.Context) error {
+	h, ok := ctx.Value(handoffKey{}).(*handoff)
+	if !ok {
+		return nil
+	}
+	h.mu.Lock()
+	if !h.unwritten {
+		h.mu.Unlock()
+		return nil
+	}
+	r, write := h.req.Clone(), h.write
+	h.mu.Unlock()
+	// Outside the lock: write may hand off (AuthRequestStored).
+	if err := write(ctx, r); err != nil {
+		return err
+	}
+	AuthRequestStored(ctx, r)
+	return nil
+}
+
+// HandOffAuthRequest records r as this HTTP request has just stored it.
+// The handoff keeps its own copy: what the caller does with r afterwards
+// does not change it. While a request is held unstored it does nothing:
+// that copy changes only through the backend (UpdateUnstoredAuthRequest),
+// so that what is flushed is what the backend's updates made.
+func HandOffAuthRequest(ctx context.Context, r AuthRequest) {
+	if h, ok := ctx.Value(handoffKey{}).(*handoff); ok {
+		h.mu.Lock()
+		if !h.unwritten {
+			h.req, h.hasReq = r.Clone(), true
+		}
+		h.mu.Unlock()
+	}
+}
+
+// UpdateUnstoredAuthRequest replaces the copy of a request held unstored
+// with r, the backend's update of it, and reports whether it held r's id.
+func UpdateUnstoredAuthRequest(ctx context.Context, r AuthRequest) bool {
+	h, ok := ctx.Value(handoffKey{}).(*handoff)
+	if !ok {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.unwritten || h.req.ID != r.ID {
+		return false
+	}
+	h.req = r.Clone()
+	return true
 }
 
 // HandedAuthRequest returns a copy of the authorization request id as

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"tsubasa/storage"
@@ -61,5 +62,106 @@ func TestHandoffStaysInItsRequest(t *testing.T) {
 	other := storage.WithHandoff(context.Background())
 	if _, ok := storage.HandedAuthRequest(other, "r1"); ok {
 		t.Error("another request's handoff gave back this one's auth request")
+	}
+}
+
+// TestDeferredHandoffHoldsOnlyWhereTheOwnerFlushes: a backend may hold a
+// new request unstored only under WithDeferredHandoff, whose owner
+// flushes before answering; the flush stores the request as the
+// backend's updates left it, once, and nothing after it was stored or
+// dropped. A caller's hand-off never changes the held copy.
+func TestDeferredHandoffHoldsOnlyWhereTheOwnerFlushes(t *testing.T) {
+	var stored []storage.AuthRequest
+	write := func(_ context.Context, r storage.AuthRequest) error {
+		stored = append(stored, r)
+		return nil
+	}
+	r1 := storage.AuthRequest{ID: "r1", ClientID: "web"}
+	if storage.DeferAuthRequest(t.Context(), r1, write) {
+		t.Error("held without a handoff: nobody would flush it")
+	}
+	if storage.DeferAuthRequest(storage.WithHandoff(t.Context()), r1, write) {
+		t.Error("held under a plain handoff, whose owner does not flush")
+	}
+	if err := storage.FlushHandoff(t.Context()); err != nil {
+		t.Errorf("flush without a handoff: %v", err)
+	}
+
+	ctx := storage.WithDeferredHandoff(t.Context())
+	if !storage.DeferAuthRequest(ctx, r1, write) {
+		t.Fatal("not held under a deferred handoff")
+	}
+	if storage.DeferAuthRequest(ctx, storage.AuthRequest{ID: "r2"}, write) {
+		t.Error("a second request held while r1 is: one held request per HTTP request")
+	}
+	if got, ok := storage.UnstoredAuthRequest(ctx, "r1"); !ok || got.ClientID != "web" {
+		t.Errorf("UnstoredAuthRequest(r1) = %+v, %v", got, ok)
+	}
+	if _, ok := storage.UnstoredAuthRequest(ctx, "r2"); ok {
+		t.Error("r2 reported held")
+	}
+	storage.HandOffAuthRequest(ctx, storage.AuthRequest{ID: "r1", ClientID: "changed by a caller"})
+	if !storage.UpdateUnstoredAuthRequest(ctx, storage.AuthRequest{ID: "r1", ClientID: "web", Done: true}) {
+		t.Error("the backend's update of the held request was refused")
+	}
+	if storage.UpdateUnstoredAuthRequest(ctx, storage.AuthRequest{ID: "r2"}) {
+		t.Error("an update of a request not held was taken")
+	}
+	if got, ok := storage.HandedAuthRequest(ctx, "r1"); !ok || got.ClientID != "web" || !got.Done {
+		t.Errorf("HandedAuthRequest(r1) = %+v, %v; want the backend's update, not the caller's hand-off", got, ok)
+	}
+	if len(stored) != 0 {
+		t.Fatalf("stored before the flush: %+v", stored)
+	}
+	if err := storage.FlushHandoff(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 1 || stored[0].ClientID != "web" || !stored[0].Done {
+		t.Fatalf("flushed %+v, want r1 once as the backend's update left it", stored)
+	}
+	if _, ok := storage.UnstoredAuthRequest(ctx, "r1"); ok {
+		t.Error("r1 still held after the flush")
+	}
+	if err := storage.FlushHandoff(ctx); err != nil || len(stored) != 1 {
+		t.Errorf("a second flush: %v, stored %d times", err, len(stored))
+	}
+
+	// Stored by the backend itself (with its code): the flush stores nothing.
+	ctx = storage.WithDeferredHandoff(t.Context())
+	storage.DeferAuthRequest(ctx, storage.AuthRequest{ID: "r3"}, write)
+	storage.AuthRequestStored(ctx, storage.AuthRequest{ID: "r3", CodeIssued: true})
+	if err := storage.FlushHandoff(ctx); err != nil || len(stored) != 1 {
+		t.Errorf("flush after the backend stored r3: %v, %d stores", err, len(stored))
+	}
+	if got, ok := storage.HandedAuthRequest(ctx, "r3"); !ok || !got.CodeIssued {
+		t.Errorf("HandedAuthRequest(r3) = %+v, %v; want it as stored", got, ok)
+	}
+
+	// Dropped (deleted before anyone knew of it): the flush stores nothing.
+	ctx = storage.WithDeferredHandoff(t.Context())
+	storage.DeferAuthRequest(ctx, storage.AuthRequest{ID: "r4"}, write)
+	if storage.DropUnstoredAuthRequest(ctx, "r5") {
+		t.Error("dropped r5, which is not held")
+	}
+	if !storage.DropUnstoredAuthRequest(ctx, "r4") {
+		t.Error("r4 not dropped")
+	}
+	if err := storage.FlushHandoff(ctx); err != nil || len(stored) != 1 {
+		t.Errorf("flush after r4 was dropped: %v, %d stores", err, len(stored))
+	}
+	if _, ok := storage.HandedAuthRequest(ctx, "r4"); ok {
+		t.Error("a dropped request is still handed off")
+	}
+
+	// A failed store keeps the request held: the answer is an error page,
+	// and nothing claims it was stored.
+	ctx = storage.WithDeferredHandoff(t.Context())
+	boom := errors.New("database unreachable")
+	storage.DeferAuthRequest(ctx, storage.AuthRequest{ID: "r6"}, func(context.Context, storage.AuthRequest) error { return boom })
+	if err := storage.FlushHandoff(ctx); !errors.Is(err, boom) {
+		t.Errorf("flush: %v, want the store's error", err)
+	}
+	if _, ok := storage.UnstoredAuthRequest(ctx, "r6"); !ok {
+		t.Error("r6 reported stored after its store failed")
 	}
 }

@@ -47,8 +47,20 @@ RETURNING data`
 	takeRequestSQL = "DELETE FROM auth_requests WHERE id = $1 RETURNING data"
 )
 
-// CreateAuthRequest stores a new authorization request.
+// CreateAuthRequest stores a new authorization request. Under a deferred
+// handoff (an SSO answer's /authorize, storage.WithDeferredHandoff) it
+// holds the request unstored instead: stored once, with its code or at
+// the answer, rather than inserted and then updated (handoff.go).
 func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) error {
+	if err := authRequests.checkKey(&r); err != nil {
+		return err
+	}
+	if err := s.live(ctx); err != nil {
+		return err
+	}
+	if storable(r.ID) && storage.DeferAuthRequest(ctx, r, s.storeDeferred) {
+		return nil
+	}
 	if err := createOne(ctx, s, authRequests, r); err != nil {
 		return err
 	}
@@ -56,16 +68,33 @@ func (s *Store) CreateAuthRequest(ctx context.Context, r storage.AuthRequest) er
 	return nil
 }
 
+// storeDeferred stores a request held unstored, as it is at the answer
+// (storage.FlushHandoff).
+func (s *Store) storeDeferred(ctx context.Context, r storage.AuthRequest) error {
+	return createOne(ctx, s, authRequests, r)
+}
+
 // AuthRequestByID returns the request, even when expired.
 func (s *Store) AuthRequestByID(ctx context.Context, id string) (storage.AuthRequest, error) {
+	if r, ok := storage.UnstoredAuthRequest(ctx, id); ok {
+		return r, nil // created in this HTTP request, not stored yet
+	}
 	return getOne(ctx, s, authRequests, id)
 }
 
 // UpdateAuthRequest applies fn to the request, its row locked meanwhile:
 // of concurrent binders on any replica, each sees the one before.
 // With the request as this HTTP request last stored it handed off in
-// ctx, one compare-and-swap statement instead (handoff.go).
+// ctx, one compare-and-swap statement instead (handoff.go); a request
+// held unstored is updated where it is held.
 func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(storage.AuthRequest) (storage.AuthRequest, error)) error {
+	if cur, ok := storage.UnstoredAuthRequest(ctx, id); ok {
+		next, err := applyUnstored(id, cur, fn)
+		if err == nil {
+			storage.UpdateUnstoredAuthRequest(ctx, next)
+		}
+		return err
+	}
 	if wrote, err := s.swapAuthRequest(ctx, id, fn, nil); wrote || err != nil {
 		return err
 	}
@@ -83,11 +112,20 @@ func (s *Store) UpdateAuthRequest(ctx context.Context, id string, fn func(storag
 
 // DeleteAuthRequest deletes the request (its codes expire on their own).
 func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
+	if storage.DropUnstoredAuthRequest(ctx, id) {
+		return nil // never stored
+	}
 	return deleteOne(ctx, s, authRequests, id)
 }
 
-// SaveAuthCode stores a new authorization code.
+// SaveAuthCode stores a new authorization code; its request first, if
+// it is held unstored.
 func (s *Store) SaveAuthCode(ctx context.Context, c storage.AuthCode) error {
+	if _, ok := storage.UnstoredAuthRequest(ctx, c.AuthRequestID); ok {
+		if err := storage.FlushHandoff(ctx); err != nil {
+			return err
+		}
+	}
 	return createOne(ctx, s, authCodes, c)
 }
 

@@ -151,6 +151,13 @@
 // request has just stored (storage.WithHandoff) is one compare-and-swap
 // statement on the row's data instead of a locked read and a write; a row
 // that changed meanwhile falls back to the locked update (handoff.go).
+// Under the SSO answer's deferred handoff (storage.WithDeferredHandoff) a
+// request /authorize creates is not inserted at all until its code: it is
+// held in that HTTP request's context, updated there, and stored once, in
+// its final state, with its code in one statement, or at the answer when
+// it needs the login page. Nobody else can know of it meanwhile, since
+// its id first appears in that answer, and the answer never starts before
+// it is stored.
 // The token endpoint reads a code and its request in one joined
 // statement, with the code exchange's fresh facts (the newest revocation
 // that could select the code's tokens, its keys derived in SQL from the
@@ -159,7 +166,9 @@
 //
 // # Several processes: what is kept in memory
 //
-// Two caches live in each process, each safe to be stale for at most
+// Besides the one HTTP request's handoff above (a request nobody else can
+// know of yet, and copies that never decide an outcome by themselves),
+// two caches live in each process, each safe to be stale for at most
 // Options.RevocationDelay (default 1s; storage.postgres.revocation_delay):
 //
 //   - the revocations of tokens that are not stored (revocations.go): all

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -102,6 +104,9 @@ func (s *Store) IssueAuthCode(ctx context.Context, c storage.AuthCode, fn func(s
 	if !storable(id) || !storable(c.Hash) {
 		return notFound(authRequests.name([]any{id}))
 	}
+	if cur, ok := storage.UnstoredAuthRequest(ctx, id); ok {
+		return s.issueUnstored(ctx, cur, c, fn)
+	}
 	if wrote, err := s.swapAuthRequest(ctx, id, fn, &c); wrote || err != nil {
 		return err
 	}
@@ -150,4 +155,71 @@ func codeErr(err error) error {
 		return alreadyExists(authCodes.name(nil))
 	}
 	return wrap(authCodes.name(nil), err)
+}
+
+// A request created under a deferred handoff (storage.DeferAuthRequest)
+// is held unstored until its code or the answer: on an SSO answer,
+// /authorize creates it, the login UI completes it and the provider
+// issues its code, and it is stored once, in its final state, in the
+// code's statement (issueUnstoredSQL), instead of an INSERT and two
+// compare-and-swaps. Nobody else can know of it meanwhile (its id first
+// appears in the answer), so the held copy decides as the row would.
+
+// issueUnstoredSQL inserts a request and its code in one statement: both
+// or neither.
+var issueUnstoredSQL = "WITH r AS (" + authRequests.insert + ")\n" + insertShifted(authCodes.table, authCodes.allCols(), 4)
+
+// insertShifted is an INSERT of cols into table from parameters $from+1 on.
+func insertShifted(table string, cols []string, from int) string {
+	params := make([]string, len(cols))
+	for i := range cols {
+		params[i] = "$" + strconv.Itoa(from+i+1)
+	}
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(params, ", ") + ")"
+}
+
+// issueUnstored is IssueAuthCode for a request held unstored: fn on the
+// held copy, then the request and the code in one statement.
+func (s *Store) issueUnstored(ctx context.Context, cur storage.AuthRequest, c storage.AuthCode, fn func(storage.AuthRequest) (storage.AuthRequest, error)) error {
+	next, err := applyUnstored(cur.ID, cur, fn)
+	if err != nil {
+		return err
+	}
+	args, err := authRequests.args(&next)
+	if err != nil {
+		return err
+	}
+	cargs, err := authCodes.args(&c)
+	if err != nil {
+		return err
+	}
+	args = append(args, cargs...)
+	err = s.writeStatement(ctx, func(ctx context.Context, q querier) error {
+		if _, err := q.Exec(ctx, issueUnstoredSQL, args...); err != nil {
+			if cerr := codeErr(err); cerr != nil {
+				return cerr
+			}
+			if isUniqueViolation(err) {
+				return alreadyExists(authRequests.name([]any{cur.ID}))
+			}
+			return wrap(authRequests.name([]any{cur.ID}), err)
+		}
+		return nil
+	})
+	if err == nil {
+		storage.AuthRequestStored(ctx, next)
+	}
+	return err
+}
+
+// applyUnstored applies an update's fn to a request held unstored.
+func applyUnstored(id string, cur storage.AuthRequest, fn func(storage.AuthRequest) (storage.AuthRequest, error)) (storage.AuthRequest, error) {
+	next, err := fn(cur)
+	if err != nil {
+		return storage.AuthRequest{}, err
+	}
+	if next.ID != id {
+		return storage.AuthRequest{}, fmt.Errorf("postgres: %s: an update may not change the key", authRequests.name([]any{id}))
+	}
+	return next, nil
 }

@@ -62,6 +62,11 @@ func newTable[T any](t table[T], name string) *table[T] {
 	return &t
 }
 
+// allCols are the columns of an insert: key, columns, data (args' order).
+func (t *table[T]) allCols() []string {
+	return append(append(append([]string{}, t.key...), t.cols...), "data")
+}
+
 // prefixed returns "c = EXCLUDED.c" for each column and data.
 func prefixed(cols []string, p string) []string {
 	var out []string
