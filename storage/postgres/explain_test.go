@@ -205,3 +205,45 @@ func explain(t *testing.T, conn *pgx.Conn, q query) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// The code exchange's read probes token_revocations by primary key, once
+// per key of the code, whatever the table's size: on a small table (a
+// thousand revocations, analysed) PostgreSQL would rather scan it whole
+// for t.key = ANY(c.revocation_keys), comparing every row with every key
+// (findCodeFreshSQL). The other tables hold a row each here: scanning
+// them is right.
+func TestCodeReadProbesRevocationsByKey(t *testing.T) {
+	ctx := t.Context()
+	url := pgtest.NewDatabase(t, pgtest.Template(t, "tsubasa_migrated", func(url string) error {
+		_, err := Migrate(context.Background(), Options{URL: url})
+		return err
+	}))
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, sql := range []string{
+		`INSERT INTO token_revocations (key, shape, revoked_at, revoked_ns, expires_at)
+		 SELECT decode(md5(i::text), 'hex'), 8, now(), 0, now() + interval '1 hour' FROM generate_series(1, 1000) i`,
+		`INSERT INTO members (id, number, data) VALUES ('m1', '1000001', '{"SecurityStamp": "stamp-1"}')`,
+		`INSERT INTO auth_requests (id, expires_at, expires_ns, data) VALUES ('ar1', now() + interval '1 hour', 0, '{}')`,
+		`INSERT INTO auth_codes (hash, auth_request_id, consumed, expires_at, expires_ns, data, revocation_keys, member_id)
+		 SELECT 'code-1', 'ar1', false, now() + interval '1 minute', 0, '{}',
+		        ARRAY(SELECT decode(md5((k * 100)::text), 'hex') FROM generate_series(1, 15) k), 'm1'`,
+		`ANALYZE`,
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%v\n%s", err, sql)
+		}
+	}
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+			t.Fatal(err)
+		}
+		plan := explain(t, conn, query{"auth code with its fresh facts", findCodeFreshSQL, []any{"code-1"}})
+		if strings.Contains(plan, "Seq Scan on token_revocations") || !strings.Contains(plan, "Index Scan using token_revocations_pkey") {
+			t.Errorf("%s: want token_revocations probed by its primary key, never scanned\n%s", mode, plan)
+		}
+	}
+}

@@ -16,17 +16,25 @@ import (
 // (storage.FreshCode) in the same statement: one round trip instead of
 // two. The code's row carries the keys of every revocation that could
 // select its tokens and the request's member (codeRow, written when the
-// code is issued with its request), so the facts are plain joins by
-// primary key: the newest revocation among the code's keys, whole, for
-// the caller to compare with the code's CreatedAt to the nanosecond as
+// code is issued with its request), so the facts are lookups by primary
+// key: the newest revocation among the code's keys, whole, for the
+// caller to compare with the code's CreatedAt to the nanosecond as
 // tokenRevokedSQL would, and MemberByIDFresh's row, of which only the
 // stamp is decoded. The keys and member come back too, for the caller to
 // use the facts only when they are what the request read with the code
 // gives (NULL for a code stored without its request).
+//
+// Each key is its own lookup (unnest, then a LATERAL subquery per key
+// whose LIMIT 1, harmless on a unique key, keeps PostgreSQL from
+// flattening it into a join): given t.key = ANY(c.revocation_keys) or
+// the flattened join, PostgreSQL scans a table of a thousand revocations
+// whole, comparing every row with every key, at four times the cost of
+// the 15 probes of a code with a session, and more as the table grows.
 const findCodeFreshSQL = `SELECT c.data, c.consumed, r.data, c.revocation_keys, c.member_id,
 v.revoked_at, v.revoked_ns, m.id IS NOT NULL, m.data->>'SecurityStamp'
 FROM auth_codes c LEFT JOIN auth_requests r ON r.id = c.auth_request_id
-LEFT JOIN LATERAL (SELECT t.revoked_at, t.revoked_ns FROM token_revocations t WHERE t.key = ANY(c.revocation_keys)
+LEFT JOIN LATERAL (SELECT t.revoked_at, t.revoked_ns FROM unnest(c.revocation_keys) k(key),
+LATERAL (SELECT revoked_at, revoked_ns FROM token_revocations WHERE token_revocations.key = k.key LIMIT 1) t
 ORDER BY t.revoked_at DESC, t.revoked_ns DESC LIMIT 1) v ON true
 LEFT JOIN members m ON m.id = c.member_id
 WHERE c.hash = $1`
