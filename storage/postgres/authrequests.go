@@ -56,11 +56,17 @@ var codeTypes = map[string]string{
 }
 
 // codeParams are the placeholders of codeRow's values from $first on,
-// each cast to its column's type, for a VALUES list or a SELECT.
+// each cast to its column's type, for a VALUES list or a SELECT. It runs
+// when the package initialises: a column without a type stops every
+// test at once.
 func codeParams(first int) string {
 	ps := make([]string, len(codeCols))
 	for i, c := range codeCols {
-		ps[i] = fmt.Sprintf("$%d::%s", first+i, codeTypes[c])
+		typ, ok := codeTypes[c]
+		if !ok {
+			panic("postgres: no SQL type for auth_codes column " + c)
+		}
+		ps[i] = fmt.Sprintf("$%d::%s", first+i, typ)
 	}
 	return strings.Join(ps, ", ")
 }
@@ -68,11 +74,13 @@ func codeParams(first int) string {
 // insertCodeSQL stores one code from codeRow's values.
 var insertCodeSQL = "INSERT INTO auth_codes (" + strings.Join(codeCols, ", ") + ") VALUES (" + codeParams(1) + ")"
 
-// codeRow returns the values of code c's row, in codeCols' order. r is
-// c's request as it is stored with the code (after the update that
-// issues it), or nil when unknown: the revocation keys (candidateKeys of
-// storage.CodeToken(c, r), in its order) and the member (r.MemberID as
-// it is) are then NULL.
+// codeRow returns the values of code c's row, in codeCols' order (the
+// statement: insertCodeSQL, or codeCols and codeParams in one of its
+// own). r is c's request as the same commit stores it (fn's result when
+// the code is issued with an update): the row then carries the keys of
+// every revocation that could select the code's tokens (candidateKeys of
+// storage.CodeToken(c, r), in that order) and r.MemberID as it is. With
+// r nil, a request not known, both are NULL.
 func codeRow(c *storage.AuthCode, r *storage.AuthRequest) ([]any, error) {
 	args, err := authCodes.args(c)
 	if err != nil {
