@@ -59,9 +59,10 @@ type CodeFacts struct {
 
 // FreshCode is implemented by a Fresh backend that can read a code, its
 // request and the code exchange's fresh facts in one round trip
-// (storage/postgres: one statement that derives the revocation keys from
-// the request's row). The facts are the same reads as Fresh's, of the
-// same database, made in the same snapshot as the code's.
+// (storage/postgres: one statement that looks up the revocation keys and
+// the member stored with the code when it was issued). The facts are the
+// same reads as Fresh's, of the same database, made in the same snapshot
+// as the code's.
 type FreshCode interface {
 	// PeekAuthCodeFresh is PeekAuthCode(hash, now) and, when that finds
 	// the code with its request (a nil error), the facts of both. Facts

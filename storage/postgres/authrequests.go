@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +35,76 @@ var authCodes = newTable(table[storage.AuthCode]{
 	label:    func([]any) string { return "auth code" },
 	consumed: func(c *storage.AuthCode) *bool { return &c.Consumed },
 }, "auth_codes")
+
+// A code's row. Every insert of a code takes its columns and values from
+// codeCols and codeRow: a code stored with its request known carries the
+// keys of every revocation that could select its tokens and the
+// request's member, which the code exchange's read joins on
+// (freshcode.go); one stored without (SaveAuthCode) carries NULLs there,
+// and that read leaves its fresh facts to the separate reads.
+
+// codeCols are auth_codes' columns in the order of codeRow's values: the
+// table's (authCodes.args), then the revocation keys and the member.
+var codeCols = append(append(append(append([]string{}, authCodes.key...), authCodes.cols...), "data"), "revocation_keys", "member_id")
+
+// codeTypes are codeCols' SQL types. A code inserted by INSERT … SELECT
+// (issueSwapSQL) needs its parameters cast: PostgreSQL does not take
+// their types from the columns there.
+var codeTypes = map[string]string{
+	"hash": "text", "auth_request_id": "text", "consumed": "boolean", "expires_at": "timestamptz",
+	"expires_ns": "smallint", "data": "json", "revocation_keys": "bytea[]", "member_id": "text",
+}
+
+// codeParams are the placeholders of codeRow's values from $first on,
+// each cast to its column's type, for a VALUES list or a SELECT. It runs
+// when the package initialises: a column without a type stops every
+// test at once.
+func codeParams(first int) string {
+	ps := make([]string, len(codeCols))
+	for i, c := range codeCols {
+		typ, ok := codeTypes[c]
+		if !ok {
+			panic("postgres: no SQL type for auth_codes column " + c)
+		}
+		ps[i] = fmt.Sprintf("$%d::%s", first+i, typ)
+	}
+	return strings.Join(ps, ", ")
+}
+
+// insertCodeSQL stores one code from codeRow's values.
+var insertCodeSQL = "INSERT INTO auth_codes (" + strings.Join(codeCols, ", ") + ") VALUES (" + codeParams(1) + ")"
+
+// codeRow returns the values of code c's row, in codeCols' order (the
+// statement: insertCodeSQL, or codeCols and codeParams in one of its
+// own). r is c's request as the same commit stores it (fn's result when
+// the code is issued with an update): the row then carries the keys of
+// every revocation that could select the code's tokens (candidateKeys of
+// storage.CodeToken(c, r), in that order) and r.MemberID as it is. With
+// r nil, a request not known, both are NULL.
+func codeRow(c *storage.AuthCode, r *storage.AuthRequest) ([]any, error) {
+	args, err := authCodes.args(c)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return append(args, nil, nil), nil
+	}
+	tok := storage.CodeToken(*c, *r)
+	return append(args, candidateKeys(&tok), r.MemberID), nil
+}
+
+// createCode stores code c of request r (nil: unknown) with q.
+func createCode(ctx context.Context, q querier, c *storage.AuthCode, r *storage.AuthRequest) error {
+	if err := authCodes.checkKey(c); err != nil {
+		return err
+	}
+	args, err := codeRow(c, r)
+	if err != nil {
+		return err
+	}
+	_, err = q.Exec(ctx, insertCodeSQL, args...)
+	return authCodes.execErr(c, err)
+}
 
 const (
 	// claimCodeSQL is the claim of a code: one statement, so that of
@@ -119,14 +190,15 @@ func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
 }
 
 // SaveAuthCode stores a new authorization code; its request first, if
-// it is held unstored.
+// it is held unstored. Its request is not known here, so neither are its
+// revocation keys (codeRow).
 func (s *Store) SaveAuthCode(ctx context.Context, c storage.AuthCode) error {
 	if _, ok := storage.UnstoredAuthRequest(ctx, c.AuthRequestID); ok {
 		if err := storage.FlushHandoff(ctx); err != nil {
 			return err
 		}
 	}
-	return createOne(ctx, s, authCodes, c)
+	return s.writeStatement(ctx, func(ctx context.Context, q querier) error { return createCode(ctx, q, &c, nil) })
 }
 
 // PeekAuthCode returns the code and its request; see storage.AuthRequests.

@@ -160,9 +160,14 @@
 // it is stored.
 // The token endpoint reads a code and its request in one joined
 // statement, with the code exchange's fresh facts (the newest revocation
-// that could select the code's tokens, its keys derived in SQL from the
-// request's fields, and the member's security stamp) in the same
-// statement (storage.FreshCode, freshcode.go).
+// that could select the code's tokens and the member's security stamp)
+// in the same statement (storage.FreshCode, freshcode.go): a code issued
+// with its request (IssueAuthCode) is stored with those keys and that
+// member (auth_codes.revocation_keys and member_id, codeRow), each looked
+// up by primary key. The facts are used only when the stored keys and
+// member are those of the request read with the code; a code stored
+// without them (SaveAuthCode, or before migration 10) is left to the
+// separate fresh reads.
 //
 // # Several processes: what is kept in memory
 //

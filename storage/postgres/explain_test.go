@@ -41,8 +41,13 @@ var load = []string{
 	 SELECT 'o' || i, 'm' || i, 'login', now() + (i % 10) * interval '1 minute', 0, '{}' FROM generate_series(1, 100000) i`,
 	`INSERT INTO auth_requests (id, expires_at, expires_ns, data)
 	 SELECT 'ar' || i, now() + (i % 30) * interval '1 minute', 0, '{}' FROM generate_series(1, 100000) i`,
-	`INSERT INTO auth_codes (hash, auth_request_id, consumed, expires_at, expires_ns, data)
-	 SELECT md5(i::text), 'ar' || i, i % 2 = 0, now() + (i % 10) * interval '1 minute', 0, '{}' FROM generate_series(1, 100000) i`,
+	// Codes issued with their request's revocation keys (15 for a
+	// request with a session) and member; the first of each code's keys
+	// is a loaded revocation's.
+	`INSERT INTO auth_codes (hash, auth_request_id, consumed, expires_at, expires_ns, data, revocation_keys, member_id)
+	 SELECT md5(i::text), 'ar' || i, i % 2 = 0, now() + (i % 10) * interval '1 minute', 0, '{}',
+	        ARRAY(SELECT decode(md5((i + k * 100000)::text), 'hex') FROM generate_series(0, 14) k), 'm' || lpad(i::text, 7, '0')
+	 FROM generate_series(1, 100000) i`,
 	`INSERT INTO outbox (id, state, next_at, next_ns, created_at, created_ns, expires_at, expires_ns, data)
 	 SELECT 'x' || i, CASE WHEN i % 100 = 0 THEN 'pending' ELSE 'sent' END, now() - i * interval '1 second', 0,
 	        now() - i * interval '1 second', 0, CASE WHEN i % 100 = 0 THEN NULL ELSE now() + i * interval '1 second' END,
@@ -85,6 +90,7 @@ func hotQueries(now time.Time) []query {
 		{"token revoked (database fallback)", tokenRevokedSQL, []any{candidateKeys(&tok), now, int16(0)}},
 		{"auth request by id", authRequests.sel, []any{"ar10"}},
 		{"auth code by hash", authCodes.sel, []any{"c4ca4238a0b923820dcc509a6f75849b"}},
+		{"auth code with its fresh facts", findCodeFreshSQL, []any{"c4ca4238a0b923820dcc509a6f75849b"}},
 		{"auth code claim", claimCodeSQL, []any{"c4ca4238a0b923820dcc509a6f75849b", now, int16(0)}},
 		{"auth request taken by its claim", takeRequestSQL, []any{"ar10"}},
 		{"session by id", sessions.sel, []any{"s10"}},
@@ -126,6 +132,13 @@ func hotQueries(now time.Time) []query {
 	return q
 }
 
+// hotIndexes are indexes a hot query's plan must use, besides having no
+// sequential scan: the code exchange's read finds the code, the newest
+// of its revocations and its member each by primary key.
+var hotIndexes = map[string][]string{
+	"auth code with its fresh facts": {"auth_codes_pkey", "token_revocations_pkey", "members_pkey"},
+}
+
 // TestHotLookupsUseIndexes loads a million members (and the rest at
 // scale; about half a minute of work), analyses, and checks that the plan of every lookup path, as a
 // custom plan and as the generic plan a prepared statement settles on, has
@@ -161,6 +174,11 @@ func TestHotLookupsUseIndexes(t *testing.T) {
 				t.Errorf("%s (%s): sequential scan\n%s\n%s", q.name, mode, q.sql, plan)
 				continue
 			}
+			for _, idx := range hotIndexes[q.name] {
+				if !strings.Contains(plan, " using "+idx+" ") && !strings.Contains(plan, "Bitmap Index Scan on "+idx+" ") {
+					t.Errorf("%s (%s): %s not used\n%s\n%s", q.name, mode, idx, q.sql, plan)
+				}
+			}
 			t.Logf("%s (%s):\n%s", q.name, mode, plan)
 		}
 	}
@@ -186,4 +204,46 @@ func explain(t *testing.T, conn *pgx.Conn, q query) string {
 		t.Fatalf("%s: %v", q.name, err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// The code exchange's read probes token_revocations by primary key, once
+// per key of the code, whatever the table's size: on a small table (a
+// thousand revocations, analysed) PostgreSQL would rather scan it whole
+// for t.key = ANY(c.revocation_keys), comparing every row with every key
+// (findCodeFreshSQL). The other tables hold a row each here: scanning
+// them is right.
+func TestCodeReadProbesRevocationsByKey(t *testing.T) {
+	ctx := t.Context()
+	url := pgtest.NewDatabase(t, pgtest.Template(t, "tsubasa_migrated", func(url string) error {
+		_, err := Migrate(context.Background(), Options{URL: url})
+		return err
+	}))
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	for _, sql := range []string{
+		`INSERT INTO token_revocations (key, shape, revoked_at, revoked_ns, expires_at)
+		 SELECT decode(md5(i::text), 'hex'), 8, now(), 0, now() + interval '1 hour' FROM generate_series(1, 1000) i`,
+		`INSERT INTO members (id, number, data) VALUES ('m1', '1000001', '{"SecurityStamp": "stamp-1"}')`,
+		`INSERT INTO auth_requests (id, expires_at, expires_ns, data) VALUES ('ar1', now() + interval '1 hour', 0, '{}')`,
+		`INSERT INTO auth_codes (hash, auth_request_id, consumed, expires_at, expires_ns, data, revocation_keys, member_id)
+		 SELECT 'code-1', 'ar1', false, now() + interval '1 minute', 0, '{}',
+		        ARRAY(SELECT decode(md5((k * 100)::text), 'hex') FROM generate_series(1, 15) k), 'm1'`,
+		`ANALYZE`,
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%v\n%s", err, sql)
+		}
+	}
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+			t.Fatal(err)
+		}
+		plan := explain(t, conn, query{"auth code with its fresh facts", findCodeFreshSQL, []any{"code-1"}})
+		if strings.Contains(plan, "Seq Scan on token_revocations") || !strings.Contains(plan, "Index Scan using token_revocations_pkey") {
+			t.Errorf("%s: want token_revocations probed by its primary key, never scanned\n%s", mode, plan)
+		}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -32,11 +31,12 @@ import (
 const swapAuthRequestSQL = `UPDATE auth_requests SET expires_at = $2, expires_ns = $3, data = $4
 WHERE id = $1 AND data::text = $5`
 
-// issueSwapSQL is swapAuthRequestSQL with the insert of a code, in one
-// statement: the code is stored only if the swap wrote (IssueAuthCode).
-const issueSwapSQL = `WITH r AS (` + swapAuthRequestSQL + ` RETURNING id)
-INSERT INTO auth_codes (hash, auth_request_id, consumed, expires_at, expires_ns, data)
-SELECT $6::text, $7::text, $8::boolean, $9::timestamptz, $10::smallint, $11::json FROM r`
+// issueSwapSQL is swapAuthRequestSQL with the insert of a code (codeRow's
+// values from $6), in one statement: the code is stored only if the swap
+// wrote (IssueAuthCode).
+var issueSwapSQL = `WITH r AS (` + swapAuthRequestSQL + ` RETURNING id)
+INSERT INTO auth_codes (` + strings.Join(codeCols, ", ") + `)
+SELECT ` + codeParams(6) + ` FROM r`
 
 // swapAuthRequest tries the one-statement update from ctx's handed-off
 // copy of request id, storing code with it when code is not nil. It
@@ -64,7 +64,7 @@ func (s *Store) swapAuthRequest(ctx context.Context, id string, fn func(storage.
 	}
 	sql, args := swapAuthRequestSQL, append(args, string(old))
 	if code != nil {
-		cargs, err := authCodes.args(code)
+		cargs, err := codeRow(code, &next)
 		if err != nil {
 			return false, err
 		}
@@ -123,16 +123,16 @@ func (s *Store) IssueAuthCode(ctx context.Context, c storage.AuthCode, fn func(s
 			if _, err := authRequests.updateTx(ctx, tx, key, apply); err != nil {
 				return err
 			}
-			return authCodes.create(ctx, tx, &c)
+			return createCode(ctx, tx, &c, &next)
 		})
 	} else {
 		err = updatePipelinedWith(ctx, s, authRequests, key, apply, &also{
 			queue: func(b *pgx.Batch) error {
-				args, err := authCodes.args(&c)
+				args, err := codeRow(&c, &next) // next: fn's result, the request as it will be stored
 				if err != nil {
 					return err
 				}
-				b.Queue(authCodes.insert, args...)
+				b.Queue(insertCodeSQL, args...)
 				return nil
 			},
 			errOf: codeErr,
@@ -165,18 +165,10 @@ func codeErr(err error) error {
 // compare-and-swaps. Nobody else can know of it meanwhile (its id first
 // appears in the answer), so the held copy decides as the row would.
 
-// issueUnstoredSQL inserts a request and its code in one statement: both
-// or neither.
-var issueUnstoredSQL = "WITH r AS (" + authRequests.insert + ")\n" + insertShifted(authCodes.table, authCodes.allCols(), 4)
-
-// insertShifted is an INSERT of cols into table from parameters $from+1 on.
-func insertShifted(table string, cols []string, from int) string {
-	params := make([]string, len(cols))
-	for i := range cols {
-		params[i] = "$" + strconv.Itoa(from+i+1)
-	}
-	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.Join(params, ", ") + ")"
-}
+// issueUnstoredSQL inserts a request and its code (codeRow's values from
+// $5 on) in one statement: both or neither.
+var issueUnstoredSQL = "WITH r AS (" + authRequests.insert + ")\nINSERT INTO auth_codes (" +
+	strings.Join(codeCols, ", ") + ") VALUES (" + codeParams(len(authRequests.allCols())+1) + ")"
 
 // issueUnstored is IssueAuthCode for a request held unstored: fn on the
 // held copy, then the request and the code in one statement.
@@ -189,7 +181,7 @@ func (s *Store) issueUnstored(ctx context.Context, cur storage.AuthRequest, c st
 	if err != nil {
 		return err
 	}
-	cargs, err := authCodes.args(&c)
+	cargs, err := codeRow(&c, &next)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,19 @@
+-- Tsubasa schema: a code's revocation keys and member, stored with the
+-- code when its request is known (IssueAuthCode), so that the code
+-- exchange's read (PeekAuthCodeFresh) finds the newest revocation that
+-- could select the code's tokens and the member's security stamp by
+-- their primary keys, instead of deriving the keys in SQL from the
+-- request's JSON on every exchange.
+--
+-- revocation_keys are candidateKeys of the code's token
+-- (storage.CodeToken), in that order; member_id is the request's
+-- MemberID. Both are NULL for a code stored without its request
+-- (SaveAuthCode) and for every code stored before this migration, and
+-- the read then leaves the fresh reads to the caller. The read uses
+-- them only when they equal what the code's request, as read with it,
+-- gives: a request changed since the code was issued is never judged by
+-- the keys of its old fields.
+--
+-- Nullable columns without a default: PostgreSQL adds them to the
+-- catalogue only, without rewriting or scanning the table.
+ALTER TABLE auth_codes ADD COLUMN revocation_keys bytea[], ADD COLUMN member_id text;
