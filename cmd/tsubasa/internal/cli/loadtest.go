@@ -77,6 +77,8 @@ without stickiness does, while every URL still names the issuer.`,
 	f.IntVar(&o.Batch, "batch", loadtest.DefaultImportBatch, "admin-import: rows per import body")
 	f.StringVar(&o.Scopes, "scope", "openid profile email membership offline_access", "scopes to ask for")
 	f.IntVar(&o.PID, "pid", 0, "server process id: report its peak resident memory (Linux)")
+	f.StringVar(&o.ClockFile, "clock-file", "",
+		"append a line \"start\" to this file when the measured run begins (after the workers' preparation: logins, tokens) and \"stop\" when it ends, for a script reading other processes' CPU over the run alone")
 	f.IntVar(&o.SourceAddrs, "source-addrs", 0,
 		"spread connections over this many loopback source addresses 127.0.0.1… (loopback issuers only), as if from many clients")
 	f.BoolVar(&o.HonorRetryAfter, "honor-retry-after", true, "after a 429 or 503, wait as Retry-After says (at most the rest of the run)")

@@ -13,9 +13,12 @@
 # a new temporary directory, which the script removes at the end
 # (KEEP=1 keeps it). Prints a table of medians and the raw runs' file.
 #
+# CPU, WAL and the statements are read over the measured run alone (the
+# load command's --clock-file), not over its workers' preparation.
+#
 # PROFILE=DIR also profiles every run: each server's CPU profile (Go's
 # pprof, through metrics.pprof on its loopback management listener) over
-# the middle of the run, DIR/<backend>-<scenario>-<round>-<port>.pprof, and
+# the run, DIR/<backend>-<scenario>-<round>-<pid>.pprof, and
 # on PostgreSQL the statements' cost per iteration from pg_stat_statements,
 # DIR/postgres-<scenario>-<round>-statements.tsv. Profiling costs CPU:
 # compare rates from runs without it.
@@ -48,15 +51,19 @@ trap cleanup EXIT
 
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo $((20000 + RANDOM % 20000)); }
-cputicks() { # user+system clock ticks of the given pids
-	local t=0 p
-	for p in "$@"; do
-		[ -r "/proc/$p/stat" ] || continue
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-	done
-	echo "$t"
+cputicks() { # user+system clock ticks of the given pids, in one read
+	local files=() p
+	for p in "$@"; do files+=("/proc/$p/stat"); done
+	cat "${files[@]}" 2>/dev/null | awk '{t += $14 + $15} END {print t + 0}' # gone processes count nothing
 }
 pgpids() { echo "$pgmaster" $(pgrep -P "$pgmaster" || true); }
+pgkinds() { # "kind ticks" of each PostgreSQL process: its title's first word after postgres:
+	local files=() p
+	for p in $(pgpids); do files+=("/proc/$p/stat"); done
+	awk 'NR == FNR {kind[$1] = ($2 == "postgres:" ? $3 : "postmaster"); next}
+		{t[kind[$1]] += $14 + $15} END {for (k in t) print k, t[k]}' \
+		<(ps -o pid=,args= -p "$(pgpids | tr ' ' ',')") <(cat "${files[@]}" 2>/dev/null) | sort
+}
 
 echo "building tsubasa…" >&2
 go build -o "$dir/tsubasa" ./cmd/tsubasa
@@ -162,30 +169,50 @@ run() { # $1 backend, $2 scenario, $3 round
 	local flags servers pg0=0 pg1=0 s0 s1 out wal=0 syncs=0 st0="" st1=""
 	if [ "$1" = bolt ]; then flags="--config $dir/bolt.yaml $boltflags"; servers="$b"; cfg=bolt
 	else flags="--config $dir/pg.yaml $pgflags $pgtargets"; servers="$r1 $r2"; cfg=pg; fi
-	s0=$(cputicks $servers); [ "$cfg" = pg ] && pg0=$(cputicks $(pgpids)) && st0=$(pgstate)
-	local profs=()
+	# The load command marks the measured run in a clock file (after its
+	# workers' preparation: logins, tokens), so that CPU, WAL and the
+	# statements are read over the run alone.
+	local clock=$dir/clock lt
+	: >"$clock"
+	# shellcheck disable=SC2086
+	"$bin" loadtest $flags --scenario "$2" --concurrency "$(workers "$2")" --duration "$DURATION" --json \
+		--clock-file "$clock" >"$dir/out.json" &
+	lt=$!
+	waitmark() { while ! grep -qx "$1" "$clock" && kill -0 "$lt" 2>/dev/null; do sleep 0.02; done; }
+	waitmark start
+	s0=$(cputicks $servers); [ "$cfg" = pg ] && pg0=$(cputicks $(pgpids))
+	local profs=() kinds0=""
 	if [ -n "${PROFILE:-}" ]; then
-		# The middle of the run: from a second in to a second before its end.
-		local secs=$(($(sed 's/s$//' <<<"$DURATION") - 2)) p
-		[ "$cfg" = pg ] && psql "SELECT pg_stat_statements_reset()" >/dev/null
+		[ "$cfg" = pg ] && psql "SELECT pg_stat_statements_reset()" >/dev/null && kinds0=$(pgkinds)
+		local secs=$(($(sed 's/s$//' <<<"$DURATION") - 1)) p
 		for p in $servers; do
-			(sleep 1; curl -fsS -o "$PROFILE/$1-$2-$3-$p.pprof" "http://127.0.0.1:${mport[$p]}/debug/pprof/profile?seconds=$secs") &
+			curl -fsS -o "$PROFILE/$1-$2-$3-$p.pprof" "http://127.0.0.1:${mport[$p]}/debug/pprof/profile?seconds=$secs" &
 			profs+=($!)
 		done
 	fi
-	# shellcheck disable=SC2086
-	if ! out=$("$bin" loadtest $flags --scenario "$2" --concurrency "$(workers "$2")" --duration "$DURATION" --json); then
+	[ "$cfg" = pg ] && st0=$(pgstate)
+	waitmark stop
+	s1=$(cputicks $servers); [ "$cfg" = pg ] && pg1=$(cputicks $(pgpids))
+	local kinds1=""
+	[ -n "${PROFILE:-}" ] && [ "$cfg" = pg ] && kinds1=$(pgkinds)
+	if ! wait "$lt" || ! grep -qx stop "$clock"; then
 		# Recorded and kept going: one failed run must not lose the others.
 		printf '%s\t%s\t%s\tfailed\n' "$1" "$2" "$3" >>"$raw"
 		failed=1
+		[ ${#profs[@]} -gt 0 ] && wait "${profs[@]}"
 		return 0
 	fi
-	s1=$(cputicks $servers); [ "$cfg" = pg ] && pg1=$(cputicks $(pgpids))
+	out=$(cat "$dir/out.json")
 	[ ${#profs[@]} -gt 0 ] && wait "${profs[@]}"
 	if [ -n "${PROFILE:-}" ] && [ "$cfg" = pg ]; then
 		# Per iteration: calls and milliseconds of each statement.
 		local its
 		its=$(jq -r '.iterations' <<<"$out")
+		# PostgreSQL's CPU by kind of process (the pool's backends,
+		# autovacuum, the WAL writer …), ms per iteration; a process that
+		# ended during the run is not counted.
+		join -a2 -e 0 -o 0,1.2,2.2 <(echo "$kinds0") <(echo "$kinds1") |
+			awk -v its="$its" -v hz="$hz" '{printf "%s\t%.3f\n", $1, ($3 - $2) * 1000 / hz / its}' >"$PROFILE/$1-$2-$3-pgcpu.tsv"
 		psql "SELECT round(calls::numeric / $its, 2), round((total_exec_time / $its)::numeric, 3), round((total_plan_time / $its)::numeric, 3),
 			round(wal_bytes::numeric / $its), left(regexp_replace(query, '\s+', ' ', 'g'), 400)
 			FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40" |

@@ -49,7 +49,11 @@ type Options struct {
 	Scopes      string // scopes to ask for, space-separated
 	Batch       int    // admin-import: rows per body [DefaultImportBatch]
 	PID         int    // server process to watch (Linux)
-	SourceAddrs int    // loopback source addresses to spread connections over
+	// ClockFile, when set, gets a line "start" when the measured run
+	// begins (after the workers' preparation) and "stop" when it ends, so
+	// that a script can read other processes' CPU over the run alone.
+	ClockFile   string
+	SourceAddrs int // loopback source addresses to spread connections over
 	// HonorRetryAfter makes a worker wait as Retry-After says after a 429
 	// or 503 (at most the rest of the run).
 	HonorRetryAfter bool

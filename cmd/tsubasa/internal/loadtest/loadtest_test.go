@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -243,6 +244,30 @@ func TestLoadtestAgainstFake(t *testing.T) {
 		if _, ok := rep["server"]; withProc && !ok {
 			t.Errorf("--pid given but no server figures: %s", out.String())
 		}
+	}
+}
+
+// TestClockFileMarksTheMeasuredRun: --clock-file gets "start" after the
+// preparation and "stop" after the run, appended, so that a script
+// reading CPU between them leaves the preparation out; an unwritable
+// file stops the run with an error naming the flag.
+func TestClockFileMarksTheMeasuredRun(t *testing.T) {
+	var fail atomic.Bool
+	srv := fakeOP(t, &fail)
+	clock := filepath.Join(t.TempDir(), "clock")
+	o := Options{Issuer: srv.URL, Scenario: "discovery", Concurrency: 1, Duration: 50 * time.Millisecond,
+		Timeout: 30 * time.Second, JSON: true, HonorRetryAfter: true, ClockFile: clock}
+	for range 2 {
+		if err := Run(t.Context(), o, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, err := os.ReadFile(clock); err != nil || string(b) != "start\nstop\nstart\nstop\n" {
+		t.Errorf("clock file %q, %v; want start and stop of each run", b, err)
+	}
+	o.ClockFile = filepath.Join(t.TempDir(), "missing", "clock")
+	if err := Run(t.Context(), o, io.Discard); err == nil || !strings.Contains(err.Error(), "--clock-file") {
+		t.Errorf("unwritable clock file: %v, want an error naming --clock-file", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 )
@@ -33,6 +34,9 @@ func (l *loader) run(ctx context.Context, sc scenario) (*loadReport, error) {
 		}
 	}
 	inline := l.signedInline(workers) // those of the preparation do not count
+	if err := l.clock("start"); err != nil {
+		return nil, err
+	}
 	cpu, machine := selfCPU(), machineCPU()
 	// In-flight iterations finish after the deadline (a request cut short
 	// is not the server's error), within one request timeout.
@@ -45,6 +49,9 @@ func (l *loader) run(ctx context.Context, sc scenario) (*loadReport, error) {
 		wg.Go(func() { w.loop(runCtx, sc, deadline) })
 	}
 	wg.Wait()
+	if err := l.clock("stop"); err != nil {
+		return nil, err
+	}
 	rep := newReport(l, workers, time.Since(start))
 	if l.imp != nil {
 		rep.Import = l.imp.finish(time.Since(start))
@@ -61,6 +68,25 @@ func (l *loader) run(ctx context.Context, sc scenario) (*loadReport, error) {
 		rep.OtherCPUSeconds = max(round2(seconds(others)-rep.LoadCPUSeconds), 0)
 	}
 	return rep, nil
+}
+
+// clock appends mark to Options.ClockFile, if set.
+func (l *loader) clock(mark string) error {
+	if l.o.ClockFile == "" {
+		return nil
+	}
+	f, err := os.OpenFile(l.o.ClockFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("loadtest: --clock-file: %w", err)
+	}
+	_, err = f.WriteString(mark + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("loadtest: --clock-file: %w", err)
+	}
+	return nil
 }
 
 // prepareAll prepares the workers, a few at a time.
