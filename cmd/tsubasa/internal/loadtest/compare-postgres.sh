@@ -13,6 +13,9 @@
 # a new temporary directory, which the script removes at the end
 # (KEEP=1 keeps it). Prints a table of medians and the raw runs' file.
 #
+# REPLICA_GOMAXPROCS=N runs each replica with GOMAXPROCS=N (default: the
+# server's own choice, runtime.max_procs).
+#
 # CPU, WAL and the statements are read over the measured run alone (the
 # load command's --clock-file), not over its workers' preparation.
 #
@@ -132,8 +135,8 @@ config "http://127.0.0.1:$iport" "storage:
     max_conns: 20" >"$dir/pg.yaml"
 
 declare -A mport # each server's management port, by pid
-serve() { # $1 config, $2 listen port, $3 metrics port; prints the pid
-	TSUBASA_LISTEN=127.0.0.1:$2 TSUBASA_METRICS_LISTEN=127.0.0.1:$3 \
+serve() { # $1 config, $2 listen port, $3 metrics port, $4 GOMAXPROCS or ""; prints the pid
+	env ${4:+GOMAXPROCS=$4} TSUBASA_LISTEN=127.0.0.1:$2 TSUBASA_METRICS_LISTEN=127.0.0.1:$3 \
 		"$bin" serve --config "$1" >>"$dir/serve-$2.log" 2>&1 &
 	echo "$! $3"
 }
@@ -145,9 +148,9 @@ waitready() {
 }
 read -r b m <<<"$(serve "$dir/bolt.yaml" "$bport" "$(freeport)")"; pids+=("$b"); mport[$b]=$m
 r1port=$(freeport); r2port=$(freeport)
-read -r r1 m <<<"$(serve "$dir/pg.yaml" "$r1port" "$(freeport)")"; pids+=("$r1"); mport[$r1]=$m
+read -r r1 m <<<"$(serve "$dir/pg.yaml" "$r1port" "$(freeport)" "${REPLICA_GOMAXPROCS:-}")"; pids+=("$r1"); mport[$r1]=$m
 waitready "$bport"; waitready "$r1port"
-read -r r2 m <<<"$(serve "$dir/pg.yaml" "$r2port" "$(freeport)")"; pids+=("$r2"); mport[$r2]=$m
+read -r r2 m <<<"$(serve "$dir/pg.yaml" "$r2port" "$(freeport)" "${REPLICA_GOMAXPROCS:-}")"; pids+=("$r2"); mport[$r2]=$m
 waitready "$r2port"
 if [ -n "${PROFILE:-}" ]; then psql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null; fi
 
