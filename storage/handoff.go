@@ -105,16 +105,7 @@ func DeferAuthRequest(ctx context.Context, r AuthRequest, write func(context.Con
 // UnstoredAuthRequest returns a copy of request id if this HTTP request
 // created it and it is not stored yet (DeferAuthRequest).
 func UnstoredAuthRequest(ctx context.Context, id string) (AuthRequest, bool) {
-	h, ok := ctx.Value(handoffKey{}).(*handoff)
-	if !ok {
-		return AuthRequest{}, false
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.unwritten || h.req.ID != id {
-		return AuthRequest{}, false
-	}
-	return h.req.Clone(), true
+	return handedRequest(ctx, id, true)
 }
 
 // AuthRequestStored records that the backend has stored r: a request held
@@ -203,13 +194,19 @@ func UpdateUnstoredAuthRequest(ctx context.Context, r AuthRequest) bool {
 // HandedAuthRequest returns a copy of the authorization request id as
 // this HTTP request last stored it, if it did.
 func HandedAuthRequest(ctx context.Context, id string) (AuthRequest, bool) {
+	return handedRequest(ctx, id, false)
+}
+
+// handedRequest returns a copy of the request ctx's handoff holds, if it
+// is id's (and, with unstored, held unstored).
+func handedRequest(ctx context.Context, id string, unstored bool) (AuthRequest, bool) {
 	h, ok := ctx.Value(handoffKey{}).(*handoff)
 	if !ok {
 		return AuthRequest{}, false
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.hasReq || h.req.ID != id {
+	if !h.hasReq || h.req.ID != id || unstored && !h.unwritten {
 		return AuthRequest{}, false
 	}
 	return h.req.Clone(), true

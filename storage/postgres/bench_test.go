@@ -79,15 +79,7 @@ func BenchmarkMemberByIDCached(b *testing.B) {
 // revocations of several shapes.
 func BenchmarkTokenRevoked(b *testing.B) {
 	s, ctx := benchStore(b), b.Context()
-	for i := range 1000 {
-		f := storage.TokenFilter{SessionID: fmt.Sprint("s", i)}
-		if i%3 == 0 {
-			f = storage.TokenFilter{MemberID: fmt.Sprint("m", i), ClientID: "web"}
-		}
-		if _, err := s.DeleteTokens(ctx, f); err != nil {
-			b.Fatal(err)
-		}
-	}
+	seedRevocations(b, s)
 	for !s.Fresh() {
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -266,15 +258,7 @@ func BenchmarkThrottle(b *testing.B) {
 // read's latency, the statement's execution in PostgreSQL included.
 func BenchmarkPeekAuthCodeFresh(b *testing.B) {
 	s, ctx := benchStore(b), b.Context()
-	for i := range 1000 {
-		f := storage.TokenFilter{SessionID: fmt.Sprint("s", i)}
-		if i%3 == 0 {
-			f = storage.TokenFilter{MemberID: fmt.Sprint("m", i), ClientID: "web"}
-		}
-		if _, err := s.DeleteTokens(ctx, f); err != nil {
-			b.Fatal(err)
-		}
-	}
+	seedRevocations(b, s)
 	m := alice
 	m.SecurityStamp = "stamp-1"
 	if err := s.CreateMember(ctx, m); err != nil {
@@ -298,6 +282,21 @@ func BenchmarkPeekAuthCodeFresh(b *testing.B) {
 		_, _, f, err := s.PeekAuthCodeFresh(ctx, c.Hash, now)
 		if err != nil || !f.Read || f.Revoked || f.SecurityStamp != "stamp-1" {
 			b.Fatalf("PeekAuthCodeFresh: facts %+v, %v; want read, not revoked, the member's stamp", f, err)
+		}
+	}
+}
+
+// seedRevocations stores 1,000 revocations of two shapes: a session's,
+// and a member's at a client.
+func seedRevocations(b *testing.B, s *postgres.Store) {
+	b.Helper()
+	for i := range 1000 {
+		f := storage.TokenFilter{SessionID: fmt.Sprint("s", i)}
+		if i%3 == 0 {
+			f = storage.TokenFilter{MemberID: fmt.Sprint("m", i), ClientID: "web"}
+		}
+		if _, err := s.DeleteTokens(b.Context(), f); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -1,11 +1,8 @@
 package postgres
 
 import (
-	"context"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"tsubasa/storage"
 	"tsubasa/storage/postgres/pgtest"
@@ -20,11 +17,7 @@ import (
 func TestMigration10LeavesOlderCodesToTheFreshReads(t *testing.T) {
 	ctx := t.Context()
 	url := pgtest.NewDatabase(t, "")
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := testConn(t, url)
 	migrateTo(t, conn, 9)
 	now := time.Now().UTC()
 	m := storage.Member{ID: "m1", Number: "1000001", SecurityStamp: "stamp-1", Status: storage.MemberActive, CreatedAt: now}

@@ -13,6 +13,17 @@ import (
 	"tsubasa/storage/postgres/pgtest"
 )
 
+// testConn opens one connection to url, closed when t ends.
+func testConn(t testing.TB, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
 // migrateTo applies the embedded migrations up to version and no further,
 // as a Tsubasa of that version did.
 func migrateTo(t *testing.T, conn *pgx.Conn, version int) {
@@ -216,11 +227,7 @@ func readmePreparation(t *testing.T) []string {
 func TestMigration8AfterThePreparation(t *testing.T) {
 	ctx := t.Context()
 	url := pgtest.NewDatabase(t, "")
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := testConn(t, url)
 	migrateTo(t, conn, 7)
 	insertOld(t, conn, oldMembers)
 	stmts := readmePreparation(t)

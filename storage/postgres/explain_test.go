@@ -148,15 +148,8 @@ func TestHotLookupsUseIndexes(t *testing.T) {
 		t.Skip("loads a million members; skipped with -short")
 	}
 	ctx := t.Context()
-	url := pgtest.NewDatabase(t, pgtest.Template(t, "tsubasa_migrated", func(url string) error {
-		_, err := Migrate(context.Background(), Options{URL: url})
-		return err
-	}))
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	url := migratedDatabase(t)
+	conn := testConn(t, url)
 	start := time.Now()
 	for _, sql := range load {
 		if _, err := conn.Exec(ctx, sql); err != nil {
@@ -214,15 +207,8 @@ func explain(t *testing.T, conn *pgx.Conn, q query) string {
 // them is right.
 func TestCodeReadProbesRevocationsByKey(t *testing.T) {
 	ctx := t.Context()
-	url := pgtest.NewDatabase(t, pgtest.Template(t, "tsubasa_migrated", func(url string) error {
-		_, err := Migrate(context.Background(), Options{URL: url})
-		return err
-	}))
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	url := migratedDatabase(t)
+	conn := testConn(t, url)
 	for _, sql := range []string{
 		`INSERT INTO token_revocations (key, shape, revoked_at, revoked_ns, expires_at)
 		 SELECT decode(md5(i::text), 'hex'), 8, now(), 0, now() + interval '1 hour' FROM generate_series(1, 1000) i`,
@@ -246,4 +232,14 @@ func TestCodeReadProbesRevocationsByKey(t *testing.T) {
 			t.Errorf("%s: want token_revocations probed by its primary key, never scanned\n%s", mode, plan)
 		}
 	}
+}
+
+// migratedDatabase is a new database of the throwaway cluster at the
+// newest schema.
+func migratedDatabase(t *testing.T) string {
+	t.Helper()
+	return pgtest.NewDatabase(t, pgtest.Template(t, "tsubasa_migrated", func(url string) error {
+		_, err := Migrate(context.Background(), Options{URL: url})
+		return err
+	}))
 }
