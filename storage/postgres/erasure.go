@@ -19,6 +19,13 @@ import (
 // a path segment ("login/number/1234567", "otp/member/<id>").
 // Back-channel logout messages stay: they carry the member id alone and
 // tell relying parties that the sessions ended.
+//
+// ->> cannot turn a string holding \u0000 into text, and anyone can put
+// a NUL in an authorization request (its state or nonce) or a member in
+// a name that a mail carries: a statement that parsed such a row would
+// fail, and with it every member's erasure while the row lived. So SQL
+// reads only rows without that escape (noNUL), and erasedInGo decodes the
+// others as the store does (eraseNULRows).
 var eraseSQL = []string{
 	`DELETE FROM passkeys WHERE member_id = $1`,
 	`DELETE FROM events WHERE member_id = $1`,
@@ -26,15 +33,114 @@ var eraseSQL = []string{
 	`DELETE FROM consents WHERE member_id = $1`,
 	`DELETE FROM otps WHERE member_id = $1`,
 	`DELETE FROM login_flights WHERE member_id = $1`,
-	`DELETE FROM auth_codes WHERE auth_request_id IN (SELECT id FROM auth_requests WHERE data->>'MemberID' = $1)`,
-	`DELETE FROM auth_requests WHERE data->>'MemberID' = $1`,
-	`DELETE FROM device_grants WHERE data->>'MemberID' = $1`,
-	`DELETE FROM support_sessions WHERE data->>'MemberID' = $1`,
+	`DELETE FROM auth_codes WHERE auth_request_id IN (SELECT id FROM auth_requests WHERE ` + noNUL(`data->>'MemberID' = $1`) + `)`,
+	`DELETE FROM auth_requests WHERE ` + noNUL(`data->>'MemberID' = $1`),
+	`DELETE FROM device_grants WHERE ` + noNUL(`data->>'MemberID' = $1`),
+	`DELETE FROM support_sessions WHERE ` + noNUL(`data->>'MemberID' = $1`),
 	`DELETE FROM throttles WHERE $1 = ANY(string_to_array(key, '/')) OR ($2 <> '' AND $2 = ANY(string_to_array(key, '/')))`,
-	`DELETE FROM outbox WHERE data->>'Channel' <> '` + storage.ChannelBackchannelLogout + `' AND (
+	`DELETE FROM outbox WHERE ` + noNUL(`data->>'Channel' <> '`+storage.ChannelBackchannelLogout+`' AND (
 		($3 <> '' AND lower(data->>'To') = lower($3)) OR ($4 <> '' AND data->>'To' = $4)
 		OR strpos(concat(data->>'Subject', data->>'Text', data->>'HTML'), $1) > 0
-		OR ($2 <> '' AND strpos(concat(data->>'Subject', data->>'Text', data->>'HTML'), $2) > 0))`,
+		OR ($2 <> '' AND strpos(concat(data->>'Subject', data->>'Text', data->>'HTML'), $2) > 0))`),
+}
+
+// hasNUL is true of a row whose JSON text holds the escape \u0000 (or
+// an escaped backslash before u0000, which Go then reads: either way
+// never parsed in SQL).
+const hasNUL = `strpos(data::text, chr(92) || 'u0000') > 0`
+
+// noNUL is cond for rows without a NUL escape, false for the others: a
+// CASE, whose branches PostgreSQL never evaluates out of turn (it may
+// reorder the terms of an AND).
+func noNUL(cond string) string {
+	return `CASE WHEN ` + hasNUL + ` THEN false ELSE (` + cond + `) END`
+}
+
+// eraseNULRows deletes the member's rows that eraseSQL left to Go: each
+// table's rows with a NUL escape, decoded as the store decodes them; the
+// codes of the requests it deletes go with them. It returns how many
+// rows it deleted.
+func eraseNULRows(ctx context.Context, tx pgx.Tx, m storage.Member) (int, error) {
+	email := strings.TrimSpace(m.Email)
+	mentions := func(o storage.OutboxMessage) bool {
+		if o.Channel == storage.ChannelBackchannelLogout {
+			return false
+		}
+		body := o.Subject + o.Text + o.HTML
+		return email != "" && strings.EqualFold(o.To, email) || m.Phone != "" && o.To == m.Phone ||
+			strings.Contains(body, m.ID) || m.Number != "" && strings.Contains(body, m.Number)
+	}
+	var n int
+	for _, t := range []struct {
+		table string
+		of    func([]byte) (bool, error)
+	}{
+		{"auth_requests", memberIs[storage.AuthRequest](m.ID, func(r *storage.AuthRequest) string { return r.MemberID })},
+		{"device_grants", memberIs[storage.DeviceGrant](m.ID, func(g *storage.DeviceGrant) string { return g.MemberID })},
+		{"support_sessions", memberIs[storage.SupportSession](m.ID, func(s *storage.SupportSession) string { return s.MemberID })},
+		{"outbox", func(data []byte) (bool, error) {
+			var o storage.OutboxMessage
+			if err := decode(data, &o); err != nil {
+				return false, err
+			}
+			return mentions(o), nil
+		}},
+	} {
+		rows, err := tx.Query(ctx, `SELECT id, data FROM `+t.table+` WHERE `+hasNUL)
+		if err != nil {
+			return n, err
+		}
+		var ids []string
+		for rows.Next() {
+			var (
+				id   string
+				data []byte
+			)
+			if err := rows.Scan(&id, &data); err != nil {
+				rows.Close()
+				return n, err
+			}
+			of, err := t.of(data)
+			if err != nil {
+				rows.Close()
+				return n, wrap(t.table+" "+strconv.Quote(id), err)
+			}
+			if of {
+				ids = append(ids, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return n, err
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		if t.table == "auth_requests" {
+			tag, err := tx.Exec(ctx, `DELETE FROM auth_codes WHERE auth_request_id = ANY($1)`, ids)
+			if err != nil {
+				return n, err
+			}
+			n += int(tag.RowsAffected())
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM `+t.table+` WHERE id = ANY($1)`, ids)
+		if err != nil {
+			return n, err
+		}
+		n += int(tag.RowsAffected())
+	}
+	return n, nil
+}
+
+// memberIs decodes a record and reports whether it is member id's.
+func memberIs[T any](id string, member func(*T) string) func([]byte) (bool, error) {
+	return func(data []byte) (bool, error) {
+		var v T
+		if err := decode(data, &v); err != nil {
+			return false, err
+		}
+		return member(&v) == id, nil
+	}
 }
 
 // EraseMember deletes the member and every row about them in one
@@ -81,6 +187,11 @@ func (s *Store) EraseMember(ctx context.Context, memberID string, check func(sto
 			}
 			out.Records += int(tag.RowsAffected())
 		}
+		n, err := eraseNULRows(ctx, tx, m)
+		if err != nil {
+			return err
+		}
+		out.Records += n
 		if _, err := tx.Exec(ctx, "DELETE FROM members WHERE id = $1", memberID); err != nil {
 			return err
 		}

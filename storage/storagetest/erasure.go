@@ -176,6 +176,42 @@ var erasureTests = []test{
 		equal(t, eventIDs(must(s.ListEvents(ctx, b.ID, 10))(t)), []string{"ev-other"})
 		must(s.OutboxMessageByID(ctx, "mail-other"))(t)
 	}},
+	{"EraseMember/a NUL in any record (a request's state, a mail's text) stops no erasure, and such records of the member go too", func(t *testing.T, s storage.Store) {
+		// Anyone can put a NUL in an authorization request (state, nonce)
+		// and a member in their name, which mails carry: PostgreSQL's
+		// ->> refuses to turn a \u0000 into text, so an erasure that
+		// parsed such rows in SQL failed for every member while one lived.
+		ctx := t.Context()
+		m, tomb := erasable(t, s)
+		b := bystander(t, s)
+		theirs := authRequest("ar-nul-other")
+		theirs.MemberID, theirs.State = b.ID, "state\x00with a NUL"
+		ok(t, s.CreateAuthRequest(ctx, theirs))
+		ours := loggedIn(authRequest("ar-nul-erase"))
+		ours.MemberID, ours.Nonce = m.ID, "nonce\x00with a NUL"
+		ok(t, s.CreateAuthRequest(ctx, ours))
+		ok(t, s.SaveAuthCode(ctx, authCode("code-nul-erase", ours.ID)))
+		ss := supportSession("support-nul")
+		ss.MemberID = m.ID
+		ss.Agent = "agent\x00with a NUL"
+		ok(t, s.CreateSupportSession(ctx, ss))
+		mail := message("mail-nul-erase", storage.OutboxPending, at(0), at(0))
+		mail.To, mail.Text = m.Email, "Dear \x00"+m.FamilyNameLatin
+		ok(t, s.EnqueueMessage(ctx, mail))
+		other := message("mail-nul-other", storage.OutboxPending, at(0), at(0))
+		other.To, other.Text = b.Email, "Dear \x00 someone else"
+		ok(t, s.EnqueueMessage(ctx, other))
+
+		must(s.EraseMember(ctx, m.ID, nil, tomb))(t)
+		_, err := s.AuthRequestByID(ctx, ours.ID)
+		isErr(t, err, storage.ErrNotFound)
+		_, _, err = s.PeekAuthCode(ctx, "code-nul-erase", at(time.Second))
+		isErr(t, err, storage.ErrNotFound)
+		_, err = s.OutboxMessageByID(ctx, "mail-nul-erase")
+		isErr(t, err, storage.ErrNotFound)
+		equal(t, must(s.AuthRequestByID(ctx, theirs.ID))(t).State, theirs.State)
+		must(s.OutboxMessageByID(ctx, "mail-nul-other"))(t)
+	}},
 	{"EraseMember/an unknown member returns ErrNotFound and writes nothing, not even the tombstone", func(t *testing.T, s storage.Store) {
 		ctx := t.Context()
 		tomb := storage.Event{ID: "ev-tomb", Time: at(0), Type: "member.erased", MemberID: "mem-none"}
