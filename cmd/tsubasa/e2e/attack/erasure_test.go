@@ -47,3 +47,24 @@ func TestErasedMembersGrantsReplayedAfterTheNumberIsReissued(t *testing.T) {
 		t.Errorf("the erased member's session cookie signs in (as the new member?): status %d, location %q", p.Status, p.Location)
 	}
 }
+
+// TestAttackNULInAuthorizeRequestBlocksErasure plays a stranger who wants
+// the programme unable to erase anyone: on PostgreSQL, a NUL in any row
+// the erasure read through SQL's ->> failed the erasure (SQLSTATE 22P05),
+// and anyone can leave one in an authorization request (its state or
+// nonce) by opening /authorize, logged in or not. The request waits for a
+// login for its lifetime; the member's erasure must not.
+func TestAttackNULInAuthorizeRequestBlocksErasure(t *testing.T) {
+	s := e2e.StartWithMember(t, e2e.Options{Postgres: e2e.PostgresURL(t)})
+	ops := e2e.OpsToken(t, s)
+	rp := e2e.NewRP(t, s, "web", e2e.WebSecret, oidc.ScopeOpenID)
+	f := e2e.NewFlow()
+	f.State, f.Nonce = "state\x00"+f.State, "nonce\x00"+f.Nonce
+	if p := e2e.NewBrowser(t, s).Get(t, rp.AuthURL(f)); p.Status != http.StatusOK || !strings.Contains(p.Body, `name="member_number"`) {
+		t.Fatalf("the stranger's /authorize: status %d, want the login page (a request stored with its NUL)", p.Status)
+	}
+	a := e2e.AdminDo(t, s, http.MethodDelete, adminapi.Prefix+"/members/"+e2e.MemberNumber, ops, "", "If-Match", "*")
+	if a.Status != http.StatusOK {
+		t.Fatalf("erasing the member while the stranger's request lives: %d %s", a.Status, a.Body)
+	}
+}
