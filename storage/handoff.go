@@ -52,8 +52,8 @@ type handoff struct {
 	hasSess     bool
 
 	deferrable bool                                     // the owner flushes before answering
-	unwritten  bool                                     // req is created here, not yet stored
-	write      func(context.Context, AuthRequest) error // stores an unwritten req
+	unstored   bool                                     // req is created here, not yet stored
+	write      func(context.Context, AuthRequest) error // stores an unstored req
 }
 
 type handoffKey struct{}
@@ -95,10 +95,10 @@ func DeferAuthRequest(ctx context.Context, r AuthRequest, write func(context.Con
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.deferrable || h.unwritten {
+	if !h.deferrable || h.unstored {
 		return false
 	}
-	h.req, h.hasReq, h.unwritten, h.write = r.Clone(), true, true, write
+	h.req, h.hasReq, h.unstored, h.write = r.Clone(), true, true, write
 	return true
 }
 
@@ -108,33 +108,41 @@ func UnstoredAuthRequest(ctx context.Context, id string) (AuthRequest, bool) {
 	return handedRequest(ctx, id, true)
 }
 
-// AuthRequestStored records that the backend has stored r: a request held
-// unstored is no longer, and r is handed off as stored.
+// AuthRequestStored records that the backend has stored r: the request
+// held unstored, if it is r, is no longer, and r is handed off as stored.
+// Another request stored while one is held leaves the held one as it is.
 func AuthRequestStored(ctx context.Context, r AuthRequest) {
 	if h, ok := ctx.Value(handoffKey{}).(*handoff); ok {
 		h.mu.Lock()
-		if h.req.ID == r.ID {
-			h.unwritten, h.write = false, nil
+		if !h.unstored || h.req.ID == r.ID {
+			h.req, h.hasReq, h.unstored, h.write = r.Clone(), true, false, nil
 		}
-		h.req, h.hasReq = r.Clone(), true
 		h.mu.Unlock()
 	}
 }
 
-// DropUnstoredAuthRequest forgets request id if it is held unstored, and
-// reports whether it was: it is deleted before anyone could know of it.
-func DropUnstoredAuthRequest(ctx context.Context, id string) bool {
+// withUnstored runs fn on ctx's handoff, locked, if it holds request id
+// unstored, and reports whether it did.
+func withUnstored(ctx context.Context, id string, fn func(h *handoff)) bool {
 	h, ok := ctx.Value(handoffKey{}).(*handoff)
 	if !ok {
 		return false
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.unwritten || h.req.ID != id {
+	if !h.unstored || h.req.ID != id {
 		return false
 	}
-	h.req, h.hasReq, h.unwritten, h.write = AuthRequest{}, false, false, nil
+	fn(h)
 	return true
+}
+
+// DropUnstoredAuthRequest forgets request id if it is held unstored, and
+// reports whether it was: it is deleted before anyone could know of it.
+func DropUnstoredAuthRequest(ctx context.Context, id string) bool {
+	return withUnstored(ctx, id, func(h *handoff) {
+		h.req, h.hasReq, h.unstored, h.write = AuthRequest{}, false, false, nil
+	})
 }
 
 // FlushHandoff stores the request ctx's handoff holds unstored, if any
@@ -146,7 +154,7 @@ func FlushHandoff(ctx context.Context) error {
 		return nil
 	}
 	h.mu.Lock()
-	if !h.unwritten {
+	if !h.unstored {
 		h.mu.Unlock()
 		return nil
 	}
@@ -168,7 +176,7 @@ func FlushHandoff(ctx context.Context) error {
 func HandOffAuthRequest(ctx context.Context, r AuthRequest) {
 	if h, ok := ctx.Value(handoffKey{}).(*handoff); ok {
 		h.mu.Lock()
-		if !h.unwritten {
+		if !h.unstored {
 			h.req, h.hasReq = r.Clone(), true
 		}
 		h.mu.Unlock()
@@ -178,17 +186,7 @@ func HandOffAuthRequest(ctx context.Context, r AuthRequest) {
 // UpdateUnstoredAuthRequest replaces the copy of a request held unstored
 // with r, the backend's update of it, and reports whether it held r's id.
 func UpdateUnstoredAuthRequest(ctx context.Context, r AuthRequest) bool {
-	h, ok := ctx.Value(handoffKey{}).(*handoff)
-	if !ok {
-		return false
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.unwritten || h.req.ID != r.ID {
-		return false
-	}
-	h.req = r.Clone()
-	return true
+	return withUnstored(ctx, r.ID, func(h *handoff) { h.req = r.Clone() })
 }
 
 // HandedAuthRequest returns a copy of the authorization request id as
@@ -206,7 +204,7 @@ func handedRequest(ctx context.Context, id string, unstored bool) (AuthRequest, 
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.hasReq || h.req.ID != id || unstored && !h.unwritten {
+	if !h.hasReq || h.req.ID != id || unstored && !h.unstored {
 		return AuthRequest{}, false
 	}
 	return h.req.Clone(), true

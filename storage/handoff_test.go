@@ -126,11 +126,23 @@ func TestDeferredHandoffHoldsOnlyWhereTheOwnerFlushes(t *testing.T) {
 		t.Errorf("a second flush: %v, stored %d times", err, len(stored))
 	}
 
+	// Another request stored while r1's successor is held leaves the held
+	// one, which the flush still stores, as it is.
+	ctx = storage.WithDeferredHandoff(t.Context())
+	storage.DeferAuthRequest(ctx, storage.AuthRequest{ID: "r2", ClientID: "held"}, write)
+	storage.AuthRequestStored(ctx, storage.AuthRequest{ID: "other", ClientID: "stored elsewhere"})
+	if got, ok := storage.UnstoredAuthRequest(ctx, "r2"); !ok || got.ClientID != "held" {
+		t.Errorf("after another request was stored, r2 held = %+v, %v; want it still held as it was", got, ok)
+	}
+	if err := storage.FlushHandoff(ctx); err != nil || len(stored) != 2 || stored[1].ID != "r2" || stored[1].ClientID != "held" {
+		t.Errorf("flush after another request was stored: %v, stored %+v; want r2 as held", err, stored)
+	}
+
 	// Stored by the backend itself (with its code): the flush stores nothing.
 	ctx = storage.WithDeferredHandoff(t.Context())
 	storage.DeferAuthRequest(ctx, storage.AuthRequest{ID: "r3"}, write)
 	storage.AuthRequestStored(ctx, storage.AuthRequest{ID: "r3", CodeIssued: true})
-	if err := storage.FlushHandoff(ctx); err != nil || len(stored) != 1 {
+	if err := storage.FlushHandoff(ctx); err != nil || len(stored) != 2 {
 		t.Errorf("flush after the backend stored r3: %v, %d stores", err, len(stored))
 	}
 	if got, ok := storage.HandedAuthRequest(ctx, "r3"); !ok || !got.CodeIssued {
@@ -146,7 +158,7 @@ func TestDeferredHandoffHoldsOnlyWhereTheOwnerFlushes(t *testing.T) {
 	if !storage.DropUnstoredAuthRequest(ctx, "r4") {
 		t.Error("r4 not dropped")
 	}
-	if err := storage.FlushHandoff(ctx); err != nil || len(stored) != 1 {
+	if err := storage.FlushHandoff(ctx); err != nil || len(stored) != 2 {
 		t.Errorf("flush after r4 was dropped: %v, %d stores", err, len(stored))
 	}
 	if _, ok := storage.HandedAuthRequest(ctx, "r4"); ok {
