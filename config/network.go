@@ -119,14 +119,7 @@ func (v *checker) metrics(m MetricsConfig, listen string) {
 // (localhost or 127.0.0.0/8 or ::1); an empty host is every interface.
 func loopbackHost(hostPort string) bool {
 	h, _, err := net.SplitHostPort(hostPort)
-	if err != nil {
-		return false
-	}
-	if h == "localhost" {
-		return true
-	}
-	a, err := netip.ParseAddr(h)
-	return err == nil && a.IsLoopback()
+	return err == nil && isLoopback(h)
 }
 
 // sameListener reports whether two listen addresses would take the same

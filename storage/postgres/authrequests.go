@@ -45,7 +45,7 @@ var authCodes = newTable(table[storage.AuthCode]{
 
 // codeCols are auth_codes' columns in the order of codeRow's values: the
 // table's (authCodes.args), then the revocation keys and the member.
-var codeCols = append(append(append(append([]string{}, authCodes.key...), authCodes.cols...), "data"), "revocation_keys", "member_id")
+var codeCols = append(authCodes.allCols(), "revocation_keys", "member_id")
 
 // codeTypes are codeCols' SQL types. A code inserted by INSERT … SELECT
 // (issueSwapSQL) needs its parameters cast: PostgreSQL does not take
@@ -193,10 +193,8 @@ func (s *Store) DeleteAuthRequest(ctx context.Context, id string) error {
 // it is held unstored. Its request is not known here, so neither are its
 // revocation keys (codeRow).
 func (s *Store) SaveAuthCode(ctx context.Context, c storage.AuthCode) error {
-	if _, ok := storage.UnstoredAuthRequest(ctx, c.AuthRequestID); ok {
-		if err := storage.FlushHandoff(ctx); err != nil {
-			return err
-		}
+	if err := storage.FlushHandoff(ctx); err != nil {
+		return err
 	}
 	return s.writeStatement(ctx, func(ctx context.Context, q querier) error { return createCode(ctx, q, &c, nil) })
 }

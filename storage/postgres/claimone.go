@@ -62,7 +62,7 @@ r AS (DELETE FROM auth_requests WHERE id IN (SELECT auth_request_id FROM c) RETU
 // parameters $4 on ($1–$3 are the claim's), each only if the CTE cond
 // returned a row.
 func insertTokens(b *strings.Builder, n int, cond string) {
-	cols := append(append(append([]string{}, tokens.key...), tokens.cols...), "data")
+	cols := tokens.allCols()
 	p := 4
 	for i := range n {
 		params := make([]string, len(cols))

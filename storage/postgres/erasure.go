@@ -62,7 +62,7 @@ func noNUL(cond string) string {
 // rows it deleted.
 func eraseNULRows(ctx context.Context, tx pgx.Tx, m storage.Member) (int, error) {
 	email := strings.TrimSpace(m.Email)
-	mentions := func(o storage.OutboxMessage) bool {
+	mentions := func(o *storage.OutboxMessage) bool {
 		if o.Channel == storage.ChannelBackchannelLogout {
 			return false
 		}
@@ -75,42 +75,28 @@ func eraseNULRows(ctx context.Context, tx pgx.Tx, m storage.Member) (int, error)
 		table string
 		of    func([]byte) (bool, error)
 	}{
-		{"auth_requests", memberIs[storage.AuthRequest](m.ID, func(r *storage.AuthRequest) string { return r.MemberID })},
-		{"device_grants", memberIs[storage.DeviceGrant](m.ID, func(g *storage.DeviceGrant) string { return g.MemberID })},
-		{"support_sessions", memberIs[storage.SupportSession](m.ID, func(s *storage.SupportSession) string { return s.MemberID })},
-		{"outbox", func(data []byte) (bool, error) {
-			var o storage.OutboxMessage
-			if err := decode(data, &o); err != nil {
-				return false, err
-			}
-			return mentions(o), nil
-		}},
+		{"auth_requests", decodedIs(func(r *storage.AuthRequest) bool { return r.MemberID == m.ID })},
+		{"device_grants", decodedIs(func(g *storage.DeviceGrant) bool { return g.MemberID == m.ID })},
+		{"support_sessions", decodedIs(func(s *storage.SupportSession) bool { return s.MemberID == m.ID })},
+		{"outbox", decodedIs(mentions)},
 	} {
 		rows, err := tx.Query(ctx, `SELECT id, data FROM `+t.table+` WHERE `+hasNUL)
 		if err != nil {
 			return n, err
 		}
-		var ids []string
-		for rows.Next() {
-			var (
-				id   string
-				data []byte
-			)
-			if err := rows.Scan(&id, &data); err != nil {
-				rows.Close()
-				return n, err
-			}
+		var (
+			ids  []string
+			id   string
+			data []byte
+		)
+		_, err = pgx.ForEachRow(rows, []any{&id, &data}, func() error {
 			of, err := t.of(data)
-			if err != nil {
-				rows.Close()
-				return n, wrap(t.table+" "+strconv.Quote(id), err)
-			}
 			if of {
 				ids = append(ids, id)
 			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return wrap(t.table+" "+strconv.Quote(id), err)
+		})
+		if err != nil {
 			return n, err
 		}
 		if len(ids) == 0 {
@@ -132,14 +118,15 @@ func eraseNULRows(ctx context.Context, tx pgx.Tx, m storage.Member) (int, error)
 	return n, nil
 }
 
-// memberIs decodes a record and reports whether it is member id's.
-func memberIs[T any](id string, member func(*T) string) func([]byte) (bool, error) {
+// decodedIs decodes a record as the store does and reports whether is
+// holds for it.
+func decodedIs[T any](is func(*T) bool) func([]byte) (bool, error) {
 	return func(data []byte) (bool, error) {
 		var v T
 		if err := decode(data, &v); err != nil {
 			return false, err
 		}
-		return member(&v) == id, nil
+		return is(&v), nil
 	}
 }
 

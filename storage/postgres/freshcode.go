@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,7 +95,7 @@ func (s *Store) PeekAuthCodeFresh(ctx context.Context, hash string, now time.Tim
 // fresh reads.
 func (w *codeFreshRow) facts(c storage.AuthCode, r storage.AuthRequest) storage.CodeFacts {
 	tok := storage.CodeToken(c, r)
-	if w.keys == nil || !sameKeys(w.keys, candidateKeys(&tok)) || w.memberID == nil || *w.memberID != r.MemberID {
+	if w.keys == nil || !slices.EqualFunc(w.keys, candidateKeys(&tok), bytes.Equal) || w.memberID == nil || *w.memberID != r.MemberID {
 		return storage.CodeFacts{}
 	}
 	f := storage.CodeFacts{Read: true, MemberFound: w.memberFound}
@@ -106,17 +107,4 @@ func (w *codeFreshRow) facts(c storage.AuthCode, r storage.AuthRequest) storage.
 		f.SecurityStamp = *w.stamp
 	}
 	return f
-}
-
-// sameKeys reports whether a and b hold the same keys in the same order.
-func sameKeys(a, b [][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !bytes.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
 }

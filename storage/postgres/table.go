@@ -47,7 +47,7 @@ func newTable[T any](t table[T], name string) *table[T] {
 	t.selForUpdate = t.sel + " FOR UPDATE"
 	t.del = "DELETE FROM " + name + " WHERE " + w
 
-	all := append(append(append([]string{}, t.key...), t.cols...), "data")
+	all := t.allCols()
 	var params, sets []string
 	for i, c := range all {
 		params = append(params, fmt.Sprintf("$%d", i+1))
