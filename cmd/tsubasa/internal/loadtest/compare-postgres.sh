@@ -61,11 +61,12 @@ cputicks() { # user+system clock ticks of the given pids, in one read
 }
 pgpids() { echo "$pgmaster" $(pgrep -P "$pgmaster" || true); }
 pgkinds() { # "kind ticks" of each PostgreSQL process: its title's first word after postgres:
-	local files=() p
-	for p in $(pgpids); do files+=("/proc/$p/stat"); done
+	local files=() p pids
+	pids=$(pgpids)
+	for p in $pids; do files+=("/proc/$p/stat"); done
 	awk 'NR == FNR {kind[$1] = ($2 == "postgres:" ? $3 : "postmaster"); next}
 		{t[kind[$1]] += $14 + $15} END {for (k in t) print k, t[k]}' \
-		<(ps -o pid=,args= -p "$(pgpids | tr ' ' ',')") <(cat "${files[@]}" 2>/dev/null) | sort
+		<(ps -o pid=,args= -p "$(tr ' ' ',' <<<"$pids")") <(cat "${files[@]}" 2>/dev/null) | sort
 }
 
 echo "building tsubasa…" >&2
