@@ -28,7 +28,7 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	p := s.p
 	req, err := p.authRequestByID(ctx, id)
 	if err != nil {
-		return oidc.ErrServerError().WithParent(err)
+		return storageFailed(err)
 	}
 	if req.CodeIssued {
 		return oidc.ErrInvalidRequest().WithDescription("this authorization request has already been answered")
@@ -36,7 +36,7 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	// Before the code leaves: the session's end must reach every client
 	// that may hold its sid (back-channel logout, backchannel.go).
 	if err := p.recordSessionClient(ctx, req.SessionID, req.ClientID); err != nil {
-		return oidc.ErrServerError().WithParent(err)
+		return storageFailed(err)
 	}
 	now := p.now().UTC()
 	c := storage.AuthCode{Hash: p.codeKey(id, code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(p.codeTTL(ctx, req.ClientID))}
@@ -58,7 +58,7 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 		return oidc.ErrInvalidRequest().WithDescription("this authorization request has already been answered")
 	}
 	if err != nil {
-		return oidc.ErrServerError().WithParent(err)
+		return storageFailed(err)
 	}
 	storage.HandOffAuthRequest(ctx, issued)
 	return nil

@@ -167,11 +167,8 @@ func (s *opStorage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest
 		r.UILocales = append(r.UILocales, t.String())
 	}
 	applyExtras(ctx, &r) // dpop_jkt, claims: requestextras.go
-	if err := p.store.CreateAuthRequest(ctx, r); storage.Unavailable(err) {
-		// To the relying party as RFC 6749 §4.1.2.1 says: try again later.
-		return nil, temporarilyUnavailable().WithParent(err)
-	} else if err != nil {
-		return nil, oidc.ErrServerError().WithParent(err)
+	if err := p.store.CreateAuthRequest(ctx, r); err != nil {
+		return nil, storageFailed(err)
 	}
 	// The login UI checks it within this same HTTP request when the
 	// browser has an SSO session (its SSO wrapper): no read back.
@@ -207,6 +204,9 @@ func (p *Provider) requestRules(c storage.Client, req *oidc.AuthRequest) *oidc.E
 
 func (s *opStorage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {
 	r, err := s.p.authRequestByID(ctx, id)
+	if storage.Unavailable(err) {
+		return nil, temporarilyUnavailable().WithParent(err)
+	}
 	if err != nil {
 		return nil, oidc.ErrInvalidRequest().WithDescription("unknown or expired authorization request").WithParent(err)
 	}

@@ -168,3 +168,15 @@ func temporarilyUnavailable() *oidc.Error {
 	return &oidc.Error{ErrorType: "temporarily_unavailable",
 		Description: "the server cannot complete the request now; try again in a moment"}
 }
+
+// storageFailed is the OAuth error for a storage call that failed without
+// deciding anything about the request: temporarily_unavailable when
+// storage did not answer (storage.Unavailable), server_error otherwise.
+// At the authorization endpoint it goes to the relying party (RFC 6749
+// §4.1.2.1), which may simply send the member again.
+func storageFailed(err error) *oidc.Error {
+	if storage.Unavailable(err) {
+		return temporarilyUnavailable().WithParent(err)
+	}
+	return oidc.ErrServerError().WithParent(err)
+}

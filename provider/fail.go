@@ -6,6 +6,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"tsubasa/storage"
 )
 
 // FailAuthRequest answers an authorization request with an OAuth error
@@ -16,6 +18,10 @@ import (
 func (p *Provider) FailAuthRequest(w http.ResponseWriter, r *http.Request, id, code, description string) {
 	ctx := r.Context()
 	rec, err := p.store.AuthRequestByID(ctx, id)
+	if storage.Unavailable(err) {
+		p.tryAgainLater(w, r, err)
+		return
+	}
 	if err != nil {
 		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request"), p.responder)
 		return
@@ -70,6 +76,10 @@ func authError(code string) *oidc.Error {
 // done, which spares the browser a round trip through the callback.
 func (p *Provider) AnswerAuthRequest(w http.ResponseWriter, r *http.Request, id string) {
 	a, err := (&opStorage{p}).AuthRequestByID(r.Context(), id)
+	if storage.Unavailable(err) {
+		p.tryAgainLater(w, r, err)
+		return
+	}
 	if err != nil {
 		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request"), p.responder)
 		return
@@ -79,4 +89,14 @@ func (p *Provider) AnswerAuthRequest(w http.ResponseWriter, r *http.Request, id 
 		return
 	}
 	op.AuthResponse(a, p.responder, w, r)
+}
+
+// tryAgainLater answers a browser whose authorization request storage
+// could not read, so that there is no relying party to send it back to:
+// 503 with Retry-After, and nothing of the cause (op's own answer for a
+// request it cannot find is a 400 that prints the error's chain).
+func (p *Provider) tryAgainLater(w http.ResponseWriter, r *http.Request, err error) {
+	p.log.WarnContext(r.Context(), "authorization request unreadable: storage does not answer", "err", err)
+	w.Header().Set("Retry-After", retryAfter)
+	http.Error(w, temporarilyUnavailable().Description, http.StatusServiceUnavailable)
 }

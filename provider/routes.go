@@ -73,10 +73,17 @@ func (p *Provider) routes(prov *op.Provider, discovery *document) http.Handler {
 	}, h)
 }
 
-// serveCallback is op's callback for a finished request (/authorize/callback?id=),
-// answering through the responder so that the answer carries iss.
+// serveCallback answers a finished request (/authorize/callback?id=) as
+// op's AuthorizeCallback does, through the responder so that the answer
+// carries iss, and with 503 when storage cannot read the request: op's
+// own answers any failed read 400, printing the error's chain.
 func (p *Provider) serveCallback(w http.ResponseWriter, r *http.Request) {
-	op.AuthorizeCallback(w, r, p.responder)
+	id, err := op.ParseAuthorizeCallbackRequest(r)
+	if err != nil {
+		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("the callback names no authorization request"), p.responder)
+		return
+	}
+	p.AnswerAuthRequest(w, r, id)
 }
 
 // ownEndpoints sends the paths it has handlers for (exact and unescaped,

@@ -25,6 +25,31 @@ type awayStore struct {
 	// writesAway fails only the token endpoint's two single-use writes
 	// (the database went away between a grant's read and its write).
 	writesAway atomic.Bool
+	// requestsAway fails reads of authorization requests; sessionsAway
+	// fails session reads and writes (a code's issue records its client
+	// on the session).
+	requestsAway, sessionsAway atomic.Bool
+}
+
+func (s *awayStore) AuthRequestByID(ctx context.Context, id string) (storage.AuthRequest, error) {
+	if s.requestsAway.Load() {
+		return storage.AuthRequest{}, errAway
+	}
+	return s.Store.AuthRequestByID(ctx, id)
+}
+
+func (s *awayStore) SessionByID(ctx context.Context, id string) (storage.Session, error) {
+	if s.sessionsAway.Load() {
+		return storage.Session{}, errAway
+	}
+	return s.Store.SessionByID(ctx, id)
+}
+
+func (s *awayStore) UpdateSession(ctx context.Context, id string, fn func(storage.Session) (storage.Session, error)) error {
+	if s.sessionsAway.Load() {
+		return errAway
+	}
+	return s.Store.UpdateSession(ctx, id, fn)
 }
 
 var errAway = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
@@ -134,6 +159,47 @@ func TestStorageAwayAtTheSingleUseWrite(t *testing.T) {
 	}
 	if rec := e.exchange(code, "web", wireRedirect); rec.Code != http.StatusOK {
 		t.Errorf("the same code once storage answers: %d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// A finished request's answer while storage does not answer decided
+// nothing either. A request that cannot be read is a 503 to the browser
+// (op's own callback answered 400, printing the error's chain); a code
+// that cannot be issued goes back to the relying party as
+// temporarily_unavailable, never server_error (the replicas' outage test
+// found that, the database gone while a code's session was written).
+// Once storage answers, the same request yields its code.
+func TestStorageAwayAtTheCallback(t *testing.T) {
+	e, st, _, _, _ := newAwayEnv(t)
+	id := e.doneRequest(t, "web", wireRedirect, e.member.SecurityStamp)
+	callback := func() *httptest.ResponseRecorder {
+		return e.serve(httptest.NewRequest(http.MethodGet, wireIssuer+"/authorize/callback?id="+url.QueryEscape(id), nil))
+	}
+
+	st.requestsAway.Store(true)
+	rec := callback()
+	if body := rec.Body.String(); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" ||
+		strings.Contains(body, "refused") || strings.Contains(body, "dial") || strings.Contains(body, id) {
+		t.Errorf("the callback while requests cannot be read: %d, Retry-After %q, %q; want 503 with Retry-After and no cause",
+			rec.Code, rec.Header().Get("Retry-After"), body)
+	}
+	st.requestsAway.Store(false)
+
+	st.sessionsAway.Store(true)
+	rec = callback()
+	loc, _ := url.Parse(rec.Header().Get("Location"))
+	if q := loc.Query(); rec.Code != http.StatusFound || !strings.HasPrefix(loc.String(), wireRedirect) ||
+		q.Get("error") != "temporarily_unavailable" || q.Get("state") != "s" || q.Get("code") != "" ||
+		strings.Contains(loc.String(), "refused") || strings.Contains(loc.String(), "dial") {
+		t.Errorf("the callback while the code's session cannot be written: %d %s; want a redirect with error=temporarily_unavailable and the state",
+			rec.Code, loc)
+	}
+	st.sessionsAway.Store(false)
+
+	rec = callback()
+	loc, _ = url.Parse(rec.Header().Get("Location"))
+	if rec.Code != http.StatusFound || loc.Query().Get("code") == "" {
+		t.Errorf("the same request once storage answers: %d %s, want a redirect with a code", rec.Code, loc)
 	}
 }
 

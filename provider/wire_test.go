@@ -145,6 +145,22 @@ func (e *wireEnv) login(t *testing.T, clientID, redirect string) (access, refres
 // under the security stamp given.
 func (e *wireEnv) code(t *testing.T, clientID, redirect, stamp string) string {
 	t.Helper()
+	id := e.doneRequest(t, clientID, redirect, stamp)
+	code, err := e.p.op.Crypto().Encrypt(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&opStorage{e.p}).SaveAuthCode(context.Background(), id, code); err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// doneRequest stores an authorization request of clientID that the member
+// has finished (state "s"), as the login UI leaves it for the callback,
+// and returns its id.
+func (e *wireEnv) doneRequest(t *testing.T, clientID, redirect, stamp string) string {
+	t.Helper()
 	ctx := context.Background()
 	now := e.clock.Now()
 	sum := sha256.Sum256([]byte(wireVerifier))
@@ -157,14 +173,7 @@ func (e *wireEnv) code(t *testing.T, clientID, redirect, stamp string) string {
 	if err := e.st.CreateAuthRequest(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	code, err := e.p.op.Crypto().Encrypt(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := (&opStorage{e.p}).SaveAuthCode(ctx, id, code); err != nil {
-		t.Fatal(err)
-	}
-	return code
+	return id
 }
 
 // exchange presents code at the token endpoint as clientID.
