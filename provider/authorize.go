@@ -71,6 +71,16 @@ func (p *Provider) authorize(prov *op.Provider) http.HandlerFunc {
 				return
 			}
 			r = r.WithContext(withExtras(r.Context(), x))
+			// op takes a client it cannot read for an unknown one (a
+			// 400 "unknown client"): while storage does not answer,
+			// a registered client is told to try again instead. The
+			// read is cached, so op's own lookup after it costs nothing.
+			if id := r.Form.Get("client_id"); id != "" {
+				if _, cerr := p.clients.get(r.Context(), id); storage.Unavailable(cerr) {
+					p.tryAgainLater(w, r, cerr)
+					return
+				}
+			}
 		}
 		op.Authorize(w, r, a)
 	}

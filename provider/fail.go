@@ -91,12 +91,13 @@ func (p *Provider) AnswerAuthRequest(w http.ResponseWriter, r *http.Request, id 
 	op.AuthResponse(a, p.responder, w, r)
 }
 
-// tryAgainLater answers a browser whose authorization request storage
-// could not read, so that there is no relying party to send it back to:
-// 503 with Retry-After, and nothing of the cause (op's own answer for a
-// request it cannot find is a 400 that prints the error's chain).
+// tryAgainLater answers a browser whose authorization request, or its
+// client, storage could not read, so that there is no relying party to
+// send it back to: 503 with Retry-After, and nothing of the cause (op's
+// own answer for a request it cannot find is a 400 that prints the
+// error's chain).
 func (p *Provider) tryAgainLater(w http.ResponseWriter, r *http.Request, err error) {
-	p.log.WarnContext(r.Context(), "authorization request unreadable: storage does not answer", "err", err)
+	p.log.WarnContext(r.Context(), "authorization request or client unreadable: storage does not answer", "err", err)
 	w.Header().Set("Retry-After", retryAfter)
 	http.Error(w, temporarilyUnavailable().Description, http.StatusServiceUnavailable)
 }

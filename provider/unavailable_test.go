@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -29,6 +31,15 @@ type awayStore struct {
 	// fails session reads and writes (a code's issue records its client
 	// on the session).
 	requestsAway, sessionsAway atomic.Bool
+	// clientsAway fails reads of registered (not configured) clients.
+	clientsAway atomic.Bool
+}
+
+func (s *awayStore) ClientByID(ctx context.Context, id string) (storage.Client, error) {
+	if s.clientsAway.Load() {
+		return storage.Client{}, errAway
+	}
+	return s.Store.ClientByID(ctx, id)
 }
 
 func (s *awayStore) AuthRequestByID(ctx context.Context, id string) (storage.AuthRequest, error) {
@@ -200,6 +211,38 @@ func TestStorageAwayAtTheCallback(t *testing.T) {
 	loc, _ = url.Parse(rec.Header().Get("Location"))
 	if rec.Code != http.StatusFound || loc.Query().Get("code") == "" {
 		t.Errorf("the same request once storage answers: %d %s, want a redirect with a code", rec.Code, loc)
+	}
+}
+
+// A client registered in the database (not in the config) that cannot be
+// read while storage does not answer is not an unknown client: op
+// answered its authorization requests 400 "unknown client"; they are
+// 503, nothing stored, and the same request works once storage answers.
+func TestStorageAwayAtAuthorize(t *testing.T) {
+	e, st, _, _, _ := newAwayEnv(t)
+	c := storage.Client{ID: "registered", Public: true, RedirectURIs: []string{"https://registered.example/cb"},
+		GrantTypes: []string{GrantAuthorizationCode}, Scopes: []string{"openid"}}
+	if err := st.CreateClient(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(wireVerifier))
+	q := url.Values{"client_id": {"registered"}, "redirect_uri": {"https://registered.example/cb"}, "response_type": {"code"},
+		"scope": {"openid"}, "state": {"s"}, "code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"}}
+
+	st.clientsAway.Store(true)
+	rec, id := e.authorizeQuery(t, q)
+	if body := rec.Body.String(); rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || id != "" ||
+		strings.Contains(body, "refused") || strings.Contains(body, "unknown") {
+		t.Errorf("/authorize while its client cannot be read: %d, Retry-After %q, %q; want 503 with Retry-After and no cause",
+			rec.Code, rec.Header().Get("Retry-After"), body)
+	}
+	st.clientsAway.Store(false)
+	if rec, id := e.authorizeQuery(t, q); id == "" {
+		t.Errorf("the same request once storage answers: %d %q, want the login page", rec.Code, rec.Header().Get("Location"))
+	}
+	q.Set("client_id", "nobody")
+	if rec, _ := e.authorizeQuery(t, q); rec.Code != http.StatusBadRequest {
+		t.Errorf("an unknown client: %d, want 400", rec.Code)
 	}
 }
 

@@ -3,6 +3,7 @@ package replicas
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -133,6 +134,30 @@ func checkOutageAnswers(t *testing.T, o *outageLog) {
 	}
 }
 
+// registeredAway checks the answer to an authorization request of a
+// registered client whose record the replica cannot read: the error page
+// with 503 and Retry-After, not "unknown client" (op's 400).
+func registeredAway(t *testing.T, authorize string) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(mustGet(t, authorize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	body := string(b)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("/authorize of a registered client while the database was away: %d, Retry-After %q, %s; want the error page, 503 with Retry-After\n%.300s",
+			resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Content-Type"), body)
+	}
+	for _, leak := range leaks {
+		if strings.Contains(body, leak) {
+			t.Errorf("/authorize of a registered client while the database was away shows %q", leak)
+		}
+	}
+}
+
 // outageFamily is a relying party's refresh family during the outage.
 type outageFamily struct {
 	current string
@@ -163,6 +188,13 @@ func TestReplicasPostgresOutage(t *testing.T) {
 		resp.Body.Close()
 	}
 	live := e2e.LoginRP(t, rp, e2e.NewBrowser(t, c.Server))
+	// A client registered in the database and not used yet: no replica
+	// holds it, so its requests need the database.
+	c.CLI(t, false, "client", "add", "--id", "outage-app", "--name", "Outage App", "--public",
+		"--redirect-uri", c.Issuer+"/rp/outage", "--grant-type", "authorization_code", "--scope", "openid")
+	registered := c.Issuer + "/authorize?" + url.Values{"client_id": {"outage-app"}, "redirect_uri": {c.Issuer + "/rp/outage"},
+		"response_type": {"code"}, "scope": {"openid"}, "state": {"s"}, "code_challenge": {strings.Repeat("c", 43)},
+		"code_challenge_method": {"S256"}}.Encode()
 
 	o := &outageLog{n: map[string]int{}}
 	var stop atomic.Bool
@@ -184,6 +216,9 @@ func TestReplicasPostgresOutage(t *testing.T) {
 	o.on.Store(true)
 	db.down()
 	waitReadyz(t, c, http.StatusServiceUnavailable)
+	for range c.Replicas { // the proxy takes each request to the next replica
+		registeredAway(t, registered)
+	}
 	time.Sleep(3 * time.Second)
 	db.up()
 	waitReadyz(t, c, http.StatusOK)

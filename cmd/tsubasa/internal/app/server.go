@@ -144,7 +144,7 @@ func (s *server) routes() http.Handler {
 	mux.Handle(loginui.LogoutPath, ui)
 	op := s.provider.Handler()
 	mux.Handle("/end_session", s.ui.LangSwitch(op))
-	mux.Handle("/authorize/callback", s.ui.GuardCallback(op))
+	mux.Handle("/authorize/callback", s.ui.GuardCallback(friendlyAuthorizeErrors(op, s.ui)))
 	mux.Handle("/authorize", s.ui.LangSwitch(s.ui.SSO(friendlyAuthorizeErrors(op, s.ui))))
 	if s.deps.Config.Telephone.Enabled {
 		mux.Handle("POST /api/telephone/verify", member.NewTelephoneAPI(s.deps.Members, s.telephoneToken, s.deps.Log))
@@ -224,33 +224,39 @@ func (s *server) telephoneToken(r *http.Request) (member.TelephoneCaller, error)
 	return member.TelephoneCaller{}, refusal
 }
 
-// friendlyAuthorizeErrors replaces op's plain-text answer to an
-// authorization request it must not redirect (unknown client, bad
-// redirect_uri) with the login UI's error page. The redirect URI is shown
-// nowhere and never followed.
+// friendlyAuthorizeErrors replaces the provider's plain-text answers to
+// a browser at /authorize and its callback with the login UI's error
+// page: op's 400 to a request it must not redirect (unknown client, bad
+// redirect_uri), and the provider's 503 when storage cannot read the
+// request or its client (its Retry-After stays). The redirect URI is
+// shown nowhere and never followed.
 func friendlyAuthorizeErrors(next http.Handler, ui *loginui.UI) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw := &captureWriter{ResponseWriter: w}
 		next.ServeHTTP(cw, r)
-		if cw.captured {
-			// Only the redirect URI is shown: op's own text may carry internals.
+		// Only the redirect URI is shown: op's own text may carry internals.
+		switch cw.captured {
+		case http.StatusBadRequest:
 			ui.RenderError(w, r, http.StatusBadRequest, "error.client", redirectDetail(r))
+		case http.StatusServiceUnavailable:
+			ui.RenderError(w, r, http.StatusServiceUnavailable, "error.server", "")
 		}
 	})
 }
 
-// captureWriter swallows a plain-text 400 so it can be replaced.
+// captureWriter swallows a plain-text 400 or 503 so it can be replaced.
 type captureWriter struct {
 	http.ResponseWriter
-	captured bool
+	captured int // the status swallowed, or 0
 	decided  bool
 }
 
 func (w *captureWriter) WriteHeader(code int) {
 	if !w.decided {
 		w.decided = true
-		if code == http.StatusBadRequest && strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
-			w.captured = true
+		if (code == http.StatusBadRequest || code == http.StatusServiceUnavailable) &&
+			strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
+			w.captured = code
 			w.Header().Del("Content-Type")
 			w.Header().Del("X-Content-Type-Options")
 			return
@@ -263,7 +269,7 @@ func (w *captureWriter) Write(b []byte) (int, error) {
 	if !w.decided {
 		w.WriteHeader(http.StatusOK)
 	}
-	if w.captured {
+	if w.captured != 0 {
 		return len(b), nil
 	}
 	return w.ResponseWriter.Write(b)
