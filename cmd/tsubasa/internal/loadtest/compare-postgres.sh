@@ -14,7 +14,8 @@
 # (KEEP=1 keeps it). Prints a table of medians and the raw runs' file.
 #
 # REPLICA_GOMAXPROCS=N runs each replica with GOMAXPROCS=N (default: the
-# server's own choice, runtime.max_procs).
+# server's own choice, runtime.max_procs). PG_MAX_CONNS=N sets each
+# replica's pool (storage.postgres.max_conns, default here 20).
 #
 # CPU, WAL and the statements are read over the measured run alone (the
 # load command's --clock-file), not over its workers' preparation.
@@ -133,7 +134,7 @@ config "http://127.0.0.1:$iport" "storage:
   postgres:
     url: '$pgurl'
     sslmode: disable
-    max_conns: 20" >"$dir/pg.yaml"
+    max_conns: ${PG_MAX_CONNS:-20}" >"$dir/pg.yaml"
 
 declare -A mport # each server's management port, by pid
 serve() { # $1 config, $2 listen port, $3 metrics port, $4 GOMAXPROCS or ""; prints the pid
