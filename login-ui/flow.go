@@ -75,6 +75,13 @@ func (u *UI) session(r *http.Request) *sessions.Session {
 	return sess
 }
 
+// ssoSession is the browser's session for the SSO answer alone, maybe
+// from the store's session cache (sessionStore.newCached): never saved.
+func (u *UI) ssoSession(r *http.Request) *sessions.Session {
+	sess, _ := u.sessions.newCached(r, u.cookie)
+	return sess
+}
+
 // ssoMember returns the member of a valid SSO session, if any.
 func (u *UI) ssoMember(ctx context.Context, sess *sessions.Session) (storage.Member, bool) {
 	memberID := value(sess, keyMember)

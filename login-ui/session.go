@@ -81,6 +81,32 @@ func (s *sessionStore) Get(r *http.Request, name string) (*sessions.Session, err
 // anonymous session (see Save) comes back with its id, empty and IsNew,
 // unless something has been stored under its id since.
 func (s *sessionStore) New(r *http.Request, name string) (*sessions.Session, error) {
+	return s.load(r, name, false)
+}
+
+// keyCachedCopy marks a session newCached loaded: Save refuses it.
+const keyCachedCopy = "_cached_copy"
+
+var errCachedSession = errors.New("loginui: a session read from the cache is not saved")
+
+// newCached is New through the store's session cache
+// (storage.CachedSessions: with several replicas on PostgreSQL, a round
+// trip less), for the SSO answer alone: what it loads may lack an update
+// another replica made to the record within the revocation delay, and
+// is only ever more cautious for that (an older login, a weaker method).
+// Its flow state is not to be relied on, and Save refuses it, so that
+// an older copy never overwrites the record.
+func (s *sessionStore) newCached(r *http.Request, name string) (*sessions.Session, error) {
+	sess, err := s.load(r, name, true)
+	if err == nil && !sess.IsNew {
+		sess.Values[keyCachedCopy] = "1"
+	}
+	return sess, err
+}
+
+// load is New, reading the stored session through the store's session
+// cache when cached is set.
+func (s *sessionStore) load(r *http.Request, name string, cached bool) (*sessions.Session, error) {
 	sess := sessions.NewSession(s, name)
 	opts := s.options
 	sess.Options = &opts
@@ -94,7 +120,13 @@ func (s *sessionStore) New(r *http.Request, name string) (*sessions.Session, err
 		return sess, nil
 	}
 	id, anonymous := strings.CutPrefix(id, anonymousPrefix)
-	rec, err := s.store.SessionByID(r.Context(), id)
+	read := s.store.SessionByID
+	if cached {
+		read = func(ctx context.Context, id string) (storage.Session, error) {
+			return storage.SessionByIDCached(ctx, s.store, id)
+		}
+	}
+	rec, err := read(r.Context(), id)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
 			if anonymous {
@@ -107,7 +139,13 @@ func (s *sessionStore) New(r *http.Request, name string) (*sessions.Session, err
 		return sess, err
 	}
 	now := s.now()
-	if rec.Expired(now) || (s.idle > 0 && now.Sub(rec.LastSeenAt) > s.idle) {
+	idle := s.idle > 0 && now.Sub(rec.LastSeenAt) > s.idle
+	if idle && cached && !rec.Expired(now) {
+		// A cached copy may predate a save on another replica, which
+		// the stored record has (its last use): ask the record.
+		return s.load(r, name, false)
+	}
+	if rec.Expired(now) || idle {
 		return sess, nil
 	}
 	// The provider's answer within this request checks the clients it
@@ -130,6 +168,9 @@ func (s *sessionStore) New(r *http.Request, name string) (*sessions.Session, err
 
 // Save writes the session record and the cookie; MaxAge < 0 deletes both.
 func (s *sessionStore) Save(r *http.Request, w http.ResponseWriter, sess *sessions.Session) error {
+	if _, cached := sess.Values[keyCachedCopy]; cached {
+		return errCachedSession
+	}
 	ctx := r.Context()
 	if sess.Options.MaxAge < 0 {
 		if sess.ID != "" {

@@ -1,6 +1,7 @@
 package loginui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -163,5 +164,88 @@ func TestAnonymousSession(t *testing.T) {
 	other.Options.MaxAge = -1
 	if err := ss.Save(r, httptest.NewRecorder(), other); err != nil || stored(other.ID) || !stored(sess.ID) {
 		t.Errorf("log out of an anonymous session: %v (it stored: %v; the other session kept: %v)", err, stored(other.ID), stored(sess.ID))
+	}
+}
+
+// A session loaded for the SSO answer, maybe from the store's cache
+// (newCached), is never saved: an older copy must not overwrite the
+// record. The same session loaded by New saves as ever.
+func TestCachedSessionIsNeverSaved(t *testing.T) {
+	st := bolttest.Open(t, bolt.Options{})
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	ss := newSessionStore(st, make([]byte, 32), true, time.Hour, 10*time.Minute, func() time.Time { return now })
+	r := httptest.NewRequest("GET", "/", nil)
+	sess, _ := ss.New(r, "sid")
+	sess.Values[keyMember] = "m1"
+	sess.Values["step"] = "1"
+	w := httptest.NewRecorder()
+	if err := ss.Save(r, w, sess); err != nil {
+		t.Fatal(err)
+	}
+	r2 := httptest.NewRequest("GET", "/", nil)
+	r2.AddCookie(w.Result().Cookies()[0])
+
+	cached, err := ss.newCached(r2, "sid")
+	if err != nil || cached.IsNew || value(cached, keyMember) != "m1" {
+		t.Fatalf("newCached: %+v, %v; want the stored session", cached.Values, err)
+	}
+	cached.Values["step"] = "2"
+	if err := ss.Save(r2, httptest.NewRecorder(), cached); !errors.Is(err, errCachedSession) {
+		t.Errorf("saving a cached copy: %v, want errCachedSession", err)
+	}
+	if rec, err := st.SessionByID(t.Context(), sess.ID); err != nil || rec.Data["step"] != "1" || rec.Data[keyCachedCopy] != "" {
+		t.Errorf("the record after the refused save: %+v, %v; want it unchanged", rec.Data, err)
+	}
+
+	fresh, _ := ss.New(r2, "sid")
+	fresh.Values["step"] = "2"
+	if err := ss.Save(r2, httptest.NewRecorder(), fresh); err != nil {
+		t.Errorf("saving the session New loaded: %v", err)
+	}
+	if rec, _ := st.SessionByID(t.Context(), sess.ID); rec.Data["step"] != "2" {
+		t.Errorf("the record after a save: %+v", rec.Data)
+	}
+}
+
+// staleSessions is a real store whose SessionByIDCached answers a copy of
+// the session from before its last use, as a replica's session cache may
+// after a save on another replica (storage.CachedSessions).
+type staleSessions struct {
+	storage.Store
+	lastSeen time.Time
+}
+
+func (s staleSessions) SessionByIDCached(ctx context.Context, id string) (storage.Session, error) {
+	rec, err := s.SessionByID(ctx, id)
+	rec.LastSeenAt = s.lastSeen
+	return rec, err
+}
+
+// A cached copy whose last use is older than the idle limit is checked
+// against the stored record before the session counts as idle: the SSO
+// answer is not refused for a save the copy missed. A session idle in
+// its record is idle either way.
+func TestCachedSessionIdleAsksTheRecord(t *testing.T) {
+	st := bolttest.Open(t, bolt.Options{})
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	const idle = 10 * time.Minute
+	stale := staleSessions{Store: st, lastSeen: now.Add(-2 * idle)}
+	ss := newSessionStore(stale, make([]byte, 32), true, time.Hour, idle, func() time.Time { return now })
+	r := httptest.NewRequest("GET", "/", nil)
+	sess, _ := ss.New(r, "sid")
+	sess.Values[keyMember] = "m1"
+	w := httptest.NewRecorder()
+	if err := ss.Save(r, w, sess); err != nil {
+		t.Fatal(err)
+	}
+	r2 := httptest.NewRequest("GET", "/", nil)
+	r2.AddCookie(w.Result().Cookies()[0])
+	if got, err := ss.newCached(r2, "sid"); err != nil || got.IsNew || value(got, keyMember) != "m1" {
+		t.Errorf("a session used just now, whose cached copy looks idle: %+v, %v; want the session", got.Values, err)
+	}
+
+	now = now.Add(2 * idle)
+	if got, _ := ss.newCached(r2, "sid"); !got.IsNew || value(got, keyMember) != "" {
+		t.Errorf("a session idle in its record: %+v; want a new session", got.Values)
 	}
 }

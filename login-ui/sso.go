@@ -54,7 +54,12 @@ func (u *UI) SSO(next http.Handler) http.Handler {
 // and reports whether it did. It writes nothing when it did not.
 func (u *UI) answerFromSession(w http.ResponseWriter, r *http.Request, id string) bool {
 	ctx := r.Context()
-	sess := u.session(r)
+	// From the session cache where the store keeps one: every check
+	// below only grows more cautious with an older copy (a login older
+	// than max_age allows, a weaker method than acr_values asks), and the
+	// login page then decides on the stored session. A session ended on
+	// any replica is not answered from after the store's revocation delay.
+	sess := u.ssoSession(r)
 	if sess.ID == "" {
 		return false
 	}

@@ -61,6 +61,30 @@ type Sessions interface {
 	DeleteSessions(ctx context.Context, f SessionFilter) (int, error)
 }
 
+// CachedSessions is a store that can answer a session from memory, at the
+// cost of a bounded staleness (the PostgreSQL store: a read less per SSO
+// answer). The session may be a copy from up to the store's revocation
+// delay ago, except that a session ended, or given another member,
+// device or lifetime, by any process is never answered after that delay,
+// and by this process never after the write returned. Changes of the
+// record alone (its flow state, clients, last use, a step-up's stronger
+// method and later AuthTime) may be missing from the copy for as long.
+// So it is for readers that only become more cautious with an older
+// copy: the SSO answer (a weaker method or an older login asks again
+// through the uncached read). It never answers ErrNotFound from memory.
+type CachedSessions interface {
+	SessionByIDCached(ctx context.Context, id string) (Session, error)
+}
+
+// SessionByIDCached is s.SessionByIDCached when s caches sessions, or else
+// s.SessionByID.
+func SessionByIDCached(ctx context.Context, s Sessions, id string) (Session, error) {
+	if c, ok := s.(CachedSessions); ok {
+		return c.SessionByIDCached(ctx, id)
+	}
+	return s.SessionByID(ctx, id)
+}
+
 // OTP is a one-time-password challenge, stored by its HMAC. At most one
 // challenge is outstanding per member and purpose.
 type OTP struct {

@@ -18,6 +18,7 @@ import (
 func (s *Store) ChangeCredentials(ctx context.Context, memberID string, fn func(storage.Member) (storage.Member, error), eventsFor func(storage.EndedGrants) []storage.Event) (storage.EndedGrants, error) {
 	f := storage.TokenFilter{MemberID: memberID}
 	defer s.members.changed(memberID) // after the commit
+	defer s.memberSessionsEnded(memberID, "")
 	var (
 		out      storage.EndedGrants
 		remember func()

@@ -173,13 +173,23 @@
 //
 // Besides the one HTTP request's handoff above (a request nobody else can
 // know of yet, and copies that never decide an outcome by themselves),
-// two caches live in each process, each safe to be stale for at most
+// three caches live in each process, each safe to be stale for at most
 // Options.RevocationDelay (default 1s; storage.postgres.revocation_delay):
 //
 //   - the revocations of tokens that are not stored (revocations.go): all
 //     of them, for TokenRevoked, which is on every userinfo, introspection
 //     and bearer check and so answers with a few map lookups;
-//   - decoded members for MemberByID (memberCache), at most 10,000.
+//   - decoded members for MemberByID (recordCache, cache.go), at most
+//     10,000;
+//   - browser sessions for SessionByIDCached (storage.CachedSessions), at
+//     most 20,000: the SSO answer's read, a round trip less per SSO code
+//     flow. A trigger (migration 11) announces every deletion of a
+//     session and every change of its member, device or lifetime,
+//     whoever makes it; changes of the record's JSON alone are not
+//     announced, and the SSO answer only grows more cautious with a copy
+//     that lacks them (a weaker method, an older login: the login page
+//     then reads the stored session). This process's own session writes
+//     drop the copy when they return.
 //
 // Writes that the other processes must see (DeleteTokens,
 // ChangeCredentials, UpdateMember, UpdateMemberWithEvents) send a
@@ -196,7 +206,7 @@
 // filter keys that could select the token, by primary key) and MemberByID
 // reads the row. A listener that loses its connection reconnects with
 // LISTEN first, then reads every revocation again and empties the member
-// cache. So a revocation or a member change made on any replica is
+// and session caches. So a revocation or a member change made on any replica is
 // enforced on every other within RevocationDelay, whether the listener
 // works, hangs or reconnects; a database error in TokenRevoked is an
 // error, never "not revoked". The bound is for what was issued before the

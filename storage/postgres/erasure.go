@@ -145,6 +145,7 @@ func (s *Store) EraseMember(ctx context.Context, memberID string, check func(sto
 	)
 	now := s.now().UTC()
 	defer s.members.changed(memberID) // after the commit
+	defer s.memberSessionsEnded(memberID, "")
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		out = storage.Erased{}
 		m, err := members.lock(ctx, tx, memberID)

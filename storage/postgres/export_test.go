@@ -20,3 +20,9 @@ func (s *Store) Cached(id string) bool {
 // StopFeed stops the store's listener as a hung one would stop: no
 // notification and no ping arrives any more.
 func (s *Store) StopFeed() { s.feed.stop() }
+
+// SessionCached reports whether the session cache holds id.
+func (s *Store) SessionCached(id string) bool {
+	_, ok := s.sessCache.get(id)
+	return ok
+}

@@ -20,7 +20,8 @@ import (
 //
 // Writes that other processes must see notify in their own transaction,
 // so the notification is delivered at commit, or never: a revocation
-// ("r…", revocations.go), a member change ("m<id>", memberCache), and a
+// ("r…", revocations.go), a member change ("m<id>", the member cache), the end
+// of a browser session ("s<id>", the session cache: a trigger sends it), and a
 // change of a client or a signing key ("c<id>", "k<id>", changes.go).
 //
 // PostgreSQL delivers the notifications of different transactions in the
@@ -36,7 +37,7 @@ import (
 //
 // When the listener's connection fails, it reconnects (with LISTEN first,
 // so that nothing committed afterwards is missed), reads every revocation
-// again, clears the member cache and tells the subscribers of client and
+// again, clears the member and session caches and tells the subscribers of client and
 // key changes that anything may have changed; until its next ping comes
 // back it is not fresh.
 type feed struct {
@@ -136,6 +137,7 @@ func (f *feed) connect(ctx context.Context) (*pgx.Conn, error) {
 		return nil, err
 	}
 	f.s.members.reset()
+	f.s.sessCache.reset()
 	f.s.subs.everything()
 	return conn, nil
 }
@@ -243,6 +245,10 @@ func (f *feed) handle(channel, payload string) error {
 		f.s.members.reset()
 	case strings.HasPrefix(payload, "m"):
 		f.s.members.changed(payload[1:])
+	case payload == "S":
+		f.s.sessCache.reset()
+	case strings.HasPrefix(payload, "s"):
+		f.s.sessCache.changed(payload[1:])
 	case payload == "R":
 		return f.s.loadRevocations(context.Background(), f.s.pool)
 	case strings.HasPrefix(payload, "r"):

@@ -94,23 +94,9 @@ func (s *Store) CreateMembers(ctx context.Context, ms []storage.Member) ([]error
 }
 
 // MemberByID returns the member with the given id, from the member cache
-// while the feed is fresh (see memberCache).
+// while the feed is fresh (see recordCache).
 func (s *Store) MemberByID(ctx context.Context, id string) (storage.Member, error) {
-	if err := s.live(ctx); err != nil {
-		return storage.Member{}, err
-	}
-	fresh := s.feed.fresh()
-	if fresh {
-		if m, ok := s.members.get(id); ok {
-			return m, nil
-		}
-	}
-	gen := s.members.generation()
-	m, err := members.get(ctx, s.pool, id)
-	if err == nil && fresh {
-		s.members.fill(m, gen)
-	}
-	return m, err
+	return cachedGet(ctx, s, s.members, id, func() (storage.Member, error) { return members.get(ctx, s.pool, id) })
 }
 
 // MemberByIDFresh is MemberByID from the database, whatever the member

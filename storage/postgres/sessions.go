@@ -42,14 +42,38 @@ func (s *Store) SessionByID(ctx context.Context, id string) (storage.Session, er
 	return getOne(ctx, s, sessions, id)
 }
 
+var _ storage.CachedSessions = (*Store)(nil)
+
+// SessionByIDCached is SessionByID from the session cache while the feed
+// is fresh (see recordCache): a session another process ended, or gave
+// another member, device or lifetime, is gone from it within
+// Options.RevocationDelay, one this process ended at once. Other changes
+// of the record (its flow state, clients, last use, a step-up) may be
+// missing from the copy for as long: see storage.CachedSessions.
+func (s *Store) SessionByIDCached(ctx context.Context, id string) (storage.Session, error) {
+	return cachedGet(ctx, s, s.sessCache, id, func() (storage.Session, error) { return getOne(ctx, s, sessions, id) })
+}
+
 // UpdateSession applies fn to the session.
 func (s *Store) UpdateSession(ctx context.Context, id string, fn func(storage.Session) (storage.Session, error)) error {
+	defer s.sessCache.changed(id) // after the commit: this process reads what it wrote
 	return updateOne(ctx, s, sessions, []any{id}, fn)
 }
 
 // DeleteSession deletes one session.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	defer s.sessCache.changed(id) // after the commit
 	return deleteOne(ctx, s, sessions, id)
+}
+
+// memberSessionsEnded drops the member's sessions (of one device, when
+// deviceID is set) from this process's session cache, after a write that
+// deleted them by member: the other processes hear of it from the
+// trigger of migration 11.
+func (s *Store) memberSessionsEnded(memberID, deviceID string) {
+	s.sessCache.dropWhere(func(x storage.Session) bool {
+		return x.MemberID == memberID && (deviceID == "" || x.DeviceID == deviceID)
+	})
 }
 
 // ListSessions returns the member's sessions, narrowed to a device when the
@@ -76,6 +100,7 @@ func (s *Store) DeleteSessions(ctx context.Context, f storage.SessionFilter) (in
 	if !storable(f.MemberID) || !storable(f.DeviceID) {
 		return 0, s.live(ctx)
 	}
+	defer s.memberSessionsEnded(f.MemberID, f.DeviceID) // after the commit
 	var n int
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		where, args := sessionWhere(f)

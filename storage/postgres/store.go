@@ -29,10 +29,11 @@ type Store struct {
 	// per process even when many callers miss at the same time.
 	secretMu sync.Mutex
 
-	feed    *feed        // notifications from the other processes (feed.go)
-	revoked *revocations // in-memory copy of token_revocations
-	members *memberCache // decoded members for MemberByID
-	subs    *subscribers // OnChange's, told by the feed (changes.go)
+	feed      *feed                         // notifications from the other processes (feed.go)
+	revoked   *revocations                  // in-memory copy of token_revocations
+	members   *recordCache[storage.Member]  // decoded members for MemberByID
+	sessCache *recordCache[storage.Session] // browser sessions for SessionByIDCached
+	subs      *subscribers                  // OnChange's, told by the feed (changes.go)
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -64,7 +65,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s := &Store{pool: pool, log: o.Logger, now: o.Now, opts: o,
-		revoked: newRevocations(o.RevokeFor), members: newMemberCache(), subs: newSubscribers()}
+		revoked: newRevocations(o.RevokeFor), members: newMemberCache(), sessCache: newSessionCache(), subs: newSubscribers()}
 	s.feed = newFeed(s, cfg.ConnConfig)
 	if err := s.feed.start(ctx); err != nil {
 		pool.Close()

@@ -104,7 +104,8 @@ func withWebhookKicks(st storage.Store, kick func()) storage.Store {
 // The optional capabilities the provider looks for on the store, beside
 // backup and ping: storage.Fresh (the code exchange's revocation and stamp
 // reads from the database, provider/fresh.go; storage.FreshPair, both in
-// one round trip; storage.FreshCode, both with the code's own read) and
+// one round trip; storage.FreshCode, both with the code's own read),
+// storage.CachedSessions (the SSO answer's session from memory) and
 // storage.ChangeNotifier
 // (the client cache and key ring, which answer from memory only while
 // the store reports changes current). A wrapper that hid them would leave
@@ -117,6 +118,7 @@ type (
 		storage.FreshPair
 		storage.FreshCode
 		storage.ChangeNotifier
+		storage.CachedSessions
 	}
 	boltCaps interface {
 		backupper

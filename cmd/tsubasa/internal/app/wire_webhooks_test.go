@@ -67,6 +67,12 @@ func TestWebhookKicksKeepTheStoresCapabilities(t *testing.T) {
 	if _, ok := wrapped.(pinger); !ok {
 		t.Error("the wrapped PostgreSQL store lost Ping")
 	}
+	if _, ok := wrapped.(storage.FreshCode); !ok {
+		t.Error("the wrapped PostgreSQL store lost storage.FreshCode")
+	}
+	if _, ok := wrapped.(storage.CachedSessions); !ok {
+		t.Error("the wrapped PostgreSQL store lost storage.CachedSessions")
+	}
 	b := withWebhookKicks(bolttest.Open(t, bolt.Options{}), func() {})
 	if _, ok := b.(backupper); !ok {
 		t.Error("the wrapped bolt store lost Backup")
