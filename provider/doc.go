@@ -133,7 +133,9 @@
 // issued, or a credential change, refuses it, read from the database past
 // any cache of a replica that has not heard of it yet: fresh.go), end-session validation (hints from our own keys,
 // exact post_logout_redirect_uri, state appended),
-// refresh rotation with family revocation on reuse, opaque access tokens
+// refresh rotation with family revocation on reuse (the value carries its
+// grant sealed, so a rotation is decided by its one statement without a
+// read first: refreshseal.go), opaque access tokens
 // (self-contained and encrypted, revocable through recorded revocations: no
 // write and no signature per token; accesstoken.go), the sid claim, and
 // per-client ID token algorithms (RS256 by default, ES256 or PS256 on
@@ -266,7 +268,8 @@
 // otp, passkey, risk} build on storage and the lower ones (otp sends
 // through notify and rates with acr, passkey rates with acr, risk records
 // through audit and alerts through notify) and never import one another.
-// This package imports none of them except acr and outbound.
+// This package imports none of them except the leaves acr, clientaddr,
+// outbound and seal (which seals refresh tokens' grants: refreshseal.go).
 // provider/admin, the administration operations, sits above it: it uses
 // this package and the domains, and only cmd uses it.
 // login-ui uses the domains but not this package. cmd/tsubasa/graph_test.go

@@ -16,6 +16,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"tsubasa/provider/outbound"
+	"tsubasa/provider/seal"
 	"tsubasa/storage"
 )
 
@@ -127,6 +128,7 @@ type Provider struct {
 	keys       *keyRing
 	clientKeys *clientKeyCache
 	nonces     *dpopNonces
+	refreshBox *seal.Box // refresh token values' grants (refreshseal.go)
 	replay     *replayGuard
 	op         *op.Provider
 	responder  responder
@@ -183,6 +185,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	p := &Provider{opts: o, store: o.Store, fresh: freshReads(o.Store), clients: reg, now: o.Now, log: o.Logger,
 		clientKeys: newClientKeyCache(o.Outbound, o.Now),
 		nonces:     newDPoPNonces(o.HMACKey, false, o.DPoPNonceTTL, o.Now)}
+	if p.refreshBox, err = newRefreshBox(o.HMACKey); err != nil {
+		return nil, err
+	}
 	if p.replay, err = newReplayGuard(ctx, o.Store, o.LocalReplay, o.Now); err != nil {
 		return nil, err
 	}

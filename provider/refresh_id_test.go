@@ -10,6 +10,12 @@ import (
 	"tsubasa/storage"
 )
 
+// newRefreshValue is a refresh token value as issued before the sealed
+// format (refreshPrefix): still keyed by its time, and read from its row.
+func newRefreshValue(now time.Time) string {
+	return fmt.Sprintf("%s%016x%s", refreshPrefix, uint64(now.UnixNano()), newID(32))
+}
+
 func TestRefreshTokenIDs(t *testing.T) {
 	p := &Provider{opts: Options{HMACKey: []byte("0123456789abcdef0123456789abcdef")}}
 	t0 := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)

@@ -127,9 +127,7 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 		}
 		return accessID, currentRefreshToken, access.ExpiresAt, nil
 	}
-	value := newRefreshValue(now)
 	refresh := access
-	refresh.ID = p.refreshTokenID(value)
 	refresh.Kind = storage.RefreshToken
 	refresh.ExpiresAt = now.Add(p.opts.RefreshTokenTTL)
 	if !bind.bindRefresh {
@@ -139,6 +137,11 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 		refresh.FamilyID = timeID(now, 16)
 		access.FamilyID = refresh.FamilyID
 	}
+	value, err := p.sealRefresh(refresh, now) // refreshseal.go
+	if err != nil {
+		return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
+	}
+	refresh.ID = p.refreshTokenID(value)
 	accessID, err := encodeAccessToken(access)
 	if err != nil {
 		return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
@@ -171,7 +174,9 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 }
 
 // Refresh token values carry their issue time: refreshPrefix, 16 hex
-// digits of Unix nanoseconds, then 32 random bytes in base64url. The
+// digits of Unix nanoseconds, then the rest: the sealed grant for values
+// issued now (refreshseal.go), 32 random bytes in base64url for those
+// issued before, which are read from their rows until they expire. The
 // storage key is that time followed by the HMAC of the whole value, so
 // refresh tokens issued together sit together in the B-tree (primary key,
 // client index) and a commit of many rotations dirties a few pages rather
@@ -179,10 +184,6 @@ func (s *opStorage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Tok
 // given says as much). Values from before, "rt_" and random bytes, are
 // keyed by the HMAC alone.
 const refreshPrefix = "rt1_"
-
-func newRefreshValue(now time.Time) string {
-	return fmt.Sprintf("%s%016x%s", refreshPrefix, uint64(now.UnixNano()), newID(32))
-}
 
 // refreshTokenID is the storage key of a refresh token value.
 func (p *Provider) refreshTokenID(value string) string {
@@ -210,11 +211,24 @@ func (p *Provider) revokeFamily(ctx context.Context, t storage.Token) {
 	p.log.WarnContext(ctx, "refresh token reused; family revoked", "client_id", t.ClientID, "family_id", t.FamilyID, "revoked", n, "err", err)
 }
 
-// TokenRequestByRefreshToken finds the grant behind a refresh token. A token
-// that was already rotated is a replay: its family is revoked.
+// TokenRequestByRefreshToken finds the grant behind a refresh token: in the
+// value itself when it is sealed and will be rotated (refreshseal.go), in
+// its row otherwise. A token that was already rotated is a replay: its
+// family is revoked (here when the row says so, or when the rotation
+// finds it consumed).
 func (s *opStorage) TokenRequestByRefreshToken(ctx context.Context, value string) (op.RefreshTokenRequest, error) {
 	p := s.p
-	t, err := p.store.TokenByID(ctx, p.refreshTokenID(value))
+	t, sealed, err := p.openRefresh(value)
+	switch {
+	case sealed && err != nil:
+		// Not a value this server sealed (or sealed under another key,
+		// whose rows are unreachable anyway): unknown, without a read.
+		return nil, fmt.Errorf("provider: refresh token does not open: %v: %w", err, storage.ErrNotFound)
+	case sealed && bindingOf(ctx).rotate:
+		// The rotation decides whether it is live (refreshseal.go).
+	default:
+		t, err = p.store.TokenByID(ctx, p.refreshTokenID(value))
+	}
 	switch {
 	case err == nil && t.Kind != storage.RefreshToken, errors.Is(err, storage.ErrNotFound):
 		return nil, fmt.Errorf("provider: refresh token: %w", storage.ErrNotFound)

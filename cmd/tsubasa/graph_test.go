@@ -117,8 +117,8 @@ var rules = []rule{
 	{why: "a domain's test support imports nothing of ours",
 		matches: is("provider/notify/notifytest", "provider/geoip/geoiptest"), allow: only(nothing),
 		names: []string{"provider/notify/notifytest", "provider/geoip/geoiptest"}},
-	{why: "the OpenID provider imports storage and the leaves acr, clientaddr and outbound, and no other domain",
-		matches: is("provider"), allow: only(is("storage", "provider/acr", "provider/clientaddr", "provider/outbound")), names: []string{"provider"}},
+	{why: "the OpenID provider imports storage and the leaves acr, clientaddr, outbound and seal, and no other domain",
+		matches: is("provider"), allow: only(is("storage", "provider/acr", "provider/clientaddr", "provider/outbound", "provider/seal")), names: []string{"provider"}},
 	{why: "adminapi, the admin API's vocabulary, imports nothing of ours",
 		matches: is("provider/admin/adminapi"), allow: only(nothing), names: []string{"provider/admin/adminapi"}},
 	{why: "the admin operations sit on the provider, the domains and storage",
@@ -272,7 +272,7 @@ func TestImportRulesCatchViolations(t *testing.T) {
 	}
 	got := strings.Join(check(graph, rules), "\n")
 	for _, want := range []string{
-		"the OpenID provider imports storage and the leaves acr, clientaddr and outbound, and no other domain: tsubasa/provider imports tsubasa/provider/member\n",
+		"the OpenID provider imports storage and the leaves acr, clientaddr, outbound and seal, and no other domain: tsubasa/provider imports tsubasa/provider/member\n",
 		"tsubasa/provider imports tsubasa/provider/member/internal (through tsubasa/provider/member)",
 		"config is plain data: it imports nothing of ours: tsubasa/config imports tsubasa/storage",
 		"only the composition root builds the server",
