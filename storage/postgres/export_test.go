@@ -26,3 +26,6 @@ func (s *Store) SessionCached(id string) bool {
 	_, ok := s.sessCache.get(id)
 	return ok
 }
+
+// SessionCachedCopy is the session cache's copy of id.
+func (s *Store) SessionCachedCopy(id string) (storage.Session, bool) { return s.sessCache.get(id) }
