@@ -78,8 +78,14 @@ func encodeAccessToken(t storage.Token) (string, error) {
 	if t.ID == "" || t.ClientID == "" || t.ExpiresAt.IsZero() {
 		return "", errors.New("provider: access token without id, client or expiry")
 	}
-	b := make([]byte, 0, 256)
-	b = append(b, accessFormat)
+	b := appendGrant(append(make([]byte, 0, 256), accessFormat), t)
+	return accessPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// appendGrant appends the fields of t that an access token carries (the
+// whole of format 2, after its format byte); a sealed refresh token
+// carries them too, and a little more (refreshseal.go).
+func appendGrant(b []byte, t storage.Token) []byte {
 	for _, s := range []string{t.ID, t.ClientID, t.MemberID, t.ACR, t.SessionID, t.FamilyID, t.AuthRequestID} {
 		b = appendString(b, s)
 	}
@@ -89,8 +95,32 @@ func encodeAccessToken(t storage.Token) (string, error) {
 	for _, at := range []time.Time{t.AuthTime, t.CreatedAt, t.ExpiresAt} {
 		b = binary.AppendVarint(b, unixNano(at))
 	}
-	b = appendString(b, t.JKT)
-	return accessPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+	return appendString(b, t.JKT)
+}
+
+// readGrant reads what appendGrant appended into t; withJKT is false for
+// access tokens of format 1, which end before it.
+func (r *claimReader) readGrant(t *storage.Token, withJKT bool) {
+	for _, f := range []*string{&t.ID, &t.ClientID, &t.MemberID, &t.ACR, &t.SessionID, &t.FamilyID, &t.AuthRequestID} {
+		*f = r.string()
+	}
+	for _, f := range []*[]string{&t.Audience, &t.Scopes, &t.AMR} {
+		*f = r.list()
+	}
+	for _, f := range []*time.Time{&t.AuthTime, &t.CreatedAt, &t.ExpiresAt} {
+		*f = fromUnixNano(r.varint())
+	}
+	if withJKT {
+		t.JKT = r.string()
+	}
+}
+
+// end fails r unless everything was read.
+func (r *claimReader) end() error {
+	if r.err == nil && len(r.b) != 0 {
+		r.err = errors.New("trailing bytes")
+	}
+	return r.err
 }
 
 // claimReader reads what encodeAccessToken appended; the first error sticks.
@@ -165,23 +195,9 @@ func decodeAccessToken(id, subject string) (storage.Token, error) {
 	}
 	r := &claimReader{b: raw[1:]}
 	t := storage.Token{Kind: storage.AccessToken, Subject: subject}
-	for _, f := range []*string{&t.ID, &t.ClientID, &t.MemberID, &t.ACR, &t.SessionID, &t.FamilyID, &t.AuthRequestID} {
-		*f = r.string()
-	}
-	for _, f := range []*[]string{&t.Audience, &t.Scopes, &t.AMR} {
-		*f = r.list()
-	}
-	for _, f := range []*time.Time{&t.AuthTime, &t.CreatedAt, &t.ExpiresAt} {
-		*f = fromUnixNano(r.varint())
-	}
-	if raw[0] == accessFormat {
-		t.JKT = r.string()
-	}
-	if r.err == nil && len(r.b) != 0 {
-		r.err = errors.New("trailing bytes")
-	}
-	if r.err != nil {
-		return storage.Token{}, fmt.Errorf("provider: access token: %w", r.err)
+	r.readGrant(&t, raw[0] == accessFormat)
+	if err := r.end(); err != nil {
+		return storage.Token{}, fmt.Errorf("provider: access token: %w", err)
 	}
 	if t.ID == "" || t.ClientID == "" || t.ExpiresAt.IsZero() {
 		return storage.Token{}, errors.New("provider: access token lacks id, client or expiry")

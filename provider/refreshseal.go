@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -51,22 +50,17 @@ func newRefreshBox(hmacKey []byte) (*seal.Box, error) {
 }
 
 // sealRefresh returns the value of refresh token t, issued at now: every
-// field of its grant but ID (the value's HMAC), Kind and Consumed.
+// field of its grant but ID (the value's HMAC), Kind and Consumed. The
+// grant is an access token's (appendGrant, its ID empty) followed by the
+// two fields only a refresh token carries: the subject (an access token
+// has it from op) and the ID token claims it hands on.
 func (p *Provider) sealRefresh(t storage.Token, now time.Time) (string, error) {
 	if t.ClientID == "" || t.ExpiresAt.IsZero() {
 		return "", errors.New("provider: refresh token without client or expiry")
 	}
-	b := make([]byte, 0, 320)
-	b = append(b, refreshSealedFormat)
-	for _, s := range []string{t.ClientID, t.MemberID, t.Subject, t.ACR, t.SessionID, t.FamilyID, t.AuthRequestID, t.JKT} {
-		b = appendString(b, s)
-	}
-	for _, l := range [][]string{t.Audience, t.Scopes, t.AMR, t.IDTokenClaims} {
-		b = appendList(b, l)
-	}
-	for _, at := range []time.Time{t.AuthTime, t.CreatedAt, t.ExpiresAt} {
-		b = binary.AppendVarint(b, unixNano(at))
-	}
+	t.ID = ""
+	b := appendGrant(append(make([]byte, 0, 320), refreshSealedFormat), t)
+	b = appendList(appendString(b, t.Subject), t.IDTokenClaims)
 	head := fmt.Sprintf("%s%016x", refreshPrefix, uint64(now.UnixNano()))
 	return head + base64.RawURLEncoding.EncodeToString(p.refreshBox.Seal(b, []byte(head))), nil
 }
@@ -94,21 +88,15 @@ func (p *Provider) openRefresh(value string) (t storage.Token, ok bool, err erro
 		return storage.Token{}, true, errors.New("format not supported")
 	}
 	r := &claimReader{b: plain[1:]}
-	t = storage.Token{ID: p.refreshTokenID(value), Kind: storage.RefreshToken}
-	for _, f := range []*string{&t.ClientID, &t.MemberID, &t.Subject, &t.ACR, &t.SessionID, &t.FamilyID, &t.AuthRequestID, &t.JKT} {
-		*f = r.string()
+	t = storage.Token{Kind: storage.RefreshToken}
+	r.readGrant(&t, true)
+	t.Subject, t.IDTokenClaims = r.string(), r.list()
+	if err := r.end(); err != nil {
+		return storage.Token{}, true, err
 	}
-	for _, f := range []*[]string{&t.Audience, &t.Scopes, &t.AMR, &t.IDTokenClaims} {
-		*f = r.list()
+	if t.ID != "" {
+		return storage.Token{}, true, errors.New("an id inside the grant") // sealRefresh leaves it out
 	}
-	for _, f := range []*time.Time{&t.AuthTime, &t.CreatedAt, &t.ExpiresAt} {
-		*f = fromUnixNano(r.varint())
-	}
-	if r.err == nil && len(r.b) != 0 {
-		r.err = errors.New("trailing bytes")
-	}
-	if r.err != nil {
-		return storage.Token{}, true, r.err
-	}
+	t.ID = p.refreshTokenID(value)
 	return t, true, nil
 }
