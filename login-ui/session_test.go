@@ -167,6 +167,24 @@ func TestAnonymousSession(t *testing.T) {
 	}
 }
 
+// savedSession saves a new session holding values in ss and returns a
+// request that carries its cookie, and the session's id.
+func savedSession(t *testing.T, ss *sessionStore, values map[string]string) (*http.Request, string) {
+	t.Helper()
+	r := httptest.NewRequest("GET", "/", nil)
+	sess, _ := ss.New(r, "sid")
+	for k, v := range values {
+		sess.Values[k] = v
+	}
+	w := httptest.NewRecorder()
+	if err := ss.Save(r, w, sess); err != nil {
+		t.Fatal(err)
+	}
+	next := httptest.NewRequest("GET", "/", nil)
+	next.AddCookie(w.Result().Cookies()[0])
+	return next, sess.ID
+}
+
 // A session loaded for the SSO answer, maybe from the store's cache
 // (newCached), is never saved: an older copy must not overwrite the
 // record. The same session loaded by New saves as ever.
@@ -174,16 +192,7 @@ func TestCachedSessionIsNeverSaved(t *testing.T) {
 	st := bolttest.Open(t, bolt.Options{})
 	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
 	ss := newSessionStore(st, make([]byte, 32), true, time.Hour, 10*time.Minute, func() time.Time { return now })
-	r := httptest.NewRequest("GET", "/", nil)
-	sess, _ := ss.New(r, "sid")
-	sess.Values[keyMember] = "m1"
-	sess.Values["step"] = "1"
-	w := httptest.NewRecorder()
-	if err := ss.Save(r, w, sess); err != nil {
-		t.Fatal(err)
-	}
-	r2 := httptest.NewRequest("GET", "/", nil)
-	r2.AddCookie(w.Result().Cookies()[0])
+	r2, id := savedSession(t, ss, map[string]string{keyMember: "m1", "step": "1"})
 
 	cached, err := ss.newCached(r2, "sid")
 	if err != nil || cached.IsNew || value(cached, keyMember) != "m1" {
@@ -193,7 +202,7 @@ func TestCachedSessionIsNeverSaved(t *testing.T) {
 	if err := ss.Save(r2, httptest.NewRecorder(), cached); !errors.Is(err, errCachedSession) {
 		t.Errorf("saving a cached copy: %v, want errCachedSession", err)
 	}
-	if rec, err := st.SessionByID(t.Context(), sess.ID); err != nil || rec.Data["step"] != "1" || rec.Data[keyCachedCopy] != "" {
+	if rec, err := st.SessionByID(t.Context(), id); err != nil || rec.Data["step"] != "1" || rec.Data[keyCachedCopy] != "" {
 		t.Errorf("the record after the refused save: %+v, %v; want it unchanged", rec.Data, err)
 	}
 
@@ -202,7 +211,7 @@ func TestCachedSessionIsNeverSaved(t *testing.T) {
 	if err := ss.Save(r2, httptest.NewRecorder(), fresh); err != nil {
 		t.Errorf("saving the session New loaded: %v", err)
 	}
-	if rec, _ := st.SessionByID(t.Context(), sess.ID); rec.Data["step"] != "2" {
+	if rec, _ := st.SessionByID(t.Context(), id); rec.Data["step"] != "2" {
 		t.Errorf("the record after a save: %+v", rec.Data)
 	}
 }
@@ -231,15 +240,7 @@ func TestCachedSessionIdleAsksTheRecord(t *testing.T) {
 	const idle = 10 * time.Minute
 	stale := staleSessions{Store: st, lastSeen: now.Add(-2 * idle)}
 	ss := newSessionStore(stale, make([]byte, 32), true, time.Hour, idle, func() time.Time { return now })
-	r := httptest.NewRequest("GET", "/", nil)
-	sess, _ := ss.New(r, "sid")
-	sess.Values[keyMember] = "m1"
-	w := httptest.NewRecorder()
-	if err := ss.Save(r, w, sess); err != nil {
-		t.Fatal(err)
-	}
-	r2 := httptest.NewRequest("GET", "/", nil)
-	r2.AddCookie(w.Result().Cookies()[0])
+	r2, _ := savedSession(t, ss, map[string]string{keyMember: "m1"})
 	if got, err := ss.newCached(r2, "sid"); err != nil || got.IsNew || value(got, keyMember) != "m1" {
 		t.Errorf("a session used just now, whose cached copy looks idle: %+v, %v; want the session", got.Values, err)
 	}
