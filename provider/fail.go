@@ -18,12 +18,7 @@ import (
 func (p *Provider) FailAuthRequest(w http.ResponseWriter, r *http.Request, id, code, description string) {
 	ctx := r.Context()
 	rec, err := p.store.AuthRequestByID(ctx, id)
-	if storage.Unavailable(err) {
-		p.tryAgainLater(w, r, err)
-		return
-	}
-	if err != nil {
-		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request"), p.responder)
+	if p.requestUnread(w, r, err) {
 		return
 	}
 	_ = p.store.DeleteAuthRequest(ctx, id)
@@ -76,12 +71,7 @@ func authError(code string) *oidc.Error {
 // done, which spares the browser a round trip through the callback.
 func (p *Provider) AnswerAuthRequest(w http.ResponseWriter, r *http.Request, id string) {
 	a, err := (&opStorage{p}).AuthRequestByID(r.Context(), id)
-	if storage.Unavailable(err) {
-		p.tryAgainLater(w, r, err)
-		return
-	}
-	if err != nil {
-		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request"), p.responder)
+	if p.requestUnread(w, r, err) {
 		return
 	}
 	if !a.Done() {
@@ -89,6 +79,22 @@ func (p *Provider) AnswerAuthRequest(w http.ResponseWriter, r *http.Request, id 
 		return
 	}
 	op.AuthResponse(a, p.responder, w, r)
+}
+
+// requestUnread answers a browser whose authorization request could not
+// be read (err), and reports whether it did: 503 when storage did not
+// answer (tryAgainLater), else a plain 400 for an unknown request (op
+// never redirects without a validated redirect URI).
+func (p *Provider) requestUnread(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case storage.Unavailable(err):
+		p.tryAgainLater(w, r, err)
+	default:
+		op.AuthRequestError(w, r, nil, oidc.ErrInvalidRequest().WithDescription("unknown authorization request"), p.responder)
+	}
+	return true
 }
 
 // tryAgainLater answers a browser whose authorization request, or its

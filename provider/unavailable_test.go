@@ -194,6 +194,13 @@ func TestStorageAwayAtTheCallback(t *testing.T) {
 		t.Errorf("the callback while requests cannot be read: %d, Retry-After %q, %q; want 503 with Retry-After and no cause",
 			rec.Code, rec.Header().Get("Retry-After"), body)
 	}
+	// The login UI's refusal (prompt=none and the like) reads the request
+	// too: not "unknown authorization request" while storage is away.
+	fail := httptest.NewRecorder()
+	e.p.FailAuthRequest(fail, httptest.NewRequest(http.MethodGet, wireIssuer+"/login", nil), id, "login_required", "log in first")
+	if fail.Code != http.StatusServiceUnavailable || fail.Header().Get("Retry-After") == "" || strings.Contains(fail.Body.String(), "unknown") {
+		t.Errorf("FailAuthRequest while requests cannot be read: %d %q; want 503 with Retry-After", fail.Code, fail.Body.String())
+	}
 	st.requestsAway.Store(false)
 
 	st.sessionsAway.Store(true)
