@@ -69,3 +69,29 @@ type FreshCode interface {
 	// with Read false, or any error, leave the fresh reads to the caller.
 	PeekAuthCodeFresh(ctx context.Context, hash string, now time.Time) (AuthCode, AuthRequest, CodeFacts, error)
 }
+
+// CodeCheck is what a code exchange's claim checks in its own commit
+// (AuthRequests.ClaimAuthCodeFresh): the tokens of a code must not be minted when a
+// revocation made at or after the code's issue covers them (Token is
+// CodeToken of the code and its request: TokenRevokedFresh's question),
+// or when the member's SecurityStamp is no longer MemberStamp, or the
+// member is gone. An empty MemberStamp (a login answered before stamps
+// were recorded) checks no stamp.
+type CodeCheck struct {
+	Token       Token
+	MemberID    string
+	MemberStamp string
+}
+
+// ClaimVerdict is what ClaimAuthCodeFresh found about its CodeCheck. The tokens
+// were stored only if both are false.
+type ClaimVerdict struct {
+	// Revoked: a revocation made at or after the code covers its tokens.
+	Revoked bool
+	// CredentialsChanged: the member's stamp is not the check's, or the
+	// member is gone.
+	CredentialsChanged bool
+}
+
+// Minted reports whether the claim stored its tokens.
+func (v ClaimVerdict) Minted() bool { return !v.Revoked && !v.CredentialsChanged }

@@ -186,6 +186,17 @@ type AuthRequests interface {
 	// the caller can revoke what it minted by its AuthRequestID) and an error
 	// wrapping ErrConsumed; an unknown or expired code ErrNotFound.
 	ClaimAuthCode(ctx context.Context, hash string, now time.Time, tokens ...Token) (AuthCode, AuthRequest, error)
+	// ClaimAuthCodeFresh is ClaimAuthCode for a caller that knows the
+	// code's request already (a code that carries it:
+	// provider/codeseal.go), with the code exchange's fresh checks in the
+	// same commit: tokens are stored only if check finds nothing, and the
+	// verdict says what it found. The checks read the revocations and the
+	// member as the commit sees them, never a replica's cache. The code
+	// is claimed and its request deleted either way: a code whose tokens
+	// may not be minted is spent. Errors are ClaimAuthCode's (ErrConsumed
+	// with the code, ErrNotFound), and on any error nothing changed. On
+	// PostgreSQL it is one statement: the exchange's only round trip.
+	ClaimAuthCodeFresh(ctx context.Context, hash string, now time.Time, check CodeCheck, tokens ...Token) (AuthCode, ClaimVerdict, error)
 }
 
 // TokenKind tells access tokens from refresh tokens.

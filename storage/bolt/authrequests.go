@@ -2,6 +2,8 @@ package bolt
 
 import (
 	"context"
+	"crypto/subtle"
+	"errors"
 	"fmt"
 	"time"
 
@@ -250,4 +252,62 @@ func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time, t
 		return nil
 	})
 	return code, req, err
+}
+
+// ClaimAuthCodeFresh is ClaimAuthCode that stores ts only if check finds
+// nothing, in the same commit (storage.AuthRequests.ClaimAuthCodeFresh). One process answers
+// from exact state: the revocations in memory are the file's, and the
+// member is read in the claim's transaction.
+func (s *Store) ClaimAuthCodeFresh(ctx context.Context, hash string, now time.Time, check storage.CodeCheck, ts ...storage.Token) (storage.AuthCode, storage.ClaimVerdict, error) {
+	var (
+		code storage.AuthCode
+		v    storage.ClaimVerdict
+	)
+	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		code, v = storage.AuthCode{}, storage.ClaimVerdict{}
+		c, r, err := findCode(tx, hash, now)
+		if err != nil {
+			code = c // a replay returns its code
+			return abort(err)
+		}
+		v.Revoked = s.revoked.revoked(&check.Token)
+		if check.MemberStamp != "" {
+			m, err := members.get(tx, []byte(check.MemberID))
+			switch {
+			case errors.Is(err, storage.ErrNotFound):
+				v.CredentialsChanged = true
+			case err != nil:
+				return err
+			default:
+				v.CredentialsChanged = subtle.ConstantTimeCompare([]byte(m.SecurityStamp), []byte(check.MemberStamp)) != 1
+			}
+		}
+		if v.Minted() {
+			if err := checkNewTokens(tx, ts); err != nil {
+				return abort(err)
+			}
+		}
+		old := authCodes.keys(&c)
+		c.Consumed = true
+		if err := authCodes.put(tx, old, &c); err != nil {
+			return err
+		}
+		if err := authRequests.del(tx, &r); err != nil {
+			return err
+		}
+		if v.Minted() {
+			for i := range ts {
+				t := ts[i]
+				if err := tokens.put(tx, nil, &t); err != nil {
+					return err
+				}
+			}
+		}
+		code = c
+		return nil
+	})
+	if err != nil {
+		return code, storage.ClaimVerdict{}, err
+	}
+	return code, v, nil
 }

@@ -52,18 +52,18 @@ func claimOneSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`WITH c AS (` + claimCodeSQL + `, auth_request_id),
 r AS (DELETE FROM auth_requests WHERE id IN (SELECT auth_request_id FROM c) RETURNING data)`)
-	insertTokens(&b, n, "r")
+	insertTokens(&b, n, "r", 4)
 	b.WriteString("\nSELECT c.data, r.data, 1 / (SELECT count(*) FROM r)::int FROM c LEFT JOIN r ON true")
 	q, _ := claimOneSQLs.LoadOrStore(n, b.String())
 	return q.(string)
 }
 
 // insertTokens writes the CTEs t0 … t<n-1> that insert n tokens, from
-// parameters $4 on ($1–$3 are the claim's), each only if the CTE cond
-// returned a row.
-func insertTokens(b *strings.Builder, n int, cond string) {
+// parameter $first on (those before are the claim's), each only if the
+// CTE cond returned a row.
+func insertTokens(b *strings.Builder, n int, cond string, first int) {
 	cols := tokens.allCols()
-	p := 4
+	p := first
 	for i := range n {
 		params := make([]string, len(cols))
 		for j := range cols {
@@ -86,7 +86,7 @@ func rotateOneSQL(n int) string {
 	}
 	var b strings.Builder
 	b.WriteString(`WITH o AS (` + rotateSQL + `)`)
-	insertTokens(&b, n, "o")
+	insertTokens(&b, n, "o", 4)
 	b.WriteString("\nSELECT o.data FROM o")
 	q, _ := rotateOneSQLs.LoadOrStore(n, b.String())
 	return q.(string)

@@ -29,7 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 	}{
 		{"Members", memberTests},
 		{"Clients", clientTests},
-		{"AuthRequests", append(append(authRequestTests, issueCodeTests...), deferredTests...)},
+		{"AuthRequests", append(append(append(authRequestTests, issueCodeTests...), deferredTests...), claimFreshTests...)},
 		{"Tokens", tokenTests},
 		{"Keys", keyTests},
 		{"Secrets", secretTests},
