@@ -40,6 +40,14 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	}
 	now := p.now().UTC()
 	c := storage.AuthCode{Hash: p.codeKey(id, code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(p.codeTTL(ctx, req.ClientID))}
+	sealed, isSealed := p.sealedOf(ctx, code)
+	if isSealed {
+		if sealed.r.ID != id {
+			return oidc.ErrServerError().WithParent(errRequestChanged)
+		}
+		// The times the code carries are the code's (codeseal.go).
+		c.CreatedAt, c.ExpiresAt = sealed.c.CreatedAt, sealed.c.ExpiresAt
+	}
 	var issued storage.AuthRequest
 	err = p.store.IssueAuthCode(ctx, c, func(r storage.AuthRequest) (storage.AuthRequest, error) {
 		if r.CodeIssued {
@@ -51,6 +59,11 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 			return r, errRequestChanged
 		}
 		r.CodeIssued = true
+		if isSealed && !sameCodeGrant(r, sealed.r) {
+			// The code would carry another request than the one stored
+			// with it: the token endpoint decides from what it carries.
+			return r, errRequestChanged
+		}
 		issued = r
 		return r, nil
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -27,6 +28,14 @@ type authRequest struct {
 	// refused: the exchange presented the code with something it does not
 	// match, and the code was used up (see checkExchange).
 	refused bool
+	// check is set when the request came from the code itself
+	// (codeseal.go): nothing was read, and the claim makes the fresh
+	// checks (storage.AuthRequests.ClaimAuthCodeFresh).
+	check *storage.CodeCheck
+	// member is the member as read before the code's claim, for the ID
+	// token (SetUserinfoFromRequest): a code exchange reads nothing after
+	// its claim, which spends the code.
+	member *storage.Member
 }
 
 var _ op.AuthRequest = (*authRequest)(nil)
@@ -92,15 +101,16 @@ func (p *Provider) codeKey(id, code string) string {
 	return h
 }
 
-// claimedCodeKey is codeKey for a code presented at the token endpoint: op's
-// code is its request's id, encrypted, which gives the prefix back. A code
-// that does not decrypt gets a key no code has.
-func (p *Provider) claimedCodeKey(code string) string {
-	id, err := p.op.Crypto().Decrypt(code)
-	if err != nil {
-		return p.tokenHash("code", code)
+// claimedCode is codeKey for a code presented at the token endpoint, and
+// what the code carries (ok false: nothing, codeseal.go). A code is its
+// request's id, encrypted, which gives the prefix back; a code that does
+// not decrypt gets a key no code has.
+func (p *Provider) claimedCode(code string) (key string, sc sealedCode, ok bool) {
+	id, sc, ok := p.openCode(code)
+	if id == "" {
+		return p.tokenHash("code", code), sealedCode{}, false
 	}
-	return p.codeKey(id, code)
+	return p.codeKey(id, code), sc, ok
 }
 
 // CreateAuthRequest applies Tsubasa's rules on top of op's validation and
@@ -241,7 +251,16 @@ func (s *opStorage) AuthRequestByCode(context.Context, string) (op.AuthRequest, 
 // is only looked at. A code already claimed is a replay: everything minted
 // from it is revoked (RFC 6749 §4.1.2).
 func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*authRequest, error) {
-	key := p.claimedCodeKey(code)
+	key, sc, sealed := p.claimedCode(code)
+	switch {
+	case sealed:
+		return p.sealedCodeRequest(ctx, key, sc, ex)
+	case !strings.Contains(key, "."):
+		// Not a code this provider made (it does not decrypt), or one
+		// of a request from before ids carried their time, long
+		// expired: no row has its key, and none is read.
+		return nil, oidc.ErrInvalidGrant().WithDescription("unknown or expired code")
+	}
 	c, r, facts, err := p.peekCode(ctx, key)
 	switch {
 	case errors.Is(err, storage.ErrConsumed):
@@ -270,12 +289,49 @@ func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*
 		return nil, err
 	}
 	a.codeKey = key
+	return p.exchanged(ctx, a, ex)
+}
+
+// sealedCodeRequest is codeRequest for a code that carries its request:
+// nothing is read. The claim decides whether the code is live, and makes
+// the fresh checks codeRequest makes before it (codeChecks) in its own
+// commit (claimCode).
+func (p *Provider) sealedCodeRequest(ctx context.Context, key string, sc sealedCode, ex exchange) (*authRequest, error) {
+	r := sc.r
+	switch {
+	case !p.now().Before(sc.c.ExpiresAt):
+		return nil, oidc.ErrInvalidGrant().WithDescription("unknown or expired code")
+	case !r.Done || r.MemberID == "":
+		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization request is not complete")
+	}
+	a, err := p.wrapAuthRequest(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	// The ID token's claims, read before the claim (as a rule from the
+	// member cache): a database that does not answer now has decided
+	// nothing, and the code stays good. A member gone is the claim's to
+	// find (CredentialsChanged).
+	switch m, err := p.store.MemberByID(ctx, r.MemberID); {
+	case err == nil:
+		a.member = &m
+	case !errors.Is(err, storage.ErrNotFound):
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	a.codeKey = key
+	a.check = &storage.CodeCheck{Token: storage.CodeToken(sc.c, r), MemberID: r.MemberID, MemberStamp: r.MemberStamp}
+	return p.exchanged(ctx, a, ex)
+}
+
+// exchanged returns a, the request of a code presented with ex, after
+// spending the code when ex does not match it.
+func (p *Provider) exchanged(ctx context.Context, a *authRequest, ex exchange) (*authRequest, error) {
 	if !checkExchange(ex, a) {
 		// Whoever presents a code with the wrong client, redirect URI or
 		// verifier gets no second try, and neither does anyone else: the
 		// code is used up now. op's own checks then refuse the exchange
 		// with their precise error; tokens are refused in any case.
-		if err := p.claimCode(ctx, a); err != nil {
+		if _, err := p.claim(ctx, a); err != nil {
 			return nil, err
 		}
 		a.refused = true
@@ -332,18 +388,43 @@ func (p *Provider) claimCode(ctx context.Context, a *authRequest, ts ...storage.
 	if a.refused {
 		return oidc.ErrInvalidGrant().WithDescription("the code was presented with the wrong client, redirect URI, code_verifier or DPoP key")
 	}
-	c, _, err := p.store.ClaimAuthCode(ctx, a.codeKey, p.now(), ts...)
+	v, err := p.claim(ctx, a, ts...)
+	switch {
+	case err != nil:
+		return err
+	case v.Revoked:
+		return oidc.ErrInvalidGrant().WithDescription("the session this code was issued in has ended")
+	case v.CredentialsChanged:
+		return oidc.ErrInvalidGrant().WithDescription("the member's credentials changed after this login")
+	}
+	return nil
+}
+
+// claim claims a's code with ts, as the code was found: with the fresh
+// checks in the claim when nothing was read (a.check), and says what they
+// found; the tokens were stored only if the verdict is Minted.
+func (p *Provider) claim(ctx context.Context, a *authRequest, ts ...storage.Token) (storage.ClaimVerdict, error) {
+	var (
+		c   storage.AuthCode
+		v   storage.ClaimVerdict
+		err error
+	)
+	if a.check != nil {
+		c, v, err = p.store.ClaimAuthCodeFresh(ctx, a.codeKey, p.now(), *a.check, ts...)
+	} else {
+		c, _, err = p.store.ClaimAuthCode(ctx, a.codeKey, p.now(), ts...)
+	}
 	switch {
 	case errors.Is(err, storage.ErrConsumed):
 		p.revokeReplayedCode(ctx, c)
-		return oidc.ErrInvalidGrant().WithDescription("the code has already been used").WithParent(err)
+		return v, oidc.ErrInvalidGrant().WithDescription("the code has already been used").WithParent(err)
 	case errors.Is(err, storage.ErrNotFound):
-		return oidc.ErrInvalidGrant().WithDescription("unknown or expired code").WithParent(err)
+		return v, oidc.ErrInvalidGrant().WithDescription("unknown or expired code").WithParent(err)
 	case err != nil:
-		return oidc.ErrServerError().WithParent(err)
+		return v, oidc.ErrServerError().WithParent(err)
 	}
 	a.codeKey = ""
-	return nil
+	return v, nil
 }
 
 func (p *Provider) revokeReplayedCode(ctx context.Context, c storage.AuthCode) {

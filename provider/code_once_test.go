@@ -20,9 +20,9 @@ import (
 func TestSecondCodeFromAStaleHandedOffRequestIsRefused(t *testing.T) {
 	e := newWireEnv(t)
 	first := e.code(t, "web", wireRedirect, e.member.SecurityStamp)
-	id, err := e.p.op.Crypto().Decrypt(first)
-	if err != nil {
-		t.Fatal(err)
+	id, _, sealed := e.p.openCode(first)
+	if !sealed {
+		t.Fatal("the code carries no request")
 	}
 	stored, err := e.st.AuthRequestByID(t.Context(), id)
 	if err != nil || !stored.CodeIssued {

@@ -78,7 +78,14 @@ func (p *Provider) AnswerAuthRequest(w http.ResponseWriter, r *http.Request, id 
 		op.AuthRequestError(w, r, a, oidc.ErrInteractionRequired().WithDescription("the member has not finished logging in"), p.responder)
 		return
 	}
-	op.AuthResponse(a, p.responder, w, r)
+	resp := p.responder
+	if ar, ok := a.(*authRequest); ok {
+		// The code carries the request (codeseal.go).
+		s := p.newCodeSealer(r.Context(), ar.r)
+		resp.crypto = s
+		r = r.WithContext(withCodeSealer(r.Context(), s))
+	}
+	op.AuthResponse(a, resp, w, r)
 }
 
 // requestUnread answers a browser whose authorization request could not

@@ -33,13 +33,22 @@ func (e issEncoder) Encode(src any, dst map[string][]string) error {
 }
 
 // responder is op's Authorizer for the answers that do not come from
-// /authorize itself.
+// /authorize itself. With crypto set (an answer's code sealer:
+// codeseal.go), its Crypto is that.
 type responder struct {
 	*op.Provider
-	enc httphelper.Encoder
+	enc    httphelper.Encoder
+	crypto op.Crypto
 }
 
 func (r responder) Encoder() httphelper.Encoder { return r.enc }
+
+func (r responder) Crypto() op.Crypto {
+	if r.crypto != nil {
+		return r.crypto
+	}
+	return r.Provider.Crypto()
+}
 
 func newResponder(prov *op.Provider, issuer string) responder {
 	return responder{Provider: prov, enc: issEncoder{inner: prov.Encoder(), issuer: issuer}}

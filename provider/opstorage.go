@@ -98,8 +98,13 @@ func (s *opStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserI
 	if t.MemberID == "" {
 		return oidc.ErrServerError().WithParent(errors.New("provider: an ID token for a grant without a member"))
 	}
-	m, err := s.p.store.MemberByID(ctx, t.MemberID)
-	if err != nil {
+	var (
+		m   storage.Member
+		err error
+	)
+	if a, ok := req.(*authRequest); ok && a.member != nil && a.member.ID == t.MemberID {
+		m = *a.member // read before the code's claim (sealedCodeRequest)
+	} else if m, err = s.p.store.MemberByID(ctx, t.MemberID); err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
 	setClaims(info, m, scopes)

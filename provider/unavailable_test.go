@@ -154,6 +154,13 @@ func (s *awayStore) ClaimAuthCode(ctx context.Context, hash string, now time.Tim
 	return s.Store.ClaimAuthCode(ctx, hash, now, ts...)
 }
 
+func (s *awayStore) ClaimAuthCodeFresh(ctx context.Context, hash string, now time.Time, check storage.CodeCheck, ts ...storage.Token) (storage.AuthCode, storage.ClaimVerdict, error) {
+	if s.writesAway.Load() {
+		return storage.AuthCode{}, storage.ClaimVerdict{}, errAway
+	}
+	return s.Store.ClaimAuthCodeFresh(ctx, hash, now, check, ts...)
+}
+
 // A database that goes away after a refresh token or code was read and
 // before its single use was written decided nothing either: 503, and the
 // same refresh token and code work once it is back. (The replicas'

@@ -142,8 +142,29 @@ func (e *wireEnv) login(t *testing.T, clientID, redirect string) (access, refres
 }
 
 // code is the code of a request the login UI answered for the member
-// under the security stamp given.
+// under the security stamp given, as the answer makes it: carrying its
+// request (codeseal.go).
 func (e *wireEnv) code(t *testing.T, clientID, redirect, stamp string) string {
+	t.Helper()
+	id := e.doneRequest(t, clientID, redirect, stamp)
+	r, err := e.st.AuthRequestByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.p.newCodeSealer(context.Background(), r)
+	code, err := s.Encrypt(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&opStorage{e.p}).SaveAuthCode(withCodeSealer(context.Background(), s), id, code); err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// legacyCode is code as the previous version made it: op's encryption of
+// the request's id alone, exchanged from its row.
+func (e *wireEnv) legacyCode(t *testing.T, clientID, redirect, stamp string) string {
 	t.Helper()
 	id := e.doneRequest(t, clientID, redirect, stamp)
 	code, err := e.p.op.Crypto().Encrypt(id)

@@ -131,8 +131,10 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		// from the copy handed off is one compare-and-swap statement
 		// (storage/postgres handoff.go) instead of a locked read and a
 		// write. A code and its request's mark go in one commit
-		// (IssueAuthCode), from that copy in one statement.
-		{"code flow, password login (authorize → login → code → token)", 5, login, 27, false},
+		// (IssueAuthCode), from that copy in one statement. The code
+		// carries its request (provider/codeseal.go): the exchange's
+		// read is gone, 27 → 26.
+		{"code flow, password login (authorize → login → code → token)", 5, login, 26, false},
 		// An SSO answer also binds its request in the update that
 		// completes it (login-ui answerFromSession), not in one of its
 		// own: 19 → 15 with the above; the SSO check takes the request
@@ -145,8 +147,11 @@ func TestPostgresRoundTripsPerFlow(t *testing.T) {
 		// read, the request with its code, the code's read, the claim);
 		// the session from the replica's session cache, which a session's
 		// end on any replica empties within the revocation delay
-		// (storage.CachedSessions): 3.
-		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 3, false},
+		// (storage.CachedSessions): 3; the code carrying its request
+		// (provider/codeseal.go), so that the exchange reads nothing
+		// and its claim makes the fresh checks with the tokens in one
+		// statement (storage/postgres claimfresh.go): 2.
+		{"code flow on an SSO session (authorize → code → token)", 10, ssoFlow, 2, false},
 		// A refresh token's value carries its grant, sealed
 		// (provider/refreshseal.go): the rotation, with the new token, is
 		// the one statement (claimone.go), and no read comes before it.
