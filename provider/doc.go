@@ -131,7 +131,10 @@
 // single use of codes, claimed in the commit that stores their tokens (a replay
 // revokes what the code minted; a revocation of its session since it was
 // issued, or a credential change, refuses it, read from the database past
-// any cache of a replica that has not heard of it yet: fresh.go), end-session validation (hints from our own keys,
+// any cache of a replica that has not heard of it yet: fresh.go; a code
+// carries its request inside op's encryption, so the exchange reads
+// nothing and its claim makes those checks in its own commit:
+// codeseal.go), end-session validation (hints from our own keys,
 // exact post_logout_redirect_uri, state appended),
 // refresh rotation with family revocation on reuse (the value carries its
 // grant sealed, so a rotation is decided by its one statement without a

@@ -167,7 +167,12 @@
 // up by primary key. The facts are used only when the stored keys and
 // member are those of the request read with the code; a code stored
 // without them (SaveAuthCode, or before migration 10) is left to the
-// separate fresh reads.
+// separate fresh reads. A code that carries its request
+// (provider/codeseal.go) is not read at all: its claim makes the same
+// checks, from the caller's keys, member and stamp, in the statement that
+// claims it and stores its tokens (ClaimAuthCodeFresh, claimfresh.go),
+// so an SSO code flow is two round trips: the request with its code, and
+// the claim with its tokens.
 //
 // # Several processes: what is kept in memory
 //
@@ -215,7 +220,9 @@
 // otherwise be minted after a revocation that does not cover them
 // (storage/fresh.go); TokenRevokedAndMemberFresh (storage.FreshPair)
 // sends both reads as one batch, one round trip; PeekAuthCodeFresh
-// (storage.FreshCode) makes both in the code's own read, none. The bound assumes the replicas' clocks agree
+// (storage.FreshCode) makes both in the code's own read, none;
+// ClaimAuthCodeFresh makes both in the claim itself, in the snapshot of
+// the statement that stores the tokens. The bound assumes the replicas' clocks agree
 // (NTP): a revocation is stamped with the revoking replica's clock and
 // compared with the token's CreatedAt from the issuing replica's.
 //
