@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"crypto/subtle"
+	"errors"
 	"time"
 )
 
@@ -81,6 +83,22 @@ type CodeCheck struct {
 	Token       Token
 	MemberID    string
 	MemberStamp string
+}
+
+// StampChanged is the check's decision on the member as read (m, and
+// err from the read): true when the stamp is not the check's or the
+// member is gone, false when the check has no stamp; an error of the
+// read other than ErrNotFound is returned.
+func (c CodeCheck) StampChanged(m Member, err error) (bool, error) {
+	switch {
+	case c.MemberStamp == "":
+		return false, nil
+	case errors.Is(err, ErrNotFound):
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	return subtle.ConstantTimeCompare([]byte(m.SecurityStamp), []byte(c.MemberStamp)) != 1, nil
 }
 
 // ClaimVerdict is what ClaimAuthCodeFresh found about its CodeCheck. The tokens

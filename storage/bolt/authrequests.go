@@ -2,8 +2,6 @@ package bolt
 
 import (
 	"context"
-	"crypto/subtle"
-	"errors"
 	"fmt"
 	"time"
 
@@ -218,17 +216,47 @@ func findCode(tx *bbolt.Tx, hash string, now time.Time) (storage.AuthCode, stora
 // returns the code (as now stored) and the request; see
 // storage.AuthRequests.
 func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time, ts ...storage.Token) (storage.AuthCode, storage.AuthRequest, error) {
+	c, r, _, err := s.claimCode(ctx, hash, now, nil, ts)
+	return c, r, err
+}
+
+// ClaimAuthCodeFresh is ClaimAuthCode that stores ts only if check finds
+// nothing, in the same commit (storage.AuthRequests.ClaimAuthCodeFresh).
+// One process answers from exact state: the revocations in memory are
+// the file's, and the member is read in the claim's transaction.
+func (s *Store) ClaimAuthCodeFresh(ctx context.Context, hash string, now time.Time, check storage.CodeCheck, ts ...storage.Token) (storage.AuthCode, storage.ClaimVerdict, error) {
+	c, _, v, err := s.claimCode(ctx, hash, now, &check, ts)
+	return c, v, err
+}
+
+// claimCode is both claims: with check nil, ts are stored whatever the
+// facts, and the verdict is empty.
+func (s *Store) claimCode(ctx context.Context, hash string, now time.Time, check *storage.CodeCheck, ts []storage.Token) (storage.AuthCode, storage.AuthRequest, storage.ClaimVerdict, error) {
 	var (
 		code storage.AuthCode
 		req  storage.AuthRequest
+		v    storage.ClaimVerdict
 	)
 	err := s.write(ctx, func(tx *bbolt.Tx) error {
+		v = storage.ClaimVerdict{}
 		c, r, err := findCode(tx, hash, now)
 		code, req = c, r // a replay returns what the first claim saw
 		if err != nil {
 			return abort(err)
 		}
 		code, req = storage.AuthCode{}, storage.AuthRequest{}
+		if check != nil {
+			v.Revoked = s.revoked.revoked(&check.Token)
+			if check.MemberStamp != "" {
+				m, err := members.get(tx, []byte(check.MemberID))
+				if v.CredentialsChanged, err = check.StampChanged(m, err); err != nil {
+					return err
+				}
+			}
+		}
+		if !v.Minted() {
+			ts = nil // the code is spent, and mints nothing
+		}
 		if err := checkNewTokens(tx, ts); err != nil {
 			return abort(err)
 		}
@@ -251,63 +279,8 @@ func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time, t
 		code, req = c, r
 		return nil
 	})
-	return code, req, err
-}
-
-// ClaimAuthCodeFresh is ClaimAuthCode that stores ts only if check finds
-// nothing, in the same commit (storage.AuthRequests.ClaimAuthCodeFresh). One process answers
-// from exact state: the revocations in memory are the file's, and the
-// member is read in the claim's transaction.
-func (s *Store) ClaimAuthCodeFresh(ctx context.Context, hash string, now time.Time, check storage.CodeCheck, ts ...storage.Token) (storage.AuthCode, storage.ClaimVerdict, error) {
-	var (
-		code storage.AuthCode
-		v    storage.ClaimVerdict
-	)
-	err := s.write(ctx, func(tx *bbolt.Tx) error {
-		code, v = storage.AuthCode{}, storage.ClaimVerdict{}
-		c, r, err := findCode(tx, hash, now)
-		if err != nil {
-			code = c // a replay returns its code
-			return abort(err)
-		}
-		v.Revoked = s.revoked.revoked(&check.Token)
-		if check.MemberStamp != "" {
-			m, err := members.get(tx, []byte(check.MemberID))
-			switch {
-			case errors.Is(err, storage.ErrNotFound):
-				v.CredentialsChanged = true
-			case err != nil:
-				return err
-			default:
-				v.CredentialsChanged = subtle.ConstantTimeCompare([]byte(m.SecurityStamp), []byte(check.MemberStamp)) != 1
-			}
-		}
-		if v.Minted() {
-			if err := checkNewTokens(tx, ts); err != nil {
-				return abort(err)
-			}
-		}
-		old := authCodes.keys(&c)
-		c.Consumed = true
-		if err := authCodes.put(tx, old, &c); err != nil {
-			return err
-		}
-		if err := authRequests.del(tx, &r); err != nil {
-			return err
-		}
-		if v.Minted() {
-			for i := range ts {
-				t := ts[i]
-				if err := tokens.put(tx, nil, &t); err != nil {
-					return err
-				}
-			}
-		}
-		code = c
-		return nil
-	})
 	if err != nil {
-		return code, storage.ClaimVerdict{}, err
+		return code, req, storage.ClaimVerdict{}, err
 	}
-	return code, v, nil
+	return code, req, v, nil
 }

@@ -291,31 +291,10 @@ func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time, t
 		if !storable(hash) {
 			return notFound("auth code")
 		}
-		var data []byte
-		err := tx.QueryRow(ctx, claimCodeSQL, hash, now, ns(now)).Scan(&data)
-		if errors.Is(err, pgx.ErrNoRows) {
-			// Lost, replayed, expired or unknown: findCode says which,
-			// and hands a replay what the first claim saw.
-			var ferr error
-			code, req, ferr = findCode(ctx, tx, hash, now)
-			if ferr == nil {
-				ferr = fmt.Errorf("postgres: auth code: not claimed for no known reason")
-			}
-			return ferr
-		}
+		c, r, err := claimInTx(ctx, tx, hash, now)
 		if err != nil {
-			return wrap("claim auth code", err)
-		}
-		var c storage.AuthCode
-		if err := decode(data, &c); err != nil {
-			return wrap("claim auth code", err)
-		}
-		c.Consumed = true
-		// The request goes with its code: the caller has it now, and a
-		// replay needs only the code's AuthRequestID.
-		r, err := authRequests.scan(tx.QueryRow(ctx, takeRequestSQL, c.AuthRequestID), []any{c.AuthRequestID})
-		if err != nil {
-			return fmt.Errorf("postgres: auth code: %w", err) // rolled back: the code stays unclaimed
+			code, req = c, r // a replay returns what the first claim saw
+			return err
 		}
 		if err := createTokens(ctx, tx, ts); err != nil {
 			return err
@@ -324,4 +303,36 @@ func (s *Store) ClaimAuthCode(ctx context.Context, hash string, now time.Time, t
 		return nil
 	})
 	return code, req, err
+}
+
+// claimInTx claims code hash in tx and deletes its request: the code (as
+// now stored) and the request. A code it cannot claim (lost, replayed,
+// expired, unknown: findCode says which, and hands a replay what the
+// first claim saw) or whose request is gone is an error, for tx to roll
+// back: the code then stays unclaimed.
+func claimInTx(ctx context.Context, tx pgx.Tx, hash string, now time.Time) (storage.AuthCode, storage.AuthRequest, error) {
+	var data []byte
+	err := tx.QueryRow(ctx, claimCodeSQL, hash, now, ns(now)).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		c, r, ferr := findCode(ctx, tx, hash, now)
+		if ferr == nil {
+			ferr = errors.New("postgres: auth code: not claimed for no known reason")
+		}
+		return c, r, ferr
+	}
+	if err != nil {
+		return storage.AuthCode{}, storage.AuthRequest{}, wrap("claim auth code", err)
+	}
+	var c storage.AuthCode
+	if err := decode(data, &c); err != nil {
+		return storage.AuthCode{}, storage.AuthRequest{}, wrap("claim auth code", err)
+	}
+	c.Consumed = true
+	// The request goes with its code: the caller has it now, and a
+	// replay needs only the code's AuthRequestID.
+	r, err := authRequests.scan(tx.QueryRow(ctx, takeRequestSQL, c.AuthRequestID), []any{c.AuthRequestID})
+	if err != nil {
+		return storage.AuthCode{}, storage.AuthRequest{}, fmt.Errorf("postgres: auth code: %w", err)
+	}
+	return c, r, nil
 }

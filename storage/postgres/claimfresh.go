@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -38,20 +36,15 @@ import (
 
 // claimFreshSQL returns the statement for n tokens, built once per n.
 func claimFreshSQL(n int) string {
-	if q, ok := claimFreshSQLs.Load(n); ok {
-		return q.(string)
-	}
-	var b strings.Builder
-	b.WriteString(`WITH c AS (` + claimCodeSQL + `, auth_request_id),
-r AS (DELETE FROM auth_requests WHERE id IN (SELECT auth_request_id FROM c) RETURNING id),
+	return perTokenCount(&claimFreshSQLs, n, func(b *strings.Builder) {
+		b.WriteString(claimAndTakeCTEs + `,
 f AS (SELECT EXISTS (SELECT 1 FROM unnest($4::bytea[]) k(key), LATERAL (SELECT 1 FROM token_revocations t
   WHERE t.key = k.key AND (t.revoked_at, t.revoked_ns) >= ($5, $6) LIMIT 1) v) AS revoked,
 ($7::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM members WHERE id = $8 AND data->>'SecurityStamp' = $7::text)) AS changed),
 ok AS (SELECT 1 FROM r, f WHERE NOT f.revoked AND NOT f.changed)`)
-	insertTokens(&b, n, "ok", 9)
-	b.WriteString("\nSELECT c.data, f.revoked, f.changed, 1 / (SELECT count(*) FROM r)::int FROM c, f")
-	q, _ := claimFreshSQLs.LoadOrStore(n, b.String())
-	return q.(string)
+		insertTokens(b, n, "ok", 9)
+		b.WriteString("\nSELECT c.data, f.revoked, f.changed, 1 / (SELECT count(*) FROM r)::int FROM c, f")
+	})
 }
 
 var claimFreshSQLs sync.Map // token count → statement
@@ -80,32 +73,16 @@ func (s *Store) ClaimAuthCodeFresh(ctx context.Context, hash string, now time.Ti
 		v     storage.ClaimVerdict
 		one   int
 	)
-	for range maxTries {
-		err = s.pool.QueryRow(ctx, claimFreshSQL(len(ts)), args...).Scan(&cdata, &v.Revoked, &v.CredentialsChanged, &one)
-		if !retryable(err) {
-			break
-		}
-	}
+	err = s.queryRowRetried(ctx, claimFreshSQL(len(ts)), args, &cdata, &v.Revoked, &v.CredentialsChanged, &one)
 	var pe *pgconn.PgError
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		// Lost, replayed, expired or unknown: findCode says which, and
-		// hands a replay its code.
-		c, _, ferr := findCode(ctx, s.pool, hash, now)
-		if ferr == nil {
-			ferr = errors.New("postgres: auth code: not claimed for no known reason")
-		}
-		return c, storage.ClaimVerdict{}, ferr
-	case errors.As(err, &pe) && pe.Code == "22012":
-		return storage.AuthCode{}, storage.ClaimVerdict{}, fmt.Errorf("postgres: auth code: %w", notFound("auth request of the code"))
 	case errors.As(err, &pe) && pe.Code == "22P05":
 		// A NUL escape in the member's JSON, which ->> cannot turn into
 		// text: the statement changed nothing; the stamp is compared here.
 		return s.claimFreshTx(ctx, hash, now, check, ts)
-	case isUniqueViolation(err):
-		return storage.AuthCode{}, storage.ClaimVerdict{}, s.takenToken(ctx, ts, err)
 	case err != nil:
-		return storage.AuthCode{}, storage.ClaimVerdict{}, wrap("claim auth code", err)
+		c, _, err := s.claimFailed(ctx, hash, now, ts, err)
+		return c, storage.ClaimVerdict{}, err
 	}
 	var c storage.AuthCode
 	if err := decode(cdata, &c); err != nil {
@@ -120,53 +97,29 @@ func checkArgs(check storage.CodeCheck) []any {
 	return []any{candidateKeys(&check.Token), check.Token.CreatedAt, ns(check.Token.CreatedAt), null(check.MemberStamp), check.MemberID}
 }
 
-// claimFreshTx is ClaimAuthCodeFresh as a transaction: the claim, the
-// request's deletion, the revocation read (tokenRevokedSQL), the member's
-// read, and the tokens only if neither stops them.
+// claimFreshTx is ClaimAuthCodeFresh as a transaction: the claim and the
+// request's deletion (claimInTx), the revocation read (tokenRevokedSQL),
+// the member's read, and the tokens only if neither stops them.
 func (s *Store) claimFreshTx(ctx context.Context, hash string, now time.Time, check storage.CodeCheck, ts []storage.Token) (storage.AuthCode, storage.ClaimVerdict, error) {
 	var (
 		code storage.AuthCode
 		v    storage.ClaimVerdict
 	)
 	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		code, v = storage.AuthCode{}, storage.ClaimVerdict{}
-		var data []byte
-		err := tx.QueryRow(ctx, claimCodeSQL, hash, now, ns(now)).Scan(&data)
-		if errors.Is(err, pgx.ErrNoRows) {
-			var ferr error
-			code, _, ferr = findCode(ctx, tx, hash, now)
-			if ferr == nil {
-				ferr = errors.New("postgres: auth code: not claimed for no known reason")
-			}
-			return ferr
-		}
+		v = storage.ClaimVerdict{}
+		c, _, err := claimInTx(ctx, tx, hash, now)
+		code = c // a replay returns its code
 		if err != nil {
-			return wrap("claim auth code", err)
+			return err
 		}
-		var c storage.AuthCode
-		if err := decode(data, &c); err != nil {
-			return wrap("claim auth code", err)
-		}
-		c.Consumed = true
-		var gone []byte
-		if err := tx.QueryRow(ctx, takeRequestSQL, c.AuthRequestID).Scan(&gone); err != nil {
-			if errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("postgres: auth code: %w", notFound("auth request of the code"))
-			}
-			return wrap("claim auth code", err) // rolled back: the code stays unclaimed
-		}
+		code = storage.AuthCode{}
 		if err := tx.QueryRow(ctx, tokenRevokedSQL, candidateKeys(&check.Token), check.Token.CreatedAt, ns(check.Token.CreatedAt)).Scan(&v.Revoked); err != nil {
 			return wrap("token revoked", err)
 		}
 		if check.MemberStamp != "" {
 			m, err := members.get(ctx, tx, check.MemberID)
-			switch {
-			case errors.Is(err, storage.ErrNotFound):
-				v.CredentialsChanged = true
-			case err != nil:
+			if v.CredentialsChanged, err = check.StampChanged(m, err); err != nil {
 				return err
-			default:
-				v.CredentialsChanged = subtle.ConstantTimeCompare([]byte(m.SecurityStamp), []byte(check.MemberStamp)) != 1
 			}
 		}
 		if v.Minted() {

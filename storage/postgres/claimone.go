@@ -44,17 +44,29 @@ import (
 // One statement can roll itself back only by failing, hence the
 // division; every other way for it to end commits what it did.
 
+// claimAndTakeCTEs are the claim of code $1 at ($2, $3), c, and the
+// deletion of its request, r.
+const claimAndTakeCTEs = `WITH c AS (` + claimCodeSQL + `, auth_request_id),
+r AS (DELETE FROM auth_requests WHERE id IN (SELECT auth_request_id FROM c) RETURNING data)`
+
 // claimOneSQL returns the statement for n tokens, built once per n.
 func claimOneSQL(n int) string {
-	if q, ok := claimOneSQLs.Load(n); ok {
+	return perTokenCount(&claimOneSQLs, n, func(b *strings.Builder) {
+		b.WriteString(claimAndTakeCTEs)
+		insertTokens(b, n, "r", 4)
+		b.WriteString("\nSELECT c.data, r.data, 1 / (SELECT count(*) FROM r)::int FROM c LEFT JOIN r ON true")
+	})
+}
+
+// perTokenCount returns the statement build writes for n tokens, built
+// once per n and kept in cache.
+func perTokenCount(cache *sync.Map, n int, build func(b *strings.Builder)) string {
+	if q, ok := cache.Load(n); ok {
 		return q.(string)
 	}
 	var b strings.Builder
-	b.WriteString(`WITH c AS (` + claimCodeSQL + `, auth_request_id),
-r AS (DELETE FROM auth_requests WHERE id IN (SELECT auth_request_id FROM c) RETURNING data)`)
-	insertTokens(&b, n, "r", 4)
-	b.WriteString("\nSELECT c.data, r.data, 1 / (SELECT count(*) FROM r)::int FROM c LEFT JOIN r ON true")
-	q, _ := claimOneSQLs.LoadOrStore(n, b.String())
+	build(&b)
+	q, _ := cache.LoadOrStore(n, b.String())
 	return q.(string)
 }
 
@@ -81,15 +93,11 @@ func insertTokens(b *strings.Builder, n int, cond string, first int) {
 // request to lose, so only a taken token id rolls it back (a unique
 // violation fails the statement: the old token stays unclaimed).
 func rotateOneSQL(n int) string {
-	if q, ok := rotateOneSQLs.Load(n); ok {
-		return q.(string)
-	}
-	var b strings.Builder
-	b.WriteString(`WITH o AS (` + rotateSQL + `)`)
-	insertTokens(&b, n, "o", 4)
-	b.WriteString("\nSELECT o.data FROM o")
-	q, _ := rotateOneSQLs.LoadOrStore(n, b.String())
-	return q.(string)
+	return perTokenCount(&rotateOneSQLs, n, func(b *strings.Builder) {
+		b.WriteString(`WITH o AS (` + rotateSQL + `)`)
+		insertTokens(b, n, "o", 4)
+		b.WriteString("\nSELECT o.data FROM o")
+	})
 }
 
 var rotateOneSQLs sync.Map // token count → statement
@@ -110,28 +118,8 @@ func (s *Store) claimOne(ctx context.Context, hash string, now time.Time, ts []s
 		cdata, rdata []byte
 		one          int
 	)
-	for range maxTries {
-		err = s.pool.QueryRow(ctx, claimOneSQL(len(ts)), args...).Scan(&cdata, &rdata, &one)
-		if !retryable(err) {
-			break
-		}
-	}
-	var pe *pgconn.PgError
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		// Lost, replayed, expired or unknown: findCode says which, and
-		// hands a replay what the first claim saw.
-		c, r, ferr := findCode(ctx, s.pool, hash, now)
-		if ferr == nil {
-			ferr = errors.New("postgres: auth code: not claimed for no known reason")
-		}
-		return c, r, ferr
-	case errors.As(err, &pe) && pe.Code == "22012":
-		return storage.AuthCode{}, storage.AuthRequest{}, fmt.Errorf("postgres: auth code: %w", notFound("auth request of the code"))
-	case isUniqueViolation(err):
-		return storage.AuthCode{}, storage.AuthRequest{}, s.takenToken(ctx, ts, err)
-	case err != nil:
-		return storage.AuthCode{}, storage.AuthRequest{}, wrap("claim auth code", err)
+	if err := s.queryRowRetried(ctx, claimOneSQL(len(ts)), args, &cdata, &rdata, &one); err != nil {
+		return s.claimFailed(ctx, hash, now, ts, err)
 	}
 	var c storage.AuthCode
 	if err := decode(cdata, &c); err != nil {
@@ -143,6 +131,41 @@ func (s *Store) claimOne(ctx context.Context, hash string, now time.Time, ts []s
 		return storage.AuthCode{}, storage.AuthRequest{}, wrap(authRequests.name([]any{c.AuthRequestID}), err)
 	}
 	return c, r, nil
+}
+
+// queryRowRetried runs a one-row statement and scans its row into dest,
+// again while the error is one worth retrying (retryable).
+func (s *Store) queryRowRetried(ctx context.Context, sql string, args []any, dest ...any) error {
+	var err error
+	for range maxTries {
+		err = s.pool.QueryRow(ctx, sql, args...).Scan(dest...)
+		if !retryable(err) {
+			break
+		}
+	}
+	return err
+}
+
+// claimFailed explains the error of a one-statement claim (claimOneSQL,
+// claimFreshSQL), which changed nothing: no row is a code lost,
+// replayed, expired or unknown (findCode says which, and hands a replay
+// what the first claim saw); a division by zero a request gone; a
+// unique violation a token id taken.
+func (s *Store) claimFailed(ctx context.Context, hash string, now time.Time, ts []storage.Token, err error) (storage.AuthCode, storage.AuthRequest, error) {
+	var pe *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		c, r, ferr := findCode(ctx, s.pool, hash, now)
+		if ferr == nil {
+			ferr = errors.New("postgres: auth code: not claimed for no known reason")
+		}
+		return c, r, ferr
+	case errors.As(err, &pe) && pe.Code == "22012":
+		return storage.AuthCode{}, storage.AuthRequest{}, fmt.Errorf("postgres: auth code: %w", notFound("auth request of the code"))
+	case isUniqueViolation(err):
+		return storage.AuthCode{}, storage.AuthRequest{}, s.takenToken(ctx, ts, err)
+	}
+	return storage.AuthCode{}, storage.AuthRequest{}, wrap("claim auth code", err)
 }
 
 // takenToken names the token of ts whose id is taken, after a unique
@@ -183,12 +206,7 @@ func (s *Store) rotateOne(ctx context.Context, oldID string, now time.Time, next
 		return storage.Token{}, err
 	}
 	var data []byte
-	for range maxTries {
-		err = s.pool.QueryRow(ctx, rotateOneSQL(len(next)), args...).Scan(&data)
-		if !retryable(err) {
-			break
-		}
-	}
+	err = s.queryRowRetried(ctx, rotateOneSQL(len(next)), args, &data)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		// Lost or refused: say why, from the row as it now is; a replay
