@@ -209,6 +209,12 @@
 // while the memory is full go to the store as before, and the memory
 // path reads the store for them. replay.go has the argument.
 //
+// A code carrying its request (codeseal.go) keeps nothing in memory: the
+// sealer that makes it lives in the one HTTP request that stores it, and
+// what the exchange decides from the code alone (client, redirect URI,
+// verifier, binding) never changes after the code is stored; whether the
+// code is live, and the fresh checks, are the claim's, in the database.
+//
 // # Clients
 //
 // ClientRegistry (clients.go) holds the config file's clients and the
