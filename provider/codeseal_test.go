@@ -305,3 +305,30 @@ func TestCodeCarryingAnotherRequestIsNotStored(t *testing.T) {
 		t.Errorf("the request's own code's exchange: %d %s", rec.Code, rec.Body.String())
 	}
 }
+
+// What a code carries is read only after op's authenticated decryption,
+// so its bytes are this provider's own; the reader must still refuse,
+// never panic on, whatever a future format or a bug hands it, and what it
+// accepts must read back the same once written again.
+//
+//	go test -run '^$' -fuzz FuzzReadCodeGrant ./provider
+func FuzzReadCodeGrant(f *testing.F) {
+	r := storage.AuthRequest{ID: "18ef1a4e1413f6d6abc", ClientID: "web", RedirectURI: "https://rp.example/cb", Nonce: "n",
+		ResponseType: "code", Scopes: []string{"openid", "offline_access"}, CodeChallenge: "c", CodeChallengeMethod: "S256",
+		MemberID: "m1", Done: true, AuthTime: time.Unix(1_800_000_000, 5), ACR: "urn:tsubasa:acr:pwd", AMR: []string{"pwd"},
+		SessionID: "s1", CodeIssued: true, MemberStamp: "stamp-1"}
+	c := storage.AuthCode{CreatedAt: time.Unix(1_800_000_001, 0), ExpiresAt: time.Unix(1_800_000_061, 0)}
+	f.Add(appendCodeGrant(nil, codeGrantOf(r), c))
+	f.Add([]byte{codeSealFormat})
+	f.Add([]byte{codeSealFormat, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sc, err := readCodeGrant(r.ID, b)
+		if err != nil {
+			return
+		}
+		again, err := readCodeGrant(r.ID, appendCodeGrant(nil, sc.r, sc.c))
+		if err != nil || !reflect.DeepEqual(again, sc) {
+			t.Fatalf("read %x as %+v, which reads back as %+v (%v)", b, sc, again, err)
+		}
+	})
+}
