@@ -58,6 +58,8 @@ without stickiness does, while every URL still names the issuer.`,
 		"a replica's URL (scheme://host:port), repeatable: connections for the issuer go to the targets round-robin, the requests still name the issuer (as behind a load balancer)")
 	f.StringVar(&o.Scenario, "scenario", "", "scenario: "+strings.Join(loadtest.Scenarios(), ", "))
 	f.IntVar(&o.Concurrency, "concurrency", 16, "concurrent workers (simulated clients)")
+	f.Float64Var(&o.Rate, "rate", 0,
+		"offer this many iterations per second in all, on a schedule (open loop; latency counts from when each was due); 0 runs each worker as fast as its answers come")
 	f.DurationVar(&o.Duration, "duration", 10*time.Second, "how long to run")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
 	f.StringVar(&o.ClientID, "client", "", "client id")

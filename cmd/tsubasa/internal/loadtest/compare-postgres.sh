@@ -13,6 +13,13 @@
 # a new temporary directory, which the script removes at the end
 # (KEEP=1 keeps it). Prints a table of medians and the raw runs' file.
 #
+# RATE=N offers N iterations per second on a schedule (the load command's
+# --rate, open loop) instead of as fast as the workers go: the same load
+# on both backends, whose latency and CPU per iteration then compare at
+# that load (the rate a run reaches is the offer, unless a backend cannot
+# keep up). WORKERS=N overrides the workers per scenario; an open loop
+# needs rate × latency of them.
+#
 # REPLICA_GOMAXPROCS=N runs each replica with GOMAXPROCS=N (default: the
 # server's own choice, runtime.max_procs). PG_MAX_CONNS=N sets each
 # replica's pool (storage.postgres.max_conns, default here 20).
@@ -34,6 +41,7 @@ SCENARIOS=${SCENARIOS:-"login sso refresh client-credentials userinfo introspect
 MEMBERS=${MEMBERS:-64}
 
 workers() { # the workers per scenario of the README's table
+	[ -n "${WORKERS:-}" ] && { echo "$WORKERS"; return; }
 	case $1 in
 	login) echo 16 ;; sso) echo 48 ;; discovery | jwks) echo 32 ;; *) echo 64 ;;
 	esac
@@ -181,7 +189,7 @@ run() { # $1 backend, $2 scenario, $3 round
 	: >"$clock"
 	# shellcheck disable=SC2086
 	"$bin" loadtest $flags --scenario "$2" --concurrency "$(workers "$2")" --duration "$DURATION" --json \
-		--clock-file "$clock" >"$dir/out.json" &
+		--rate "${RATE:-0}" --clock-file "$clock" >"$dir/out.json" &
 	lt=$!
 	waitmark() { while ! grep -qx "$1" "$clock" && kill -0 "$lt" 2>/dev/null; do sleep 0.02; done; }
 	waitmark start

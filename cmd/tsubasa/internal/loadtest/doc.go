@@ -1,7 +1,9 @@
 // Package loadtest is the load generator behind `tsubasa loadtest`: it
 // drives a running server over HTTP, as browsers and relying parties do,
-// with a number of concurrent workers for a set time, and reports
-// throughput, latency percentiles and failures per HTTP status (Run).
+// with a number of concurrent workers for a set time, each as fast as its
+// answers come or all at an offered rate (--rate, schedule.go), and
+// reports throughput, latency percentiles and failures per HTTP status
+// (Run).
 //
 // It is a tool, not part of the server: it imports no package of Tsubasa's
 // (a test enforces it), so what it measures is the server as any client
@@ -16,7 +18,8 @@
 // wire.go (the lean HTTP/1.1 path for one-request scenarios), clientauth.go
 // and presign.go (client assertions and DPoP proofs, signed in the run or
 // before it), run.go (the
-// workers and their clock), hist.go (latency histograms), sys.go (the hash
+// workers and their clock), schedule.go (an open loop's due times),
+// hist.go (latency histograms), sys.go (the hash
 // meter and /proc sampling of the server process), report.go, admin.go
 // and adminimport.go (the admin API's scenarios: admin-import has a fixed
 // amount of work, so its workers stop when it is done, before

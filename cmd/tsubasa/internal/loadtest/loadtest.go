@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,9 +25,15 @@ type Options struct {
 	// Targets are the replicas' URLs (scheme://host:port) to send the
 	// issuer's requests to, round-robin over new connections (targets.go);
 	// none sends them to the issuer.
-	Targets      []string
-	Scenario     string // one of Scenarios
-	Concurrency  int    // workers (simulated clients)
+	Targets     []string
+	Scenario    string // one of Scenarios
+	Concurrency int    // workers (simulated clients)
+	// Rate, when positive, offers that many iterations per second in all
+	// (open loop: on a schedule, whether or not earlier ones finished),
+	// instead of each worker starting its next as its last ends. An
+	// iteration's latency then counts from the moment it was due, so time
+	// spent waiting for a free worker counts too (schedule.go).
+	Rate         float64
 	Duration     time.Duration
 	Timeout      time.Duration // of one HTTP request
 	ClientID     string
@@ -124,6 +131,9 @@ func Validate(o Options) error {
 	}
 	if o.Concurrency < 1 || o.Duration <= 0 {
 		return usage("loadtest: --concurrency must be at least 1 and --duration positive")
+	}
+	if o.Rate < 0 || o.Rate > 1_000_000 || math.IsNaN(o.Rate) {
+		return usage("loadtest: --rate must be from 0 (as fast as the workers go) to 1000000 iterations per second")
 	}
 	switch o.ClientAuth {
 	case "", ClientAuthBasic, ClientAuthPrivateKeyJWT:

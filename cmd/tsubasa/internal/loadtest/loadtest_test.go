@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -324,3 +325,64 @@ func TestLoadtestChecks(t *testing.T) {
 // TestLeanExchange covers the lean path's connection handling: a
 // connection the server closed is replaced, the request timeout and the
 // end of the context cut a request short.
+
+// TestRateOffersOnASchedule: with --rate the run offers exactly rate ×
+// duration iterations, on a schedule, whatever the workers; against a
+// server slower than the schedule, the iterations that waited for a free
+// worker start late, and their latency counts from when they were due,
+// so the queue shows in the latency instead of hiding as a lower rate.
+func TestRateOffersOnASchedule(t *testing.T) {
+	for _, rate := range []float64{-1, math.NaN(), 2_000_000} {
+		o := Options{Issuer: "http://127.0.0.1:1", Scenario: "jwks", Concurrency: 1, Duration: time.Second, Rate: rate}
+		var ue UsageError
+		if err := Run(t.Context(), o, io.Discard); !errors.As(err, &ue) {
+			t.Errorf("--rate %v: %v, want a usage error", rate, err)
+		}
+	}
+	run := func(issuer string, o Options) loadReport {
+		t.Helper()
+		o.Issuer, o.Scenario, o.Timeout, o.JSON = issuer, "discovery", 30*time.Second, true
+		var out bytes.Buffer
+		if err := Run(t.Context(), o, &out); err != nil {
+			t.Fatalf("%+v: %v", o, err)
+		}
+		var rep loadReport
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out.String())
+		}
+		if len(rep.Errors) != 0 {
+			t.Fatalf("errors: %v", rep.Errors)
+		}
+		return rep
+	}
+	var fail atomic.Bool
+	fast := fakeOP(t, &fail)
+	rep := run(fast.URL, Options{Concurrency: 4, Duration: 500 * time.Millisecond, Rate: 200})
+	if rep.Iterations != 100 || rep.OfferedRate != 200 {
+		t.Errorf("200/s for 0.5s: %d iterations offered at %v/s, want 100 at 200", rep.Iterations, rep.OfferedRate)
+	}
+
+	// One worker, 20 ms per answer, 100 due a second: it falls behind.
+	var slow *httptest.Server
+	slow = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		_ = json.NewEncoder(w).Encode(map[string]string{
+			"issuer": slow.URL, "token_endpoint": slow.URL + "/oauth/token", "jwks_uri": slow.URL + "/keys",
+			"userinfo_endpoint": slow.URL + "/userinfo", "introspection_endpoint": slow.URL + "/oauth/introspect",
+		})
+	}))
+	t.Cleanup(slow.Close)
+	rep = run(slow.URL, Options{Concurrency: 1, Duration: 300 * time.Millisecond, Rate: 100})
+	if rep.Iterations != 30 || rep.LateStarts == 0 || rep.MaxStartLagMS < 100 {
+		t.Errorf("a worker behind its schedule: %d iterations, %d late, the longest %.1fms late; want 30, some late by over 100ms",
+			rep.Iterations, rep.LateStarts, rep.MaxStartLagMS)
+	}
+	if rep.P99 < 100 || rep.P50 < 50 {
+		t.Errorf("latency p50 %.1fms, p99 %.1fms behind the schedule: want the wait for the worker counted (answers take 20ms)", rep.P50, rep.P99)
+	}
+	closed := run(slow.URL, Options{Concurrency: 1, Duration: 300 * time.Millisecond})
+	if closed.OfferedRate != 0 || closed.LateStarts != 0 || closed.P50 > rep.P50/2 {
+		t.Errorf("closed loop: offered %v, %d late, p50 %.1fms; want no schedule and the answers' own latency, well under the open loop's %.1fms",
+			closed.OfferedRate, closed.LateStarts, closed.P50, rep.P50)
+	}
+}

@@ -15,11 +15,18 @@ import (
 // iteration: a whole flow for login and sso (four or five requests, see
 // requests_per_second), one request for the other scenarios.
 type loadReport struct {
-	Scenario            string  `json:"scenario"`
-	Issuer              string  `json:"issuer"`
-	ClientID            string  `json:"client_id,omitempty"`
-	IDTokenAlg          string  `json:"id_token_alg,omitempty"`
-	Concurrency         int     `json:"concurrency"`
+	Scenario    string `json:"scenario"`
+	Issuer      string `json:"issuer"`
+	ClientID    string `json:"client_id,omitempty"`
+	IDTokenAlg  string `json:"id_token_alg,omitempty"`
+	Concurrency int    `json:"concurrency"`
+	// OfferedRate is --rate, iterations offered per second (0: a closed
+	// loop); LateStarts counts the iterations a free worker took more
+	// than lateAfter after they were due, and MaxStartLagMS is the
+	// longest such wait (schedule.go).
+	OfferedRate         float64 `json:"offered_rate,omitempty"`
+	LateStarts          int64   `json:"late_starts,omitempty"`
+	MaxStartLagMS       float64 `json:"max_start_lag_ms,omitempty"`
 	DurationS           float64 `json:"duration_s"`
 	Iterations          uint64  `json:"iterations"`
 	IterationsPerSecond float64 `json:"iterations_per_second"`
@@ -115,6 +122,10 @@ func printReport(w io.Writer, r *loadReport) {
 		row(label, "%s: %d connections", t.Addr, t.Connections)
 	}
 	row("Concurrency", "%d", r.Concurrency)
+	if r.OfferedRate > 0 {
+		row("Offered", "%.1f iterations/s, on a schedule (latency counts from when each was due); %d started late (> %v), the longest %.2fms after it was due",
+			r.OfferedRate, r.LateStarts, lateAfter, r.MaxStartLagMS)
+	}
 	row("Duration", "%.1fs", r.DurationS)
 	unit := "iterations"
 	if sc := r.Scenario; sc == "login" || sc == "sso" {

@@ -44,15 +44,17 @@ func (l *loader) run(ctx context.Context, sc scenario) (*loadReport, error) {
 	deadline := start.Add(l.o.Duration)
 	runCtx, cancel := context.WithDeadline(ctx, deadline.Add(l.o.Timeout))
 	defer cancel()
+	sched := newSchedule(start, deadline, l.o.Rate)
 	var wg sync.WaitGroup
 	for _, w := range workers {
-		wg.Go(func() { w.loop(runCtx, sc, deadline) })
+		wg.Go(func() { w.loop(runCtx, sc, deadline, sched) })
 	}
 	wg.Wait()
 	if err := l.clock("stop"); err != nil {
 		return nil, err
 	}
 	rep := newReport(l, workers, time.Since(start))
+	sched.report(rep)
 	if l.imp != nil {
 		rep.Import = l.imp.finish(time.Since(start))
 	}
@@ -126,11 +128,11 @@ func (w *worker) resetStats() {
 
 // loop runs iterations until the deadline. Latency is recorded for
 // successful iterations; failures are counted by their key.
-func (w *worker) loop(ctx context.Context, sc scenario, deadline time.Time) {
+func (w *worker) loop(ctx context.Context, sc scenario, deadline time.Time, sched *schedule) {
 	defer w.closeLean()
 	for ctx.Err() == nil {
-		start := time.Now()
-		if !start.Before(deadline) {
+		start, ok := sched.next(ctx)
+		if !ok || !start.Before(deadline) {
 			return
 		}
 		w.retryAfter = 0
