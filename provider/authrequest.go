@@ -319,7 +319,9 @@ func (p *Provider) sealedCodeRequest(ctx context.Context, key string, sc sealedC
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
 	a.codeKey = key
-	a.check = &storage.CodeCheck{Token: storage.CodeToken(sc.c, r), MemberID: r.MemberID, MemberStamp: r.MemberStamp}
+	check := stampCheck(r)
+	check.Token = storage.CodeToken(sc.c, r)
+	a.check = &check
 	return p.exchanged(ctx, a, ex)
 }
 
@@ -362,13 +364,7 @@ func (p *Provider) credentialsChanged(ctx context.Context, r storage.AuthRequest
 		return false, nil // answered before stamps were recorded
 	}
 	m, err := p.fresh.MemberByIDFresh(ctx, r.MemberID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return true, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return stampChanged(r, true, m.SecurityStamp), nil
+	return stampCheck(r).StampChanged(m, err)
 }
 
 // checkExchange reports whether an exchange presents the code with what

@@ -2,8 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/subtle"
-	"errors"
 
 	"tsubasa/storage"
 )
@@ -65,20 +63,26 @@ func (p *Provider) codeChecks(ctx context.Context, c storage.AuthCode, r storage
 		return false, changed, err
 	}
 	revoked, m, err := pair.TokenRevokedAndMemberFresh(ctx, storage.CodeToken(c, r), r.MemberID)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return revoked, true, nil
-	case err != nil:
+	if changed, err = stampCheck(r).StampChanged(m, err); err != nil {
 		return false, false, err
 	}
-	return revoked, stampChanged(r, true, m.SecurityStamp), nil
+	return revoked, changed, nil
 }
 
-// stampChanged is credentialsChanged's decision on the member's stamp as
-// read (found false: no such member any more).
+// stampCheck is the stamp part of r's code check: the decision is
+// storage.CodeCheck.StampChanged's, which the stores' fresh claims make
+// too (an empty stamp, from before stamps were recorded, checks nothing).
+func stampCheck(r storage.AuthRequest) storage.CodeCheck {
+	return storage.CodeCheck{MemberID: r.MemberID, MemberStamp: r.MemberStamp}
+}
+
+// stampChanged is that decision on facts read with the code (found
+// false: no such member any more).
 func stampChanged(r storage.AuthRequest, found bool, stamp string) bool {
-	if r.MemberStamp == "" {
-		return false // answered before stamps were recorded
+	var err error
+	if !found {
+		err = storage.ErrNotFound
 	}
-	return !found || subtle.ConstantTimeCompare([]byte(stamp), []byte(r.MemberStamp)) != 1
+	changed, _ := stampCheck(r).StampChanged(storage.Member{SecurityStamp: stamp}, err)
+	return changed
 }
