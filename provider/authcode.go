@@ -38,15 +38,17 @@ func (s *opStorage) SaveAuthCode(ctx context.Context, id, code string) error {
 	if err := p.recordSessionClient(ctx, req.SessionID, req.ClientID); err != nil {
 		return storageFailed(err)
 	}
-	now := p.now().UTC()
-	c := storage.AuthCode{Hash: p.codeKey(id, code), AuthRequestID: id, CreatedAt: now, ExpiresAt: now.Add(p.codeTTL(ctx, req.ClientID))}
+	c := storage.AuthCode{Hash: p.codeKey(id, code), AuthRequestID: id}
 	sealed, isSealed := p.sealedOf(ctx, code)
-	if isSealed {
-		if sealed.r.ID != id {
-			return oidc.ErrServerError().WithParent(errRequestChanged)
-		}
+	switch {
+	case isSealed && sealed.r.ID != id:
+		return oidc.ErrServerError().WithParent(errRequestChanged)
+	case isSealed:
 		// The times the code carries are the code's (codeseal.go).
 		c.CreatedAt, c.ExpiresAt = sealed.c.CreatedAt, sealed.c.ExpiresAt
+	default:
+		now := p.now().UTC()
+		c.CreatedAt, c.ExpiresAt = now, now.Add(p.codeTTL(ctx, req.ClientID))
 	}
 	var issued storage.AuthRequest
 	err = p.store.IssueAuthCode(ctx, c, func(r storage.AuthRequest) (storage.AuthRequest, error) {

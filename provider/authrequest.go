@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -34,7 +33,7 @@ type authRequest struct {
 	check *storage.CodeCheck
 	// member is the member as read before the code's claim, for the ID
 	// token (SetUserinfoFromRequest): a code exchange reads nothing after
-	// its claim, which spends the code.
+	// its claim, which spends the code (exchanged).
 	member *storage.Member
 }
 
@@ -99,18 +98,6 @@ func (p *Provider) codeKey(id, code string) string {
 		return t + "." + h
 	}
 	return h
-}
-
-// claimedCode is codeKey for a code presented at the token endpoint, and
-// what the code carries (ok false: nothing, codeseal.go). A code is its
-// request's id, encrypted, which gives the prefix back; a code that does
-// not decrypt gets a key no code has.
-func (p *Provider) claimedCode(code string) (key string, sc sealedCode, ok bool) {
-	id, sc, ok := p.openCode(code)
-	if id == "" {
-		return p.tokenHash("code", code), sealedCode{}, false
-	}
-	return p.codeKey(id, code), sc, ok
 }
 
 // CreateAuthRequest applies Tsubasa's rules on top of op's validation and
@@ -251,15 +238,16 @@ func (s *opStorage) AuthRequestByCode(context.Context, string) (op.AuthRequest, 
 // is only looked at. A code already claimed is a replay: everything minted
 // from it is revoked (RFC 6749 §4.1.2).
 func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*authRequest, error) {
-	key, sc, sealed := p.claimedCode(code)
-	switch {
-	case sealed:
-		return p.sealedCodeRequest(ctx, key, sc, ex)
-	case !strings.Contains(key, "."):
-		// Not a code this provider made (it does not decrypt), or one
-		// of a request from before ids carried their time, long
-		// expired: no row has its key, and none is read.
+	id, sc, sealed := p.openCode(code)
+	if timePrefix(id) == "" {
+		// Not a code this provider made (it does not decrypt), or one of
+		// a request from before ids carried their time, long expired:
+		// none is read.
 		return nil, oidc.ErrInvalidGrant().WithDescription("unknown or expired code")
+	}
+	key := p.codeKey(id, code)
+	if sealed {
+		return p.sealedCodeRequest(ctx, key, sc, ex)
 	}
 	c, r, facts, err := p.peekCode(ctx, key)
 	switch {
@@ -308,16 +296,6 @@ func (p *Provider) sealedCodeRequest(ctx context.Context, key string, sc sealedC
 	if err != nil {
 		return nil, err
 	}
-	// The ID token's claims, read before the claim (as a rule from the
-	// member cache): a database that does not answer now has decided
-	// nothing, and the code stays good. A member gone is the claim's to
-	// find (CredentialsChanged).
-	switch m, err := p.store.MemberByID(ctx, r.MemberID); {
-	case err == nil:
-		a.member = &m
-	case !errors.Is(err, storage.ErrNotFound):
-		return nil, oidc.ErrServerError().WithParent(err)
-	}
 	a.codeKey = key
 	check := stampCheck(r)
 	check.Token = storage.CodeToken(sc.c, r)
@@ -326,8 +304,17 @@ func (p *Provider) sealedCodeRequest(ctx context.Context, key string, sc sealedC
 }
 
 // exchanged returns a, the request of a code presented with ex, after
-// spending the code when ex does not match it.
+// spending the code when ex does not match it. It reads the member for
+// the ID token first (as a rule from the member cache): the claim spends
+// the code, so nothing is read after it, and a database that does not
+// answer now has decided nothing. A member gone is the checks' to find.
 func (p *Provider) exchanged(ctx context.Context, a *authRequest, ex exchange) (*authRequest, error) {
+	switch m, err := p.store.MemberByID(ctx, a.r.MemberID); {
+	case err == nil:
+		a.member = &m
+	case !errors.Is(err, storage.ErrNotFound):
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
 	if !checkExchange(ex, a) {
 		// Whoever presents a code with the wrong client, redirect URI or
 		// verifier gets no second try, and neither does anyone else: the

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"reflect"
 	"strings"
@@ -177,11 +178,15 @@ func TestCodeExchangeFromWhatTheCodeCarries(t *testing.T) {
 
 	st.peeks.Store(0)
 	st.revokedReads.Store(0)
+	st.memberReads.Store(0)
 	if rec := e.exchange(code, "web", wireRedirect); rec.Code != http.StatusOK {
 		t.Fatalf("exchange: %d %s", rec.Code, rec.Body.String())
 	}
 	if n, m := st.peeks.Load(), st.revokedReads.Load(); n != 0 || m != 0 {
 		t.Errorf("the exchange read the code %d times and the revocations %d: want neither", n, m)
+	}
+	if n := st.memberReads.Load(); n != 1 {
+		t.Errorf("the exchange read the member %d times: want once, before the claim, for the ID token too", n)
 	}
 	rec := e.exchange(code, "web", wireRedirect)
 	invalidGrant(t, "a replay", rec, rec.Body.String(), "already been used")
@@ -282,8 +287,8 @@ func TestCodeCarryingAnotherRequestIsNotStored(t *testing.T) {
 		}
 		// From the sealer in the same HTTP request, and opened from the code.
 		for _, c := range []context.Context{withCodeSealer(ctx, s), ctx} {
-			if err := (&opStorage{e.p}).SaveAuthCode(c, id, code); err == nil {
-				t.Fatalf("a code carrying %+v was stored for %+v", forged, r)
+			if err := (&opStorage{e.p}).SaveAuthCode(c, id, code); !errors.Is(err, errRequestChanged) {
+				t.Fatalf("a code carrying %+v for %+v: %v, want it refused as carrying another request", forged, r, err)
 			}
 		}
 		if rec := e.exchange(code, "web", wireRedirect); rec.Code != http.StatusBadRequest {
