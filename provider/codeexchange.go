@@ -33,15 +33,8 @@ func (p *Provider) codeRequest(ctx context.Context, code string, ex exchange) (*
 		return p.sealedCodeRequest(ctx, key, sc, ex)
 	}
 	c, r, facts, err := p.peekCode(ctx, key)
-	switch {
-	case errors.Is(err, storage.ErrConsumed):
-		p.revokeReplayedCode(ctx, c)
-		return nil, oidc.ErrInvalidGrant().WithDescription("the code has already been used").WithParent(err)
-	case errors.Is(err, storage.ErrNotFound):
-		return nil, oidc.ErrInvalidGrant().WithDescription("unknown or expired code").WithParent(err)
-	case err != nil:
-		// The code may be good: a database that did not answer decided nothing.
-		return nil, oidc.ErrServerError().WithParent(err)
+	if err != nil {
+		return nil, p.codeRefused(ctx, c, err)
 	}
 	if !r.Done || r.MemberID == "" {
 		return nil, oidc.ErrInvalidGrant().WithDescription("the authorization request is not complete")
@@ -180,17 +173,26 @@ func (p *Provider) claim(ctx context.Context, a *authRequest, ts ...storage.Toke
 	} else {
 		c, _, err = p.store.ClaimAuthCode(ctx, a.codeKey, p.now(), ts...)
 	}
-	switch {
-	case errors.Is(err, storage.ErrConsumed):
-		p.revokeReplayedCode(ctx, c)
-		return v, oidc.ErrInvalidGrant().WithDescription("the code has already been used").WithParent(err)
-	case errors.Is(err, storage.ErrNotFound):
-		return v, oidc.ErrInvalidGrant().WithDescription("unknown or expired code").WithParent(err)
-	case err != nil:
-		return v, oidc.ErrServerError().WithParent(err)
+	if err != nil {
+		return v, p.codeRefused(ctx, c, err)
 	}
 	a.codeKey = ""
 	return v, nil
+}
+
+// codeRefused is the answer to a code its read or its claim did not find
+// live (err): a replay revokes what the code minted (c names its
+// request); an error that is neither a replay nor an unknown or expired
+// code may be a database that did not answer, which decided nothing.
+func (p *Provider) codeRefused(ctx context.Context, c storage.AuthCode, err error) error {
+	switch {
+	case errors.Is(err, storage.ErrConsumed):
+		p.revokeReplayedCode(ctx, c)
+		return oidc.ErrInvalidGrant().WithDescription("the code has already been used").WithParent(err)
+	case errors.Is(err, storage.ErrNotFound):
+		return oidc.ErrInvalidGrant().WithDescription("unknown or expired code").WithParent(err)
+	}
+	return oidc.ErrServerError().WithParent(err)
 }
 
 func (p *Provider) revokeReplayedCode(ctx context.Context, c storage.AuthCode) {

@@ -115,6 +115,3 @@ func TestCheckExchange(t *testing.T) {
 		}
 	}
 }
-
-// keyOnly is claimedCode's key.
-func keyOnly(key string, _ sealedCode, _ bool) string { return key }
