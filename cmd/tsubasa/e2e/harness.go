@@ -90,6 +90,12 @@ func (b *syncBuffer) String() string {
 // gives, can be taken by any outgoing connection of the tests running in
 // parallel between the check here and the server's bind ("address already
 // in use"), while a port below it is only ever taken by a listener.
+//
+// A port is handed out once per test process: a port given for one
+// server's listener and not yet bound looks free to the check, and the
+// replicas' tests start several servers, each with two listeners (a
+// replica once failed to start because its listener was given the port
+// handed to another's management listener a moment before).
 func FreePort(t *testing.T) int {
 	t.Helper()
 	low := ephemeralLow()
@@ -98,18 +104,45 @@ func FreePort(t *testing.T) int {
 			break
 		}
 		p := 10000 + rand.IntN(low-10000)
+		if !handOut(p) {
+			continue
+		}
 		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 		if err == nil {
 			ln.Close()
 			return p
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if handOut(p) {
+			return p
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port on 127.0.0.1 that this process has not handed out")
+	return 0
+}
+
+var (
+	handedMu sync.Mutex
+	handed   = map[int]bool{}
+)
+
+// handOut records port p as handed out, and reports whether it was not
+// already.
+func handOut(p int) bool {
+	handedMu.Lock()
+	defer handedMu.Unlock()
+	if handed[p] {
+		return false
+	}
+	handed[p] = true
+	return true
 }
 
 // ephemeralLow is the first port of the kernel's ephemeral range, or 0
